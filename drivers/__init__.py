@@ -1,0 +1,1 @@
+"""Robot links: VDA 5050 over MQTT, serial, in-process."""

@@ -1,0 +1,253 @@
+"""The site configuration: one typed, strictly validated model, loaded once at the
+entry point and passed in.
+
+Precedence: defaults < ``config.toml`` < ``FLEET_SECTION__KEY`` environment
+variables (double underscore between section and key, e.g.
+``FLEET_BROKER__URL=mqtt://broker:1883``, ``FLEET_SITE__ID=mall-2``). Values in
+the environment are read as TOML values when they parse as one (numbers,
+booleans, quoted strings) and as plain strings otherwise. Secrets never live in
+the file: a broker password comes from ``password_env`` or ``password_file``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+import msgspec
+
+from fleet.errors import ConfigError
+
+ENV_PREFIX = "FLEET_"
+
+
+class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    pass
+
+
+class SiteConfig(_Strict, frozen=True):
+    id: str = "bistro"
+    """Topic prefix segment for the fleet API: ``fleet/v1/{id}/...``."""
+    name: str = "Bistro"
+    map: str = "maps/bistro.toml"
+    """Floor plan, relative to the config file."""
+
+
+class BatteryConfig(_Strict, frozen=True):
+    capacity_wh: float = 500.0
+    drive_w: float = 90.0
+    idle_w: float = 15.0
+    charge_w: float = 250.0
+    low_percent: float = 25.0
+    """Below this the robot goes to charge before taking new trips."""
+    full_percent: float = 95.0
+
+
+class RobotModelConfig(_Strict, frozen=True):
+    name: str
+    manufacturer: str = "fleet-sim"
+    radius: float = 0.25
+    speed: float = 1.0
+    """Top speed in m/s (serving robots drive 0.5-1.2 m/s among guests)."""
+    acceleration: float = 0.5
+    turn_time: float = 1.0
+    """Seconds for a 90-degree turn on the spot."""
+    trays: int = 3
+    battery: BatteryConfig = BatteryConfig()
+
+
+class RobotConfig(_Strict, frozen=True):
+    serial: str
+    """The VDA 5050 serialNumber."""
+    model: str
+    transport: Literal["sim", "mqtt", "serial"] = "sim"
+    port: str | None = None
+    """pyserial URL for transport = "serial" (``/dev/ttyUSB0``, ``socket://host:port``)."""
+    dock: str | None = None
+    """Charger this robot returns to; any free charger when unset."""
+
+
+class BrokerConfig(_Strict, frozen=True):
+    url: str = "embedded"
+    """``embedded`` starts a broker in-process; else ``mqtt://host:port`` or ``mqtts://``."""
+    interface: str = "uagv"
+    client_id: str = "fleet-controller"
+    keepalive: int = 30
+    username: str | None = None
+    password_env: str | None = None
+    password_file: str | None = None
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+
+
+class StoreConfig(_Strict, frozen=True):
+    path: str = "fleet.db"
+    """SQLite file, relative to the config file; ``:memory:`` keeps nothing."""
+
+
+class DispatchConfig(_Strict, frozen=True):
+    policy: Literal["fleet", "baseline"] = "fleet"
+    cold_food_s: float = 300.0
+    guest_timeout_s: float = 90.0
+
+
+class Config(_Strict, frozen=True):
+    site: SiteConfig = SiteConfig()
+    robot_models: list[RobotModelConfig] = msgspec.field(
+        default_factory=lambda: [RobotModelConfig(name="tray-bot")])
+    robots: list[RobotConfig] = []
+    broker: BrokerConfig = BrokerConfig()
+    store: StoreConfig = StoreConfig()
+    dispatch: DispatchConfig = DispatchConfig()
+    base_dir: str = "."
+    """Directory of the config file; relative paths resolve against it (set by the loader)."""
+
+    def resolve(self, relative: str) -> Path:
+        path = Path(relative)
+        return path if path.is_absolute() else Path(self.base_dir) / path
+
+    @property
+    def map_path(self) -> Path:
+        return self.resolve(self.site.map)
+
+    def model(self, name: str) -> RobotModelConfig:
+        for m in self.robot_models:
+            if m.name == name:
+                return m
+        raise KeyError(name)
+
+    def broker_password(self) -> str | None:
+        """The broker password from the environment or a file, never from config.toml."""
+        b = self.broker
+        if b.password_env:
+            value = os.environ.get(b.password_env)
+            if value is None:
+                raise ConfigError(f"broker.password_env: environment variable {b.password_env} "
+                                  "is not set")
+            return value
+        if b.password_file:
+            try:
+                return self.resolve(b.password_file).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(f"broker.password_file: cannot read {b.password_file}: "
+                                  f"{exc.strerror}") from exc
+        return None
+
+
+def _env_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
+    for name, text in sorted(env.items()):
+        if not name.startswith(ENV_PREFIX):
+            continue
+        parts = name[len(ENV_PREFIX):].lower().split("__")
+        if len(parts) != 2 or not all(parts):
+            raise ConfigError(f"environment variable {name}: expected FLEET_SECTION__KEY, "
+                              "e.g. FLEET_BROKER__URL")
+        section, key = parts
+        if section not in Config.__struct_fields__ or section in ("robots", "robot_models"):
+            known = ", ".join(f for f in Config.__struct_fields__
+                              if f not in ("robots", "robot_models", "base_dir"))
+            raise ConfigError(f"environment variable {name}: no section '{section}' that can be "
+                              f"overridden (known: {known})")
+        target = raw.setdefault(section, {})
+        if not isinstance(target, dict):
+            raise ConfigError(f"environment variable {name}: '{section}' is not a section")
+        target[key] = _env_value(text)
+
+
+def _check(cfg: Config, where: str) -> None:
+    def fail(key: str, why: str) -> None:
+        raise ConfigError(f"{where}: {key}: {why}")
+
+    names = [m.name for m in cfg.robot_models]
+    if not names:
+        fail("robot_models", "at least one robot model is needed")
+    if len(set(names)) != len(names):
+        fail("robot_models", f"model names must be unique, got {names}")
+    for i, m in enumerate(cfg.robot_models):
+        key = f"robot_models[{i}] ({m.name})"
+        if m.radius <= 0:
+            fail(f"{key}.radius", f"must be > 0 m, got {m.radius}")
+        if m.speed <= 0:
+            fail(f"{key}.speed", f"must be > 0 m/s, got {m.speed}")
+        if m.acceleration <= 0:
+            fail(f"{key}.acceleration", f"must be > 0 m/s², got {m.acceleration}")
+        if m.turn_time < 0:
+            fail(f"{key}.turn_time", f"must be >= 0 s, got {m.turn_time}")
+        if not 1 <= m.trays <= 8:
+            fail(f"{key}.trays", f"must be 1..8, got {m.trays}")
+        b = m.battery
+        if b.capacity_wh <= 0 or b.drive_w < 0 or b.idle_w < 0 or b.charge_w <= 0:
+            fail(f"{key}.battery", "capacity and charge power must be > 0, draws >= 0")
+        if not 0 <= b.low_percent < b.full_percent <= 100:
+            fail(f"{key}.battery", "need 0 <= low_percent < full_percent <= 100")
+    serials = [r.serial for r in cfg.robots]
+    dup = sorted({s for s in serials if serials.count(s) > 1})
+    if dup:
+        fail("robots", f"serial numbers must be unique, repeated: {', '.join(dup)}")
+    for i, r in enumerate(cfg.robots):
+        key = f"robots[{i}] ({r.serial})"
+        if r.model not in names:
+            fail(f"{key}.model", f"unknown robot model '{r.model}'; known: {', '.join(names)}")
+        if r.transport == "serial" and not r.port:
+            fail(f"{key}.port", "a serial robot needs port (a device path or pyserial URL)")
+    url = cfg.broker.url
+    if url != "embedded":
+        parsed = urlparse(url)
+        if parsed.scheme not in ("mqtt", "mqtts") or not parsed.hostname:
+            fail("broker.url", f"expected 'embedded', mqtt://host[:port] or mqtts://host[:port], "
+                 f"got '{url}'")
+    if cfg.broker.keepalive < 5:
+        fail("broker.keepalive", f"must be >= 5 s, got {cfg.broker.keepalive}")
+    if cfg.dispatch.cold_food_s <= 0 or cfg.dispatch.guest_timeout_s <= 0:
+        fail("dispatch", "cold_food_s and guest_timeout_s must be > 0")
+    if not cfg.map_path.is_file():
+        fail("site.map", f"floor plan not found: {cfg.map_path}")
+
+
+def load_config(path: str | Path | None = None, *,
+                env: Mapping[str, str] | None = None) -> Config:
+    """Load, override from the environment, and validate; ``ConfigError`` otherwise.
+
+    ``path=None`` uses built-in defaults relative to the current directory.
+    """
+    env = os.environ if env is None else env
+    raw: dict[str, Any] = {}
+    where = "defaults"
+    base = Path.cwd()
+    if path is not None:
+        p = Path(path)
+        where = str(p)
+        base = p.resolve().parent
+        try:
+            raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"{where}: cannot read: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{where}: not valid TOML: {exc}") from exc
+    if "base_dir" in raw:
+        raise ConfigError(f"{where}: base_dir: not a setting (it is the config file's folder)")
+    _apply_env(raw, env)
+    raw["base_dir"] = str(base)
+    try:
+        cfg = msgspec.convert(raw, Config, strict=True)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        key = ""
+        if " - at `$." in text:
+            text, _, at = text.partition(" - at `$.")
+            key = at.rstrip("`") + ": "
+        raise ConfigError(f"{where}: {key}{text}") from exc
+    _check(cfg, where)
+    return cfg

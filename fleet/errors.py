@@ -1,0 +1,66 @@
+"""The one error root of the project, with a branch per area.
+
+Callers catch the branch they can act on; the CLI catches ``FleetError`` and
+prints its message, which always says what went wrong and where.
+
+    FleetError
+    ├── ConfigError          a config file or FLEET_* variable is wrong
+    ├── FloorPlanError       a floor plan cannot be read or fails validation
+    └── RouteError           no route exists, or a route request names no place
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class FleetError(Exception):
+    """Root of every error this project raises on purpose."""
+
+
+class ConfigError(FleetError):
+    """Raised when a config file or an environment override is missing, malformed or
+    out of range; the message names the file (or variable) and the key."""
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One finding about a floor plan, located well enough for a person to fix it."""
+
+    severity: Severity
+    source: str
+    message: str
+    place: str | None = None
+    at: tuple[float, float] | None = None
+
+    def __str__(self) -> str:
+        where = self.source
+        if self.place:
+            where += f": {self.place}"
+        if self.at is not None:
+            where += f" at ({self.at[0]:.2f}, {self.at[1]:.2f}) m"
+        return f"{self.severity}: {where}: {self.message}"
+
+
+class FloorPlanError(FleetError):
+    """Raised when a floor plan cannot be parsed or has errors (not mere warnings).
+
+    ``problems`` holds every finding, so a person fixes them all in one pass
+    rather than one per run.
+    """
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class RouteError(FleetError):
+    """Raised when a route is asked between places or cells that are unknown,
+    blocked, or not connected."""

@@ -1,0 +1,1 @@
+"""The simulator: robots, kitchen, guests, faults, referee."""
