@@ -1,0 +1,1 @@
+"""Benchmarks run as commands (``fleet bench ...``): they return rows and tables, not asserts."""
