@@ -7,6 +7,7 @@ exactly and the samples test against it.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -72,8 +73,10 @@ def compile_vector(doc: PlanFile, source: str) -> tuple[FloorPlan | None, list[P
             problems.append(Problem(Severity.ERROR, source,
                                     "a wall needs 2+ points and a thickness > 0", wall.name))
             continue
-        line = LineString(wall.points)
-        obstacles.append((wall.name, line.buffer(wall.thickness / 2, cap_style="square")))
+        # Segment by segment: a closed wall loop must stay a ring, not fill the room.
+        for a, b in itertools.pairwise(wall.points):
+            segment = LineString([a, b]).buffer(wall.thickness / 2, cap_style="square")
+            obstacles.append((wall.name, segment))
     for obstacle in doc.obstacles:
         poly, found = shape_geometry(obstacle, source, obstacle.name)
         problems += found
