@@ -1,0 +1,35 @@
+"""``fleet config check``: validate a config before a service starts on it."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from fleet.config import load_config
+from fleet.floor import load_floor
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("config", help="validate a configuration file",
+                       description="Validate config.toml (with FLEET_SECTION__KEY overrides "
+                                   "applied) and the floor plan it names.")
+    actions = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    check = actions.add_parser("check", help="validate and summarise")
+    check.add_argument("file", type=Path, nargs="?", default=Path("config.toml"))
+    check.set_defaults(run=run_check)
+
+
+def run_check(args: argparse.Namespace, console: Console) -> int:
+    cfg = load_config(args.file)
+    plan = load_floor(cfg.map_path, robot_radius=max(m.radius for m in cfg.robot_models))
+    console.print(f"[bold green]OK[/]: site {cfg.site.id!r} ({cfg.site.name}), plan "
+                  f"{plan.name!r} with {len(plan.tables)} tables, {len(cfg.robots)} robots, "
+                  f"broker {cfg.broker.url}, store {cfg.store.path}")
+    for robot in cfg.robots:
+        model = cfg.model(robot.model)
+        console.print(f"  {robot.serial}: {model.manufacturer} {model.name}, {model.trays} "
+                      f"trays, {robot.transport}" + (f" on {robot.port}" if robot.port else ""))
+    return 0

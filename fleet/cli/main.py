@@ -1,0 +1,60 @@
+"""Argument parsing and dispatch for ``fleet``; each area's commands live in a
+module of their own and register themselves here."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from rich.console import Console
+
+from fleet.cli import bench_cmd, config_cmd, demo_cmd, map_cmd
+from fleet.errors import FleetError
+
+DESCRIPTION = """\
+fleet: the controller for a restaurant's serving robots.
+
+Start here:
+  fleet demo                         the default restaurant, compiled, checked and routed
+  fleet map check maps/bistro.toml   validate a floor plan and summarise it
+  fleet map show maps/bistro.toml    draw a floor plan (--png OUT for a picture)
+  fleet map route maps/bistro.toml pass W1   a route, its length and driving time
+  fleet bench routes                 routing speed, side by side with a plain-Python baseline
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fleet", description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log more (-v info, -vv debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in (demo_cmd, map_cmd, config_cmd, bench_cmd):
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    console = Console(highlight=False)
+    err = Console(stderr=True, highlight=False)
+    try:
+        code: int = args.run(args, console)
+    except FleetError as exc:
+        err.print(f"[bold red]fleet {args.command}:[/] {exc}", markup=True, soft_wrap=True)
+        return 1
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

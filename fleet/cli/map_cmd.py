@@ -1,0 +1,127 @@
+"""``fleet map check|show|route``: look at a floor plan before robots drive on it."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+
+from fleet.cli.output import print_map, print_problems, summary_table
+from fleet.config import RobotModelConfig, load_config
+from fleet.errors import ConfigError, Severity
+from fleet.floor import FloorPlan, PlaceKind, check_floor, load_floor
+from fleet.floor.png import draw_plan, write_png
+from fleet.routing import distance_field, route_between, route_length_m, travel_time_s
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("map", help="check, draw and route on floor plans",
+                       description="Check, draw and route on floor plans (.toml vector or ROS "
+                                   "raster plans, ROS .yaml maps, MovingAI .map grids).")
+    maps = p.add_subparsers(dest="map_command", metavar="ACTION", required=True)
+
+    check = maps.add_parser("check", help="validate a plan and print a summary",
+                            description="Validate a floor plan: every error and warning names "
+                                        "the file, the place and its coordinates. Exits 1 on "
+                                        "errors, 0 otherwise (warnings included).")
+    check.add_argument("file", type=Path)
+    check.add_argument("--radius", type=float, help="robot radius in m (default: the plan's)")
+    check.set_defaults(run=run_check)
+
+    show = maps.add_parser("show", help="draw a plan in the terminal, optionally as a PNG")
+    show.add_argument("file", type=Path)
+    show.add_argument("--png", type=Path, metavar="OUT", help="also write a picture")
+    show.add_argument("--scale", type=int, default=10, help="PNG pixels per cell (default 10)")
+    show.add_argument("--width", type=int, help="characters wide (default: the terminal)")
+    show.set_defaults(run=run_show)
+
+    route = maps.add_parser(
+        "route", help="the shortest route between two places, its length and time",
+        description="Draw the shortest route between two named places (tables, pass, chargers, "
+                    "...) and print its length and driving time for a robot model.")
+    route.add_argument("file", type=Path)
+    route.add_argument("origin", metavar="FROM", help="place name, e.g. pass")
+    route.add_argument("destination", metavar="TO", help="place name, e.g. T12")
+    route.add_argument("--config", type=Path, default=None,
+                       help="config whose first robot model sets speed and turns "
+                            "(default: ./config.toml if present)")
+    route.add_argument("--png", type=Path, metavar="OUT", help="also write a picture")
+    route.add_argument("--scale", type=int, default=10, help="PNG pixels per cell")
+    route.add_argument("--width", type=int, help="characters wide (default: the terminal)")
+    route.set_defaults(run=run_route)
+
+
+def reach_summary(plan: FloorPlan) -> dict[str, str]:
+    """How far the places are from the pass, in cells and metres, for the summary."""
+    passes = plan.places_of(PlaceKind.PASS)
+    if not passes or not plan.tables:
+        return {}
+    field = distance_field(plan, [c for p in passes for c in p.cells])
+    steps = [min(float(field[c]) for c in t.cells) for t in plan.tables if t.cells]
+    finite = [s for s in steps if np.isfinite(s)]
+    if not finite:
+        return {"reachability": "no table reachable from the pass"}
+    far = max(finite) * plan.resolution
+    return {"reachability": f"{len(finite)} of {len(plan.tables)} tables reachable from the "
+                            f"pass; farthest {far:.1f} m by grid"}
+
+
+def run_check(args: argparse.Namespace, console: Console) -> int:
+    plan, problems = check_floor(args.file, robot_radius=args.radius)
+    if plan is not None:
+        console.print(summary_table(plan, reach_summary(plan)))
+    print_problems(console, problems)
+    errors = sum(p.severity is Severity.ERROR for p in problems)
+    warnings = len(problems) - errors
+    verdict = "[bold red]INVALID[/]" if errors or plan is None else "[bold green]OK[/]"
+    console.print(f"{verdict}: {errors} error(s), {warnings} warning(s)")
+    return 1 if errors or plan is None else 0
+
+
+def run_show(args: argparse.Namespace, console: Console) -> int:
+    plan = load_floor(args.file)
+    console.print(summary_table(plan))
+    print_map(console, plan, width=args.width)
+    if args.png:
+        write_picture(plan, args.png, (), args.scale)
+        console.print(f"picture written to {args.png}")
+    return 0
+
+
+def robot_model(config_path: Path | None) -> RobotModelConfig:
+    path = config_path or (Path("config.toml") if Path("config.toml").is_file() else None)
+    if path is None:
+        return RobotModelConfig(name="default")
+    try:
+        return load_config(path).robot_models[0]
+    except ConfigError:
+        if config_path is not None:
+            raise
+        return RobotModelConfig(name="default")
+
+
+def run_route(args: argparse.Namespace, console: Console) -> int:
+    plan = load_floor(args.file)
+    model = robot_model(args.config)
+    result = route_between(plan, args.origin, args.destination)
+    print_map(console, plan, route=result.cells, width=args.width)
+    length = route_length_m(plan, result.cells)
+    seconds = travel_time_s(plan, result.cells, speed=model.speed,
+                            acceleration=model.acceleration, turn_time=model.turn_time)
+    start, goal = result.cells[0], result.cells[-1]
+    console.print(
+        f"[bold]{args.origin} -> {args.destination}[/]: {length:.1f} m over {result.steps} "
+        f"cells, about {seconds:.0f} s for {model.name} ({model.speed:.1f} m/s, "
+        f"{model.turn_time:.1f} s a turn); from cell {start} to {goal}; A* expanded "
+        f"{result.expanded} cells")
+    if args.png:
+        write_picture(plan, args.png, result.cells, args.scale)
+        console.print(f"picture written to {args.png}")
+    return 0
+
+
+def write_picture(plan: FloorPlan, out: Path, route: Any, scale: int) -> None:
+    write_png(out, draw_plan(plan, route=route, scale=scale))
