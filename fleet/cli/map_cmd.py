@@ -44,7 +44,7 @@ def register(sub: Any) -> None:
                     "...) and print its length and driving time for a robot model.")
     route.add_argument("file", type=Path)
     route.add_argument("origin", metavar="FROM", help="place name, e.g. pass")
-    route.add_argument("destination", metavar="TO", help="place name, e.g. T12")
+    route.add_argument("destination", metavar="TO", help="place name, e.g. W1")
     route.add_argument("--config", type=Path, default=None,
                        help="config whose first robot model sets speed and turns "
                             "(default: ./config.toml if present)")
