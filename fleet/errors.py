@@ -6,7 +6,10 @@ prints its message, which always says what went wrong and where.
     FleetError
     ├── ConfigError          a config file or FLEET_* variable is wrong
     ├── FloorPlanError       a floor plan cannot be read or fails validation
-    └── RouteError           no route exists, or a route request names no place
+    ├── RouteError           no route exists, or a route request names no place
+    ├── LinkError            a robot link cannot deliver a message (closed, down)
+    └── OrderError           an order from the POS or a person is refused (unknown
+                             table, duplicate id, more trays than any robot has)
 """
 
 from __future__ import annotations
@@ -64,3 +67,12 @@ class FloorPlanError(FleetError):
 class RouteError(FleetError):
     """Raised when a route is asked between places or cells that are unknown,
     blocked, or not connected."""
+
+
+class LinkError(FleetError):
+    """Raised by a robot link when a message certainly cannot be delivered now."""
+
+
+class OrderError(FleetError):
+    """Raised when an order is refused; the message says why in the guest's terms
+    (unknown table T99, duplicate POS id, 5 trays but robots carry 3)."""

@@ -1,0 +1,55 @@
+"""Events: past-tense facts, written to the store as they happen and shown to people.
+
+Every event carries the time it happened and the ids a person would search
+for (robot serial, order and dish ids). ``kind`` is the class name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One fact. ``kind`` names it (``DishReady``, ``TripAssigned`` ...)."""
+
+    kind: str
+    at: float
+    robot: str | None = None
+    order_id: str | None = None
+    dish_id: str | None = None
+    trip_id: str | None = None
+    text: str = ""
+    data: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "at": self.at, "robot": self.robot, "order_id": self.order_id,
+                "dish_id": self.dish_id, "trip_id": self.trip_id, "text": self.text,
+                "data": dict(self.data)}
+
+
+# The kinds in use, so the store, the API and the dashboard agree on names.
+ORDER_RECEIVED = "OrderReceived"
+ORDER_REJECTED = "OrderRejected"
+ORDER_CANCELLED = "OrderCancelled"
+DISH_READY = "DishReady"
+DISH_ASSIGNED = "DishAssigned"
+DISH_LOADED = "DishLoaded"
+DISH_AT_TABLE = "DishAtTable"
+DISH_SERVED = "DishServed"
+DISH_FAILED = "DishFailed"
+DISH_CANCELLED = "DishCancelled"
+TRIP_ASSIGNED = "TripAssigned"
+TRIP_FINISHED = "TripFinished"
+TRIP_ABORTED = "TripAborted"
+ROBOT_ARRIVED = "RobotArrived"
+ROBOT_MODE_CHANGED = "RobotModeChanged"
+ROBOT_CONNECTION_CHANGED = "RobotConnectionChanged"
+ROBOT_ERROR_REPORTED = "RobotErrorReported"
+BATTERY_LOW = "BatteryLow"
+DEADLOCK_DETECTED = "DeadlockDetected"
+DEADLOCK_RESOLVED = "DeadlockResolved"
+ROUTE_FAILED = "RouteFailed"
