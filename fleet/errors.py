@@ -8,8 +8,9 @@ prints its message, which always says what went wrong and where.
     ├── FloorPlanError       a floor plan cannot be read or fails validation
     ├── RouteError           no route exists, or a route request names no place
     ├── LinkError            a robot link cannot deliver a message (closed, down)
-    └── OrderError           an order from the POS or a person is refused (unknown
-                             table, duplicate id, more trays than any robot has)
+    ├── OrderError           an order from the POS or a person is refused (unknown
+    │                        table, duplicate id, more trays than any robot has)
+    └── StoreError           the order/event store cannot be opened, read or written
 """
 
 from __future__ import annotations
@@ -76,3 +77,8 @@ class LinkError(FleetError):
 class OrderError(FleetError):
     """Raised when an order is refused; the message says why in the guest's terms
     (unknown table T99, duplicate POS id, 5 trays but robots carry 3)."""
+
+
+class StoreError(FleetError):
+    """Raised when the store cannot be opened, read or written (names the file), or is
+    used after ``close()``."""

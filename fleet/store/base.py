@@ -1,0 +1,80 @@
+"""The store interface the controller writes to, and its error."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from types import TracebackType
+from typing import Self
+
+from fleet.domain.events import Event
+from fleet.domain.orders import Dish, Order
+from fleet.domain.trips import Trip, TripState
+
+
+class Store(ABC):
+    """Orders (with their dishes), trips and events, saved as they change.
+
+    Saving is by value: a store keeps what it was given at the time of the call,
+    so the controller saves an object again after changing it (``save_dish``
+    after a dish moves, ``save_trip`` after a trip advances). Saves are upserts
+    by id. What ``open_orders`` and ``open_trips`` return are fresh objects, in
+    the order they were first saved, for a restarted controller to adopt.
+
+    Event ``data`` must be JSON-serialisable (strings, numbers, booleans, None,
+    lists and dicts of them).
+
+    Each call is durable on return unless made inside ``with store.batch():``,
+    where the batch is durable as a whole when the block ends (one transaction:
+    use it where one step of the controller makes many writes).
+    """
+
+    @abstractmethod
+    def record(self, event: Event) -> None: ...
+
+    @abstractmethod
+    def save_order(self, order: Order) -> None:
+        """Save the order and every dish in it."""
+
+    @abstractmethod
+    def save_dish(self, dish: Dish) -> None:
+        """Save one dish; its order must have been saved."""
+
+    @abstractmethod
+    def save_trip(self, trip: Trip) -> None: ...
+
+    @abstractmethod
+    def open_orders(self) -> list[Order]:
+        """Orders with at least one dish not served, cancelled or failed."""
+
+    @abstractmethod
+    def open_trips(self) -> list[Trip]:
+        """Trips planned or under way."""
+
+    @abstractmethod
+    def events(self, since: float = 0.0) -> list[Event]:
+        """Events that happened at or after ``since``, in the order recorded."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the store; calling it again does nothing."""
+
+    def batch(self) -> AbstractContextManager[None]:
+        """Group writes into one transaction (no-op where writes are not durable)."""
+        return _nothing()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+OPEN_TRIP_STATES = (TripState.PLANNED, TripState.ACTIVE)

@@ -1,0 +1,151 @@
+"""The run report: figures on known data, the free-flow bound by hand, JSON and text."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import pytest
+from planbuild import plan_from_grid
+
+from fleet.domain import DishState
+from fleet.floor import FloorPlan, PlaceKind
+from sim.report import (
+    DishRecord,
+    LowerBound,
+    RobotTally,
+    RunCounts,
+    ScenarioSummary,
+    build_report,
+    format_report,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Model:
+    speed: float = 1.0
+    acceleration: float = 0.5
+    turn_time: float = 1.0
+
+
+def tiny_plan() -> FloorPlan:
+    """A corridor: the pass at the west end, T1 at the east end, T2 round a corner."""
+    plan = plan_from_grid(
+        """
+        .....
+        ####.
+        ####.
+        """,
+        places={"pass": [(0, 0)], "T1": [(0, 4)], "T2": [(2, 4)]},
+    )
+    places = dict(plan.places)
+    places["pass"] = dataclasses.replace(places["pass"], kind=PlaceKind.PASS)
+    return dataclasses.replace(plan, places=places)
+
+
+def served(dish_id: str, ready: float, wait: float, table: str = "T1",
+           trays: int = 1) -> DishRecord:
+    return DishRecord(dish_id=dish_id, table=table, state=DishState.SERVED.value, trays=trays,
+                      ready_at=ready, served_at=ready + wait)
+
+
+DISHES = [
+    served("A/1", 100.0, 10.0),
+    served("A/2", 110.0, 20.0, trays=2),
+    served("B/1", 200.0, 30.0, table="T2"),
+    served("B/2", 300.0, 40.0),
+    served("C/1", 400.0, 100.0, table="T2"),
+    DishRecord("C/2", "T2", DishState.FAILED.value, ready_at=410.0, reason="guest absent"),
+    DishRecord("D/1", "T1", DishState.FAILED.value, ready_at=420.0, reason="guest absent"),
+    DishRecord("D/2", "T1", DishState.FAILED.value, ready_at=430.0),
+    DishRecord("E/1", "T1", DishState.CANCELLED.value, reason="guest left"),
+    DishRecord("F/1", "T1", DishState.READY.value, ready_at=990.0),
+]
+ROBOTS = [RobotTally("bot-1", busy_s=500.0, distance_m=120.0, trips=4, traffic_wait_s=20.0),
+          RobotTally("bot-2", busy_s=250.0, distance_m=80.5, trips=2, traffic_wait_s=10.0)]
+COUNTS = RunCounts(violations=0, deadlocks_detected=2, deadlocks_unrecovered=0,
+                   sim_seconds=1000.0, wall_seconds=0.5)
+SUMMARY = ScenarioSummary(name="quiet", parties=4, orders=6, ordered_dishes=10,
+                          dishes_per_hour=(10,), peak_hour_dishes=10)
+
+
+@pytest.fixture(scope="module")
+def report() -> dict[str, object]:
+    return build_report(DISHES, ROBOTS, COUNTS, plan=tiny_plan(), motion=Model(),
+                        policy="fleet", seed=7, scenario=SUMMARY, load_s_per_tray=5.0)
+
+
+def test_free_flow_times_match_a_hand_computation() -> None:
+    bound = LowerBound(tiny_plan(), Model(), load_s_per_tray=5.0)
+    # 2 m straight at 1 m/s with 0.5 m/s²: 2 s (1 m) up to speed, 2 s (1 m) down.
+    assert bound.drive_s("pass", "T1") == pytest.approx(4.0)
+    # ... then a quarter turn (1 s) and 1 m from rest to rest, never reaching top speed:
+    # 0.5 m up and 0.5 m down, each sqrt(2 * 0.5 / 0.5) s.
+    assert bound.drive_s("pass", "T2") == pytest.approx(4.0 + 1.0 + 2 * math.sqrt(2.0))
+    assert bound.dish_s(served("X/1", 0.0, 0.0, trays=2)) == pytest.approx(10.0 + 4.0)
+
+
+def test_report_figures_on_known_data(report: dict[str, object]) -> None:
+    assert report["dishes"] == {"ordered": 10, "served": 5, "failed": 3, "cancelled": 1,
+                                "open": 1, "failed_without_reason": 1}
+    # waits 10, 20, 30, 40, 100: p95 interpolates between 40 and 100 at 0.8.
+    assert report["wait_s"] == {"mean": 40.0, "p50": 30.0, "p95": 88.0, "max": 100.0}
+    to_t2 = 5.0 + 4.0 + 1.0 + 2 * math.sqrt(2.0)
+    bounds = [9.0, 14.0, to_t2, 9.0, to_t2]
+    lower = report["lower_bound_wait_s"]
+    assert isinstance(lower, dict)
+    assert lower["mean"] == pytest.approx(sum(bounds) / 5, abs=1e-3)
+    assert lower["ratio"] == pytest.approx(40.0 / (sum(bounds) / 5), abs=1e-2)
+    assert report["utilisation"] == {"mean": 0.375, "per_robot": {"bot-1": 0.5, "bot-2": 0.25}}
+    assert report["distance_m"] == {"total": 200.5, "per_robot": {"bot-1": 120.0,
+                                                                  "bot-2": 80.5}}
+    assert report["traffic_wait_s"] == {"total": 30.0, "mean_per_trip": 5.0}
+    assert report["failed_reasons"] == {"(no reason)": 1, "guest absent": 2}
+    assert report["cancelled_reasons"] == {"guest left": 1}
+    assert report["deadlocks"] == {"detected": 2, "unrecovered": 0}
+    assert report["robots"] == 2
+    assert report["speedup"] == 2000.0
+
+
+def test_report_has_the_issues_keys_and_is_json(report: dict[str, object]) -> None:
+    required = {"dishes", "wait_s", "lower_bound_wait_s", "violations", "deadlocks", "robots",
+                "policy", "seed", "sim_seconds", "wall_seconds", "utilisation", "distance_m",
+                "traffic_wait_s", "failed_reasons", "scenario"}
+    assert required <= set(report)
+    again = json.loads(json.dumps(report))
+    assert again == report
+    assert again["scenario"]["dishes_per_hour"] == [10]
+    assert (report["policy"], report["seed"]) == ("fleet", 7)
+
+
+def test_a_run_that_served_nothing_still_reports() -> None:
+    empty = build_report([], [], RunCounts(), plan=tiny_plan(), motion=Model(),
+                         policy="baseline", seed=1)
+    assert empty["wait_s"] == {"mean": None, "p50": None, "p95": None, "max": None}
+    assert empty["lower_bound_wait_s"]["mean"] is None
+    assert empty["utilisation"]["mean"] == 0.0
+    assert empty["scenario"] is None
+    json.dumps(empty)
+    assert "wait ready->table" in format_report(empty)
+
+
+def test_dishes_without_a_pass_are_timed_from_the_nearest_one() -> None:
+    plan = tiny_plan()
+    places = dict(plan.places)
+    places["corner pass"] = dataclasses.replace(places["T2"], name="corner pass",
+                                                kind=PlaceKind.PASS)
+    plan = dataclasses.replace(plan, places=places)
+    bound = LowerBound(plan, Model(), load_s_per_tray=0.0)
+    record = served("A/1", 0.0, 1.0)
+    # T1 is 1 m from the corner pass, 2 m from the other.
+    assert bound.dish_s(record) == pytest.approx(2 * math.sqrt(2.0))
+    named = dataclasses.replace(record, pass_place="pass")
+    assert bound.dish_s(named) == pytest.approx(4.0)
+
+
+def test_text_report_shows_the_main_figures(report: dict[str, object]) -> None:
+    text = format_report(report)
+    for needle in ("quiet", "policy fleet, seed 7, 2 robots", "served 5", "p95 88.0 s",
+                   "guest absent 2", "bot-1", "50.0 %", "x2,000.0"):
+        assert needle in text, needle
