@@ -1,0 +1,142 @@
+"""What idle robots do between serving trips: charge, park out of the aisles, bus tables.
+
+Called after the serving policy with the robots it left alone. A robot with
+dishes on its trays is never sent to charge or park (the controller does not
+pass such a robot as idle; this module checks anyway). A robot below its
+model's ``low_percent`` goes to the nearest free charger. An idle robot left
+standing in an aisle (anywhere but a pass loading spot, a charger or a parking
+spot) blocks traffic, so it moves: by default to wait at the nearest pass that
+still has a loading spot free for others (robots waiting at the pass are the
+ones dispatch sends first), else to the nearest free parking spot or charger.
+A charging robot stays on the charger until ``full_percent`` unless dispatch
+pulls it off.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Collection, Sequence
+
+from fleet.dispatch.battery import battery_ok, needs_charge
+from fleet.dispatch.travel import TravelTimes
+from fleet.dispatch.views import BussingRequest, RobotView, TripPlan
+from fleet.domain import RobotMode, Stop, StopKind, TripKind
+from fleet.floor.model import Cell, FloorPlan, PlaceKind
+
+
+def _one_stop(robot: RobotView, kinds: tuple[TripKind, StopKind], place: str,
+              span: tuple[float, float], reason: str) -> TripPlan:
+    kind, stop = kinds
+    now, seconds = span
+    return TripPlan(robot=robot.serial, kind=kind, stops=(Stop(place=place, kind=stop),),
+                    dish_ids=(), est_finish=now + seconds, est_start=now, reason=reason)
+
+
+def housekeeping(now: float, robots: Sequence[RobotView], times: TravelTimes,
+                 plan: FloorPlan | None = None, *, occupied: Collection[Cell] = (),
+                 stage_at_pass: bool = True) -> list[TripPlan]:
+    """CHARGE and PARK trips for the idle robots in ``robots``.
+
+    ``occupied`` are cells other robots stand on or are heading to (trips
+    already planned); the robots passed in count as standing where they are.
+    """
+    plan = plan if plan is not None else times.plan
+    spot_of: dict[Cell, str] = {}
+    for place in plan.places.values():
+        if place.kind in (PlaceKind.PASS, PlaceKind.CHARGER, PlaceKind.PARKING):
+            for cell in place.cells:
+                spot_of[cell] = place.name
+    taken = Counter(spot_of[c] for c in {*occupied, *(r.cell for r in robots)} if c in spot_of)
+
+    def free_spots(name: str, keep: int = 0) -> int:
+        return len(plan.place(name).cells) - keep - taken[name]
+
+    def nearest_free(robot: RobotView, kind: PlaceKind, keep: int = 0) -> tuple[str | None, float]:
+        names = [p.name for p in plan.places_of(kind) if free_spots(p.name, keep) > 0]
+        return times.nearest(robot.cell, kind, among=names)
+
+    out: list[TripPlan] = []
+    for robot in sorted(robots, key=lambda r: (r.battery, r.serial)):
+        if not robot.free_by(now) or robot.trays_free < robot.model.trays:
+            continue
+        here = spot_of.get(robot.cell)
+        here_kind = plan.place(here).kind if here is not None else None
+        m = robot.model
+        if robot.mode is RobotMode.CHARGING:
+            if robot.battery >= m.full_percent and stage_at_pass and here_kind is PlaceKind.CHARGER:
+                name, secs = nearest_free(robot, PlaceKind.PASS, keep=1)
+                if name is not None and math.isfinite(secs):
+                    taken[name] += 1
+                    out.append(_one_stop(robot, (TripKind.PARK, StopKind.PARK), name, (now, secs),
+                                         "charged; waits at the pass"))
+            continue
+        if robot.mode is not RobotMode.IDLE:
+            continue
+        if here_kind is PlaceKind.CHARGER and robot.battery < m.full_percent:
+            assert here is not None
+            out.append(_one_stop(robot, (TripKind.CHARGE, StopKind.CHARGE), here, (now, 0.0),
+                                 "idle on a charger: tops up"))
+            continue
+        if needs_charge(robot):
+            name, secs = nearest_free(robot, PlaceKind.CHARGER)
+            if name is not None and math.isfinite(secs):
+                taken[name] += 1
+                out.append(_one_stop(robot, (TripKind.CHARGE, StopKind.CHARGE), name, (now, secs),
+                                     f"battery {robot.battery:.0f} % below {m.low_percent:.0f} %"))
+                continue
+        if here is not None:
+            continue  # on a pass spot, a parking spot or a charger: out of the aisles
+        choices: list[tuple[PlaceKind, int]] = [(PlaceKind.PARKING, 0), (PlaceKind.CHARGER, 0)]
+        if stage_at_pass and not needs_charge(robot):
+            choices.insert(0, (PlaceKind.PASS, 1))
+        for kind, keep in choices:
+            name, secs = nearest_free(robot, kind, keep=keep)
+            if name is None or not math.isfinite(secs):
+                continue
+            taken[name] += 1
+            trip, stop = ((TripKind.CHARGE, StopKind.CHARGE) if kind is PlaceKind.CHARGER
+                          else (TripKind.PARK, StopKind.PARK))
+            out.append(_one_stop(robot, (trip, stop), name, (now, secs),
+                                 f"idle in an aisle; goes to {kind.value.replace('_', ' ')}"))
+            break
+    return out
+
+
+def plan_bussing(now: float, requests: Sequence[BussingRequest | tuple[str, float]],
+                 robots: Sequence[RobotView], times: TravelTimes,
+                 plan: FloorPlan | None = None, *, collect_s: float = 30.0,
+                 unload_s: float = 20.0) -> list[TripPlan]:
+    """BUS trips, oldest request first, each on the nearest idle robot with every tray empty.
+
+    Call it with the robots the serving policy left free: serving comes first.
+    """
+    plan = plan if plan is not None else times.plan
+    returns = [p.name for p in plan.places_of(PlaceKind.DISH_RETURN)]
+    idle = [r for r in robots if r.mode in (RobotMode.IDLE, RobotMode.WORKING)
+            and r.free_by(now) and not needs_charge(r) and r.trays_free >= r.model.trays]
+    out: list[TripPlan] = []
+    asked = [BussingRequest(*q) for q in requests]  # plain (table, requested_at) pairs too
+    for request in sorted(asked, key=lambda q: (q.requested_at, q.table)):
+        if not idle or not returns:
+            break
+        dish_return = min(returns, key=lambda name: times.between(request.table, name))
+        unload_leg = times.between(request.table, dish_return)
+        for robot in sorted(idle, key=lambda r: (times.from_cell(r.cell, request.table),
+                                                 r.serial)):
+            leg = times.from_cell(robot.cell, request.table)
+            if not (math.isfinite(leg) and math.isfinite(unload_leg)):
+                continue
+            if not battery_ok(robot, leg + unload_leg, times, idle_seconds=collect_s + unload_s,
+                              end=dish_return):
+                continue
+            trays = robot.slots()
+            stops = (Stop(place=request.table, kind=StopKind.COLLECT, trays=trays),
+                     Stop(place=dish_return, kind=StopKind.UNLOAD, trays=trays))
+            out.append(TripPlan(robot=robot.serial, kind=TripKind.BUS, stops=stops, dish_ids=(),
+                                est_finish=now + leg + collect_s + unload_leg + unload_s,
+                                est_start=now,
+                                reason=f"bussing {request.table}, nearest idle robot"))
+            idle.remove(robot)
+            break
+    return out
