@@ -1,0 +1,369 @@
+"""The traffic manager: plans legs into the dependency graph and releases routes along it.
+
+Time runs in ticks of ``tick_s`` seconds (by default the first robot's
+``step_s``, the time it takes to cross one cell); a robot with another speed
+takes ``round(step_s / tick_s)`` ticks per cell (more in slow zones). Plans only
+set the order in which robots pass each footprint; ``release`` lets each robot
+drive on only as far as that order allows, so however late a robot is, others
+wait for it instead of meeting it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+
+from fleet.floor.model import Cell, FloorPlan
+from fleet.routing import StationFields
+from fleet.traffic.adg import Track, Visit
+from fleet.traffic.deadlock import DeadlockBook, Situation, find_situations
+from fleet.traffic.giveway import in_the_way, lane_of, retreat_cell
+from fleet.traffic.planning import Board, blockers, plan_tail
+from fleet.traffic.records import Deadlock, PlanFailed, RobotId, Route, TrafficStats, Wait
+from fleet.traffic.sipp import Found, NoPath
+
+
+class TrafficManager:
+    """Lifelong multi-robot traffic on one floor plan. Pure state; the caller owns time."""
+
+    def __init__(self, plan: FloorPlan, *, fields: StationFields | None = None,
+                 max_release_ahead: int = 6, budget: int = 20000, tick_s: float | None = None,
+                 retry_s: float = 5.0) -> None:
+        self.plan = plan
+        self.max_release_ahead = max_release_ahead
+        self.budget = budget
+        self.tick_s = tick_s
+        self.retry_s = retry_s
+        self.stats = TrafficStats()
+        self._board = Board(plan, fields)
+        self._tracks: dict[RobotId, Track] = {}
+        self._book: DeadlockBook | None = None
+
+    # -- robots ------------------------------------------------------------------
+    def add_robot(self, robot: RobotId, cell: Cell, *, step_s: float, now: float) -> None:
+        """A robot standing on ``cell``, parked there until its first leg."""
+        if robot in self._tracks:
+            raise ValueError(f"robot {robot} is already known to traffic")
+        if not self.plan.is_passable(cell):
+            raise ValueError(f"robot {robot} cannot stand on {cell}: not a passable cell "
+                             f"of plan {self.plan.name!r}")
+        if step_s <= 0:
+            raise ValueError(f"robot {robot}: step_s must be positive, got {step_s}")
+        if self.tick_s is None:
+            self.tick_s = step_s
+        board = self._board
+        index = self.plan.index(cell)
+        for f in board.foot[index]:
+            for w in board.at.get(f, ()):
+                owner = w.owner
+                if not w.left() and w.seq - owner.base <= owner.released:
+                    raise ValueError(f"robot {robot} cannot stand on {cell}: {owner.robot} "
+                                     f"is on or released to {board.cell(w.cell)}")
+        d = max(1, round(step_s / self.tick_s))
+        track = Track(robot, cell, index, step_s=step_s, d=d, moves=board.moves(d),
+                      now=self._tick(now))
+        first = track.visits[0]
+        for f in board.foot[index]:
+            for w in board.at.get(f, ()):
+                if not w.left():
+                    w.preds.append(first)  # others now wait for it to leave
+        board.add(first)
+        self._tracks[robot] = track
+
+    def remove_robot(self, robot: RobotId) -> None:
+        track = self._track(robot)
+        for v in track.visits:
+            v.dead = True
+            self._board.prune(v.cell)
+        del self._tracks[robot]
+
+    def hold(self, robot: RobotId, reason: str) -> None:
+        """Paused, e-stopped, faulted or offline: it keeps its cells and gets no more."""
+        self._track(robot).held = reason or "held"
+
+    def unhold(self, robot: RobotId) -> None:
+        self._track(robot).held = None
+
+    # -- legs --------------------------------------------------------------------
+    def route(self, robot: RobotId, goals: Sequence[Cell], *, now: float,
+              dwell_s: float | None = None) -> Route:
+        """A new leg from where the robot stands to the nearest reachable of ``goals``,
+        staying there ``dwell_s`` (None: until its next leg). PlanFailed when it cannot go."""
+        track = self._track(robot)
+        if not track.finished:
+            raise ValueError(f"robot {robot} is still on leg {track.leg} "
+                             f"(at {track.progress} of {len(track.cells) - 1})")
+        if not goals:
+            raise ValueError(f"route for {robot} names no goal cell")
+        bad = [g for g in goals if not self.plan.is_passable(g)]
+        if bad:
+            raise PlanFailed(f"{robot}: goal {bad[0]} is not a passable cell of plan "
+                             f"{self.plan.name!r}")
+        if track.held is not None:
+            raise PlanFailed(f"{robot} is held ({track.held})")
+        targets = frozenset(self.plan.index(g) for g in goals)
+        dwell = None if dwell_s is None else math.ceil(dwell_s / self._tick_len())
+        tick = self._tick(now)
+        started = time.perf_counter()
+        moved: list[Track] = []
+        try:
+            try:
+                found, overlaps = self._plan_leg(track, targets, dwell, tick)
+            except NoPath as first:
+                moved = self._make_way(track, targets, now)
+                if not moved:
+                    raise
+                self.stats.expansions += first.expanded
+                found, overlaps = self._plan_leg(track, targets, dwell, tick)
+        except NoPath as exc:
+            self.stats.plan_failures += 1
+            self.stats.expansions += exc.expanded
+            raise self._failure(track, targets, tick, exc) from None
+        finally:
+            self.stats.plan_s += time.perf_counter() - started
+            for other in moved:
+                self._continue(other, now)
+        self.stats.plans += 1
+        self.stats.expansions += found.expanded
+        self.stats.overlaps += overlaps
+        k = track.progress
+        track.visits = track.visits[k:]
+        track.base = track.visits[0].seq
+        track.cells = tuple(self._board.cell(v.cell) for v in track.visits)
+        track.progress = track.released = 0
+        track.leg += 1
+        track.version = 0
+        track.kept = 1
+        track.goals = targets
+        track.dwell = dwell
+        track.arrived = tick if track.finished else None
+        return self.route_of(robot)
+
+    def _plan_leg(self, track: Track, targets: frozenset[int], dwell: int | None,
+                  tick: int) -> tuple[Found, int]:
+        return plan_tail(self._board, list(self._tracks.values()), track, track.progress,
+                         goals=targets, dwell=dwell, now=tick, budget=self.budget)
+
+    def _make_way(self, track: Track, targets: frozenset[int], now: float) -> list[Track]:
+        """Send robots queueing in ``track``'s way aside; they continue in ``_continue``."""
+        lane = lane_of(self._board, track.visits[-1].cell, targets)
+        moved: list[Track] = []
+        for other in list(self._tracks.values()):
+            if other is track or not in_the_way(other, lane):
+                continue
+            cell = retreat_cell(self._board, self._tracks.values(), other, lane)
+            if cell is None:
+                continue
+            pending = other.pending or (other.goals, other.dwell)
+            if self._replan(other, now, target=(frozenset({cell}), None)) is not None:
+                other.pending = pending
+                self.stats.backouts += 1
+                moved.append(other)
+        return moved
+
+    def _continue(self, track: Track, now: float) -> None:
+        """On to the real goal after stepping aside (retried until it plans)."""
+        if track.pending is None or track.held is not None:
+            return
+        goals, dwell = track.pending
+        self._replan(track, now, target=track.pending)
+        if (track.goals, track.dwell) == (goals, dwell):
+            track.pending = None
+
+    def leg_done(self, robot: RobotId) -> bool:
+        """True when the robot stands at the end of its leg (not at a cell it gave way at)."""
+        track = self._track(robot)
+        return track.finished and track.pending is None
+
+    def replan(self, robot: RobotId, *, now: float) -> Route | None:
+        """The same leg planned afresh after its last released cell; None when the cells
+        stay the same (the order of passing may still change) or no plan is found."""
+        track = self._track(robot)
+        if track.held is not None or track.finished or track.released >= len(track.visits) - 1:
+            return None
+        return self._replan(track, now)
+
+    def _replan(self, track: Track, now: float, via: int | None = None,
+                target: tuple[frozenset[int], int | None] | None = None) -> Route | None:
+        tick = self._tick(now)
+        old = track.cells
+        goals, dwell = target if target is not None else (track.goals, track.dwell)
+        started = time.perf_counter()
+        self.stats.replans += 1
+        try:
+            found, overlaps = plan_tail(self._board, list(self._tracks.values()), track,
+                                        track.released, goals=goals, dwell=dwell,
+                                        now=tick, budget=self.budget, via=via)
+        except NoPath as exc:
+            self.stats.replan_failures += 1
+            self.stats.expansions += exc.expanded
+            return None
+        finally:
+            self.stats.plan_s += time.perf_counter() - started
+        self.stats.expansions += found.expanded
+        self.stats.overlaps += overlaps
+        track.goals, track.dwell = goals, dwell
+        track.cells = tuple(self._board.cell(v.cell) for v in track.visits)
+        if track.cells == old:
+            return None
+        self.stats.replans_changed += 1
+        same = next((i for i, (a, b) in enumerate(zip(old, track.cells, strict=False)) if a != b),
+                    min(len(old), len(track.cells)))
+        track.version += 1
+        track.kept = same
+        if track.finished:
+            track.arrived = tick
+        return self.route_of(track.robot)
+
+    def _failure(self, track: Track, targets: frozenset[int], tick: int,
+                 exc: NoPath) -> PlanFailed:
+        board = self._board
+        goal = " or ".join(board.name(g) for g in sorted(targets))
+        start = board.name(track.visits[-1].cell)
+        if math.isinf(board.heuristic(targets)[track.visits[-1].cell]):
+            return PlanFailed(f"{track.robot}: no way from {start} to {goal} on plan "
+                              f"{self.plan.name!r} (not connected)")
+        who = blockers(board, list(self._tracks.values()), track, targets, tick)
+        why = ("every way is blocked" if exc.exhausted
+               else f"gave up after {exc.expanded} expansions (budget {self.budget})")
+        return PlanFailed(f"{track.robot} cannot go from {start} to {goal} now: {why}", who)
+
+    # -- progress and release ------------------------------------------------------
+    def reached(self, robot: RobotId, index: int, *, now: float) -> None:
+        """The robot stands on ``route.cells[index]``; older reports are ignored."""
+        track = self._track(robot)
+        if index > track.released or index < 0:
+            raise ValueError(f"robot {robot} reports cell {index} of leg {track.leg} but only "
+                             f"0..{track.released} are released")
+        if index > track.progress:
+            track.progress = index
+            track.at = track.base + index
+            if track.finished:
+                track.arrived = self._tick(now)
+
+    def release(self, *, now: float) -> dict[RobotId, int]:
+        """Extend every robot's released part as far as its dependencies allow."""
+        ahead = self.max_release_ahead
+        out: dict[RobotId, int] = {}
+        for robot, track in self._tracks.items():
+            if track.held is None:
+                visits = track.visits
+                limit = min(len(visits) - 1, track.progress + ahead)
+                while track.released < limit:
+                    visit = visits[track.released + 1]
+                    if visit.preds:
+                        pending = [w for w in visit.preds if not w.left()]
+                        visit.preds = pending
+                        if pending:
+                            break
+                    track.released += 1
+            out[robot] = track.released
+        return out
+
+    def released(self, robot: RobotId) -> int:
+        return self._track(robot).released
+
+    def route_of(self, robot: RobotId) -> Route:
+        t = self._track(robot)
+        return Route(robot=robot, leg=t.leg, version=t.version, cells=t.cells, kept=t.kept)
+
+    def position(self, robot: RobotId) -> Cell:
+        track = self._track(robot)
+        return track.cells[track.progress]
+
+    def robots(self) -> list[RobotId]:
+        return list(self._tracks)
+
+    def waiting_for(self, robot: RobotId) -> Wait | None:
+        """Why the robot is not released further (None when it is, or when it is held)."""
+        track = self._track(robot)
+        if track.held is not None or track.released >= len(track.visits) - 1:
+            return None
+        if track.released - track.progress >= self.max_release_ahead:
+            return None
+        blocker = self._blocker(track.visits[track.released + 1])
+        if blocker is None:
+            return None
+        return Wait(robot, blocker.owner.robot, self._board.cell(blocker.cell))
+
+    @staticmethod
+    def _blocker(visit: Visit) -> Visit | None:
+        return next((w for w in visit.preds if not w.left()), None)
+
+    # -- deadlocks ----------------------------------------------------------------
+    def resolve_deadlocks(self, *, now: float) -> list[Deadlock]:
+        """Find robots that cannot move until something changes and try to end it."""
+        tick = self._tick(now)
+        if self._book is None:
+            self._book = DeadlockBook(retry=max(1, round(self.retry_s / self._tick_len())))
+        for track in list(self._tracks.values()):
+            self._continue(track, now)
+        waits: dict[RobotId, Wait] = {}
+        for robot, track in self._tracks.items():
+            if track.released == track.progress:
+                wait = self.waiting_for(robot)
+                if wait is not None:
+                    waits[robot] = wait
+        if not waits:
+            self._book.due([], tick, self.stats)
+            return []
+        situations = find_situations(waits, lambda r: self._stuck_note(r, tick))
+        return [self._recover(s, now) for s in self._book.due(situations, tick, self.stats)]
+
+    def _stuck_note(self, robot: RobotId, tick: int) -> tuple[str, str] | None:
+        track = self._tracks[robot]
+        where = self._board.name(track.visits[track.progress].cell)
+        if track.held is not None:
+            return "held", f"{robot} is held ({track.held}) at {where}"
+        if track.finished:
+            if track.dwell is None:
+                return "parked", f"{robot} is parked at {where} until its next leg"
+            if track.arrived is not None and track.arrived + track.dwell < tick:
+                return "parked", f"{robot} stays at {where} past its dwell"
+        return None
+
+    def _recover(self, s: Situation, now: float) -> Deadlock:
+        assert self._book is not None
+        for robot in s.direct:
+            if robot in self._tracks and self._unstuck_by_replan(robot, s, now):
+                return self._book.record(s, True, f"replanned {robot} around", self.stats)
+        if s.kind == "cycle":
+            for robot in s.robots:
+                cell = self._back_out(robot, now)
+                if cell is not None:
+                    return self._book.record(s, True, f"{robot} backs out to {cell}",
+                                             self.stats)
+            return self._book.record(s, False, "no robot of the cycle could move", self.stats)
+        verb = "released from hold" if s.kind == "held" else "sent away"
+        return self._book.record(s, False, f"no way round: wait for {s.blocker} to be {verb}",
+                                 self.stats)
+
+    def _unstuck_by_replan(self, robot: RobotId, s: Situation, now: float) -> bool:
+        """Replan and tell whether the robot now waits for someone else, or no one."""
+        before = self.waiting_for(robot)
+        self._replan(self._tracks[robot], now)
+        after = self.waiting_for(robot)
+        return after is None or before is None or after.blocker != before.blocker
+
+    def _back_out(self, robot: RobotId, now: float) -> Cell | None:
+        """Send ``robot`` to a nearby cell no one else plans to use, then on to its goal."""
+        track = self._tracks[robot]
+        cell = retreat_cell(self._board, self._tracks.values(), track, set())
+        if cell is None or self._replan(track, now, via=cell) is None:
+            return None
+        self.stats.backouts += 1
+        return self._board.cell(cell)
+
+    # -- helpers -------------------------------------------------------------------
+    def _track(self, robot: RobotId) -> Track:
+        try:
+            return self._tracks[robot]
+        except KeyError:
+            raise KeyError(f"robot {robot} is not known to traffic") from None
+
+    def _tick_len(self) -> float:
+        return self.tick_s if self.tick_s is not None else 1.0
+
+    def _tick(self, now: float) -> int:
+        return round(now / self._tick_len())
