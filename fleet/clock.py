@@ -78,7 +78,13 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
             # Nothing scheduled and nothing ready: only another thread can wake us.
             log.debug("virtual clock idle at %.3f s: waiting for another thread", self._virtual_now)
             return real.select(_IDLE_REAL_WAIT_S)
-        self._virtual_now += timeout
+        # Land exactly on the next timer: a float sum could stop a hair short of it,
+        # and a callback checking ``deadline <= now`` would then see time not yet up.
+        target = self._virtual_now + timeout
+        scheduled = getattr(self, "_scheduled", None)
+        if scheduled:
+            target = max(target, scheduled[0].when())
+        self._virtual_now = target
         return []
 
 

@@ -13,6 +13,7 @@ MovingAI maps, so files and pictures line up without flipping.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -120,8 +121,8 @@ class FloorPlan:
     def cell_of(self, x: float, y: float) -> Cell | None:
         """The cell containing point (x, y) in metres, or None off the grid."""
         rows, cols = self.shape
-        col = int(np.floor((x - self.origin[0]) / self.resolution))
-        row = rows - 1 - int(np.floor((y - self.origin[1]) / self.resolution))
+        col = math.floor((x - self.origin[0]) / self.resolution)
+        row = rows - 1 - math.floor((y - self.origin[1]) / self.resolution)
         if 0 <= row < rows and 0 <= col < cols:
             return (row, col)
         return None

@@ -1,0 +1,130 @@
+"""The in-process robot link: direct calls into a simulated robot.
+
+For the fast simulator and tests. It follows the same contract as the wire
+drivers (``fleet.link``), so the controller cannot tell it apart from them:
+messages reach the robot on a later turn of the loop (never inside the caller's
+stack), and what the robot says arrives through ``events()`` in order.
+
+Events wait in a bounded buffer. When the controller falls that far behind, the
+oldest *state* is dropped and logged (a newer state supersedes it); connection
+events are never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Sequence
+from types import TracebackType
+from typing import Self
+
+from fleet.errors import LinkError
+from fleet.link import Capabilities, ConnectionChanged, LinkEvent, RobotLink, StateReceived
+from fleet.vda import Action, ConnectionState, Order, RobotState
+from sim.robot import SimRobot
+
+log = logging.getLogger(__name__)
+
+
+class InProcLink(RobotLink):
+    """A link to one ``SimRobot`` in this process. See the module docstring.
+
+    Entering the link starts the robot if nobody has (robots keep driving when
+    their controller goes away, so closing the link does not stop it).
+    """
+
+    def __init__(self, robot: SimRobot, *, max_events: int = 1000) -> None:
+        if max_events < 1:
+            raise ValueError(f"max_events must be >= 1, got {max_events}")
+        self._robot = robot
+        self._max = max_events
+        self._buffer: deque[LinkEvent] = deque()
+        self._ready: asyncio.Event | None = None
+        self._open = False
+        self._closed = False
+        self.dropped_states = 0
+
+    @property
+    def serial(self) -> str:
+        return self._robot.serial
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self._robot.capabilities
+
+    async def __aenter__(self) -> Self:
+        if self._closed:
+            raise LinkError(f"link to {self.serial} was closed; make a new one")
+        self._ready = asyncio.Event()
+        self._robot.start()
+        self._robot.attach(self)
+        self._open = True
+        robot = self._robot
+        state = ConnectionState.ONLINE if robot.online else ConnectionState.OFFLINE
+        self.robot_connection(state, robot.now())
+        robot.request_state()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._robot.detach(self)
+        self._open = False
+        self._closed = True
+        if self._ready is not None:
+            self._ready.set()
+
+    # -- controller -> robot ----------------------------------------------------------
+    def _check_up(self) -> None:
+        if not self._open:
+            raise LinkError(f"link to {self.serial} is {'closed' if self._closed else 'not open'}")
+        if not self._robot.online:
+            raise LinkError(f"robot {self.serial} is offline")
+
+    async def send_order(self, order: Order) -> None:
+        self._check_up()
+        asyncio.get_running_loop().call_soon(self._robot.receive_order, order)
+
+    async def send_instant_actions(self, actions: Sequence[Action]) -> None:
+        self._check_up()
+        asyncio.get_running_loop().call_soon(self._robot.receive_instant_actions, tuple(actions))
+
+    # -- robot -> controller (called by the robot) ----------------------------------------
+    def robot_state(self, state: RobotState) -> None:
+        self._push(StateReceived(state))
+
+    def robot_connection(self, state: ConnectionState, at: float) -> None:
+        self._push(ConnectionChanged(self.serial, state, at))
+
+    def _push(self, event: LinkEvent) -> None:
+        if not self._open:
+            return
+        buffer = self._buffer
+        if len(buffer) >= self._max:
+            for i, old in enumerate(buffer):
+                if isinstance(old, StateReceived):
+                    del buffer[i]
+                    self.dropped_states += 1
+                    log.warning("link %s: %d events waiting; dropped the oldest state",
+                                self.serial, len(buffer) + 1)
+                    break
+            else:
+                log.warning("link %s: %d connection events waiting; keeping them all",
+                            self.serial, len(buffer))
+        buffer.append(event)
+        assert self._ready is not None
+        self._ready.set()
+
+    async def events(self) -> AsyncIterator[LinkEvent]:
+        """States and connection changes in arrival order, until the link is closed."""
+        if self._ready is None:
+            raise LinkError(f"link to {self.serial} is not open")
+        ready = self._ready
+        buffer = self._buffer
+        while True:
+            while buffer and self._open:
+                yield buffer.popleft()
+            if not self._open:
+                return
+            ready.clear()
+            await ready.wait()
