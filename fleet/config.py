@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 
 import msgspec
 
+from fleet.domain import RobotModel
 from fleet.errors import ConfigError
 
 ENV_PREFIX = "FLEET_"
@@ -120,6 +121,16 @@ class Config(_Strict, frozen=True):
             if m.name == name:
                 return m
         raise KeyError(name)
+
+    def robot_model(self, name: str | None = None) -> RobotModel:
+        """The model's figures as dispatch and traffic use them (the first model by default)."""
+        m = self.model(name) if name else self.robot_models[0]
+        b = m.battery
+        return RobotModel(name=m.name, manufacturer=m.manufacturer, trays=m.trays, speed=m.speed,
+                          acceleration=m.acceleration, turn_time=m.turn_time,
+                          capacity_wh=b.capacity_wh, drive_w=b.drive_w, idle_w=b.idle_w,
+                          charge_w=b.charge_w, low_percent=b.low_percent,
+                          full_percent=b.full_percent)
 
     def broker_password(self) -> str | None:
         """The broker password from the environment or a file, never from config.toml."""

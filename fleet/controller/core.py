@@ -1,0 +1,340 @@
+"""The controller: orders in, trips out, robots driven leg by leg.
+
+Sans-I/O: every method takes ``now`` and returns the commands to send
+(``SendOrder``, ``SendInstantActions``); the runtime sends them over whatever
+links it holds. The same core runs under the simulator's virtual clock, over
+MQTT, or in a unit test, and never asks which.
+
+Flow: a dish is marked ready -> dispatch makes trips -> each stop of a trip is
+one leg (one VDA order) whose route the traffic manager plans and releases
+piece by piece -> the robot's state reports move the route, the dishes and the
+trip on -> a freed robot triggers dispatch again. ``tick`` handles what time
+alone decides: guests who never come, robots gone quiet, legs that could not be
+planned yet, deadlocks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+
+from fleet.controller.commands import Command, SendInstantActions, SendOrder
+from fleet.controller.legs import Leg, action_ids, cell_of_node, leg_order
+from fleet.controller.orderbook import OrderBook
+from fleet.controller.robots import RobotRecord, mode_from_state
+from fleet.controller.tripwork import TripWork
+from fleet.dispatch import Policy, TravelTimes
+from fleet.domain import Dish, DishState, RobotMode, RobotModel, Trip
+from fleet.domain import events as ev
+from fleet.domain.events import Event
+from fleet.errors import OrderError
+from fleet.floor import FloorPlan
+from fleet.floor.model import Cell
+from fleet.intake import OrderRequest
+from fleet.link import Capabilities
+from fleet.routing import StationFields
+from fleet.store import Store
+from fleet.traffic import PlanFailed, TrafficManager
+from fleet.vda import Action, BlockingType, ConnectionState, RobotState
+
+log = logging.getLogger(__name__)
+
+STATE_STALE_S = 45.0
+"""VDA 5050 vehicles report at least every 30 s; quiet for longer means trouble."""
+RESEND_AFTER_S = 5.0
+TICK_S = 1.0
+RETRY_MAX_S = 15.0
+"""Longest wait before planning a leg that failed again (doubling from 2 s)."""
+JOIN_GRACE_S = 10.0
+"""At start-up, how long to wait for every configured robot to report where it is."""
+
+
+class Controller:
+    def __init__(self, plan: FloorPlan, models: Mapping[str, RobotModel], *, policy: Policy,
+                 store: Store, fields: StationFields, traffic: TrafficManager,
+                 guest_timeout_s: float = 90.0, cold_food_s: float = 300.0) -> None:
+        self.plan = plan
+        self.fields = fields
+        self.traffic = traffic
+        self.store = store
+        self.policy = policy
+        self.guest_timeout_s = guest_timeout_s
+        self.cold_food_s = cold_food_s
+        self.events: list[Event] = []
+        self.robots: dict[str, RobotRecord] = {
+            serial: RobotRecord(serial=serial, model=model) for serial, model in models.items()}
+        max_trays = max((m.trays for m in models.values()), default=1)
+        self.book = OrderBook(plan, max_trays=max_trays, emit=self._emit)
+        self.times = {m.name: TravelTimes(plan, m, fields) for m in models.values()}
+        self.trips: dict[str, Trip] = {}
+        self.work = TripWork(self)
+        self._trip_seq = 0
+        self._next_tick = 0.0
+        self._dispatch_due = False
+        self._started_at: float | None = None
+
+    # -- events -----------------------------------------------------------------
+    def _emit(self, event: Event) -> None:
+        self.events.append(event)
+        self.store.record(event)
+        log.debug("%s %s", event.kind, event.text)
+
+    def emit(self, kind: str, now: float, text: str, **ids: str | None) -> None:
+        self._emit(Event(kind, now, text=text, **ids))  # type: ignore[arg-type]
+
+    def new_trip_id(self) -> str:
+        self._trip_seq += 1
+        return f"trip-{self._trip_seq}"
+
+    # -- intake (the POS, the kitchen display, the manager) ------------------------------
+    def submit(self, request: OrderRequest, now: float) -> list[Command]:
+        order = self.book.submit(request, now)
+        self.store.save_order(order)
+        return []
+
+    def mark_ready(self, order_id: str, index: int, now: float) -> list[Command]:
+        dish = self.book.mark_ready(order_id, index, now)
+        if dish is not None:
+            self.store.save_dish(dish)
+            self._dispatch_due = True
+        return self._after(now)
+
+    def cancel(self, order_id: str, reason: str, now: float) -> list[Command]:
+        order = self.book.orders.get(order_id)
+        if order is None:
+            raise OrderError(f"unknown order {order_id!r}")
+        for dish in order.dishes:
+            if not dish.state.final:
+                self.book.cancel_dish(dish, now, reason)
+                self.store.save_dish(dish)
+        self.emit(ev.ORDER_CANCELLED, now, f"order {order_id} cancelled: {reason}",
+                  order_id=order_id)
+        return []
+
+    def request_bussing(self, table: str, now: float) -> list[Command]:
+        self.work.bussing_requests.append((table, now))
+        self._dispatch_due = True
+        return self._after(now)
+
+    # -- robots ---------------------------------------------------------------
+    def robot_connected(self, serial: str, capabilities: Capabilities) -> None:
+        self.robots[serial].capabilities = capabilities
+
+    def on_connection(self, serial: str, state: ConnectionState, now: float) -> list[Command]:
+        rec = self.robots.get(serial)
+        if rec is None:
+            return []
+        rec.connection = state
+        self.emit(ev.ROBOT_CONNECTION_CHANGED, now, f"{serial} {state.value.lower()}",
+                  robot=serial)
+        if rec.state is not None:
+            self._set_mode(rec, now)
+        return self._after(now)
+
+    def on_state(self, state: RobotState, now: float) -> list[Command]:
+        rec = self.robots.get(state.serial)
+        if rec is None:
+            log.warning("state from unknown robot %s ignored", state.serial)
+            return []
+        rec.state = state
+        rec.last_state_at = now
+        rec.stale = False
+        if rec.connection is not ConnectionState.ONLINE:
+            rec.connection = ConnectionState.ONLINE
+        rec.battery = state.battery.charge
+        rec.charging = state.battery.charging
+        if state.loads is not None:
+            rec.loads = {load.load_position: load.load_id for load in state.loads}
+        cell = cell_of_node(state.last_node_id) if state.last_node_id else None
+        if cell is None and state.position is not None:
+            cell = self.plan.cell_of(state.position.x, state.position.y)
+        if cell is not None:
+            rec.cell = cell
+        if not rec.in_traffic and rec.cell is not None:
+            self._join_traffic(rec, now)
+        self._set_mode(rec, now)
+        leg = rec.leg
+        if leg is not None and state.order_id == leg.order_id:
+            if state.order_update_id >= leg.update_id:
+                leg.acknowledged = True
+            index = state.last_node_sequence_id // 2
+            # A robot that has just taken a new order may still report the last node of
+            # the previous one: trust the sequence id only where the node agrees.
+            if (leg.reached < index < len(leg.cells)
+                    and cell_of_node(state.last_node_id) == leg.cells[index]):
+                released = self.traffic.released(rec.serial)
+                if index > released:
+                    log.error("%s reports node %s beyond its release (%d > %d)", rec.serial,
+                              state.last_node_id, index, released)
+                    index = released
+                leg.reached = index
+                self.traffic.reached(rec.serial, index, now=now)
+        if leg is not None and rec.trip is not None:
+            self.work.on_progress(rec, state, now)
+        return self._after(now)
+
+    def _join_traffic(self, rec: RobotRecord, now: float) -> None:
+        """A robot is planned around only once traffic knows where it stands."""
+        assert rec.cell is not None
+        try:
+            self.traffic.add_robot(rec.serial, rec.cell, step_s=self.plan.resolution /
+                                   rec.model.speed, now=now)
+        except ValueError as exc:
+            # Another robot was released onto it while it was unknown: wait for it to clear.
+            rec.note = f"waiting to join traffic: {exc}"
+            log.warning("%s cannot join traffic yet: %s", rec.serial, exc)
+            return
+        rec.in_traffic = True
+        self._dispatch_due = True
+
+    def _set_mode(self, rec: RobotRecord, now: float) -> None:
+        if rec.state is None:
+            return
+        busy = rec.trip is not None
+        mode = mode_from_state(rec.state, stale=rec.stale, connection=rec.connection, busy=busy)
+        if mode is rec.mode:
+            return
+        old, rec.mode = rec.mode, mode
+        self.emit(ev.ROBOT_MODE_CHANGED, now, f"{rec.serial}: {old.value} -> {mode.value}",
+                  robot=rec.serial)
+        if rec.in_traffic:
+            if mode.available:
+                self.traffic.unhold(rec.serial)
+            else:
+                self.traffic.hold(rec.serial, mode.value)
+        if mode in (RobotMode.FAULT, RobotMode.MANUAL) and rec.trip is not None:
+            self.work.abort(rec, now, f"{rec.serial} {mode.value}")
+        if mode.available and not old.available:
+            self._dispatch_due = True
+
+    # -- manager commands ---------------------------------------------------------
+    def pause(self, serial: str, now: float) -> list[Command]:
+        rec = self.robots[serial]
+        rec.paused_by_manager = True
+        return [SendInstantActions(serial, (self._instant("startPause", now),))]
+
+    def resume(self, serial: str, now: float) -> list[Command]:
+        rec = self.robots[serial]
+        rec.paused_by_manager = False
+        return [SendInstantActions(serial, (self._instant("stopPause", now),))]
+
+    def stop_all(self, now: float) -> list[Command]:
+        return [c for s in sorted(self.robots) for c in self.pause(s, now)]
+
+    def release_all(self, now: float) -> list[Command]:
+        return [c for s in sorted(self.robots) for c in self.resume(s, now)]
+
+    def send_to_charge(self, serial: str, now: float) -> list[Command]:
+        rec = self.robots[serial]
+        if rec.trip is not None or rec.loaded:
+            raise OrderError(f"{serial} is busy or has loaded trays; it charges after its trip")
+        self.work.start_charging_trip(rec, now)
+        return self._after(now)
+
+    def _instant(self, action_type: str, now: float) -> Action:
+        self._trip_seq += 1
+        return Action(action_type, f"instant-{self._trip_seq}", BlockingType.HARD)
+
+    # -- time ---------------------------------------------------------------------
+    def next_wakeup(self) -> float:
+        return self._next_tick
+
+    def tick(self, now: float) -> list[Command]:
+        """Run what time alone decides; call at or after ``next_wakeup()``."""
+        self._next_tick = now + TICK_S
+        commands: list[Command] = []
+        for rec in self.robots.values():
+            if (rec.state is not None and not rec.stale
+                    and now - rec.last_state_at > STATE_STALE_S):
+                rec.stale = True
+                self._set_mode(rec, now)
+            commands += self.work.on_tick(rec, now)
+            leg = rec.leg
+            if (leg is not None and not leg.acknowledged and rec.connection is
+                    ConnectionState.ONLINE and now - leg.sent_at > RESEND_AFTER_S):
+                leg.sent_at = now
+                commands.append(SendOrder(rec.serial, leg_order(self.plan, leg, leg.sent_base)))
+        for deadlock in self.traffic.resolve_deadlocks(now=now):
+            self.emit(ev.DEADLOCK_DETECTED, now, deadlock.reason)
+            if deadlock.recovered:
+                self.emit(ev.DEADLOCK_RESOLVED, now, deadlock.action)
+        if any(True for _ in self.book.waiting()) or self.work.bussing_requests:
+            self._dispatch_due = True
+        return commands + self._after(now)
+
+    # -- the common tail of every input ----------------------------------------------
+    def _after(self, now: float) -> list[Command]:
+        commands: list[Command] = []
+        if self._dispatch_due and not self._joining(now):
+            self._dispatch_due = False
+            self.work.dispatch(now)
+        commands += self.work.start_pending_legs(now)
+        commands += self._release(now)
+        return commands
+
+    def _joining(self, now: float) -> bool:
+        """Robots not yet placed in traffic that are online, or may still come online
+        at start-up: moving others now could run into them."""
+        if self._started_at is None:
+            self._started_at = now
+        starting = now - self._started_at < JOIN_GRACE_S
+        return any(not r.in_traffic and (starting or r.connection is ConnectionState.ONLINE)
+                   for r in self.robots.values())
+
+    def _release(self, now: float) -> list[Command]:
+        released = self.traffic.release(now=now)
+        commands: list[Command] = []
+        for serial, base in released.items():
+            index = base
+            rec = self.robots[serial]
+            leg = rec.leg
+            if leg is None:
+                continue
+            route = self.traffic.route_of(serial)
+            if route.version != leg.version:
+                leg.cells = route.cells
+                leg.version = route.version
+                leg.sent_base = min(leg.sent_base, route.kept - 1)
+                index = max(index, leg.sent_base)
+            elif index <= leg.sent_base:
+                continue
+            if leg.sent_base >= 0:
+                leg.update_id += 1
+            max_nodes = rec.capabilities.max_nodes_per_order if rec.capabilities else None
+            order = leg_order(self.plan, leg, index, max_nodes=max_nodes)
+            leg.sent_base = index
+            leg.sent_at = now
+            leg.acknowledged = False
+            commands.append(SendOrder(serial, order))
+        return commands
+
+    # -- helpers used by TripWork ------------------------------------------------------
+    def start_leg(self, rec: RobotRecord, goals: Sequence[Cell], actions: tuple[Action, ...],
+                  dwell_s: float | None, now: float) -> bool:
+        """Plan and record the next leg; False (and a note) when it cannot be planned yet."""
+        try:
+            route = self.traffic.route(rec.serial, goals, now=now, dwell_s=dwell_s)
+        except PlanFailed as exc:
+            rec.note = f"cannot route yet: {exc.reason}"
+            rec.failures += 1
+            rec.retry_at = now + min(RETRY_MAX_S, 2.0 * 2 ** min(rec.failures - 1, 4))
+            return False
+        rec.failures = 0
+        rec.legs_sent += 1
+        order_id = f"{rec.serial}-{rec.legs_sent}"
+        rec.leg = Leg(order_id=order_id, cells=route.cells, goal_actions=actions,
+                      goals=frozenset(goals), version=route.version,
+                      action_ids=action_ids(actions))
+        rec.retry_at = None
+        rec.goal_since = None
+        rec.cancel_sent = False
+        return True
+
+    def dish(self, dish_id: str) -> Dish:
+        return self.book.dishes[dish_id]
+
+    def save(self, dish: Dish) -> None:
+        self.store.save_dish(dish)
+
+    def waiting_dishes(self) -> list[Dish]:
+        return [d for d in self.book.waiting() if d.state is DishState.READY]

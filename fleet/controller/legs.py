@@ -1,0 +1,94 @@
+"""A leg of a trip as a VDA 5050 order: route cells become nodes, the traffic
+manager's release becomes the base, the stop's work becomes the goal node's
+actions.
+
+One leg is one ``orderId``. Growing the base or replacing the horizon is an
+order update that starts at the stitching node (the last base node already
+sent) and leaves everything before it untouched, as the spec requires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from fleet.floor import FloorPlan
+from fleet.floor.model import Cell
+from fleet.vda import Action, Edge, Node, NodePosition, Order
+
+
+def node_id(cell: Cell) -> str:
+    return f"r{cell[0]}c{cell[1]}"
+
+
+def cell_of_node(node: str) -> Cell | None:
+    """The cell a node id names, or None for a node id this controller did not make."""
+    if not node.startswith("r") or "c" not in node:
+        return None
+    row, _, col = node[1:].partition("c")
+    if not (row.isdigit() and col.isdigit()):
+        return None
+    return (int(row), int(col))
+
+
+@dataclass(slots=True)
+class Leg:
+    """The controller's record of one order sent to a robot."""
+
+    order_id: str
+    cells: tuple[Cell, ...]
+    goal_actions: tuple[Action, ...]
+    goals: frozenset[Cell] = frozenset()
+    """Where the stop's work can be done; a route may end short of them while the
+    robot gives way, and then carries no actions."""
+    version: int = 0
+    update_id: int = 0
+    sent_base: int = -1
+    """Index of the last node sent as released (-1: nothing sent yet)."""
+    reached: int = 0
+    sent_at: float = 0.0
+    acknowledged: bool = False
+    actions_started: bool = False
+    action_ids: tuple[str, ...] = field(default=())
+
+    @property
+    def ends_at_goal(self) -> bool:
+        return self.cells[-1] in self.goals
+
+    @property
+    def at_goal(self) -> bool:
+        return self.ends_at_goal and self.reached == len(self.cells) - 1
+
+
+def _node(plan: FloorPlan, leg: Leg, index: int, released: bool) -> Node:
+    cell = leg.cells[index]
+    x, y = plan.anchor_of(cell)
+    work = index == len(leg.cells) - 1 and leg.ends_at_goal
+    return Node(node_id=node_id(cell), sequence_id=2 * index, released=released,
+                position=NodePosition(x=round(x, 3), y=round(y, 3)),
+                actions=leg.goal_actions if work else ())
+
+
+def _edge(leg: Leg, index: int, released: bool) -> Edge:
+    """The edge into node ``index``."""
+    a, b = leg.cells[index - 1], leg.cells[index]
+    return Edge(edge_id=f"{node_id(a)}-{node_id(b)}", sequence_id=2 * index - 1,
+                released=released, start_node_id=node_id(a), end_node_id=node_id(b))
+
+
+def leg_order(plan: FloorPlan, leg: Leg, released: int, *, max_nodes: int | None = None) -> Order:
+    """The order (or update) that tells the robot about ``leg`` with nodes up to
+    ``released`` in the base. Starts at the stitching node for an update."""
+    first = max(leg.sent_base, 0)
+    last = len(leg.cells) - 1
+    if max_nodes is not None:
+        last = min(last, first + max_nodes - 1)
+        released = min(released, last)
+    nodes = [_node(plan, leg, i, i <= released) for i in range(first, last + 1)]
+    edges = [_edge(leg, i, i <= released) for i in range(first + 1, last + 1)]
+    return Order(order_id=leg.order_id, order_update_id=leg.update_id, nodes=tuple(nodes),
+                 edges=tuple(edges))
+
+
+def action_ids(actions: Sequence[Action]) -> tuple[str, ...]:
+    return tuple(a.action_id for a in actions)

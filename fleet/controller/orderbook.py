@@ -1,0 +1,115 @@
+"""The order book: every order and dish, their lifecycle, and the intake rules.
+
+Intake refuses what cannot be served and says why in the manager's words; it
+is idempotent by the POS's order id, so a POS that resends after a timeout
+does not double an order.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterator
+
+from fleet.domain import Dish, DishState, Order
+from fleet.domain import events as ev
+from fleet.domain.events import Event
+from fleet.errors import OrderError
+from fleet.floor import FloorPlan, PlaceKind
+from fleet.intake import OrderRequest
+
+Emit = Callable[[Event], None]
+
+
+class OrderBook:
+    def __init__(self, plan: FloorPlan, *, max_trays: int, emit: Emit) -> None:
+        self._plan = plan
+        self._tables = {p.name: p for p in plan.places.values() if p.kind is PlaceKind.TABLE}
+        self._passes = [p.name for p in plan.places_of(PlaceKind.PASS)]
+        self._max_trays = max_trays
+        self._emit = emit
+        self.orders: dict[str, Order] = {}
+        self.dishes: dict[str, Dish] = {}
+        self.dish_pass: dict[str, str] = {}
+        self._requests: dict[str, OrderRequest] = {}
+
+    def submit(self, request: OrderRequest, now: float) -> Order:
+        """Take an order, or raise ``OrderError``; a resend of the same order is a no-op."""
+        known = self._requests.get(request.order_id)
+        if known is not None:
+            if known == request:
+                return self.orders[request.order_id]
+            raise self._refuse(request, now, f"order id {request.order_id} is already used for "
+                               f"table {known.table} with other dishes")
+        if request.table not in self._tables:
+            close = difflib.get_close_matches(request.table, list(self._tables), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise self._refuse(request, now, f"unknown table {request.table!r}{hint}")
+        if not request.dishes:
+            raise self._refuse(request, now, "an order needs at least one dish")
+        for i, wanted in enumerate(request.dishes):
+            if wanted.trays < 1 or wanted.trays > self._max_trays:
+                raise self._refuse(request, now, f"dish {i + 1} ({wanted.name}) needs "
+                                   f"{wanted.trays} trays but robots carry at most "
+                                   f"{self._max_trays}")
+            if wanted.pass_place is not None and wanted.pass_place not in self._passes:
+                raise self._refuse(request, now, f"dish {i + 1} ({wanted.name}): unknown pass "
+                                   f"{wanted.pass_place!r}; passes: {', '.join(self._passes)}")
+        order = Order(order_id=request.order_id, table=request.table, priority=request.priority,
+                      note=request.note, created_at=now, party=request.party)
+        for i, req in enumerate(request.dishes):
+            dish = Dish(dish_id=f"{request.order_id}/{i + 1}", order_id=request.order_id,
+                        table=request.table, name=req.name, trays=req.trays,
+                        priority=request.priority, created_at=now)
+            order.dishes.append(dish)
+            self.dishes[dish.dish_id] = dish
+            self.dish_pass[dish.dish_id] = req.pass_place or self._passes[0]
+        self.orders[order.order_id] = order
+        self._requests[request.order_id] = request
+        self._emit(Event(ev.ORDER_RECEIVED, now, order_id=order.order_id,
+                         text=f"order {order.order_id} for {order.table}: "
+                              f"{len(order.dishes)} dish(es)"))
+        return order
+
+    def _refuse(self, request: OrderRequest, now: float, why: str) -> OrderError:
+        self._emit(Event(ev.ORDER_REJECTED, now, order_id=request.order_id, text=why))
+        return OrderError(why)
+
+    def dish(self, order_id: str, index: int) -> Dish:
+        order = self.orders.get(order_id)
+        if order is None:
+            raise OrderError(f"unknown order {order_id!r}")
+        if not 0 <= index < len(order.dishes):
+            raise OrderError(f"order {order_id} has {len(order.dishes)} dish(es); no dish "
+                             f"{index + 1}")
+        return order.dishes[index]
+
+    def mark_ready(self, order_id: str, index: int, now: float) -> Dish | None:
+        """Mark a dish ready; None when it already was (or is past that)."""
+        dish = self.dish(order_id, index)
+        if dish.state is not DishState.RECEIVED:
+            return None
+        dish.move(DishState.READY)
+        dish.ready_at = now
+        self._emit(Event(ev.DISH_READY, now, order_id=order_id, dish_id=dish.dish_id,
+                         text=f"{dish.name} for {dish.table} ready"))
+        return dish
+
+    def fail(self, dish: Dish, now: float, reason: str) -> None:
+        if dish.state.final:
+            return
+        dish.move(DishState.FAILED, reason=reason)
+        self._emit(Event(ev.DISH_FAILED, now, order_id=dish.order_id, dish_id=dish.dish_id,
+                         robot=dish.robot, trip_id=dish.trip_id, text=reason))
+
+    def cancel_dish(self, dish: Dish, now: float, reason: str) -> None:
+        if dish.state.final:
+            return
+        dish.move(DishState.CANCELLED, reason=reason)
+        self._emit(Event(ev.DISH_CANCELLED, now, order_id=dish.order_id, dish_id=dish.dish_id,
+                         robot=dish.robot, text=reason))
+
+    def waiting(self) -> Iterator[Dish]:
+        """Ready dishes not yet on a trip, oldest first."""
+        ready = [d for d in self.dishes.values() if d.state is DishState.READY]
+        ready.sort(key=lambda d: (-int(d.priority), d.ready_at or 0.0, d.dish_id))
+        return iter(ready)

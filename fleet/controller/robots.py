@@ -1,0 +1,70 @@
+"""The controller's record of each robot, and how a state report sets its mode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fleet.controller.legs import Leg
+from fleet.domain import RobotMode, RobotModel, Trip
+from fleet.floor.model import Cell
+from fleet.link import Capabilities
+from fleet.vda import ConnectionState, ErrorLevel, EStop, RobotState
+
+
+@dataclass(slots=True)
+class RobotRecord:
+    serial: str
+    model: RobotModel
+    capabilities: Capabilities | None = None
+    mode: RobotMode = RobotMode.OFFLINE
+    cell: Cell | None = None
+    battery: float = 100.0
+    charging: bool = False
+    loads: dict[str, str] = field(default_factory=dict)
+    """tray slot -> load id, as the robot's tray sensors report."""
+    state: RobotState | None = None
+    last_state_at: float = float("-inf")
+    connection: ConnectionState = ConnectionState.OFFLINE
+    trip: Trip | None = None
+    leg: Leg | None = None
+    legs_sent: int = 0
+    goal_since: float | None = None
+    """When the robot began the work at its goal (for the guest timeout)."""
+    cancel_sent: bool = False
+    paused_by_manager: bool = False
+    failures: int = 0
+    """Legs in a row that could not be planned (for backing off)."""
+    retry_at: float | None = None
+    """When to try again to route the next leg (it could not be planned)."""
+    note: str = ""
+    """Plain words for the manager: what it is doing or waiting for."""
+    stale: bool = False
+    in_traffic: bool = False
+
+    @property
+    def trays(self) -> int:
+        return self.capabilities.trays if self.capabilities else self.model.trays
+
+    @property
+    def loaded(self) -> bool:
+        return bool(self.loads)
+
+
+def mode_from_state(state: RobotState, *, stale: bool, connection: ConnectionState,
+                    busy: bool) -> RobotMode:
+    """The one place that turns a report into what the robot is available for."""
+    if connection is not ConnectionState.ONLINE or stale:
+        return RobotMode.OFFLINE
+    if not state.operating_mode.controllable:
+        return RobotMode.MANUAL
+    if state.e_stop is not EStop.NONE:
+        return RobotMode.ESTOPPED
+    if any(e.level is ErrorLevel.FATAL for e in state.errors):
+        return RobotMode.FAULT
+    if state.paused:
+        return RobotMode.PAUSED
+    if busy:
+        return RobotMode.WORKING
+    if state.battery.charging:
+        return RobotMode.CHARGING
+    return RobotMode.IDLE

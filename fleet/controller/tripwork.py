@@ -1,0 +1,355 @@
+"""Trips in motion: starting them, moving dishes along as the robot reports,
+finishing them, and what happens when a guest never comes or a robot fails.
+
+Kept apart from ``core`` so that the controller's wiring and the restaurant's
+rules each fit in one reading.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fleet.controller.commands import Command, SendInstantActions
+from fleet.controller.robots import RobotRecord
+from fleet.controller.stops import stop_actions
+from fleet.dispatch import DishView, RobotView, TripPlan, housekeeping, plan_bussing
+from fleet.domain import DishState, RobotMode, Stop, StopKind, Trip, TripKind, TripState
+from fleet.domain import events as ev
+from fleet.floor import PlaceKind
+from fleet.floor.model import Cell
+from fleet.vda import Action, ActionStatus, BlockingType, RobotState
+
+if TYPE_CHECKING:
+    from fleet.controller.core import Controller
+
+LOAD_S_PER_TRAY = 5.0
+GUEST_S = 20.0
+UNLOAD_S_PER_TRAY = 6.0
+COLLECT_S = 30.0
+OFFLINE_ABORT_S = 120.0
+
+
+class TripWork:
+    def __init__(self, ctl: Controller) -> None:
+        self.ctl = ctl
+        self.pending: set[str] = set()
+        """Robots whose next leg is to be started."""
+        self.bussing_requests: list[tuple[str, float]] = []
+        self._pass_cells = {c: p.name for p in ctl.plan.places_of(PlaceKind.PASS) for c in p.cells}
+        self._rest_cells = {
+            c for kind in (PlaceKind.PASS, PlaceKind.CHARGER, PlaceKind.PARKING)
+            for p in ctl.plan.places_of(kind) for c in p.cells}
+
+    # -- dispatch ---------------------------------------------------------------------
+    def idle_robots(self) -> list[RobotRecord]:
+        return [r for r in sorted(self.ctl.robots.values(), key=lambda r: r.serial)
+                if r.trip is None and r.in_traffic and r.mode.available and r.cell is not None
+                and not r.paused_by_manager]
+
+    def _robot_view(self, rec: RobotRecord, now: float) -> RobotView:
+        assert rec.cell is not None
+        return RobotView(serial=rec.serial, model=rec.model, mode=rec.mode, cell=rec.cell,
+                         free_at=now, battery=rec.battery, trays_free=rec.trays - len(rec.loads),
+                         at_pass=self._pass_cells.get(rec.cell))
+
+    def dispatch(self, now: float) -> None:
+        ctl = self.ctl
+        idle = [r for r in self.idle_robots() if not r.loaded]
+        if not idle:
+            return
+        busy_tables = self._tables_in_service()
+        dishes = [DishView(dish_id=d.dish_id, order_id=d.order_id, table=d.table, trays=d.trays,
+                           ready_at=d.ready_at or now, priority=d.priority,
+                           pass_place=ctl.book.dish_pass[d.dish_id])
+                  for d in ctl.waiting_dishes() if busy_tables.get(d.table, 1) > 0]
+        views = [self._robot_view(r, now) for r in idle]
+        times = ctl.times[idle[0].model.name]
+        plans: list[TripPlan] = []
+        if dishes:
+            plans = list(ctl.policy.plan(now, dishes, self._can_load(views), times))
+        taken = {p.robot for p in plans}
+        if self.bussing_requests:
+            free = [v for v in views if v.serial not in taken]
+            bussing = plan_bussing(now, self.bussing_requests, free, times, ctl.plan)
+            served_tables = {p.stops[0].place for p in bussing}
+            self.bussing_requests = [b for b in self.bussing_requests if b[0] not in served_tables]
+            plans += bussing
+            taken |= {p.robot for p in bussing}
+        rest = [v for v in views if v.serial not in taken]
+        if rest:
+            plans += housekeeping(now, rest, times, ctl.plan, occupied=self.claimed_cells())
+        for plan in plans:
+            self.begin(plan, now)
+
+    def _tables_in_service(self) -> dict[str, int]:
+        """Per table, how many more robots it can take now: its serving spots less the
+        robots serving it or on their way. A dish for a full table waits, so robots
+        do not queue with loaded trays for a table another robot stands at."""
+        room = {p.name: len(p.cells) for p in self.ctl.plan.tables}
+        for rec in self.ctl.robots.values():
+            trip = rec.trip
+            if trip is None:
+                continue
+            for stop in trip.stops[trip.next_stop:]:
+                if stop.kind in (StopKind.SERVE, StopKind.COLLECT) and stop.place in room:
+                    room[stop.place] -= 1
+        return room
+
+    def _can_load(self, views: list[RobotView]) -> list[RobotView]:
+        """Robots that can go and load now: those at a pass, and as many others as
+        pass spots are free (a queue in the aisle in front of the pass blocks it)."""
+        claimed = self.claimed_cells()
+        free_spots = sum(1 for c in self._pass_cells if c not in claimed)
+        at_pass = [v for v in views if v.at_pass is not None]
+        away = [v for v in views if v.at_pass is None]
+        times = self.ctl.times
+        passes = self.ctl.plan.places_of(PlaceKind.PASS)
+        away.sort(key=lambda v: min(times[v.model.name].from_cell(v.cell, p.name) for p in passes))
+        return at_pass + away[:free_spots]
+
+    def claimed_cells(self, besides: str | None = None) -> set[Cell]:
+        """Cells robots stand on or are heading for: a spot there is taken."""
+        claimed: set[Cell] = set()
+        for rec in self.ctl.robots.values():
+            if rec.serial == besides:
+                continue
+            if rec.cell is not None:
+                claimed.add(rec.cell)
+            if rec.leg is not None:
+                claimed.add(rec.leg.cells[-1])
+        return claimed
+
+    def begin(self, plan: TripPlan, now: float) -> None:
+        ctl = self.ctl
+        rec = ctl.robots[plan.robot]
+        trip = Trip(trip_id=ctl.new_trip_id(), robot=rec.serial, kind=plan.kind,
+                    stops=list(plan.stops), created_at=now, state=TripState.ACTIVE,
+                    dishes=plan.dish_ids)
+        ctl.trips[trip.trip_id] = trip
+        rec.trip = trip
+        for stop in plan.stops:
+            if stop.kind is not StopKind.LOAD:
+                continue
+            for tray, dish_id in zip(stop.trays, stop.dishes, strict=False):
+                dish = ctl.dish(dish_id)
+                if dish.state is not DishState.READY:
+                    continue  # a dish on two trays is listed once per tray
+                dish.move(DishState.ASSIGNED)
+                dish.trip_id, dish.robot, dish.tray = trip.trip_id, rec.serial, tray
+                dish.attempts += 1
+                ctl.save(dish)
+                ctl.emit(ev.DISH_ASSIGNED, now, f"{dish_id} on {rec.serial} {tray}",
+                         robot=rec.serial, dish_id=dish_id, trip_id=trip.trip_id,
+                         order_id=dish.order_id)
+        ctl.store.save_trip(trip)
+        stops = ", ".join(f"{s.kind.value} {s.place}" for s in trip.stops)
+        ctl.emit(ev.TRIP_ASSIGNED, now, f"{rec.serial}: {trip.kind.value} trip {stops}",
+                 robot=rec.serial, trip_id=trip.trip_id)
+        ctl._set_mode(rec, now)
+        self.pending.add(rec.serial)
+
+    def start_charging_trip(self, rec: RobotRecord, now: float) -> None:
+        chargers = self.ctl.plan.places_of(PlaceKind.CHARGER)
+        if not chargers:
+            return
+        claimed = self.claimed_cells()
+        free = [p for p in chargers if any(c not in claimed for c in p.cells)] or chargers
+        assert rec.cell is not None
+        times = self.ctl.times[rec.model.name]
+        best = min(free, key=lambda p: times.from_cell(rec.cell, p.name))  # type: ignore[arg-type]
+        self.begin(TripPlan(robot=rec.serial, kind=TripKind.CHARGE,
+                            stops=(Stop(best.name, StopKind.CHARGE),), dish_ids=(),
+                            est_finish=now, est_waits={}), now)
+
+    # -- legs ---------------------------------------------------------------------------
+    def start_pending_legs(self, now: float) -> list[Command]:
+        for serial in sorted(self.pending):
+            rec = self.ctl.robots[serial]
+            if rec.retry_at is not None and now < rec.retry_at:
+                continue
+            if rec.trip is None or not rec.mode.available or rec.paused_by_manager:
+                if rec.trip is None:
+                    self.pending.discard(serial)
+                continue
+            if self._start_stop(rec, now):
+                self.pending.discard(serial)
+        return []
+
+    def _start_stop(self, rec: RobotRecord, now: float) -> bool:
+        ctl = self.ctl
+        trip = rec.trip
+        assert trip is not None
+        while trip.current is not None and self._skippable(trip.current):
+            trip.next_stop += 1
+        if trip.current is None and self._leftovers(rec):
+            trip.stops.append(Stop(self._pass_for_leftovers(rec), StopKind.UNLOAD,
+                                   trays=tuple(sorted(rec.loads))))
+        stop = trip.current
+        if stop is None:
+            self._finish(rec, now)
+            return True
+        place = ctl.plan.place(stop.place)
+        claimed = self.claimed_cells(besides=rec.serial)
+        goals = [c for c in place.cells if not claimed.intersection(ctl.plan.footprint(c))]
+        if not goals:
+            # Every spot is taken by a robot that stands or works there: planning a
+            # route into it could only fail. Wait here until one frees.
+            rec.note = f"waiting for a free spot at {stop.place}"
+            rec.retry_at = now + 1.0
+            return False
+        prefix = f"{trip.trip_id}.{trip.next_stop}"
+        dwell = {StopKind.LOAD: LOAD_S_PER_TRAY * max(1, len(stop.trays)),
+                 StopKind.SERVE: GUEST_S, StopKind.COLLECT: COLLECT_S,
+                 StopKind.UNLOAD: UNLOAD_S_PER_TRAY * max(1, len(stop.trays))}.get(stop.kind)
+        if not ctl.start_leg(rec, goals, stop_actions(stop, prefix), dwell, now):
+            return False
+        rec.note = f"{trip.kind.value} trip: to {stop.place} ({stop.kind.value})"
+        if stop.kind is StopKind.SERVE:
+            for dish_id in stop.dishes:
+                dish = ctl.dish(dish_id)
+                if dish.state is DishState.LOADED:
+                    dish.move(DishState.ON_THE_WAY)
+                    ctl.save(dish)
+        return True
+
+    def _skippable(self, stop: Stop) -> bool:
+        """A table none of whose dishes are still to be served is not visited."""
+        if stop.kind is not StopKind.SERVE:
+            return False
+        return all(self.ctl.dish(d).state.final for d in stop.dishes)
+
+    # -- progress at the goal ----------------------------------------------------------------
+    def on_progress(self, rec: RobotRecord, state: RobotState, now: float) -> None:
+        leg, trip = rec.leg, rec.trip
+        assert leg is not None and trip is not None
+        stop = trip.current
+        if (stop is None or not leg.at_goal or rec.serial in self.pending
+                or not self.ctl.traffic.leg_done(rec.serial)):
+            return
+        if rec.goal_since is None:
+            rec.goal_since = now
+            ctl = self.ctl
+            ctl.emit(ev.ROBOT_ARRIVED, now, f"{rec.serial} at {stop.place}", robot=rec.serial,
+                     trip_id=trip.trip_id)
+        wanted = set(leg.action_ids)
+        status = {a.action_id: a.status for a in state.action_states if a.action_id in wanted}
+        self._advance_dishes(rec, stop, status, now)
+        if all(status.get(a) is not None and status[a].done for a in leg.action_ids):
+            trip.next_stop += 1
+            rec.goal_since = None
+            self.pending.add(rec.serial)
+
+    def _advance_dishes(self, rec: RobotRecord, stop: Stop, status: dict[str, ActionStatus],
+                        now: float) -> None:
+        ctl = self.ctl
+        trip = rec.trip
+        assert trip is not None
+        key = f"{trip.trip_id}.{trip.next_stop}"
+        for tray, dish_id in zip(stop.trays, stop.dishes, strict=False):
+            dish = ctl.dish(dish_id)
+            if stop.kind is StopKind.LOAD:
+                st = status.get(f"{key}/pick/{tray}")
+                if st is ActionStatus.FINISHED and dish.state is DishState.ASSIGNED:
+                    dish.move(DishState.LOADED)
+                    ctl.emit(ev.DISH_LOADED, now, f"{dish_id} loaded on {rec.serial} {tray}",
+                             robot=rec.serial, dish_id=dish_id, order_id=dish.order_id)
+                    ctl.save(dish)
+                elif st is ActionStatus.FAILED and dish.state is DishState.ASSIGNED:
+                    dish.move(DishState.READY, reason="not loaded")
+                    dish.trip_id = dish.robot = dish.tray = None
+                    ctl.save(dish)
+            elif stop.kind is StopKind.SERVE:
+                drop = status.get(f"{key}/drop/{tray}")
+                wait = status.get(f"{key}/wait")
+                if drop is ActionStatus.FINISHED and dish.state is DishState.ON_THE_WAY:
+                    dish.move(DishState.AT_TABLE)
+                    ctl.emit(ev.DISH_AT_TABLE, now, f"{dish_id} at {stop.place}",
+                             robot=rec.serial, dish_id=dish_id, order_id=dish.order_id)
+                    ctl.save(dish)
+                if wait is ActionStatus.FINISHED and dish.state is DishState.AT_TABLE:
+                    dish.move(DishState.SERVED)
+                    dish.served_at = now
+                    ctl.emit(ev.DISH_SERVED, now, f"{dish_id} served at {stop.place}",
+                             robot=rec.serial, dish_id=dish_id, order_id=dish.order_id)
+                    ctl.save(dish)
+
+    def on_tick(self, rec: RobotRecord, now: float) -> list[Command]:
+        """The guest timeout (nobody took the dishes, so the robot moves on), and
+        robots gone for too long (their dishes go to another robot)."""
+        trip = rec.trip
+        if (trip is not None and rec.mode is RobotMode.OFFLINE
+                and now - rec.last_state_at > OFFLINE_ABORT_S):
+            self.abort(rec, now, f"{rec.serial} offline for {now - rec.last_state_at:.0f} s")
+            return []
+        if trip is None or rec.goal_since is None or rec.cancel_sent:
+            return []
+        stop = trip.current
+        if stop is None or stop.kind is not StopKind.SERVE:
+            return []
+        if now - rec.goal_since < self.ctl.guest_timeout_s:
+            return []
+        rec.cancel_sent = True
+        for dish_id in stop.dishes:
+            dish = self.ctl.dish(dish_id)
+            self.ctl.book.fail(dish, now, f"nobody took it at {stop.place} within "
+                                          f"{self.ctl.guest_timeout_s:.0f} s")
+            self.ctl.save(dish)
+        self.ctl._trip_seq += 1
+        cancel = Action("cancelOrder", f"cancel-{self.ctl._trip_seq}", BlockingType.HARD)
+        return [SendInstantActions(rec.serial, (cancel,))]
+
+    # -- the end of a trip -------------------------------------------------------------------
+    def _leftovers(self, rec: RobotRecord) -> bool:
+        """Dishes nobody took (or cancelled on the way) go back to the kitchen, once."""
+        trip = rec.trip
+        assert trip is not None
+        if not rec.loads or trip.kind is not TripKind.SERVE:
+            return False
+        return not any(s.kind is StopKind.UNLOAD for s in trip.stops)
+
+    def _pass_for_leftovers(self, rec: RobotRecord) -> str:
+        """The dish return takes leftovers; without one, the pass they came from."""
+        returns = self.ctl.plan.places_of(PlaceKind.DISH_RETURN)
+        if returns:
+            assert rec.cell is not None
+            times = self.ctl.times[rec.model.name]
+            return min(returns, key=lambda p: times.from_cell(rec.cell, p.name)).name  # type: ignore[arg-type]
+        trip = rec.trip
+        assert trip is not None
+        loaded_at = [s.place for s in trip.stops if s.kind is StopKind.LOAD]
+        return loaded_at[0] if loaded_at else self.ctl.plan.places_of(PlaceKind.PASS)[0].name
+
+    def _finish(self, rec: RobotRecord, now: float) -> None:
+        trip = rec.trip
+        assert trip is not None
+        trip.state = TripState.DONE
+        trip.finished_at = now
+        rec.trip = None
+        rec.note = ""
+        self.ctl.store.save_trip(trip)
+        self.ctl.emit(ev.TRIP_FINISHED, now, f"{rec.serial} finished {trip.trip_id}",
+                      robot=rec.serial, trip_id=trip.trip_id)
+        self.ctl._set_mode(rec, now)
+        self.ctl._dispatch_due = True
+
+    def abort(self, rec: RobotRecord, now: float, reason: str) -> None:
+        trip = rec.trip
+        if trip is None:
+            return
+        for dish_id in trip.dishes:
+            dish = self.ctl.dish(dish_id)
+            if dish.state is DishState.ASSIGNED:
+                dish.move(DishState.READY, reason=f"reassigned: {reason}")
+                dish.trip_id = dish.robot = dish.tray = None
+                self.ctl._dispatch_due = True
+            elif dish.state.on_robot:
+                self.ctl.book.fail(dish, now, f"{reason} with the dish on its tray")
+            self.ctl.save(dish)
+        trip.state = TripState.ABORTED
+        trip.reason = reason
+        trip.finished_at = now
+        rec.trip = None
+        self.pending.discard(rec.serial)
+        self.ctl.store.save_trip(trip)
+        self.ctl.emit(ev.TRIP_ABORTED, now, f"{trip.trip_id} aborted: {reason}",
+                      robot=rec.serial, trip_id=trip.trip_id)

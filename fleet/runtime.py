@@ -1,0 +1,105 @@
+"""The controller core brought to life: robot links, the clock, and intake.
+
+One ``TaskGroup`` owns every task: a pump per robot link (its events into the
+core), a ticker (the core's timers), and the caller's own work. Commands the
+core returns are sent in the order it returned them, one robot at a time.
+The clock is the running loop's (see ``fleet.clock``), so the same runtime runs
+in wall, scaled or virtual time.
+
+``FleetRuntime`` is also the in-process ``Pos``: the simulated kitchen (and
+tests) submit orders and mark dishes ready through it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+from fleet.controller.commands import Command, SendInstantActions, SendOrder
+from fleet.controller.core import Controller
+from fleet.errors import LinkError
+from fleet.intake import OrderRequest
+from fleet.link import ConnectionChanged, RobotLink, StateReceived
+
+log = logging.getLogger(__name__)
+
+
+class FleetRuntime:
+    def __init__(self, controller: Controller, links: Sequence[RobotLink]) -> None:
+        self.controller = controller
+        self._links = {link.serial: link for link in links}
+        self._locks = {serial: asyncio.Lock() for serial in self._links}
+        self._stopping = asyncio.Event()
+        self.ready = asyncio.Event()
+        self.send_failures = 0
+
+    def now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    async def run(self) -> None:
+        """Connect every link, then serve until ``stop()``; links close on the way out."""
+        async with contextlib.AsyncExitStack() as stack:
+            for link in self._links.values():
+                await stack.enter_async_context(link)
+                self.controller.robot_connected(link.serial, link.capabilities)
+            async with asyncio.TaskGroup() as tg:
+                pumps = [tg.create_task(self._pump(link), name=f"pump-{link.serial}")
+                         for link in self._links.values()]
+                ticker = tg.create_task(self._ticker(), name="ticker")
+                self.ready.set()
+                await self._stopping.wait()
+                for task in (*pumps, ticker):
+                    task.cancel()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def _pump(self, link: RobotLink) -> None:
+        async for event in link.events():
+            now = self.now()
+            if isinstance(event, StateReceived):
+                commands = self.controller.on_state(event.state, now)
+            elif isinstance(event, ConnectionChanged):
+                commands = self.controller.on_connection(event.serial, event.state, now)
+            else:  # pragma: no cover - LinkEvent is closed
+                continue
+            await self.execute(commands)
+
+    async def _ticker(self) -> None:
+        while True:
+            delay = self.controller.next_wakeup() - self.now()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await self.execute(self.controller.tick(self.now()))
+
+    async def execute(self, commands: Sequence[Command]) -> None:
+        for command in commands:
+            link = self._links.get(command.serial)
+            if link is None:
+                log.warning("command for unknown robot %s dropped", command.serial)
+                continue
+            async with self._locks[command.serial]:
+                try:
+                    if isinstance(command, SendOrder):
+                        await link.send_order(command.order)
+                    elif isinstance(command, SendInstantActions):
+                        await link.send_instant_actions(command.actions)
+                except LinkError as exc:
+                    # The controller resends what the robot's state does not show taken.
+                    self.send_failures += 1
+                    log.warning("%s: could not send: %s", command.serial, exc)
+
+    # -- the in-process Pos ---------------------------------------------------------
+    async def submit(self, request: OrderRequest) -> None:
+        await self.execute(self.controller.submit(request, self.now()))
+
+    async def mark_ready(self, order_id: str, dish_index: int) -> None:
+        await self.execute(self.controller.mark_ready(order_id, dish_index, self.now()))
+
+    async def cancel(self, order_id: str, reason: str) -> None:
+        await self.execute(self.controller.cancel(order_id, reason, self.now()))
+
+    async def request_bussing(self, table: str) -> None:
+        await self.execute(self.controller.request_bussing(table, self.now()))
