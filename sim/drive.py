@@ -81,6 +81,15 @@ class Drive:
         self.moves = 0
         self.waits = 0
         self._waited_s = 0.0
+        self._held_since: float | None = None
+        self._held_s = 0.0
+
+    def traffic_wait_s(self, now: float) -> float:
+        """Seconds stopped at the decision point with route left unreleased: time
+        the controller's traffic held this robot back for others."""
+        if self._held_since is None:
+            return self._held_s
+        return self._held_s + now - self._held_since
 
     def waiting_s(self, now: float) -> float:
         if self._waiting_since is None:
@@ -135,6 +144,9 @@ class Drive:
         while True:
             step = track.upcoming()
             if step is None or not step.node.released or robot.actions.blocks_driving:
+                if (step is not None and not step.node.released
+                        and not robot.actions.blocks_driving and self._held_since is None):
+                    self._held_since = robot.now()  # at the decision point, horizon ahead
                 self._stop()
                 return
             if step.cell != self.cell:
@@ -154,6 +166,9 @@ class Drive:
             self._wait(dst, why)
             return
         now = robot.now()
+        if self._held_since is not None:
+            self._held_s += now - self._held_since
+            self._held_since = None
         if self._waiting_since is not None:
             self._waited_s += now - self._waiting_since
             self._waiting_since = None

@@ -66,8 +66,11 @@ class RobotTally:
     driving_s: float
     busy_s: float
     waiting_s: float
+    """Stopped in front of an obstacle its sensors saw (a robot, a guest)."""
     waits: int
     states: int
+    traffic_wait_s: float = 0.0
+    """Stopped at the decision point, held back by the controller's traffic."""
 
 
 class SimRobot:
@@ -232,7 +235,7 @@ class SimRobot:
             self._settle(now)
         d = self.drive
         return RobotTally(round(d.distance_m, 6), d.moves, self._driving_s, self._busy_s,
-                          d.waiting_s(now), d.waits, self._states)
+                          d.waiting_s(now), d.waits, self._states, d.traffic_wait_s(now))
 
     def _settle(self, now: float) -> None:
         """Bring battery and time tallies up to ``now``."""

@@ -35,6 +35,10 @@ from sim.world import World
 
 Progress = Callable[[float, float], None]
 
+PLAN_BUDGET = 5000
+"""Search expansions per leg. A leg that plans at all plans in a few hundred; a
+goal walled in for now would otherwise burn the default budget at every retry."""
+
 FAULT_LEVELS: dict[str, tuple[FaultRates | None, float]] = {
     "none": (None, 0.0),
     "light": (FaultRates(e_stop_per_h=0.05, stuck_per_h=0.1, disconnect_per_h=0.1), 6.0),
@@ -108,7 +112,7 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
     plan = opts.plan
     scenario = get_scenario(opts.scenario)
     fields = precompute_fields(plan)
-    traffic = TrafficManager(plan, fields=fields)
+    traffic = TrafficManager(plan, fields=fields, budget=PLAN_BUDGET)
     serials = [f"R{i + 1}" for i in range(opts.robots)]
     store = opts.store or MemoryStore()
     controller = Controller(plan, dict.fromkeys(serials, opts.model),
@@ -153,7 +157,9 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
     sim_s = loop.time() - t0
     dishes = [DishRecord(dish_id=d.dish_id, table=d.table, state=d.state.value, trays=d.trays,
                          pass_place=controller.book.dish_pass.get(d.dish_id),
-                         ready_at=d.ready_at, served_at=d.served_at, reason=d.reason)
+                         ready_at=d.ready_at,
+                         served_at=d.at_table_at if d.served_at is not None else None,
+                         reason=d.reason)
               for d in controller.book.dishes.values()]
     trips = {serial: 0 for serial in serials}
     for trip in controller.trips.values():
@@ -162,7 +168,8 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
     for robot in robots:
         t = robot.tally()
         tallies.append(RobotTally(serial=robot.serial, busy_s=t.busy_s, distance_m=t.distance_m,
-                                  trips=trips[robot.serial], traffic_wait_s=t.waiting_s))
+                                  trips=trips[robot.serial],
+                                  traffic_wait_s=t.traffic_wait_s + t.waiting_s))
     summary = referee.summary()
     counts = RunCounts(violations=int(summary["violations"]),
                        deadlocks_detected=traffic.stats.deadlocks_detected,

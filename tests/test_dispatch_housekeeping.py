@@ -125,17 +125,23 @@ def test_idle_on_a_charger_tops_up(bistro: TravelTimes) -> None:
 
 
 # -- parking --------------------------------------------------------------------------------
-def test_an_idle_robot_in_an_aisle_waits_at_the_pass_leaving_a_spot_free(
-        bistro: TravelTimes) -> None:
+def test_idle_robots_in_an_aisle_fill_the_pass_spots_then_park(bistro: TravelTimes) -> None:
     n_spots = len(bistro.plan.place("pass").cells)
     robots = [robot(f"r{i}", AISLE) for i in range(n_spots + 2)]
     trips = housekeeping(1.0, robots, bistro)
     places = [t.stops[0].place for t in trips]
     assert len(trips) == len(robots)
-    assert places.count("pass") == n_spots - 1
+    assert places.count("pass") == n_spots
     assert all(t.stops[0].kind in (StopKind.PARK, StopKind.CHARGE) for t in trips)
-    rest = [kinds_of(bistro, p) for p in places if p != "pass"]  # then the 2 nooks, a dock
-    assert sorted(rest) == [PlaceKind.CHARGER, PlaceKind.PARKING, PlaceKind.PARKING]
+    rest = [kinds_of(bistro, p) for p in places if p != "pass"]  # then the 2 nooks
+    assert sorted(rest) == [PlaceKind.PARKING, PlaceKind.PARKING]
+
+
+def test_a_pass_reserve_keeps_loading_spots_free(bistro: TravelTimes) -> None:
+    n_spots = len(bistro.plan.place("pass").cells)
+    robots = [robot(f"r{i}", AISLE) for i in range(n_spots + 2)]
+    trips = housekeeping(1.0, robots, bistro, pass_reserve=1)
+    assert [t.stops[0].place for t in trips].count("pass") == n_spots - 1
 
 
 def test_without_staging_idle_robots_park_in_the_nook(bistro: TravelTimes) -> None:
@@ -145,10 +151,15 @@ def test_without_staging_idle_robots_park_in_the_nook(bistro: TravelTimes) -> No
     assert trip.est_finish == pytest.approx(1.0 + bistro.from_cell(AISLE, trip.stops[0].place))
 
 
-def test_robots_already_out_of_the_aisles_stay(bistro: TravelTimes) -> None:
-    robots = [robot("pass", spot(bistro, "pass"), at_pass="pass"),
-              robot("nook", spot(bistro, "nook 1"))]
-    assert housekeeping(1.0, robots, bistro) == []
+def test_robots_at_the_pass_stay_and_parked_ones_move_up_to_a_free_spot(
+        bistro: TravelTimes) -> None:
+    waiting = robot("pass", spot(bistro, "pass"), at_pass="pass")
+    parked = robot("nook", spot(bistro, "nook 1"))
+    [trip] = housekeeping(1.0, [waiting, parked], bistro)
+    assert (trip.robot, trip.stops[0].place, trip.kind) == ("nook", "pass", TripKind.PARK)
+    assert housekeeping(1.0, [waiting, parked], bistro, stage_at_pass=False) == []
+    full = {c for c in bistro.plan.place("pass").cells}
+    assert housekeeping(1.0, [parked], bistro, occupied=full) == []
 
 
 def test_busy_or_unavailable_robots_are_left_alone(bistro: TravelTimes) -> None:

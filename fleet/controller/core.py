@@ -178,7 +178,9 @@ class Controller:
         assert rec.cell is not None
         try:
             self.traffic.add_robot(rec.serial, rec.cell, step_s=self.plan.resolution /
-                                   rec.model.speed, now=now)
+                                   rec.model.speed, now=now,
+                                   turn_s=rec.model.turn_time + rec.model.speed /
+                                   rec.model.acceleration)
         except ValueError as exc:
             # Another robot was released onto it while it was unknown: wait for it to clear.
             rec.note = f"waiting to join traffic: {exc}"
@@ -290,10 +292,9 @@ class Controller:
             leg = rec.leg
             if leg is None:
                 continue
-            route = self.traffic.route_of(serial)
-            if route.version != leg.version:
-                leg.cells = route.cells
-                leg.version = route.version
+            if self.traffic.version(serial)[1] != leg.version:
+                route = self.traffic.route_of(serial)
+                leg.replace_cells(route.cells, route.version)
                 leg.sent_base = min(leg.sent_base, route.kept - 1)
                 index = max(index, leg.sent_base)
             elif index <= leg.sent_base:

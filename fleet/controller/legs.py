@@ -50,6 +50,15 @@ class Leg:
     acknowledged: bool = False
     actions_started: bool = False
     action_ids: tuple[str, ...] = field(default=())
+    nodes: dict[tuple[int, bool], Node] = field(default_factory=dict)
+    edges: dict[tuple[int, bool], Edge] = field(default_factory=dict)
+    """Built once per leg version: an update resends most of them."""
+
+    def replace_cells(self, cells: tuple[Cell, ...], version: int) -> None:
+        self.cells = cells
+        self.version = version
+        self.nodes.clear()
+        self.edges.clear()
 
     @property
     def ends_at_goal(self) -> bool:
@@ -61,6 +70,14 @@ class Leg:
 
 
 def _node(plan: FloorPlan, leg: Leg, index: int, released: bool) -> Node:
+    key = (index, released)
+    node = leg.nodes.get(key)
+    if node is None:
+        node = leg.nodes[key] = _make_node(plan, leg, index, released)
+    return node
+
+
+def _make_node(plan: FloorPlan, leg: Leg, index: int, released: bool) -> Node:
     cell = leg.cells[index]
     x, y = plan.anchor_of(cell)
     work = index == len(leg.cells) - 1 and leg.ends_at_goal
@@ -71,16 +88,29 @@ def _node(plan: FloorPlan, leg: Leg, index: int, released: bool) -> Node:
 
 def _edge(leg: Leg, index: int, released: bool) -> Edge:
     """The edge into node ``index``."""
+    key = (index, released)
+    edge = leg.edges.get(key)
+    if edge is None:
+        edge = leg.edges[key] = _make_edge(leg, index, released)
+    return edge
+
+
+def _make_edge(leg: Leg, index: int, released: bool) -> Edge:
     a, b = leg.cells[index - 1], leg.cells[index]
     return Edge(edge_id=f"{node_id(a)}-{node_id(b)}", sequence_id=2 * index - 1,
                 released=released, start_node_id=node_id(a), end_node_id=node_id(b))
+
+
+HORIZON_NODES = 8
+"""Unreleased nodes sent beyond the base: enough for a robot to see where it is
+going, without resending the whole route at every update."""
 
 
 def leg_order(plan: FloorPlan, leg: Leg, released: int, *, max_nodes: int | None = None) -> Order:
     """The order (or update) that tells the robot about ``leg`` with nodes up to
     ``released`` in the base. Starts at the stitching node for an update."""
     first = max(leg.sent_base, 0)
-    last = len(leg.cells) - 1
+    last = min(len(leg.cells) - 1, released + HORIZON_NODES)
     if max_nodes is not None:
         last = min(last, first + max_nodes - 1)
         released = min(released, last)

@@ -263,6 +263,7 @@ class TripWork:
                 wait = status.get(f"{key}/wait")
                 if drop is ActionStatus.FINISHED and dish.state is DishState.ON_THE_WAY:
                     dish.move(DishState.AT_TABLE)
+                    dish.at_table_at = now
                     ctl.emit(ev.DISH_AT_TABLE, now, f"{dish_id} at {stop.place}",
                              robot=rec.serial, dish_id=dish_id, order_id=dish.order_id)
                     ctl.save(dish)

@@ -35,11 +35,12 @@ def _one_stop(robot: RobotView, kinds: tuple[TripKind, StopKind], place: str,
 
 def housekeeping(now: float, robots: Sequence[RobotView], times: TravelTimes,
                  plan: FloorPlan | None = None, *, occupied: Collection[Cell] = (),
-                 stage_at_pass: bool = True) -> list[TripPlan]:
+                 stage_at_pass: bool = True, pass_reserve: int = 0) -> list[TripPlan]:
     """CHARGE and PARK trips for the idle robots in ``robots``.
 
     ``occupied`` are cells other robots stand on or are heading to (trips
     already planned); the robots passed in count as standing where they are.
+    ``pass_reserve`` loading spots per pass are kept free of waiting robots.
     """
     plan = plan if plan is not None else times.plan
     spot_of: dict[Cell, str] = {}
@@ -85,11 +86,22 @@ def housekeeping(now: float, robots: Sequence[RobotView], times: TravelTimes,
                 out.append(_one_stop(robot, (TripKind.CHARGE, StopKind.CHARGE), name, (now, secs),
                                      f"battery {robot.battery:.0f} % below {m.low_percent:.0f} %"))
                 continue
+        if here_kind is PlaceKind.PASS:
+            continue  # waiting where dishes appear: the best place to be
         if here is not None:
-            continue  # on a pass spot, a parking spot or a charger: out of the aisles
+            # Out of the aisles already; still, a robot at the pass is the one sent
+            # first, so move up when a loading spot is free.
+            if not stage_at_pass or robot.battery < m.low_percent + 20:
+                continue
+            name, secs = nearest_free(robot, PlaceKind.PASS, keep=pass_reserve)
+            if name is not None and math.isfinite(secs):
+                taken[name] += 1
+                out.append(_one_stop(robot, (TripKind.PARK, StopKind.PARK), name, (now, secs),
+                                     "a loading spot is free; waits at the pass"))
+            continue
         choices: list[tuple[PlaceKind, int]] = [(PlaceKind.PARKING, 0), (PlaceKind.CHARGER, 0)]
         if stage_at_pass and not needs_charge(robot):
-            choices.insert(0, (PlaceKind.PASS, 1))
+            choices.insert(0, (PlaceKind.PASS, pass_reserve))
         for kind, keep in choices:
             name, secs = nearest_free(robot, kind, keep=keep)
             if name is None or not math.isfinite(secs):

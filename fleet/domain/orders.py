@@ -62,7 +62,10 @@ class Dish:
     priority: Priority = Priority.NORMAL
     created_at: float = 0.0
     ready_at: float | None = None
+    at_table_at: float | None = None
+    """When the robot presented it at the table: the end of the wait guests feel."""
     served_at: float | None = None
+    """When the guest took it off the tray."""
     state: DishState = DishState.RECEIVED
     reason: str = ""
     trip_id: str | None = None

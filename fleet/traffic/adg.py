@@ -45,13 +45,14 @@ class Track:
     """Everything traffic knows about one robot."""
 
     __slots__ = ("arrived", "at", "base", "cells", "d", "dwell", "goals", "held", "kept", "leg",
-                 "moves", "pending", "progress", "released", "robot", "step_s", "version",
-                 "visits")
+                 "moves", "pending", "progress", "released", "robot", "step_s", "turn",
+                 "version", "visits")
 
     def __init__(self, robot: str, cell: Cell, index: int, *, step_s: float, d: int,
-                 moves: list[int], now: int) -> None:
+                 moves: list[int], now: int, turn: int = 0) -> None:
         self.robot = robot
         self.step_s = step_s
+        self.turn = turn  # ticks per 90-degree turn
         self.d = d
         self.moves = moves  # ticks to move into each cell (slow zones take longer)
         self.leg = 0

@@ -41,8 +41,10 @@ class TrafficManager:
         self._book: DeadlockBook | None = None
 
     # -- robots ------------------------------------------------------------------
-    def add_robot(self, robot: RobotId, cell: Cell, *, step_s: float, now: float) -> None:
-        """A robot standing on ``cell``, parked there until its first leg."""
+    def add_robot(self, robot: RobotId, cell: Cell, *, step_s: float, now: float,
+                  turn_s: float = 0.0) -> None:
+        """A robot standing on ``cell``, parked there until its first leg. ``turn_s`` is
+        what a 90-degree turn costs it (plans then prefer straight runs)."""
         if robot in self._tracks:
             raise ValueError(f"robot {robot} is already known to traffic")
         if not self.plan.is_passable(cell):
@@ -62,7 +64,7 @@ class TrafficManager:
                                      f"is on or released to {board.cell(w.cell)}")
         d = max(1, round(step_s / self.tick_s))
         track = Track(robot, cell, index, step_s=step_s, d=d, moves=board.moves(d),
-                      now=self._tick(now))
+                      now=self._tick(now), turn=round(turn_s / self.tick_s))
         first = track.visits[0]
         for f in board.foot[index]:
             for w in board.at.get(f, ()):
@@ -263,6 +265,11 @@ class TrafficManager:
 
     def released(self, robot: RobotId) -> int:
         return self._track(robot).released
+
+    def version(self, robot: RobotId) -> tuple[int, int]:
+        """(leg, version) of the robot's route: cheap, for callers that poll for changes."""
+        track = self._track(robot)
+        return (track.leg, track.version)
 
     def route_of(self, robot: RobotId) -> Route:
         t = self._track(robot)

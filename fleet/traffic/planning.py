@@ -145,7 +145,7 @@ def _search(board: Board, tracks: Sequence[Track], track: Track, *, goals: froze
     expanded = 0
     for stop, stay in stops:
         leg = Leg(start=start, t0=t0, until=until, goals=stop, heuristic=board.heuristic(stop),
-                  d=track.d, dwell=stay)
+                  d=track.d, dwell=stay, turn=track.turn)
         try:
             found = search(leg, indptr=board.indptr, succ=board.succ, moves=moves,
                            intervals=intervals, budget=budget - expanded)
