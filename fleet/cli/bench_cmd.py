@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from fleet.bench.routes import format_table, run_route_bench
+from fleet.bench.sim import format_bench, parse_seeds, run_sim_bench, summarise
+from fleet.cli.sim_cmd import add_service_options, clock, load_setup, simulate
 from fleet.errors import FleetError
 from fleet.floor import FloorPlan, load_floor
 
@@ -47,6 +49,30 @@ def register(sub: Any) -> None:
     routes.add_argument("--json", type=Path, metavar="OUT", help="write rows as JSON")
     routes.set_defaults(run=run_routes)
 
+    sim = kinds.add_parser(
+        "sim", help="our dispatch vs the baseline policy on simulated services",
+        description="Run the same simulated service under both dispatch policies (fleet and "
+                    "the first-come-first-served baseline), seed by seed, and print a Markdown "
+                    "table per seed and a summary: mean and p95 wait ready -> table, wait "
+                    "over the free-flow bound, served/failed/open dishes, violations, "
+                    "deadlocks and speed (simulated seconds per wall second).",
+        epilog="example:\n  fleet bench sim --robots 8 --scenario lunch-rush --duration 2h "
+               "--seeds 1-5 --json bench.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_service_options(sim, duration=None)
+    sim.add_argument("--seeds", type=seeds_arg, default=[1, 2, 3], metavar="SEEDS",
+                     help="seeds to run, as a range or a list: 1-5, 1,2,3 (default 1-3)")
+    sim.add_argument("--json", type=Path, metavar="OUT",
+                     help="write every run's figures and the summary as JSON")
+    sim.set_defaults(run=run_sim_bench_cmd)
+
+
+def seeds_arg(text: str) -> list[int]:
+    try:
+        return parse_seeds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
 
 def run_routes(args: argparse.Namespace, console: Console) -> int:
     paths: list[Path] = args.maps or default_maps()
@@ -70,5 +96,36 @@ def run_routes(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         args.json.write_text(json.dumps({"bench": "routes", "repeats": args.repeats,
                                          "seed": args.seed, "rows": rows}, indent=2))
+        console.print(f"rows written to {args.json}")
+    return 0
+
+
+def run_sim_bench_cmd(args: argparse.Namespace, console: Console) -> int:
+    setup = load_setup(args.map, args.config, args.scenario)
+    err = Console(stderr=True, highlight=False)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[sim]}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        runs = bar.add_task("runs", total=None, sim="")
+
+        def run(policy: str, seed: int) -> dict[str, Any]:
+            def progress(sim_s: float, total_s: float) -> None:
+                bar.update(runs, sim=f"sim {clock(sim_s)} / {clock(total_s)}")
+
+            return simulate(setup, args, seed=seed, policy=policy, progress=progress)
+
+        def overall(done: int, total: int, doing: str) -> None:
+            bar.update(runs, completed=done, total=total, description=doing, sim="")
+
+        rows = run_sim_bench(run, args.seeds, progress=overall)
+    console.print(format_bench(rows), markup=False, highlight=False, soft_wrap=True)
+    console.print(f"\n({setup.plan.name}, {args.robots} robots, {args.scenario}, "
+                  f"faults {args.faults}; {platform.python_implementation()} "
+                  f"{platform.python_version()}, {platform.machine()})")
+    if args.json:
+        args.json.write_text(json.dumps({
+            "bench": "sim", "map": str(setup.map_path), "robots": args.robots,
+            "scenario": args.scenario, "duration_s": args.duration, "faults": args.faults,
+            "rows": rows, "summary": summarise(rows)}, indent=2) + "\n", encoding="utf-8")
         console.print(f"rows written to {args.json}")
     return 0

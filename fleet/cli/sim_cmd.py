@@ -1,0 +1,241 @@
+"""``fleet sim``: one simulated service on a virtual clock, and its report.
+
+The CLI wires the parts (config, floor plan, simulator) and judges the run: a
+safety violation, an unrecovered deadlock or a dish left with no outcome makes
+the exit code 1, so scripts and CI can run it as a check. The simulator (and
+with it the controller) is imported when a run starts, so ``fleet map ...`` and
+``--help`` neither wait for it nor break with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from fleet.config import Config, load_config
+from fleet.domain import RobotModel
+from fleet.errors import FleetError
+from fleet.floor import FloorPlan, load_floor
+from sim.scenarios import SCENARIOS, get_scenario
+
+FAULTS = ("none", "light", "heavy")
+"""``sim.run.FAULT_LEVELS``, named here so the parser is built without loading the simulator."""
+
+DURATION_ERROR = "expected e.g. 2h, 90m, 300s; got {!r}"
+_PART = re.compile(r"(\d+(?:\.\d+)?)([hms]?)")
+_UNIT_S = {"h": 3600.0, "m": 60.0, "s": 1.0, "": 1.0}
+
+EPILOG = """\
+examples:
+  fleet sim --robots 8 --scenario lunch-rush --duration 2h --seed 1
+  fleet sim --map maps/food-court.toml --robots 16 --scenario dinner --duration 90m
+  fleet sim --policy baseline --faults none --json baseline.json
+
+exit status: 0 when every dish was served, cancelled or failed with a reason and
+nothing unsafe happened; 1 on a safety violation, an unrecovered deadlock or a
+dish left without an outcome (each is named on stderr).
+"""
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from ``2h``, ``90m``, ``45s``, ``3600`` or ``1h30m``; ValueError otherwise."""
+    cleaned = text.strip().lower()
+    pos, total = 0, 0.0
+    for match in _PART.finditer(cleaned):
+        if match.start() != pos or (not match.group(2) and pos > 0):
+            break  # a gap, or a bare number after a unit ("1h30": minutes or seconds?)
+        total += float(match.group(1)) * _UNIT_S[match.group(2)]
+        pos = match.end()
+    if not cleaned or pos != len(cleaned) or total <= 0:
+        raise ValueError(DURATION_ERROR.format(text))
+    return total
+
+
+def duration_arg(text: str) -> float:
+    """``parse_duration`` for argparse, so the message names the option."""
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number above 0; got {text!r}")
+    return value
+
+
+def scenario_help() -> str:
+    return " ".join(f"{name}: {s.description}" for name, s in sorted(SCENARIOS.items()))
+
+
+def add_service_options(p: argparse.ArgumentParser, *, duration: str | None) -> None:
+    """The options ``fleet sim`` and ``fleet bench sim`` share: where, how many, what service."""
+    p.add_argument("--map", type=Path, metavar="PLAN",
+                   help="floor plan to serve on (default: site.map from the config, "
+                        "e.g. maps/bistro.toml)")
+    p.add_argument("--config", type=Path, metavar="FILE",
+                   help="config whose first robot model sets speed, trays and battery "
+                        "(default: ./config.toml if present, else built-in defaults)")
+    p.add_argument("--robots", type=positive_int, default=8, metavar="N",
+                   help="how many robots serve (default 8); they start on chargers, "
+                        "parking spots, then near the pass")
+    p.add_argument("--scenario", default="lunch-rush", metavar="NAME",
+                   help=f"the kind of service (default lunch-rush). {scenario_help()}")
+    p.add_argument("--duration", type=duration_arg, default=duration, metavar="TIME",
+                   help="how long guests keep arriving, e.g. 2h, 90m, 300s or 3600 "
+                        "(seconds); robots then get up to 30 min to finish "
+                        "(default: the scenario's own length)")
+    p.add_argument("--faults", choices=FAULTS, default="light",
+                   help="injected trouble: none; light (rare e-stops, stuck robots, dropped "
+                        "links, a few guests standing in aisles); heavy (ten times as "
+                        "often). Default light")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "sim", help="run a simulated service and report waits, failures and safety",
+        description="Run one restaurant service in simulation, much faster than real time: "
+                    "the kitchen sends dishes as they are ready, the controller dispatches "
+                    "the robots, simulated guests take their dishes, and a referee checks "
+                    "that no two robots ever collide. Prints a report; the same seed gives "
+                    "the same run.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_service_options(p, duration=None)
+    p.add_argument("--seed", type=int, default=1,
+                   help="random seed for guests, kitchen and faults (default 1)")
+    p.add_argument("--policy", choices=("fleet", "baseline"), default="fleet",
+                   help="fleet: our dispatch (several trays a trip, best table order); "
+                        "baseline: first come first served, nearest idle robot, one tray a "
+                        "trip, to compare against (default fleet)")
+    p.add_argument("--json", type=Path, metavar="OUT",
+                   help="also write the full report as JSON to OUT")
+    p.set_defaults(run=run_sim)
+
+
+@dataclass(frozen=True, slots=True)
+class Setup:
+    """What a run needs from the command line, loaded and checked once."""
+
+    plan: FloorPlan
+    model: RobotModel
+    map_path: Path
+
+
+def load_setup(map_path: Path | None, config_path: Path | None, scenario: str) -> Setup:
+    """Config, robot model and floor plan; a FleetError names what is wrong."""
+    try:
+        get_scenario(scenario)
+    except ValueError as exc:
+        raise FleetError(str(exc)) from exc
+    path = config_path or (Path("config.toml") if Path("config.toml").is_file() else None)
+    cfg = load_config(path) if path is not None else Config()
+    plan_path = map_path or cfg.map_path
+    if map_path is None and not plan_path.is_file():
+        where = f"site.map in {path}" if path is not None else "the built-in default"
+        raise FleetError(f"no floor plan at {plan_path} ({where}); pass --map PLAN")
+    radius = cfg.robot_models[0].radius
+    return Setup(plan=load_floor(plan_path, robot_radius=radius), model=cfg.robot_model(),
+                 map_path=plan_path)
+
+
+def simulate(setup: Setup, args: argparse.Namespace, *, seed: int, policy: str,
+             progress: Callable[[float, float], None] | None) -> dict[str, Any]:
+    """One run with the service options in ``args``; a plan without room for the fleet is
+    a FleetError."""
+    from sim.run import SimOptions, run_simulation  # noqa: PLC0415  (see the module docstring)
+
+    opts = SimOptions(plan=setup.plan, model=setup.model, robots=args.robots,
+                      scenario=args.scenario, duration_s=args.duration, seed=seed,
+                      policy="baseline" if policy == "baseline" else "fleet",
+                      faults=args.faults)
+    try:
+        report = run_simulation(opts, progress)
+    except ValueError as exc:
+        raise FleetError(f"cannot simulate on {setup.plan.name!r}: {exc}") from exc
+    report["map"] = str(setup.map_path)
+    return report
+
+
+def clock(seconds: float) -> str:
+    s = round(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+@contextmanager
+def sim_progress(err: Console, label: str) -> Iterator[Callable[[float, float], None]]:
+    """A transient bar on simulated time; past the service's end it shows the drain."""
+    columns = (TextColumn("{task.description}"), BarColumn(),
+               TextColumn("sim {task.fields[sim]}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(label, total=None, sim="0:00:00")
+
+        def progress(sim_s: float, total_s: float) -> None:
+            draining = sim_s > total_s
+            bar.update(task, completed=total_s if draining else sim_s, total=total_s,
+                       sim=f"{clock(sim_s)} / {clock(total_s)}"
+                           + (" (robots finishing)" if draining else ""))
+
+        yield progress
+
+
+def problems_of(report: Mapping[str, Any]) -> list[str]:
+    """Why the run fails, in words; empty when it passes."""
+    d = report["dishes"]
+    found = []
+    if report["violations"]:
+        found.append(f"{report['violations']} safety violation(s) (two robots in one cell, a "
+                     "swap, or a robot on a node it was not released)")
+    if report["deadlocks"]["unrecovered"]:
+        found.append(f"{report['deadlocks']['unrecovered']} deadlock(s) never recovered")
+    if d["open"]:
+        found.append(f"{d['open']} dish(es) still neither served, failed nor cancelled when "
+                     "the run ended")
+    if d.get("failed_without_reason"):
+        found.append(f"{d['failed_without_reason']} dish(es) failed without a reason")
+    return found
+
+
+def coloured(report: Mapping[str, Any], text: str) -> Text:
+    """``format_report`` text with the lines that fail the run in red."""
+    red = {"violations": report["violations"] > 0, "  violation": True,
+           "deadlocks": report["deadlocks"]["unrecovered"] > 0,
+           "dishes": report["dishes"]["open"] > 0
+           or report["dishes"].get("failed_without_reason", 0) > 0}
+    out = Text()
+    for line in text.splitlines():
+        bad = any(flag and line.startswith(key + " ") for key, flag in red.items())
+        out.append(line + "\n", style="bold red" if bad else "")
+    out.rstrip()
+    return out
+
+
+def run_sim(args: argparse.Namespace, console: Console) -> int:
+    from sim.report import format_report  # noqa: PLC0415  (see the module docstring)
+
+    setup = load_setup(args.map, args.config, args.scenario)
+    err = Console(stderr=True, highlight=False)
+    with sim_progress(err, f"{args.scenario} on {setup.plan.name}") as progress:
+        report = simulate(setup, args, seed=args.seed, policy=args.policy, progress=progress)
+    console.print(coloured(report, format_report(report)), highlight=False, soft_wrap=True)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        console.print(f"report written to {args.json}")
+    problems = problems_of(report)
+    for problem in problems:
+        err.print(Text(f"fleet sim: {problem}", style="bold red"))
+    return 1 if problems else 0
