@@ -35,9 +35,11 @@ from sim.world import World
 
 Progress = Callable[[float, float], None]
 
-PLAN_BUDGET = 5000
-"""Search expansions per leg. A leg that plans at all plans in a few hundred; a
-goal walled in for now would otherwise burn the default budget at every retry."""
+def plan_budget(plan: FloorPlan) -> int:
+    """Search expansions per leg: a few per cell a robot fits in. A leg that plans at
+    all needs far fewer; a goal walled in for now would otherwise burn a large fixed
+    budget at every retry."""
+    return max(5000, 5 * int(plan.passable.sum()))
 
 FAULT_LEVELS: dict[str, tuple[FaultRates | None, float]] = {
     "none": (None, 0.0),
@@ -112,7 +114,7 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
     plan = opts.plan
     scenario = get_scenario(opts.scenario)
     fields = precompute_fields(plan)
-    traffic = TrafficManager(plan, fields=fields, budget=PLAN_BUDGET)
+    traffic = TrafficManager(plan, fields=fields, budget=plan_budget(plan))
     serials = [f"R{i + 1}" for i in range(opts.robots)]
     store = opts.store or MemoryStore()
     controller = Controller(plan, dict.fromkeys(serials, opts.model),
@@ -139,7 +141,8 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
                 faults.random(robots, until=t0 + service_s, rates=rates)
                 faults.aisle_blockages(blockages_per_h, until=t0 + service_s)
             kitchen_task = tg.create_task(kitchen.run(), name="kitchen")
-            while not kitchen_task.done() or _open_dishes(controller):
+            while (not kitchen_task.done() or loop.time() - t0 < service_s
+                   or _open_dishes(controller)):
                 await asyncio.sleep(30.0)
                 if progress is not None:
                     progress(loop.time() - t0, service_s)

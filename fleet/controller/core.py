@@ -168,6 +168,7 @@ class Controller:
                               state.last_node_id, index, released)
                     index = released
                 leg.reached = index
+                rec.progress_at = now
                 self.traffic.reached(rec.serial, index, now=now)
         if leg is not None and rec.trip is not None:
             self.work.on_progress(rec, state, now)
@@ -313,6 +314,10 @@ class Controller:
     def start_leg(self, rec: RobotRecord, goals: Sequence[Cell], actions: tuple[Action, ...],
                   dwell_s: float | None, now: float) -> bool:
         """Plan and record the next leg; False (and a note) when it cannot be planned yet."""
+        if not self.traffic.leg_done(rec.serial):
+            rec.note = "finishing its previous move"
+            rec.retry_at = now + 1.0
+            return False
         try:
             route = self.traffic.route(rec.serial, goals, now=now, dwell_s=dwell_s)
         except PlanFailed as exc:
@@ -327,6 +332,7 @@ class Controller:
                       goals=frozenset(goals), version=route.version,
                       action_ids=action_ids(actions))
         rec.retry_at = None
+        rec.progress_at = now
         rec.goal_since = None
         rec.cancel_sent = False
         return True

@@ -32,6 +32,8 @@ class RobotRecord:
     """When the robot began the work at its goal (for the guest timeout)."""
     cancel_sent: bool = False
     paused_by_manager: bool = False
+    progress_at: float = 0.0
+    """Last time its trip moved on (a node reached, a leg or stop begun)."""
     failures: int = 0
     """Legs in a row that could not be planned (for backing off)."""
     retry_at: float | None = None

@@ -27,6 +27,7 @@ GUEST_S = 20.0
 UNLOAD_S_PER_TRAY = 6.0
 COLLECT_S = 30.0
 OFFLINE_ABORT_S = 120.0
+STALLED_S = 600.0
 
 
 class TripWork:
@@ -192,6 +193,8 @@ class TripWork:
         claimed = self.claimed_cells(besides=rec.serial)
         goals = [c for c in place.cells if not claimed.intersection(ctl.plan.footprint(c))]
         if not goals:
+            if stop.kind is StopKind.LOAD and self._hand_over(rec, place.cells, now):
+                return True
             # Every spot is taken by a robot that stands or works there: planning a
             # route into it could only fail. Wait here until one frees.
             rec.note = f"waiting for a free spot at {stop.place}"
@@ -211,6 +214,32 @@ class TripWork:
                     dish.move(DishState.ON_THE_WAY)
                     ctl.save(dish)
         return True
+
+    def _hand_over(self, rec: RobotRecord, spots: tuple[Cell, ...], now: float) -> bool:
+        """The pass is full of idle robots waiting there: the trip goes to one of them
+        (it is where the dishes are) and this robot is free again."""
+        trip = rec.trip
+        assert trip is not None
+        for other in self.idle_robots():
+            if other.cell in spots and not other.loaded and other.trays >= rec.trays:
+                trip.robot = other.serial
+                other.trip, rec.trip = trip, None
+                for dish_id in trip.dishes:
+                    dish = self.ctl.dish(dish_id)
+                    if dish.robot == rec.serial:
+                        dish.robot = other.serial
+                        self.ctl.save(dish)
+                self.pending.discard(rec.serial)
+                self.pending.add(other.serial)
+                self.ctl.emit(ev.TRIP_ASSIGNED, now, f"{trip.trip_id} handed from {rec.serial} "
+                              f"to {other.serial}, waiting at {trip.stops[0].place}",
+                              robot=other.serial, trip_id=trip.trip_id)
+                self.ctl.store.save_trip(trip)
+                self.ctl._set_mode(rec, now)
+                self.ctl._set_mode(other, now)
+                self.ctl._dispatch_due = True
+                return True
+        return False
 
     def _skippable(self, stop: Stop) -> bool:
         """A table none of whose dishes are still to be served is not visited."""
@@ -237,6 +266,7 @@ class TripWork:
         if all(status.get(a) is not None and status[a].done for a in leg.action_ids):
             trip.next_stop += 1
             rec.goal_since = None
+            rec.progress_at = now
             self.pending.add(rec.serial)
 
     def _advance_dishes(self, rec: RobotRecord, stop: Stop, status: dict[str, ActionStatus],
@@ -281,6 +311,11 @@ class TripWork:
         if (trip is not None and rec.mode is RobotMode.OFFLINE
                 and now - rec.last_state_at > OFFLINE_ABORT_S):
             self.abort(rec, now, f"{rec.serial} offline for {now - rec.last_state_at:.0f} s")
+            return []
+        if (trip is not None and rec.goal_since is None and rec.mode is not RobotMode.OFFLINE
+                and now - max(rec.progress_at, trip.created_at) > STALLED_S):
+            # Nothing moved for minutes: whatever holds it, its dishes should not wait on it.
+            self.abort(rec, now, f"{rec.serial} made no progress for {STALLED_S / 60:.0f} min")
             return []
         if trip is None or rec.goal_since is None or rec.cancel_sent:
             return []
@@ -350,6 +385,10 @@ class TripWork:
         trip.reason = reason
         trip.finished_at = now
         rec.trip = None
+        if rec.leg is not None and rec.in_traffic and not self.ctl.traffic.leg_done(rec.serial):
+            # Stop where it is released to; its next trip starts from there.
+            self.ctl.traffic.stop(rec.serial, now=now)
+            rec.leg.goal_actions = ()
         self.pending.discard(rec.serial)
         self.ctl.store.save_trip(trip)
         self.ctl.emit(ev.TRIP_ABORTED, now, f"{trip.trip_id} aborted: {reason}",

@@ -186,6 +186,30 @@ class TrafficManager:
             return None
         return self._replan(track, now)
 
+    def stop(self, robot: RobotId, *, now: float) -> Route | None:
+        """End the robot's leg at its last released cell (the base cannot be taken
+        back): it stops there and stays until its next leg. For a trip called off
+        mid-way. None when the leg already ends there."""
+        track = self._track(robot)
+        track.pending = None
+        k = track.released
+        track.goals = frozenset({track.visits[k].cell})
+        track.dwell = None
+        if k >= len(track.visits) - 1:
+            return None
+        tail = track.visits[k + 1:]
+        track.visits = track.visits[:k + 1]
+        for v in tail:
+            v.dead = True
+        for v in tail:
+            self._board.prune(v.cell)
+        track.cells = tuple(self._board.cell(v.cell) for v in track.visits)
+        track.version += 1
+        track.kept = k + 1
+        if track.finished:
+            track.arrived = self._tick(now)
+        return self.route_of(robot)
+
     def _replan(self, track: Track, now: float, via: int | None = None,
                 target: tuple[frozenset[int], int | None] | None = None) -> Route | None:
         tick = self._tick(now)
