@@ -31,6 +31,8 @@ class OrderBook:
         self.dishes: dict[str, Dish] = {}
         self.dish_pass: dict[str, str] = {}
         self._requests: dict[str, OrderRequest] = {}
+        self._open: list[Dish] = []
+        """Dishes not yet final, so the dispatch loop does not walk the whole service."""
 
     def submit(self, request: OrderRequest, now: float) -> Order:
         """Take an order, or raise ``OrderError``; a resend of the same order is a no-op."""
@@ -62,6 +64,7 @@ class OrderBook:
                         priority=request.priority, created_at=now)
             order.dishes.append(dish)
             self.dishes[dish.dish_id] = dish
+            self._open.append(dish)
             self.dish_pass[dish.dish_id] = req.pass_place or self._passes[0]
         self.orders[order.order_id] = order
         self._requests[request.order_id] = request
@@ -110,6 +113,7 @@ class OrderBook:
 
     def waiting(self) -> Iterator[Dish]:
         """Ready dishes not yet on a trip, oldest first."""
-        ready = [d for d in self.dishes.values() if d.state is DishState.READY]
+        self._open = [d for d in self._open if not d.state.final]
+        ready = [d for d in self._open if d.state is DishState.READY]
         ready.sort(key=lambda d: (-int(d.priority), d.ready_at or 0.0, d.dish_id))
         return iter(ready)

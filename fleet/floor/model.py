@@ -108,7 +108,7 @@ class FloorPlan:
     zones: tuple[Zone, ...] = ()
     obstacles: tuple[tuple[str, tuple[tuple[float, float], ...]], ...] = ()
 
-    @property
+    @cached_property
     def shape(self) -> tuple[int, int]:
         return (int(self.passable.shape[0]), int(self.passable.shape[1]))
 

@@ -124,14 +124,20 @@ def _search(board: Board, tracks: Sequence[Track], track: Track, *, goals: froze
         for w in board.at.get(f, ()):
             if w in occupied and last in w.preds:
                 until = min(until, occupied[w][0] - 1)
+    # Footprints are symmetric, so a visit blocks exactly the cells of its own
+    # footprint: gather those once instead of looking around every cell searched.
+    blocked_at: dict[int, list[Interval]] = {}
+    for w, span in occupied.items():
+        for f in board.foot[w.cell]:
+            blocked_at.setdefault(f, []).append(span)
+    always: list[Interval] = [(-INF, INF)]
     cache: dict[int, list[Interval]] = {}
 
     def intervals(index: int) -> list[Interval]:
         found = cache.get(index)
         if found is None:
-            blocked = [occupied[w] for f in board.foot[index] for w in board.at.get(f, ())
-                       if w in occupied]
-            found = safe_intervals(blocked)
+            blocked = blocked_at.get(index)
+            found = safe_intervals(blocked) if blocked else always
             cache[index] = found
         return found
 
