@@ -1,8 +1,10 @@
 """``fleet demo``: what a newcomer runs first.
 
-For now it compiles the configured restaurant, checks it, and routes from the
-kitchen pass to the farthest table. It grows into the full demo (embedded
-broker, controller, simulated robots, dashboard) as those parts land.
+It compiles the configured restaurant, checks it, routes from the kitchen pass
+to the farthest table, and then runs a short simulated lunch service on a
+virtual clock: the kitchen, the controller and the simulated robots, with its
+report. It grows into the full demo (embedded broker, live dashboard) as those
+parts land.
 """
 
 from __future__ import annotations
@@ -16,6 +18,14 @@ from rich.console import Console
 
 from fleet.cli.map_cmd import reach_summary
 from fleet.cli.output import print_map, print_problems, summary_table
+from fleet.cli.sim_cmd import (
+    Setup,
+    coloured,
+    duration_arg,
+    problems_of,
+    sim_progress,
+    simulate,
+)
 from fleet.config import load_config
 from fleet.errors import FloorPlanError, Severity
 from fleet.floor import PlaceKind, check_floor
@@ -30,6 +40,10 @@ def register(sub: Any) -> None:
     p.add_argument("--headless", action="store_true",
                    help="plain text, no colours (for machines without a terminal)")
     p.add_argument("--width", type=int, help="characters wide (default: the terminal)")
+    p.add_argument("--duration", type=duration_arg, default=1800.0, metavar="TIME",
+                   help="length of the simulated service, e.g. 30m (default), 2h; 0 skips it")
+    p.add_argument("--robots", type=int, default=None,
+                   help="robots in the simulated service (default: those in the config)")
     p.set_defaults(run=run_demo)
 
 
@@ -58,4 +72,23 @@ def run_demo(args: argparse.Namespace, console: Console) -> int:
                             acceleration=model.acceleration, turn_time=model.turn_time)
     console.print(f"[bold]route {pass_place.name} -> {farthest.name}[/] (the farthest table): "
                   f"{length:.1f} m, about {seconds:.0f} s at {model.speed:.1f} m/s")
-    return 0
+    if not args.duration:
+        return 0
+    robots = args.robots or max(1, len(cfg.robots))
+    console.print(f"\n[bold]A simulated lunch rush[/]: {robots} robots, "
+                  f"{args.duration / 60:.0f} min of guests, on a virtual clock")
+    setup = Setup(plan=plan, model=cfg.robot_model(), map_path=cfg.map_path)
+    service = argparse.Namespace(robots=robots, scenario="lunch-rush", duration=args.duration,
+                                 faults="light")
+    err = Console(stderr=True, highlight=False, no_color=args.headless)
+    with sim_progress(err, "lunch-rush") as progress:
+        report = simulate(setup, service, seed=1, policy="fleet", progress=progress)
+    from sim.report import format_report  # noqa: PLC0415  (the simulator loads on use)
+
+    console.print(coloured(report, format_report(report)), highlight=False, soft_wrap=True)
+    problems = problems_of(report)
+    for problem in problems:
+        err.print(f"fleet demo: {problem}")
+    console.print("\nNext: fleet sim --help, fleet map show maps/food-court.toml, "
+                  "fleet bench sim --seeds 1-3")
+    return 1 if problems else 0
