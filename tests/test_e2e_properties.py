@@ -1,0 +1,89 @@
+"""Random delays never break the floor's rules: on a small floor with narrow aisles,
+3-4 robots serve a stream of orders while staff and guests take random times,
+guests stand in aisles and robots fail at random; the referee sees no violation
+and every dish ends served, failed or cancelled with a reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from random import Random
+
+from e2e import STARTS, Rig, blocks, run_rig
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from fleet.domain import DishState
+from sim.faults import FaultRates, Faults
+
+TABLES = ("t1", "t2", "t3", "t4")
+
+
+@dataclass(frozen=True)
+class Service:
+    seed: int
+    robots: int
+    staff_s: tuple[float, float]
+    guest_s: tuple[float, float]
+    absent_p: float
+    blockages_per_h: float
+    faults: bool
+    orders: tuple[tuple[float, int, int], ...]
+    """(seconds after the previous order, table index, dishes)."""
+
+
+def _span(low_extra: tuple[float, float]) -> tuple[float, float]:
+    return low_extra[0], low_extra[0] + low_extra[1]
+
+
+services = st.builds(
+    Service,
+    seed=st.integers(0, 10_000),
+    robots=st.integers(3, 4),
+    staff_s=st.tuples(st.floats(1.0, 5.0), st.floats(0.0, 20.0)).map(_span),
+    guest_s=st.tuples(st.floats(2.0, 20.0), st.floats(0.0, 60.0)).map(_span),
+    absent_p=st.sampled_from([0.0, 0.1, 0.3]),
+    blockages_per_h=st.sampled_from([0.0, 60.0, 240.0]),
+    faults=st.booleans(),
+    orders=st.lists(st.tuples(st.floats(0.0, 40.0), st.integers(0, len(TABLES) - 1),
+                              st.integers(1, 2)), min_size=4, max_size=14).map(tuple),
+)
+
+
+# Shrinking replays whole services; a failure is reported as drawn.
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+          phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@given(services)
+def test_random_delays_never_cause_a_violation(service: Service) -> None:
+    rng = Random(service.seed)
+    plan = blocks()
+    span_s = sum(o[0] for o in service.orders) + 60.0
+
+    async def scene(rig: Rig) -> None:
+        faults = Faults(rig.world, seed=service.seed)
+        until = rig.now() + span_s
+        faults.aisle_blockages(service.blockages_per_h, until=until)
+        if service.faults:
+            faults.random(rig.robots.values(), until=until,
+                          rates=FaultRates(e_stop_per_h=6.0, stuck_per_h=6.0,
+                                           disconnect_per_h=6.0))
+        for wait_s, table, dishes in service.orders:
+            await rig.settle(wait_s)
+            await rig.order(TABLES[table], dishes=dishes)
+        await rig.until(rig.all_final, 3600, "every dish ends")
+        faults.close()
+        for dish in rig.dishes:
+            assert dish.state.final
+            if dish.state is not DishState.SERVED:
+                assert dish.reason.strip(), dish
+        assert rig.traffic.stats.deadlocks_unrecovered == 0
+        served = sum(d.state is DishState.SERVED for d in rig.dishes)
+        if service.absent_p == 0.0 and not service.faults and service.guest_s[1] < 50.0:
+            # Guests always come, within the 60 s timeout: nothing may fail.
+            assert served == len(rig.dishes), rig.describe()
+
+    starts = {f"R{i + 1}": STARTS[i] for i in range(service.robots)}
+    run_rig(plan, starts, scene, seed=service.seed,
+            staff_load_s=lambda: rng.uniform(*service.staff_s),
+            guest_take_s=lambda: rng.uniform(*service.guest_s),
+            guest_absent=lambda: rng.random() < service.absent_p,
+            guest_timeout_s=60.0)

@@ -1,0 +1,66 @@
+"""Whole services on the bistro through ``run_simulation``: every dish ends served,
+failed or cancelled with a reason, the referee sees nothing, deadlocks recover;
+with heavy faults (e-stops, stuck robots, dropped links, guests in the aisles) too."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from simkit import MODEL
+
+from fleet.domain import events as ev
+from fleet.floor import FloorPlan, load_floor
+from fleet.store import MemoryStore
+from sim.run import SimOptions, run_simulation
+
+BISTRO = Path(__file__).resolve().parent.parent / "maps" / "bistro.toml"
+
+
+@cache
+def bistro() -> FloorPlan:
+    return load_floor(BISTRO)
+
+
+def serve(scenario: str, seed: int, faults: str) -> tuple[dict[str, Any], MemoryStore]:
+    store = MemoryStore()
+    # Half an hour of service; the drain is long so the run ends when the last dish does.
+    report = run_simulation(SimOptions(plan=bistro(), model=MODEL, robots=4, scenario=scenario,
+                                       duration_s=1800.0, seed=seed, faults=faults,
+                                       drain_s=3600.0, store=store))
+    return report, store
+
+
+def check_outcomes(report: dict[str, Any], store: MemoryStore) -> None:
+    dishes = report["dishes"]
+    assert dishes["ordered"] > 0
+    assert dishes["open"] == 0, dishes
+    assert dishes["served"] + dishes["failed"] + dishes["cancelled"] == dishes["ordered"]
+    assert dishes["served"] >= 0.8 * dishes["ordered"], dishes
+    assert dishes["failed_without_reason"] == 0
+    assert report["violations"] == 0, report.get("violation_examples")
+    assert report["deadlocks"]["unrecovered"] == 0
+    assert store.open_orders() == [], "the store still holds open orders"
+    events = store.events()
+    ended = [e for e in events if e.kind in (ev.DISH_FAILED, ev.DISH_CANCELLED)]
+    assert len({e.dish_id for e in ended}) == dishes["failed"] + dishes["cancelled"]
+    assert all(e.text.strip() for e in ended), [e for e in ended if not e.text.strip()]
+    served = {e.dish_id for e in events if e.kind == ev.DISH_SERVED}
+    assert len(served) == dishes["served"]
+
+
+@pytest.mark.parametrize("scenario", ["quiet", "lunch-rush"])
+@pytest.mark.parametrize("seed", [1, 3])
+def test_service_ends_with_every_dish_accounted_for(scenario: str, seed: int) -> None:
+    report, store = serve(scenario, seed, "none")
+    check_outcomes(report, store)
+
+
+@pytest.mark.parametrize("scenario", ["quiet", "lunch-rush"])
+@pytest.mark.parametrize("seed", [1, 3])
+def test_heavy_faults_lose_no_dish_and_break_no_rule(scenario: str, seed: int) -> None:
+    report, store = serve(scenario, seed, "heavy")
+    assert report["faults"] == "heavy"
+    check_outcomes(report, store)
