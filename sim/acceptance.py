@@ -109,6 +109,8 @@ class OrderTrack:
         self.order_id = ""
         self.order_update_id = 0
         self.steps: list[Step] = []
+        self.dropped: list[Step] = []
+        """Horizon steps the last order update replaced."""
         self.next = 0
         self.last_node_id = f"r{cell[0]}c{cell[1]}"
         self.last_node_seq = 0
@@ -183,6 +185,7 @@ class OrderTrack:
         base_end = len(self.steps)
         while base_end > self.next and not self.steps[base_end - 1].node.released:
             base_end -= 1
+        self.dropped = self.steps[base_end:]
         self.steps[base_end:] = added
         self.order_update_id = order.order_update_id
         self._index()

@@ -91,6 +91,14 @@ class ActionRunner:
                 self._order_ids.add(action.action_id)
                 self._set(action, _WAITING)
 
+    def forget(self, action_ids: Iterable[str]) -> None:
+        """Actions of horizon nodes an order update took away: no longer the robot's."""
+        for action_id in action_ids:
+            state = self.states.get(action_id)
+            if state is not None and state.status is ActionStatus.WAITING:
+                del self.states[action_id]
+                self._order_ids.discard(action_id)
+
     def node_reached(self, step: Step) -> None:
         if step.node.actions:
             self._queue.extend(step.node.actions)

@@ -283,6 +283,9 @@ class SimRobot:
             self.track.traverse()
             self.actions.node_reached(added[0])
         else:
+            kept = {a.action_id for step in added for a in step.node.actions}
+            self.actions.forget(a.action_id for step in self.track.dropped
+                                for a in step.node.actions if a.action_id not in kept)
             self.actions.extend(added)
             self.drive.run_stale = True
         self.changed()

@@ -141,12 +141,16 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
                 faults.random(robots, until=t0 + service_s, rates=rates)
                 faults.aisle_blockages(blockages_per_h, until=t0 + service_s)
             kitchen_task = tg.create_task(kitchen.run(), name="kitchen")
+            kitchen_done: float | None = None
             while (not kitchen_task.done() or loop.time() - t0 < service_s
                    or _open_dishes(controller)):
                 await asyncio.sleep(30.0)
                 if progress is not None:
                     progress(loop.time() - t0, service_s)
-                if kitchen_task.done() and loop.time() - t0 > service_s + opts.drain_s:
+                if kitchen_done is None and kitchen_task.done():
+                    kitchen_done = loop.time()
+                if (kitchen_done is not None and loop.time() - t0 > service_s
+                        and loop.time() - kitchen_done > opts.drain_s):
                     break
                 if failures:
                     break
@@ -183,7 +187,8 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
                           policy=opts.policy, seed=opts.seed, scenario=kitchen.summary(),
                           fields=fields)
     report["near_misses"] = int(summary.get("near_misses", 0))
-    report["faults"] = opts.faults
+    report["faults"] = {"level": opts.faults, "injected": len(faults.injected),
+                        "aisle_blockages": world.blockages}
     report["traffic"] = {"plans": traffic.stats.plans, "plan_failures": traffic.stats.plan_failures,
                          "stalls": getattr(traffic.stats, "stalls", 0)}
     return report

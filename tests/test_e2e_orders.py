@@ -104,9 +104,6 @@ def test_dish_cancelled_after_loading_is_brought_back_and_its_table_skipped() ->
     run_rig(small_room(), {"A": (1, 0)}, scene)
 
 
-@pytest.mark.xfail(strict=True, reason="Controller.cancel leaves the robot's current leg alone: "
-                   "the cancelled dish is still presented at its table, where the guest "
-                   "takes it, and never comes back")
 def test_dish_cancelled_on_the_way_is_not_handed_over() -> None:
     async def scene(rig: Rig) -> None:
         one, two = await _batch_of_two(rig)

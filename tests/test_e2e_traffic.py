@@ -100,9 +100,6 @@ def test_robot_waiting_in_a_dead_end_alcove_lets_the_other_finish(first: str) ->
             guest_take_s=lambda: 60.0)
 
 
-@pytest.mark.xfail(strict=True, reason="an idle robot left on a table's only spot, with no free "
-                   "pass, charger or parking spot to go to, stays there for good; a robot "
-                   "loaded for that table waits for the spot forever")
 def test_idle_robot_on_a_table_spot_makes_way_when_no_parking_is_free() -> None:
     """Four robots, homes for three (two pass spots, a charger): the robot that served
     table t1 has nowhere out of the way to go; the next one loaded for t1 needs its spot."""

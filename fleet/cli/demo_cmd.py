@@ -86,9 +86,9 @@ def run_demo(args: argparse.Namespace, console: Console) -> int:
     from sim.report import format_report  # noqa: PLC0415  (the simulator loads on use)
 
     console.print(coloured(report, format_report(report)), highlight=False, soft_wrap=True)
-    problems = problems_of(report)
-    for problem in problems:
-        err.print(f"fleet demo: {problem}")
+    failures = problems_of(report)
+    for failure in failures:
+        err.print(f"fleet demo: {failure}")
     console.print("\nNext: fleet sim --help, fleet map show maps/food-court.toml, "
                   "fleet bench sim --seeds 1-3")
-    return 1 if problems else 0
+    return 1 if failures else 0

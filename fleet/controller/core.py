@@ -45,6 +45,7 @@ RESEND_AFTER_S = 5.0
 TICK_S = 1.0
 RETRY_MAX_S = 15.0
 """Longest wait before planning a leg that failed again (doubling from 2 s)."""
+DEADLOCK_MEMORY_S = 15.0
 JOIN_GRACE_S = 10.0
 """At start-up, how long to wait for every configured robot to report where it is."""
 
@@ -72,6 +73,7 @@ class Controller:
         self._next_tick = 0.0
         self._dispatch_due = False
         self._started_at: float | None = None
+        self._deadlocks: dict[tuple[str, ...], tuple[str, float]] = {}
 
     # -- events -----------------------------------------------------------------
     def _emit(self, event: Event) -> None:
@@ -103,13 +105,15 @@ class Controller:
         order = self.book.orders.get(order_id)
         if order is None:
             raise OrderError(f"unknown order {order_id!r}")
+        cancelled = []
         for dish in order.dishes:
             if not dish.state.final:
                 self.book.cancel_dish(dish, now, reason)
                 self.store.save_dish(dish)
+                cancelled.append(dish.dish_id)
         self.emit(ev.ORDER_CANCELLED, now, f"order {order_id} cancelled: {reason}",
                   order_id=order_id)
-        return []
+        return self.work.dishes_cancelled(cancelled, now) + self._after(now)
 
     def request_bussing(self, table: str, now: float) -> list[Command]:
         self.work.bussing_requests.append((table, now))
@@ -170,9 +174,10 @@ class Controller:
                 leg.reached = index
                 rec.progress_at = now
                 self.traffic.reached(rec.serial, index, now=now)
+        commands: list[Command] = []
         if leg is not None and rec.trip is not None:
-            self.work.on_progress(rec, state, now)
-        return self._after(now)
+            commands = self.work.on_progress(rec, state, now)
+        return commands + self._after(now)
 
     def _join_traffic(self, rec: RobotRecord, now: float) -> None:
         """A robot is planned around only once traffic knows where it stands."""
@@ -258,9 +263,18 @@ class Controller:
                 leg.sent_at = now
                 commands.append(SendOrder(rec.serial, leg_order(self.plan, leg, leg.sent_base)))
         for deadlock in self.traffic.resolve_deadlocks(now=now):
-            self.emit(ev.DEADLOCK_DETECTED, now, deadlock.reason)
+            key = tuple(sorted(deadlock.robots))
+            known = self._deadlocks.get(key)
+            if known is None or known[0] != deadlock.reason:
+                self.emit(ev.DEADLOCK_DETECTED, now, deadlock.reason)
+            self._deadlocks[key] = (deadlock.reason, now)
             if deadlock.recovered:
                 self.emit(ev.DEADLOCK_RESOLVED, now, deadlock.action)
+                del self._deadlocks[key]
+        # Traffic reports a lasting situation again at each retry: tell people once,
+        # and again only after it has been gone for a while.
+        self._deadlocks = {k: v for k, v in self._deadlocks.items()
+                           if now - v[1] < DEADLOCK_MEMORY_S}
         if any(True for _ in self.book.waiting()) or self.work.bussing_requests:
             self._dispatch_due = True
         return commands + self._after(now)

@@ -31,6 +31,11 @@ class RobotRecord:
     goal_since: float | None = None
     """When the robot began the work at its goal (for the guest timeout)."""
     cancel_sent: bool = False
+    cancel_at_goal: bool = False
+    """Its dishes for the table ahead were cancelled after the table was released:
+    cancel the work there on arrival."""
+    calling_off: bool = False
+    """Its leg was cut short of a table nothing is left for."""
     paused_by_manager: bool = False
     progress_at: float = 0.0
     """Last time its trip moved on (a node reached, a leg or stop begun)."""

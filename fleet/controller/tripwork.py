@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from fleet.controller.commands import Command, SendInstantActions
 from fleet.controller.robots import RobotRecord
 from fleet.controller.stops import stop_actions
@@ -17,6 +19,7 @@ from fleet.domain import DishState, RobotMode, Stop, StopKind, Trip, TripKind, T
 from fleet.domain import events as ev
 from fleet.floor import PlaceKind
 from fleet.floor.model import Cell
+from fleet.routing import distance_field
 from fleet.vda import Action, ActionStatus, BlockingType, RobotState
 
 if TYPE_CHECKING:
@@ -189,12 +192,13 @@ class TripWork:
         if stop is None:
             self._finish(rec, now)
             return True
-        place = ctl.plan.place(stop.place)
+        spots = (stop.cell,) if stop.cell is not None else ctl.plan.place(stop.place).cells
         claimed = self.claimed_cells(besides=rec.serial)
-        goals = [c for c in place.cells if not claimed.intersection(ctl.plan.footprint(c))]
+        goals = [c for c in spots if not claimed.intersection(ctl.plan.footprint(c))]
         if not goals:
-            if stop.kind is StopKind.LOAD and self._hand_over(rec, place.cells, now):
+            if stop.kind is StopKind.LOAD and self._hand_over(rec, spots, now):
                 return True
+            self._clear_spots(spots, now)
             # Every spot is taken by a robot that stands or works there: planning a
             # route into it could only fail. Wait here until one frees.
             rec.note = f"waiting for a free spot at {stop.place}"
@@ -214,6 +218,36 @@ class TripWork:
                     dish.move(DishState.ON_THE_WAY)
                     ctl.save(dish)
         return True
+
+    def _clear_spots(self, spots: tuple[Cell, ...], now: float) -> None:
+        """An idle robot left standing on a spot another robot needs (a table's only
+        serving spot, with no free home to park in) steps aside onto open floor."""
+        for other in self.idle_robots():
+            if other.cell is None or not set(self.ctl.plan.footprint(other.cell)) & set(spots):
+                continue
+            aside = self._open_floor_near(other.cell)
+            if aside is None:
+                continue
+            self.begin(TripPlan(robot=other.serial, kind=TripKind.PARK,
+                                stops=(Stop("open floor", StopKind.PARK, cell=aside),),
+                                dish_ids=(), est_finish=now, est_waits={},
+                                reason="steps aside from a spot another robot needs"), now)
+
+    def _open_floor_near(self, start: Cell) -> Cell | None:
+        """The nearest free cell that is no place's spot and not a one-lane aisle."""
+        plan = self.ctl.plan
+        claimed = self.claimed_cells()
+        spots = {c for p in plan.places.values() for c in p.cells}
+        field = distance_field(plan, [start])
+        best: Cell | None = None
+        best_d = float("inf")
+        for r, c in zip(*np.nonzero(np.isfinite(field)), strict=True):
+            cell = (int(r), int(c))
+            d = float(field[cell])
+            if (d < best_d and cell not in spots and len(plan.footprint(cell)) == 1
+                    and not claimed.intersection(plan.footprint(cell))):
+                best, best_d = cell, d
+        return best
 
     def _hand_over(self, rec: RobotRecord, spots: tuple[Cell, ...], now: float) -> bool:
         """The pass is full of idle robots waiting there: the trip goes to one of them
@@ -248,26 +282,71 @@ class TripWork:
         return all(self.ctl.dish(d).state.final for d in stop.dishes)
 
     # -- progress at the goal ----------------------------------------------------------------
-    def on_progress(self, rec: RobotRecord, state: RobotState, now: float) -> None:
+    def on_progress(self, rec: RobotRecord, state: RobotState, now: float) -> list[Command]:
         leg, trip = rec.leg, rec.trip
         assert leg is not None and trip is not None
         stop = trip.current
-        if (stop is None or not leg.at_goal or rec.serial in self.pending
-                or not self.ctl.traffic.leg_done(rec.serial)):
-            return
+        if stop is None or rec.serial in self.pending:
+            return []
+        done = self.ctl.traffic.leg_done(rec.serial)
+        if rec.calling_off and done and leg.reached == len(leg.cells) - 1:
+            # Stopped short of a table it no longer has anything for: next stop.
+            rec.calling_off = False
+            trip.next_stop += 1
+            rec.progress_at = now
+            self.pending.add(rec.serial)
+            return []
+        if not leg.at_goal or not done:
+            return []
+        commands: list[Command] = []
         if rec.goal_since is None:
             rec.goal_since = now
-            ctl = self.ctl
-            ctl.emit(ev.ROBOT_ARRIVED, now, f"{rec.serial} at {stop.place}", robot=rec.serial,
-                     trip_id=trip.trip_id)
+            if rec.cancel_at_goal:
+                # Its dishes were cancelled after the table was in the base: do nothing here.
+                commands.append(self._cancel_order(rec))
+            else:
+                self.ctl.emit(ev.ROBOT_ARRIVED, now, f"{rec.serial} at {stop.place}",
+                              robot=rec.serial, trip_id=trip.trip_id)
         wanted = set(leg.action_ids)
         status = {a.action_id: a.status for a in state.action_states if a.action_id in wanted}
         self._advance_dishes(rec, stop, status, now)
         if all(status.get(a) is not None and status[a].done for a in leg.action_ids):
             trip.next_stop += 1
             rec.goal_since = None
+            rec.cancel_at_goal = False
             rec.progress_at = now
             self.pending.add(rec.serial)
+        return commands
+
+    def _cancel_order(self, rec: RobotRecord) -> SendInstantActions:
+        rec.cancel_sent = True
+        self.ctl._trip_seq += 1
+        cancel = Action("cancelOrder", f"cancel-{self.ctl._trip_seq}", BlockingType.HARD)
+        return SendInstantActions(rec.serial, (cancel,))
+
+    def dishes_cancelled(self, dish_ids: list[str], now: float) -> list[Command]:
+        """Robots carrying cancelled dishes skip the tables nothing is left for: short
+        of the table if it is not in the released base yet, else on arrival."""
+        commands: list[Command] = []
+        robots = sorted({d for d in (self.ctl.dish(i).robot for i in dish_ids) if d})
+        for serial in robots:
+            rec = self.ctl.robots[serial]
+            trip, leg = rec.trip, rec.leg
+            if trip is None or leg is None or serial in self.pending:
+                continue  # a stop not begun is skipped when it would begin
+            stop = trip.current
+            if stop is None or not self._skippable(stop) or not leg.ends_at_goal:
+                continue
+            if rec.goal_since is not None:
+                if not rec.cancel_sent:
+                    commands.append(self._cancel_order(rec))
+            elif self.ctl.traffic.released(serial) >= len(leg.cells) - 1:
+                rec.cancel_at_goal = True
+            else:
+                self.ctl.traffic.stop(serial, now=now)
+                leg.goal_actions = ()
+                rec.calling_off = True
+        return commands
 
     def _advance_dishes(self, rec: RobotRecord, stop: Stop, status: dict[str, ActionStatus],
                         now: float) -> None:
@@ -324,15 +403,12 @@ class TripWork:
             return []
         if now - rec.goal_since < self.ctl.guest_timeout_s:
             return []
-        rec.cancel_sent = True
         for dish_id in stop.dishes:
             dish = self.ctl.dish(dish_id)
             self.ctl.book.fail(dish, now, f"nobody took it at {stop.place} within "
                                           f"{self.ctl.guest_timeout_s:.0f} s")
             self.ctl.save(dish)
-        self.ctl._trip_seq += 1
-        cancel = Action("cancelOrder", f"cancel-{self.ctl._trip_seq}", BlockingType.HARD)
-        return [SendInstantActions(rec.serial, (cancel,))]
+        return [self._cancel_order(rec)]
 
     # -- the end of a trip -------------------------------------------------------------------
     def _leftovers(self, rec: RobotRecord) -> bool:

@@ -44,6 +44,8 @@ class Stop:
     kind: StopKind
     dishes: tuple[str, ...] = ()
     trays: tuple[str, ...] = ()
+    cell: tuple[int, int] | None = None
+    """A cell to go to instead of the place's spots (stepping aside onto open floor)."""
 
 
 @dataclass(slots=True)
