@@ -124,6 +124,9 @@ def register(sub: Any) -> None:
                         "trip, to compare against (default fleet)")
     p.add_argument("--json", type=Path, metavar="OUT",
                    help="also write the full report as JSON to OUT")
+    p.add_argument("--store", type=Path, metavar="DB",
+                   help="write orders, dishes, trips and events to this SQLite file as they "
+                        "happen, as the controller does in service (default: kept in memory)")
     p.set_defaults(run=run_sim)
 
 
@@ -159,14 +162,21 @@ def simulate(setup: Setup, args: argparse.Namespace, *, seed: int, policy: str,
     a FleetError."""
     from sim.run import SimOptions, run_simulation  # noqa: PLC0415  (see the module docstring)
 
+    from fleet.store import SqliteStore  # noqa: PLC0415
+
+    store_path: Path | None = getattr(args, "store", None)
+    store = SqliteStore(store_path) if store_path is not None else None
     opts = SimOptions(plan=setup.plan, model=setup.model, robots=args.robots,
                       scenario=args.scenario, duration_s=args.duration, seed=seed,
                       policy="baseline" if policy == "baseline" else "fleet",
-                      faults=args.faults)
+                      faults=args.faults, store=store)
     try:
         report = run_simulation(opts, progress)
     except ValueError as exc:
         raise FleetError(f"cannot simulate on {setup.plan.name!r}: {exc}") from exc
+    finally:
+        if store is not None:
+            store.close()
     report["map"] = str(setup.map_path)
     return report
 
