@@ -160,9 +160,8 @@ def simulate(setup: Setup, args: argparse.Namespace, *, seed: int, policy: str,
              progress: Callable[[float, float], None] | None) -> dict[str, Any]:
     """One run with the service options in ``args``; a plan without room for the fleet is
     a FleetError."""
-    from sim.run import SimOptions, run_simulation  # noqa: PLC0415  (see the module docstring)
-
     from fleet.store import SqliteStore  # noqa: PLC0415
+    from sim.run import SimOptions, run_simulation  # noqa: PLC0415  (see the module docstring)
 
     store_path: Path | None = getattr(args, "store", None)
     store = SqliteStore(store_path) if store_path is not None else None
