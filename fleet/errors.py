@@ -8,6 +8,8 @@ prints its message, which always says what went wrong and where.
     ├── FloorPlanError       a floor plan cannot be read or fails validation
     ├── RouteError           no route exists, or a route request names no place
     ├── LinkError            a robot link cannot deliver a message (closed, down)
+    ├── ProtocolError        a message on a wire is malformed or breaks its protocol
+    │                        (bad JSON, wrong types, wrong topic, too big, too deep)
     ├── OrderError           an order from the POS or a person is refused (unknown
     │                        table, duplicate id, more trays than any robot has)
     └── StoreError           the order/event store cannot be opened, read or written
@@ -72,6 +74,14 @@ class RouteError(FleetError):
 
 class LinkError(FleetError):
     """Raised by a robot link when a message certainly cannot be delivered now."""
+
+
+class ProtocolError(FleetError):
+    """Raised when a message from a robot or a peer cannot be taken as it is (not
+    JSON, a field of the wrong type or missing, an unknown enum value, too large or
+    too deep, sent on a topic that names another robot), or when a value cannot be
+    put on the wire (NaN, a forbidden topic level). The message says what arrived
+    where and which field is wrong, so a driver can log and count it and go on."""
 
 
 class OrderError(FleetError):

@@ -89,7 +89,7 @@ class FleetRuntime:
                 except LinkError as exc:
                     # The controller resends what the robot's state does not show taken.
                     self.send_failures += 1
-                    log.warning("%s: could not send: %s", command.serial, exc)
+                    log.info("%s: could not send: %s", command.serial, exc)
 
     # -- the in-process Pos ---------------------------------------------------------
     async def submit(self, request: OrderRequest) -> None:
