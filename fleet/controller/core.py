@@ -158,6 +158,9 @@ class Controller:
             self._join_traffic(rec, now)
         self._set_mode(rec, now)
         leg = rec.leg
+        if rec.unconfirmed:
+            for action_state in state.action_states:
+                rec.unconfirmed.pop(action_state.action_id, None)
         if leg is not None and state.order_id == leg.order_id:
             if state.order_update_id >= leg.update_id:
                 leg.acknowledged = True
@@ -219,12 +222,20 @@ class Controller:
     def pause(self, serial: str, now: float) -> list[Command]:
         rec = self.robots[serial]
         rec.paused_by_manager = True
-        return [SendInstantActions(serial, (self._instant("startPause", now),))]
+        return [self.instant(rec, "startPause", now)]
 
     def resume(self, serial: str, now: float) -> list[Command]:
         rec = self.robots[serial]
         rec.paused_by_manager = False
-        return [SendInstantActions(serial, (self._instant("stopPause", now),))]
+        return [self.instant(rec, "stopPause", now)]
+
+    def instant(self, rec: RobotRecord, action_type: str, now: float) -> SendInstantActions:
+        """An instant action, remembered until the robot's state lists it: one lost on
+        the way (a dropped link) is sent again."""
+        self._trip_seq += 1
+        action = Action(action_type, f"{action_type}-{self._trip_seq}", BlockingType.HARD)
+        rec.unconfirmed[action.action_id] = (action, now)
+        return SendInstantActions(rec.serial, (action,))
 
     def stop_all(self, now: float) -> list[Command]:
         return [c for s in sorted(self.robots) for c in self.pause(s, now)]
@@ -239,9 +250,6 @@ class Controller:
         self.work.start_charging_trip(rec, now)
         return self._after(now)
 
-    def _instant(self, action_type: str, now: float) -> Action:
-        self._trip_seq += 1
-        return Action(action_type, f"instant-{self._trip_seq}", BlockingType.HARD)
 
     # -- time ---------------------------------------------------------------------
     def next_wakeup(self) -> float:
@@ -257,6 +265,12 @@ class Controller:
                 rec.stale = True
                 self._set_mode(rec, now)
             commands += self.work.on_tick(rec, now)
+            if rec.unconfirmed and rec.connection is ConnectionState.ONLINE:
+                late = [a for a, sent in rec.unconfirmed.values() if now - sent > RESEND_AFTER_S]
+                if late:
+                    for action in late:
+                        rec.unconfirmed[action.action_id] = (action, now)
+                    commands.append(SendInstantActions(rec.serial, tuple(late)))
             leg = rec.leg
             if (leg is not None and not leg.acknowledged and rec.connection is
                     ConnectionState.ONLINE and now - leg.sent_at > RESEND_AFTER_S):

@@ -8,7 +8,7 @@ from fleet.controller.legs import Leg
 from fleet.domain import RobotMode, RobotModel, Trip
 from fleet.floor.model import Cell
 from fleet.link import Capabilities
-from fleet.vda import ConnectionState, ErrorLevel, EStop, RobotState
+from fleet.vda import Action, ConnectionState, ErrorLevel, EStop, RobotState
 
 
 @dataclass(slots=True)
@@ -30,6 +30,8 @@ class RobotRecord:
     legs_sent: int = 0
     goal_since: float | None = None
     """When the robot began the work at its goal (for the guest timeout)."""
+    unconfirmed: dict[str, tuple[Action, float]] = field(default_factory=dict)
+    """Instant actions sent and not yet seen in a state report, with when they were sent."""
     cancel_sent: bool = False
     cancel_at_goal: bool = False
     """Its dishes for the table ahead were cancelled after the table was released:

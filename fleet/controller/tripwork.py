@@ -20,7 +20,7 @@ from fleet.domain import events as ev
 from fleet.floor import PlaceKind
 from fleet.floor.model import Cell
 from fleet.routing import distance_field
-from fleet.vda import Action, ActionStatus, BlockingType, RobotState
+from fleet.vda import ActionStatus, RobotState
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
@@ -196,6 +196,12 @@ class TripWork:
         claimed = self.claimed_cells(besides=rec.serial)
         goals = [c for c in spots if not claimed.intersection(ctl.plan.footprint(c))]
         if not goals:
+            if stop.kind is StopKind.PARK:
+                # Somewhere to wait is no reason to wait: stay put, and let
+                # housekeeping find another spot when there is one.
+                trip.next_stop = len(trip.stops)
+                self._finish(rec, now)
+                return True
             if stop.kind is StopKind.LOAD and self._hand_over(rec, spots, now):
                 return True
             self._clear_spots(spots, now)
@@ -303,7 +309,7 @@ class TripWork:
             rec.goal_since = now
             if rec.cancel_at_goal:
                 # Its dishes were cancelled after the table was in the base: do nothing here.
-                commands.append(self._cancel_order(rec))
+                commands.append(self._cancel_order(rec, now))
             else:
                 self.ctl.emit(ev.ROBOT_ARRIVED, now, f"{rec.serial} at {stop.place}",
                               robot=rec.serial, trip_id=trip.trip_id)
@@ -318,11 +324,9 @@ class TripWork:
             self.pending.add(rec.serial)
         return commands
 
-    def _cancel_order(self, rec: RobotRecord) -> SendInstantActions:
+    def _cancel_order(self, rec: RobotRecord, now: float) -> SendInstantActions:
         rec.cancel_sent = True
-        self.ctl._trip_seq += 1
-        cancel = Action("cancelOrder", f"cancel-{self.ctl._trip_seq}", BlockingType.HARD)
-        return SendInstantActions(rec.serial, (cancel,))
+        return self.ctl.instant(rec, "cancelOrder", now)
 
     def dishes_cancelled(self, dish_ids: list[str], now: float) -> list[Command]:
         """Robots carrying cancelled dishes skip the tables nothing is left for: short
@@ -339,7 +343,7 @@ class TripWork:
                 continue
             if rec.goal_since is not None:
                 if not rec.cancel_sent:
-                    commands.append(self._cancel_order(rec))
+                    commands.append(self._cancel_order(rec, now))
             elif self.ctl.traffic.released(serial) >= len(leg.cells) - 1:
                 rec.cancel_at_goal = True
             else:
@@ -408,7 +412,7 @@ class TripWork:
             self.ctl.book.fail(dish, now, f"nobody took it at {stop.place} within "
                                           f"{self.ctl.guest_timeout_s:.0f} s")
             self.ctl.save(dish)
-        return [self._cancel_order(rec)]
+        return [self._cancel_order(rec, now)]
 
     # -- the end of a trip -------------------------------------------------------------------
     def _leftovers(self, rec: RobotRecord) -> bool:
