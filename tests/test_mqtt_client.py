@@ -1,0 +1,244 @@
+"""The MQTT connection against a real Mosquitto started by the test: round trips,
+reconnect after a broker restart, failures that must be loud, TLS and passwords."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import statistics
+from pathlib import Path
+
+import pytest
+from brokers import (  # noqa: F401  (pytest fixtures)
+    broker_fixture,
+    make_password_file,
+    make_tls_files,
+    mosquitto_fixture,
+    receive,
+    requires_mosquitto,
+    settings,
+)
+
+from drivers.mqtt import (
+    Backoff,
+    Connected,
+    ConnectionEvent,
+    Lost,
+    MqttConnection,
+    MqttSettings,
+    parse_broker_url,
+)
+from drivers.mqtt.broker import EmbeddedBroker, free_port
+from fleet.config import BrokerConfig
+from fleet.errors import ConfigError, LinkError
+
+FAST = Backoff(initial=0.1, cap=0.5)
+
+
+# -- settings -----------------------------------------------------------------
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("mqtt://broker", (False, "broker", 1883)),
+    ("mqtts://broker.example", (True, "broker.example", 8883)),
+    ("mqtt://10.0.0.5:1884/", (False, "10.0.0.5", 1884)),
+])
+def test_broker_urls(url: str, expected: tuple[bool, str, int]) -> None:
+    assert parse_broker_url(url) == expected
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("http://broker", "expected mqtt://host:port"),
+    ("embedded", "expected mqtt://host:port"),
+    ("mqtt://", "no host"),
+    ("mqtt://broker:0", "not a number in 1..65535"),
+    ("mqtt://broker:99999", "not a number in 1..65535"),
+    ("mqtt://user:secret@broker", "credentials do not belong in the URL"),
+    ("mqtt://broker/uagv", "no path or query"),
+])
+def test_bad_broker_urls_name_the_key(url: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as err:
+        parse_broker_url(url)
+    assert str(err.value).startswith("broker.url")
+
+
+def test_settings_from_config(tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_text("x", encoding="utf-8")
+    cfg = BrokerConfig(url="mqtts://b:8884", ca_file="ca.pem", username="ctl", keepalive=15)
+    s = MqttSettings.from_config(cfg, password="pw", base_dir=tmp_path)
+    assert (s.host, s.port, s.tls, s.username, s.keepalive) == ("b", 8884, True, "ctl", 15)
+    assert s.ca_file == str(tmp_path / "ca.pem")
+    assert "pw" not in repr(s)
+    assert MqttSettings.from_config(cfg, "mqtts://c", password="pw", base_dir=tmp_path,
+                                    client_id="sim-1").url == "mqtts://c:8883"
+
+
+@pytest.mark.parametrize(("cfg", "message"), [
+    (BrokerConfig(url="mqtt://b", ca_file="ca.pem"), "broker.ca_file is set but .* mqtt://"),
+    (BrokerConfig(url="mqtts://b", ca_file="missing.pem"), "broker.ca_file: no such file"),
+    (BrokerConfig(url="mqtt://b", keepalive=0), "broker.keepalive"),
+    (BrokerConfig(url="mqtt://b", client_id=""), "broker.client_id"),
+])
+def test_bad_settings(tmp_path: Path, cfg: BrokerConfig, message: str) -> None:
+    (tmp_path / "ca.pem").write_text("x", encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        MqttSettings.from_config(cfg, base_dir=tmp_path)
+
+
+def test_password_without_username_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"broker\.username"):
+        MqttSettings.from_config(BrokerConfig(url="mqtt://b"), password="pw")
+
+
+def test_backoff_doubles_to_a_cap_with_bounded_jitter() -> None:
+    b = Backoff(initial=0.5, cap=30.0, jitter=0.2)
+    assert [b.delay(n, lambda: 0.5) for n in range(8)] == [0.5, 1, 2, 4, 8, 16, 30, 30]
+    assert b.delay(3, lambda: 0.0) == pytest.approx(4 * 0.8)
+    assert b.delay(3, lambda: 1.0) == pytest.approx(4 * 1.2)
+    assert b.delay(10_000, lambda: 1.0) == pytest.approx(36.0)
+
+
+# -- against a broker -------------------------------------------------------------
+
+@pytest.mark.asyncio
+async def test_round_trip_and_retained_flag(mosquitto: EmbeddedBroker) -> None:
+    async with MqttConnection(settings(mosquitto, "a")) as a:
+        await a.wait_connected(5)
+        await a.subscribe("t/#")
+        await a.publish("t/x", b"\x00hello", qos=1)
+        await a.publish("t/kept", b"kept", qos=1, retain=True)
+        first, second = await receive(a), await receive(a)
+    assert (first.topic, first.payload, first.retained) == ("t/x", b"\x00hello", False)
+    assert second.payload == b"kept" and not second.retained  # live delivery is not "retained"
+    async with MqttConnection(settings(mosquitto, "b")) as b:
+        await b.subscribe("t/kept")  # before connecting: made on connect
+        await b.wait_connected(5)
+        late = await receive(b)
+    assert (late.topic, late.payload, late.retained) == ("t/kept", b"kept", True)
+
+
+@pytest.mark.asyncio
+async def test_first_connect_error_reaches_the_caller() -> None:
+    port = free_port()  # nothing listens there
+    async with MqttConnection(MqttSettings("127.0.0.1", port), backoff=FAST) as conn:
+        with pytest.raises(LinkError, match=f"cannot connect to mqtt://127.0.0.1:{port}"):
+            await conn.wait_connected(5)
+        with pytest.raises(LinkError, match="not connected"):
+            await conn.publish("t", b"x")
+        with pytest.raises(LinkError, match=r"within 0\.3 s"):
+            await conn.wait_connected(0.3, retry=True)
+        assert conn.counters.failed_attempts >= 2  # it keeps trying by itself
+
+
+@pytest.mark.asyncio
+async def test_reconnects_and_resubscribes_after_broker_restart(
+        mosquitto: EmbeddedBroker) -> None:
+    events: list[ConnectionEvent] = []
+    lost = asyncio.Event()
+
+    def on_change(event: ConnectionEvent) -> None:
+        events.append(event)
+        if isinstance(event, Lost):
+            lost.set()
+
+    async with MqttConnection(settings(mosquitto, "robot-link"), backoff=FAST,
+                              on_change=on_change) as conn:
+        await conn.subscribe("uagv/v2/+/+/state")
+        await conn.wait_connected(5)
+        await mosquitto.stop()
+        async with asyncio.timeout(5):
+            await lost.wait()
+        with pytest.raises(LinkError):
+            await conn.publish("uagv/v2/m/r1/order", b"{}", qos=1)
+        await mosquitto.start()  # same port
+        await conn.wait_connected(10, retry=True)
+        async with MqttConnection(settings(mosquitto, "vehicle")) as vehicle:
+            await vehicle.wait_connected(5)
+            await vehicle.publish("uagv/v2/m/r1/state", b"after restart", qos=1)
+            msg = await receive(conn)
+    assert msg.payload == b"after restart"
+    assert [type(e) for e in events] == [Connected, Lost, Connected]
+    assert isinstance(events[2], Connected) and events[2].count == 2
+
+
+@pytest.mark.asyncio
+async def test_queue_overflow_is_counted_and_logged(mosquitto: EmbeddedBroker,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="drivers.mqtt.client")
+    async with MqttConnection(settings(mosquitto, "slow"), queue_size=5) as slow, \
+            MqttConnection(settings(mosquitto, "fast")) as fast:
+        await slow.subscribe("flood")
+        await asyncio.gather(slow.wait_connected(5), fast.wait_connected(5))
+        for i in range(20):
+            await fast.publish("flood", str(i).encode(), qos=1)
+        async with asyncio.timeout(5):
+            while slow.counters.received < 20:  # noqa: ASYNC110  (a counter: nothing to await)
+                await asyncio.sleep(0.01)
+        kept = [(await receive(slow)).payload for _ in range(5)]
+    assert slow.counters.dropped == 15
+    assert kept == [str(i).encode() for i in range(15, 20)]  # the oldest went first
+    assert any("receive queue full" in r.getMessage() for r in caplog.records)
+
+
+@requires_mosquitto
+@pytest.mark.asyncio
+async def test_tls_with_client_certificate(tmp_path: Path) -> None:
+    f = make_tls_files(tmp_path / "pki")
+    extra = (f"cafile {f['ca.crt']}\ncertfile {f['server.crt']}\nkeyfile {f['server.key']}\n"
+             "require_certificate true\n")
+    async with EmbeddedBroker(kind="mosquitto", workdir=tmp_path / "b",
+                              extra_config=extra) as b:
+        url = f"mqtts://127.0.0.1:{b.port}"
+        good = MqttSettings.from_config(BrokerConfig(
+            url=url, ca_file=str(f["ca.crt"]), cert_file=str(f["client.crt"]),
+            key_file=str(f["client.key"])))
+        async with MqttConnection(good) as conn:
+            await conn.wait_connected(10)
+            await conn.subscribe("secure")
+            await conn.publish("secure", b"tls", qos=1)
+            assert (await receive(conn)).payload == b"tls"
+        no_cert = MqttSettings.from_config(BrokerConfig(url=url, ca_file=str(f["ca.crt"])))
+        async with MqttConnection(no_cert, backoff=FAST) as conn:
+            with pytest.raises(LinkError, match="cannot connect"):
+                await conn.wait_connected(10)
+
+
+@requires_mosquitto
+@pytest.mark.asyncio
+async def test_username_and_password(tmp_path: Path) -> None:
+    pw = make_password_file(tmp_path / "passwd", "fleet", "s3cret")
+    async with EmbeddedBroker(kind="mosquitto", workdir=tmp_path / "b",
+                              extra_config=f"allow_anonymous false\npassword_file {pw}\n") as b:
+        cfg = BrokerConfig(url=b.url, username="fleet")
+        async with MqttConnection(MqttSettings.from_config(cfg, password="s3cret")) as conn:
+            await conn.wait_connected(5)
+        wrong = MqttSettings.from_config(cfg, password="guess")
+        async with MqttConnection(wrong, backoff=FAST) as conn:
+            with pytest.raises(LinkError, match="cannot connect"):
+                await conn.wait_connected(5, retry=True)  # no retry can fix a refusal
+
+
+async def round_trips(pub: MqttConnection, sub: MqttConnection, n: int) -> list[float]:
+    """Publish -> receive latency, one message in flight at a time, in seconds."""
+    loop = asyncio.get_running_loop()
+    payload = bytes(256)
+    out = []
+    for _ in range(n):
+        sent = loop.time()
+        await pub.publish("bench/rt", payload, qos=0)
+        msg = await receive(sub)
+        out.append(msg.at - sent)
+    return out
+
+
+@pytest.mark.asyncio
+async def test_round_trip_latency(broker: EmbeddedBroker) -> None:
+    async with MqttConnection(settings(broker, "bench-pub")) as pub, \
+            MqttConnection(settings(broker, "bench-sub")) as sub:
+        await sub.subscribe("bench/rt", qos=0)
+        await asyncio.gather(pub.wait_connected(5), sub.wait_connected(5))
+        await round_trips(pub, sub, 50)  # warm up
+        samples = sorted(await round_trips(pub, sub, 1000))
+    p50 = statistics.median(samples) * 1e3
+    p99 = samples[int(len(samples) * 0.99)] * 1e3
+    print(f"\n{broker.kind}: round trip p50 {p50:.3f} ms, p99 {p99:.3f} ms")
+    assert p50 < 20.0, p50  # loopback: anything near this is a bug (Nagle, polling)
