@@ -15,16 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from drivers.inproc import InProcLink
+from fleet.assembly import build_controller
 from fleet.clock import run
 from fleet.controller.core import Controller
-from fleet.dispatch import make_policy
 from fleet.domain import RobotModel
 from fleet.floor import FloorPlan, PlaceKind
 from fleet.floor.model import Cell
-from fleet.routing import distance_field, precompute_fields
+from fleet.routing import distance_field
 from fleet.runtime import FleetRuntime
 from fleet.store import MemoryStore, Store
-from fleet.traffic import TrafficManager
 from sim.faults import FaultRates, Faults
 from sim.kitchen import Kitchen
 from sim.referee import Referee
@@ -34,12 +33,6 @@ from sim.scenarios import get_scenario
 from sim.world import World
 
 Progress = Callable[[float, float], None]
-
-def plan_budget(plan: FloorPlan) -> int:
-    """Search expansions per leg: a few per cell a robot fits in. A leg that plans at
-    all needs far fewer; a goal walled in for now would otherwise burn a large fixed
-    budget at every retry."""
-    return max(5000, 5 * int(plan.passable.sum()))
 
 FAULT_LEVELS: dict[str, tuple[FaultRates | None, float]] = {
     "none": (None, 0.0),
@@ -113,14 +106,13 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
     wall0 = time.perf_counter()
     plan = opts.plan
     scenario = get_scenario(opts.scenario)
-    fields = precompute_fields(plan)
-    traffic = TrafficManager(plan, fields=fields, budget=plan_budget(plan))
     serials = [f"R{i + 1}" for i in range(opts.robots)]
     store = opts.store or MemoryStore()
-    controller = Controller(plan, dict.fromkeys(serials, opts.model),
-                            policy=make_policy(opts.policy, cold_food_s=opts.cold_food_s),
-                            store=store, fields=fields, traffic=traffic,
-                            guest_timeout_s=opts.guest_timeout_s, cold_food_s=opts.cold_food_s)
+    controller = build_controller(plan, dict.fromkeys(serials, opts.model), store=store,
+                                  policy=opts.policy, guest_timeout_s=opts.guest_timeout_s,
+                                  cold_food_s=opts.cold_food_s)
+    traffic = controller.traffic
+    fields = controller.fields
     referee = Referee(plan)
     world = World(plan, seed=opts.seed, referee=referee)
     robots = [SimRobot(serial, opts.model, world, cell, seed=opts.seed * 1000 + i)

@@ -1,0 +1,34 @@
+"""Putting a controller together from its parts, the same way for a simulation,
+a test or production: the plan's distance fields once, traffic with a search
+budget fitted to the plan, the chosen dispatch policy, and the store."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+from fleet.controller.core import Controller
+from fleet.dispatch import make_policy
+from fleet.domain import RobotModel
+from fleet.floor import FloorPlan
+from fleet.routing import precompute_fields
+from fleet.store import Store
+from fleet.traffic import TrafficManager
+
+
+def plan_budget(plan: FloorPlan) -> int:
+    """Search expansions per leg: a few per cell a robot fits in. A leg that plans at
+    all needs far fewer; a goal walled in for now would otherwise burn a large fixed
+    budget at every retry."""
+    return max(5000, 5 * int(plan.passable.sum()))
+
+
+def build_controller(plan: FloorPlan, models: Mapping[str, RobotModel], *, store: Store,
+                     policy: Literal["fleet", "baseline"] = "fleet",
+                     guest_timeout_s: float = 90.0, cold_food_s: float = 300.0) -> Controller:
+    """A controller for ``models`` (serial -> model) on ``plan``."""
+    fields = precompute_fields(plan)
+    traffic = TrafficManager(plan, fields=fields, budget=plan_budget(plan))
+    return Controller(plan, models, policy=make_policy(policy, cold_food_s=cold_food_s),
+                      store=store, fields=fields, traffic=traffic,
+                      guest_timeout_s=guest_timeout_s, cold_food_s=cold_food_s)
