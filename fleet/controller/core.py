@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 STATE_STALE_S = 45.0
 """VDA 5050 vehicles report at least every 30 s; quiet for longer means trouble."""
 RESEND_AFTER_S = 5.0
+MAX_REFUSALS = 3
 TICK_S = 1.0
 RETRY_MAX_S = 15.0
 """Longest wait before planning a leg that failed again (doubling from 2 s)."""
@@ -161,6 +162,7 @@ class Controller:
         if rec.unconfirmed:
             for action_state in state.action_states:
                 rec.unconfirmed.pop(action_state.action_id, None)
+        commands: list[Command] = self._errors(rec, state, now) if state.errors else []
         if leg is not None and state.order_id == leg.order_id:
             if state.order_update_id >= leg.update_id:
                 leg.acknowledged = True
@@ -177,10 +179,42 @@ class Controller:
                 leg.reached = index
                 rec.progress_at = now
                 self.traffic.reached(rec.serial, index, now=now)
-        commands: list[Command] = []
         if leg is not None and rec.trip is not None:
-            commands = self.work.on_progress(rec, state, now)
+            commands += self.work.on_progress(rec, state, now)
         return commands + self._after(now)
+
+    def _errors(self, rec: RobotRecord, state: RobotState, now: float) -> list[Command]:
+        """Tell people about new errors, and recover from orders the vehicle refused:
+        an update it thinks stale is resent numbered after its own; a new order it
+        refused (busy with an old one, or garbled) is resent after a cancelOrder,
+        three times at most, then the trip is given up and its dishes reassigned."""
+        commands: list[Command] = []
+        seen = {(e.error_type, e.description) for e in state.errors}
+        for error in state.errors:
+            if (error.error_type, error.description) in rec.errors_seen:
+                continue
+            self.emit(ev.ROBOT_ERROR_REPORTED, now, f"{rec.serial}: {error.level.value} "
+                      f"{error.error_type}: {error.description}", robot=rec.serial)
+            leg = rec.leg
+            about = error.references.get("orderId")
+            if leg is None or about not in (None, leg.order_id):
+                continue
+            if error.error_type == "orderUpdateError" and state.order_id == leg.order_id:
+                leg.update_id = max(leg.update_id, state.order_update_id) + 1
+                leg.acknowledged = False
+                leg.sent_at = now - RESEND_AFTER_S  # resend on the next tick
+            elif error.error_type in ("orderError", "validationError"):
+                leg.refusals += 1
+                if leg.refusals > MAX_REFUSALS:
+                    self.work.abort(rec, now, f"{rec.serial} refused its order "
+                                              f"{MAX_REFUSALS} times: {error.description}")
+                    continue
+                if state.busy and state.order_id != leg.order_id:
+                    commands.append(self.instant(rec, "cancelOrder", now))
+                leg.acknowledged = False
+                leg.sent_at = now - RESEND_AFTER_S + 1.0
+        rec.errors_seen = seen
+        return commands
 
     def _join_traffic(self, rec: RobotRecord, now: float) -> None:
         """A robot is planned around only once traffic knows where it stands."""

@@ -48,6 +48,8 @@ class Leg:
     reached: int = 0
     sent_at: float = 0.0
     acknowledged: bool = False
+    refusals: int = 0
+    """Times the vehicle refused this order (orderError, validationError)."""
     actions_started: bool = False
     action_ids: tuple[str, ...] = field(default=())
     nodes: dict[tuple[int, bool], Node] = field(default_factory=dict)

@@ -30,6 +30,8 @@ class RobotRecord:
     legs_sent: int = 0
     goal_since: float | None = None
     """When the robot began the work at its goal (for the guest timeout)."""
+    errors_seen: set[tuple[str, str]] = field(default_factory=set)
+    """(type, description) of the errors in its last report: new ones are events."""
     unconfirmed: dict[str, tuple[Action, float]] = field(default_factory=dict)
     """Instant actions sent and not yet seen in a state report, with when they were sent."""
     cancel_sent: bool = False
