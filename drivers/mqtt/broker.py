@@ -184,9 +184,11 @@ class EmbeddedBroker:
             return
         self.workdir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as logfile:
+            # A session of its own: Ctrl-C in the terminal must not kill the broker
+            # before the clients it serves have said goodbye through it.
             self._process = await asyncio.create_subprocess_exec(
                 *self._command(), stdin=asyncio.subprocess.DEVNULL, stdout=logfile,
-                stderr=asyncio.subprocess.STDOUT)
+                stderr=asyncio.subprocess.STDOUT, start_new_session=True)
         try:
             async with asyncio.timeout(self._start_timeout):
                 while not await self._accepts():

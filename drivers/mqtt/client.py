@@ -24,6 +24,7 @@ will: a link that wants subscribers to see OFFLINE publishes it before closing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import socket
@@ -180,15 +181,34 @@ class MqttConnection:
         self._closed = True
         task = self._task
         if task is not None and not task.done():
-            task.cancel()
             # asyncio.wait neither raises the task's CancelledError nor cancels the
             # task when we are cancelled, so the graceful DISCONNECT gets its time.
-            await asyncio.wait({task}, timeout=self._close_timeout)
-            if not task.done():
-                log.warning("%s: connection did not close within %.1f s",
-                            self.settings.client_id, self._close_timeout)
+            # Cancel again while waiting: on 3.11 a wait_for inside aiomqtt can swallow
+            # a cancel that lands just as its operation completes.
+            deadline = asyncio.get_running_loop().time() + self._close_timeout
+            while not task.done():
+                left = deadline - asyncio.get_running_loop().time()
+                if left <= 0:
+                    log.warning("%s: connection did not close within %.1f s",
+                                self.settings.client_id, self._close_timeout)
+                    break
+                task.cancel()
+                await asyncio.wait({task}, timeout=min(left, 0.5))
         self._connected.clear()
         self._put(None)
+
+    def abort(self) -> bool:
+        """Drop the TCP connection at once, without DISCONNECT, as a device losing
+        power would: the broker then publishes the last will. The supervisor
+        reconnects as after any loss. False when there was no connection to drop."""
+        client = self._client
+        paho_client = getattr(client, "_client", None) if client is not None else None
+        sock = paho_client.socket() if paho_client is not None else None
+        if sock is None:
+            return False
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        return True
 
     # -- state ----------------------------------------------------------------
 

@@ -1,0 +1,266 @@
+"""The controller's side of VDA 5050 over MQTT: one connection for the whole site,
+one ``RobotLink`` per vehicle.
+
+``VdaMaster`` owns the MQTT connection. It subscribes to every vehicle's
+``state``, ``connection`` and ``factsheet`` topics and routes each message,
+decoded, to the link of the vehicle the topic names. Whatever cannot be
+decoded (malformed JSON, schema-invalid, a payload speaking for another vehicle)
+is counted by reason and logged, never raised: one bad vehicle must not stop a
+site. Messages from vehicles nobody configured are counted and ignored.
+
+When the controller loses the broker every link reports its vehicle OFFLINE
+(the controller cannot reach it, whatever the vehicle is doing); on reconnect
+the retained ``connection`` messages come again and each vehicle is asked for a
+fresh state (``stateRequest``), so the controller resynchronises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Sequence
+from types import TracebackType
+from typing import Self
+
+from drivers.mqtt.client import Connected, ConnectionEvent, Lost, MqttConnection, Received
+from drivers.mqtt.settings import MqttSettings
+from drivers.vda5050.codec import (
+    decode_connection,
+    decode_state,
+    encode_instant_actions,
+    encode_order,
+)
+from drivers.vda5050.envelope import Vehicle
+from drivers.vda5050.factsheet import decode_factsheet
+from drivers.vda5050.topics import DELIVERY, INTERFACE, Topic, parse_topic, subscription, topic_name
+from fleet.errors import LinkError, ProtocolError
+from fleet.link import Capabilities, ConnectionChanged, LinkEvent, RobotLink, StateReceived
+from fleet.vda import Action, BlockingType, ConnectionState, Order
+
+log = logging.getLogger(__name__)
+
+_LOG_EVERY_S = 5.0
+
+
+class VdaMaster:
+    """One site's MQTT connection and the vehicles reached through it."""
+
+    def __init__(self, settings: MqttSettings, *, interface: str = INTERFACE,
+                 epoch: float | None = None, max_events: int = 1000) -> None:
+        self.settings = settings
+        self.interface = interface
+        self.rejected: Counter[str] = Counter()
+        """Inbound messages refused, by reason (for the dashboard and tests)."""
+        self.unknown: Counter[str] = Counter()
+        """Messages from vehicles nobody configured, by manufacturer/serial."""
+        self._links: dict[tuple[str, str], MqttRobotLink] = {}
+        self._max_events = max_events
+        self._epoch = epoch
+        self._connection = MqttConnection(settings, on_change=self._on_change)
+        self._pump: asyncio.Task[None] | None = None
+        self._last_log = -1e9
+
+    def now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    def wall(self) -> float:
+        """Epoch seconds for message headers: the loop's clock set against the wall."""
+        if self._epoch is None:
+            self._epoch = time.time() - self.now()
+        return self._epoch + self.now()
+
+    # -- lifetime ----------------------------------------------------------------
+    async def __aenter__(self) -> Self:
+        await self._connection.__aenter__()
+        for topic in (Topic.CONNECTION, Topic.FACTSHEET, Topic.STATE):
+            await self._connection.subscribe(subscription(topic, interface=self.interface),
+                                             qos=1 if topic is not Topic.STATE else 0)
+        self._pump = asyncio.create_task(self._route(), name="vda-master")
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self._pump is not None:
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump
+        await self._connection.__aexit__(exc_type, exc, tb)
+
+    async def wait_connected(self, timeout: float) -> None:  # noqa: ASYNC109
+        await self._connection.wait_connected(timeout, retry=True)
+
+    def link(self, manufacturer: str, serial: str, *,
+             fallback: Capabilities | None = None) -> MqttRobotLink:
+        """The link to one vehicle; ``fallback`` stands until its factsheet arrives."""
+        key = (manufacturer, serial)
+        if key in self._links:
+            raise ValueError(f"vehicle {manufacturer}/{serial} already has a link")
+        link = MqttRobotLink(self, Vehicle(manufacturer, serial),
+                             fallback or Capabilities(manufacturer=manufacturer, serial=serial),
+                             max_events=self._max_events)
+        self._links[key] = link
+        return link
+
+    # -- outbound ----------------------------------------------------------------
+    async def publish(self, vehicle: Vehicle, topic: Topic, payload: bytes) -> None:
+        delivery = DELIVERY[topic]
+        name = topic_name(vehicle.manufacturer, vehicle.serial, topic, interface=self.interface)
+        await self._connection.publish(name, payload, delivery.qos, delivery.retain)
+
+    @property
+    def online(self) -> bool:
+        return self._connection.connected.is_set()
+
+    # -- inbound -----------------------------------------------------------------
+    async def _route(self) -> None:
+        async for message in self._connection.messages():
+            try:
+                self._deliver(message)
+            except ProtocolError as exc:
+                self._reject(str(getattr(exc, "reason", "")) or "invalid", message, exc)
+            except Exception as exc:  # a bug here must not deafen the whole site
+                log.exception("message on %s could not be handled", message.topic[:120])
+                self._reject("internal error", message, exc)
+
+    def _deliver(self, message: Received) -> None:
+        address = parse_topic(message.topic, interface=self.interface)
+        link = self._links.get((address.manufacturer, address.serial))
+        if link is None:
+            self.unknown[f"{address.manufacturer}/{address.serial}"] += 1
+            return
+        if address.topic is Topic.STATE:
+            state = decode_state(message.payload, message.topic, received_at=message.at).body
+            link.push(StateReceived(state))
+        elif address.topic is Topic.CONNECTION:
+            connection = decode_connection(message.payload, message.topic).body
+            link.connection_changed(connection, message.at)
+        elif address.topic is Topic.FACTSHEET:
+            link.factsheet = decode_factsheet(message.payload, message.topic).body
+
+    def _reject(self, reason: str, message: Received, exc: Exception) -> None:
+        self.rejected[reason] += 1
+        now = self.now()
+        if now - self._last_log >= _LOG_EVERY_S:
+            self._last_log = now
+            log.warning("refused a message on %s (%d refused so far): %s", message.topic[:120],
+                        sum(self.rejected.values()), exc)
+
+    def _on_change(self, event: ConnectionEvent) -> None:
+        if isinstance(event, Lost):
+            log.warning("lost the broker %s: %s", self.settings.url, event.reason)
+            for link in self._links.values():
+                link.connection_changed(ConnectionState.OFFLINE, event.at, ours=True)
+        elif isinstance(event, Connected) and event.count > 1:
+            for link in self._links.values():
+                link.resync()
+
+
+class MqttRobotLink(RobotLink):
+    """One VDA 5050 vehicle reached through a ``VdaMaster``."""
+
+    def __init__(self, master: VdaMaster, vehicle: Vehicle, fallback: Capabilities, *,
+                 max_events: int) -> None:
+        self._master = master
+        self._vehicle = vehicle
+        self._fallback = fallback
+        self.factsheet: Capabilities | None = None
+        self._headers: Counter[Topic] = Counter()
+        self._events: deque[LinkEvent] = deque()
+        self._max = max_events
+        self._ready = asyncio.Event()
+        self._open = False
+        self._closed = False
+        self._vehicle_state = ConnectionState.OFFLINE
+        self.dropped_states = 0
+        self._resync: asyncio.Task[None] | None = None
+
+    @property
+    def serial(self) -> str:
+        return self._vehicle.serial
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.factsheet or self._fallback
+
+    async def __aenter__(self) -> Self:
+        if self._closed:
+            raise LinkError(f"link to {self.serial} was closed; make a new one")
+        self._open = True
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._open = False
+        self._closed = True
+        self._ready.set()
+        if self._resync is not None:
+            self._resync.cancel()
+
+    # -- controller -> vehicle -------------------------------------------------------
+    def _check_up(self) -> None:
+        if not self._open:
+            raise LinkError(f"link to {self.serial} is {'closed' if self._closed else 'not open'}")
+        if not self._master.online:
+            raise LinkError(f"{self.serial}: the controller is not connected to the broker")
+
+    async def send_order(self, order: Order) -> None:
+        self._check_up()
+        self._headers[Topic.ORDER] += 1
+        payload = encode_order(order, self._vehicle, header_id=self._headers[Topic.ORDER],
+                               at=self._master.wall())
+        await self._master.publish(self._vehicle, Topic.ORDER, payload)
+
+    async def send_instant_actions(self, actions: Sequence[Action]) -> None:
+        self._check_up()
+        self._headers[Topic.INSTANT_ACTIONS] += 1
+        payload = encode_instant_actions(actions, self._vehicle,
+                                         header_id=self._headers[Topic.INSTANT_ACTIONS],
+                                         at=self._master.wall())
+        await self._master.publish(self._vehicle, Topic.INSTANT_ACTIONS, payload)
+
+    # -- vehicle -> controller -------------------------------------------------------
+    def push(self, event: LinkEvent) -> None:
+        if not self._open:
+            return
+        if len(self._events) >= self._max:
+            for i, queued in enumerate(self._events):
+                if isinstance(queued, StateReceived):
+                    del self._events[i]
+                    self.dropped_states += 1
+                    log.warning("%s: controller behind, oldest state dropped (%d so far)",
+                                self.serial, self.dropped_states)
+                    break
+        self._events.append(event)
+        self._ready.set()
+
+    def connection_changed(self, state: ConnectionState, at: float, *, ours: bool = False) -> None:
+        """The vehicle's connection topic, or (``ours``) the controller's own broker link."""
+        if not ours:
+            self._vehicle_state = state
+        self.push(ConnectionChanged(self.serial, state, at))
+
+    def resync(self) -> None:
+        """After the controller reconnects: the vehicle's last word, and a fresh state."""
+        self.push(ConnectionChanged(self.serial, self._vehicle_state, self._master.now()))
+        if self._open and (self._resync is None or self._resync.done()):
+            self._resync = asyncio.create_task(self._request_state())
+
+    async def _request_state(self) -> None:
+        action = Action("stateRequest", f"resync-{self.serial}-{self._headers.total()}",
+                        BlockingType.NONE)
+        try:
+            await self.send_instant_actions((action,))
+        except LinkError as exc:
+            log.info("%s: state request after reconnect not sent: %s", self.serial, exc)
+
+    async def events(self) -> AsyncIterator[LinkEvent]:
+        while True:
+            while self._events:
+                yield self._events.popleft()
+            if not self._open:
+                return
+            self._ready.clear()
+            await self._ready.wait()
