@@ -57,6 +57,7 @@ class VdaMaster:
         self.unknown: Counter[str] = Counter()
         """Messages from vehicles nobody configured, by manufacturer/serial."""
         self._links: dict[tuple[str, str], MqttRobotLink] = {}
+        self._last_connection: dict[tuple[str, str], tuple[ConnectionState, float]] = {}
         self._max_events = max_events
         self._epoch = epoch
         self._connection = MqttConnection(settings, on_change=self._on_change)
@@ -114,6 +115,9 @@ class VdaMaster:
     def online(self) -> bool:
         return self._connection.connected.is_set()
 
+    def last_connection(self, vehicle: Vehicle) -> tuple[ConnectionState, float] | None:
+        return self._last_connection.get((vehicle.manufacturer, vehicle.serial))
+
     # -- inbound -----------------------------------------------------------------
     async def _route(self) -> None:
         async for message in self._connection.messages():
@@ -127,7 +131,12 @@ class VdaMaster:
 
     def _deliver(self, message: Received) -> None:
         address = parse_topic(message.topic, interface=self.interface)
-        link = self._links.get((address.manufacturer, address.serial))
+        key = (address.manufacturer, address.serial)
+        if address.topic is Topic.CONNECTION:
+            # Kept for vehicles without a link yet: retained, it arrives only once.
+            self._last_connection[key] = (decode_connection(message.payload,
+                                                            message.topic).body, message.at)
+        link = self._links.get(key)
         if link is None:
             self.unknown[f"{address.manufacturer}/{address.serial}"] += 1
             return
@@ -135,8 +144,7 @@ class VdaMaster:
             state = decode_state(message.payload, message.topic, received_at=message.at).body
             link.push(StateReceived(state))
         elif address.topic is Topic.CONNECTION:
-            connection = decode_connection(message.payload, message.topic).body
-            link.connection_changed(connection, message.at)
+            link.connection_changed(*self._last_connection[key])
         elif address.topic is Topic.FACTSHEET:
             link.factsheet = decode_factsheet(message.payload, message.topic).body
 
@@ -189,6 +197,14 @@ class MqttRobotLink(RobotLink):
         if self._closed:
             raise LinkError(f"link to {self.serial} was closed; make a new one")
         self._open = True
+        # What the vehicle last said of itself, then a fresh state: the controller
+        # starts from the present, not from the next report in up to 30 s.
+        known = self._master.last_connection(self._vehicle)
+        if known is not None:
+            self._vehicle_state = known[0]
+            self.push(ConnectionChanged(self.serial, known[0], known[1]))
+        if self._vehicle_state is ConnectionState.ONLINE and self._master.online:
+            self._resync = asyncio.create_task(self._request_state())
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
