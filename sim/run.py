@@ -9,6 +9,7 @@ is virtual, so a two-hour lunch rush takes seconds and a seed fixes the run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,10 +18,12 @@ from typing import Any, Literal
 from drivers.inproc import InProcLink
 from fleet.assembly import build_controller
 from fleet.clock import run
+from fleet.config import BrokerConfig
 from fleet.controller.core import Controller
 from fleet.domain import RobotModel
 from fleet.floor import FloorPlan, PlaceKind
 from fleet.floor.model import Cell
+from fleet.link import RobotLink
 from fleet.routing import distance_field
 from fleet.runtime import FleetRuntime
 from fleet.store import MemoryStore, Store
@@ -57,6 +60,11 @@ class SimOptions:
     guest_timeout_s: float = 90.0
     cold_food_s: float = 300.0
     store: Store | None = None
+    transport: Literal["inproc", "mqtt"] = "inproc"
+    """``mqtt``: every robot a VDA 5050 vehicle on a real broker, time scaled by ``speed``."""
+    speed: float = 10.0
+    broker_url: str | None = None
+    """For ``mqtt``: a broker to use; None starts the embedded one."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -118,15 +126,23 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
     robots = [SimRobot(serial, opts.model, world, cell, seed=opts.seed * 1000 + i)
               for i, (serial, cell) in enumerate(zip(serials, start_cells(plan, opts.robots),
                                                      strict=True))]
-    links = [InProcLink(robot) for robot in robots]
+    stack = contextlib.AsyncExitStack()
+    try:
+        links = await _links(stack, opts, robots)
+    except BaseException:
+        await stack.aclose()
+        for robot in robots:
+            robot.close()
+        raise
     runtime = FleetRuntime(controller, links)
-    kitchen = Kitchen(plan, scenario, runtime, seed=opts.seed, duration_s=opts.duration_s)
+    kitchen = Kitchen(plan, scenario, runtime, seed=opts.seed, duration_s=opts.duration_s,
+                      start_s=loop.time())
     service_s = kitchen.duration_s
     rates, blockages_per_h = FAULT_LEVELS[opts.faults]
     faults = Faults(world, seed=opts.seed)
     t0 = loop.time()
     try:
-        async with asyncio.TaskGroup() as tg:
+        async with stack, asyncio.TaskGroup() as tg:
             tg.create_task(runtime.run(), name="runtime")
             await runtime.ready.wait()
             if rates is not None:
@@ -186,10 +202,45 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
     return report
 
 
+async def _links(stack: contextlib.AsyncExitStack, opts: SimOptions,
+                 robots: list[SimRobot]) -> list[RobotLink]:
+    """In process, or each robot a VDA 5050 vehicle of its own on a real broker."""
+    if opts.transport == "inproc":
+        return [InProcLink(robot) for robot in robots]
+    # Imported here: the in-process simulator needs no MQTT library.
+    from drivers.mqtt import MqttSettings  # noqa: PLC0415
+    from drivers.mqtt.broker import EmbeddedBroker  # noqa: PLC0415
+    from drivers.vda5050.master import VdaMaster  # noqa: PLC0415
+    from sim.mqtt_vehicle import MqttVehicle  # noqa: PLC0415
+
+    url = opts.broker_url
+    if url is None:
+        url = (await stack.enter_async_context(EmbeddedBroker())).url
+    timeout = 10.0 * opts.speed  # loop seconds: ten wall seconds at any speed
+    epoch = time.time() - asyncio.get_running_loop().time()
+
+    def settings(client_id: str) -> MqttSettings:
+        return MqttSettings.from_config(BrokerConfig(url=url), url, client_id=client_id)
+
+    for robot in robots:
+        vehicle = MqttVehicle(robot, settings(f"{robot.capabilities.manufacturer}-"
+                                              f"{robot.serial}"),
+                              clock_epoch=epoch, close_timeout=timeout)
+        await stack.enter_async_context(vehicle)
+    master = await stack.enter_async_context(
+        VdaMaster(settings("fleet-controller"), epoch=epoch, timeout=timeout))
+    await master.wait_connected(timeout)
+    return [master.link(r.capabilities.manufacturer, r.serial, fallback=r.capabilities)
+            for r in robots]
+
+
 def _open_dishes(controller: Controller) -> bool:
     return any(not d.state.final for d in controller.book.dishes.values())
 
 
 def run_simulation(opts: SimOptions, progress: Progress | None = None) -> dict[str, Any]:
-    """Run one service on a virtual clock and return its report."""
-    return run(simulate(opts, progress), clock="virtual")
+    """Run one service and return its report: on a virtual clock in process, or over
+    MQTT on a clock ``opts.speed`` times faster than the wall."""
+    if opts.transport == "inproc":
+        return run(simulate(opts, progress), clock="virtual")
+    return run(simulate(opts, progress), clock="scaled", speed=opts.speed)

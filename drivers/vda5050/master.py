@@ -49,7 +49,10 @@ class VdaMaster:
     """One site's MQTT connection and the vehicles reached through it."""
 
     def __init__(self, settings: MqttSettings, *, interface: str = INTERFACE,
-                 epoch: float | None = None, max_events: int = 1000) -> None:
+                 epoch: float | None = None, max_events: int = 1000,
+                 timeout: float = 10.0) -> None:
+        """``timeout`` bounds each broker operation, in the loop's seconds (scale it
+        with a ``ScaledTimeLoop``'s speed)."""
         self.settings = settings
         self.interface = interface
         self.rejected: Counter[str] = Counter()
@@ -60,7 +63,8 @@ class VdaMaster:
         self._last_connection: dict[tuple[str, str], tuple[ConnectionState, float]] = {}
         self._max_events = max_events
         self._epoch = epoch
-        self._connection = MqttConnection(settings, on_change=self._on_change)
+        self._connection = MqttConnection(settings, on_change=self._on_change, timeout=timeout,
+                                          close_timeout=timeout / 2)
         self._pump: asyncio.Task[None] | None = None
         self._last_log = -1e9
 

@@ -124,6 +124,15 @@ def register(sub: Any) -> None:
                         "trip, to compare against (default fleet)")
     p.add_argument("--json", type=Path, metavar="OUT",
                    help="also write the full report as JSON to OUT")
+    p.add_argument("--transport", choices=("inproc", "mqtt"), default="inproc",
+                   help="inproc: robots in this process on a virtual clock (fastest); mqtt: "
+                        "every robot a VDA 5050 vehicle of its own on a real broker, on a clock "
+                        "--speed times faster than the wall")
+    p.add_argument("--speed", type=float, default=10.0, metavar="X",
+                   help="with --transport mqtt: simulated seconds per wall second (default 10)")
+    p.add_argument("--broker", metavar="URL", default=None,
+                   help="with --transport mqtt: mqtt://host:port of a broker to use (default: "
+                        "start the embedded one)")
     p.add_argument("--store", type=Path, metavar="DB",
                    help="write orders, dishes, trips and events to this SQLite file as they "
                         "happen, as the controller does in service (default: kept in memory)")
@@ -168,7 +177,9 @@ def simulate(setup: Setup, args: argparse.Namespace, *, seed: int, policy: str,
     opts = SimOptions(plan=setup.plan, model=setup.model, robots=args.robots,
                       scenario=args.scenario, duration_s=args.duration, seed=seed,
                       policy="baseline" if policy == "baseline" else "fleet",
-                      faults=args.faults, store=store)
+                      faults=args.faults, store=store,
+                      transport=getattr(args, "transport", "inproc"),
+                      speed=getattr(args, "speed", 10.0), broker_url=getattr(args, "broker", None))
     try:
         report = run_simulation(opts, progress)
     except ValueError as exc:

@@ -1,0 +1,88 @@
+"""A site in production: broker, links, controller, store, wired from the config.
+
+Robots with ``transport = "mqtt"`` are real VDA 5050 vehicles; those with
+``transport = "sim"`` are simulated vehicles started here on the same broker, so
+a site can be tried end to end before its robots arrive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from drivers.mqtt import MqttSettings
+from drivers.mqtt.broker import broker_for
+from drivers.vda5050.master import VdaMaster
+from fleet.assembly import build_controller
+from fleet.config import Config
+from fleet.floor import load_floor
+from fleet.link import Capabilities, RobotLink
+from fleet.runtime import FleetRuntime
+from fleet.store import SqliteStore
+from sim.mqtt_vehicle import MqttVehicle
+from sim.robot import SimRobot
+from sim.run import start_cells
+from sim.world import World
+
+log = logging.getLogger(__name__)
+
+Ready = Callable[[str, list[str]], None]
+
+
+async def run_site(cfg: Config, until: Awaitable[None], *, on_ready: Ready | None = None) -> None:
+    """Serve until ``until`` completes, then shut down in order: the controller stops
+    sending, simulated vehicles say OFFLINE, the connection and the broker close."""
+    radius = max(m.radius for m in cfg.robot_models)
+    plan = load_floor(cfg.map_path, robot_radius=radius)
+    models = {r.serial: cfg.robot_model(r.model) for r in cfg.robots}
+    store_path = cfg.store.path
+    store = SqliteStore(store_path if store_path == ":memory:" else cfg.resolve(store_path))
+    controller = build_controller(plan, models, store=store, policy=cfg.dispatch.policy,
+                                  guest_timeout_s=cfg.dispatch.guest_timeout_s,
+                                  cold_food_s=cfg.dispatch.cold_food_s)
+    password = cfg.broker_password()
+    simulated: list[SimRobot] = []
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            url = await stack.enter_async_context(broker_for(cfg.broker))
+            epoch = time.time() - asyncio.get_running_loop().time()
+
+            def settings(client_id: str) -> MqttSettings:
+                return MqttSettings.from_config(cfg.broker, url, password=password,
+                                                base_dir=cfg.base_dir, client_id=client_id)
+
+            sims = [r for r in cfg.robots if r.transport == "sim"]
+            if sims:
+                world = World(plan, seed=1)
+                for robot_cfg, cell in zip(sims, start_cells(plan, len(sims)), strict=True):
+                    robot = SimRobot(robot_cfg.serial, models[robot_cfg.serial], world, cell)
+                    simulated.append(robot)
+                    await stack.enter_async_context(MqttVehicle(
+                        robot, settings(f"sim-{robot_cfg.serial}"),
+                        interface=cfg.broker.interface, clock_epoch=epoch))
+            master = await stack.enter_async_context(
+                VdaMaster(settings(cfg.broker.client_id), interface=cfg.broker.interface,
+                          epoch=epoch))
+            links: list[RobotLink] = []
+            for robot_cfg in cfg.robots:
+                model = models[robot_cfg.serial]
+                fallback = Capabilities(manufacturer=model.manufacturer,
+                                        serial=robot_cfg.serial, model=model.name,
+                                        trays=model.trays, max_speed=model.speed)
+                links.append(master.link(model.manufacturer, robot_cfg.serial,
+                                         fallback=fallback))
+            runtime = FleetRuntime(controller, links)
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(runtime.run(), name="runtime")
+                await runtime.ready.wait()
+                if on_ready is not None:
+                    on_ready(url, [r.serial for r in cfg.robots])
+                await until
+                runtime.stop()
+    finally:
+        for robot in simulated:
+            robot.close()
+        store.close()
