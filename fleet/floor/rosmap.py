@@ -26,9 +26,9 @@ from shapely.geometry import Polygon
 
 from fleet.errors import FloorPlanError, Problem, Severity
 from fleet.floor.compile import PlaceSpec, Samples, ZoneSpec, compile_plan
-from fleet.floor.model import BoolGrid, FloatGrid, FloorPlan, PlaceKind, ZoneKind
+from fleet.floor.model import BoolGrid, FloatGrid, FloorPlan, PlaceKind
 from fleet.floor.schema import PlanFile, Shape
-from fleet.floor.vector import _coords, shape_geometry
+from fleet.floor.vector import coords, overlapping_tables, shape_geometry, zone_specs
 
 DEFAULT_ROBOT_RADIUS = 0.25
 _MODES = ("trinary", "scale", "raw")
@@ -325,33 +325,15 @@ def place_specs(doc: PlanFile, source: str) -> tuple[list[PlaceSpec], list[ZoneS
         if poly is not None:
             drawn.append((table.name, poly))
         places.append(PlaceSpec(table.name, PlaceKind.TABLE, tuple(table.spots),
-                                seats=table.seats, outline=_coords(poly) if poly else ()))
-    for i, (name_a, a) in enumerate(drawn):
-        for name_b, b in drawn[i + 1 :]:
-            overlap = a.intersection(b)
-            if overlap.area > 1e-6:
-                c = overlap.centroid
-                problems.append(Problem(Severity.ERROR, source, f"overlaps table {name_b}",
-                                        name_a, (c.x, c.y)))
+                                seats=table.seats, outline=coords(poly) if poly else ()))
+    problems += overlapping_tables(drawn, source)
     for station in doc.stations:
         poly, found = _outline(station, source, station.name)
         problems += found
         places.append(PlaceSpec(station.name, PlaceKind(station.kind), tuple(station.spots),
-                                group=station.group, outline=_coords(poly) if poly else ()))
-    zones: list[ZoneSpec] = []
-    for zone in doc.zones:
-        area, found = shape_geometry(zone, source, zone.name)
-        problems += found
-        if zone.kind == "one_way" and zone.direction is None:
-            problems.append(Problem(Severity.ERROR, source,
-                                    "a one_way zone needs direction = north|south|east|west",
-                                    zone.name))
-        elif zone.kind == "slow" and not 0 < zone.speed_factor <= 1:
-            problems.append(Problem(Severity.ERROR, source, "speed_factor must be in (0, 1]",
-                                    zone.name))
-        elif area is not None:
-            zones.append(ZoneSpec(zone.name, ZoneKind(zone.kind), area, zone.direction,
-                                  zone.speed_factor if zone.kind == "slow" else 1.0))
+                                group=station.group, outline=coords(poly) if poly else ()))
+    zones, found = zone_specs(doc, source)
+    problems += found
     return places, zones, problems
 
 

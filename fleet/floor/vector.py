@@ -51,8 +51,41 @@ def shape_geometry(shape: Shape, source: str, name: str) -> tuple[Polygon | None
     return poly, []
 
 
-def _coords(poly: Polygon) -> tuple[tuple[float, float], ...]:
+def coords(poly: Polygon) -> tuple[tuple[float, float], ...]:
     return tuple((float(x), float(y)) for x, y in poly.exterior.coords)
+
+
+def overlapping_tables(tables: list[tuple[str, Polygon]], source: str) -> list[Problem]:
+    """Two tables sharing floor area is a drawing mistake, whatever the source."""
+    problems: list[Problem] = []
+    for i, (name_a, a) in enumerate(tables):
+        for name_b, b in tables[i + 1 :]:
+            overlap = a.intersection(b)
+            if overlap.area > 1e-6:
+                c = overlap.centroid
+                problems.append(Problem(Severity.ERROR, source, f"overlaps table {name_b}",
+                                        name_a, (c.x, c.y)))
+    return problems
+
+
+def zone_specs(doc: PlanFile, source: str) -> tuple[list[ZoneSpec], list[Problem]]:
+    """The plan's zones, each checked for what its kind needs."""
+    problems: list[Problem] = []
+    zones: list[ZoneSpec] = []
+    for zone in doc.zones:
+        poly, found = shape_geometry(zone, source, zone.name)
+        problems += found
+        if zone.kind == "one_way" and zone.direction is None:
+            problems.append(Problem(Severity.ERROR, source,
+                                    "a one_way zone needs direction = north|south|east|west",
+                                    zone.name))
+        elif zone.kind == "slow" and not 0 < zone.speed_factor <= 1:
+            problems.append(Problem(Severity.ERROR, source, "speed_factor must be in (0, 1]",
+                                    zone.name))
+        elif poly is not None:
+            zones.append(ZoneSpec(zone.name, ZoneKind(zone.kind), poly, zone.direction,
+                                  zone.speed_factor if zone.kind == "slow" else 1.0))
+    return zones, problems
 
 
 def compile_vector(doc: PlanFile, source: str) -> tuple[FloorPlan | None, list[Problem]]:
@@ -99,41 +132,20 @@ def compile_vector(doc: PlanFile, source: str) -> tuple[FloorPlan | None, list[P
                                     "outline)", table.name, (c.x, c.y)))
         tables.append((table.name, poly))
         places.append(PlaceSpec(table.name, PlaceKind.TABLE, tuple(table.spots),
-                                seats=table.seats, outline=_coords(poly)))
+                                seats=table.seats, outline=coords(poly)))
     for station in doc.stations:
         outline_coords: tuple[tuple[float, float], ...] = ()
         if station.rect or station.circle or station.polygon:
             poly, found = shape_geometry(station, source, station.name)
             problems += found
             if poly is not None:
-                outline_coords = _coords(poly)
+                outline_coords = coords(poly)
         places.append(PlaceSpec(station.name, PlaceKind(station.kind), tuple(station.spots),
                                 group=station.group, outline=outline_coords))
 
-    # Overlapping tables: two tables sharing floor area is a drawing mistake.
-    for i, (name_a, a) in enumerate(tables):
-        for name_b, b in tables[i + 1 :]:
-            if a.intersection(b).area > 1e-6:
-                c = a.intersection(b).centroid
-                problems.append(Problem(Severity.ERROR, source, f"overlaps table {name_b}",
-                                        name_a, (c.x, c.y)))
-
-    zones: list[ZoneSpec] = []
-    for zone in doc.zones:
-        poly, found = shape_geometry(zone, source, zone.name)
-        problems += found
-        if zone.kind == "one_way" and zone.direction is None:
-            problems.append(Problem(Severity.ERROR, source,
-                                    "a one_way zone needs direction = north|south|east|west",
-                                    zone.name))
-            continue
-        if zone.kind == "slow" and not 0 < zone.speed_factor <= 1:
-            problems.append(Problem(Severity.ERROR, source, "speed_factor must be in (0, 1]",
-                                    zone.name))
-            continue
-        if poly is not None:
-            zones.append(ZoneSpec(zone.name, ZoneKind(zone.kind), poly, zone.direction,
-                                  zone.speed_factor if zone.kind == "slow" else 1.0))
+    problems += overlapping_tables(tables, source)
+    zones, found = zone_specs(doc, source)
+    problems += found
 
     if any(p.severity is Severity.ERROR for p in problems):
         return None, problems
@@ -167,7 +179,7 @@ def compile_vector(doc: PlanFile, source: str) -> tuple[FloorPlan | None, list[P
         robot_radius=radius,
         places=places,
         zones=zones,
-        obstacles=[(n, _coords(p)) for n, p in obstacles if isinstance(p, Polygon)],
+        obstacles=[(n, coords(p)) for n, p in obstacles if isinstance(p, Polygon)],
         fits=fits,
     )
     return plan, problems + found
