@@ -1,0 +1,381 @@
+"""A reliable, ordered message session over a lossy byte line, sans I/O: the caller
+feeds bytes read and the time, and writes what ``outgoing`` returns. Rules and
+timings are in ``docs/serial-protocol.md`` ("Session"); in short:
+
+- A session starts with a HELLO handshake. Each end picks a random 32-bit session id
+  at start (and at ``reset``); HELLO carries it and echoes the peer's. An end is
+  *established* once it has seen its own id echoed; until then it ignores data.
+  A HELLO with a new id means the peer restarted: both ends start their sequence
+  numbers over at 0, and what was queued for the old peer session is dropped
+  (``stats.dropped``; the application resends what still matters, after it sees
+  ``peer_session`` change). Messages queued before any session was established wait
+  for the first one.
+- Data frames carry a 16-bit sequence number; every frame carries a cumulative ack
+  (the next sequence number expected). The receiver takes only the expected number:
+  older ones are duplicates (acked again, dropped), newer ones are out of order
+  (dropped; the sender goes back). Up to ``window`` frames are in flight; when the
+  oldest is not acked within the retransmission timeout, all in flight are sent
+  again and the timeout doubles, up to ``max_retransmit_s``; progress resets it.
+- An end that has said nothing for ``heartbeat_s`` sends a HEARTBEAT; the peer is
+  ``alive`` while it is established and was heard within ``silence_s``.
+- A STATE not yet transmitted is replaced by a newer one (states are snapshots);
+  every other message is delivered exactly once, in order.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import struct
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import Literal
+
+from drivers.serial.codec import Kind, Message, SerialProtocolError, decode_body, encode_body
+from drivers.serial.framing import (
+    FLAG_ACK,
+    FLAG_ROBOT,
+    MAX_FRAME,
+    OVERHEAD,
+    Frame,
+    FrameDecoder,
+    FrameError,
+    encode_frame,
+)
+from fleet.errors import LinkError
+
+Role = Literal["controller", "robot"]
+
+HELLO = struct.Struct("<IIBH")
+"""session id, echoed peer session id (0: none known), flags, largest frame accepted."""
+HELLO_SYNCED = 0x01
+"""The sender has seen its own session id echoed (it is established)."""
+MIN_PEER_FRAME = 64
+
+_RECEIVES: dict[Role, frozenset[int]] = {
+    "controller": frozenset({Kind.STATE, Kind.CONNECTION, Kind.FACTSHEET}),
+    "robot": frozenset({Kind.ORDER, Kind.INSTANT_ACTIONS}),
+}
+_SENDS: dict[Role, frozenset[int]] = {"controller": _RECEIVES["robot"],
+                                      "robot": _RECEIVES["controller"]}
+
+
+@dataclass(slots=True)
+class SessionStats:
+    """Counters since the session object was made (``reset`` keeps them).
+
+    ``rejected`` counts frames dropped, by reason: the framing's (``cobs``, ``short``,
+    ``crc``, ``version``, ``length``, ``oversize``) and the session's (``echo``: our
+    own role's frame; ``type``: unknown or reserved type; ``direction``: a message
+    this end does not take; ``body``: a body that does not decode; ``hello``: a
+    malformed HELLO; ``stale_hello``: a HELLO from the current peer not echoing us)."""
+
+    frames_in: int = 0
+    frames_out: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    messages_in: int = 0
+    messages_out: int = 0
+    """Messages the peer acknowledged."""
+    duplicates: int = 0
+    out_of_order: int = 0
+    retransmissions: int = 0
+    unsynced: int = 0
+    """Frames ignored because no session was established."""
+    bad_acks: int = 0
+    dropped: int = 0
+    """Queued messages dropped because the peer restarted or ``reset`` was called."""
+    superseded: int = 0
+    handshakes: int = 0
+    peer_restarts: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def crc_errors(self) -> int:
+        return self.rejected["crc"]
+
+    @property
+    def resyncs(self) -> int:
+        """Times the decoder dropped bytes and picked up again at the next delimiter."""
+        return sum(self.rejected[r] for r in ("cobs", "short", "crc", "version", "length",
+                                              "oversize"))
+
+
+@dataclass(slots=True)
+class _InFlight:
+    seq: int
+    kind: int
+    body: bytes
+
+
+class Session:
+    """One end of a serial line. See the module docstring; all times are the caller's
+    clock in seconds (only differences matter)."""
+
+    def __init__(self, role: Role, *, now: float, retransmit_s: float = 0.2,
+                 max_retransmit_s: float = 2.0, heartbeat_s: float = 1.0,
+                 silence_s: float = 3.0, window: int = 4, max_queue: int = 256,
+                 max_frame: int = MAX_FRAME, session_id: int | None = None) -> None:
+        if role not in _RECEIVES:
+            raise ValueError(f"role must be 'controller' or 'robot', not {role!r}")
+        if not 1 <= window <= 0x7FFF:
+            raise ValueError(f"window must be 1..32767, got {window}")
+        if not MIN_PEER_FRAME <= max_frame <= MAX_FRAME:
+            raise ValueError(f"max_frame must be {MIN_PEER_FRAME}..{MAX_FRAME}, got {max_frame}")
+        self.role: Role = role
+        self.retransmit_s = retransmit_s
+        self.max_retransmit_s = max(max_retransmit_s, retransmit_s)
+        self.heartbeat_s = heartbeat_s
+        self.silence_s = silence_s
+        self.window = window
+        self.max_queue = max_queue
+        self.max_frame = max_frame
+        """The largest frame this end says it accepts (firmware with little RAM)."""
+        self.stats = SessionStats()
+        self._role_flag = FLAG_ROBOT if role == "robot" else 0
+        self._decoder = FrameDecoder()
+        self._now = now
+        self._heard_at = -math.inf
+        self._sent_at = -math.inf
+        self._queue: deque[tuple[int, bytes]] = deque()
+        self._start(now, session_id)
+
+    # -- state ------------------------------------------------------------------------
+    def _start(self, now: float, session_id: int | None) -> None:
+        self.session_id = session_id if session_id else secrets.randbits(32) or 1
+        self.peer_session: int | None = None
+        """The peer's session id; it changes when the peer restarts."""
+        self.established = False
+        self._bound = False
+        self._peer_max = MAX_FRAME
+        self._hello_owed = False
+        self._hello_at = now
+        self._hello_interval = self.retransmit_s
+        self._restart_sequences()
+
+    def _restart_sequences(self) -> None:
+        self._next_seq = 0
+        self._expected = 0
+        self._in_flight: deque[_InFlight] = deque()
+        self._rto = self.retransmit_s
+        self._rtx_at: float | None = None
+        self._ack_owed = False
+
+    def _drop_queued(self) -> None:
+        self.stats.dropped += len(self._queue) + len(self._in_flight)
+        self._queue.clear()
+        self._in_flight.clear()
+
+    def reset(self, now: float | None = None) -> None:
+        """Start over as if this end had rebooted: a new session id, nothing queued, a
+        new handshake. For a line that was closed and opened again."""
+        now = self._now if now is None else now
+        self._now = now
+        self._drop_queued()
+        self._decoder.reset()
+        self._heard_at = -math.inf
+        self._start(now, None)
+
+    @property
+    def alive(self) -> bool:
+        return self.established and self._now < self._heard_at + self.silence_s
+
+    @property
+    def pending(self) -> int:
+        """Messages queued or in flight (not yet acknowledged)."""
+        return len(self._queue) + len(self._in_flight)
+
+    # -- input ------------------------------------------------------------------------
+    def feed(self, data: bytes, now: float) -> list[Message]:
+        """Bytes read from the line; returns the messages they complete, each exactly
+        once and in the order sent. Never raises on what the line brings."""
+        self._now = now
+        self.stats.bytes_in += len(data)
+        out: list[Message] = []
+        for item in self._decoder.feed(data):
+            if isinstance(item, FrameError):
+                self.stats.rejected[item.reason] += 1
+            else:
+                self._on_frame(item, now, out)
+        return out
+
+    def _on_frame(self, frame: Frame, now: float, out: list[Message]) -> None:
+        if frame.flags & FLAG_ROBOT == self._role_flag:
+            self.stats.rejected["echo"] += 1
+            return
+        self.stats.frames_in += 1
+        kind = frame.kind
+        if kind == Kind.HELLO:
+            self._on_hello(frame, now)
+            return
+        if kind not in (Kind.ACK, Kind.HEARTBEAT) and not 0x10 <= kind <= 0x7F:
+            self.stats.rejected["type"] += 1
+            return
+        if not self.established:
+            self.stats.unsynced += 1
+            if now >= self._hello_at - self._hello_interval + self.retransmit_s:
+                self._hello_owed = True  # the peer thinks we are in session: tell it soon
+            return
+        if frame.body and kind < 0x10:
+            self.stats.rejected["body"] += 1
+            return
+        self._heard_at = now
+        if frame.flags & FLAG_ACK:
+            self._on_ack(frame.ack, now)
+        if kind >= 0x10:
+            self._on_data(frame, out)
+
+    def _on_ack(self, ack: int, now: float) -> None:
+        base = self._in_flight[0].seq if self._in_flight else self._next_seq
+        done = (ack - base) & 0xFFFF
+        if done > len(self._in_flight):
+            self.stats.bad_acks += 1
+            return
+        if done:
+            for _ in range(done):
+                self._in_flight.popleft()
+            self.stats.messages_out += done
+            self._rto = self.retransmit_s
+            self._rtx_at = now + self._rto if self._in_flight else None
+
+    def _on_data(self, frame: Frame, out: list[Message]) -> None:
+        self._ack_owed = True
+        ahead = (frame.seq - self._expected) & 0xFFFF
+        if ahead >= 0x8000:
+            self.stats.duplicates += 1
+            return
+        if ahead:
+            self.stats.out_of_order += 1
+            return
+        self._expected = (self._expected + 1) & 0xFFFF
+        if frame.kind not in _RECEIVES[self.role]:
+            self.stats.rejected["direction" if frame.kind in Kind._value2member_map_
+                                else "type"] += 1
+            return
+        try:
+            message = decode_body(frame.kind, frame.body)
+        except SerialProtocolError:
+            self.stats.rejected["body"] += 1
+            return
+        self.stats.messages_in += 1
+        out.append(message)
+
+    def _on_hello(self, frame: Frame, now: float) -> None:
+        if len(frame.body) != HELLO.size:
+            self.stats.rejected["hello"] += 1
+            return
+        theirs, echo, flags, max_frame = HELLO.unpack(frame.body)
+        if theirs == 0 or max_frame < MIN_PEER_FRAME:
+            self.stats.rejected["hello"] += 1
+            return
+        if self.established and theirs == self.peer_session and echo != self.session_id:
+            self.stats.rejected["stale_hello"] += 1
+            return
+        self._heard_at = now
+        if theirs != self.peer_session:
+            if self.peer_session is not None:
+                self.stats.peer_restarts += 1
+            if self._bound:
+                self._drop_queued()
+                self._bound = False
+            self.peer_session = theirs
+            self.established = False
+            self._restart_sequences()
+        self._peer_max = min(max_frame, MAX_FRAME)
+        if echo == self.session_id:
+            if not self.established:
+                self.established = self._bound = True
+                self.stats.handshakes += 1
+                self._hello_interval = self.retransmit_s
+            if not flags & HELLO_SYNCED:
+                self._hello_owed = True
+        else:
+            self._hello_owed = True
+
+    # -- output -----------------------------------------------------------------------
+    def send(self, msg: Message, now: float) -> None:
+        """Queue ``msg`` for reliable delivery. Raises ``SerialProtocolError`` for a
+        message this end does not send or that does not fit a frame the peer accepts,
+        and ``LinkError`` when ``max_queue`` messages are already waiting."""
+        self._now = now
+        kind, body = encode_body(msg)
+        if kind not in _SENDS[self.role]:
+            raise SerialProtocolError(f"the {self.role} does not send {kind.name}")
+        if len(body) + OVERHEAD > self._peer_max:
+            raise SerialProtocolError(f"{kind.name} of {len(body) + OVERHEAD} bytes exceeds "
+                                      f"the peer's {self._peer_max}-byte frames")
+        if kind == Kind.STATE:
+            for i, (queued, _) in enumerate(self._queue):
+                if queued == Kind.STATE:
+                    del self._queue[i]
+                    self.stats.superseded += 1
+                    break
+        if self.pending >= self.max_queue:
+            raise LinkError(f"{self.max_queue} messages already wait for the line")
+        self._queue.append((kind, body))
+
+    def tick(self, now: float) -> None:
+        """Advance the clock; what falls due is written by the next ``outgoing``."""
+        self._now = max(self._now, now)
+
+    def outgoing(self, now: float) -> bytes:
+        """Everything to write now: HELLOs, new data, retransmissions, acks, heartbeats."""
+        self.tick(now)
+        out = bytearray()
+        if not self.established:
+            if self._hello_owed or now >= self._hello_at:
+                self._hello(out, now)
+                self._hello_interval = min(2 * self._hello_interval, self.max_retransmit_s)
+        else:
+            if self._hello_owed:
+                self._hello(out, now)
+            if self._in_flight and self._rtx_at is not None and now >= self._rtx_at:
+                for item in self._in_flight:
+                    self._frame(out, item.kind, item.seq, item.body)
+                self.stats.retransmissions += len(self._in_flight)
+                self._rto = min(2 * self._rto, self.max_retransmit_s)
+                self._rtx_at = now + self._rto
+            while self._queue and len(self._in_flight) < self.window:
+                kind, body = self._queue.popleft()
+                item = _InFlight(self._next_seq, kind, body)
+                self._next_seq = (self._next_seq + 1) & 0xFFFF
+                self._in_flight.append(item)
+                self._frame(out, kind, item.seq, body)
+                if self._rtx_at is None:
+                    self._rtx_at = now + self._rto
+            if self._ack_owed:
+                self._frame(out, Kind.ACK, 0, b"")
+            elif not out and now >= self._sent_at + self.heartbeat_s:
+                self._frame(out, Kind.HEARTBEAT, 0, b"")
+        if not out:
+            return b""
+        self._sent_at = now
+        self.stats.bytes_out += len(out) + 1
+        return b"\x00" + bytes(out)
+
+    def _hello(self, out: bytearray, now: float) -> None:
+        body = HELLO.pack(self.session_id, self.peer_session or 0,
+                          HELLO_SYNCED if self.established else 0, self.max_frame)
+        out += encode_frame(Frame(Kind.HELLO, 0, 0, self._role_flag, body))
+        self.stats.frames_out += 1
+        self._hello_owed = False
+        self._hello_at = now + self._hello_interval
+
+    def _frame(self, out: bytearray, kind: int, seq: int, body: bytes) -> None:
+        out += encode_frame(Frame(kind, seq, self._expected, self._role_flag | FLAG_ACK, body))
+        self.stats.frames_out += 1
+        self._ack_owed = False
+
+    def next_deadline(self) -> float | None:
+        """When ``outgoing`` must be called next at the latest (now, if it has
+        something to write already)."""
+        if self._hello_owed or (self.established and (
+                self._ack_owed or (self._queue and len(self._in_flight) < self.window))):
+            return self._now
+        deadlines = [self._hello_at] if not self.established else [
+            self._sent_at + self.heartbeat_s]
+        if self.established and self._rtx_at is not None:
+            deadlines.append(self._rtx_at)
+        if self.alive:
+            deadlines.append(self._heard_at + self.silence_s)
+        return min(deadlines)

@@ -1,0 +1,167 @@
+"""``docs/serial-protocol.md`` against the code: its hex test vectors, its sizes table
+and its token table are read from the document and checked byte for byte, so the
+two cannot drift apart."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+import pytest
+
+from drivers.serial.binary import TOKENS
+from drivers.serial.codec import InstantActions, Kind, Message, decode_body, encode_body
+from drivers.serial.framing import (
+    FLAG_ACK,
+    FLAG_ROBOT,
+    Frame,
+    FrameDecoder,
+    crc32,
+    encode_frame,
+    pack_frame,
+)
+from drivers.serial.session import HELLO, HELLO_SYNCED
+from drivers.vda5050.codec import encode_order, encode_state
+from drivers.vda5050.envelope import Vehicle
+from fleet.controller.stops import stop_actions
+from fleet.domain import Stop, StopKind
+from fleet.vda import (
+    Action,
+    ActionState,
+    ActionStatus,
+    BatteryState,
+    BlockingType,
+    Edge,
+    EdgeState,
+    Load,
+    Node,
+    NodePosition,
+    NodeState,
+    Order,
+    Position,
+    RobotState,
+)
+
+DOC = (Path(__file__).parent.parent / "docs" / "serial-protocol.md").read_text()
+
+CANCEL = InstantActions((Action("cancelOrder", "cancel-1"),))
+SMALL_ORDER = Order("trip-3.0", 0, (
+    Node("r2c1", 0, True, NodePosition(1.25, 2.75)),
+    Node("r2c2", 2, True, NodePosition(1.75, 2.75)),
+    Node("r2c3", 4, False, NodePosition(2.25, 2.75), (
+        Action("drop", "trip-3.0/drop/tray1", BlockingType.HARD,
+               {"lhd": "tray1", "loadId": "d7"}),)),
+), (Edge("r2c1-r2c2", 1, True, "r2c1", "r2c2"), Edge("r2c2-r2c3", 3, False, "r2c2", "r2c3")))
+SMALL_STATE = RobotState(
+    "bot1", 1700000000.5, "trip-3.0", 0, "r2c1", 0,
+    (NodeState("r2c2", 2, True), NodeState("r2c3", 4, False)),
+    (EdgeState("r2c1-r2c2", 1, True), EdgeState("r2c2-r2c3", 3, False)),
+    (ActionState("trip-3.0/drop/tray1", ActionStatus.WAITING, "drop"),),
+    driving=True, battery=BatteryState(87.5), position=Position(1.5, 2.75, 0.0),
+    loads=(Load("tray1", "d7", "dish"),))
+
+
+def _data(msg: Message, seq: int, ack: int, flags: int) -> Frame:
+    kind, body = encode_body(msg)
+    return Frame(kind, seq, ack, flags, body)
+
+
+VECTORS: dict[str, tuple[Frame, Message | None]] = {
+    "hello": (Frame(Kind.HELLO, 0, 0, 0, HELLO.pack(0x1A2B3C4D, 0, 0, 2048)), None),
+    "hello-reply": (Frame(Kind.HELLO, 0, 0, FLAG_ROBOT,
+                          HELLO.pack(0x99887766, 0x1A2B3C4D, HELLO_SYNCED, 512)), None),
+    "heartbeat": (Frame(Kind.HEARTBEAT, 0, 5, FLAG_ACK | FLAG_ROBOT), None),
+    "ack": (Frame(Kind.ACK, 0, 0x0102, FLAG_ACK), None),
+    "instant-action": (_data(CANCEL, 7, 3, FLAG_ACK), CANCEL),
+    "order": (_data(SMALL_ORDER, 8, 3, FLAG_ACK), SMALL_ORDER),
+    "state": (_data(SMALL_STATE, 4, 9, FLAG_ACK | FLAG_ROBOT), SMALL_STATE),
+}
+
+
+def _vectors() -> dict[str, tuple[bytes, bytes]]:
+    found = {}
+    for section in DOC.split("### Vector: ")[1:]:
+        name = section.split()[0]
+        raw = re.search(r"```hex raw\n(.*?)```", section, re.S)
+        wire = re.search(r"```hex wire\n(.*?)```", section, re.S)
+        assert raw and wire, name
+        found[name] = (bytes.fromhex(raw[1]), bytes.fromhex(wire[1]))
+    return found
+
+
+def test_the_document_has_every_vector() -> None:
+    assert set(_vectors()) == set(VECTORS)
+
+
+@pytest.mark.parametrize("name", VECTORS)
+def test_vector(name: str) -> None:
+    raw, wire = _vectors()[name]
+    frame, message = VECTORS[name]
+    SMALL_ORDER.check()
+    assert pack_frame(frame).hex(" ") == raw.hex(" ")
+    assert encode_frame(frame).hex(" ") == wire.hex(" ")
+    assert FrameDecoder().feed(wire) == [frame]
+    if message is not None:
+        assert decode_body(frame.kind, frame.body) == message
+
+
+def test_the_crc_check_value_in_the_document_is_the_codes() -> None:
+    stated = re.search(r"check \(`\"123456789\"`\) \| `0x([0-9A-F]{8})`", DOC)
+    assert stated and int(stated[1], 16) == crc32(b"123456789")
+
+
+def test_the_token_table_in_the_document_is_the_codes() -> None:
+    table = {int(h, 16) - 0xE0: word
+             for h, word in re.findall(r"\| ([ef][0-9a-f]) \| ([A-Za-z]\w*)", DOC)}
+    assert table == dict(enumerate(TOKENS))
+
+
+def order_10(actions: tuple[Action, ...] = ()) -> Order:
+    """A leg across a restaurant: 10 cells in a row, 7 released, work at the end."""
+    nodes = tuple(Node(f"r4c{c}", 2 * i, i < 7, NodePosition(round(0.25 + 0.5 * c, 3), 3.25),
+                       actions if i == 9 else ()) for i, c in enumerate(range(3, 13)))
+    edges = tuple(Edge(f"{a.node_id}-{b.node_id}", a.sequence_id + 1, b.released, a.node_id,
+                       b.node_id) for a, b in itertools.pairwise(nodes))
+    order = Order("trip-12.1", 0, nodes, edges)
+    order.check()
+    return order
+
+
+def state_typical() -> RobotState:
+    return RobotState(
+        "bot1", 1700000000.25, "trip-12.1", 0, "r4c9", 12,
+        tuple(NodeState(f"r4c{c}", 2 * i + 14, i < 2) for i, c in enumerate(range(10, 13))),
+        tuple(EdgeState(f"r4c{c - 1}-r4c{c}", 2 * i + 13, i < 2)
+              for i, c in enumerate(range(10, 13))),
+        (ActionState("trip-12.1/drop/tray1", ActionStatus.WAITING, "drop"),
+         ActionState("trip-12.1/drop/tray2", ActionStatus.WAITING, "drop")),
+        driving=True, battery=BatteryState(76.4), position=Position(4.61, 3.25, 0.0),
+        loads=(Load("tray1", "order-41/1", "dish"), Load("tray2", "order-41/2", "dish")))
+
+
+SERVE = stop_actions(Stop("T12", StopKind.SERVE, ("order-41/1", "order-41/2"),
+                          ("tray1", "tray2")), "trip-12.1")
+SIZED: dict[str, Message] = {"state-typical": state_typical(), "order-10": order_10(),
+                             "order-10-serve": order_10(SERVE), "instant-cancel": CANCEL}
+
+
+def _json_size(msg: Message) -> int:
+    vehicle = Vehicle("acme", "bot1")
+    if isinstance(msg, Order):
+        return len(encode_order(msg, vehicle, header_id=1, at=1.7e9))
+    assert isinstance(msg, RobotState)
+    return len(encode_state(msg, vehicle, header_id=1, at=1.7e9))
+
+
+@pytest.mark.parametrize("name", SIZED)
+def test_the_sizes_table_is_measured(name: str) -> None:
+    row = re.search(rf"\| `{name}`[^|]*\| (\d+) \| (\d+) \|\s*(\d*)\s*\|", DOC)
+    assert row, name
+    msg = SIZED[name]
+    kind, body = encode_body(msg)
+    assert decode_body(kind, body) == msg
+    wire = encode_frame(Frame(kind, 1, 1, FLAG_ACK, body))
+    assert (int(row[1]), int(row[2])) == (len(body), len(wire))
+    if row[3]:
+        assert int(row[3]) == _json_size(msg)
