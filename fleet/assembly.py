@@ -25,10 +25,11 @@ def plan_budget(plan: FloorPlan) -> int:
 
 def build_controller(plan: FloorPlan, models: Mapping[str, RobotModel], *, store: Store,
                      policy: Literal["fleet", "baseline"] = "fleet",
-                     guest_timeout_s: float = 90.0, cold_food_s: float = 300.0) -> Controller:
+                     guest_timeout_s: float = 90.0, cold_food_s: float = 300.0,
+                     run_id: str | None = None) -> Controller:
     """A controller for ``models`` (serial -> model) on ``plan``."""
     fields = precompute_fields(plan)
     traffic = TrafficManager(plan, fields=fields, budget=plan_budget(plan))
     return Controller(plan, models, policy=make_policy(policy, cold_food_s=cold_food_s),
                       store=store, fields=fields, traffic=traffic,
-                      guest_timeout_s=guest_timeout_s, cold_food_s=cold_food_s)
+                      guest_timeout_s=guest_timeout_s, cold_food_s=cold_food_s, run_id=run_id)

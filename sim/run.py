@@ -60,8 +60,10 @@ class SimOptions:
     guest_timeout_s: float = 90.0
     cold_food_s: float = 300.0
     store: Store | None = None
-    transport: Literal["inproc", "mqtt"] = "inproc"
-    """``mqtt``: every robot a VDA 5050 vehicle on a real broker, time scaled by ``speed``."""
+    transport: Literal["inproc", "mqtt", "serial", "mixed"] = "inproc"
+    """``mqtt``: every robot a VDA 5050 vehicle on a real broker; ``serial``: every robot
+    firmware behind a pty, reached by the serial driver; ``mixed``: odd robots (R1, R3,
+    ...) over MQTT, even ones over serial. All but ``inproc`` run time scaled by ``speed``."""
     speed: float = 10.0
     broker_url: str | None = None
     """For ``mqtt``: a broker to use; None starts the embedded one."""
@@ -118,7 +120,7 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
     store = opts.store or MemoryStore()
     controller = build_controller(plan, dict.fromkeys(serials, opts.model), store=store,
                                   policy=opts.policy, guest_timeout_s=opts.guest_timeout_s,
-                                  cold_food_s=opts.cold_food_s)
+                                  cold_food_s=opts.cold_food_s, run_id=f"s{opts.seed}")
     traffic = controller.traffic
     fields = controller.fields
     referee = Referee(plan)
@@ -195,6 +197,7 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
                           policy=opts.policy, seed=opts.seed, scenario=kitchen.summary(),
                           fields=fields)
     report["near_misses"] = int(summary.get("near_misses", 0))
+    report["transport"] = opts.transport
     report["faults"] = {"level": opts.faults, "injected": len(faults.injected),
                         "aisle_blockages": world.blockages}
     report["traffic"] = {"plans": traffic.stats.plans, "plan_failures": traffic.stats.plan_failures,
@@ -204,9 +207,24 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
 
 async def _links(stack: contextlib.AsyncExitStack, opts: SimOptions,
                  robots: list[SimRobot]) -> list[RobotLink]:
-    """In process, or each robot a VDA 5050 vehicle of its own on a real broker."""
+    """In process, or each robot on a wire of its own: a VDA 5050 vehicle on a real
+    broker, serial firmware behind a pty, or some of each (``mixed``)."""
     if opts.transport == "inproc":
         return [InProcLink(robot) for robot in robots]
+    over_serial = {r.serial for i, r in enumerate(robots)
+                   if opts.transport == "serial" or (opts.transport == "mixed" and i % 2)}
+    links: dict[str, RobotLink] = {}
+    mqtt = [r for r in robots if r.serial not in over_serial]
+    if mqtt:
+        links.update(await _mqtt_links(stack, opts, mqtt))
+    if over_serial:
+        links.update(await _serial_links(stack, opts,
+                                         [r for r in robots if r.serial in over_serial]))
+    return [links[r.serial] for r in robots]
+
+
+async def _mqtt_links(stack: contextlib.AsyncExitStack, opts: SimOptions,
+                      robots: list[SimRobot]) -> dict[str, RobotLink]:
     # Imported here: the in-process simulator needs no MQTT library.
     from drivers.mqtt import MqttSettings  # noqa: PLC0415
     from drivers.mqtt.broker import EmbeddedBroker  # noqa: PLC0415
@@ -230,8 +248,28 @@ async def _links(stack: contextlib.AsyncExitStack, opts: SimOptions,
     master = await stack.enter_async_context(
         VdaMaster(settings("fleet-controller"), epoch=epoch, timeout=timeout))
     await master.wait_connected(timeout)
-    return [master.link(r.capabilities.manufacturer, r.serial, fallback=r.capabilities)
-            for r in robots]
+    return {r.serial: master.link(r.capabilities.manufacturer, r.serial,
+                                  fallback=r.capabilities) for r in robots}
+
+
+async def _serial_links(stack: contextlib.AsyncExitStack, opts: SimOptions,
+                        robots: list[SimRobot]) -> dict[str, RobotLink]:
+    """Each robot's firmware behind a pty of its own; the driver opens the pty's path."""
+    from drivers.serial.link import SerialRobotLink  # noqa: PLC0415
+    from drivers.serial.port import Backoff  # noqa: PLC0415
+    from drivers.serial.pump import SessionTimings  # noqa: PLC0415
+    from sim.serial_robot import SerialRobot  # noqa: PLC0415
+
+    # The protocol's timers are wall seconds on a real line: on the scaled clock they
+    # are worth ``speed`` times as many loop seconds.
+    timings = SessionTimings().scaled(opts.speed)
+    links: dict[str, RobotLink] = {}
+    for robot in robots:
+        firmware = await stack.enter_async_context(SerialRobot(robot, timings=timings))
+        links[robot.serial] = SerialRobotLink(
+            robot.serial, firmware.address, fallback=robot.capabilities, timings=timings,
+            backoff=Backoff(0.5 * opts.speed, 30.0 * opts.speed))
+    return links
 
 
 def _open_dishes(controller: Controller) -> bool:
@@ -240,7 +278,7 @@ def _open_dishes(controller: Controller) -> bool:
 
 def run_simulation(opts: SimOptions, progress: Progress | None = None) -> dict[str, Any]:
     """Run one service and return its report: on a virtual clock in process, or over
-    MQTT on a clock ``opts.speed`` times faster than the wall."""
+    MQTT and/or serial lines on a clock ``opts.speed`` times faster than the wall."""
     if opts.transport == "inproc":
         return run(simulate(opts, progress), clock="virtual")
     return run(simulate(opts, progress), clock="scaled", speed=opts.speed)

@@ -258,9 +258,15 @@ class MqttRobotLink(RobotLink):
 
     def connection_changed(self, state: ConnectionState, at: float, *, ours: bool = False) -> None:
         """The vehicle's connection topic, or (``ours``) the controller's own broker link."""
+        back = (not ours and state is ConnectionState.ONLINE
+                and self._vehicle_state is not ConnectionState.ONLINE)
         if not ours:
             self._vehicle_state = state
         self.push(ConnectionChanged(self.serial, state, at))
+        if back and self._open and self._master.online and (
+                self._resync is None or self._resync.done()):
+            # Its next state may be 30 s away: ask for one now.
+            self._resync = asyncio.create_task(self._request_state())
 
     def resync(self) -> None:
         """After the controller reconnects: the vehicle's last word, and a fresh state."""

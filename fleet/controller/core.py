@@ -16,6 +16,7 @@ planned yet, deadlocks.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Mapping, Sequence
 
 from fleet.controller.commands import Command, SendInstantActions, SendOrder
@@ -43,6 +44,8 @@ STATE_STALE_S = 45.0
 """VDA 5050 vehicles report at least every 30 s; quiet for longer means trouble."""
 RESEND_AFTER_S = 5.0
 MAX_REFUSALS = 3
+REFUSALS = frozenset({"orderError", "validationError", "orderUpdateError"})
+"""Errors with which a vehicle refuses an order it was sent."""
 TICK_S = 1.0
 RETRY_MAX_S = 15.0
 """Longest wait before planning a leg that failed again (doubling from 2 s)."""
@@ -54,7 +57,10 @@ JOIN_GRACE_S = 10.0
 class Controller:
     def __init__(self, plan: FloorPlan, models: Mapping[str, RobotModel], *, policy: Policy,
                  store: Store, fields: StationFields, traffic: TrafficManager,
-                 guest_timeout_s: float = 90.0, cold_food_s: float = 300.0) -> None:
+                 guest_timeout_s: float = 90.0, cold_food_s: float = 300.0,
+                 run_id: str | None = None) -> None:
+        self.run_id = run_id if run_id is not None else secrets.token_hex(3)
+        """Part of every orderId sent; random unless given (simulations fix it)."""
         self.plan = plan
         self.fields = fields
         self.traffic = traffic
@@ -157,6 +163,22 @@ class Controller:
             rec.cell = cell
         if not rec.in_traffic and rec.cell is not None:
             self._join_traffic(rec, now)
+        elif (rec.in_traffic and cell is not None
+                and cell != self.traffic.position(rec.serial) and not state.busy
+                and (rec.leg is None or state.order_id != rec.leg.order_id
+                     or self.traffic.leg_done(rec.serial))):
+            # Back from a restart (its order forgotten) or pushed by staff while away:
+            # traffic must plan from where it really is; its current stop is planned
+            # again from there.
+            log.warning("%s reports %s but traffic had it at %s: placing it again",
+                        rec.serial, cell, self.traffic.position(rec.serial))
+            self.traffic.remove_robot(rec.serial)
+            rec.in_traffic = False
+            rec.leg = None
+            if rec.trip is not None:
+                rec.goal_since = None
+                self.work.pending.add(rec.serial)
+            self._join_traffic(rec, now)
         self._set_mode(rec, now)
         leg = rec.leg
         if rec.unconfirmed:
@@ -164,8 +186,15 @@ class Controller:
                 rec.unconfirmed.pop(action_state.action_id, None)
         commands: list[Command] = self._errors(rec, state, now) if state.errors else []
         if leg is not None and state.order_id == leg.order_id:
-            if state.order_update_id >= leg.update_id:
+            if state.order_update_id == leg.update_id:
                 leg.acknowledged = True
+                leg.refused = None
+            elif state.order_update_id > leg.update_id:
+                # The vehicle holds a later update of our order than we sent (sent by a
+                # controller that crashed before recording it): ours would read as
+                # stale. Resend numbered after its own, from its decision point.
+                leg.acknowledged = False
+                leg.refused = leg.refused or "orderUpdateError"
             index = state.last_node_sequence_id // 2
             # A robot that has just taken a new order may still report the last node of
             # the previous one: trust the sequence id only where the node agrees.
@@ -184,36 +213,66 @@ class Controller:
         return commands + self._after(now)
 
     def _errors(self, rec: RobotRecord, state: RobotState, now: float) -> list[Command]:
-        """Tell people about new errors, and recover from orders the vehicle refused:
-        an update it thinks stale is resent numbered after its own; a new order it
-        refused (busy with an old one, or garbled) is resent after a cancelOrder,
-        three times at most, then the trip is given up and its dishes reassigned."""
-        commands: list[Command] = []
+        """Tell people about each new error, and note a refusal of the current leg's
+        order: the resend on the next tick repairs it (see ``_resend``)."""
         seen = {(e.error_type, e.description) for e in state.errors}
+        leg = rec.leg
         for error in state.errors:
-            if (error.error_type, error.description) in rec.errors_seen:
-                continue
-            self.emit(ev.ROBOT_ERROR_REPORTED, now, f"{rec.serial}: {error.level.value} "
-                      f"{error.error_type}: {error.description}", robot=rec.serial)
-            leg = rec.leg
-            about = error.references.get("orderId")
-            if leg is None or about not in (None, leg.order_id):
-                continue
-            if error.error_type == "orderUpdateError" and state.order_id == leg.order_id:
-                leg.update_id = max(leg.update_id, state.order_update_id) + 1
-                leg.acknowledged = False
-                leg.sent_at = now - RESEND_AFTER_S  # resend on the next tick
-            elif error.error_type in ("orderError", "validationError"):
-                leg.refusals += 1
-                if leg.refusals > MAX_REFUSALS:
-                    self.work.abort(rec, now, f"{rec.serial} refused its order "
-                                              f"{MAX_REFUSALS} times: {error.description}")
-                    continue
-                if state.busy and state.order_id != leg.order_id:
-                    commands.append(self.instant(rec, "cancelOrder", now))
-                leg.acknowledged = False
-                leg.sent_at = now - RESEND_AFTER_S + 1.0
+            if (error.error_type, error.description) not in rec.errors_seen:
+                self.emit(ev.ROBOT_ERROR_REPORTED, now, f"{rec.serial}: {error.level.value} "
+                          f"{error.error_type}: {error.description}", robot=rec.serial)
+            if (leg is not None and not leg.acknowledged
+                    and error.error_type in REFUSALS
+                    and error.references.get("orderId") in (None, leg.order_id)):
+                leg.refused = error.error_type
         rec.errors_seen = seen
+        return []
+
+    def _resend(self, rec: RobotRecord, now: float) -> list[Command]:
+        """The current leg's last message is not in the vehicle's state: send it again,
+        in the form the vehicle can take. A vehicle that never took this leg gets it
+        as a new order from its first node; one that took part of it gets an update
+        from its own decision point, numbered after what it holds. A vehicle busy
+        with another order is told to cancel it first. A leg refused more than
+        ``MAX_REFUSALS`` times is given up, and its trip's dishes go to others."""
+        leg, state = rec.leg, rec.state
+        assert leg is not None
+        commands: list[Command] = []
+        leg.sent_at = now
+        finishing = (state is not None and state.busy and state.order_id != leg.order_id
+                     and state.order_id == rec.previous_order)
+        if leg.refused is not None and not finishing:
+            # Refused for cause (busy with someone else's order, garbled, stale):
+            # counted. Busy finishing our own last leg is only a matter of time.
+            leg.refusals += 1
+            if leg.refusals > MAX_REFUSALS:
+                self.work.abort(rec, now, f"{rec.serial} refused its order {leg.refusals - 1} "
+                                          f"times ({leg.refused})")
+                leg.acknowledged = True  # given up: nothing more to resend
+                leg.refused = None
+                if state is None or state.order_id != leg.order_id:
+                    # It never took the leg, so it drives none of it: stop it where it is.
+                    self.traffic.stop(rec.serial, now=now, at=leg.reached)
+                return []
+        leg.refused = None
+        if state is not None and state.order_id == leg.order_id:
+            # Taken in part: continue from where the vehicle stands in it.
+            base = [n.sequence_id // 2 for n in state.node_states if n.released]
+            held = base[-1] if base else state.last_node_sequence_id // 2
+            leg.sent_base = min(held, len(leg.cells) - 1)
+            leg.update_id = max(leg.update_id, state.order_update_id + 1)
+            released = max(leg.sent_base, self.traffic.released(rec.serial))
+            commands.append(SendOrder(rec.serial, leg_order(self.plan, leg, released)))
+            leg.sent_base = released
+            return commands
+        if state is not None and state.busy and not finishing:
+            commands.append(self.instant(rec, "cancelOrder", now))
+        # Never taken: the leg again as a new order from its first node, base as released.
+        leg.update_id = 0
+        leg.sent_base = -1
+        released = self.traffic.released(rec.serial)
+        commands.append(SendOrder(rec.serial, leg_order(self.plan, leg, released)))
+        leg.sent_base = released
         return commands
 
     def _join_traffic(self, rec: RobotRecord, now: float) -> None:
@@ -307,9 +366,9 @@ class Controller:
                     commands.append(SendInstantActions(rec.serial, tuple(late)))
             leg = rec.leg
             if (leg is not None and not leg.acknowledged and rec.connection is
-                    ConnectionState.ONLINE and now - leg.sent_at > RESEND_AFTER_S):
-                leg.sent_at = now
-                commands.append(SendOrder(rec.serial, leg_order(self.plan, leg, leg.sent_base)))
+                    ConnectionState.ONLINE
+                    and (leg.refused is not None or now - leg.sent_at > RESEND_AFTER_S)):
+                commands += self._resend(rec, now)
         for deadlock in self.traffic.resolve_deadlocks(now=now):
             key = tuple(sorted(deadlock.robots))
             known = self._deadlocks.get(key)
@@ -353,8 +412,8 @@ class Controller:
             index = base
             rec = self.robots[serial]
             leg = rec.leg
-            if leg is None:
-                continue
+            if leg is None or leg.refused is not None:
+                continue  # a refused leg is repaired by the next tick's resend first
             if self.traffic.version(serial)[1] != leg.version:
                 route = self.traffic.route_of(serial)
                 leg.replace_cells(route.cells, route.version)
@@ -367,7 +426,8 @@ class Controller:
             max_nodes = rec.capabilities.max_nodes_per_order if rec.capabilities else None
             order = leg_order(self.plan, leg, index, max_nodes=max_nodes)
             leg.sent_base = index
-            leg.sent_at = now
+            if leg.acknowledged:
+                leg.sent_at = now  # unacknowledged since now; a resend is due from then
             leg.acknowledged = False
             commands.append(SendOrder(serial, order))
         return commands
@@ -389,7 +449,8 @@ class Controller:
             return False
         rec.failures = 0
         rec.legs_sent += 1
-        order_id = f"{rec.serial}-{rec.legs_sent}"
+        rec.previous_order = rec.leg.order_id if rec.leg is not None else None
+        order_id = self._order_id(rec)
         rec.leg = Leg(order_id=order_id, cells=route.cells, goal_actions=actions,
                       goals=frozenset(goals), version=route.version,
                       action_ids=action_ids(actions))
@@ -398,6 +459,11 @@ class Controller:
         rec.goal_since = None
         rec.cancel_sent = False
         return True
+
+    def _order_id(self, rec: RobotRecord) -> str:
+        """Unique to this controller's run: a restarted controller must not send an id
+        the vehicle still holds from the last run (it would read as a stale update)."""
+        return f"{rec.serial}-{self.run_id}-{rec.legs_sent}"
 
     def dish(self, dish_id: str) -> Dish:
         return self.book.dishes[dish_id]

@@ -49,7 +49,9 @@ class Leg:
     sent_at: float = 0.0
     acknowledged: bool = False
     refusals: int = 0
-    """Times the vehicle refused this order (orderError, validationError)."""
+    """Times the vehicle refused this leg's orders."""
+    refused: str | None = None
+    """The refusal (error type) seen since the last send, if any."""
     actions_started: bool = False
     action_ids: tuple[str, ...] = field(default=())
     nodes: dict[tuple[int, bool], Node] = field(default_factory=dict)

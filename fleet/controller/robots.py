@@ -28,6 +28,9 @@ class RobotRecord:
     trip: Trip | None = None
     leg: Leg | None = None
     legs_sent: int = 0
+    previous_order: str | None = None
+    """The order id of the leg before the current one (a vehicle may still be
+    finishing it when the next arrives)."""
     goal_since: float | None = None
     """When the robot began the work at its goal (for the guest timeout)."""
     errors_seen: set[tuple[str, str]] = field(default_factory=set)

@@ -186,13 +186,20 @@ class TrafficManager:
             return None
         return self._replan(track, now)
 
-    def stop(self, robot: RobotId, *, now: float) -> Route | None:
+    def stop(self, robot: RobotId, *, now: float, at: int | None = None) -> Route | None:
         """End the robot's leg at its last released cell (the base cannot be taken
         back): it stops there and stays until its next leg. For a trip called off
-        mid-way. None when the leg already ends there."""
+        mid-way. ``at`` ends it earlier, at a cell the robot has reached: only for a
+        robot known not to drive on (it never took the order that released more).
+        None when the leg already ends there."""
         track = self._track(robot)
         track.pending = None
         k = track.released
+        if at is not None:
+            if not track.progress <= at <= track.released:
+                raise ValueError(f"robot {robot}: cannot stop at {at}: it has reached "
+                                 f"{track.progress} and is released to {track.released}")
+            k = track.released = at
         track.goals = frozenset({track.visits[k].cell})
         track.dwell = None
         if k >= len(track.visits) - 1:
