@@ -3,8 +3,8 @@
 config -> floor plan -> broker (a real one, or an embedded one) -> a link per
 configured robot -> the controller, until SIGINT or SIGTERM. Robots configured
 with ``transport = "sim"`` are simulated vehicles started in this process and
-reached over the same broker, exactly as real ones would be; serial robots come
-with the serial driver.
+reached over the same broker, exactly as real ones would be; robots with
+``transport = "serial"`` are reached on their ``port`` by the serial driver.
 """
 
 from __future__ import annotations
@@ -20,14 +20,13 @@ from typing import Any
 from rich.console import Console
 
 from fleet.config import Config, load_config
-from fleet.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
-        "run", help="run the controller for a site (robots over MQTT)",
+        "run", help="run the controller for a site (robots over MQTT or serial lines)",
         description="Run the controller: load the config, connect to the broker (or start the "
                     "embedded one), link every configured robot, and serve until SIGINT or "
                     "SIGTERM. Robots with transport = \"sim\" are simulated vehicles started "
@@ -40,10 +39,6 @@ def register(sub: Any) -> None:
 
 def run_run(args: argparse.Namespace, console: Console) -> int:
     cfg = load_config(args.config)
-    unsupported = [r.serial for r in cfg.robots if r.transport == "serial"]
-    if unsupported:
-        raise ConfigError(f"{args.config}: robots {', '.join(unsupported)}: transport = "
-                          "\"serial\" is not available yet (it comes with the serial driver)")
     return asyncio.run(_serve(cfg, console, args.duration))
 
 

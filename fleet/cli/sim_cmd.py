@@ -124,14 +124,19 @@ def register(sub: Any) -> None:
                         "trip, to compare against (default fleet)")
     p.add_argument("--json", type=Path, metavar="OUT",
                    help="also write the full report as JSON to OUT")
-    p.add_argument("--transport", choices=("inproc", "mqtt"), default="inproc",
+    p.add_argument("--transport", choices=("inproc", "mqtt", "serial", "mixed"),
+                   default="inproc",
                    help="inproc: robots in this process on a virtual clock (fastest); mqtt: "
-                        "every robot a VDA 5050 vehicle of its own on a real broker, on a clock "
-                        "--speed times faster than the wall")
+                        "every robot a VDA 5050 vehicle of its own on a real broker; serial: "
+                        "every robot's firmware behind a pseudo-terminal, reached by the serial "
+                        "driver; mixed: half over MQTT, half over serial. All but inproc run "
+                        "on a clock --speed times faster than the wall")
     p.add_argument("--speed", type=float, default=10.0, metavar="X",
-                   help="with --transport mqtt: simulated seconds per wall second (default 10)")
+                   help="with --transport mqtt, serial or mixed: simulated seconds per wall "
+                        "second (default 10)")
     p.add_argument("--broker", metavar="URL", default=None,
-                   help="with --transport mqtt: mqtt://host:port of a broker to use (default: "
+                   help="with --transport mqtt or mixed: mqtt://host:port of a broker to use "
+                        "(default: "
                         "start the embedded one)")
     p.add_argument("--store", type=Path, metavar="DB",
                    help="write orders, dishes, trips and events to this SQLite file as they "

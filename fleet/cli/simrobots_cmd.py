@@ -1,11 +1,15 @@
-"""``fleet sim-robots``: simulated VDA 5050 vehicles on a broker, for a controller
-elsewhere (another process, another machine) to drive.
+"""``fleet sim-robots``: simulated VDA 5050 vehicles on a broker, or (``--serial``)
+simulated firmware on serial lines, for a controller elsewhere (another process,
+another machine) to drive.
 
 N robots share one simulated floor (``sim.world.World``, with a referee) in this
 process; each is its own MQTT client (``sim.mqtt_vehicle.MqttVehicle``). The run
 lasts until SIGINT or SIGTERM, then every vehicle publishes OFFLINE and
-disconnects. At start it prints what the controller's config needs (broker,
-interface, manufacturer, serials); then a status line every few seconds.
+disconnects. With ``--serial`` each robot is ``sim.serial_robot.SerialRobot``
+behind a pseudo-terminal (or a TCP port from ``--tcp-port`` on, as behind
+ser2net). At start it prints what the controller's config needs (broker,
+interface, manufacturer, serials; or each robot's device path or address); then
+a status line every few seconds.
 The simulator and MQTT are imported when the command runs, so ``--help`` and
 the other commands neither wait for them nor break with them.
 """
@@ -19,7 +23,7 @@ import signal
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.console import Console
 
@@ -29,6 +33,8 @@ from fleet.errors import FleetError
 if TYPE_CHECKING:
     from drivers.mqtt import MqttSettings
     from fleet.config import Config
+    from sim.robot import SimRobot
+    from sim.serial_robot import SerialRobot
 
 STATUS_EVERY_S = 5.0
 """Wall seconds between status lines."""
@@ -40,6 +46,8 @@ examples:
   fleet sim-robots --broker embedded --map maps/bistro.toml --count 4
   fleet sim-robots --broker mqtt://10.0.0.5:1883 --map maps/food-court.toml --count 12 \\
       --manufacturer acme --speed 5 --visualization-hz 2
+  fleet sim-robots --serial --count 2            # prints /dev/pts/N for each robot
+  fleet sim-robots --serial --tcp-port 7000 --count 2   # socket://127.0.0.1:7000, :7001
 
 Stop with Ctrl-C (or SIGTERM): every vehicle publishes OFFLINE before it goes.
 """
@@ -67,14 +75,23 @@ def _rate(text: str) -> float:
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
-        "sim-robots", help="run simulated VDA 5050 robots on an MQTT broker",
+        "sim-robots", help="run simulated robots on an MQTT broker or on serial lines",
         description="Run simulated serving robots as VDA 5050 vehicles, each its own MQTT "
-                    "client, on one simulated floor, until interrupted. A controller in "
-                    "another process or on another machine drives them over the broker.",
+                    "client (or, with --serial, each behind a pseudo-terminal or TCP port), "
+                    "on one simulated floor, until interrupted. A controller in another "
+                    "process or on another machine drives them.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--broker", required=True, metavar="URL",
+    p.add_argument("--broker", metavar="URL",
                    help="mqtt://host:port, mqtts://host:port, or 'embedded' to start a "
-                        "broker here and print its URL")
+                        "broker here and print its URL (required unless --serial)")
+    p.add_argument("--serial", action="store_true",
+                   help="robots on serial lines instead of MQTT: each behind a pseudo-terminal "
+                        "whose path is printed (or a TCP port, see --tcp-port)")
+    p.add_argument("--tcp-port", type=positive_int, metavar="PORT",
+                   help="with --serial: robots listen on TCP ports PORT, PORT+1, ... "
+                        "(socket://HOST:PORT URLs) instead of pseudo-terminals")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="with --tcp-port: address to listen on (default 127.0.0.1)")
     p.add_argument("--map", type=Path, metavar="PLAN",
                    help="floor plan the robots stand on; the controller must use the same "
                         "(default: site.map from the config)")
@@ -155,34 +172,89 @@ async def _serve(args: argparse.Namespace, console: Console, cfg: Config,
               for i, (serial, cell) in enumerate(zip(serials, cells, strict=True))]
     epoch = time.time() - loop.time()
     try:
-        async with _broker(args.broker) as url, contextlib.AsyncExitStack() as stack:
-            settings = _settings(cfg, url, config_dir)
-            console.print(f"broker {url}  interface {interface}  manufacturer {manufacturer}  "
-                          f"map {setup.map_path}  speed x{args.speed:g}", soft_wrap=True)
-            console.print(f"serials {' '.join(serials)}", soft_wrap=True)
-            console.print(config_snippet(url, interface, manufacturer, model.name, serials),
-                          highlight=False, markup=False, soft_wrap=True)
-            vehicles = [await stack.enter_async_context(
-                MqttVehicle(robot, settings, interface=interface,
-                            visualization_hz=args.visualization_hz, clock_epoch=epoch,
-                            close_timeout=CLOSE_TIMEOUT_S * args.speed))
-                        for robot in robots]
+        async with contextlib.AsyncExitStack() as stack:
+            if args.serial:
+                links = await _serial_robots(args, console, stack, robots, model.name)
+                leaving = "stopping"
+            else:
+                url = await stack.enter_async_context(_broker(args.broker))
+                settings = _settings(cfg, url, config_dir)
+                console.print(f"broker {url}  interface {interface}  manufacturer "
+                              f"{manufacturer}  map {setup.map_path}  speed x{args.speed:g}",
+                              soft_wrap=True)
+                console.print(f"serials {' '.join(serials)}", soft_wrap=True)
+                console.print(config_snippet(url, interface, manufacturer, model.name, serials),
+                              highlight=False, markup=False, soft_wrap=True)
+                links = [await stack.enter_async_context(
+                    MqttVehicle(robot, settings, interface=interface,
+                                visualization_hz=args.visualization_hz, clock_epoch=epoch,
+                                close_timeout=CLOSE_TIMEOUT_S * args.speed))
+                         for robot in robots]
+                leaving = "stopping: publishing OFFLINE"
             while not stop.is_set():
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(STATUS_EVERY_S * args.speed):
                         await stop.wait()
                 if stop.is_set():
                     break
-                online = sum(v.online for v in vehicles)
+                online = sum(link.online for link in links)
                 moves = sum(r.tally().moves for r in robots)
-                console.print(f"{time.strftime('%H:%M:%S')}  online {online}/{len(vehicles)}"
+                console.print(f"{time.strftime('%H:%M:%S')}  online {online}/{len(links)}"
                               f"  moves {moves}  violations {len(referee.violations)}")
-            console.print("stopping: publishing OFFLINE")
+            console.print(leaving)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         for robot in robots:
             robot.close()
+
+
+class _Online(Protocol):
+    @property
+    def online(self) -> bool: ...
+
+
+def serial_snippet(model: str, manufacturer: str, ports: dict[str, str]) -> str:
+    """What the controller's config.toml needs to reach these robots over serial."""
+    lines = ["# controller side, config.toml:", "[[robot_models]]", f'name = "{model}"',
+             f'manufacturer = "{manufacturer}"', "# ... speed, trays, battery as here", ""]
+    for serial, port in ports.items():
+        lines += ["[[robots]]", f'serial = "{serial}"', f'model = "{model}"',
+                  'transport = "serial"', f'port = "{port}"', ""]
+    return "\n".join(lines)
+
+
+async def _serial_robots(args: argparse.Namespace, console: Console,
+                         stack: contextlib.AsyncExitStack, robots: list[SimRobot],
+                         model: str) -> list[_Online]:
+    from drivers.serial.pump import SessionTimings  # noqa: PLC0415
+    from sim.serial_robot import SerialRobot  # noqa: PLC0415
+
+    timings = SessionTimings().scaled(args.speed)
+    firmwares = []
+    for i, robot in enumerate(robots):
+        listen = "pty" if args.tcp_port is None else f"tcp://{args.host}:{args.tcp_port + i}"
+        firmwares.append(await stack.enter_async_context(
+            SerialRobot(robot, listen=listen, timings=timings)))
+    ports = {f.serial: f.address for f in firmwares}
+    for serial, port in ports.items():
+        console.print(f"{serial}  {port}", soft_wrap=True, highlight=False)
+    manufacturer = robots[0].capabilities.manufacturer if robots else ""
+    console.print(serial_snippet(model, manufacturer, ports), highlight=False, markup=False,
+                  soft_wrap=True)
+    return [_FirmwareOnline(f) for f in firmwares]
+
+
+class _FirmwareOnline:
+    """A serial robot counts as online while its session hears a controller."""
+
+    def __init__(self, firmware: SerialRobot) -> None:
+        self.firmware = firmware
+
+    @property
+    def online(self) -> bool:
+        pump = self.firmware.pump
+        return pump is not None and pump.alive
 
 
 def run_sim_robots(args: argparse.Namespace, console: Console) -> int:
@@ -192,7 +264,12 @@ def run_sim_robots(args: argparse.Namespace, console: Console) -> int:
     path = args.config or (Path("config.toml") if Path("config.toml").is_file() else None)
     cfg = load_config(path) if path is not None else Config()
     config_dir = path.parent if path is not None else Path()
-    if args.broker != "embedded":
+    if args.serial == (args.broker is not None):
+        raise FleetError("give either --broker URL (robots on MQTT) or --serial (robots on "
+                         "serial lines)")
+    if args.tcp_port is not None and not args.serial:
+        raise FleetError("--tcp-port goes with --serial")
+    if args.broker is not None and args.broker != "embedded":
         from drivers.mqtt import parse_broker_url  # noqa: PLC0415
 
         parse_broker_url(args.broker)  # fail before anything starts, with the URL named

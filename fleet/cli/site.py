@@ -1,8 +1,10 @@
 """A site in production: broker, links, controller, store, wired from the config.
 
 Robots with ``transport = "mqtt"`` are real VDA 5050 vehicles; those with
-``transport = "sim"`` are simulated vehicles started here on the same broker, so
-a site can be tried end to end before its robots arrive.
+``transport = "serial"`` are reached on their own line (``port``, a pyserial URL)
+by the serial driver; those with ``transport = "sim"`` are simulated vehicles
+started here on the same broker, so a site can be tried end to end before its
+robots arrive. The controller holds one kind of link as well as the other.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from collections.abc import Awaitable, Callable
 
 from drivers.mqtt import MqttSettings
 from drivers.mqtt.broker import broker_for
+from drivers.serial.link import SerialRobotLink
+from drivers.serial.port import PortSettings
 from drivers.vda5050.master import VdaMaster
 from fleet.assembly import build_controller
-from fleet.config import Config
+from fleet.config import Config, RobotConfig
 from fleet.floor import load_floor
 from fleet.link import Capabilities, RobotLink
 from fleet.runtime import FleetRuntime
@@ -30,6 +34,15 @@ from sim.world import World
 log = logging.getLogger(__name__)
 
 Ready = Callable[[str, list[str]], None]
+
+_LINE_KEYS = ("baudrate", "parity", "bytesize", "stopbits", "open_timeout_s", "write_timeout_s")
+
+
+def port_settings(robot: RobotConfig) -> PortSettings:
+    """The line settings a serial robot's config gives; the rest keep their defaults
+    (115200 8N1)."""
+    return PortSettings(**{key: getattr(robot, key) for key in _LINE_KEYS
+                           if getattr(robot, key, None) is not None})
 
 
 async def run_site(cfg: Config, until: Awaitable[None], *, on_ready: Ready | None = None) -> None:
@@ -72,8 +85,14 @@ async def run_site(cfg: Config, until: Awaitable[None], *, on_ready: Ready | Non
                 fallback = Capabilities(manufacturer=model.manufacturer,
                                         serial=robot_cfg.serial, model=model.name,
                                         trays=model.trays, max_speed=model.speed)
-                links.append(master.link(model.manufacturer, robot_cfg.serial,
-                                         fallback=fallback))
+                if robot_cfg.transport == "serial":
+                    assert robot_cfg.port is not None  # the config checks it
+                    links.append(SerialRobotLink(robot_cfg.serial, robot_cfg.port,
+                                                 fallback=fallback,
+                                                 port=port_settings(robot_cfg)))
+                else:
+                    links.append(master.link(model.manufacturer, robot_cfg.serial,
+                                             fallback=fallback))
             runtime = FleetRuntime(controller, links)
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(runtime.run(), name="runtime")

@@ -1,0 +1,329 @@
+"""The controller's side of the serial protocol: one ``RobotLink`` per line.
+
+``SerialRobotLink`` opens a pyserial URL (``drivers.serial.port``), runs the
+reliable session on it (``drivers.serial.pump``) and translates: orders and
+instant actions go out as messages; states, the robot's connection reports and
+its factsheet come in. Malformed frames are the session's to count; a message
+that decodes but speaks for another robot, or goes the wrong way, is counted
+here in ``rejected``. Nothing from the line reaches the controller unchecked.
+
+The controller sees the robot ``ONLINE`` only once the link knows where the
+robot stands: whenever the session hears the robot again (first contact, after
+silence, after the line was reopened, after the robot rebooted and said ONLINE
+again) the link first asks for a fresh state (``stateRequest``), and reports
+``ONLINE`` immediately before that state (a state that does not yet list the
+request is taken anyway after ``UNANSWERED_STATES``, for firmware that does not
+report instant actions). Until then ``send_order`` and ``send_instant_actions``
+raise ``LinkError``: nothing new is sent on a stale view. Entering the link waits
+(up to ``connect_timeout_s``) until the robot is ONLINE or known unreachable, so a
+controller starting up sends its first orders to robots it has heard from.
+
+A supervisor task owns the line. When the port cannot be opened, reports EOF or
+an I/O error (unplugged, ser2net gone), or the robot stays silent for
+``reopen_after_s``, it reports the robot ``OFFLINE``, closes the port, waits a
+capped, jittered backoff and opens it again, with a fresh session (new session
+id, so both ends start their sequence numbers over). Silence shorter than that
+only reports ``OFFLINE``: the line is kept, and heartbeats go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Sequence
+from types import TracebackType
+from typing import Self
+
+from drivers.serial.codec import ConnectionReport, InstantActions, Message
+from drivers.serial.port import Backoff, PortLost, PortSettings, PortStream, open_port_async
+from drivers.serial.pump import SessionPump, SessionTimings
+from drivers.serial.session import SessionStats
+from fleet.errors import LinkError, ProtocolError
+from fleet.link import Capabilities, ConnectionChanged, LinkEvent, RobotLink, StateReceived
+from fleet.vda import Action, BlockingType, ConnectionState, Order, RobotState
+
+log = logging.getLogger(__name__)
+
+UNANSWERED_STATES = 3
+"""States that do not list our ``stateRequest`` before one is taken anyway (firmware
+that does not report instant actions in ``actionStates``)."""
+
+
+class SerialRobotLink(RobotLink):
+    """One robot on one serial line. See the module docstring.
+
+    Times (``timings``, ``reopen_after_s``, ``backoff``) are loop seconds, so a
+    ``ScaledTimeLoop`` simulation scales them by its speed; ``port`` settings are
+    pyserial's, in wall seconds.
+    """
+
+    def __init__(self, serial: str, url: str, *, fallback: Capabilities | None = None,
+                 port: PortSettings | None = None, timings: SessionTimings | None = None,
+                 reopen_after_s: float | None = None, backoff: Backoff | None = None,
+                 connect_timeout_s: float | None = None, max_events: int = 1000) -> None:
+        if max_events < 1:
+            raise ValueError(f"max_events must be >= 1, got {max_events}")
+        self._serial = serial
+        self.url = url
+        self._fallback = fallback or Capabilities(manufacturer="", serial=serial)
+        self.factsheet: Capabilities | None = None
+        self._port_settings = port or PortSettings()
+        self._timings = timings or SessionTimings()
+        self.reopen_after_s = (reopen_after_s if reopen_after_s is not None
+                               else 3 * self._timings.silence_s)
+        self.connect_timeout_s = (connect_timeout_s if connect_timeout_s is not None
+                                  else 2 * self._timings.silence_s)
+        self._backoff = backoff or Backoff()
+        self._settled = asyncio.Event()
+        self._max = max_events
+        self._events: deque[LinkEvent] = deque()
+        self._ready = asyncio.Event()
+        self._lost = asyncio.Event()
+        self._open = False
+        self._closed = False
+        self._task: asyncio.Task[None] | None = None
+        self._stream: PortStream | None = None
+        self._pump: SessionPump | None = None
+        self._reported: ConnectionState | None = None
+        self._synced = False
+        self._resync_id: str | None = None
+        self._resyncs = 0
+        self._unanswered = 0
+        self._silent_since: float | None = None
+        self.rejected: Counter[str] = Counter()
+        """Messages that decoded but were refused, by reason."""
+        self.dropped_states = 0
+        self.attempts = 0
+        """Times the supervisor tried to open the port."""
+        self.opens = 0
+        """Times the port was opened (1 + reconnections)."""
+
+    @property
+    def serial(self) -> str:
+        return self._serial
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.factsheet or self._fallback
+
+    @property
+    def online(self) -> bool:
+        return self._reported is ConnectionState.ONLINE
+
+    @property
+    def session_stats(self) -> SessionStats | None:
+        """The current session's counters (frames, CRC errors, retransmissions...)."""
+        return None if self._pump is None else self._pump.session.stats
+
+    # -- lifetime ---------------------------------------------------------------------
+    async def __aenter__(self) -> Self:
+        if self._closed or self._open:
+            raise LinkError(f"link to {self.serial} cannot be entered twice; make a new one")
+        self._open = True
+        self._task = asyncio.create_task(self._supervise(), name=f"serial-link:{self.serial}")
+        # Ready when the robot is known ONLINE (and resynchronised) or known unreachable.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.connect_timeout_s):
+                await self._settled.wait()
+        if self._reported is None:
+            self._report(ConnectionState.OFFLINE,
+                         f"no answer within {self.connect_timeout_s:g} s")
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._open = False
+        self._closed = True
+        task = self._task
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(asyncio.wait({task}, timeout=5.0))
+        self._close_line()
+        self._ready.set()
+
+    # -- the supervisor ------------------------------------------------------------------
+    async def _supervise(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._open:
+            self.attempts += 1
+            try:
+                port = await open_port_async(self.url, self._port_settings)
+            except PortLost as exc:
+                self._report(ConnectionState.OFFLINE, str(exc))
+                await asyncio.sleep(self._backoff.next_delay())
+                continue
+            self.opens += 1
+            self._lost.clear()
+            self._silent_since = loop.time()
+            try:
+                self._stream = PortStream(port, self.url, on_data=self._on_data,
+                                          on_lost=self._on_lost, settings=self._port_settings)
+                self._pump = SessionPump(self._timings.session("controller", loop.time()),
+                                         write=self._write, deliver=self._deliver,
+                                         on_alive=self._on_alive, name=f"link {self.serial}")
+                self._pump.kick()  # say hello now
+                reason = await self._watch()
+            finally:
+                self._close_line()
+            self._report(ConnectionState.OFFLINE, reason)
+            if self._open:
+                await asyncio.sleep(self._backoff.next_delay())
+
+    async def _watch(self) -> str:
+        """Until the line is lost or the robot has been silent too long; why."""
+        loop = asyncio.get_running_loop()
+        while True:
+            silent = self._silent_since
+            wait = (self.reopen_after_s if silent is None
+                    else silent + self.reopen_after_s - loop.time())
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(wait, 0.0)):
+                    await self._lost.wait()
+            if self._lost.is_set():
+                return "line lost"
+            silent = self._silent_since
+            if silent is not None and loop.time() - silent >= self.reopen_after_s:
+                return f"robot silent for {self.reopen_after_s:g} s; reopening the line"
+
+    def _close_line(self) -> None:
+        if self._pump is not None:
+            self._pump.close()
+            self._pump = None
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+        self._synced = False
+        self._resync_id = None
+
+    def _on_lost(self, exc: PortLost) -> None:
+        log.warning("%s: %s", self.serial, exc)
+        self._lost.set()
+
+    def _on_data(self, data: bytes) -> None:
+        if self._pump is not None:
+            self._pump.feed(data)
+
+    def _write(self, data: bytes) -> None:
+        stream = self._stream
+        if stream is not None and not stream.closed:
+            stream.write(data)
+
+    def _on_alive(self, alive: bool) -> None:
+        if alive:
+            self._silent_since = None
+            self._backoff.reset()
+            self._request_state()
+        else:
+            self._silent_since = asyncio.get_running_loop().time()
+            self._report(ConnectionState.OFFLINE, "robot silent")
+
+    # -- robot -> controller --------------------------------------------------------------
+    def _deliver(self, message: Message) -> None:
+        if isinstance(message, RobotState):
+            if message.serial != self.serial:
+                self._refuse("state of another robot", message.serial)
+                return
+            if not self._synced:
+                if (self._resync_id is not None and message.action(self._resync_id) is None
+                        and self._unanswered < UNANSWERED_STATES):
+                    self._unanswered += 1
+                    return  # older than our question: the answer is on its way
+                self._synced = True
+                self._report(ConnectionState.ONLINE, "state resynchronised")
+            self._push(StateReceived(message))
+        elif isinstance(message, ConnectionReport):
+            if message.state is ConnectionState.ONLINE:
+                # The robot (re)started its session: whatever we knew may be stale.
+                self._synced = False
+                self._request_state()
+            else:
+                self._synced = False
+                self._report(message.state, "the robot says so")
+        elif isinstance(message, Capabilities):
+            if message.serial != self.serial:
+                self._refuse("factsheet of another robot", message.serial)
+                return
+            self.factsheet = message
+        else:
+            self._refuse(f"{type(message).__name__} from a robot", self.serial)
+
+    def _refuse(self, reason: str, detail: str) -> None:
+        self.rejected[reason] += 1
+        log.warning("%s: refused a message: %s (%s); %d refused so far", self.serial, reason,
+                    detail[:60], self.rejected.total())
+
+    def _request_state(self) -> None:
+        """Ask where the robot stands; nothing new is sent until it answers."""
+        pump = self._pump
+        if pump is None:
+            return
+        self._synced = False
+        self._resyncs += 1
+        action_id = f"resync-{self.serial}-{self._resyncs}"
+        self._resync_id = action_id
+        self._unanswered = 0
+        try:
+            pump.send(InstantActions((Action("stateRequest", action_id, BlockingType.NONE),)))
+        except (ProtocolError, LinkError) as exc:
+            # The queue is full (or a bug): the next states are taken after
+            # UNANSWERED_STATES of them instead.
+            log.warning("%s: state request not queued: %s", self.serial, exc)
+
+    def _report(self, state: ConnectionState, why: str) -> None:
+        if state is not ConnectionState.ONLINE:
+            self._synced = False
+        if state is self._reported:
+            return
+        log.info("%s: %s (%s)", self.serial, state.value, why)
+        self._reported = state
+        self._settled.set()
+        self._push(ConnectionChanged(self.serial, state, asyncio.get_running_loop().time()))
+
+    def _push(self, event: LinkEvent) -> None:
+        if not self._open:
+            return
+        if len(self._events) >= self._max:
+            for i, queued in enumerate(self._events):
+                if isinstance(queued, StateReceived):
+                    del self._events[i]
+                    self.dropped_states += 1
+                    log.warning("%s: controller behind, oldest state dropped (%d so far)",
+                                self.serial, self.dropped_states)
+                    break
+        self._events.append(event)
+        self._ready.set()
+
+    async def events(self) -> AsyncIterator[LinkEvent]:
+        while True:
+            while self._events:
+                yield self._events.popleft()
+            if not self._open:
+                return
+            self._ready.clear()
+            await self._ready.wait()
+
+    # -- controller -> robot --------------------------------------------------------------
+    def _check_up(self) -> SessionPump:
+        if not self._open:
+            raise LinkError(f"link to {self.serial} is {'closed' if self._closed else 'not open'}")
+        pump = self._pump
+        if pump is None or not self._synced or self._reported is not ConnectionState.ONLINE:
+            raise LinkError(f"robot {self.serial} is offline on {self.url}")
+        return pump
+
+    def _send(self, message: Message) -> None:
+        pump = self._check_up()
+        try:
+            pump.send(message)
+        except ProtocolError as exc:
+            raise LinkError(f"{self.serial}: cannot send {type(message).__name__}: "
+                            f"{exc}") from exc
+
+    async def send_order(self, order: Order) -> None:
+        self._send(order)
+
+    async def send_instant_actions(self, actions: Sequence[Action]) -> None:
+        self._send(InstantActions(tuple(actions)))
