@@ -22,7 +22,7 @@ Start here:
   fleet map check maps/bistro.toml   validate a floor plan and summarise it
   fleet map show maps/bistro.toml    draw a floor plan (--png OUT for a picture)
   fleet map route maps/bistro.toml pass W1   a route, its length and driving time
-  fleet bench routes                 routing speed, side by side with a plain-Python baseline
+  fleet bench routes|sim|mqtt|serial   figures side by side with a baseline (BENCHMARKS.md)
 """
 
 
