@@ -19,6 +19,7 @@ fleet: the controller for a restaurant's serving robots.
 Start here:
   fleet demo                         the default restaurant: plan, route, a simulated service
   fleet sim --duration 2h            one simulated service and its report
+  fleet run                          serve the site in config.toml (robots over MQTT or serial)
   fleet map check maps/bistro.toml   validate a floor plan and summarise it
   fleet map show maps/bistro.toml    draw a floor plan (--png OUT for a picture)
   fleet map route maps/bistro.toml pass W1   a route, its length and driving time
