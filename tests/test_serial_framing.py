@@ -27,17 +27,21 @@ from drivers.serial.codec import (
     encode_message,
 )
 from drivers.serial.framing import (
+    FLAG_MORE,
     MAX_BODY,
     MAX_FRAME,
+    MAX_MESSAGE,
     Frame,
     FrameDecoder,
     FrameError,
+    Reassembler,
     cobs_decode,
     cobs_encode,
     crc32,
     decode_frame,
     encode_frame,
     pack_frame,
+    split_body,
     unpack_frame,
 )
 from fleet.link import Capabilities
@@ -107,7 +111,7 @@ def test_frames_round_trip(frame: Frame) -> None:
 def test_the_decoder_resynchronises_after_garbage(sent: list[Frame], garbage: list[bytes],
                                                  rng: random.Random) -> None:
     """Garbage (zeros included) before each frame costs nothing but itself, however the
-    stream is cut into reads: a sender puts a 0x00 before each burst."""
+    stream is cut into reads: a sender puts a 0x00 before every frame."""
     stream = b"".join(junk + b"\x00" + encode_frame(f) for junk, f in zip(garbage, sent,
                                                                           strict=False))
     decoder = FrameDecoder()
@@ -118,6 +122,35 @@ def test_the_decoder_resynchronises_after_garbage(sent: list[Frame], garbage: li
         got += decoder.feed(stream[pos:pos + step])
         pos += step
     assert [f for f in got if isinstance(f, Frame)] == sent
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=MAX_MESSAGE + 300), st.integers(1, 300), st.integers(0x10, 0x7F))
+def test_fragments_round_trip_through_the_reassembler(body: bytes, size: int,
+                                                      kind: int) -> None:
+    parts = split_body(body, size)
+    assert b"".join(p for p, _ in parts) == body
+    assert all(0 < len(p) <= size for p, _ in parts) or parts == [(b"", False)]
+    assert [more for _, more in parts] == [True] * (len(parts) - 1) + [False]
+    joiner = Reassembler()
+    got = [joiner.add(Frame(kind, 0, 0, FLAG_MORE if more else 0, p)) for p, more in parts]
+    if len(body) <= MAX_MESSAGE:
+        assert got == [None] * (len(parts) - 1) + [(kind, body)]
+    else:  # one error where the limit is crossed, then silence to the end of the message
+        assert got.count("message_size") == 1 and set(got) == {None, "message_size"}
+    assert joiner.partial == 0
+    assert joiner.add(Frame(kind, 0, 0, 0, b"next")) == (kind, b"next")
+
+
+def test_a_fragment_of_another_type_drops_its_message_to_the_end() -> None:
+    joiner = Reassembler()
+    assert joiner.add(Frame(0x12, 0, 0, FLAG_MORE, b"ab")) is None
+    assert joiner.add(Frame(0x13, 0, 0, FLAG_MORE, b"cd")) == "fragment"
+    assert joiner.add(Frame(0x13, 0, 0, 0, b"ef")) is None  # the dropped message's end
+    assert joiner.add(Frame(0x13, 0, 0, 0, b"\x00")) == (0x13, b"\x00")
+    assert joiner.add(Frame(0x12, 0, 0, FLAG_MORE, b"x" * MAX_MESSAGE)) is None
+    assert joiner.add(Frame(0x12, 0, 0, 0, b"y")) == "message_size"  # the last one: no tail
+    assert joiner.add(Frame(0x12, 0, 0, 0, b"z")) == (0x12, b"z")
 
 
 def test_each_kind_of_broken_frame_is_named_and_the_next_frame_survives() -> None:

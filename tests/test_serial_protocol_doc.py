@@ -14,14 +14,18 @@ from drivers.serial.binary import TOKENS
 from drivers.serial.codec import InstantActions, Kind, Message, decode_body, encode_body
 from drivers.serial.framing import (
     FLAG_ACK,
+    FLAG_MORE,
     FLAG_ROBOT,
+    FRAGMENT,
+    MAX_MESSAGE,
     Frame,
     FrameDecoder,
     crc32,
     encode_frame,
     pack_frame,
+    split_body,
 )
-from drivers.serial.session import HELLO, HELLO_SYNCED
+from drivers.serial.session import HELLO, HELLO_SYNCED, Session
 from drivers.vda5050.codec import encode_order, encode_state
 from drivers.vda5050.envelope import Vehicle
 from fleet.controller.stops import stop_actions
@@ -62,9 +66,21 @@ SMALL_STATE = RobotState(
     loads=(Load("tray1", "d7", "dish"),))
 
 
+FRAGMENTED = InstantActions((Action("stateRequest", "req-1", BlockingType.NONE),
+                             Action("startPause", "pause-1"),
+                             Action("cancelOrder", "cancel-2")))
+
+
 def _data(msg: Message, seq: int, ack: int, flags: int) -> Frame:
     kind, body = encode_body(msg)
     return Frame(kind, seq, ack, flags, body)
+
+
+def _fragments(msg: Message, seq: int, ack: int, flags: int) -> list[Frame]:
+    """The data frames a sender makes of ``msg``, numbered from ``seq``."""
+    kind, body = encode_body(msg)
+    return [Frame(kind, seq + i, ack, flags | (FLAG_MORE if more else 0), part)
+            for i, (part, more) in enumerate(split_body(body, FRAGMENT))]
 
 
 VECTORS: dict[str, tuple[Frame, Message | None]] = {
@@ -74,6 +90,8 @@ VECTORS: dict[str, tuple[Frame, Message | None]] = {
     "heartbeat": (Frame(Kind.HEARTBEAT, 0, 5, FLAG_ACK | FLAG_ROBOT), None),
     "ack": (Frame(Kind.ACK, 0, 0x0102, FLAG_ACK), None),
     "instant-action": (_data(CANCEL, 7, 3, FLAG_ACK), CANCEL),
+    "fragment-1": (_fragments(FRAGMENTED, 9, 3, FLAG_ACK)[0], None),
+    "fragment-2": (_fragments(FRAGMENTED, 9, 3, FLAG_ACK)[1], None),
     "order": (_data(SMALL_ORDER, 8, 3, FLAG_ACK), SMALL_ORDER),
     "state": (_data(SMALL_STATE, 4, 9, FLAG_ACK | FLAG_ROBOT), SMALL_STATE),
 }
@@ -104,6 +122,22 @@ def test_vector(name: str) -> None:
     assert FrameDecoder().feed(wire) == [frame]
     if message is not None:
         assert decode_body(frame.kind, frame.body) == message
+
+
+def test_the_fragment_vectors_are_the_whole_message_and_a_robot_takes_it() -> None:
+    frames = _fragments(FRAGMENTED, 9, 3, FLAG_ACK)
+    assert [f for name in ("fragment-1", "fragment-2") for f in
+            FrameDecoder().feed(_vectors()[name][1])] == frames
+    robot = Session("robot", now=0.0)
+    robot.established, robot._expected = True, 9  # as if nine frames had gone before
+    wires = [_vectors()[name][1] for name in ("fragment-1", "fragment-2")]
+    assert robot.feed(b"\x00" + wires[0], 1.0) == []
+    assert robot.feed(b"\x00" + wires[1], 1.0) == [FRAGMENTED]
+
+
+def test_the_limits_table_is_the_codes() -> None:
+    assert f"| fragment body a sender puts in one frame (5.3) | {FRAGMENT} bytes |" in DOC
+    assert f"| largest message body, reassembled (5.3) | {MAX_MESSAGE} bytes |" in DOC
 
 
 def test_the_crc_check_value_in_the_document_is_the_codes() -> None:
@@ -156,12 +190,18 @@ def _json_size(msg: Message) -> int:
 
 @pytest.mark.parametrize("name", SIZED)
 def test_the_sizes_table_is_measured(name: str) -> None:
-    row = re.search(rf"\| `{name}`[^|]*\| (\d+) \| (\d+) \|\s*(\d*)\s*\|", DOC)
+    row = re.search(rf"\| `{name}`[^|]*\| (\d+) \| (\d+) \| (\d+) \|\s*(\d*)\s*\|", DOC)
     assert row, name
     msg = SIZED[name]
     kind, body = encode_body(msg)
     assert decode_body(kind, body) == msg
-    wire = encode_frame(Frame(kind, 1, 1, FLAG_ACK, body))
-    assert (int(row[1]), int(row[2])) == (len(body), len(wire))
-    if row[3]:
-        assert int(row[3]) == _json_size(msg)
+    frames = _fragments(msg, 1, 1, FLAG_ACK)
+    line = sum(1 + len(encode_frame(f)) for f in frames)  # a 0x00 before, one after
+    assert (int(row[1]), int(row[2]), int(row[3])) == (len(body), len(frames), line)
+    if row[4]:
+        assert int(row[4]) == _json_size(msg)
+
+
+def test_the_sizes_table_heartbeat_row() -> None:
+    row = re.search(r"\| HEARTBEAT / ACK \| 0 \| 1 \| (\d+) \|", DOC)
+    assert row and int(row[1]) == 1 + len(encode_frame(Frame(0x03, 0, 1, FLAG_ACK)))

@@ -33,7 +33,7 @@ def ident(msg: Message) -> int:
         return int(msg.actions[0].action_id[1:])
     if isinstance(msg, Capabilities):
         return int(msg.serial[1:])
-    assert isinstance(msg, RobotState)
+    assert isinstance(msg, RobotState | Order)
     return int(msg.order_id[1:])
 
 
@@ -228,12 +228,9 @@ def test_messages_queued_before_the_first_handshake_wait_for_it() -> None:
 def test_what_cannot_go_is_refused_at_send() -> None:
     with pytest.raises(ProtocolError, match="does not send"):
         Session("robot", now=0.0).send(command(1), 0.0)
-    line = Line()
-    line.bot = Session("robot", now=0.0, max_frame=64)
-    line.run(0.5)
-    line.ctl.send(command(1), line.now)
-    with pytest.raises(ProtocolError, match="64-byte frames"):
-        line.ctl.send(Order("o", 0, (Node("x" * 60, 0, True),), ()), line.now)
+    huge = Order("o", 0, tuple(Node("x" * 200, i, True) for i in range(30)), ())
+    with pytest.raises(ProtocolError, match="4096-byte message limit"):
+        Session("controller", now=0.0).send(huge, 0.0)
     full = Session("controller", now=0.0, max_queue=3)
     for n in range(3):
         full.send(command(n), 0.0)

@@ -1,25 +1,11 @@
 """A reliable, ordered message session over a lossy byte line, sans I/O: the caller
-feeds bytes read and the time, and writes what ``outgoing`` returns. Rules and
-timings are in ``docs/serial-protocol.md`` ("Session"); in short:
-
-- A session starts with a HELLO handshake. Each end picks a random 32-bit session id
-  at start (and at ``reset``); HELLO carries it and echoes the peer's. An end is
-  *established* once it has seen its own id echoed; until then it ignores data.
-  A HELLO with a new id means the peer restarted: both ends start their sequence
-  numbers over at 0, and what was queued for the old peer session is dropped
-  (``stats.dropped``; the application resends what still matters, after it sees
-  ``peer_session`` change). Messages queued before any session was established wait
-  for the first one.
-- Data frames carry a 16-bit sequence number; every frame carries a cumulative ack
-  (the next sequence number expected). The receiver takes only the expected number:
-  older ones are duplicates (acked again, dropped), newer ones are out of order
-  (dropped; the sender goes back). Up to ``window`` frames are in flight; when the
-  oldest is not acked within the retransmission timeout, all in flight are sent
-  again and the timeout doubles, up to ``max_retransmit_s``; progress resets it.
-- An end that has said nothing for ``heartbeat_s`` sends a HEARTBEAT; the peer is
-  ``alive`` while it is established and was heard within ``silence_s``.
-- A STATE not yet transmitted is replaced by a newer one (states are snapshots);
-  every other message is delivered exactly once, in order.
+feeds bytes read and the time, and writes what ``outgoing`` returns. The rules (HELLO
+handshake with session ids, 16-bit sequence numbers and cumulative acks, go-back-N
+retransmission with backoff, heartbeats) are in ``docs/serial-protocol.md``, "Session".
+Two choices shape the rest: a message over ``fragment`` body bytes goes as several
+data frames, because short frames survive a noisy line far more often than long ones;
+and a STATE not yet started is replaced by a newer one (states are snapshots), while
+every other message, and any message already started, is delivered exactly once.
 """
 
 from __future__ import annotations
@@ -29,18 +15,24 @@ import secrets
 import struct
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from drivers.serial.codec import Kind, Message, SerialProtocolError, decode_body, encode_body
 from drivers.serial.framing import (
     FLAG_ACK,
+    FLAG_MORE,
     FLAG_ROBOT,
+    FRAGMENT,
     MAX_FRAME,
+    MAX_MESSAGE,
     OVERHEAD,
     Frame,
     FrameDecoder,
     FrameError,
+    Reason,
+    Reassembler,
     encode_frame,
+    split_body,
 )
 from fleet.errors import LinkError
 
@@ -48,8 +40,7 @@ Role = Literal["controller", "robot"]
 
 HELLO = struct.Struct("<IIBH")
 """session id, echoed peer session id (0: none known), flags, largest frame accepted."""
-HELLO_SYNCED = 0x01
-"""The sender has seen its own session id echoed (it is established)."""
+HELLO_SYNCED = 0x01  # the sender has seen its own session id echoed (it is established)
 MIN_PEER_FRAME = 64
 
 _RECEIVES: dict[Role, frozenset[int]] = {
@@ -62,29 +53,25 @@ _SENDS: dict[Role, frozenset[int]] = {"controller": _RECEIVES["robot"],
 
 @dataclass(slots=True)
 class SessionStats:
-    """Counters since the session object was made (``reset`` keeps them).
-
-    ``rejected`` counts frames dropped, by reason: the framing's (``cobs``, ``short``,
-    ``crc``, ``version``, ``length``, ``oversize``) and the session's (``echo``: our
-    own role's frame; ``type``: unknown or reserved type; ``direction``: a message
-    this end does not take; ``body``: a body that does not decode; ``hello``: a
-    malformed HELLO; ``stale_hello``: a HELLO from the current peer not echoing us)."""
+    """Counters since the session object was made (``reset`` keeps them). ``rejected``
+    counts frames dropped by reason: the framing's (``cobs``, ``short``, ``crc``,
+    ``version``, ``length``, ``oversize``) and the session's: ``echo`` (our own role's),
+    ``type`` (unknown), ``direction`` (a message this end does not take), ``body`` (does
+    not decode), ``hello`` (malformed), ``stale_hello`` (the peer's, not echoing us),
+    ``message_size`` (fragments over ``MAX_MESSAGE``), ``fragment`` (type changed)."""
 
     frames_in: int = 0
     frames_out: int = 0
     bytes_in: int = 0
     bytes_out: int = 0
     messages_in: int = 0
-    messages_out: int = 0
-    """Messages the peer acknowledged."""
+    messages_out: int = 0  # messages the peer acknowledged, every fragment of them
     duplicates: int = 0
     out_of_order: int = 0
     retransmissions: int = 0
-    unsynced: int = 0
-    """Frames ignored because no session was established."""
+    unsynced: int = 0  # frames ignored because no session was established
     bad_acks: int = 0
-    dropped: int = 0
-    """Queued messages dropped because the peer restarted or ``reset`` was called."""
+    dropped: int = 0  # queued messages dropped: the peer restarted or ``reset`` was called
     superseded: int = 0
     handshakes: int = 0
     peer_restarts: int = 0
@@ -97,8 +84,7 @@ class SessionStats:
     @property
     def resyncs(self) -> int:
         """Times the decoder dropped bytes and picked up again at the next delimiter."""
-        return sum(self.rejected[r] for r in ("cobs", "short", "crc", "version", "length",
-                                              "oversize"))
+        return sum(self.rejected[r] for r in get_args(Reason))
 
 
 @dataclass(slots=True)
@@ -106,6 +92,7 @@ class _InFlight:
     seq: int
     kind: int
     body: bytes
+    more: bool = False
 
 
 class Session:
@@ -115,13 +102,16 @@ class Session:
     def __init__(self, role: Role, *, now: float, retransmit_s: float = 0.2,
                  max_retransmit_s: float = 2.0, heartbeat_s: float = 1.0,
                  silence_s: float = 3.0, window: int = 4, max_queue: int = 256,
-                 max_frame: int = MAX_FRAME, session_id: int | None = None) -> None:
+                 max_frame: int = MAX_FRAME, session_id: int | None = None,
+                 fragment: int = FRAGMENT) -> None:
         if role not in _RECEIVES:
             raise ValueError(f"role must be 'controller' or 'robot', not {role!r}")
         if not 1 <= window <= 0x7FFF:
             raise ValueError(f"window must be 1..32767, got {window}")
         if not MIN_PEER_FRAME <= max_frame <= MAX_FRAME:
             raise ValueError(f"max_frame must be {MIN_PEER_FRAME}..{MAX_FRAME}, got {max_frame}")
+        if not 1 <= fragment <= MAX_FRAME - OVERHEAD:
+            raise ValueError(f"fragment must be 1..{MAX_FRAME - OVERHEAD}, got {fragment}")
         self.role: Role = role
         self.retransmit_s = retransmit_s
         self.max_retransmit_s = max(max_retransmit_s, retransmit_s)
@@ -131,6 +121,8 @@ class Session:
         self.max_queue = max_queue
         self.max_frame = max_frame
         """The largest frame this end says it accepts (firmware with little RAM)."""
+        self.fragment = fragment
+        """Body bytes per data frame sent (fewer if the peer takes only small frames)."""
         self.stats = SessionStats()
         self._role_flag = FLAG_ROBOT if role == "robot" else 0
         self._decoder = FrameDecoder()
@@ -138,6 +130,10 @@ class Session:
         self._heard_at = -math.inf
         self._sent_at = -math.inf
         self._queue: deque[tuple[int, bytes]] = deque()
+        """Messages not started: only these can be superseded."""
+        self._parts: deque[_InFlight] = deque()  # the started message's unsent fragments
+        self._started = 0  # messages started and not yet wholly acknowledged
+        self._reassembler = Reassembler()
         self._start(now, session_id)
 
     # -- state ------------------------------------------------------------------------
@@ -160,11 +156,14 @@ class Session:
         self._rto = self.retransmit_s
         self._rtx_at: float | None = None
         self._ack_owed = False
+        self._reassembler.reset()
 
     def _drop_queued(self) -> None:
-        self.stats.dropped += len(self._queue) + len(self._in_flight)
+        self.stats.dropped += self.pending
         self._queue.clear()
+        self._parts.clear()
         self._in_flight.clear()
+        self._started = 0
 
     def reset(self, now: float | None = None) -> None:
         """Start over as if this end had rebooted: a new session id, nothing queued, a
@@ -182,8 +181,8 @@ class Session:
 
     @property
     def pending(self) -> int:
-        """Messages queued or in flight (not yet acknowledged)."""
-        return len(self._queue) + len(self._in_flight)
+        """Messages queued or started and not yet wholly acknowledged."""
+        return len(self._queue) + self._started
 
     # -- input ------------------------------------------------------------------------
     def feed(self, data: bytes, now: float) -> list[Message]:
@@ -233,8 +232,9 @@ class Session:
             return
         if done:
             for _ in range(done):
-                self._in_flight.popleft()
-            self.stats.messages_out += done
+                if not self._in_flight.popleft().more:
+                    self.stats.messages_out += 1
+                    self._started -= 1
             self._rto = self.retransmit_s
             self._rtx_at = now + self._rto if self._in_flight else None
 
@@ -248,12 +248,19 @@ class Session:
             self.stats.out_of_order += 1
             return
         self._expected = (self._expected + 1) & 0xFFFF
-        if frame.kind not in _RECEIVES[self.role]:
-            self.stats.rejected["direction" if frame.kind in Kind._value2member_map_
+        whole = self._reassembler.add(frame)
+        if whole is None:
+            return
+        if isinstance(whole, str):
+            self.stats.rejected[whole] += 1
+            return
+        kind, body = whole
+        if kind not in _RECEIVES[self.role]:
+            self.stats.rejected["direction" if kind in Kind._value2member_map_
                                 else "type"] += 1
             return
         try:
-            message = decode_body(frame.kind, frame.body)
+            message = decode_body(kind, body)
         except SerialProtocolError:
             self.stats.rejected["body"] += 1
             return
@@ -295,21 +302,18 @@ class Session:
     # -- output -----------------------------------------------------------------------
     def send(self, msg: Message, now: float) -> None:
         """Queue ``msg`` for reliable delivery. Raises ``SerialProtocolError`` for a
-        message this end does not send or that does not fit a frame the peer accepts,
-        and ``LinkError`` when ``max_queue`` messages are already waiting."""
+        message this end does not send or whose body exceeds ``MAX_MESSAGE``, and
+        ``LinkError`` when ``max_queue`` messages are already waiting."""
         self._now = now
         kind, body = encode_body(msg)
         if kind not in _SENDS[self.role]:
             raise SerialProtocolError(f"the {self.role} does not send {kind.name}")
-        if len(body) + OVERHEAD > self._peer_max:
-            raise SerialProtocolError(f"{kind.name} of {len(body) + OVERHEAD} bytes exceeds "
-                                      f"the peer's {self._peer_max}-byte frames")
-        if kind == Kind.STATE:
-            for i, (queued, _) in enumerate(self._queue):
-                if queued == Kind.STATE:
-                    del self._queue[i]
-                    self.stats.superseded += 1
-                    break
+        if len(body) > MAX_MESSAGE:
+            raise SerialProtocolError(f"{kind.name} of {len(body)} bytes exceeds the "
+                                      f"{MAX_MESSAGE}-byte message limit")
+        if kind == Kind.STATE and (old := next((m for m in self._queue if m[0] == kind), None)):
+            self._queue.remove(old)  # not started yet, so no half message is left behind
+            self.stats.superseded += 1
         if self.pending >= self.max_queue:
             raise LinkError(f"{self.max_queue} messages already wait for the line")
         self._queue.append((kind, body))
@@ -331,38 +335,51 @@ class Session:
                 self._hello(out, now)
             if self._in_flight and self._rtx_at is not None and now >= self._rtx_at:
                 for item in self._in_flight:
-                    self._frame(out, item.kind, item.seq, item.body)
+                    self._frame(out, item)
                 self.stats.retransmissions += len(self._in_flight)
                 self._rto = min(2 * self._rto, self.max_retransmit_s)
                 self._rtx_at = now + self._rto
-            while self._queue and len(self._in_flight) < self.window:
-                kind, body = self._queue.popleft()
-                item = _InFlight(self._next_seq, kind, body)
+            while (self._parts or self._queue) and len(self._in_flight) < self.window:
+                if not self._parts:
+                    self._start_message()
+                item = self._parts.popleft()
+                item.seq = self._next_seq
                 self._next_seq = (self._next_seq + 1) & 0xFFFF
                 self._in_flight.append(item)
-                self._frame(out, kind, item.seq, body)
+                self._frame(out, item)
                 if self._rtx_at is None:
                     self._rtx_at = now + self._rto
             if self._ack_owed:
-                self._frame(out, Kind.ACK, 0, b"")
+                self._frame(out, _InFlight(0, Kind.ACK, b""))
             elif not out and now >= self._sent_at + self.heartbeat_s:
-                self._frame(out, Kind.HEARTBEAT, 0, b"")
+                self._frame(out, _InFlight(0, Kind.HEARTBEAT, b""))
         if not out:
             return b""
         self._sent_at = now
-        self.stats.bytes_out += len(out) + 1
-        return b"\x00" + bytes(out)
+        self.stats.bytes_out += len(out)
+        return bytes(out)
+
+    def _start_message(self) -> None:
+        """Cut the next queued message into fragments; from now on it cannot be superseded."""
+        kind, body = self._queue.popleft()
+        size = min(self.fragment, self._peer_max - OVERHEAD)
+        self._parts.extend(_InFlight(0, kind, part, more) for part, more in split_body(body, size))
+        self._started += 1
 
     def _hello(self, out: bytearray, now: float) -> None:
         body = HELLO.pack(self.session_id, self.peer_session or 0,
                           HELLO_SYNCED if self.established else 0, self.max_frame)
-        out += encode_frame(Frame(Kind.HELLO, 0, 0, self._role_flag, body))
+        out += b"\x00" + encode_frame(Frame(Kind.HELLO, 0, 0, self._role_flag, body))
         self.stats.frames_out += 1
         self._hello_owed = False
         self._hello_at = now + self._hello_interval
 
-    def _frame(self, out: bytearray, kind: int, seq: int, body: bytes) -> None:
-        out += encode_frame(Frame(kind, seq, self._expected, self._role_flag | FLAG_ACK, body))
+    def _frame(self, out: bytearray, item: _InFlight) -> None:
+        """A 0x00 goes before every frame, not once per write: noise that lands between
+        two frames of one write then ends at that zero and spoils neither."""
+        flags = self._role_flag | FLAG_ACK | (FLAG_MORE if item.more else 0)
+        out += b"\x00" + encode_frame(Frame(item.kind, item.seq, self._expected, flags,
+                                            item.body))
         self.stats.frames_out += 1
         self._ack_owed = False
 
@@ -370,7 +387,8 @@ class Session:
         """When ``outgoing`` must be called next at the latest (now, if it has
         something to write already)."""
         if self._hello_owed or (self.established and (
-                self._ack_owed or (self._queue and len(self._in_flight) < self.window))):
+                self._ack_owed or ((self._queue or self._parts)
+                                   and len(self._in_flight) < self.window))):
             return self._now
         deadlines = [self._hello_at] if not self.established else [
             self._sent_at + self.heartbeat_s]
