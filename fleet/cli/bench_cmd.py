@@ -101,6 +101,35 @@ def register(sub: Any) -> None:
     mqtt.add_argument("--json", type=Path, metavar="OUT", help="write every row as JSON")
     mqtt.set_defaults(run=run_mqtt_bench_cmd)
 
+    serial = kinds.add_parser(
+        "serial", help="the serial protocol: bytes, decoding speed and a lossy line, "
+                       "beside VDA 5050 JSON",
+        description="Bytes per message on the line (a typical state, a cancelOrder, a "
+                    "10-node order, the same with a serving stop) beside the same message "
+                    "as VDA 5050 JSON; state messages decoded per second by Session.feed "
+                    "beside decode_state on the JSON, one core, same run; and commands "
+                    "over a modelled line with --error-rate byte errors both ways and over "
+                    "a clean one, same seed: delivered exactly once, retries, latency.",
+        epilog="example:\n  fleet bench serial --frames 20000 --commands 200 "
+               "--json bench-serial.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    serial.add_argument("--frames", type=positive(int), default=20_000,
+                        help="state messages per decoding run (default 20000)")
+    serial.add_argument("--repeats", type=positive(int), default=3,
+                        help="decoding runs (median; default 3)")
+    serial.add_argument("--commands", type=positive(int), default=200,
+                        help="commands of each kind over the line (default 200)")
+    serial.add_argument("--error-rate", type=rate_arg, default=0.01,
+                        help="share of bytes damaged each way: flipped, dropped or doubled "
+                             "(default 0.01)")
+    serial.add_argument("--baud", type=positive(int), default=115_200,
+                        help="line speed, 10 bits a byte (default 115200)")
+    serial.add_argument("--state-hz", type=positive(float), default=2.0,
+                        help="the robot's state reports on the uplink meanwhile (default 2)")
+    serial.add_argument("--seed", type=int, default=1)
+    serial.add_argument("--json", type=Path, metavar="OUT", help="write every row as JSON")
+    serial.set_defaults(run=run_serial_bench_cmd)
+
 
 BROKERS = ("mosquitto", "iotcore")
 MEASURES = ("ingest", "latency")
@@ -116,6 +145,16 @@ def positive(kind: type[int] | type[float]) -> Any:
             raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
         return value
     return parse
+
+
+def rate_arg(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (0.01 = 1 %), got {text}")
+    return value
 
 
 def choices_arg(allowed: tuple[str, ...]) -> Any:
@@ -228,5 +267,40 @@ def run_mqtt_bench_cmd(args: argparse.Namespace, console: Console) -> int:
             "seconds": args.seconds, "brokers": args.brokers, "map": str(args.map),
             "latency_map": str(args.latency_map) if latency_plan is not None else None,
             "rows": rows}, indent=2) + "\n", encoding="utf-8")
+        console.print(f"rows written to {args.json}")
+    return 0
+
+
+def run_serial_bench_cmd(args: argparse.Namespace, console: Console) -> int:
+    # Imported here: the serial driver is not the core's.
+    from drivers.bench_serial import (  # noqa: PLC0415
+        SerialBenchOptions,
+        format_serial_bench,
+        run_serial_bench,
+    )
+
+    opts = SerialBenchOptions(frames=args.frames, repeats=args.repeats, commands=args.commands,
+                              error_rate=args.error_rate, baud=args.baud, seed=args.seed,
+                              state_hz=args.state_hz)
+    err = Console(stderr=True, highlight=False)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def progress(done: int, total: int, doing: str) -> None:
+            bar.update(task, completed=done, total=total, description=doing)
+
+        rows = run_serial_bench(opts, progress)
+    console.print(format_serial_bench(rows), markup=False, highlight=False, soft_wrap=True)
+    console.print(f"\n(decoding: median of {args.repeats} runs of {args.frames} states; line: "
+                  f"{args.commands} commands of each kind, one at a time, robot reporting at "
+                  f"{args.state_hz:g} Hz; {platform.python_implementation()} "
+                  f"{platform.python_version()}, {platform.machine()})")
+    if args.json:
+        args.json.write_text(json.dumps({
+            "bench": "serial", "frames": args.frames, "repeats": args.repeats,
+            "commands": args.commands, "error_rate": args.error_rate, "baud": args.baud,
+            "state_hz": args.state_hz, "seed": args.seed, "rows": rows},
+            indent=2) + "\n", encoding="utf-8")
         console.print(f"rows written to {args.json}")
     return 0
