@@ -12,6 +12,7 @@ the file: a broker password comes from ``password_env`` or ``password_file``.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -70,6 +71,16 @@ class RobotConfig(_Strict, frozen=True):
     """pyserial URL for transport = "serial" (``/dev/ttyUSB0``, ``socket://host:port``)."""
     dock: str | None = None
     """Charger this robot returns to; any free charger when unset."""
+    baudrate: int = 115200
+    """Line settings for transport = "serial" (ignored otherwise); the default is 8N1."""
+    parity: Literal["N", "E", "O", "M", "S"] = "N"
+    bytesize: Literal[5, 6, 7, 8] = 8
+    stopbits: float = 1
+    """1, 1.5 or 2."""
+    open_timeout_s: float = 2.0
+    """Opening the device or connecting to ``socket://``; longer counts as a failed try."""
+    write_timeout_s: float = 1.0
+    """How long one write may block (only URLs without a file descriptor: rfc2217, loop)."""
 
 
 class BrokerConfig(_Strict, frozen=True):
@@ -213,6 +224,14 @@ def _check(cfg: Config, where: str) -> None:
             fail(f"{key}.model", f"unknown robot model '{r.model}'; known: {', '.join(names)}")
         if r.transport == "serial" and not r.port:
             fail(f"{key}.port", "a serial robot needs port (a device path or pyserial URL)")
+        if r.baudrate <= 0:
+            fail(f"{key}.baudrate", f"must be > 0, got {r.baudrate}")
+        if r.stopbits not in (1, 1.5, 2):
+            fail(f"{key}.stopbits", f"must be 1, 1.5 or 2, got {r.stopbits:g}")
+        for name in ("open_timeout_s", "write_timeout_s"):
+            value = getattr(r, name)
+            if not value > 0:
+                fail(f"{key}.{name}", f"must be > 0 s, got {value:g}")
     url = cfg.broker.url
     if url != "embedded":
         parsed = urlparse(url)
@@ -225,6 +244,19 @@ def _check(cfg: Config, where: str) -> None:
         fail("dispatch", "cold_food_s and guest_timeout_s must be > 0")
     if not cfg.map_path.is_file():
         fail("site.map", f"floor plan not found: {cfg.map_path}")
+
+
+def _name_robot(raw: Mapping[str, Any], key: str) -> str:
+    """``robots[2].parity`` -> ``robots[2] (R3).parity``, as ``_check`` names robots."""
+    match = re.match(r"robots\[(\d+)\]", key)
+    robots = raw.get("robots")
+    if match is None or not isinstance(robots, list) or int(match[1]) >= len(robots):
+        return key
+    entry = robots[int(match[1])]
+    serial = entry.get("serial") if isinstance(entry, dict) else None
+    if not isinstance(serial, str):
+        return key
+    return f"{match[0]} ({serial}){key[match.end():]}"
 
 
 def load_config(path: str | Path | None = None, *,
@@ -258,7 +290,7 @@ def load_config(path: str | Path | None = None, *,
         key = ""
         if " - at `$." in text:
             text, _, at = text.partition(" - at `$.")
-            key = at.rstrip("`") + ": "
+            key = _name_robot(raw, at.rstrip("`")) + ": "
         raise ConfigError(f"{where}: {key}{text}") from exc
     _check(cfg, where)
     return cfg

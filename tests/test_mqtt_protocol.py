@@ -38,7 +38,7 @@ from sim.run import start_cells
 
 pytestmark = [pytest.mark.skipif(not HAVE_MOSQUITTO, reason="mosquitto is not installed "
                                  "(.ci/run installs it)"),
-              pytest.mark.timeout(90)]
+              pytest.mark.timeout(240)]
 
 
 PASS: Cell = (1, 0)

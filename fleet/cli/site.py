@@ -35,14 +35,12 @@ log = logging.getLogger(__name__)
 
 Ready = Callable[[str, list[str]], None]
 
-_LINE_KEYS = ("baudrate", "parity", "bytesize", "stopbits", "open_timeout_s", "write_timeout_s")
-
-
 def port_settings(robot: RobotConfig) -> PortSettings:
-    """The line settings a serial robot's config gives; the rest keep their defaults
-    (115200 8N1)."""
-    return PortSettings(**{key: getattr(robot, key) for key in _LINE_KEYS
-                           if getattr(robot, key, None) is not None})
+    """The line settings of a serial robot's config (validated there, so that a mistake
+    names the file and the robot rather than failing when the port opens)."""
+    return PortSettings(baudrate=robot.baudrate, parity=robot.parity, bytesize=robot.bytesize,
+                        stopbits=robot.stopbits, open_timeout_s=robot.open_timeout_s,
+                        write_timeout_s=robot.write_timeout_s)
 
 
 async def run_site(cfg: Config, until: Awaitable[None], *, on_ready: Ready | None = None) -> None:
