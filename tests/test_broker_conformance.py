@@ -133,3 +133,4 @@ async def test_clean_disconnect_sends_no_will(broker: EmbeddedBroker) -> None:
         await ctl.publish("t/marker", b"m", qos=1)
         got = await receive_until(ctl, "t/marker")
     assert [m.topic for m in got] == ["t/marker"]
+

@@ -33,10 +33,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import importlib.util
 import logging
 import os
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -52,6 +54,14 @@ from fleet.errors import ConfigError, LinkError
 log = logging.getLogger(__name__)
 
 BrokerKind = Literal["auto", "mosquitto", "iotcore"]
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: ask Linux to SIGTERM it when its parent dies."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -185,10 +195,12 @@ class EmbeddedBroker:
         self.workdir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as logfile:
             # A session of its own: Ctrl-C in the terminal must not kill the broker
-            # before the clients it serves have said goodbye through it.
+            # before the clients it serves have said goodbye through it. And on Linux
+            # it dies with us: a controller killed hard leaves no broker behind.
             self._process = await asyncio.create_subprocess_exec(
                 *self._command(), stdin=asyncio.subprocess.DEVNULL, stdout=logfile,
-                stderr=asyncio.subprocess.STDOUT, start_new_session=True)
+                stderr=asyncio.subprocess.STDOUT, start_new_session=True,
+                preexec_fn=_die_with_parent)
         try:
             async with asyncio.timeout(self._start_timeout):
                 while not await self._accepts():
