@@ -294,6 +294,7 @@ def test_the_broker_restarts_mid_trip_and_the_service_completes(tmp_path: Path) 
         await site.until(lambda: site.dish(first).state is DishState.ON_THE_WAY,
                          what="a dish on its way")
         await site.broker.stop()
+        # The controller's connection notices at once that its socket closed.
         await site.until(lambda: all(r.mode is RobotMode.OFFLINE
                                      for r in site.controller.robots.values()), 30.0,
                          what="every robot offline to the controller")

@@ -343,13 +343,7 @@ class MqttConnection:
                     self.counters.failed_attempts += 1
                     self._last_error_permanent = _is_permanent(exc)
             finally:
-                self._client = None
-                was_up = self._connected.is_set()
-                self._connected.clear()
-                if was_up and not self._closed:
-                    log.warning("%s: lost connection to %s: %s", self.settings.client_id,
-                                self.settings.url, reason)
-                    self._emit(Lost(loop.time(), reason))
+                self._mark_lost(reason)
             self._last_error = reason
             self._attempt_finished()
             failures = 0 if loop.time() - started >= self._backoff.stable_after else failures + 1
@@ -378,8 +372,22 @@ class MqttConnection:
                         else str(payload or "").encode())
                 self._deliver(Received(message.topic.value, data, message.retain, loop.time()))
         except aiomqtt.MqttError as exc:
-            return _reason(exc.__cause__ or exc)
+            reason = _reason(exc.__cause__ or exc)
+            # Say so now: leaving the client's context may wait out a DISCONNECT that a
+            # dead broker never answers, and links must report their robots offline.
+            self._mark_lost(reason)
+            return reason
         return "closed"
+
+    def _mark_lost(self, reason: str) -> None:
+        """The session is over: clear the state and emit ``Lost`` once."""
+        self._client = None
+        was_up = self._connected.is_set()
+        self._connected.clear()
+        if was_up and not self._closed:
+            log.warning("%s: lost connection to %s: %s", self.settings.client_id,
+                        self.settings.url, reason)
+            self._emit(Lost(asyncio.get_running_loop().time(), reason))
 
     def _deliver(self, item: Received) -> None:
         self.counters.received += 1
