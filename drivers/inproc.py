@@ -14,13 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
 from typing import Self
 
 from fleet.errors import LinkError
-from fleet.link import Capabilities, ConnectionChanged, LinkEvent, RobotLink, StateReceived
+from fleet.link import (
+    Capabilities,
+    ConnectionChanged,
+    EventBuffer,
+    LinkEvent,
+    RobotLink,
+    StateReceived,
+)
 from fleet.vda import Action, ConnectionState, Order, RobotState
 from sim.robot import SimRobot
 
@@ -35,15 +41,15 @@ class InProcLink(RobotLink):
     """
 
     def __init__(self, robot: SimRobot, *, max_events: int = 1000) -> None:
-        if max_events < 1:
-            raise ValueError(f"max_events must be >= 1, got {max_events}")
         self._robot = robot
-        self._max = max_events
-        self._buffer: deque[LinkEvent] = deque()
-        self._ready: asyncio.Event | None = None
+        self._buffer = EventBuffer(robot.serial, max_events)
+        self._entered = False
         self._open = False
         self._closed = False
-        self.dropped_states = 0
+
+    @property
+    def dropped_states(self) -> int:
+        return self._buffer.dropped_states
 
     @property
     def serial(self) -> str:
@@ -56,7 +62,8 @@ class InProcLink(RobotLink):
     async def __aenter__(self) -> Self:
         if self._closed:
             raise LinkError(f"link to {self.serial} was closed; make a new one")
-        self._ready = asyncio.Event()
+        self._entered = True
+        self._buffer.open = True
         self._robot.start()
         self._robot.attach(self)
         self._open = True
@@ -71,8 +78,7 @@ class InProcLink(RobotLink):
         self._robot.detach(self)
         self._open = False
         self._closed = True
-        if self._ready is not None:
-            self._ready.set()
+        self._buffer.close(discard=True)
 
     # -- controller -> robot ----------------------------------------------------------
     def _check_up(self) -> None:
@@ -97,34 +103,11 @@ class InProcLink(RobotLink):
         self._push(ConnectionChanged(self.serial, state, at))
 
     def _push(self, event: LinkEvent) -> None:
-        if not self._open:
-            return
-        buffer = self._buffer
-        if len(buffer) >= self._max:
-            for i, old in enumerate(buffer):
-                if isinstance(old, StateReceived):
-                    del buffer[i]
-                    self.dropped_states += 1
-                    log.warning("link %s: %d events waiting; dropped the oldest state",
-                                self.serial, len(buffer) + 1)
-                    break
-            else:
-                log.warning("link %s: %d connection events waiting; keeping them all",
-                            self.serial, len(buffer))
-        buffer.append(event)
-        assert self._ready is not None
-        self._ready.set()
+        self._buffer.push(event)
 
     async def events(self) -> AsyncIterator[LinkEvent]:
         """States and connection changes in arrival order, until the link is closed."""
-        if self._ready is None:
+        if not self._entered:
             raise LinkError(f"link to {self.serial} is not open")
-        ready = self._ready
-        buffer = self._buffer
-        while True:
-            while buffer and self._open:
-                yield buffer.popleft()
-            if not self._open:
-                return
-            ready.clear()
-            await ready.wait()
+        async for event in self._buffer.events():
+            yield event

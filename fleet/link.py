@@ -21,13 +21,18 @@ controller holds links and never asks which kind it holds. A link
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
 
 from fleet.vda import Action, ConnectionState, Order, RobotState
+
+log = logging.getLogger(__name__)
 
 PREDEFINED_ACTIONS = frozenset({
     "pick", "drop", "waitForTrigger", "startCharging", "stopCharging", "startPause",
@@ -92,3 +97,55 @@ class RobotLink(ABC):
 
     @abstractmethod
     def events(self) -> AsyncIterator[LinkEvent]: ...
+
+
+class EventBuffer:
+    """What a link has heard and the controller has not yet taken, for drivers to share.
+
+    Bounded: when full, the oldest *state* is dropped and logged (a newer state
+    supersedes it); connection events are never dropped. ``events()`` yields in
+    arrival order until ``close()``; with ``discard=True`` closing also drops what
+    is still waiting.
+    """
+
+    def __init__(self, serial: str, max_events: int = 1000) -> None:
+        if max_events < 1:
+            raise ValueError(f"max_events must be >= 1, got {max_events}")
+        self.serial = serial
+        self._max = max_events
+        self._events: deque[LinkEvent] = deque()
+        self._ready = asyncio.Event()
+        self.open = False
+        self.dropped_states = 0
+
+    def push(self, event: LinkEvent) -> None:
+        if not self.open:
+            return
+        if len(self._events) >= self._max:
+            for i, queued in enumerate(self._events):
+                if isinstance(queued, StateReceived):
+                    del self._events[i]
+                    self.dropped_states += 1
+                    log.warning("link %s: controller behind, oldest state dropped (%d so far)",
+                                self.serial, self.dropped_states)
+                    break
+            else:
+                log.warning("link %s: %d connection events waiting; keeping them all",
+                            self.serial, len(self._events))
+        self._events.append(event)
+        self._ready.set()
+
+    def close(self, *, discard: bool = False) -> None:
+        self.open = False
+        if discard:
+            self._events.clear()
+        self._ready.set()
+
+    async def events(self) -> AsyncIterator[LinkEvent]:
+        while True:
+            while self._events:
+                yield self._events.popleft()
+            if not self.open:
+                return
+            self._ready.clear()
+            await self._ready.wait()

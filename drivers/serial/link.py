@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
 from typing import Self
@@ -41,7 +41,14 @@ from drivers.serial.port import Backoff, PortLost, PortSettings, PortStream, ope
 from drivers.serial.pump import SessionPump, SessionTimings
 from drivers.serial.session import SessionStats
 from fleet.errors import LinkError, ProtocolError
-from fleet.link import Capabilities, ConnectionChanged, LinkEvent, RobotLink, StateReceived
+from fleet.link import (
+    Capabilities,
+    ConnectionChanged,
+    EventBuffer,
+    LinkEvent,
+    RobotLink,
+    StateReceived,
+)
 from fleet.vda import Action, BlockingType, ConnectionState, Order, RobotState
 
 log = logging.getLogger(__name__)
@@ -63,8 +70,6 @@ class SerialRobotLink(RobotLink):
                  port: PortSettings | None = None, timings: SessionTimings | None = None,
                  reopen_after_s: float | None = None, backoff: Backoff | None = None,
                  connect_timeout_s: float | None = None, max_events: int = 1000) -> None:
-        if max_events < 1:
-            raise ValueError(f"max_events must be >= 1, got {max_events}")
         self._serial = serial
         self.url = url
         self._fallback = fallback or Capabilities(manufacturer="", serial=serial)
@@ -77,9 +82,7 @@ class SerialRobotLink(RobotLink):
                                   else 2 * self._timings.silence_s)
         self._backoff = backoff or Backoff()
         self._settled = asyncio.Event()
-        self._max = max_events
-        self._events: deque[LinkEvent] = deque()
-        self._ready = asyncio.Event()
+        self._buffer = EventBuffer(serial, max_events)
         self._lost = asyncio.Event()
         self._open = False
         self._closed = False
@@ -94,11 +97,14 @@ class SerialRobotLink(RobotLink):
         self._silent_since: float | None = None
         self.rejected: Counter[str] = Counter()
         """Messages that decoded but were refused, by reason."""
-        self.dropped_states = 0
         self.attempts = 0
         """Times the supervisor tried to open the port."""
         self.opens = 0
         """Times the port was opened (1 + reconnections)."""
+
+    @property
+    def dropped_states(self) -> int:
+        return self._buffer.dropped_states
 
     @property
     def serial(self) -> str:
@@ -122,6 +128,7 @@ class SerialRobotLink(RobotLink):
         if self._closed or self._open:
             raise LinkError(f"link to {self.serial} cannot be entered twice; make a new one")
         self._open = True
+        self._buffer.open = True
         self._task = asyncio.create_task(self._supervise(), name=f"serial-link:{self.serial}")
         # Ready when the robot is known ONLINE (and resynchronised) or known unreachable.
         with contextlib.suppress(TimeoutError):
@@ -142,7 +149,7 @@ class SerialRobotLink(RobotLink):
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.shield(asyncio.wait({task}, timeout=5.0))
         self._close_line()
-        self._ready.set()
+        self._buffer.close()
 
     # -- the supervisor ------------------------------------------------------------------
     async def _supervise(self) -> None:
@@ -283,27 +290,11 @@ class SerialRobotLink(RobotLink):
         self._push(ConnectionChanged(self.serial, state, asyncio.get_running_loop().time()))
 
     def _push(self, event: LinkEvent) -> None:
-        if not self._open:
-            return
-        if len(self._events) >= self._max:
-            for i, queued in enumerate(self._events):
-                if isinstance(queued, StateReceived):
-                    del self._events[i]
-                    self.dropped_states += 1
-                    log.warning("%s: controller behind, oldest state dropped (%d so far)",
-                                self.serial, self.dropped_states)
-                    break
-        self._events.append(event)
-        self._ready.set()
+        self._buffer.push(event)
 
     async def events(self) -> AsyncIterator[LinkEvent]:
-        while True:
-            while self._events:
-                yield self._events.popleft()
-            if not self._open:
-                return
-            self._ready.clear()
-            await self._ready.wait()
+        async for event in self._buffer.events():
+            yield event
 
     # -- controller -> robot --------------------------------------------------------------
     def _check_up(self) -> SessionPump:

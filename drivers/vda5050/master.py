@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
 from typing import Self
@@ -37,7 +37,14 @@ from drivers.vda5050.envelope import Vehicle
 from drivers.vda5050.factsheet import decode_factsheet
 from drivers.vda5050.topics import DELIVERY, INTERFACE, Topic, parse_topic, subscription, topic_name
 from fleet.errors import LinkError, ProtocolError
-from fleet.link import Capabilities, ConnectionChanged, LinkEvent, RobotLink, StateReceived
+from fleet.link import (
+    Capabilities,
+    ConnectionChanged,
+    EventBuffer,
+    LinkEvent,
+    RobotLink,
+    StateReceived,
+)
 from fleet.vda import Action, BlockingType, ConnectionState, Order
 
 log = logging.getLogger(__name__)
@@ -180,14 +187,15 @@ class MqttRobotLink(RobotLink):
         self._fallback = fallback
         self.factsheet: Capabilities | None = None
         self._headers: Counter[Topic] = Counter()
-        self._events: deque[LinkEvent] = deque()
-        self._max = max_events
-        self._ready = asyncio.Event()
+        self._buffer = EventBuffer(vehicle.serial, max_events)
         self._open = False
         self._closed = False
         self._vehicle_state = ConnectionState.OFFLINE
-        self.dropped_states = 0
         self._resync: asyncio.Task[None] | None = None
+
+    @property
+    def dropped_states(self) -> int:
+        return self._buffer.dropped_states
 
     @property
     def serial(self) -> str:
@@ -201,6 +209,7 @@ class MqttRobotLink(RobotLink):
         if self._closed:
             raise LinkError(f"link to {self.serial} was closed; make a new one")
         self._open = True
+        self._buffer.open = True
         # What the vehicle last said of itself, then a fresh state: the controller
         # starts from the present, not from the next report in up to 30 s.
         known = self._master.last_connection(self._vehicle)
@@ -215,7 +224,7 @@ class MqttRobotLink(RobotLink):
                         exc: BaseException | None, tb: TracebackType | None) -> None:
         self._open = False
         self._closed = True
-        self._ready.set()
+        self._buffer.close()
         if self._resync is not None:
             self._resync.cancel()
 
@@ -243,18 +252,7 @@ class MqttRobotLink(RobotLink):
 
     # -- vehicle -> controller -------------------------------------------------------
     def push(self, event: LinkEvent) -> None:
-        if not self._open:
-            return
-        if len(self._events) >= self._max:
-            for i, queued in enumerate(self._events):
-                if isinstance(queued, StateReceived):
-                    del self._events[i]
-                    self.dropped_states += 1
-                    log.warning("%s: controller behind, oldest state dropped (%d so far)",
-                                self.serial, self.dropped_states)
-                    break
-        self._events.append(event)
-        self._ready.set()
+        self._buffer.push(event)
 
     def connection_changed(self, state: ConnectionState, at: float, *, ours: bool = False) -> None:
         """The vehicle's connection topic, or (``ours``) the controller's own broker link."""
@@ -283,10 +281,5 @@ class MqttRobotLink(RobotLink):
             log.info("%s: state request after reconnect not sent: %s", self.serial, exc)
 
     async def events(self) -> AsyncIterator[LinkEvent]:
-        while True:
-            while self._events:
-                yield self._events.popleft()
-            if not self._open:
-                return
-            self._ready.clear()
-            await self._ready.wait()
+        async for event in self._buffer.events():
+            yield event
