@@ -139,7 +139,7 @@ class Controller:
         self.emit(ev.ROBOT_CONNECTION_CHANGED, now, f"{serial} {state.value.lower()}",
                   robot=serial)
         if rec.state is not None:
-            self._set_mode(rec, now)
+            self.set_mode(rec, now)
         return self._after(now)
 
     def on_state(self, state: RobotState, now: float) -> list[Command]:
@@ -179,7 +179,7 @@ class Controller:
                 rec.goal_since = None
                 self.work.pending.add(rec.serial)
             self._join_traffic(rec, now)
-        self._set_mode(rec, now)
+        self.set_mode(rec, now)
         leg = rec.leg
         if rec.unconfirmed:
             for action_state in state.action_states:
@@ -291,7 +291,11 @@ class Controller:
         rec.in_traffic = True
         self._dispatch_due = True
 
-    def _set_mode(self, rec: RobotRecord, now: float) -> None:
+    def request_dispatch(self) -> None:
+        """Something changed that dispatch should see (a robot freed, a dish back)."""
+        self._dispatch_due = True
+
+    def set_mode(self, rec: RobotRecord, now: float) -> None:
         if rec.state is None:
             return
         busy = rec.trip is not None
@@ -356,7 +360,7 @@ class Controller:
             if (rec.state is not None and not rec.stale
                     and now - rec.last_state_at > STATE_STALE_S):
                 rec.stale = True
-                self._set_mode(rec, now)
+                self.set_mode(rec, now)
             commands += self.work.on_tick(rec, now)
             if rec.unconfirmed and rec.connection is ConnectionState.ONLINE:
                 late = [a for a, sent in rec.unconfirmed.values() if now - sent > RESEND_AFTER_S]

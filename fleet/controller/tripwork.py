@@ -149,7 +149,7 @@ class TripWork:
         stops = ", ".join(f"{s.kind.value} {s.place}" for s in trip.stops)
         ctl.emit(ev.TRIP_ASSIGNED, now, f"{rec.serial}: {trip.kind.value} trip {stops}",
                  robot=rec.serial, trip_id=trip.trip_id)
-        ctl._set_mode(rec, now)
+        ctl.set_mode(rec, now)
         self.pending.add(rec.serial)
 
     def start_charging_trip(self, rec: RobotRecord, now: float) -> None:
@@ -275,9 +275,9 @@ class TripWork:
                               f"to {other.serial}, waiting at {trip.stops[0].place}",
                               robot=other.serial, trip_id=trip.trip_id)
                 self.ctl.store.save_trip(trip)
-                self.ctl._set_mode(rec, now)
-                self.ctl._set_mode(other, now)
-                self.ctl._dispatch_due = True
+                self.ctl.set_mode(rec, now)
+                self.ctl.set_mode(other, now)
+                self.ctl.request_dispatch()
                 return True
         return False
 
@@ -445,8 +445,8 @@ class TripWork:
         self.ctl.store.save_trip(trip)
         self.ctl.emit(ev.TRIP_FINISHED, now, f"{rec.serial} finished {trip.trip_id}",
                       robot=rec.serial, trip_id=trip.trip_id)
-        self.ctl._set_mode(rec, now)
-        self.ctl._dispatch_due = True
+        self.ctl.set_mode(rec, now)
+        self.ctl.request_dispatch()
 
     def abort(self, rec: RobotRecord, now: float, reason: str) -> None:
         trip = rec.trip
@@ -457,7 +457,7 @@ class TripWork:
             if dish.state is DishState.ASSIGNED:
                 dish.move(DishState.READY, reason=f"reassigned: {reason}")
                 dish.trip_id = dish.robot = dish.tray = None
-                self.ctl._dispatch_due = True
+                self.ctl.request_dispatch()
             elif dish.state.on_robot:
                 self.ctl.book.fail(dish, now, f"{reason} with the dish on its tray")
             self.ctl.save(dish)
