@@ -44,11 +44,13 @@ def assert_served(report: dict[str, Any]) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # a service at 40x plus the vehicles' goodbyes: about 50 s idle
 def test_a_lunch_service_over_serial_lines_breaks_no_rule_and_loses_no_dish() -> None:
     assert_served(service("serial"))
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)
 @pytest.mark.skipif(not available_kinds(), reason="no MQTT broker installed")
 def test_a_mixed_fleet_mqtt_and_serial_serves_under_one_referee() -> None:
     report = service("mixed", robots=4)
