@@ -23,6 +23,7 @@ pytestmark = pytest.mark.skipif(not available_kinds(),
                                 reason="no MQTT broker installed (.ci/run installs mosquitto)")
 
 
+@pytest.mark.timeout(300)  # a service at 60x: about 30 s on an idle machine
 def test_a_lunch_service_over_mqtt_breaks_no_rule_and_loses_no_dish() -> None:
     cfg = load_config(ROOT / "config.toml", env={})
     plan = load_floor(ROOT / "maps" / "bistro.toml")
