@@ -12,6 +12,8 @@ prints its message, which always says what went wrong and where.
     │                        (bad JSON, wrong types, wrong topic, too big, too deep)
     ├── OrderError           an order from the POS or a person is refused (unknown
     │                        table, duplicate id, more trays than any robot has)
+    ├── CommandError         a manager's or the POS's command names something unknown
+    │                        (robot, table, zone, order) or cannot be done now
     └── StoreError           the order/event store cannot be opened, read or written
 """
 
@@ -87,6 +89,19 @@ class ProtocolError(FleetError):
 class OrderError(FleetError):
     """Raised when an order is refused; the message says why in the guest's terms
     (unknown table T99, duplicate POS id, 5 trays but robots carry 3)."""
+
+
+class CommandError(FleetError):
+    """Raised when a command (pause a robot, block a table, re-prioritise an order ...)
+    names something the site does not have, or cannot be carried out now. ``code``
+    is a stable word for programs (``unknown_robot``, ``unknown_table``,
+    ``unknown_zone``, ``unknown_order``, ``refused``) and ``field`` the request field
+    at fault, so the fleet API can answer with both."""
+
+    def __init__(self, message: str, *, code: str = "refused", field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.field = field
 
 
 class StoreError(FleetError):
