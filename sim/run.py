@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from fleet.controller.core import Controller
 from fleet.domain import RobotModel
 from fleet.floor import FloorPlan, PlaceKind
 from fleet.floor.model import Cell
+from fleet.intake import Pos
 from fleet.link import RobotLink
 from fleet.routing import distance_field
 from fleet.runtime import FleetRuntime
@@ -67,6 +69,16 @@ class SimOptions:
     speed: float = 10.0
     broker_url: str | None = None
     """For ``mqtt``: a broker to use; None starts the embedded one."""
+    api_site: str | None = None
+    """For ``mqtt``: serve the fleet API under ``fleet/v1/{api_site}/`` on the broker, and
+    have the kitchen order through it as a real POS would (``fleet demo``)."""
+    site_name: str = ""
+    stop_on_signal: bool = False
+    """End the service early, with a report of what happened so far, on SIGINT or SIGTERM
+    (a demo's site process, stopped by its parent)."""
+    watch: Callable[[Controller, float], None] | None = None
+    """Called every simulated 30 s with the controller and the simulated time (headless
+    progress lines)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -129,15 +141,26 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
               for i, (serial, cell) in enumerate(zip(serials, start_cells(plan, opts.robots),
                                                      strict=True))]
     stack = contextlib.AsyncExitStack()
+    url: str | None = None
     try:
-        links = await _links(stack, opts, robots)
+        if opts.transport in ("mqtt", "mixed"):
+            url = await _broker_url(stack, opts)
+        links = await _links(stack, opts, robots, url)
+        runtime = FleetRuntime(controller, links)
+        pos: Pos = runtime
+        if opts.api_site is not None:
+            pos = await _fleet_api(stack, opts, runtime, url)
     except BaseException:
         await stack.aclose()
         for robot in robots:
             robot.close()
         raise
-    runtime = FleetRuntime(controller, links)
-    kitchen = Kitchen(plan, scenario, runtime, seed=opts.seed, duration_s=opts.duration_s,
+    stopped = asyncio.Event()
+    if opts.stop_on_signal:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stopped.set)
+    kitchen = Kitchen(plan, scenario, pos, seed=opts.seed, duration_s=opts.duration_s,
                       start_s=loop.time())
     service_s = kitchen.duration_s
     rates, blockages_per_h = FAULT_LEVELS[opts.faults]
@@ -154,9 +177,16 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
             kitchen_done: float | None = None
             while (not kitchen_task.done() or loop.time() - t0 < service_s
                    or _open_dishes(controller)):
-                await asyncio.sleep(30.0)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(30.0):
+                        await stopped.wait()
+                if stopped.is_set():
+                    kitchen_task.cancel()
+                    break
                 if progress is not None:
                     progress(loop.time() - t0, service_s)
+                if opts.watch is not None:
+                    opts.watch(controller, loop.time() - t0)
                 if kitchen_done is None and kitchen_task.done():
                     kitchen_done = loop.time()
                 if (kitchen_done is not None and loop.time() - t0 > service_s
@@ -169,6 +199,10 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
         for robot in robots:
             robot.close()
         loop.set_exception_handler(None)
+        if opts.stop_on_signal:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError):
+                    loop.remove_signal_handler(sig)
     if failures:
         raise failures[0]
     sim_s = loop.time() - t0
@@ -198,6 +232,7 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
                           fields=fields)
     report["near_misses"] = int(summary.get("near_misses", 0))
     report["transport"] = opts.transport
+    report["stopped_early"] = stopped.is_set()
     report["faults"] = {"level": opts.faults, "injected": len(faults.injected),
                         "aisle_blockages": world.blockages}
     report["traffic"] = {"plans": traffic.stats.plans, "plan_failures": traffic.stats.plan_failures,
@@ -206,7 +241,7 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
 
 
 async def _links(stack: contextlib.AsyncExitStack, opts: SimOptions,
-                 robots: list[SimRobot]) -> list[RobotLink]:
+                 robots: list[SimRobot], url: str | None) -> list[RobotLink]:
     """In process, or each robot on a wire of its own: a VDA 5050 vehicle on a real
     broker, serial firmware behind a pty, or some of each (``mixed``)."""
     if opts.transport == "inproc":
@@ -216,7 +251,8 @@ async def _links(stack: contextlib.AsyncExitStack, opts: SimOptions,
     links: dict[str, RobotLink] = {}
     mqtt = [r for r in robots if r.serial not in over_serial]
     if mqtt:
-        links.update(await _mqtt_links(stack, opts, mqtt))
+        assert url is not None
+        links.update(await _mqtt_links(stack, opts, mqtt, url))
     if over_serial:
         links.update(await _serial_links(stack, opts,
                                          [r for r in robots if r.serial in over_serial]))
@@ -224,16 +260,12 @@ async def _links(stack: contextlib.AsyncExitStack, opts: SimOptions,
 
 
 async def _mqtt_links(stack: contextlib.AsyncExitStack, opts: SimOptions,
-                      robots: list[SimRobot]) -> dict[str, RobotLink]:
+                      robots: list[SimRobot], url: str) -> dict[str, RobotLink]:
     # Imported here: the in-process simulator needs no MQTT library.
     from drivers.mqtt import MqttSettings  # noqa: PLC0415
-    from drivers.mqtt.broker import EmbeddedBroker  # noqa: PLC0415
     from drivers.vda5050.master import VdaMaster  # noqa: PLC0415
     from sim.mqtt_vehicle import MqttVehicle  # noqa: PLC0415
 
-    url = opts.broker_url
-    if url is None:
-        url = (await stack.enter_async_context(EmbeddedBroker())).url
     timeout = 10.0 * opts.speed  # loop seconds: ten wall seconds at any speed
     epoch = time.time() - asyncio.get_running_loop().time()
 
@@ -250,6 +282,40 @@ async def _mqtt_links(stack: contextlib.AsyncExitStack, opts: SimOptions,
     await master.wait_connected(timeout)
     return {r.serial: master.link(r.capabilities.manufacturer, r.serial,
                                   fallback=r.capabilities) for r in robots}
+
+
+async def _broker_url(stack: contextlib.AsyncExitStack, opts: SimOptions) -> str:
+    """The broker given, or the embedded one (started once, for the links and the API)."""
+    from drivers.mqtt.broker import EmbeddedBroker  # noqa: PLC0415
+
+    if opts.broker_url is not None:
+        return opts.broker_url
+    return (await stack.enter_async_context(EmbeddedBroker())).url
+
+
+async def _fleet_api(stack: contextlib.AsyncExitStack, opts: SimOptions,
+                     runtime: FleetRuntime, url: str | None) -> Pos:
+    """The fleet API served on the run's broker, and the kitchen's till speaking it."""
+    from fleet.api.client import FleetClient  # noqa: PLC0415
+    from fleet.api.pos import ApiPos  # noqa: PLC0415
+    from fleet.api.server import ApiServer  # noqa: PLC0415
+
+    from drivers.mqtt import MqttSettings  # noqa: PLC0415
+
+    if url is None:
+        raise ValueError("the fleet API is served over MQTT: use transport 'mqtt' or 'mixed'")
+    site = opts.api_site or "sim"
+    epoch = time.time() - asyncio.get_running_loop().time()
+
+    def settings(client_id: str) -> MqttSettings:
+        return MqttSettings.from_config(BrokerConfig(url=url), url, client_id=client_id)
+
+    await stack.enter_async_context(ApiServer(runtime, settings(f"fleet-api-{site}"), site=site,
+                                              name=opts.site_name, epoch=epoch,
+                                              speed=opts.speed))
+    client = await stack.enter_async_context(FleetClient(settings(f"kitchen-{site}"), site,
+                                                         client_id=f"kitchen-{site}"))
+    return ApiPos(client)
 
 
 async def _serial_links(stack: contextlib.AsyncExitStack, opts: SimOptions,

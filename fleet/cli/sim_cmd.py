@@ -138,6 +138,11 @@ def register(sub: Any) -> None:
                    help="with --transport mqtt or mixed: mqtt://host:port of a broker to use "
                         "(default: "
                         "start the embedded one)")
+    p.add_argument("--api", action="store_true",
+                   help="with --transport mqtt: serve the fleet API on the broker (site id "
+                        "from the config) and have the kitchen order through it as a till "
+                        "would, so `fleet dashboard` can follow the run; SIGTERM ends the "
+                        "service early with its report (this is what `fleet demo` runs)")
     p.add_argument("--store", type=Path, metavar="DB",
                    help="write orders, dishes, trips and events to this SQLite file as they "
                         "happen, as the controller does in service (default: kept in memory)")
@@ -151,6 +156,8 @@ class Setup:
     plan: FloorPlan
     model: RobotModel
     map_path: Path
+    site_id: str = "sim"
+    site_name: str = ""
 
 
 def load_setup(map_path: Path | None, config_path: Path | None, scenario: str) -> Setup:
@@ -167,7 +174,7 @@ def load_setup(map_path: Path | None, config_path: Path | None, scenario: str) -
         raise FleetError(f"no floor plan at {plan_path} ({where}); pass --map PLAN")
     radius = cfg.robot_models[0].radius
     return Setup(plan=load_floor(plan_path, robot_radius=radius), model=cfg.robot_model(),
-                 map_path=plan_path)
+                 map_path=plan_path, site_id=cfg.site.id, site_name=cfg.site.name)
 
 
 def simulate(setup: Setup, args: argparse.Namespace, *, seed: int, policy: str,
@@ -184,7 +191,9 @@ def simulate(setup: Setup, args: argparse.Namespace, *, seed: int, policy: str,
                       policy="baseline" if policy == "baseline" else "fleet",
                       faults=args.faults, store=store,
                       transport=getattr(args, "transport", "inproc"),
-                      speed=getattr(args, "speed", 10.0), broker_url=getattr(args, "broker", None))
+                      speed=getattr(args, "speed", 10.0), broker_url=getattr(args, "broker", None),
+                      api_site=setup.site_id if getattr(args, "api", False) else None,
+                      site_name=setup.site_name, stop_on_signal=getattr(args, "api", False))
     try:
         report = run_simulation(opts, progress)
     except ValueError as exc:
@@ -252,6 +261,8 @@ def coloured(report: Mapping[str, Any], text: str) -> Text:
 def run_sim(args: argparse.Namespace, console: Console) -> int:
     from sim.report import format_report  # noqa: PLC0415  (see the module docstring)
 
+    if args.api and args.transport != "mqtt":
+        raise FleetError("--api serves the fleet API over MQTT: add --transport mqtt")
     setup = load_setup(args.map, args.config, args.scenario)
     err = Console(stderr=True, highlight=False)
     with sim_progress(err, f"{args.scenario} on {setup.plan.name}") as progress:
@@ -260,6 +271,9 @@ def run_sim(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         console.print(f"report written to {args.json}")
+    if report.get("stopped_early"):
+        console.print("stopped early (SIGINT or SIGTERM): the figures cover the service so far")
+        return 0
     problems = problems_of(report)
     for problem in problems:
         err.print(Text(f"fleet sim: {problem}", style="bold red"))
