@@ -44,7 +44,7 @@ def retreat_cell(board: Board, tracks: Iterable[Track], track: Track,
                     seen.add(nxt)
                     ring.append(nxt)
         for cell in ring:
-            if cell not in lane and cell not in used:
+            if cell not in lane and cell not in used and cell not in board.closed:
                 return cell
         frontier = ring
     return None

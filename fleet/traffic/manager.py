@@ -17,9 +17,10 @@ from collections.abc import Sequence
 from fleet.floor.model import Cell, FloorPlan
 from fleet.routing import StationFields
 from fleet.traffic.adg import Track, Visit
+from fleet.traffic.closures import Closures, crosses, way_out
 from fleet.traffic.deadlock import DeadlockBook, Situation, find_situations
 from fleet.traffic.giveway import in_the_way, lane_of, retreat_cell
-from fleet.traffic.planning import Board, blockers, plan_tail
+from fleet.traffic.planning import Board, blockers, free_path, plan_tail
 from fleet.traffic.records import Deadlock, PlanFailed, RobotId, Route, TrafficStats, Wait
 from fleet.traffic.sipp import Found, NoPath
 
@@ -39,6 +40,7 @@ class TrafficManager:
         self._board = Board(plan, fields)
         self._tracks: dict[RobotId, Track] = {}
         self._book: DeadlockBook | None = None
+        self._closures = Closures()
 
     # -- robots ------------------------------------------------------------------
     def add_robot(self, robot: RobotId, cell: Cell, *, step_s: float, now: float,
@@ -104,7 +106,11 @@ class TrafficManager:
                              f"{self.plan.name!r}")
         if track.held is not None:
             raise PlanFailed(f"{robot} is held ({track.held})")
-        targets = frozenset(self.plan.index(g) for g in goals)
+        wanted = frozenset(self.plan.index(g) for g in goals)
+        targets = wanted - self._board.closed
+        if not targets:
+            raise PlanFailed(f"{robot}: every goal is in a closed area "
+                             f"({', '.join(self._closures.names_at(wanted))})")
         dwell = None if dwell_s is None else math.ceil(dwell_s / self._tick_len())
         tick = self._tick(now)
         started = time.perf_counter()
@@ -260,7 +266,44 @@ class TrafficManager:
         who = blockers(board, list(self._tracks.values()), track, targets, tick)
         why = ("every way is blocked" if exc.exhausted
                else f"gave up after {exc.expanded} expansions (budget {self.budget})")
+        shut = self._closures.names_at(free_path(board, track.visits[-1].cell, targets))
+        if shut:
+            why += f" (closed: {', '.join(shut)})"
         return PlanFailed(f"{track.robot} cannot go from {start} to {goal} now: {why}", who)
+
+    # -- closed areas --------------------------------------------------------------
+    def close(self, name: str, cells: Sequence[Cell], *, now: float) -> list[RobotId]:
+        """Close ``cells`` under ``name`` (closing a name again replaces its cells).
+        No new plan enters them; robots whose unreleased route does are planned
+        again around them, and those that cannot be are stopped at their last
+        released cell (returned: their caller must give them a new leg)."""
+        bad = [c for c in cells if not self.plan.in_bounds(c)]
+        if bad:
+            raise ValueError(f"area {name!r}: cell {bad[0]} is outside plan {self.plan.name!r}")
+        self._closures.close(name, (self.plan.index(c) for c in cells))
+        closed = self._board.closed = self._closures.closed
+        stopped: list[RobotId] = []
+        for track in list(self._tracks.values()):
+            exempt = way_out(closed, track.visits[track.released].cell, self._board.indptr,
+                             self._board.succ)
+            if not crosses(track, closed, exempt):
+                continue
+            self._replan(track, now)
+            if crosses(track, closed, exempt):
+                self.stop(track.robot, now=now)
+                stopped.append(track.robot)
+        return stopped
+
+    def reopen(self, name: str) -> bool:
+        """Open the area again (new plans may use it); False when it was not closed."""
+        found = self._closures.reopen(name)
+        self._board.closed = self._closures.closed
+        return found
+
+    def closed_cells(self, name: str | None = None) -> frozenset[Cell]:
+        """The cells of the closed area ``name``, or of every closed area."""
+        cells = self._closures.area(name) if name is not None else self._closures.closed
+        return frozenset(self.plan.cell_at(i) for i in cells)
 
     # -- progress and release ------------------------------------------------------
     def reached(self, robot: RobotId, index: int, *, now: float) -> None:

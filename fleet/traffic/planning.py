@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from fleet.floor.model import Cell, FloorPlan
 from fleet.routing import StationFields, distance_field
 from fleet.traffic.adg import INF, Interval, Track, Visit, estimate
+from fleet.traffic.closures import way_out
 from fleet.traffic.sipp import Found, Leg, NoPath, safe_intervals, search
 
 _FIELD_CACHE = 512
@@ -38,6 +39,8 @@ class Board:
         self._moves: dict[int, list[int]] = {}
         self._fields: dict[frozenset[int], list[float]] = {}
         self.place_at: dict[int, str] = {}
+        self.closed: frozenset[int] = frozenset()
+        """Cells the manager has closed (see ``closures``): no new plan enters them."""
         for place in plan.places.values():
             for cell in place.cells:
                 self.place_at.setdefault(plan.index(cell), place.name)
@@ -132,12 +135,18 @@ def _search(board: Board, tracks: Sequence[Track], track: Track, *, goals: froze
             blocked_at.setdefault(f, []).append(span)
     always: list[Interval] = [(-INF, INF)]
     cache: dict[int, list[Interval]] = {}
+    # Closed cells offer no interval, except those a robot standing inside must cross
+    # to get out.
+    shut = board.closed - way_out(board.closed, last.cell, board.indptr, board.succ)
 
     def intervals(index: int) -> list[Interval]:
         found = cache.get(index)
         if found is None:
-            blocked = blocked_at.get(index)
-            found = safe_intervals(blocked) if blocked else always
+            if index in shut:
+                found = []
+            else:
+                blocked = blocked_at.get(index)
+                found = safe_intervals(blocked) if blocked else always
             cache[index] = found
         return found
 
