@@ -18,14 +18,16 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 from fleet.controller.commands import Command, SendInstantActions, SendOrder
 from fleet.controller.legs import Leg, action_ids, cell_of_node, leg_order
+from fleet.controller.manager import ManagerOps
 from fleet.controller.orderbook import OrderBook
 from fleet.controller.robots import RobotRecord, mode_from_state
 from fleet.controller.tripwork import TripWork
 from fleet.dispatch import Policy, TravelTimes
-from fleet.domain import Dish, DishState, RobotMode, RobotModel, Trip
+from fleet.domain import Dish, DishState, Priority, RobotMode, RobotModel, Trip
 from fleet.domain import events as ev
 from fleet.domain.events import Event
 from fleet.errors import OrderError
@@ -76,6 +78,7 @@ class Controller:
         self.times = {m.name: TravelTimes(plan, m, fields) for m in models.values()}
         self.trips: dict[str, Trip] = {}
         self.work = TripWork(self)
+        self.manager = ManagerOps(self)
         self._trip_seq = 0
         self._next_tick = 0.0
         self._dispatch_due = False
@@ -315,16 +318,56 @@ class Controller:
         if mode.available and not old.available:
             self._dispatch_due = True
 
-    # -- manager commands ---------------------------------------------------------
+    # -- manager commands (see ``manager``) ------------------------------------------
     def pause(self, serial: str, now: float) -> list[Command]:
-        rec = self.robots[serial]
-        rec.paused_by_manager = True
-        return [self.instant(rec, "startPause", now)]
+        return self.manager.pause(serial, now) + self._after(now)
 
     def resume(self, serial: str, now: float) -> list[Command]:
-        rec = self.robots[serial]
-        rec.paused_by_manager = False
-        return [self.instant(rec, "stopPause", now)]
+        return self.manager.resume(serial, now) + self._after(now)
+
+    def stop_all(self, now: float) -> list[Command]:
+        return self.manager.stop_all(now) + self._after(now)
+
+    def release_all(self, now: float) -> list[Command]:
+        return self.manager.release_all(now) + self._after(now)
+
+    def send_to_charge(self, serial: str, now: float) -> list[Command]:
+        return self.manager.send_to_charge(serial, now) + self._after(now)
+
+    def send_to_dock(self, serial: str, now: float) -> list[Command]:
+        return self.manager.send_to_dock(serial, now) + self._after(now)
+
+    def block_table(self, table: str, reason: str, now: float) -> list[Command]:
+        return self.manager.block_table(table, reason, now) + self._after(now)
+
+    def unblock_table(self, table: str, now: float) -> list[Command]:
+        return self.manager.unblock_table(table, now) + self._after(now)
+
+    def block_zone(self, zone: str, reason: str, now: float,
+                   rect: tuple[float, float, float, float] | None = None) -> list[Command]:
+        return self.manager.block_zone(zone, reason, now, rect) + self._after(now)
+
+    def unblock_zone(self, zone: str, now: float) -> list[Command]:
+        return self.manager.unblock_zone(zone, now) + self._after(now)
+
+    def set_priority(self, order_id: str, priority: Priority, now: float) -> list[Command]:
+        return self.manager.set_priority(order_id, priority, now) + self._after(now)
+
+    @property
+    def blocked_tables(self) -> Mapping[str, str]:
+        return MappingProxyType(self.manager.blocked_tables)
+
+    @property
+    def blocked_zones(self) -> Mapping[str, str]:
+        return MappingProxyType(self.manager.blocked_zones)
+
+    @property
+    def stopped_all(self) -> bool:
+        return self.manager.stopped_all
+
+    def blocked_zone_cells(self, zone: str) -> frozenset[Cell]:
+        """The cells of a blocked zone, to draw it (empty when it is not blocked)."""
+        return self.manager.zone_cells(zone)
 
     def instant(self, rec: RobotRecord, action_type: str, now: float) -> SendInstantActions:
         """An instant action, remembered until the robot's state lists it: one lost on
@@ -333,20 +376,6 @@ class Controller:
         action = Action(action_type, f"{action_type}-{self._trip_seq}", BlockingType.HARD)
         rec.unconfirmed[action.action_id] = (action, now)
         return SendInstantActions(rec.serial, (action,))
-
-    def stop_all(self, now: float) -> list[Command]:
-        return [c for s in sorted(self.robots) for c in self.pause(s, now)]
-
-    def release_all(self, now: float) -> list[Command]:
-        return [c for s in sorted(self.robots) for c in self.resume(s, now)]
-
-    def send_to_charge(self, serial: str, now: float) -> list[Command]:
-        rec = self.robots[serial]
-        if rec.trip is not None or rec.loaded:
-            raise OrderError(f"{serial} is busy or has loaded trays; it charges after its trip")
-        self.work.start_charging_trip(rec, now)
-        return self._after(now)
-
 
     # -- time ---------------------------------------------------------------------
     def next_wakeup(self) -> float:
@@ -462,6 +491,7 @@ class Controller:
         rec.progress_at = now
         rec.goal_since = None
         rec.cancel_sent = False
+        rec.rerouting = False
         return True
 
     def _order_id(self, rec: RobotRecord) -> str:

@@ -120,6 +120,11 @@ def doing_words(ctl: Controller, serial: str, now: float) -> str:
     """What the robot is doing, in plain words ("to table 7 with 2 dishes")."""
     rec = ctl.robots[serial]
     trip = rec.trip
+    if rec.off_duty is not None:
+        if trip is not None and trip.current is not None:
+            return f"to dock {rec.off_duty} (off duty)"
+        charging = f", charging {rec.battery:.0f} %" if rec.charging else ""
+        return f"off duty at dock {rec.off_duty}{charging}"
     if trip is not None:
         stop = trip.current
         if stop is None:

@@ -44,6 +44,10 @@ class RobotRecord:
     calling_off: bool = False
     """Its leg was cut short of a table nothing is left for."""
     paused_by_manager: bool = False
+    off_duty: str | None = None
+    """The dock the manager sent it to: it takes no trip until resumed."""
+    rerouting: bool = False
+    """Its leg was cut short of a newly closed area: start the stop again on arrival."""
     progress_at: float = 0.0
     """Last time its trip moved on (a node reached, a leg or stop begun)."""
     failures: int = 0

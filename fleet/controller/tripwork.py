@@ -48,7 +48,7 @@ class TripWork:
     def idle_robots(self) -> list[RobotRecord]:
         return [r for r in sorted(self.ctl.robots.values(), key=lambda r: r.serial)
                 if r.trip is None and r.in_traffic and r.mode.available and r.cell is not None
-                and not r.paused_by_manager]
+                and not r.paused_by_manager and r.off_duty is None]
 
     def _robot_view(self, rec: RobotRecord, now: float) -> RobotView:
         assert rec.cell is not None
@@ -62,26 +62,30 @@ class TripWork:
         if not idle:
             return
         busy_tables = self._tables_in_service()
+        closed = ctl.manager.closed_tables()  # blocked by the manager: their dishes wait
         dishes = [DishView(dish_id=d.dish_id, order_id=d.order_id, table=d.table, trays=d.trays,
                            ready_at=d.ready_at or now, priority=d.priority,
                            pass_place=ctl.book.dish_pass[d.dish_id])
-                  for d in ctl.waiting_dishes() if busy_tables.get(d.table, 1) > 0]
+                  for d in ctl.waiting_dishes()
+                  if busy_tables.get(d.table, 1) > 0 and d.table not in closed]
         views = [self._robot_view(r, now) for r in idle]
         times = ctl.times[idle[0].model.name]
         plans: list[TripPlan] = []
         if dishes:
             plans = list(ctl.policy.plan(now, dishes, self._can_load(views), times))
         taken = {p.robot for p in plans}
-        if self.bussing_requests:
+        asked = [b for b in self.bussing_requests if b[0] not in closed]
+        if asked:
             free = [v for v in views if v.serial not in taken]
-            bussing = plan_bussing(now, self.bussing_requests, free, times, ctl.plan)
+            bussing = plan_bussing(now, asked, free, times, ctl.plan)
             served_tables = {p.stops[0].place for p in bussing}
             self.bussing_requests = [b for b in self.bussing_requests if b[0] not in served_tables]
             plans += bussing
             taken |= {p.robot for p in bussing}
         rest = [v for v in views if v.serial not in taken]
         if rest:
-            plans += housekeeping(now, rest, times, ctl.plan, occupied=self.claimed_cells())
+            occupied = self.claimed_cells() | ctl.manager.closed_cells()
+            plans += housekeeping(now, rest, times, ctl.plan, occupied=occupied)
         for plan in plans:
             self.begin(plan, now)
 
@@ -102,7 +106,7 @@ class TripWork:
     def _can_load(self, views: list[RobotView]) -> list[RobotView]:
         """Robots that can go and load now: those at a pass, and as many others as
         pass spots are free (a queue in the aisle in front of the pass blocks it)."""
-        claimed = self.claimed_cells()
+        claimed = self.claimed_cells() | self.ctl.manager.closed_cells()
         free_spots = sum(1 for c in self._pass_cells if c not in claimed)
         at_pass = [v for v in views if v.at_pass is not None]
         away = [v for v in views if v.at_pass is None]
@@ -156,7 +160,7 @@ class TripWork:
         chargers = self.ctl.plan.places_of(PlaceKind.CHARGER)
         if not chargers:
             return
-        claimed = self.claimed_cells()
+        claimed = self.claimed_cells() | self.ctl.manager.closed_cells()
         free = [p for p in chargers if any(c not in claimed for c in p.cells)] or chargers
         assert rec.cell is not None
         times = self.ctl.times[rec.model.name]
@@ -193,6 +197,16 @@ class TripWork:
             self._finish(rec, now)
             return True
         spots = (stop.cell,) if stop.cell is not None else ctl.plan.place(stop.place).cells
+        shut = ctl.manager.closed_cells()
+        if spots and all(c in shut for c in spots):
+            if stop.kind is StopKind.PARK:
+                trip.next_stop = len(trip.stops)
+                self._finish(rec, now)
+                return True
+            rec.note = f"waiting: {stop.place} is in a zone the manager blocked"
+            rec.retry_at = now + 2.0
+            return False
+        spots = tuple(c for c in spots if c not in shut)
         claimed = self.claimed_cells(besides=rec.serial)
         goals = [c for c in spots if not claimed.intersection(ctl.plan.footprint(c))]
         if not goals:
@@ -299,6 +313,12 @@ class TripWork:
             # Stopped short of a table it no longer has anything for: next stop.
             rec.calling_off = False
             trip.next_stop += 1
+            rec.progress_at = now
+            self.pending.add(rec.serial)
+            return []
+        if rec.rerouting and done and leg.reached == len(leg.cells) - 1:
+            # Stopped short of a zone the manager blocked: the same stop, another way.
+            rec.rerouting = False
             rec.progress_at = now
             self.pending.add(rec.serial)
             return []

@@ -1,0 +1,317 @@
+"""The floor manager's hands on the controller: pause and resume robots, stop the
+whole floor, dock or charge a robot, close a table or an area, hurry an order.
+
+Kept apart from ``core`` so that the rules of what a manager may do, and the
+refusals that say why not, read in one place. Every operation takes ``now``,
+records an event a person can read, and returns the instant actions to send;
+the controller then runs its usual tail (dispatch, legs, release). A command
+that names something the site does not have, or cannot be done now, raises
+``CommandError`` with a stable ``code`` and the request ``field`` at fault, and
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from fleet.controller.commands import Command
+from fleet.controller.robots import RobotRecord
+from fleet.dispatch import TripPlan
+from fleet.domain import DishState, Priority, Stop, StopKind, TripKind
+from fleet.domain import events as ev
+from fleet.errors import CommandError
+from fleet.floor import Place, PlaceKind
+from fleet.floor.model import Cell
+
+if TYPE_CHECKING:
+    from fleet.controller.core import Controller
+
+_NOT_LOADED = (DishState.RECEIVED, DishState.READY, DishState.ASSIGNED)
+
+
+class ManagerOps:
+    """The manager's commands and the state they leave (blocked tables and zones,
+    the floor stopped). Holds the controller, like ``TripWork``."""
+
+    def __init__(self, ctl: Controller) -> None:
+        self.ctl = ctl
+        self.blocked_tables: dict[str, str] = {}
+        """table -> the manager's reason."""
+        self.blocked_zones: dict[str, str] = {}
+        """zone -> the manager's reason."""
+        self.areas: dict[str, frozenset[Cell]] = {}
+        """Areas the manager drew (not zones of the plan), by name, kept after unblocking."""
+        self.stopped_all = False
+
+    # -- names ------------------------------------------------------------------------
+    def robot(self, serial: str) -> RobotRecord:
+        rec = self.ctl.robots.get(serial)
+        if rec is None:
+            known = ", ".join(sorted(self.ctl.robots)) or "none"
+            raise CommandError(f"no robot {serial!r} in this fleet (robots: {known})",
+                               code="unknown_robot", field="serial")
+        return rec
+
+    def table(self, name: str) -> Place:
+        try:
+            place = self.ctl.plan.place(name)
+        except KeyError:
+            place = None
+        if place is None or place.kind is not PlaceKind.TABLE:
+            raise CommandError(f"no table {name!r} on floor plan {self.ctl.plan.name!r}",
+                               code="unknown_table", field="table")
+        return place
+
+    # -- robots -----------------------------------------------------------------------
+    def pause(self, serial: str, now: float) -> list[Command]:
+        rec = self.robot(serial)
+        rec.paused_by_manager = True
+        self.ctl.emit(ev.ROBOT_PAUSED, now, f"{serial} paused by the manager", robot=serial)
+        return [self.ctl.instant(rec, "startPause", now)]
+
+    def resume(self, serial: str, now: float) -> list[Command]:
+        """Back to work: unpaused, and on duty again if it was sent to its dock."""
+        rec = self.robot(serial)
+        paused = rec.paused_by_manager or (rec.state is not None and rec.state.paused)
+        was = "off duty" if rec.off_duty is not None and not paused else "paused"
+        rec.paused_by_manager = False
+        rec.off_duty = None
+        self.ctl.request_dispatch()
+        self.ctl.emit(ev.ROBOT_RESUMED, now, f"{serial} back to work ({was} until now)",
+                      robot=serial)
+        if was == "off duty":
+            return []
+        return [self.ctl.instant(rec, "stopPause", now)]
+
+    def stop_all(self, now: float) -> list[Command]:
+        """Every robot pauses where it stands; ``release_all`` lets them go on."""
+        commands: list[Command] = []
+        for serial in sorted(self.ctl.robots):
+            rec = self.ctl.robots[serial]
+            rec.paused_by_manager = True
+            commands.append(self.ctl.instant(rec, "startPause", now))
+        self.stopped_all = True
+        self.ctl.emit(ev.ALL_STOPPED, now, f"all {len(commands)} robots stopped by the manager")
+        return commands
+
+    def release_all(self, now: float) -> list[Command]:
+        """Every robot unpaused (robots sent to their dock stay off duty)."""
+        commands: list[Command] = []
+        for serial in sorted(self.ctl.robots):
+            rec = self.ctl.robots[serial]
+            rec.paused_by_manager = False
+            commands.append(self.ctl.instant(rec, "stopPause", now))
+        self.stopped_all = False
+        self.ctl.request_dispatch()
+        self.ctl.emit(ev.ALL_RELEASED, now, f"all {len(commands)} robots released")
+        return commands
+
+    def _free_now(self, rec: RobotRecord, what: str) -> None:
+        """Refuse to take a robot off dishes, or one traffic does not know yet."""
+        trip = rec.trip
+        if rec.loaded:
+            raise CommandError(f"{rec.serial} has dishes on its trays: it can be sent {what} "
+                               f"after its trip", code="refused", field="serial")
+        if trip is not None and trip.kind in (TripKind.SERVE, TripKind.BUS):
+            raise CommandError(f"{rec.serial} is on a {trip.kind.value} trip ({trip.trip_id}): "
+                               f"it can be sent {what} after it", code="refused", field="serial")
+        if rec.cell is None or not rec.in_traffic:
+            raise CommandError(f"{rec.serial} has not reported where it is yet",
+                               code="refused", field="serial")
+
+    def send_to_charge(self, serial: str, now: float) -> list[Command]:
+        rec = self.robot(serial)
+        self._free_now(rec, "to charge")
+        if not self.ctl.plan.places_of(PlaceKind.CHARGER):
+            raise CommandError(f"floor plan {self.ctl.plan.name!r} has no charger",
+                               code="refused", field="serial")
+        if rec.trip is not None:
+            self.ctl.work.abort(rec, now, f"{serial} sent to charge by the manager")
+        self.ctl.work.start_charging_trip(rec, now)
+        return []
+
+    def send_to_dock(self, serial: str, now: float) -> list[Command]:
+        """A parking trip to a free parking spot (else a free charger, where it also
+        charges); off duty there until ``resume``."""
+        rec = self.robot(serial)
+        self._free_now(rec, "to its dock")
+        dock = self._dock_for(rec)
+        if dock is None:
+            raise CommandError(f"no free parking spot or charger for {serial}",
+                               code="refused", field="serial")
+        work = self.ctl.work
+        if rec.trip is not None:
+            work.abort(rec, now, f"{serial} sent to its dock by the manager")
+        rec.off_duty = dock.name
+        assert rec.cell is not None
+        if rec.cell not in dock.cells:
+            charger = dock.kind is PlaceKind.CHARGER
+            kind = (TripKind.CHARGE, StopKind.CHARGE) if charger else (TripKind.PARK,
+                                                                         StopKind.PARK)
+            work.begin(TripPlan(robot=serial, kind=kind[0], stops=(Stop(dock.name, kind[1]),),
+                                dish_ids=(), est_finish=now, reason="sent to its dock"), now)
+        self.ctl.emit(ev.ROBOT_SENT_TO_DOCK, now,
+                      f"{serial} off duty at dock {dock.name} until resumed", robot=serial)
+        return []
+
+    def _dock_for(self, rec: RobotRecord) -> Place | None:
+        plan = self.ctl.plan
+        assert rec.cell is not None
+        for kind in (PlaceKind.PARKING, PlaceKind.CHARGER):
+            for place in plan.places_of(kind):
+                if rec.cell in place.cells:
+                    return place  # already there
+        claimed = self.ctl.work.claimed_cells(besides=rec.serial) | self.closed_cells()
+        times = self.ctl.times[rec.model.name]
+        for kind in (PlaceKind.PARKING, PlaceKind.CHARGER):
+            free = [p for p in plan.places_of(kind) if any(c not in claimed for c in p.cells)]
+            reachable = [(times.from_cell(rec.cell, p.name), p.name, p) for p in free]
+            reachable = [r for r in reachable if math.isfinite(r[0])]
+            if reachable:
+                return min(reachable)[2]
+        return None
+
+    # -- tables -----------------------------------------------------------------------
+    def block_table(self, table: str, reason: str, now: float) -> list[Command]:
+        """No new trip goes to the table; its ready dishes wait. Robots already on
+        their way there finish."""
+        name = self.table(table).name
+        self.blocked_tables[name] = reason
+        coming = sorted(r.serial for r in self.ctl.robots.values() if r.trip is not None
+                        and any(s.place == name and s.kind in (StopKind.SERVE, StopKind.COLLECT)
+                                for s in r.trip.stops[r.trip.next_stop:]))
+        text = f"{name} blocked" + (f": {reason}" if reason else "")
+        if coming:
+            verb = "finishes" if len(coming) == 1 else "finish"
+            text += f"; {', '.join(coming)} already on the way there {verb}"
+        self.ctl.emit(ev.TABLE_BLOCKED, now, text)
+        return []
+
+    def unblock_table(self, table: str, now: float) -> list[Command]:
+        """Its waiting dishes go out again. Unblocking an open table changes nothing."""
+        name = self.table(table).name
+        if self.blocked_tables.pop(name, None) is None:
+            return []
+        waiting = sum(1 for d in self.ctl.waiting_dishes() if d.table == name)
+        self.ctl.request_dispatch()
+        self.ctl.emit(ev.TABLE_UNBLOCKED, now, f"{name} unblocked; "
+                      f"{waiting} waiting dish{'es' * (waiting != 1)} go out")
+        return []
+
+    def closed_tables(self) -> set[str]:
+        """Tables no new trip may go to: blocked, or every serving spot closed."""
+        closed = set(self.blocked_tables)
+        shut = self.closed_cells()
+        if shut:
+            closed |= {t.name for t in self.ctl.plan.tables if t.cells
+                       and all(c in shut for c in t.cells)}
+        return closed
+
+    # -- zones ------------------------------------------------------------------------
+    def block_zone(self, zone: str, reason: str, now: float,
+                   rect: Sequence[float] | None = None) -> list[Command]:
+        """Keep robots out of a zone of the plan, or of the area ``rect`` = [x0, y0, x1, y1]
+        metres given that name. Routes through it are planned round it; a robot that
+        cannot get round stops at the end of what it was released, and tries again."""
+        cells = self._zone_cells(zone, rect)
+        stopped = self.ctl.traffic.close(zone, sorted(cells), now=now)
+        self.blocked_zones[zone] = reason
+        for serial in stopped:
+            rec = self.ctl.robots.get(serial)
+            if rec is not None and rec.trip is not None and rec.leg is not None:
+                rec.rerouting = True
+        text = f"zone {zone} blocked ({len(cells)} cells)" + (f": {reason}" if reason else "")
+        if stopped:
+            text += f"; {', '.join(stopped)} stop short of it and look for another way"
+        inside = sorted(r.serial for r in self.ctl.robots.values() if r.cell in cells)
+        if inside:
+            text += f"; {', '.join(inside)} inside may leave"
+        self.ctl.emit(ev.ZONE_BLOCKED, now, text)
+        self.ctl.request_dispatch()
+        return []
+
+    def unblock_zone(self, zone: str, now: float) -> list[Command]:
+        if zone not in self.blocked_zones:
+            if zone in self.areas or any(z.name == zone for z in self.ctl.plan.zones):
+                return []
+            raise CommandError(f"no blocked zone {zone!r} (blocked: "
+                               f"{', '.join(sorted(self.blocked_zones)) or 'none'})",
+                               code="unknown_zone", field="zone")
+        del self.blocked_zones[zone]
+        self.ctl.traffic.reopen(zone)
+        self.ctl.request_dispatch()
+        self.ctl.emit(ev.ZONE_UNBLOCKED, now, f"zone {zone} open again")
+        return []
+
+    def zone_cells(self, zone: str) -> frozenset[Cell]:
+        """The cells of a blocked zone (empty when it is not blocked), to draw it."""
+        if zone not in self.blocked_zones:
+            return frozenset()
+        return self.ctl.traffic.closed_cells(zone)
+
+    def closed_cells(self) -> frozenset[Cell]:
+        return self.ctl.traffic.closed_cells() if self.blocked_zones else frozenset()
+
+    def _zone_cells(self, zone: str, rect: Sequence[float] | None) -> frozenset[Cell]:
+        plan = self.ctl.plan
+        named = next((z for z in plan.zones if z.name == zone), None)
+        if rect is None:
+            if named is not None:
+                return frozenset((int(r), int(c)) for r, c in zip(*named.mask.nonzero(),
+                                                                   strict=True))
+            if zone in self.areas:
+                return self.areas[zone]
+            known = sorted({z.name for z in plan.zones} | set(self.areas))
+            raise CommandError(f"no zone {zone!r} on floor plan {plan.name!r} (zones: "
+                               f"{', '.join(known) or 'none'}); give rect [x0, y0, x1, y1] "
+                               f"in metres to block a new area", code="unknown_zone",
+                               field="zone")
+        if named is not None:
+            raise CommandError(f"{zone!r} is a zone of floor plan {plan.name!r}: block it "
+                               f"without rect, or name the new area otherwise",
+                               code="refused", field="rect")
+        if len(rect) != 4 or not all(math.isfinite(v) for v in rect):
+            raise CommandError(f"rect for {zone!r} must be four finite numbers [x0, y0, x1, y1] "
+                               f"in metres, got {list(rect)}", code="refused", field="rect")
+        x0, y0, x1, y1 = rect
+        if not (x0 < x1 and y0 < y1):
+            raise CommandError(f"rect for {zone!r} must have x0 < x1 and y0 < y1, got "
+                               f"{list(rect)}", code="refused", field="rect")
+        rows, cols = plan.shape
+        cells = frozenset(
+            (r, c) for r in range(rows) for c in range(cols)
+            if plan.passable[r, c] and x0 <= plan.centre_of((r, c))[0] <= x1
+            and y0 <= plan.centre_of((r, c))[1] <= y1)
+        if not cells:
+            width, height = plan.size_m
+            raise CommandError(f"rect {list(rect)} for {zone!r} covers no floor a robot drives "
+                               f"on (the floor is {width:.1f} x {height:.1f} m)",
+                               code="refused", field="rect")
+        self.areas[zone] = cells
+        return cells
+
+    # -- orders -----------------------------------------------------------------------
+    def set_priority(self, order_id: str, priority: Priority, now: float) -> list[Command]:
+        """The order's dishes not yet on a tray take the new priority at once."""
+        order = self.ctl.book.orders.get(order_id)
+        if order is None:
+            raise CommandError(f"no order {order_id!r}", code="unknown_order", field="order_id")
+        priority = Priority(priority)
+        changed = [d for d in order.dishes if d.state in _NOT_LOADED]
+        if not changed:
+            raise CommandError(f"order {order_id}: every dish is already on a robot or "
+                               f"finished; its priority cannot change anything",
+                               code="refused", field="order_id")
+        order.priority = priority
+        for dish in changed:
+            dish.priority = priority
+            self.ctl.save(dish)
+        self.ctl.store.save_order(order)
+        self.ctl.request_dispatch()
+        n = len(changed)
+        self.ctl.emit(ev.ORDER_REPRIORITISED, now, f"order {order_id} ({order.table}) now "
+                      f"{priority.name.lower()} priority: {n} dish{'es' * (n != 1)} not yet "
+                      f"loaded", order_id=order_id)
+        return []
