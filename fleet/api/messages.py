@@ -165,7 +165,8 @@ class Request(_Msg, kw_only=True):
 
 
 ErrorCode = Literal["malformed", "not_allowed", "wrong_site", "unknown_table", "unknown_robot",
-                    "unknown_order", "unknown_zone", "duplicate", "refused", "unavailable"]
+                    "unknown_order", "unknown_zone", "unknown_alert", "duplicate", "too_large",
+                    "refused", "unavailable"]
 
 
 class ApiError(_Msg, kw_only=True):
@@ -333,6 +334,11 @@ class AlertView(_Msg, kw_only=True):
     robot: str | None = None
     order_id: str | None = None
     acknowledged: bool = False
+    count: Annotated[int, Meta(ge=1)] = 1
+    """How many times it was raised while open (the same alert again is counted, not
+    repeated)."""
+    last_at: float | None = None
+    """When it was last raised."""
 
 
 class Alerts(_Msg, kw_only=True):

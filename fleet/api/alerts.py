@@ -1,0 +1,128 @@
+"""Alerts: the events a floor manager must see and acknowledge, kept until they do.
+
+Pure. ``AlertBook.observe`` is fed every controller event; the few that need a
+person (a robot faulted, e-stopped, offline or in manual mode; an error it
+reports; a low battery; a deadlock broken; a dish that failed; a route that
+failed) become alerts with a level. The same alert raised again while still
+open is counted on the open one instead of piling up (a robot flapping on and
+off line makes one line, not fifty). Ids only grow, so a client acknowledges
+exactly the alert it saw; acknowledged ones stay visible for a while.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass
+
+from fleet.api.messages import AlertLevel, Alerts, AlertView
+from fleet.domain import RobotMode
+from fleet.domain import events as ev
+from fleet.domain.events import Event
+from fleet.errors import CommandError
+
+ACKNOWLEDGED_KEPT = 50
+
+_MODE_LEVELS: dict[str, tuple[AlertLevel, str]] = {
+    RobotMode.OFFLINE.value: ("critical", "offline"),
+    RobotMode.ESTOPPED.value: ("critical", "e-stopped"),
+    RobotMode.FAULT.value: ("critical", "faulted"),
+    RobotMode.MANUAL.value: ("critical", "in manual mode"),
+}
+_MODE_IN_TEXT = re.compile(r"->\s*(\S+)\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Raised:
+    level: AlertLevel
+    text: str
+
+
+def classify(event: Event) -> Raised | None:
+    """The alert an event raises, or None for the many that need nobody."""
+    kind = event.kind
+    if kind == ev.ROBOT_MODE_CHANGED:
+        mode = event.data.get("mode")
+        if not isinstance(mode, str):
+            # The core says "R1: idle -> fault"; its data may carry the mode later.
+            match = _MODE_IN_TEXT.search(event.text)
+            mode = match.group(1) if match else ""
+        found = _MODE_LEVELS.get(mode)
+        if found is None:
+            return None
+        level, words = found
+        return Raised(level, f"{event.robot or 'a robot'} is {words}")
+    if kind == ev.ROBOT_ERROR_REPORTED:
+        fatal = event.data.get("level") == "FATAL" or " FATAL " in f" {event.text} "
+        return Raised("critical" if fatal else "warning", event.text)
+    if kind == ev.BATTERY_LOW:
+        return Raised("warning", event.text or f"{event.robot}: battery low")
+    if kind == ev.DEADLOCK_RESOLVED:
+        return Raised("info", f"deadlock broken: {event.text}" if event.text
+                      else "deadlock broken")
+    if kind == ev.DISH_FAILED:
+        what = event.dish_id or event.order_id or "a dish"
+        return Raised("warning", f"{what} failed: {event.text}" if event.text
+                      else f"{what} failed")
+    if kind == ev.ROUTE_FAILED:
+        return Raised("warning", event.text or f"{event.robot}: no route")
+    return None
+
+
+class AlertBook:
+    def __init__(self, *, acknowledged_kept: int = ACKNOWLEDGED_KEPT) -> None:
+        self._open: dict[int, AlertView] = {}
+        self._acknowledged: deque[AlertView] = deque(maxlen=acknowledged_kept)
+        self._next_id = 1
+        self.version = 0
+        """Grows whenever what ``view()`` shows changes."""
+
+    def observe(self, event: Event) -> AlertView | None:
+        """Raise (or count again) the alert ``event`` calls for; the alert, or None."""
+        raised = classify(event)
+        if raised is None:
+            return None
+        for alert_id, alert in self._open.items():
+            if (alert.kind == event.kind and alert.level == raised.level
+                    and alert.text == raised.text and alert.robot == event.robot
+                    and alert.order_id == event.order_id):
+                again = AlertView(alert_id=alert_id, at=alert.at, level=alert.level,
+                                  kind=alert.kind, text=alert.text, robot=alert.robot,
+                                  order_id=alert.order_id, count=alert.count + 1,
+                                  last_at=event.at)
+                self._open[alert_id] = again
+                self.version += 1
+                return again
+        alert = AlertView(alert_id=self._next_id, at=event.at, level=raised.level,
+                          kind=event.kind, text=raised.text, robot=event.robot,
+                          order_id=event.order_id, last_at=event.at)
+        self._next_id += 1
+        self._open[alert.alert_id] = alert
+        self.version += 1
+        return alert
+
+    def acknowledge(self, alert_id: int) -> str:
+        """Acknowledge one alert; what was done, in words. ``CommandError``
+        (``unknown_alert``) for an id never given or acknowledged long ago."""
+        alert = self._open.pop(alert_id, None)
+        if alert is None:
+            if any(a.alert_id == alert_id for a in self._acknowledged):
+                return f"alert {alert_id} was already acknowledged"
+            raise CommandError(f"no alert {alert_id} (open: "
+                               f"{', '.join(str(i) for i in self._open) or 'none'})",
+                               code="unknown_alert", field="alert_id")
+        done = AlertView(alert_id=alert.alert_id, at=alert.at, level=alert.level,
+                         kind=alert.kind, text=alert.text, robot=alert.robot,
+                         order_id=alert.order_id, acknowledged=True, count=alert.count,
+                         last_at=alert.last_at)
+        self._acknowledged.append(done)
+        self.version += 1
+        return f"alert {alert_id} acknowledged: {alert.text}"
+
+    def open_alerts(self) -> list[AlertView]:
+        return sorted(self._open.values(), key=lambda a: -a.alert_id)
+
+    def view(self) -> Alerts:
+        """Open alerts and the latest acknowledged ones, newest first."""
+        return Alerts(alerts=sorted([*self._open.values(), *self._acknowledged],
+                                    key=lambda a: -a.alert_id))

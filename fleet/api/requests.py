@@ -1,0 +1,278 @@
+"""Requests on the fleet API: strict decoding, and carrying a command out on the
+controller.
+
+Every refusal is an ``ApiError`` with a stable ``code`` and the request field at
+fault as a JSON path, so a till can show "unknown table T99 ($.command.table)"
+and a program can branch on the code. Names are checked here, before the
+controller is touched, so an unknown robot or table never half-does a command.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, get_args
+
+import msgspec
+
+from fleet.api.alerts import AlertBook
+from fleet.api.messages import (
+    API_VERSION,
+    POS_COMMANDS,
+    AcknowledgeAlert,
+    ApiError,
+    BlockTable,
+    BlockZone,
+    CancelOrder,
+    Command,
+    ErrorCode,
+    MarkReady,
+    PauseRobot,
+    ReleaseAll,
+    Request,
+    RequestBussing,
+    ResumeRobot,
+    SendToCharge,
+    SendToDock,
+    SetPriority,
+    StopAll,
+    SubmitOrder,
+    UnblockTable,
+    UnblockZone,
+)
+from fleet.controller.commands import Command as RobotCommand
+from fleet.domain import Priority
+from fleet.errors import CommandError, OrderError
+from fleet.floor import PlaceKind
+from fleet.intake import DishRequest, OrderRequest
+
+if TYPE_CHECKING:
+    from fleet.controller.core import Controller
+
+MAX_PAYLOAD = 64 * 1024
+"""Bytes; a request is a few hundred. Bigger is a mistake or an attack."""
+
+_CODES = frozenset(get_args(ErrorCode))
+_PATH = re.compile(r" - at `(\$[^`]*)`$")
+_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]*)`")
+_DISH_NO = re.compile(r"^dish (\d+)\b")
+_DECODER = msgspec.json.Decoder(Request)
+
+
+class Refused(Exception):  # noqa: N818 - internal control flow, never escapes this package
+    """A request refused with an ``ApiError``; turned into the reply by the service."""
+
+    def __init__(self, code: ErrorCode, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.error = ApiError(code=code, message=message, field=field)
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """A command carried out: what to tell the client, what to send the robots."""
+
+    result: str
+    commands: list[RobotCommand]
+    duplicate: bool = False
+
+
+def salvage_request_id(payload: bytes) -> str | None:
+    """The request id of a request that failed strict decoding, when one can be read
+    (so the client can match the refusal to what it sent)."""
+    try:
+        raw = msgspec.json.decode(payload)
+    except msgspec.DecodeError:
+        return None
+    rid = raw.get("request_id") if isinstance(raw, dict) else None
+    return rid if isinstance(rid, str) and 0 < len(rid) <= 64 else None
+
+
+def decode(payload: bytes, *, max_payload: int = MAX_PAYLOAD) -> Request:
+    """A request, or ``Refused`` naming the field at fault."""
+    if len(payload) > max_payload:
+        raise Refused("too_large", f"request of {len(payload)} bytes; at most {max_payload}",
+                      "$")
+    try:
+        request = _DECODER.decode(payload)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        match = _PATH.search(text)
+        path = match.group(1) if match else "$"
+        unknown = _UNKNOWN_FIELD.search(text)
+        if unknown:
+            path = f"{path}.{unknown.group(1)}"
+        raise Refused("malformed", _PATH.sub("", text), path) from None
+    except msgspec.DecodeError as exc:
+        raise Refused("malformed", f"not JSON: {exc}", "$") from None
+    major = API_VERSION.split(".")[0]
+    if request.version.split(".")[0] != major:
+        raise Refused("malformed", f"API version {request.version!r} not spoken here; this "
+                      f"controller speaks {API_VERSION}", "$.version")
+    return request
+
+
+def tag_of(command: Command) -> str:
+    """The command's name on the wire (``submitOrder``)."""
+    return str(type(command).__struct_config__.tag)
+
+
+class Executor:
+    """Carries decoded commands out on one controller."""
+
+    def __init__(self, controller: Controller, alerts: AlertBook) -> None:
+        self.ctl = controller
+        self.alerts = alerts
+        plan = controller.plan
+        self._tables = sorted(p.name for p in plan.places.values() if p.kind is PlaceKind.TABLE)
+        self._passes = sorted(p.name for p in plan.places_of(PlaceKind.PASS))
+
+    # -- name checks --------------------------------------------------------------------
+    def _table(self, table: str, field: str = "$.command.table") -> None:
+        if table not in self._tables:
+            close = difflib.get_close_matches(table, self._tables, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise Refused("unknown_table", f"unknown table {table!r}{hint}", field)
+
+    def _robot(self, serial: str) -> None:
+        if serial not in self.ctl.robots:
+            raise Refused("unknown_robot", f"unknown robot {serial!r}; robots: "
+                          f"{', '.join(sorted(self.ctl.robots))}", "$.command.serial")
+
+    def _order(self, order_id: str) -> None:
+        if order_id not in self.ctl.book.orders:
+            raise Refused("unknown_order", f"unknown order {order_id!r}", "$.command.order_id")
+
+    # -- carrying out ---------------------------------------------------------------------
+    def run(self, command: Command, now: float) -> Done:
+        try:
+            return self._run(command, now)
+        except CommandError as exc:
+            code: ErrorCode = exc.code if exc.code in _CODES else "refused"  # type: ignore[assignment]
+            field = exc.field
+            if field is not None and not field.startswith("$"):
+                field = f"$.command.{field}"
+            raise Refused(code, str(exc), field) from None
+        except OrderError as exc:
+            match = _DISH_NO.match(str(exc))
+            field = f"$.command.dishes[{int(match.group(1)) - 1}]" if match else None
+            raise Refused("refused", str(exc), field) from None
+
+    def _run(self, command: Command, now: float) -> Done:
+        ctl = self.ctl
+        if isinstance(command, SubmitOrder):
+            return self._submit(command, now)
+        if isinstance(command, MarkReady):
+            return self._mark_ready(command, now)
+        if isinstance(command, CancelOrder):
+            self._order(command.order_id)
+            order = ctl.book.orders[command.order_id]
+            if not order.open:
+                return Done(f"nothing to cancel: every dish of {command.order_id} is "
+                            "served, cancelled or failed", [])
+            left = sum(not d.state.final for d in order.dishes)
+            out = ctl.cancel(command.order_id, command.reason, now)
+            return Done(f"order {command.order_id} cancelled ({left} dish(es) not served)", out)
+        if isinstance(command, SetPriority):
+            self._order(command.order_id)
+            prio = Priority.HIGH if command.priority == "high" else Priority.NORMAL
+            out = ctl.set_priority(command.order_id, prio, now)
+            return Done(f"order {command.order_id} now {command.priority} priority", out)
+        if isinstance(command, RequestBussing):
+            self._table(command.table)
+            return Done(f"bussing requested at {command.table}",
+                        ctl.request_bussing(command.table, now))
+        if isinstance(command, PauseRobot | ResumeRobot | SendToCharge | SendToDock):
+            self._robot(command.serial)
+            if isinstance(command, PauseRobot):
+                return Done(f"{command.serial} told to pause", ctl.pause(command.serial, now))
+            if isinstance(command, ResumeRobot):
+                return Done(f"{command.serial} told to resume", ctl.resume(command.serial, now))
+            if isinstance(command, SendToCharge):
+                return Done(f"{command.serial} sent to charge",
+                            ctl.send_to_charge(command.serial, now))
+            return Done(f"{command.serial} sent to its dock, off duty until resumed",
+                        ctl.send_to_dock(command.serial, now))
+        if isinstance(command, StopAll):
+            return Done(f"all {len(ctl.robots)} robots told to stop", ctl.stop_all(now))
+        if isinstance(command, ReleaseAll):
+            return Done(f"all {len(ctl.robots)} robots released", ctl.release_all(now))
+        if isinstance(command, BlockTable | UnblockTable):
+            self._table(command.table)
+            if isinstance(command, BlockTable):
+                return Done(f"table {command.table} blocked: no robot is sent there",
+                            ctl.block_table(command.table, command.reason, now))
+            return Done(f"table {command.table} unblocked", ctl.unblock_table(command.table, now))
+        if isinstance(command, BlockZone):
+            rect = None
+            if command.rect is not None:
+                x0, y0, x1, y1 = command.rect
+                if not (x0 < x1 and y0 < y1):
+                    raise Refused("malformed", "rect is [x0, y0, x1, y1] with x0 < x1 and "
+                                  "y0 < y1", "$.command.rect")
+                rect = (x0, y0, x1, y1)
+            out = ctl.block_zone(command.zone, command.reason, now, rect=rect)
+            return Done(f"zone {command.zone} blocked: robots keep out", out)
+        if isinstance(command, UnblockZone):
+            return Done(f"zone {command.zone} unblocked", ctl.unblock_zone(command.zone, now))
+        if isinstance(command, AcknowledgeAlert):
+            return Done(self.alerts.acknowledge(command.alert_id), [])
+        raise Refused("malformed", f"command {type(command).__name__} is not carried out "
+                      "by this controller", "$.command.type")  # pragma: no cover
+
+    def _submit(self, command: SubmitOrder, now: float) -> Done:
+        ctl = self.ctl
+        self._table(command.table)
+        for i, dish in enumerate(command.dishes):
+            if dish.pass_place is not None and dish.pass_place not in self._passes:
+                raise Refused("refused", f"dish {i + 1} ({dish.name}): unknown pass "
+                              f"{dish.pass_place!r}; passes: {', '.join(self._passes)}",
+                              f"$.command.dishes[{i}].pass_place")
+        request = OrderRequest(
+            order_id=command.order_id, table=command.table,
+            dishes=tuple(DishRequest(d.name, d.trays, d.pass_place) for d in command.dishes),
+            priority=Priority.HIGH if command.priority == "high" else Priority.NORMAL,
+            note=command.note, party=command.party)
+        known = command.order_id in ctl.book.orders
+        try:
+            out = ctl.submit(request, now)
+        except OrderError as exc:
+            if known:
+                raise Refused("duplicate", str(exc), "$.command.order_id") from None
+            raise
+        if known:
+            return Done(f"order {command.order_id} was already taken; nothing new done", out,
+                        duplicate=True)
+        n = len(command.dishes)
+        if command.ready:
+            for i in range(n):
+                out += ctl.mark_ready(command.order_id, i, now)
+            return Done(f"order {command.order_id} for {command.table} taken, {n} dish(es) "
+                        "ready", out)
+        return Done(f"order {command.order_id} for {command.table} taken, {n} dish(es)", out)
+
+    def _mark_ready(self, command: MarkReady, now: float) -> Done:
+        ctl = self.ctl
+        self._order(command.order_id)
+        order = ctl.book.orders[command.order_id]
+        count = len(order.dishes)
+        numbers = command.dishes if command.dishes is not None else list(range(1, count + 1))
+        for i, n in enumerate(numbers):
+            if n > count:
+                raise Refused("refused", f"order {command.order_id} has {count} dish(es); no "
+                              f"dish {n}", f"$.command.dishes[{i}]")
+        out: list[RobotCommand] = []
+        marked: list[str] = []
+        for n in numbers:
+            before = order.dishes[n - 1].state
+            out += ctl.mark_ready(command.order_id, n - 1, now)
+            if order.dishes[n - 1].state is not before:
+                marked.append(str(n))
+        if not marked:
+            return Done(f"nothing new: the dishes of {command.order_id} asked for were "
+                        "already ready or past it", out)
+        return Done(f"{command.order_id}: dish {', '.join(marked)} ready", out)
+
+
+def pos_may_send(command: Command) -> bool:
+    return isinstance(command, POS_COMMANDS)

@@ -1,0 +1,82 @@
+"""Alerts from controller events: which events need a person, at which level; the same
+alert again counted rather than repeated; acknowledged ones kept for a while."""
+
+from __future__ import annotations
+
+import pytest
+
+from fleet.api.alerts import AlertBook, classify
+from fleet.domain import events as ev
+from fleet.domain.events import Event
+from fleet.errors import CommandError
+
+
+@pytest.mark.parametrize(("event", "level", "words"), [
+    (Event(ev.ROBOT_MODE_CHANGED, 1, robot="R1", text="R1: idle -> offline"), "critical",
+     "R1 is offline"),
+    (Event(ev.ROBOT_MODE_CHANGED, 1, robot="R1", text="R1: working -> e-stopped"), "critical",
+     "R1 is e-stopped"),
+    (Event(ev.ROBOT_MODE_CHANGED, 1, robot="R1", text="R1: working -> fault"), "critical",
+     "R1 is faulted"),
+    (Event(ev.ROBOT_MODE_CHANGED, 1, robot="R1", text="R1: idle -> manual"), "critical",
+     "R1 is in manual mode"),
+    (Event(ev.ROBOT_ERROR_REPORTED, 1, robot="R1", text="R1: WARNING bump: bumper touched"),
+     "warning", "bumper touched"),
+    (Event(ev.ROBOT_ERROR_REPORTED, 1, robot="R1", text="R1: FATAL motor: overheated"),
+     "critical", "overheated"),
+    (Event(ev.BATTERY_LOW, 1, robot="R1", text="R1 battery 19 %"), "warning", "19 %"),
+    (Event(ev.DEADLOCK_RESOLVED, 1, text="R2 backed out of the aisle"), "info",
+     "deadlock broken: R2 backed out"),
+    (Event(ev.DISH_FAILED, 1, dish_id="o1/1", text="not taken by the guest"), "warning",
+     "o1/1 failed: not taken by the guest"),
+    (Event(ev.ROUTE_FAILED, 1, robot="R1", text="no way to table 7"), "warning", "table 7"),
+])
+def test_events_that_need_a_person_raise_alerts(event: Event, level: str, words: str) -> None:
+    raised = classify(event)
+    assert raised is not None and raised.level == level and words in raised.text
+
+
+@pytest.mark.parametrize("event", [
+    Event(ev.ROBOT_MODE_CHANGED, 1, robot="R1", text="R1: idle -> working"),
+    Event(ev.ROBOT_MODE_CHANGED, 1, robot="R1", text="R1: offline -> idle"),
+    Event(ev.DISH_SERVED, 1, dish_id="o1/1"),
+    Event(ev.DEADLOCK_DETECTED, 1, text="R1 and R2 wait on each other"),
+])
+def test_routine_events_raise_none(event: Event) -> None:
+    assert classify(event) is None
+
+
+def test_mode_from_event_data_wins_over_the_text() -> None:
+    e = Event(ev.ROBOT_MODE_CHANGED, 1, robot="R1", text="R1 changed", data={"mode": "fault"})
+    raised = classify(e)
+    assert raised is not None and raised.level == "critical"
+
+
+def test_repeats_collapse_ids_grow_and_acknowledged_ones_are_kept_a_while() -> None:
+    book = AlertBook(acknowledged_kept=2)
+    off = Event(ev.ROBOT_MODE_CHANGED, 1, robot="R1", text="R1: idle -> offline")
+    first = book.observe(off)
+    assert first is not None and first.alert_id == 1
+    again = book.observe(Event(ev.ROBOT_MODE_CHANGED, 5, robot="R1",
+                               text="R1: working -> offline"))
+    assert again is not None and again.alert_id == 1 and again.count == 2 and again.at == 1
+    assert again.last_at == 5
+    other = book.observe(Event(ev.ROBOT_MODE_CHANGED, 6, robot="R2", text="R2: idle -> offline"))
+    assert other is not None and other.alert_id == 2
+    assert [a.alert_id for a in book.view().alerts] == [2, 1]
+    version = book.version
+    assert "acknowledged" in book.acknowledge(1)
+    assert book.version > version
+    assert "already" in book.acknowledge(1)
+    with pytest.raises(CommandError) as err:
+        book.acknowledge(99)
+    assert err.value.code == "unknown_alert" and err.value.field == "alert_id"
+    fresh = book.observe(off)
+    assert fresh is not None and fresh.alert_id == 3, "a new alert once the old one is acknowledged"
+    for i in (2, 3):
+        book.acknowledge(i)
+    book.observe(Event(ev.BATTERY_LOW, 9, robot="R1", text="low"))
+    shown = book.view().alerts
+    assert [a.alert_id for a in shown] == [4, 3, 2], "only the last 2 acknowledged are kept"
+    assert [a.acknowledged for a in shown] == [False, True, True]
+    assert [a.alert_id for a in book.open_alerts()] == [4]
