@@ -28,13 +28,15 @@ _KIND_WORDS = {PlaceKind.TABLE: "table", PlaceKind.PASS: "pass",
 
 
 def place_words(place: Place) -> str:
-    """"table 7" for a table named "7", "table-1" as it is; "the pass" for the pass."""
+    """"table 7" for a table named "7", "table-1" as it is, "the pass" for a pass named
+    "pass" and "the dish return" for one named "return"."""
     word = _KIND_WORDS[place.kind]
-    if word.replace(" ", "") in place.name.lower().replace(" ", "").replace("_", ""):
-        named = place.name
-    else:
-        named = f"{word} {place.name}"
-    return f"the {named}" if place.kind is PlaceKind.PASS and named == "pass" else named
+    name = place.name.lower().replace("_", " ")
+    if name in word:
+        return f"the {word}"
+    if word.replace(" ", "") in name.replace(" ", ""):
+        return place.name
+    return f"{word} {place.name}"
 
 
 def _stop_place_words(ctl: Controller, name: str) -> str:
