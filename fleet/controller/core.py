@@ -20,11 +20,12 @@ import secrets
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
-from fleet.controller.commands import Command, SendInstantActions, SendOrder
-from fleet.controller.legs import Leg, action_ids, cell_of_node, leg_order
+from fleet.controller.commands import Command, SendInstantActions
+from fleet.controller.legs import Leg, action_ids, cell_of_node
 from fleet.controller.manager import ManagerOps
 from fleet.controller.orderbook import OrderBook
 from fleet.controller.robots import RobotRecord, mode_from_state
+from fleet.controller.sending import note_errors, release, resend
 from fleet.controller.tripwork import TripWork
 from fleet.dispatch import Policy, TravelTimes
 from fleet.domain import Dish, DishState, Priority, RobotMode, RobotModel, Trip
@@ -45,9 +46,6 @@ log = logging.getLogger(__name__)
 STATE_STALE_S = 45.0
 """VDA 5050 vehicles report at least every 30 s; quiet for longer means trouble."""
 RESEND_AFTER_S = 5.0
-MAX_REFUSALS = 3
-REFUSALS = frozenset({"orderError", "validationError", "orderUpdateError"})
-"""Errors with which a vehicle refuses an order it was sent."""
 TICK_S = 1.0
 RETRY_MAX_S = 15.0
 """Longest wait before planning a leg that failed again (doubling from 2 s)."""
@@ -187,7 +185,7 @@ class Controller:
         if rec.unconfirmed:
             for action_state in state.action_states:
                 rec.unconfirmed.pop(action_state.action_id, None)
-        commands: list[Command] = self._errors(rec, state, now) if state.errors else []
+        commands: list[Command] = note_errors(self, rec, state, now) if state.errors else []
         if leg is not None and state.order_id == leg.order_id:
             if state.order_update_id == leg.update_id:
                 leg.acknowledged = True
@@ -214,69 +212,6 @@ class Controller:
         if leg is not None and rec.trip is not None:
             commands += self.work.on_progress(rec, state, now)
         return commands + self._after(now)
-
-    def _errors(self, rec: RobotRecord, state: RobotState, now: float) -> list[Command]:
-        """Tell people about each new error, and note a refusal of the current leg's
-        order: the resend on the next tick repairs it (see ``_resend``)."""
-        seen = {(e.error_type, e.description) for e in state.errors}
-        leg = rec.leg
-        for error in state.errors:
-            if (error.error_type, error.description) not in rec.errors_seen:
-                self.emit(ev.ROBOT_ERROR_REPORTED, now, f"{rec.serial}: {error.level.value} "
-                          f"{error.error_type}: {error.description}", robot=rec.serial)
-            if (leg is not None and not leg.acknowledged
-                    and error.error_type in REFUSALS
-                    and error.references.get("orderId") in (None, leg.order_id)):
-                leg.refused = error.error_type
-        rec.errors_seen = seen
-        return []
-
-    def _resend(self, rec: RobotRecord, now: float) -> list[Command]:
-        """The current leg's last message is not in the vehicle's state: send it again,
-        in the form the vehicle can take. A vehicle that never took this leg gets it
-        as a new order from its first node; one that took part of it gets an update
-        from its own decision point, numbered after what it holds. A vehicle busy
-        with another order is told to cancel it first. A leg refused more than
-        ``MAX_REFUSALS`` times is given up, and its trip's dishes go to others."""
-        leg, state = rec.leg, rec.state
-        assert leg is not None
-        commands: list[Command] = []
-        leg.sent_at = now
-        finishing = (state is not None and state.busy and state.order_id != leg.order_id
-                     and state.order_id == rec.previous_order)
-        if leg.refused is not None and not finishing:
-            # Refused for cause (busy with someone else's order, garbled, stale):
-            # counted. Busy finishing our own last leg is only a matter of time.
-            leg.refusals += 1
-            if leg.refusals > MAX_REFUSALS:
-                self.work.abort(rec, now, f"{rec.serial} refused its order {leg.refusals - 1} "
-                                          f"times ({leg.refused})")
-                leg.acknowledged = True  # given up: nothing more to resend
-                leg.refused = None
-                if state is None or state.order_id != leg.order_id:
-                    # It never took the leg, so it drives none of it: stop it where it is.
-                    self.traffic.stop(rec.serial, now=now, at=leg.reached)
-                return []
-        leg.refused = None
-        if state is not None and state.order_id == leg.order_id:
-            # Taken in part: continue from where the vehicle stands in it.
-            base = [n.sequence_id // 2 for n in state.node_states if n.released]
-            held = base[-1] if base else state.last_node_sequence_id // 2
-            leg.sent_base = min(held, len(leg.cells) - 1)
-            leg.update_id = max(leg.update_id, state.order_update_id + 1)
-            released = max(leg.sent_base, self.traffic.released(rec.serial))
-            commands.append(SendOrder(rec.serial, leg_order(self.plan, leg, released)))
-            leg.sent_base = released
-            return commands
-        if state is not None and state.busy and not finishing:
-            commands.append(self.instant(rec, "cancelOrder", now))
-        # Never taken: the leg again as a new order from its first node, base as released.
-        leg.update_id = 0
-        leg.sent_base = -1
-        released = self.traffic.released(rec.serial)
-        commands.append(SendOrder(rec.serial, leg_order(self.plan, leg, released)))
-        leg.sent_base = released
-        return commands
 
     def _join_traffic(self, rec: RobotRecord, now: float) -> None:
         """A robot is planned around only once traffic knows where it stands."""
@@ -401,7 +336,7 @@ class Controller:
             if (leg is not None and not leg.acknowledged and rec.connection is
                     ConnectionState.ONLINE
                     and (leg.refused is not None or now - leg.sent_at > RESEND_AFTER_S)):
-                commands += self._resend(rec, now)
+                commands += resend(self, rec, now)
         for deadlock in self.traffic.resolve_deadlocks(now=now):
             key = tuple(sorted(deadlock.robots))
             known = self._deadlocks.get(key)
@@ -426,7 +361,7 @@ class Controller:
             self._dispatch_due = False
             self.work.dispatch(now)
         commands += self.work.start_pending_legs(now)
-        commands += self._release(now)
+        commands += release(self, now)
         return commands
 
     def _joining(self, now: float) -> bool:
@@ -437,33 +372,6 @@ class Controller:
         starting = now - self._started_at < JOIN_GRACE_S
         return any(not r.in_traffic and (starting or r.connection is ConnectionState.ONLINE)
                    for r in self.robots.values())
-
-    def _release(self, now: float) -> list[Command]:
-        released = self.traffic.release(now=now)
-        commands: list[Command] = []
-        for serial, base in released.items():
-            index = base
-            rec = self.robots[serial]
-            leg = rec.leg
-            if leg is None or leg.refused is not None:
-                continue  # a refused leg is repaired by the next tick's resend first
-            if self.traffic.version(serial)[1] != leg.version:
-                route = self.traffic.route_of(serial)
-                leg.replace_cells(route.cells, route.version)
-                leg.sent_base = min(leg.sent_base, route.kept - 1)
-                index = max(index, leg.sent_base)
-            elif index <= leg.sent_base:
-                continue
-            if leg.sent_base >= 0:
-                leg.update_id += 1
-            max_nodes = rec.capabilities.max_nodes_per_order if rec.capabilities else None
-            order = leg_order(self.plan, leg, index, max_nodes=max_nodes)
-            leg.sent_base = index
-            if leg.acknowledged:
-                leg.sent_at = now  # unacknowledged since now; a resend is due from then
-            leg.acknowledged = False
-            commands.append(SendOrder(serial, order))
-        return commands
 
     # -- helpers used by TripWork ------------------------------------------------------
     def start_leg(self, rec: RobotRecord, goals: Sequence[Cell], actions: tuple[Action, ...],

@@ -1,0 +1,117 @@
+"""Sending legs to robots: releasing more of a route as traffic allows, noticing a
+vehicle's refusal, and sending again in the form the vehicle can take.
+
+Kept apart from ``core`` because these are the VDA 5050 order-update rules
+(stitching nodes, update ids, a vehicle holding a newer update than we recorded),
+which read best on their own.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fleet.controller.commands import Command, SendOrder
+from fleet.controller.legs import leg_order
+from fleet.controller.robots import RobotRecord
+from fleet.domain import events as ev
+from fleet.vda import RobotState
+
+if TYPE_CHECKING:
+    from fleet.controller.core import Controller
+
+MAX_REFUSALS = 3
+REFUSALS = frozenset({"orderError", "validationError", "orderUpdateError"})
+"""Errors with which a vehicle refuses an order it was sent."""
+
+
+def note_errors(ctl: Controller, rec: RobotRecord, state: RobotState, now: float) -> list[Command]:
+    """Tell people about each new error, and note a refusal of the current leg's
+    order: the resend on the next tick repairs it (see ``resend``)."""
+    seen = {(e.error_type, e.description) for e in state.errors}
+    leg = rec.leg
+    for error in state.errors:
+        if (error.error_type, error.description) not in rec.errors_seen:
+            ctl.emit(ev.ROBOT_ERROR_REPORTED, now, f"{rec.serial}: {error.level.value} "
+                     f"{error.error_type}: {error.description}", robot=rec.serial)
+        if (leg is not None and not leg.acknowledged
+                and error.error_type in REFUSALS
+                and error.references.get("orderId") in (None, leg.order_id)):
+            leg.refused = error.error_type
+    rec.errors_seen = seen
+    return []
+
+
+def resend(ctl: Controller, rec: RobotRecord, now: float) -> list[Command]:
+    """The current leg's last message is not in the vehicle's state: send it again,
+    in the form the vehicle can take. A vehicle that never took this leg gets it
+    as a new order from its first node; one that took part of it gets an update
+    from its own decision point, numbered after what it holds. A vehicle busy
+    with another order is told to cancel it first. A leg refused more than
+    ``MAX_REFUSALS`` times is given up, and its trip's dishes go to others."""
+    leg, state = rec.leg, rec.state
+    assert leg is not None
+    commands: list[Command] = []
+    leg.sent_at = now
+    finishing = (state is not None and state.busy and state.order_id != leg.order_id
+                 and state.order_id == rec.previous_order)
+    if leg.refused is not None and not finishing:
+        # Refused for cause (busy with someone else's order, garbled, stale):
+        # counted. Busy finishing our own last leg is only a matter of time.
+        leg.refusals += 1
+        if leg.refusals > MAX_REFUSALS:
+            ctl.work.abort(rec, now, f"{rec.serial} refused its order {leg.refusals - 1} "
+                                     f"times ({leg.refused})")
+            leg.acknowledged = True  # given up: nothing more to resend
+            leg.refused = None
+            if state is None or state.order_id != leg.order_id:
+                # It never took the leg, so it drives none of it: stop it where it is.
+                ctl.traffic.stop(rec.serial, now=now, at=leg.reached)
+            return []
+    leg.refused = None
+    if state is not None and state.order_id == leg.order_id:
+        # Taken in part: continue from where the vehicle stands in it.
+        base = [n.sequence_id // 2 for n in state.node_states if n.released]
+        held = base[-1] if base else state.last_node_sequence_id // 2
+        leg.sent_base = min(held, len(leg.cells) - 1)
+        leg.update_id = max(leg.update_id, state.order_update_id + 1)
+        released = max(leg.sent_base, ctl.traffic.released(rec.serial))
+        commands.append(SendOrder(rec.serial, leg_order(ctl.plan, leg, released)))
+        leg.sent_base = released
+        return commands
+    if state is not None and state.busy and not finishing:
+        commands.append(ctl.instant(rec, "cancelOrder", now))
+    # Never taken: the leg again as a new order from its first node, base as released.
+    leg.update_id = 0
+    leg.sent_base = -1
+    released = ctl.traffic.released(rec.serial)
+    commands.append(SendOrder(rec.serial, leg_order(ctl.plan, leg, released)))
+    leg.sent_base = released
+    return commands
+
+
+def release(ctl: Controller, now: float) -> list[Command]:
+    released = ctl.traffic.release(now=now)
+    commands: list[Command] = []
+    for serial, base in released.items():
+        index = base
+        rec = ctl.robots[serial]
+        leg = rec.leg
+        if leg is None or leg.refused is not None:
+            continue  # a refused leg is repaired by the next tick's resend first
+        if ctl.traffic.version(serial)[1] != leg.version:
+            route = ctl.traffic.route_of(serial)
+            leg.replace_cells(route.cells, route.version)
+            leg.sent_base = min(leg.sent_base, route.kept - 1)
+            index = max(index, leg.sent_base)
+        elif index <= leg.sent_base:
+            continue
+        if leg.sent_base >= 0:
+            leg.update_id += 1
+        max_nodes = rec.capabilities.max_nodes_per_order if rec.capabilities else None
+        order = leg_order(ctl.plan, leg, index, max_nodes=max_nodes)
+        leg.sent_base = index
+        if leg.acknowledged:
+            leg.sent_at = now  # unacknowledged since now; a resend is due from then
+        leg.acknowledged = False
+        commands.append(SendOrder(serial, order))
+    return commands
