@@ -9,13 +9,14 @@ from __future__ import annotations
 import math
 
 import pytest
-from e2e import ONE_TRAY, Rig, blocks, run_rig, small_room
+from e2e import ONE_TRAY, Rig, blocks, floor, run_rig, small_room
 
-from fleet.controller.explain import doing_words, place_words, waiting_words
+from fleet.controller.explain import doing_words, place_words, waiting_words, where_words
 from fleet.domain import DishState, Priority, StopKind, TripKind
 from fleet.domain import events as ev
 from fleet.errors import CommandError
-from fleet.floor.model import Cell
+from fleet.floor.model import Cell, PlaceKind
+from fleet.vda import ErrorLevel
 
 
 def _rect_over(rig: Rig, corner_a: Cell, corner_b: Cell) -> tuple[float, float, float, float]:
@@ -304,3 +305,53 @@ def test_waiting_words_name_the_robot_in_the_way_and_where() -> None:
 
     run_rig(blocks(), {"A": (1, 0), "B": (0, 0), "C": (4, 13), "D": (2, 0)}, scene,
             model=ONE_TRAY)
+
+
+def test_plain_words_for_a_robot_in_trouble_and_one_charging() -> None:
+    async def scene(rig: Rig) -> None:
+        ctl = rig.controller
+        robot = rig.robots["A"]
+        await rig.until(lambda: rig.record("A").in_traffic, 30, "placed")
+
+        def words() -> str:
+            return waiting_words(ctl, "A", rig.now())
+
+        robot.set_e_stop(True)
+        await rig.until(lambda: words() == "e-stop pressed", 5, "the e-stop in words")
+        robot.set_e_stop(False)
+        robot.add_error("driveFault", "left wheel motor overheated", ErrorLevel.FATAL)
+        await rig.until(lambda: words() == "fault: driveFault: left wheel motor overheated", 5,
+                        "the fault named")
+        robot.clear_errors("driveFault")
+        await rig.until(lambda: words() == "", 5, "nothing to wait for")
+        robot.set_online(False)
+        await rig.settle(40.0)
+        gone = rig.now() - rig.record("A").last_state_at
+        assert gone >= 39.0
+        assert words() == f"offline for {gone:.0f} s"
+        robot.set_online(True)
+        await rig.until(lambda: words() == "", 10, "back online")
+        await rig.runtime.execute(ctl.send_to_charge("A", rig.now()))
+        await rig.until(lambda: rig.record("A").charging, 60, "charging")
+        assert words() == ""  # charging is not waiting
+        assert doing_words(ctl, "A", rig.now()) == f"charging, {rig.record('A').battery:.0f} %"
+
+    run_rig(small_room(), {"A": (1, 0)}, scene, batteries={"A": 50.0})
+
+
+def test_places_in_words_and_a_spot_far_from_any_place() -> None:
+    plan = floor("." * 30 + "\n" + "." * 30, {
+        "pass": (PlaceKind.PASS, [(0, 0)]), "7": (PlaceKind.TABLE, [(0, 3)]),
+        "table-2": (PlaceKind.TABLE, [(1, 5)]), "return": (PlaceKind.DISH_RETURN, [(1, 0)]),
+        "P2": (PlaceKind.PARKING, [(1, 29)])})
+    words = {name: place_words(place) for name, place in plan.places.items()}
+    assert words == {"pass": "the pass", "7": "table 7", "table-2": "table-2",
+                     "return": "the dish return", "P2": "parking P2"}
+
+    async def scene(rig: Rig) -> None:
+        ctl = rig.controller
+        assert where_words(ctl, (0, 4)) == "by table 7"
+        x, y = plan.centre_of((0, 17))
+        assert where_words(ctl, (0, 17)) == f"at ({x:.1f}, {y:.1f}) m"
+
+    run_rig(plan, {"A": (1, 29)}, scene)
