@@ -120,6 +120,9 @@ class ApiService:
         return (Reply(request_id=request_id, ok=True, result=done.result,
                       duplicate=done.duplicate, at=at), done.commands)
 
+    def encode(self, message: Reply) -> bytes:
+        return self._enc.encode(message)
+
     def unavailable(self, payload: bytes, why: str, now: float) -> Reply:
         """The reply to a request that could not be carried out for a reason of the
         controller's own (it is shutting down)."""
