@@ -1,0 +1,319 @@
+"""The floor manager's dashboard: a thin Textual app over a ``FleetSource``.
+
+The app folds every update into a ``FleetMirror`` the moment it arrives, but
+redraws on a timer (4 Hz by default) and only the parts that changed since: thirty
+robots reporting twice a second are sixty updates a second and still four
+redraws. Waiting timers count on the site's clock as the mirror estimates it from
+the last summary (never the dashboard's own wall clock), so a simulation at ten
+times speed shows its own minutes, and a test with a frozen ``clock`` shows the
+same screen every time.
+
+Commands go to the source and their replies come back as notifications: the
+result in plain words, or the controller's reason in red.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual.app import App, ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Static
+
+from fleet.api.messages import (
+    AcknowledgeAlert,
+    CancelOrder,
+    Command,
+    MarkReady,
+    PauseRobot,
+    ReleaseAll,
+    ResumeRobot,
+    SendToCharge,
+    SendToDock,
+    StopAll,
+    SubmitOrder,
+)
+from fleet.api.mirror import FleetMirror, Part
+from fleet.api.updates import FleetSource
+from fleet.dashboard import views
+from fleet.dashboard.commands import FleetCommands, bindings, help_keys
+from fleet.dashboard.floormap import LEGEND, FloorMap
+from fleet.dashboard.panels import AlertsTable, OrdersTable, RobotsTable
+from fleet.dashboard.screens import (
+    BlockCommand,
+    BlockScreen,
+    ConfirmScreen,
+    HelpScreen,
+    NewOrderScreen,
+)
+from fleet.errors import FleetError
+
+log = logging.getLogger(__name__)
+
+REFRESH_HZ = 4.0
+ALL_PARTS: frozenset[Part] = frozenset(
+    ("status", "floor", "summary", "robots", "orders", "alerts", "events", "link"))
+
+
+class FleetDashboard(App[None]):
+    """The floor live: header figures, the map, robots, orders and alerts."""
+
+    CSS_PATH = "dashboard.tcss"
+    TITLE = "fleet"
+    BINDINGS: ClassVar[list[BindingType]] = bindings()  # type: ignore[assignment]
+    COMMANDS = App.COMMANDS | {FleetCommands}
+
+    def __init__(self, source: FleetSource, *, title: str = "fleet",
+                 clock: Callable[[], float] = time.monotonic,
+                 refresh_hz: float = REFRESH_HZ) -> None:
+        super().__init__()
+        self.source = source
+        self.title = title
+        self.mirror = FleetMirror()
+        self._clock = clock
+        self._refresh_s = 1.0 / refresh_hz
+        self._dirty: set[Part] = set(ALL_PARTS)
+        self._ever_connected = False
+        self._source_error = ""
+        self._orders_made = 0
+        self.refreshes = 0
+        """Screen refreshes done (for the benchmark and tests)."""
+
+    # -- layout -------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static(id="figures")
+        yield Static(id="banner")
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                yield FloorMap(id="map")
+                yield AlertsTable(id="alerts")
+            with Vertical(id="right"):
+                yield RobotsTable(id="robots")
+                yield Static(id="robot-detail")
+                yield OrdersTable(id="orders")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#map", FloorMap).border_subtitle = LEGEND
+        self.query_one("#robots", RobotsTable).border_title = "Robots"
+        self.query_one("#orders", OrdersTable).border_title = "Orders"
+        self.query_one("#alerts", AlertsTable).border_title = "Alerts"
+        self.query_one("#robots", RobotsTable).focus()
+        self.run_worker(self._follow(), name="fleet updates", group="source")
+        self.set_interval(self._refresh_s, self.flush, name="refresh")
+        self.flush()
+
+    # -- updates in, coalesced --------------------------------------------------------------
+    async def _follow(self) -> None:
+        try:
+            async for update in self.source.updates():
+                part = self.mirror.apply(update, self._clock())
+                self._dirty.add(part)
+                if part == "link" and self.mirror.connected:
+                    self._ever_connected = True
+        except FleetError as exc:
+            log.warning("fleet updates stopped: %s", exc)
+            self._source_error = str(exc)
+        else:
+            self._source_error = "the fleet source closed"
+        self._dirty.add("link")
+
+    def site_now(self) -> float:
+        return self.mirror.site_now(self._clock())
+
+    def flush(self) -> None:
+        """Redraw what changed since the last refresh, and the timers."""
+        dirty = self._dirty
+        self._dirty = set()
+        m = self.mirror
+        now = self.site_now()
+        ticking = m.controller_online and m.summary is not None
+        self.refreshes += 1
+        if dirty & {"summary", "status", "link"} or ticking:
+            self.query_one("#figures", Static).update(
+                views.figures(m.summary, now, self.title or "fleet"))
+            text, kind = views.banner(m, ever_connected=self._ever_connected,
+                                      source_error=self._source_error)
+            banner = self.query_one("#banner", Static)
+            banner.update(text)
+            banner.set_classes(f"-{kind}" if kind else "-none")
+        if dirty & {"robots", "link"}:
+            self.query_one("#robots", RobotsTable).sync(views.robot_rows(m.robots))
+            self._show_detail()
+        if dirty & {"orders", "summary", "link"} or ticking:
+            self.query_one("#orders", OrdersTable).sync(views.order_rows(m.orders.values(), now))
+        if dirty & {"alerts", "link"} or ticking:
+            self.query_one("#alerts", AlertsTable).sync(views.alert_rows(m.open_alerts(), now))
+        if dirty & {"floor", "robots", "orders", "summary", "link"}:
+            self._show_map(now)
+
+    def _show_map(self, now: float) -> None:
+        m = self.mirror
+        blocked_tables = m.summary.blocked_tables if m.summary is not None else {}
+        blocked_zones = m.summary.blocked_zones if m.summary is not None else {}
+        robots = list(m.robots.values())
+        self.query_one("#map", FloorMap).show(
+            m.floor, blocked_zones=blocked_zones, robots=robots,
+            table_states=views.table_states(m.orders.values(), blocked_tables, now),
+            selected=self.selected_robot())
+
+    def _show_detail(self) -> None:
+        serial = self.selected_robot()
+        robot = None if serial is None else self.mirror.robots.get(serial)
+        self.query_one("#robot-detail", Static).update(views.robot_detail(robot))
+
+    def on_data_table_row_highlighted(self, event: RobotsTable.RowHighlighted) -> None:
+        if event.data_table.id == "robots":
+            self._show_detail()
+            self._show_map(self.site_now())
+
+    # -- what the keys act on ---------------------------------------------------------------
+    def selected_robot(self) -> str | None:
+        return self.query_one("#robots", RobotsTable).selected_key()
+
+    def selected_order(self) -> str | None:
+        key = self.query_one("#orders", OrdersTable).selected_key()
+        return None if key is None else views.order_of(key)
+
+    def selected_alert(self) -> int | None:
+        key = self.query_one("#alerts", AlertsTable).selected_key()
+        return None if key is None else int(key)
+
+    def _need(self, what: str, value: str | int | None) -> bool:
+        if value is None:
+            self.notify(f"Select {what} first (Tab moves between tables).",
+                        severity="warning", title="Nothing selected")
+            return False
+        return True
+
+    # -- commands out -------------------------------------------------------------------
+    def send_command(self, command: Command, what: str) -> None:
+        """Send ``command`` and show its reply when it comes (in a worker the app owns)."""
+        self.run_worker(self._request(command, what), group="requests")
+
+    async def _request(self, command: Command, what: str) -> None:
+        try:
+            reply = await self.source.request(command)
+        except FleetError as exc:
+            self.notify(str(exc), title=f"{what}: no reply", severity="error")
+            return
+        if reply.ok:
+            self.notify(reply.result or "done", title=what)
+        else:
+            reason = reply.error.message if reply.error is not None else "refused"
+            self.notify(f"[red]{reason}[/red]", title=f"{what}: refused", severity="error",
+                        markup=True)
+
+    # -- actions ----------------------------------------------------------------------------
+    def action_new_order(self) -> None:
+        floor = self.mirror.floor
+        if floor is None:
+            self.notify("The floor plan has not arrived yet.", severity="warning")
+            return
+        tables = [p.name for p in floor.places if p.kind == "table"]
+        self._orders_made += 1
+        order_id = f"mgr-{int(self.site_now())}-{self._orders_made}"
+
+        def sent(order: SubmitOrder | None) -> None:
+            if order is not None:
+                self.send_command(order, f"new order {order.order_id} for {order.table}")
+
+        self.push_screen(NewOrderScreen(tables, order_id), sent)
+
+    def action_mark_ready(self) -> None:
+        order = self.selected_order()
+        if self._need("an order", order):
+            assert order is not None
+            self.send_command(MarkReady(order_id=order), f"mark {order} ready")
+
+    def action_cancel_order(self) -> None:
+        order = self.selected_order()
+        if not self._need("an order", order):
+            return
+        assert order is not None
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.send_command(CancelOrder(order_id=order, reason="cancelled by the manager"),
+                                  f"cancel {order}")
+
+        self.push_screen(ConfirmScreen(f"Cancel order {order}?", "Cancel it"), answered)
+
+    def action_pause_robot(self) -> None:
+        serial = self.selected_robot()
+        if not self._need("a robot", serial):
+            return
+        assert serial is not None
+        robot = self.mirror.robots.get(serial)
+        if robot is not None and robot.paused_by_manager:
+            self.send_command(ResumeRobot(serial=serial), f"resume {serial}")
+        else:
+            self.send_command(PauseRobot(serial=serial), f"pause {serial}")
+
+    def action_charge(self) -> None:
+        serial = self.selected_robot()
+        if self._need("a robot", serial):
+            assert serial is not None
+            self.send_command(SendToCharge(serial=serial), f"send {serial} to charge")
+
+    def action_dock(self) -> None:
+        serial = self.selected_robot()
+        if self._need("a robot", serial):
+            assert serial is not None
+            self.send_command(SendToDock(serial=serial), f"send {serial} to its dock")
+
+    def action_stop_all(self) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.send_command(StopAll(reason="e-stop from the dashboard"), "e-stop all")
+
+        self.push_screen(ConfirmScreen("E-stop: stop [b]every[/b] robot where it stands?",
+                                       "Stop all"), answered)
+
+    def action_release_all(self) -> None:
+        self.send_command(ReleaseAll(), "release all")
+
+    def _block(self, what: str) -> None:
+        floor = self.mirror.floor
+        s = self.mirror.summary
+        if what == "table":
+            names = [p.name for p in floor.places if p.kind == "table"] if floor else []
+            blocked = s.blocked_tables if s else {}
+        else:
+            names = [z.name for z in floor.zones] if floor else []
+            blocked = s.blocked_zones if s else {}
+
+        def chosen(command: BlockCommand | None) -> None:
+            if command is not None:
+                verb = "block" if type(command).__name__.startswith("Block") else "unblock"
+                name = getattr(command, what)
+                self.send_command(command, f"{verb} {what} {name}")
+
+        self.push_screen(BlockScreen(what, names, blocked), chosen)
+
+    def action_block_table(self) -> None:
+        self._block("table")
+
+    def action_block_zone(self) -> None:
+        self._block("zone")
+
+    def action_acknowledge(self) -> None:
+        alert = self.selected_alert()
+        if self._need("an alert", alert):
+            assert alert is not None
+            self.send_command(AcknowledgeAlert(alert_id=alert), f"acknowledge alert {alert}")
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(help_keys(), LEGEND))
+
+
+def build_app(source: FleetSource, *, title: str = "fleet",
+              clock: Callable[[], float] = time.monotonic,
+              refresh_hz: float = REFRESH_HZ) -> FleetDashboard:
+    """The dashboard over ``source``, as the CLI and the tests build it. ``clock`` is
+    the monotonic clock the site's time is estimated with (frozen in snapshot tests)."""
+    return FleetDashboard(source, title=title, clock=clock, refresh_hz=refresh_hz)

@@ -1,0 +1,113 @@
+"""The manager's actions: one table for the keys, the help screen and the command
+palette, so the three cannot disagree.
+
+The palette lists every action, and for each robot its own commands ("Pause R3"),
+so a manager who knows the robot's name need not find it in the table first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, cast
+
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from fleet.api.messages import Command, PauseRobot, ResumeRobot, SendToCharge, SendToDock
+
+if TYPE_CHECKING:
+    from fleet.dashboard.app import FleetDashboard
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    key: str
+    action: str
+    """The app's action name (``action_<name>``)."""
+    label: str
+    """Short, for the footer."""
+    title: str
+    """For the palette and the help screen."""
+    show: bool = True
+    """In the footer (all are in the help screen and the palette)."""
+    alias: bool = False
+    """A second key for an action listed already."""
+
+
+ACTIONS: tuple[Action, ...] = (
+    Action("n", "new_order", "New order", "New order for a table"),
+    Action("r", "mark_ready", "Ready", "Mark the selected order's dishes ready at the pass"),
+    Action("x", "cancel_order", "Cancel order", "Cancel the selected order"),
+    Action("p", "pause_robot", "Pause/resume", "Pause the selected robot (resume if paused)"),
+    Action("c", "charge", "Charge", "Send the selected robot to charge", show=False),
+    Action("d", "dock", "Dock", "Send the selected robot to its dock", show=False),
+    Action("s", "stop_all", "E-STOP", "E-stop all robots (asks first)"),
+    Action("g", "release_all", "Release", "Release all robots after an e-stop"),
+    Action("t", "block_table", "Table", "Block or unblock a table", show=False),
+    Action("z", "block_zone", "Zone", "Block or unblock a zone", show=False),
+    Action("a", "acknowledge", "Ack alert", "Acknowledge the selected alert"),
+    Action("f1", "help", "Help", "Show the keys"),
+    Action("question_mark", "help", "Help", "Show the keys", show=False, alias=True),
+    Action("q", "quit", "Quit", "Quit the dashboard"),
+)
+
+
+def bindings() -> list[Binding]:
+    return [Binding(a.key, a.action, a.label, show=a.show,
+                    id=f"fleet.{a.action}" + (".alt" if a.alias else ""))
+            for a in ACTIONS]
+
+
+def help_keys() -> list[tuple[str, str]]:
+    """(keys, what) for the help screen, one line per action."""
+    keys: dict[str, list[str]] = {}
+    titles: dict[str, str] = {}
+    for a in ACTIONS:
+        keys.setdefault(a.action, []).append("?" if a.key == "question_mark" else a.key.upper()
+                                             if a.key.startswith("f") else a.key)
+        titles.setdefault(a.action, a.title)
+    out = [(" / ".join(k), titles[name]) for name, k in keys.items()]
+    out += [("↑ ↓", "Move the cursor in the focused table"),
+            ("Tab", "Next table (robots, orders, alerts)"),
+            ("ctrl+p", "Command palette: every action, and each robot's commands")]
+    return out
+
+
+class FleetCommands(Provider):
+    """The command palette's entries for the floor manager."""
+
+    def _app(self) -> FleetDashboard:
+        return cast("FleetDashboard", self.app)
+
+    def _entries(self) -> list[tuple[str, Callable[[], object], str]]:
+        app = self._app()
+        seen: set[str] = set()
+        out: list[tuple[str, Callable[[], object], str]] = []
+        for a in ACTIONS:
+            if a.action in seen or a.action == "quit":
+                continue
+            seen.add(a.action)
+            out.append((a.title, partial(app.run_action, a.action), f"key: {a.key}"))
+        for serial in sorted(app.mirror.robots):
+            commands: list[tuple[str, Command]] = [
+                (f"Pause {serial}", PauseRobot(serial=serial)),
+                (f"Resume {serial}", ResumeRobot(serial=serial)),
+                (f"Send {serial} to charge", SendToCharge(serial=serial)),
+                (f"Send {serial} to its dock", SendToDock(serial=serial)),
+            ]
+            for title, command in commands:
+                out.append((title, partial(app.send_command, command, title), "robot"))
+        return out
+
+    async def discover(self) -> Hits:
+        for title, run, help_text in self._entries():
+            yield DiscoveryHit(title, run, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, run, help_text in self._entries():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), run, text=title, help=help_text)

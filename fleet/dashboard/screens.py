@@ -1,0 +1,286 @@
+"""The dashboard's modal screens: the new-order form, blocking a table or zone, a
+confirmation for what cannot be undone lightly (e-stop, cancelling an order), and
+the help screen.
+
+Forms check what the manager typed against what the floor has before anything is
+sent (a table that does not exist is named in red under the field and nothing
+leaves the dashboard); they return the API command, and the app sends it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Checkbox, Input, Label, Static
+
+from fleet.api.messages import (
+    BlockTable,
+    BlockZone,
+    DishSpec,
+    SubmitOrder,
+    UnblockTable,
+    UnblockZone,
+)
+
+MAX_DISHES = 40
+
+
+class FormError(ValueError):
+    """What is wrong with a form's field, in words for the manager."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def match_name(typed: str, names: Iterable[str], what: str) -> str:
+    """The name as the floor spells it for what was typed (case and spaces aside), or
+    a FormError listing a few of the names there are."""
+    typed = typed.strip()
+    if not typed:
+        raise FormError(what, f"type a {what} name")
+    names = list(names)
+    norm = {n.casefold().replace(" ", ""): n for n in names}
+    found = norm.get(typed.casefold().replace(" ", ""))
+    if found is None:
+        some = ", ".join(sorted(names)[:12]) + (" ..." if len(names) > 12 else "")
+        raise FormError(what, f"no {what} {typed!r} on this floor"
+                              + (f" ({what}s: {some})" if names else f" (it has no {what}s)"))
+    return found
+
+
+def parse_dishes(text: str) -> list[DishSpec]:
+    """Dishes as the manager types them: names separated by commas, ``name:N`` for a
+    dish that takes N trays (``soup, steak, platter:2``)."""
+    dishes: list[DishSpec] = []
+    for raw in text.split(","):
+        item = raw.strip()
+        if not item:
+            continue
+        name, sep, trays_s = item.rpartition(":")
+        if not sep:
+            name, trays = item, 1
+        else:
+            name = name.strip()
+            try:
+                trays = int(trays_s.strip())
+            except ValueError:
+                raise FormError("dishes", f"{item!r}: trays after ':' must be a number") from None
+            if not 1 <= trays <= 8:
+                raise FormError("dishes", f"{item!r}: a dish takes 1 to 8 trays")
+        if not name or len(name) > 64:
+            raise FormError("dishes", f"{item!r}: a dish name has 1 to 64 characters")
+        dishes.append(DishSpec(name=name, trays=trays))
+    if not dishes:
+        raise FormError("dishes", "type at least one dish (names separated by commas)")
+    if len(dishes) > MAX_DISHES:
+        raise FormError("dishes", f"at most {MAX_DISHES} dishes in one order")
+    return dishes
+
+
+class NewOrderScreen(ModalScreen[SubmitOrder | None]):
+    """A new order for a table: table, dishes, priority, a note."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="form.cancel"),
+        Binding("ctrl+s", "submit", "Submit", id="form.submit")]
+
+    def __init__(self, tables: Sequence[str], order_id: str) -> None:
+        super().__init__()
+        self.tables = list(tables)
+        self.order_id = order_id
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form", classes="modal-box"):
+            yield Label(f"New order [b]{self.order_id}[/b]", classes="modal-title")
+            yield Label("Table")
+            yield Input(placeholder="e.g. A3", id="table",
+                        suggester=SuggestFromList(self.tables, case_sensitive=False))
+            yield Label("Dishes (comma separated; name:2 for a dish on two trays)")
+            yield Input(placeholder="soup, steak, cake", id="dishes")
+            yield Label("Note")
+            yield Input(placeholder="optional", id="note", max_length=200)
+            with Horizontal(classes="checks"):
+                yield Checkbox("High priority", id="high")
+                yield Checkbox("Ready at the pass", id="ready")
+            yield Static("", id="form-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Submit", variant="primary", id="submit")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#table", Input).focus()
+
+    def build(self) -> SubmitOrder:
+        """The order the form describes; FormError naming the field otherwise."""
+        table = match_name(self.query_one("#table", Input).value, self.tables, "table")
+        dishes = parse_dishes(self.query_one("#dishes", Input).value)
+        return SubmitOrder(order_id=self.order_id, table=table, dishes=dishes,
+                           priority="high" if self.query_one("#high", Checkbox).value else "normal",
+                           note=self.query_one("#note", Input).value.strip(),
+                           ready=self.query_one("#ready", Checkbox).value)
+
+    def action_submit(self) -> None:
+        for field in ("table", "dishes"):
+            self.query_one(f"#{field}", Input).remove_class("-invalid")
+        try:
+            order = self.build()
+        except FormError as exc:
+            self.query_one("#form-error", Static).update(str(exc))
+            self.query_one(f"#{exc.field}", Input).add_class("-invalid")
+            self.query_one(f"#{exc.field}", Input).focus()
+            return
+        self.dismiss(order)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        order = ("table", "dishes", "note")
+        if event.input.id in order[:-1]:
+            self.query_one(f"#{order[order.index(event.input.id) + 1]}", Input).focus()
+        else:
+            self.action_submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "submit":
+            self.action_submit()
+        else:
+            self.action_cancel()
+
+
+BlockCommand = BlockTable | UnblockTable | BlockZone | UnblockZone
+
+
+class BlockScreen(ModalScreen[BlockCommand | None]):
+    """Close a table or a zone to robots, or open it again."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="block.cancel")]
+
+    def __init__(self, what: str, names: Sequence[str], blocked: Mapping[str, str]) -> None:
+        super().__init__()
+        self.what = what
+        """"table" or "zone"."""
+        self.names = list(names)
+        self.blocked = dict(blocked)
+
+    def compose(self) -> ComposeResult:
+        now = ", ".join(f"{n} ({r})" if r else n for n, r in sorted(self.blocked.items()))
+        with Vertical(id="block-form", classes="modal-box"):
+            yield Label(f"Block or unblock a {self.what}", classes="modal-title")
+            yield Label(f"Blocked now: {now or 'none'}", id="blocked-now")
+            yield Label(self.what.capitalize())
+            yield Input(id="name", suggester=SuggestFromList(self.names, case_sensitive=False))
+            yield Label("Reason (for blocking)")
+            yield Input(id="reason", max_length=200, placeholder="e.g. spill")
+            yield Static("", id="form-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Block", variant="error", id="block")
+                yield Button("Unblock", variant="success", id="unblock")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#name", Input).focus()
+
+    def build(self, block: bool) -> BlockCommand:
+        names = self.names + [n for n in self.blocked if n not in self.names]
+        name = match_name(self.query_one("#name", Input).value, names, self.what)
+        reason = self.query_one("#reason", Input).value.strip()
+        if not block and name not in self.blocked:
+            raise FormError("name", f"{self.what} {name} is not blocked")
+        if self.what == "table":
+            return BlockTable(table=name, reason=reason) if block else UnblockTable(table=name)
+        return BlockZone(zone=name, reason=reason) if block else UnblockZone(zone=name)
+
+    def _finish(self, block: bool) -> None:
+        try:
+            command = self.build(block)
+        except FormError as exc:
+            self.query_one("#form-error", Static).update(str(exc))
+            self.query_one("#name", Input).add_class("-invalid")
+            return
+        self.dismiss(command)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "name":
+            self.query_one("#reason", Input).focus()
+        else:
+            self._finish(block=True)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "cancel":
+            self.dismiss(None)
+        else:
+            self._finish(block=event.button.id == "block")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Yes or no, for what should not happen by a stray key."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no")]
+
+    def __init__(self, question: str, yes: str = "Yes") -> None:
+        super().__init__()
+        self.question = question
+        self.yes = yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm", classes="modal-box"):
+            yield Static(self.question, id="question")
+            with Horizontal(classes="buttons"):
+                yield Button(f"{self.yes} (y)", variant="error", id="yes")
+                yield Button("No (n)", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key of the dashboard, and what the map's marks mean."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,f1,question_mark", "close", "Close", id="help.close")]
+
+    def __init__(self, keys: Sequence[tuple[str, str]], legend: str) -> None:
+        super().__init__()
+        self.keys = list(keys)
+        self.legend = legend
+
+    def compose(self) -> ComposeResult:
+        width = max((len(k) for k, _ in self.keys), default=1)
+        lines = [f"[b]{k.ljust(width)}[/b]  {what}" for k, what in self.keys]
+        with VerticalScroll(id="help", classes="modal-box"):
+            yield Label("Keys", classes="modal-title")
+            yield Static("\n".join(lines), id="help-keys")
+            yield Label("Map", classes="modal-title")
+            yield Static(self.legend, id="help-legend")
+            yield Static("Robots: an arrow for the heading, coloured by mode; the selected "
+                         "robot (the robots table's cursor) in magenta. P pass, C charger, "
+                         "D dish return, H host stand, K parking. Esc closes this.",
+                         id="help-robots")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
