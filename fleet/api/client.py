@@ -22,7 +22,7 @@ import contextlib
 import itertools
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
@@ -141,7 +141,7 @@ class FleetClient:
         return self._conn.abort() if self._conn is not None else False
 
     # -- updates ------------------------------------------------------------------------
-    async def updates(self) -> AsyncIterator[Update]:
+    async def updates(self) -> AsyncGenerator[Update, None]:
         """The present as the mirror holds it, then every update as it arrives; ends
         when the client closes. Each call is an independent consumer."""
         queue: asyncio.Queue[Update | None] = asyncio.Queue(self._queue_size + 1)

@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ORDER_RETENTION_S = 600.0
+EVENTS_HELD = 1000
+"""Events kept for publishing while the broker is away; older ones are dropped."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,9 @@ class ApiService:
         self._live: set[str] = set(controller.book.orders)
         """Orders not yet published closed: compared at every call."""
         self._clear_at: dict[str, float] = {}
+        self._cleared: set[str] = set()
+        self._events_due: list[EventView] = []
+        """Taken from the controller (alerts raised) and not yet published."""
         self._summary_at = float("-inf")
         self._alerts_version = -1
         self._floor_sent: FloorView | None = None
@@ -143,9 +148,8 @@ class ApiService:
         out: list[Publication | None] = [self.status(True, now), self._floor(force=True)]
         for serial in sorted(self.ctl.robots):
             out.append(self._robot(serial, now, force=True))
-        for order_id in sorted(set(self._orders_sent) | self._live):
-            order = self.ctl.book.orders.get(order_id)
-            if order is not None:
+        for order_id in sorted(self.ctl.book.orders):
+            if order_id not in self._cleared:
                 out.append(self._order(order_id, now, force=True))
         out.append(self._alerts(force=True))
         out.append(self._summary(now, force=True))
@@ -155,7 +159,8 @@ class ApiService:
         """What changed since the last call: events first (they explain the rest), then
         robots, orders and order clears, alerts, floor, and the summary when due.
         The summary comes last: a client sweeping stale state on it has the rest."""
-        events = self._take_events()
+        self._take_events()
+        events, self._events_due = self._events_due, []
         out = [Publication(self.topics.events, self._enc.encode(e), False, 1) for e in events]
         for serial in sorted(self.ctl.robots):
             p = self._robot(serial, now)
@@ -170,13 +175,14 @@ class ApiService:
             if now >= due:
                 del self._clear_at[order_id]
                 self._orders_sent.pop(order_id, None)
+                self._cleared.add(order_id)
                 out.append(Publication(self.topics.order(order_id), b"", True, 1))
         for p in (self._alerts(), self._floor(), self._summary(now)):
             if p is not None:
                 out.append(p)
         return out
 
-    def _take_events(self) -> list[EventView]:
+    def _take_events(self) -> None:
         events = self.ctl.events
         if len(events) < self._event_cursor:  # the controller trimmed its list
             self._event_cursor = 0
@@ -186,7 +192,12 @@ class ApiService:
             self.alerts.observe(event)
             if event.kind == ev.DEADLOCK_RESOLVED:
                 self._deadlocks_broken += 1
-        return [self._event_view(e) for e in new]
+        self._events_due += [self._event_view(e) for e in new]
+        if len(self._events_due) > EVENTS_HELD:
+            # Nobody published for a long while (the broker is down): keep the latest.
+            log.info("fleet API: %d events not published while no one listened",
+                     len(self._events_due) - EVENTS_HELD)
+            del self._events_due[:-EVENTS_HELD]
 
     def _event_view(self, e: Event) -> EventView:
         return EventView(kind=e.kind, at=self.epoch + e.at, text=e.text, robot=e.robot,
@@ -217,6 +228,7 @@ class ApiService:
         if not force and self._orders_sent.get(order_id) == view:
             return None
         self._orders_sent[order_id] = view
+        self._cleared.discard(order_id)
         return Publication(self.topics.order(order_id), self._enc.encode(view), True, 1)
 
     def _alerts(self, *, force: bool = False) -> Publication | None:
