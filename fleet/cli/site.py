@@ -1,4 +1,5 @@
-"""A site in production: broker, links, controller, store, wired from the config.
+"""A site in production: broker, links, controller, store and the fleet API
+(``fleet/v1/{site.id}/...``), wired from the config.
 
 Robots with ``transport = "mqtt"`` are real VDA 5050 vehicles; those with
 ``transport = "serial"`` are reached on their own line (``port``, a pyserial URL)
@@ -20,6 +21,7 @@ from drivers.mqtt.broker import broker_for
 from drivers.serial.link import SerialRobotLink
 from drivers.serial.port import PortSettings
 from drivers.vda5050.master import VdaMaster
+from fleet.api.server import ApiServer
 from fleet.assembly import build_controller
 from fleet.config import Config, RobotConfig
 from fleet.floor import load_floor
@@ -95,6 +97,11 @@ async def run_site(cfg: Config, until: Awaitable[None], *, on_ready: Ready | Non
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(runtime.run(), name="runtime")
                 await runtime.ready.wait()
+                # The fleet API for tills and dashboards, on the same broker; entered on the
+                # outer stack so it says "offline" after the runtime has stopped.
+                await stack.enter_async_context(ApiServer(
+                    runtime, settings(f"{cfg.broker.client_id}-api"), site=cfg.site.id,
+                    name=cfg.site.name, epoch=epoch))
                 if on_ready is not None:
                     on_ready(url, [r.serial for r in cfg.robots])
                 await until
