@@ -82,27 +82,36 @@ class FleetDashboard(App[None]):
         self._orders_made = 0
         self.refreshes = 0
         """Screen refreshes done (for the benchmark and tests)."""
+        # The app's own widgets, held rather than queried: a refresh may come while
+        # a modal screen is on top or the app is closing.
+        self.figures = Static(id="figures")
+        self.banner = Static(id="banner", classes="-none")
+        self.floor_map = FloorMap(id="map")
+        self.alerts_table = AlertsTable(id="alerts")
+        self.robots_table = RobotsTable(id="robots")
+        self.robot_detail = Static(id="robot-detail")
+        self.orders_table = OrdersTable(id="orders")
 
     # -- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Static(id="figures")
-        yield Static(id="banner")
+        yield self.figures
+        yield self.banner
         with Horizontal(id="body"):
             with Vertical(id="left"):
-                yield FloorMap(id="map")
-                yield AlertsTable(id="alerts")
+                yield self.floor_map
+                yield self.alerts_table
             with Vertical(id="right"):
-                yield RobotsTable(id="robots")
-                yield Static(id="robot-detail")
-                yield OrdersTable(id="orders")
+                yield self.robots_table
+                yield self.robot_detail
+                yield self.orders_table
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#map", FloorMap).border_subtitle = LEGEND
-        self.query_one("#robots", RobotsTable).border_title = "Robots"
-        self.query_one("#orders", OrdersTable).border_title = "Orders"
-        self.query_one("#alerts", AlertsTable).border_title = "Alerts"
-        self.query_one("#robots", RobotsTable).focus()
+        self.floor_map.border_subtitle = LEGEND
+        self.robots_table.border_title = "Robots"
+        self.orders_table.border_title = "Orders"
+        self.alerts_table.border_title = "Alerts"
+        self.robots_table.focus()
         self.run_worker(self._follow(), name="fleet updates", group="source")
         self.set_interval(self._refresh_s, self.flush, name="refresh")
         self.flush()
@@ -134,20 +143,19 @@ class FleetDashboard(App[None]):
         ticking = m.controller_online and m.summary is not None
         self.refreshes += 1
         if dirty & {"summary", "status", "link"} or ticking:
-            self.query_one("#figures", Static).update(
+            self.figures.update(
                 views.figures(m.summary, now, self.title or "fleet"))
             text, kind = views.banner(m, ever_connected=self._ever_connected,
                                       source_error=self._source_error)
-            banner = self.query_one("#banner", Static)
-            banner.update(text)
-            banner.set_classes(f"-{kind}" if kind else "-none")
+            self.banner.update(text)
+            self.banner.set_classes(f"-{kind}" if kind else "-none")
         if dirty & {"robots", "link"}:
-            self.query_one("#robots", RobotsTable).sync(views.robot_rows(m.robots))
+            self.robots_table.sync(views.robot_rows(m.robots))
             self._show_detail()
         if dirty & {"orders", "summary", "link"} or ticking:
-            self.query_one("#orders", OrdersTable).sync(views.order_rows(m.orders.values(), now))
+            self.orders_table.sync(views.order_rows(m.orders.values(), now))
         if dirty & {"alerts", "link"} or ticking:
-            self.query_one("#alerts", AlertsTable).sync(views.alert_rows(m.open_alerts(), now))
+            self.alerts_table.sync(views.alert_rows(m.open_alerts(), now))
         if dirty & {"floor", "robots", "orders", "summary", "link"}:
             self._show_map(now)
 
@@ -156,7 +164,7 @@ class FleetDashboard(App[None]):
         blocked_tables = m.summary.blocked_tables if m.summary is not None else {}
         blocked_zones = m.summary.blocked_zones if m.summary is not None else {}
         robots = list(m.robots.values())
-        self.query_one("#map", FloorMap).show(
+        self.floor_map.show(
             m.floor, blocked_zones=blocked_zones, robots=robots,
             table_states=views.table_states(m.orders.values(), blocked_tables, now),
             selected=self.selected_robot())
@@ -164,7 +172,7 @@ class FleetDashboard(App[None]):
     def _show_detail(self) -> None:
         serial = self.selected_robot()
         robot = None if serial is None else self.mirror.robots.get(serial)
-        self.query_one("#robot-detail", Static).update(views.robot_detail(robot))
+        self.robot_detail.update(views.robot_detail(robot))
 
     def on_data_table_row_highlighted(self, event: RobotsTable.RowHighlighted) -> None:
         if event.data_table.id == "robots":
@@ -173,14 +181,14 @@ class FleetDashboard(App[None]):
 
     # -- what the keys act on ---------------------------------------------------------------
     def selected_robot(self) -> str | None:
-        return self.query_one("#robots", RobotsTable).selected_key()
+        return self.robots_table.selected_key()
 
     def selected_order(self) -> str | None:
-        key = self.query_one("#orders", OrdersTable).selected_key()
+        key = self.orders_table.selected_key()
         return None if key is None else views.order_of(key)
 
     def selected_alert(self) -> int | None:
-        key = self.query_one("#alerts", AlertsTable).selected_key()
+        key = self.alerts_table.selected_key()
         return None if key is None else int(key)
 
     def _need(self, what: str, value: str | int | None) -> bool:

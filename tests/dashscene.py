@@ -1,0 +1,147 @@
+"""A fixed moment of service for the dashboard tests: the bistro floor, five robots,
+orders in every state and two open alerts, all on a site clock frozen at ``T``.
+
+Also ``settle``: wait (bounded) until the dashboard has applied everything fed to
+its source, then redraw, so that a test asserts on a screen that is up to date.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from fleet.api.messages import (
+    Alerts,
+    AlertView,
+    ControllerStatus,
+    DishView,
+    FloorView,
+    OrderView,
+    RobotView,
+    Summary,
+    TripView,
+)
+from fleet.api.snapshot import floor_view
+from fleet.api.updates import LinkChanged, Update
+from fleet.dashboard import FleetDashboard, build_app
+from fleet.dashboard.scripted import ScriptedSource
+from fleet.floor import load_floor
+
+T = 1_700_000_000.0
+"""The site's clock in the scene (2023-11-14 22:13:20 UTC)."""
+BISTRO = Path(__file__).resolve().parents[1] / "maps" / "bistro.toml"
+_FLOOR: FloorView | None = None
+
+
+def bistro() -> FloorView:
+    global _FLOOR  # noqa: PLW0603  (compiled once per test session)
+    if _FLOOR is None:
+        _FLOOR = floor_view(load_floor(BISTRO, robot_radius=0.25))
+    return _FLOOR
+
+
+def robots() -> list[RobotView]:
+    return [
+        RobotView(serial="R1", mode="working", online=True, x=8.25, y=11.25, theta=0.0,
+                  battery=82.0, trays=3, loads=["O-102/1"],
+                  trip=TripView(trip_id="t7", kind="serve", stops=["B2"], next_stop=0,
+                                dishes=["O-102/1"]),
+                  doing="to table B2 with 1 dish",
+                  route=[(10.25, 11.25), (11.75, 11.25), (11.75, 9.75)],
+                  horizon=[(11.75, 7.75), (13.75, 7.75)], at=T),
+        RobotView(serial="R2", mode="idle", online=True, x=4.0, y=11.25, theta=math.pi / 2,
+                  battery=64.0, trays=3, doing="idle at the pass", at=T),
+        RobotView(serial="R3", mode="charging", online=True, x=9.25, y=14.25,
+                  theta=math.pi / 2, battery=41.0, charging=True, trays=3,
+                  doing="charging, 41 %", at=T),
+        RobotView(serial="R4", mode="paused", online=True, x=3.25, y=7.75, theta=-math.pi / 2,
+                  battery=18.0, trays=2, loads=["O-105/1"], paused_by_manager=True,
+                  doing="to table A1 with 1 dish", waiting="paused by the manager",
+                  route=[(3.25, 4.75)], at=T),
+        RobotView(serial="R5", mode="offline", online=False, x=15.25, y=2.25, theta=math.pi,
+                  battery=55.0, trays=3, doing="offline", waiting="no word from it for 2:00",
+                  at=T - 120),
+    ]
+
+
+def orders() -> list[OrderView]:
+    return [
+        OrderView(order_id="O-100", table="S4", created_at=T - 900, open=False, dishes=[
+            DishView(dish_id="1", name="salad", state="served", ready_at=T - 500,
+                     at_table_at=T - 380, served_at=T - 370)]),
+        OrderView(order_id="O-101", table="A3", created_at=T - 600, open=True, dishes=[
+            DishView(dish_id="1", name="soup", state="ready", ready_at=T - 45),
+            DishView(dish_id="2", name="steak", state="ready", ready_at=T - 200)]),
+        OrderView(order_id="O-102", table="B2", created_at=T - 400, open=True, dishes=[
+            DishView(dish_id="1", name="pasta", state="on_the_way", robot="R1",
+                     ready_at=T - 90)]),
+        OrderView(order_id="O-103", table="C5", created_at=T - 300, open=True, dishes=[
+            DishView(dish_id="1", name="cake", state="received")]),
+        OrderView(order_id="O-104", table="E2", priority="high", created_at=T - 60, open=True,
+                  dishes=[DishView(dish_id="1", name="fish", state="ready", ready_at=T - 10,
+                                   trays=2)]),
+        OrderView(order_id="O-105", table="A1", created_at=T - 500, open=True, dishes=[
+            DishView(dish_id="1", name="burger", state="loaded", robot="R4",
+                     ready_at=T - 150)]),
+    ]
+
+
+def alerts() -> Alerts:
+    return Alerts(alerts=[
+        AlertView(alert_id=3, at=T - 120, level="critical", kind="RobotOffline",
+                  text="R5 offline", robot="R5"),
+        AlertView(alert_id=2, at=T - 300, level="warning", kind="BatteryLow",
+                  text="R4 battery low (18 %)", robot="R4", count=2, last_at=T - 60),
+        AlertView(alert_id=1, at=T - 800, level="info", kind="DishNotTaken",
+                  text="dish not taken at S4", acknowledged=True),
+    ])
+
+
+def summary(**changes: object) -> Summary:
+    fields: dict[str, object] = dict(
+        site="bistro", name="Bistro", now=T, robots=5, active=1, idle=1, charging=1,
+        paused=1, faulted=0, offline=1, dishes_waiting=3, dishes_on_robots=2,
+        oldest_wait_s=200.0, mean_wait_15min_s=95.0, served_15min=4, open_orders=5,
+        blocked_tables={"W3": "spill"}, blocked_zones={"entrance": "delivery"})
+    fields.update(changes)
+    return Summary(**fields)  # type: ignore[arg-type]
+
+
+def scene() -> list[Update]:
+    """The whole retained present as a controller publishes it, link first."""
+    return [LinkChanged(up=True),
+            ControllerStatus(online=True, site="bistro", name="Bistro", at=T),
+            bistro(), *robots(), *orders(), alerts(), summary()]
+
+
+def frozen() -> float:
+    """A monotonic clock that never moves: the site's time stays at the summary's."""
+    return 0.0
+
+
+def make_app(updates: list[Update] | None = None, **kw: object,
+             ) -> tuple[FleetDashboard, ScriptedSource]:
+    source = ScriptedSource(scene() if updates is None else updates, **kw)  # type: ignore[arg-type]
+    return build_app(source, title="fleet", clock=frozen), source
+
+
+async def until(pilot: Pilot[object], cond: Callable[[], bool], limit_s: float = 5.0) -> None:
+    """Wait for ``cond`` to hold, at most ``limit_s`` seconds."""
+    async with asyncio.timeout(limit_s):
+        while not cond():
+            await pilot.pause(0.01)
+
+
+async def settle(pilot: Pilot[object]) -> None:
+    """Wait until the app applied every update fed so far, then redraw."""
+    app = pilot.app
+    assert isinstance(app, FleetDashboard)
+    source = app.source
+    assert isinstance(source, ScriptedSource)
+    await until(pilot, lambda: app.mirror.updates_applied >= source.fed)
+    app.flush()
+    await pilot.pause()
