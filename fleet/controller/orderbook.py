@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 from fleet.domain import Dish, DishState, Order
 from fleet.domain import events as ev
 from fleet.domain.events import Event
 from fleet.errors import OrderError
 from fleet.floor import FloorPlan, PlaceKind
-from fleet.intake import OrderRequest
+from fleet.intake import DishRequest, OrderRequest
 
 Emit = Callable[[Event], None]
 
@@ -38,7 +39,7 @@ class OrderBook:
         """Take an order, or raise ``OrderError``; a resend of the same order is a no-op."""
         known = self._requests.get(request.order_id)
         if known is not None:
-            if known == request:
+            if known == self._resolved(request):
                 return self.orders[request.order_id]
             raise self._refuse(request, now, f"order id {request.order_id} is already used for "
                                f"table {known.table} with other dishes")
@@ -61,17 +62,43 @@ class OrderBook:
         for i, req in enumerate(request.dishes):
             dish = Dish(dish_id=f"{request.order_id}/{i + 1}", order_id=request.order_id,
                         table=request.table, name=req.name, trays=req.trays,
-                        priority=request.priority, created_at=now)
+                        priority=request.priority, created_at=now,
+                        pass_place=req.pass_place or self._passes[0])
             order.dishes.append(dish)
             self.dishes[dish.dish_id] = dish
             self._open.append(dish)
-            self.dish_pass[dish.dish_id] = req.pass_place or self._passes[0]
+            self.dish_pass[dish.dish_id] = dish.pass_place or self._passes[0]
         self.orders[order.order_id] = order
-        self._requests[request.order_id] = request
+        self._requests[request.order_id] = self._resolved(request)
         self._emit(Event(ev.ORDER_RECEIVED, now, order_id=order.order_id,
                          text=f"order {order.order_id} for {order.table}: "
                               f"{len(order.dishes)} dish(es)"))
         return order
+
+    def _resolved(self, request: OrderRequest) -> OrderRequest:
+        """The request with each dish's pass named, as an order saved and reloaded
+        remembers it: a resend is the same order whether or not it names the pass."""
+        dishes = tuple(replace(d, pass_place=d.pass_place or self._passes[0])
+                       for d in request.dishes)
+        return replace(request, dishes=dishes)
+
+    def adopt(self, order: Order) -> None:
+        """Take back an order a previous run of the controller saved (see
+        ``fleet.controller.recovery``): its dishes keep their states and times, and
+        the POS resending it is a duplicate, as before the restart."""
+        if order.order_id in self.orders:
+            raise OrderError(f"order {order.order_id} is already in the book")
+        for dish in order.dishes:
+            self.dishes[dish.dish_id] = dish
+            if not dish.state.final:
+                self._open.append(dish)
+            self.dish_pass[dish.dish_id] = dish.pass_place or self._passes[0]
+        self.orders[order.order_id] = order
+        self._requests[order.order_id] = OrderRequest(
+            order_id=order.order_id, table=order.table, priority=order.priority,
+            note=order.note, party=order.party,
+            dishes=tuple(DishRequest(d.name, d.trays, self.dish_pass[d.dish_id])
+                         for d in order.dishes))
 
     def _refuse(self, request: OrderRequest, now: float, why: str) -> OrderError:
         self._emit(Event(ev.ORDER_REJECTED, now, order_id=request.order_id, text=why))

@@ -72,6 +72,8 @@ class Dish:
     robot: str | None = None
     tray: str | None = None
     attempts: int = 0
+    pass_place: str | None = None
+    """The pass it is picked up at (the order book sets it; None before that)."""
 
     def move(self, new: DishState, *, reason: str = "") -> None:
         """Change state, refusing transitions the lifecycle does not have."""

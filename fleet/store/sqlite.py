@@ -13,7 +13,10 @@ Each call outside ``batch()`` is one transaction. Measured on the dev box:
 step.
 
 The schema has a version (table ``schema_version``): a file from a newer
-release is refused rather than misread.
+release is refused rather than misread, and one from an older release is brought
+up to date in place when opened (version 2 added each dish's ``at_table_at``
+and ``pass_place``, which a restarted controller needs to keep waits and send
+robots to the right pass).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from fleet.domain.trips import Stop, StopKind, Trip, TripKind, TripState
 from fleet.errors import StoreError
 from fleet.store.base import OPEN_TRIP_STATES, Store
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _FINAL = tuple(s.value for s in DishState if s.final)
 
@@ -48,7 +51,8 @@ CREATE TABLE IF NOT EXISTS dishes (
     position INTEGER NOT NULL, table_name TEXT NOT NULL, name TEXT NOT NULL,
     trays INTEGER NOT NULL, priority INTEGER NOT NULL, created_at REAL NOT NULL,
     ready_at REAL, served_at REAL, state TEXT NOT NULL, reason TEXT NOT NULL,
-    trip_id TEXT, robot TEXT, tray TEXT, attempts INTEGER NOT NULL);
+    trip_id TEXT, robot TEXT, tray TEXT, attempts INTEGER NOT NULL,
+    at_table_at REAL, pass_place TEXT);
 CREATE INDEX IF NOT EXISTS dishes_order ON dishes (order_id, position);
 CREATE TABLE IF NOT EXISTS trips (
     trip_id TEXT PRIMARY KEY, robot TEXT NOT NULL, kind TEXT NOT NULL, stops TEXT NOT NULL,
@@ -66,12 +70,13 @@ _UPSERT_DISH = """
 INSERT INTO dishes VALUES (:dish_id, :order_id,
     coalesce((SELECT max(position) + 1 FROM dishes WHERE order_id = :order_id), 0),
     :table, :name, :trays, :priority, :created_at, :ready_at, :served_at, :state, :reason,
-    :trip_id, :robot, :tray, :attempts)
+    :trip_id, :robot, :tray, :attempts, :at_table_at, :pass_place)
 ON CONFLICT (dish_id) DO UPDATE SET table_name = excluded.table_name, name = excluded.name,
     trays = excluded.trays, priority = excluded.priority, created_at = excluded.created_at,
     ready_at = excluded.ready_at, served_at = excluded.served_at, state = excluded.state,
     reason = excluded.reason, trip_id = excluded.trip_id, robot = excluded.robot,
-    tray = excluded.tray, attempts = excluded.attempts
+    tray = excluded.tray, attempts = excluded.attempts, at_table_at = excluded.at_table_at,
+    pass_place = excluded.pass_place
 """
 
 _REOPEN = f"""
@@ -81,7 +86,11 @@ WHERE order_id = ?
 """
 
 _DISH_COLS = ("dish_id, order_id, table_name, name, trays, priority, created_at, ready_at, "
-              "served_at, state, reason, trip_id, robot, tray, attempts")
+              "served_at, state, reason, trip_id, robot, tray, attempts, at_table_at, "
+              "pass_place")
+
+_ADDED_IN_2 = (("dishes", "at_table_at", "REAL"), ("dishes", "pass_place", "TEXT"))
+"""Columns version 2 added, at the end of their tables (inserts are positional)."""
 
 
 class SqliteStore(Store):
@@ -114,6 +123,17 @@ class SqliteStore(Store):
             elif row[0] > SCHEMA_VERSION:
                 raise StoreError(f"{self.path}: store schema version {row[0]} is newer than "
                                  f"this release understands ({SCHEMA_VERSION})")
+            elif row[0] < SCHEMA_VERSION:
+                self._upgrade(db)
+
+    def _upgrade(self, db: sqlite3.Connection) -> None:
+        """Bring a file from an older release up to this schema (inside setup's
+        transaction: all or nothing)."""
+        for table, column, kind in _ADDED_IN_2:
+            have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
@@ -240,16 +260,17 @@ def _dish_row(d: Dish) -> dict[str, Any]:
             "trays": d.trays, "priority": int(d.priority), "created_at": d.created_at,
             "ready_at": d.ready_at, "served_at": d.served_at, "state": d.state.value,
             "reason": d.reason, "trip_id": d.trip_id, "robot": d.robot, "tray": d.tray,
-            "attempts": d.attempts}
+            "attempts": d.attempts, "at_table_at": d.at_table_at, "pass_place": d.pass_place}
 
 
 def _dish_of(r: tuple[Any, ...]) -> Dish:
     (dish_id, order_id, table, name, trays, priority, created_at, ready_at, served_at, state,
-     reason, trip_id, robot, tray, attempts) = r
+     reason, trip_id, robot, tray, attempts, at_table_at, pass_place) = r
     return Dish(dish_id=dish_id, order_id=order_id, table=table, name=name, trays=trays,
                 priority=Priority(priority), created_at=created_at, ready_at=ready_at,
                 served_at=served_at, state=DishState(state), reason=reason, trip_id=trip_id,
-                robot=robot, tray=tray, attempts=attempts)
+                robot=robot, tray=tray, attempts=attempts, at_table_at=at_table_at,
+                pass_place=pass_place)
 
 
 def _trip_of(r: tuple[Any, ...]) -> Trip:
