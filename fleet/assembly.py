@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
+from fleet.controller import recovery
 from fleet.controller.core import Controller
 from fleet.dispatch import make_policy
 from fleet.domain import RobotModel
@@ -26,10 +27,15 @@ def plan_budget(plan: FloorPlan) -> int:
 def build_controller(plan: FloorPlan, models: Mapping[str, RobotModel], *, store: Store,
                      policy: Literal["fleet", "baseline"] = "fleet",
                      guest_timeout_s: float = 90.0, cold_food_s: float = 300.0,
-                     run_id: str | None = None) -> Controller:
-    """A controller for ``models`` (serial -> model) on ``plan``."""
+                     run_id: str | None = None, resume: bool = False) -> Controller:
+    """A controller for ``models`` (serial -> model) on ``plan``; with ``resume``, one
+    that takes back the open orders in ``store`` (``fleet.controller.recovery``)."""
     fields = precompute_fields(plan)
     traffic = TrafficManager(plan, fields=fields, budget=plan_budget(plan))
-    return Controller(plan, models, policy=make_policy(policy, cold_food_s=cold_food_s),
-                      store=store, fields=fields, traffic=traffic,
-                      guest_timeout_s=guest_timeout_s, cold_food_s=cold_food_s, run_id=run_id)
+    controller = Controller(plan, models, policy=make_policy(policy, cold_food_s=cold_food_s),
+                            store=store, fields=fields, traffic=traffic,
+                            guest_timeout_s=guest_timeout_s, cold_food_s=cold_food_s,
+                            run_id=run_id)
+    if resume:
+        recovery.resume(controller)
+    return controller

@@ -24,6 +24,7 @@ from fleet.controller.commands import Command, SendInstantActions
 from fleet.controller.legs import Leg, action_ids, cell_of_node
 from fleet.controller.manager import ManagerOps
 from fleet.controller.orderbook import OrderBook
+from fleet.controller.recovery import Recovery
 from fleet.controller.robots import RobotRecord, mode_from_state
 from fleet.controller.sending import note_errors, release, resend
 from fleet.controller.tripwork import TripWork
@@ -82,6 +83,8 @@ class Controller:
         self._dispatch_due = False
         self._started_at: float | None = None
         self._deadlocks: dict[tuple[str, ...], tuple[str, float]] = {}
+        self.recovery: Recovery | None = None
+        """A restart being reconciled with the robots (``fleet.controller.recovery``)."""
 
     # -- events -----------------------------------------------------------------
     def _emit(self, event: Event) -> None:
@@ -94,7 +97,7 @@ class Controller:
 
     def new_trip_id(self) -> str:
         self._trip_seq += 1
-        return f"trip-{self._trip_seq}"
+        return f"trip-{self.run_id}-{self._trip_seq}"
 
     # -- intake (the POS, the kitchen display, the manager) ------------------------------
     def submit(self, request: OrderRequest, now: float) -> list[Command]:
@@ -162,7 +165,11 @@ class Controller:
             cell = self.plan.cell_of(state.position.x, state.position.y)
         if cell is not None:
             rec.cell = cell
-        if not rec.in_traffic and rec.cell is not None:
+        commands: list[Command] = []
+        if self.recovery is not None:
+            commands += self.recovery.on_state(rec, state, now)
+        if (not rec.in_traffic and rec.cell is not None
+                and not (self.recovery is not None and self.recovery.holding(rec.serial))):
             self._join_traffic(rec, now)
         elif (rec.in_traffic and cell is not None
                 and cell != self.traffic.position(rec.serial) and not state.busy
@@ -185,7 +192,7 @@ class Controller:
         if rec.unconfirmed:
             for action_state in state.action_states:
                 rec.unconfirmed.pop(action_state.action_id, None)
-        commands: list[Command] = note_errors(self, rec, state, now) if state.errors else []
+        commands += note_errors(self, rec, state, now) if state.errors else []
         if leg is not None and state.order_id == leg.order_id:
             if state.order_update_id == leg.update_id:
                 leg.acknowledged = True
@@ -212,6 +219,9 @@ class Controller:
         if leg is not None and rec.trip is not None:
             commands += self.work.on_progress(rec, state, now)
         return commands + self._after(now)
+
+    def join_traffic(self, rec: RobotRecord, now: float) -> None:
+        self._join_traffic(rec, now)
 
     def _join_traffic(self, rec: RobotRecord, now: float) -> None:
         """A robot is planned around only once traffic knows where it stands."""
@@ -308,7 +318,8 @@ class Controller:
         """An instant action, remembered until the robot's state lists it: one lost on
         the way (a dropped link) is sent again."""
         self._trip_seq += 1
-        action = Action(action_type, f"{action_type}-{self._trip_seq}", BlockingType.HARD)
+        action = Action(action_type, f"{action_type}-{self.run_id}-{self._trip_seq}",
+                        BlockingType.HARD)
         rec.unconfirmed[action.action_id] = (action, now)
         return SendInstantActions(rec.serial, (action,))
 
@@ -319,7 +330,7 @@ class Controller:
     def tick(self, now: float) -> list[Command]:
         """Run what time alone decides; call at or after ``next_wakeup()``."""
         self._next_tick = now + TICK_S
-        commands: list[Command] = []
+        commands = self.recovery.on_tick(now) if self.recovery is not None else []
         for rec in self.robots.values():
             if (rec.state is not None and not rec.stale
                     and now - rec.last_state_at > STATE_STALE_S):

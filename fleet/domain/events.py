@@ -53,6 +53,7 @@ BATTERY_LOW = "BatteryLow"
 DEADLOCK_DETECTED = "DeadlockDetected"
 DEADLOCK_RESOLVED = "DeadlockResolved"
 ROUTE_FAILED = "RouteFailed"
+CONTROLLER_RESUMED = "ControllerResumed"
 # The floor manager's commands, as facts.
 TABLE_BLOCKED = "TableBlocked"
 TABLE_UNBLOCKED = "TableUnblocked"
