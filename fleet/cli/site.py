@@ -55,7 +55,7 @@ async def run_site(cfg: Config, until: Awaitable[None], *, on_ready: Ready | Non
     store = SqliteStore(store_path if store_path == ":memory:" else cfg.resolve(store_path))
     controller = build_controller(plan, models, store=store, policy=cfg.dispatch.policy,
                                   guest_timeout_s=cfg.dispatch.guest_timeout_s,
-                                  cold_food_s=cfg.dispatch.cold_food_s)
+                                  cold_food_s=cfg.dispatch.cold_food_s, resume=True)
     password = cfg.broker_password()
     simulated: list[SimRobot] = []
     try:
