@@ -50,6 +50,7 @@ from fleet.dashboard.screens import (
     HelpScreen,
     NewOrderScreen,
 )
+from fleet.dashboard.stats import RefreshStats
 from fleet.errors import FleetError
 
 log = logging.getLogger(__name__)
@@ -80,8 +81,8 @@ class FleetDashboard(App[None]):
         self._ever_connected = False
         self._source_error = ""
         self._orders_made = 0
-        self.refreshes = 0
-        """Screen refreshes done (for the benchmark and tests)."""
+        self.refresh_stats = RefreshStats(self._refresh_s)
+        """How many refreshes and what each cost (``fleet bench dashboard``)."""
         # The app's own widgets, held rather than queried: a refresh may come while
         # a modal screen is on top or the app is closing.
         self.figures = Static(id="figures")
@@ -136,12 +137,16 @@ class FleetDashboard(App[None]):
 
     def flush(self) -> None:
         """Redraw what changed since the last refresh, and the timers."""
+        start = time.perf_counter()
+        self._redraw()
+        self.refresh_stats.record(time.perf_counter() - start)
+
+    def _redraw(self) -> None:
         dirty = self._dirty
         self._dirty = set()
         m = self.mirror
         now = self.site_now()
         ticking = m.controller_online and m.summary is not None
-        self.refreshes += 1
         if dirty & {"summary", "status", "link"} or ticking:
             self.figures.update(
                 views.figures(m.summary, now, self.title or "fleet"))

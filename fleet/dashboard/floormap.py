@@ -98,6 +98,7 @@ class FloorMap(Widget):
             self.border_title = f"floor: {floor.name}"
         self.refresh(layout=floor is not self._shown_floor)
         self._shown_floor = floor
+        self._ensure(build_rows=True)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """As tall as the floor is at this width (the stylesheet caps it)."""
@@ -120,7 +121,9 @@ class FloorMap(Widget):
             segments.append(Segment("".join(run), base + STYLES.get(current, _UNKNOWN_MODE)))
         return Strip(segments, len(chars))
 
-    def _ensure(self) -> None:
+    def _ensure(self, *, build_rows: bool = False) -> None:
+        """Bring the floor layer (per size) and the overlay (per scene) up to date;
+        ``build_rows``: also the strips of the rows the overlay touches."""
         width, height = self.size.width, self.size.height
         floor = self._floor
         if floor is None or width <= 0 or height <= 0:
@@ -140,11 +143,21 @@ class FloorMap(Widget):
             self._over_rows = {}
             self._scene_stale = False
             self.renders += 1
+        if build_rows:
+            for y in self._over:
+                self._row(y)
 
     def render_line(self, y: int) -> Strip:
         self._ensure()
         layer = self._layer
         if layer is None or y >= len(self._base):
+            return Strip.blank(self.size.width, self.rich_style)
+        return self._row(y)
+
+    def _row(self, y: int) -> Strip:
+        layer = self._layer
+        assert layer is not None
+        if y >= len(self._base):
             return Strip.blank(self.size.width, self.rich_style)
         cells = self._over.get(y)
         if not cells:
