@@ -14,6 +14,7 @@ from fleet.cli import (
     api_cmd,
     bench_cmd,
     config_cmd,
+    dashboard_cmd,
     demo_cmd,
     map_cmd,
     run_cmd,
@@ -43,8 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="log more (-v info, -vv debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (demo_cmd, run_cmd, sim_cmd, simrobots_cmd, map_cmd, config_cmd, bench_cmd,
-                   api_cmd):
+    for module in (demo_cmd, run_cmd, sim_cmd, simrobots_cmd, dashboard_cmd, map_cmd, config_cmd,
+                   bench_cmd, api_cmd):
         module.register(sub)
     return parser
 
