@@ -22,7 +22,7 @@ from simkit import run_checked
 from drivers.inproc import InProcLink
 from fleet.assembly import build_controller
 from fleet.controller.core import Controller
-from fleet.controller.recovery import LOST
+from fleet.controller.recovery import LOST, REPORT_GRACE_S
 from fleet.domain import Dish, DishState, Priority, TripState
 from fleet.domain import events as ev
 from fleet.errors import OrderError
@@ -58,6 +58,7 @@ class Site:
         self.robots = {s: SimRobot(s, ONE_TRAY, self.world, c, seed=100 + i)
                        for i, (s, c) in enumerate(STARTS.items())}
         self.stores: list[SqliteStore] = []
+        self.carrier = ""
 
     def controller(self, *, resume: bool) -> Controller:
         store = SqliteStore(self.db)
@@ -227,6 +228,38 @@ def test_a_dish_served_while_the_controller_was_down_counts_once(tmp_path: Path)
     # The guest takes 10 s: gone from the tray before the new controller starts.
     restart_scene(db, before, after, gap_s=15.0)
     assert served_counts(db)["O1/1"] == 1
+
+
+def test_a_robot_silent_after_the_restart_loses_its_dish_then_brings_it_back(
+        tmp_path: Path) -> None:
+    db = tmp_path / "service.db"
+
+    async def before(site: Site, ctl: Controller, rt: FleetRuntime) -> None:
+        await submit(rt, "O1", "table-2")
+        await until(lambda: ctl.book.orders["O1"].dishes[0].state is DishState.ON_THE_WAY,
+                    "O1 on its way", describe=lambda: site.describe(ctl))
+        site.carrier = next(s for s, r in site.robots.items() if r.loads)
+
+    def gone(site: Site) -> None:
+        site.robots[site.carrier].set_online(False)
+
+    async def after(site: Site, ctl: Controller, rt: FleetRuntime) -> None:
+        dish = ctl.book.orders["O1"].dishes[0]
+        started = asyncio.get_running_loop().time()
+        await until(lambda: dish.state.final, "O1 decided", describe=lambda: site.describe(ctl))
+        assert asyncio.get_running_loop().time() - started >= REPORT_GRACE_S - 1.0
+        assert dish.state is DishState.FAILED
+        assert dish.reason == f"lost in a controller restart: {site.carrier} did not report " \
+                              f"within {REPORT_GRACE_S:.0f} s"
+        # Back at last: stopped, placed, and the food nobody now waits for goes back.
+        robot = site.robots[site.carrier]
+        robot.set_online(True)
+        await until(lambda: not robot.loads and ctl.recovery is None, "its tray emptied",
+                    describe=lambda: site.describe(ctl))
+        assert dish.state is DishState.FAILED
+
+    restart_scene(db, before, after, during_gap=gone)
+    assert served_counts(db)["O1/1"] == 0
 
 
 def test_reload_keeps_states_times_priorities_and_passes(tmp_path: Path) -> None:

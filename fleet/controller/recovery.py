@@ -26,8 +26,8 @@ The rule, per robot, on its first reports after the restart:
    was only assigned (never loaded), it never left the pass and is ready again;
    else it is failed, saying so. Never silently dropped, never served twice.
 
-A robot that does not report within ``REPORT_GRACE_S`` has its held dishes
-decided without it (assigned ones back to ready, loaded ones failed), as a
+A robot that does not report (or cannot be placed) within ``REPORT_GRACE_S``
+has its held dishes decided without it (assigned ones back to ready, loaded ones failed), as a
 robot gone that long would have lost them while the controller ran. A robot
 that will not stop its old order within ``HOLD_LIMIT_S`` is placed where it
 reports, with a warning: dispatch must not wait forever on one vehicle.
@@ -91,6 +91,8 @@ class Recovery:
                 else:
                     self.loose.append(dish.dish_id)
         self.started_at: float | None = None
+        self.decided = False
+        """Every held dish has been decided (robots that never came may still be held)."""
 
     # -- what the core asks ---------------------------------------------------------------
     def holding(self, serial: str) -> bool:
@@ -128,17 +130,28 @@ class Recovery:
     def on_tick(self, now: float) -> list[Command]:
         """Decide for robots that stayed silent; end the recovery when nothing is held."""
         commands = self._start(now)
-        if self.started_at is not None and now - self.started_at >= REPORT_GRACE_S:
-            for serial, held in list(self.held.items()):
-                if held.first_seen is None:
-                    del self.held[serial]
-                    for dish_id in held.dishes:
-                        self._not_on_robot(self.ctl.dish(dish_id), set(), now, f"lost in a "
-                                           f"controller restart: {serial} did not report "
-                                           f"within {REPORT_GRACE_S:.0f} s")
+        assert self.started_at is not None
+        for serial, held in self.held.items():
+            if not held.dishes:
+                continue
+            if held.first_seen is None and now - self.started_at >= REPORT_GRACE_S:
+                why = f"did not report within {REPORT_GRACE_S:.0f} s"
+            elif held.first_seen is not None and now - held.first_seen >= REPORT_GRACE_S:
+                why = f"could not be placed within {REPORT_GRACE_S:.0f} s"
+            else:
+                continue
+            # Gone that long mid-trip, it would have lost them with a running controller
+            # too. It stays held: when it does come, it is stopped and placed, and what
+            # is on its trays goes back to the kitchen.
+            dishes, held.dishes = held.dishes, []
+            for dish_id in dishes:
+                self._not_on_robot(self.ctl.dish(dish_id), held.finished, now,
+                                   f"lost in a controller restart: {serial} {why}")
+        if not self.decided and not any(h.dishes for h in self.held.values()):
+            self.decided = True
+            self.ctl.emit(ev.CONTROLLER_RESUMED, now, "restart recovery done: every dish "
+                          "that was on a robot is accounted for")
         if not self.held:
-            self.ctl.emit(ev.CONTROLLER_RESUMED, now, "restart recovery done: every robot "
-                          "reported or was given up on")
             self.ctl.recovery = None
         return commands
 
