@@ -16,7 +16,15 @@ import pytest
 from e2e import Rig, run_rig, small_room
 from simkit import MODEL
 
-from fleet.api.messages import Alerts, EventView, OrderView, Reply, RobotView, Summary
+from fleet.api.messages import (
+    Alerts,
+    EventView,
+    FloorView,
+    OrderView,
+    Reply,
+    RobotView,
+    Summary,
+)
 from fleet.api.service import ApiService, Publication
 from fleet.assembly import build_controller
 from fleet.domain import DishState, Priority, RobotMode
@@ -173,8 +181,18 @@ def test_manager_commands_reach_the_controller() -> None:
                             "reason": "water"}))
     assert spill.ok, spill.error
     assert "spill" in ctl.blocked_zones and ctl.blocked_zone_cells("spill")
+    floors = [msgspec.json.decode(p.payload, type=FloorView) for p in svc.publications(2.0)
+              if p.topic.endswith("/floor")]
+    assert floors, "the floor is published again with the blocked area"
+    (zone,) = [z for z in floors[-1].zones if z.kind == "blocked"]
+    assert zone.name == "spill"
+    assert sum(row.count("#") for row in zone.rows) == len(ctl.blocked_zone_cells("spill"))
+    assert not any(p.topic.endswith("/floor") for p in svc.publications(3.0))
     assert _ask(svc, _req({"type": "unblockZone", "zone": "spill"})).ok
     assert "spill" not in ctl.blocked_zones
+    floors = [msgspec.json.decode(p.payload, type=FloorView) for p in svc.publications(4.0)
+              if p.topic.endswith("/floor")]
+    assert floors and not any(z.kind == "blocked" for z in floors[-1].zones)
 
 
 def test_publications_follow_a_served_order_and_clear_it_later() -> None:

@@ -91,6 +91,7 @@ class ApiService:
         self._summary_at = float("-inf")
         self._alerts_version = -1
         self._floor_sent: FloorView | None = None
+        self._floor_key: tuple[str, ...] = ()
         self.requests_handled = 0
         self.requests_refused = 0
 
@@ -238,11 +239,15 @@ class ApiService:
         return Publication(self.topics.alerts, self._enc.encode(self.alerts.view()), True, 1)
 
     def _floor(self, *, force: bool = False) -> Publication | None:
-        view = floor_view(self.ctl.plan, blocked_areas(self.ctl))
-        if not force and view == self._floor_sent:
+        key = tuple(sorted(self.ctl.blocked_zones))
+        if self._floor_sent is None or key != self._floor_key:
+            # Drawn again only when the manager's blocked zones change (a big plan
+            # is tens of thousands of cells).
+            self._floor_sent = floor_view(self.ctl.plan, blocked_areas(self.ctl))
+            self._floor_key = key
+        elif not force:
             return None
-        self._floor_sent = view
-        return Publication(self.topics.floor, self._enc.encode(view), True, 1)
+        return Publication(self.topics.floor, self._enc.encode(self._floor_sent), True, 1)
 
     def _summary(self, now: float, *, force: bool = False) -> Publication | None:
         if not force and now - self._summary_at < self._summary_every:
