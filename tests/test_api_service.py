@@ -113,6 +113,7 @@ def test_oversize_payload_is_refused_before_decoding() -> None:
     reply = _ask(svc, big, "pos")
     assert reply.error is not None and reply.error.code == "too_large"
     assert reply.error.field == "$" and "1024" in reply.error.message
+    assert reply.request_id == "r1", "the client can still match the refusal"
     assert svc.ctl.book.orders == {}
 
 

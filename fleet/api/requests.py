@@ -58,6 +58,7 @@ _PATH = re.compile(r" - at `(\$[^`]*)`$")
 _UNKNOWN_FIELD = re.compile(r"unknown field `([^`]*)`")
 _DISH_NO = re.compile(r"^dish (\d+)\b")
 _DECODER = msgspec.json.Decoder(Request)
+_REQUEST_ID = re.compile(rb'"request_id"\s*:\s*"([A-Za-z0-9 ._:/+#-]{1,64})"')
 
 
 class Refused(Exception):  # noqa: N818 - internal control flow, never escapes this package
@@ -77,9 +78,13 @@ class Done:
     duplicate: bool = False
 
 
-def salvage_request_id(payload: bytes) -> str | None:
+def salvage_request_id(payload: bytes, *, max_payload: int = MAX_PAYLOAD) -> str | None:
     """The request id of a request that failed strict decoding, when one can be read
-    (so the client can match the refusal to what it sent)."""
+    (so the client can match the refusal to what it sent). An oversize payload is
+    not parsed: the id is looked for near its start only."""
+    if len(payload) > max_payload:
+        match = _REQUEST_ID.search(payload[:1024])
+        return match.group(1).decode() if match else None
     try:
         raw = msgspec.json.decode(payload)
     except msgspec.DecodeError:

@@ -26,7 +26,6 @@ import msgspec
 from fleet.api.alerts import AlertBook
 from fleet.api.messages import (
     POS_COMMANDS,
-    ApiError,
     ControllerStatus,
     EventView,
     FloorView,
@@ -118,7 +117,7 @@ class ApiService:
         except Refused as refused:
             self.requests_refused += 1
             if request_id is None:
-                request_id = salvage_request_id(payload)
+                request_id = salvage_request_id(payload, max_payload=self.max_payload)
             log.info("%s request %s from %s refused: %s (%s)", role, request_id, client_id,
                      refused.error.message, refused.error.code)
             return Reply(request_id=request_id, ok=False, error=refused.error, at=at), []
@@ -128,12 +127,6 @@ class ApiService:
 
     def encode(self, message: Reply) -> bytes:
         return self._enc.encode(message)
-
-    def unavailable(self, payload: bytes, why: str, now: float) -> Reply:
-        """The reply to a request that could not be carried out for a reason of the
-        controller's own (it is shutting down)."""
-        return Reply(request_id=salvage_request_id(payload), ok=False,
-                     error=ApiError(code="unavailable", message=why), at=self.epoch + now)
 
     # -- publications -------------------------------------------------------------------
     def status(self, online: bool, now: float) -> Publication:
