@@ -97,7 +97,7 @@ class NewOrderScreen(ModalScreen[SubmitOrder | None]):
         self.order_id = order_id
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="form", classes="modal-box"):
+        with VerticalScroll(id="form", classes="modal-box"):
             yield Label(f"New order [b]{self.order_id}[/b]", classes="modal-title")
             yield Label("Table")
             yield Input(placeholder="e.g. A3", id="table",
@@ -175,7 +175,7 @@ class BlockScreen(ModalScreen[BlockCommand | None]):
 
     def compose(self) -> ComposeResult:
         now = ", ".join(f"{n} ({r})" if r else n for n, r in sorted(self.blocked.items()))
-        with Vertical(id="block-form", classes="modal-box"):
+        with VerticalScroll(id="block-form", classes="modal-box"):
             yield Label(f"Block or unblock a {self.what}", classes="modal-title")
             yield Label(f"Blocked now: {now or 'none'}", id="blocked-now")
             yield Label(self.what.capitalize())
