@@ -19,7 +19,6 @@ import msgspec
 from fleet.api.alerts import AlertBook
 from fleet.api.messages import (
     API_VERSION,
-    POS_COMMANDS,
     AcknowledgeAlert,
     ApiError,
     BlockTable,
@@ -277,7 +276,3 @@ class Executor:
             return Done(f"nothing new: the dishes of {command.order_id} asked for were "
                         "already ready or past it", out)
         return Done(f"{command.order_id}: dish {', '.join(marked)} ready", out)
-
-
-def pos_may_send(command: Command) -> bool:
-    return isinstance(command, POS_COMMANDS)
