@@ -252,10 +252,10 @@ def draw_floor(floor: FloorView, width: int, height: int,
                 continue
             # the name across the table's middle row, if it does not cover another's
             mid_r = sorted(r for r, _ in cells)[len(cells) // 2]
-            row_cols = sorted(c for r, c in cells if r == mid_r)
-            mid_c = row_cols[len(row_cols) // 2]
+            row_cols = [c for r, c in cells if r == mid_r]
+            left, right = min(row_cols), max(row_cols)
             start = max(0, min(scale.width - len(place.name),
-                               mid_c - (len(place.name) - 1) // 2))
+                               left + (right - left + 1 - len(place.name)) // 2))
             spots = [(mid_r, start + i) for i in range(len(place.name))]
             if any(s in labelled for s in spots) or start < 0:
                 continue
