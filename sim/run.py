@@ -315,7 +315,7 @@ async def _fleet_api(stack: contextlib.AsyncExitStack, opts: SimOptions,
                                               speed=opts.speed))
     client = await stack.enter_async_context(FleetClient(settings(f"kitchen-{site}"), site,
                                                          client_id=f"kitchen-{site}"))
-    return ApiPos(client)
+    return ApiPos(client, timeout_s=5.0 * opts.speed)
 
 
 async def _serial_links(stack: contextlib.AsyncExitStack, opts: SimOptions,

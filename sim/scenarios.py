@@ -124,6 +124,17 @@ SCENARIOS: dict[str, Scenario] = {
             high_priority_p=0.05,
         ),
         Scenario(
+            name="counter",
+            description="A lunch counter: guests order at once and the kitchen is quick, so "
+                        "dishes come from the first minutes (fleet demo's default).",
+            profile=((0.0, 50.0), (60.0, 30.0)),
+            dishes_per_guest=((1, 0.6), (2, 0.35), (3, 0.05)),
+            order_delay=LogNormal(45.0, 0.4, 15.0, 180.0),
+            prep=LogNormal(150.0, 0.35, 60.0, 600.0),
+            stay=LogNormal(1500.0, 0.25, 600.0, 3600.0),
+            eat_after_last_s=420.0,
+        ),
+        Scenario(
             name="quiet",
             description="A slow afternoon: a few parties, no queue.",
             profile=((0.0, 8.0),),

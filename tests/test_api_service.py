@@ -258,7 +258,7 @@ def test_publications_follow_a_served_order_and_clear_it_later() -> None:
 
 def test_alerts_raised_from_events_and_acknowledged_over_the_api() -> None:
     async def scene(rig: Rig) -> None:
-        svc = ApiService(rig.controller, "bistro")
+        svc = ApiService(rig.controller, "bistro", epoch=1000.0)
         svc.full_state(rig.now())
         rig.robots["A"].set_e_stop(True)
         await rig.until(lambda: rig.record("A").mode is RobotMode.ESTOPPED, 10, "e-stop seen")
@@ -269,6 +269,8 @@ def test_alerts_raised_from_events_and_acknowledged_over_the_api() -> None:
         alert = alerts[-1].alerts[0]
         assert (alert.level, alert.robot, alert.acknowledged) == ("critical", "A", False)
         assert "e-stopped" in alert.text
+        assert alert.at == alert.last_at and 1000.0 <= alert.at <= 1000.0 + rig.now(), \
+            "alerts are on the site clock (epoch + loop time), as the summary's now is"
         assert not any(p.topic.endswith("/alerts") for p in svc.publications(rig.now())), \
             "alerts are published when they change, not every time"
         reply = _ask(svc, _req({"type": "acknowledgeAlert", "alert_id": alert.alert_id}))

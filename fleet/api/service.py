@@ -17,6 +17,7 @@ retained message so the broker does not keep a whole day of orders.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -183,7 +184,7 @@ class ApiService:
         new = events[self._event_cursor:]
         self._event_cursor = len(events)
         for event in new:
-            self.alerts.observe(event)
+            self.alerts.observe(dataclasses.replace(event, at=self.epoch + event.at))
             if event.kind == ev.DEADLOCK_RESOLVED:
                 self._deadlocks_broken += 1
         self._events_due += [self._event_view(e) for e in new]

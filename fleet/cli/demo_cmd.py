@@ -1,94 +1,240 @@
 """``fleet demo``: what a newcomer runs first.
 
-It compiles the configured restaurant, checks it, routes from the kitchen pass
-to the farthest table, and then runs a short simulated lunch service on a
-virtual clock: the kitchen, the controller and the simulated robots, with its
-report. It grows into the full demo (embedded broker, live dashboard) as those
-parts land.
+One command brings up a whole site on the default config: the embedded broker,
+the controller serving the fleet API, simulated robots (VDA 5050 vehicles on the
+broker), a simulated kitchen ordering through the API as a till would, guests,
+faults, and the floor manager's dashboard following it all live.
+
+The site runs in a child process (``fleet sim --transport mqtt --api ...``) on a
+clock ``--speed`` times faster than the wall, and the dashboard in this one,
+talking to the controller only through the broker, exactly as a manager's
+screen does in a restaurant. ``--headless`` runs the site in this process for
+``--duration`` and prints progress lines and the final report; ``--web`` serves
+the dashboard to a browser instead of the terminal.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import os
+import queue
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from rich.console import Console
 
-from fleet.cli.map_cmd import reach_summary
-from fleet.cli.output import print_map, print_problems, summary_table
-from fleet.cli.sim_cmd import (
-    Setup,
-    coloured,
-    duration_arg,
-    problems_of,
-    sim_progress,
-    simulate,
-)
-from fleet.config import load_config
-from fleet.errors import FloorPlanError, Severity
-from fleet.floor import PlaceKind, check_floor
-from fleet.routing import distance_field, route_between, route_length_m, travel_time_s
+from fleet.cli.output import print_problems, summary_table
+from fleet.cli.sim_cmd import clock, coloured, duration_arg, positive_int, problems_of
+from fleet.config import Config, load_config
+from fleet.errors import FleetError, FloorPlanError, Severity
+from fleet.floor import FloorPlan, check_floor
+
+EPILOG = """\
+examples:
+  fleet demo                       the dashboard in this terminal (q quits, ? lists the keys)
+  fleet demo --speed 5             five simulated seconds per second
+  fleet demo --headless --duration 30m    no terminal: progress lines and the report
+  fleet demo --web --port 8000     the dashboard in a browser at http://localhost:8000
+"""
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("demo", help="show the default restaurant and a route",
-                       description="Load config.toml, compile and check its floor plan, and "
-                                   "draw the route from the kitchen pass to the farthest table.")
+    p = sub.add_parser(
+        "demo", help="a whole simulated site with the live dashboard (start here)",
+        description="Start the embedded broker, the controller with its fleet API, simulated "
+                    "robots, a simulated kitchen and guests, and the floor manager's dashboard, "
+                    "on the default config. Nothing to install or configure besides this "
+                    "package.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", type=Path, default=Path("config.toml"))
+    p.add_argument("--speed", type=float, default=None, metavar="X",
+                   help="simulated seconds per wall second (default 3 with the dashboard, "
+                        "watchable; 10 with --headless)")
+    p.add_argument("--duration", type=duration_arg, default=None, metavar="TIME",
+                   help="how long guests keep arriving, e.g. 30m, 2h (default: 2h, or 20m "
+                        "with --headless)")
+    p.add_argument("--robots", type=positive_int, default=None, metavar="N",
+                   help="simulated robots (default: as many as the config lists)")
+    p.add_argument("--scenario", default="counter", metavar="NAME",
+                   help="the kind of service: counter (default: dishes from the first "
+                        "minutes), lunch-rush, dinner, quiet")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--headless", action="store_true",
-                   help="plain text, no colours (for machines without a terminal)")
-    p.add_argument("--width", type=int, help="characters wide (default: the terminal)")
-    p.add_argument("--duration", type=duration_arg, default=1800.0, metavar="TIME",
-                   help="length of the simulated service, e.g. 30m (default), 2h; 0 skips it")
-    p.add_argument("--robots", type=int, default=None,
-                   help="robots in the simulated service (default: those in the config)")
+                   help="no dashboard: run the site here, print progress and the report "
+                        "(for machines without a terminal)")
+    p.add_argument("--web", action="store_true",
+                   help="serve the dashboard to a browser (textual-serve) instead of this "
+                        "terminal")
+    p.add_argument("--host", default="localhost", help="with --web: address to listen on")
+    p.add_argument("--port", type=int, default=8000, help="with --web: port (default 8000)")
     p.set_defaults(run=run_demo)
 
 
-def run_demo(args: argparse.Namespace, console: Console) -> int:
-    if args.headless:
-        console = Console(no_color=True, highlight=False, width=args.width or 200)
-    cfg = load_config(args.config)
-    model = cfg.robot_models[0]
-    plan, problems = check_floor(cfg.map_path, robot_radius=model.radius)
+def _checked_plan(cfg: Config, console: Console) -> FloorPlan:
+    radius = max(m.radius for m in cfg.robot_models)
+    plan, problems = check_floor(cfg.map_path, robot_radius=radius)
     errors = [p for p in problems if p.severity is Severity.ERROR]
     if plan is None or errors:
         raise FloorPlanError(errors or problems)
-    console.print(f"[bold]{cfg.site.name}[/] (site {cfg.site.id}): {len(cfg.robots)} robots "
-                  f"of model {model.name}, broker {cfg.broker.url}")
-    console.print(summary_table(plan, reach_summary(plan)))
     print_problems(console, problems)
-    pass_place = plan.places_of(PlaceKind.PASS)[0]
-    field = distance_field(plan, pass_place.cells)
-    farthest = max((t for t in plan.tables if t.cells),
-                   key=lambda t: min(float(field[c]) if np.isfinite(field[c]) else -1.0
-                                     for c in t.cells))
-    result = route_between(plan, pass_place.name, farthest.name)
-    print_map(console, plan, route=result.cells, width=args.width)
-    length = route_length_m(plan, result.cells)
-    seconds = travel_time_s(plan, result.cells, speed=model.speed,
-                            acceleration=model.acceleration, turn_time=model.turn_time)
-    console.print(f"[bold]route {pass_place.name} -> {farthest.name}[/] (the farthest table): "
-                  f"{length:.1f} m, about {seconds:.0f} s at {model.speed:.1f} m/s")
-    if not args.duration:
-        return 0
-    robots = args.robots or max(1, len(cfg.robots))
-    console.print(f"\n[bold]A simulated lunch rush[/]: {robots} robots, "
-                  f"{args.duration / 60:.0f} min of guests, on a virtual clock")
-    setup = Setup(plan=plan, model=cfg.robot_model(), map_path=cfg.map_path)
-    service = argparse.Namespace(robots=robots, scenario="lunch-rush", duration=args.duration,
-                                 faults="light")
-    err = Console(stderr=True, highlight=False, no_color=args.headless)
-    with sim_progress(err, "lunch-rush") as progress:
-        report = simulate(setup, service, seed=1, policy="fleet", progress=progress)
-    from sim.report import format_report  # noqa: PLC0415  (the simulator loads on use)
+    return plan
 
+
+def run_demo(args: argparse.Namespace, console: Console) -> int:
+    if args.speed is None:
+        args.speed = 10.0 if args.headless else 3.0
+    if args.speed <= 0:
+        raise FleetError(f"--speed must be above 0; got {args.speed}")
+    cfg = load_config(args.config)
+    robots = args.robots or max(1, len(cfg.robots))
+    if args.headless:
+        console = Console(no_color=True, highlight=False, width=160)
+        plan = _checked_plan(cfg, console)
+        console.print(f"{cfg.site.name} (site {cfg.site.id}): {robots} simulated robots, "
+                      f"{args.scenario}, speed x{args.speed:g}")
+        console.print(summary_table(plan, None))
+        return _headless(args, cfg, plan, robots, console)
+    _checked_plan(cfg, console)
+    return _live(args, cfg, robots, console)
+
+
+# -- headless -----------------------------------------------------------------------
+def _headless(args: argparse.Namespace, cfg: Config, plan: FloorPlan, robots: int,
+              console: Console) -> int:
+    from fleet.api.snapshot import summary  # noqa: PLC0415
+    from sim.report import format_report  # noqa: PLC0415
+    from sim.run import SimOptions, run_simulation  # noqa: PLC0415
+
+    every = 120.0
+    next_line = [every]
+
+    def watch(controller: Any, sim_s: float) -> None:
+        if sim_s < next_line[0]:
+            return
+        next_line[0] = sim_s + every
+        s = summary(controller, site=cfg.site.id, name=cfg.site.name,
+                    now=asyncio.get_running_loop().time(), speed=args.speed, deadlocks_broken=0)
+        wait = "-" if s.mean_wait_15min_s is None else f"{s.mean_wait_15min_s:.0f} s"
+        console.print(f"{clock(sim_s)}  served {s.served_15min:3d} in 15 min, mean wait {wait}; "
+                      f"waiting {s.dishes_waiting}, on robots {s.dishes_on_robots}; robots "
+                      f"{s.active} on trips, {s.charging} charging, {s.faulted} faulted, "
+                      f"{s.offline} offline")
+
+    opts = SimOptions(plan=plan, model=cfg.robot_model(), robots=robots,
+                      scenario=args.scenario, duration_s=args.duration or 1200.0,
+                      seed=args.seed, transport="mqtt", speed=args.speed,
+                      api_site=cfg.site.id, site_name=cfg.site.name, stop_on_signal=True,
+                      watch=watch)
+    console.print(f"starting the embedded broker, the controller and {robots} robots ...")
+    report = run_simulation(opts)
     console.print(coloured(report, format_report(report)), highlight=False, soft_wrap=True)
-    failures = problems_of(report)
+    failures = [] if report.get("stopped_early") else problems_of(report)
     for failure in failures:
-        err.print(f"fleet demo: {failure}")
-    console.print("\nNext: fleet sim --help, fleet map show maps/food-court.toml, "
-                  "fleet bench sim --seeds 1-3")
+        console.print(f"fleet demo: {failure}")
     return 1 if failures else 0
+
+
+# -- live: site in a child, dashboard here ---------------------------------------------
+def _site_command(args: argparse.Namespace, cfg: Config, robots: int, url: str) -> list[str]:
+    duration = args.duration or 7200.0
+    return [sys.executable, "-m", "fleet", "sim", "--transport", "mqtt", "--api",
+            "--broker", url, "--config", str(args.config), "--map", str(cfg.map_path),
+            "--robots", str(robots), "--scenario", args.scenario,
+            "--duration", f"{duration:.0f}", "--speed", f"{args.speed:g}",
+            "--seed", str(args.seed)]
+
+
+@contextlib.contextmanager
+def _site(args: argparse.Namespace, cfg: Config, robots: int) -> Iterator[tuple[str, Path]]:
+    """The broker (held by a thread of its own, so the dashboard or the web server may
+    own the main thread's loop) and the site's process; stopped in reverse order."""
+    from drivers.mqtt.broker import broker_for  # noqa: PLC0415
+
+    urls: queue.Queue[str | BaseException] = queue.Queue()
+    done = threading.Event()
+
+    async def hold() -> None:
+        try:
+            async with broker_for(cfg.broker) as url:
+                urls.put(url)
+                await asyncio.to_thread(done.wait)
+        except BaseException as exc:
+            urls.put(exc)
+            raise
+
+    thread = threading.Thread(target=asyncio.run, args=(hold(),), name="demo-broker",
+                              daemon=True)
+    thread.start()
+    try:
+        got = urls.get(timeout=60)
+        if isinstance(got, BaseException):
+            raise FleetError(f"the embedded broker did not start: {got}") from got
+        log_path = Path(tempfile.gettempdir()) / f"fleet-demo-{os.getpid()}.log"
+        with log_path.open("w", encoding="utf-8") as log_file:
+            child = subprocess.Popen(_site_command(args, cfg, robots, got), stdout=log_file,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+            try:
+                yield got, log_path
+            finally:
+                _stop(child)
+    finally:
+        done.set()
+        thread.join(timeout=30)
+
+
+def _live(args: argparse.Namespace, cfg: Config, robots: int, console: Console) -> int:
+    with _site(args, cfg, robots) as (url, log_path):
+        if args.web:
+            _serve_web(args, cfg, url, console)
+        else:
+            asyncio.run(_dashboard(cfg, url))
+    console.print(f"the site's log and report: {log_path}")
+    console.print(_tail(log_path, 40), highlight=False, soft_wrap=True, markup=False)
+    return 0
+
+
+async def _dashboard(cfg: Config, url: str) -> None:
+    from drivers.mqtt import MqttSettings  # noqa: PLC0415
+    from fleet.api.client import FleetClient  # noqa: PLC0415
+    from fleet.dashboard import build_app  # noqa: PLC0415
+
+    client_id = f"dashboard-{os.getpid()}"
+    settings = MqttSettings.from_config(cfg.broker, url, client_id=client_id,
+                                        base_dir=cfg.base_dir)
+    async with FleetClient(settings, cfg.site.id, client_id=client_id) as client:
+        await build_app(client, title=f"fleet: {cfg.site.name}").run_async()
+
+
+def _serve_web(args: argparse.Namespace, cfg: Config, url: str, console: Console) -> None:
+    from textual_serve.server import Server  # noqa: PLC0415
+
+    command = shlex.join([sys.executable, "-m", "fleet", "dashboard", "--broker", url,
+                          "--site", cfg.site.id, "--config", str(args.config)])
+    console.print(f"the dashboard is at http://{args.host}:{args.port} (Ctrl-C stops the demo)")
+    Server(command, host=args.host, port=args.port, title=f"fleet: {cfg.site.name}").serve()
+
+
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    """SIGTERM ends the site's service early, with its report; kill it if it hangs."""
+    if child.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _tail(path: Path, lines: int) -> str:
+    text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    return "\n".join(text[-lines:])
