@@ -296,11 +296,10 @@ async def _broker_url(stack: contextlib.AsyncExitStack, opts: SimOptions) -> str
 async def _fleet_api(stack: contextlib.AsyncExitStack, opts: SimOptions,
                      runtime: FleetRuntime, url: str | None) -> Pos:
     """The fleet API served on the run's broker, and the kitchen's till speaking it."""
+    from drivers.mqtt import MqttSettings  # noqa: PLC0415
     from fleet.api.client import FleetClient  # noqa: PLC0415
     from fleet.api.pos import ApiPos  # noqa: PLC0415
     from fleet.api.server import ApiServer  # noqa: PLC0415
-
-    from drivers.mqtt import MqttSettings  # noqa: PLC0415
 
     if url is None:
         raise ValueError("the fleet API is served over MQTT: use transport 'mqtt' or 'mixed'")
