@@ -217,10 +217,13 @@ class FleetClient:
             return
         kind, name = self.topics.parse_state(message.topic)
         if not message.payload:
+            # An empty retained message deletes the retained one (MQTT's own way): an
+            # order closed long ago, or a site or feed tidying up. Nothing to show.
             if kind == "order" and name is not None:
                 self._emit(OrderCleared(name))
-                return
-            raise ProtocolError(f"empty payload on {message.topic}")
+            else:
+                log.debug("%s: retained %s cleared", self.client_id, message.topic)
+            return
         update = self._decoders[kind].decode(message.payload)
         if isinstance(update, RobotView) and update.serial != name:
             raise ProtocolError(f"robot {update.serial!r} published on {message.topic}")

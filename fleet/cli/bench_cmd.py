@@ -130,6 +130,29 @@ def register(sub: Any) -> None:
     serial.add_argument("--json", type=Path, metavar="OUT", help="write every row as JSON")
     serial.set_defaults(run=run_serial_bench_cmd)
 
+    dash = kinds.add_parser(
+        "dashboard", help="the dashboard following a busy fleet, and submit -> ack latency",
+        description="The dashboard (headless, the real app on a real client) following "
+                    "--robots robots at --hz and --orders open orders fed over the embedded "
+                    "broker by another process: its process's CPU share beside a bare client "
+                    "taking the same feed, and the cost of one refresh beside its period. "
+                    "Then a till's submitOrder -> acknowledgement through the controller's "
+                    "API server beside a bare MQTT request -> echo of the same payload.",
+        epilog="example:\n  fleet bench dashboard --robots 30 --hz 2 --orders 200 "
+               "--seconds 20 --json bench-dashboard.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    dash.add_argument("--robots", type=positive(int), default=30)
+    dash.add_argument("--hz", type=positive(float), default=2.0,
+                      help="each robot's view per second (default 2)")
+    dash.add_argument("--orders", type=positive(int), default=200)
+    dash.add_argument("--seconds", type=positive(float), default=20.0,
+                      help="measured window per follower (default 20)")
+    dash.add_argument("--submits", type=positive(int), default=300,
+                      help="orders submitted one at a time (default 300)")
+    dash.add_argument("--map", type=Path, default=Path("maps/bistro.toml"))
+    dash.add_argument("--json", type=Path, metavar="OUT", help="write every row as JSON")
+    dash.set_defaults(run=run_dashboard_bench_cmd)
+
 
 BROKERS = ("mosquitto", "iotcore")
 MEASURES = ("ingest", "latency")
@@ -302,5 +325,37 @@ def run_serial_bench_cmd(args: argparse.Namespace, console: Console) -> int:
             "commands": args.commands, "error_rate": args.error_rate, "baud": args.baud,
             "state_hz": args.state_hz, "seed": args.seed, "rows": rows},
             indent=2) + "\n", encoding="utf-8")
+        console.print(f"rows written to {args.json}")
+    return 0
+
+
+def run_dashboard_bench_cmd(args: argparse.Namespace, console: Console) -> int:
+    import asyncio  # noqa: PLC0415
+
+    # Imported here: the dashboard, clients and brokers are not the core's.
+    from fleet.bench.dashboard import format_dashboard_bench, run_dashboard_bench  # noqa: PLC0415
+
+    err = Console(stderr=True, highlight=False)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("starting the embedded broker", total=None)
+
+        def progress(doing: str) -> None:
+            bar.update(task, description=doing)
+
+        rows = asyncio.run(run_dashboard_bench(
+            args.map, robots=args.robots, hz=args.hz, orders=args.orders, seconds=args.seconds,
+            submits=args.submits, progress=progress))
+    console.print(format_dashboard_bench(rows), markup=False, highlight=False, soft_wrap=True)
+    console.print(f"\n({args.robots} robots at {args.hz:g} Hz and {args.orders} open orders on "
+                  f"{args.map}, {args.seconds:g} s per follower, a 160x48 screen; "
+                  f"{args.submits} submits one at a time; {platform.python_implementation()} "
+                  f"{platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores)")
+    if args.json:
+        args.json.write_text(json.dumps({"bench": "dashboard", "robots": args.robots,
+                                         "hz": args.hz, "orders": args.orders,
+                                         "seconds": args.seconds, "submits": args.submits,
+                                         "map": str(args.map), "rows": rows},
+                                        indent=2) + "\n", encoding="utf-8")
         console.print(f"rows written to {args.json}")
     return 0
