@@ -24,6 +24,7 @@ from fleet.api.messages import (
     ResumeRobot,
     RobotView,
     SendToCharge,
+    SetPriority,
     StopAll,
     SubmitOrder,
     UnblockTable,
@@ -287,6 +288,21 @@ async def test_order_keys_act_on_the_selected_order() -> None:
         await settle(pilot)
         assert "O-103/1" not in orders_table(app).keys
         assert app.selected_order() is not None
+
+
+@pytest.mark.asyncio
+async def test_hurry_raises_the_selected_order_and_lowers_a_high_one() -> None:
+    app, source = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pick(pilot, orders_table(app), "O-103/1")
+        await pilot.press("h")
+        await until(pilot, lambda: len(source.requests) == 1)
+        assert source.requests[0] == SetPriority(order_id="O-103", priority="high")
+        await pick(pilot, orders_table(app), "O-104/1")  # high already
+        await pilot.press("h")
+        await until(pilot, lambda: len(source.requests) == 2)
+        assert source.requests[1] == SetPriority(order_id="O-104", priority="normal")
 
 
 @pytest.mark.asyncio

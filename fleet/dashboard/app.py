@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
@@ -34,6 +34,7 @@ from fleet.api.messages import (
     ResumeRobot,
     SendToCharge,
     SendToDock,
+    SetPriority,
     StopAll,
     SubmitOrder,
 )
@@ -242,6 +243,19 @@ class FleetDashboard(App[None]):
         if self._need("an order", order):
             assert order is not None
             self.send_command(MarkReady(order_id=order), f"mark {order} ready")
+
+    def action_hurry(self) -> None:
+        """High priority for the selected order (normal again if it is high already):
+        a re-fire, an allergy, a table that waited too long."""
+        order_id = self.selected_order()
+        if not self._need("an order", order_id):
+            return
+        assert order_id is not None
+        order = self.mirror.orders.get(order_id)
+        priority: Literal["normal", "high"] = (
+            "normal" if order is not None and order.priority == "high" else "high")
+        self.send_command(SetPriority(order_id=order_id, priority=priority),
+                          f"{order_id}: {priority} priority")
 
     def action_cancel_order(self) -> None:
         order = self.selected_order()
