@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -174,6 +175,8 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
                 faults.random(robots, until=t0 + service_s, rates=rates)
                 faults.aisle_blockages(blockages_per_h, until=t0 + service_s)
             kitchen_task = tg.create_task(kitchen.run(), name="kitchen")
+            watcher = (tg.create_task(_orphan_watch(stopped, opts.speed), name="orphan-watch")
+                       if opts.stop_on_signal else None)
             kitchen_done: float | None = None
             while (not kitchen_task.done() or loop.time() - t0 < service_s
                    or _open_dishes(controller)):
@@ -194,6 +197,8 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
                     break
                 if failures:
                     break
+            if watcher is not None:
+                watcher.cancel()
             runtime.stop()
     finally:
         for robot in robots:
@@ -335,6 +340,16 @@ async def _serial_links(stack: contextlib.AsyncExitStack, opts: SimOptions,
             robot.serial, firmware.address, fallback=robot.capabilities, timings=timings,
             backoff=Backoff(0.5 * opts.speed, 30.0 * opts.speed))
     return links
+
+
+async def _orphan_watch(stopped: asyncio.Event, speed: float) -> None:
+    """A site started by another process (``fleet demo``) stops when that process is
+    gone, rather than serving an empty room for hours."""
+    parent = os.getppid()
+    while not stopped.is_set():
+        await asyncio.sleep(speed)  # about a wall second on the scaled clock
+        if os.getppid() != parent:
+            stopped.set()
 
 
 def _open_dishes(controller: Controller) -> bool:

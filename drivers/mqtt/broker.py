@@ -56,7 +56,7 @@ log = logging.getLogger(__name__)
 BrokerKind = Literal["auto", "mosquitto", "iotcore"]
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child before exec: ask Linux to SIGTERM it when its parent dies."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
@@ -200,7 +200,7 @@ class EmbeddedBroker:
             self._process = await asyncio.create_subprocess_exec(
                 *self._command(), stdin=asyncio.subprocess.DEVNULL, stdout=logfile,
                 stderr=asyncio.subprocess.STDOUT, start_new_session=True,
-                preexec_fn=_die_with_parent)
+                preexec_fn=die_with_parent)
         try:
             async with asyncio.timeout(self._start_timeout):
                 while not await self._accepts():

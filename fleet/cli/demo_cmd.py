@@ -155,8 +155,9 @@ def _site_command(args: argparse.Namespace, cfg: Config, robots: int, url: str) 
 
 @contextlib.contextmanager
 def _site(args: argparse.Namespace, cfg: Config, robots: int) -> Iterator[tuple[str, Path]]:
-    """The broker (held by a thread of its own, so the dashboard or the web server may
-    own the main thread's loop) and the site's process; stopped in reverse order."""
+    """The broker (held by a thread of its own, so the dashboard may own the main
+    thread's loop) and the site's process; stopped in reverse order, on Ctrl-C and
+    SIGTERM too. The children watch this process and stop if it is killed."""
     from drivers.mqtt.broker import broker_for  # noqa: PLC0415
 
     urls: queue.Queue[str | BaseException] = queue.Queue()
@@ -173,6 +174,7 @@ def _site(args: argparse.Namespace, cfg: Config, robots: int) -> Iterator[tuple[
 
     thread = threading.Thread(target=asyncio.run, args=(hold(),), name="demo-broker",
                               daemon=True)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     thread.start()
     try:
         got = urls.get(timeout=60)
@@ -189,16 +191,27 @@ def _site(args: argparse.Namespace, cfg: Config, robots: int) -> Iterator[tuple[
     finally:
         done.set()
         thread.join(timeout=30)
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM ends the demo as Ctrl-C does: every ``finally`` runs, children stop."""
+    raise KeyboardInterrupt
 
 
 def _live(args: argparse.Namespace, cfg: Config, robots: int, console: Console) -> int:
-    with _site(args, cfg, robots) as (url, log_path):
-        if args.web:
-            _serve_web(args, cfg, url, console)
-        else:
-            asyncio.run(_dashboard(cfg, url))
-    console.print(f"the site's log and report: {log_path}")
-    console.print(_tail(log_path, 40), highlight=False, soft_wrap=True, markup=False)
+    log_path: Path | None = None
+    try:
+        with _site(args, cfg, robots) as (url, log_path):
+            if args.web:
+                _serve_web(args, cfg, url, console)
+            else:
+                asyncio.run(_dashboard(cfg, url))
+    except KeyboardInterrupt:
+        console.print("fleet demo: interrupted; the site stopped")
+    if log_path is not None:
+        console.print(f"the site's log and report: {log_path}")
+        console.print(_tail(log_path, 40), highlight=False, soft_wrap=True, markup=False)
     return 0
 
 
@@ -215,21 +228,28 @@ async def _dashboard(cfg: Config, url: str) -> None:
 
 
 def _serve_web(args: argparse.Namespace, cfg: Config, url: str, console: Console) -> None:
-    from textual_serve.server import Server  # noqa: PLC0415
-
+    """textual-serve in a child of its own (it owns its loop and signals), until it ends
+    or the demo is interrupted."""
     command = shlex.join([sys.executable, "-m", "fleet", "dashboard", "--broker", url,
                           "--site", cfg.site.id, "--config", str(args.config)])
-    console.print(f"the dashboard is at http://{args.host}:{args.port} (Ctrl-C stops the demo)")
-    Server(command, host=args.host, port=args.port, title=f"fleet: {cfg.site.name}").serve()
+    web = subprocess.Popen([sys.executable, "-m", "fleet.dashboard.web", "--host", args.host,
+                            "--port", str(args.port), "--title", f"fleet: {cfg.site.name}",
+                            command], stdout=subprocess.DEVNULL, start_new_session=True)
+    console.print(f"the dashboard is at http://{args.host}:{args.port} "
+                  "(Ctrl-C stops the demo)")
+    try:
+        web.wait()
+    finally:
+        _stop(web, timeout=10)
 
 
-def _stop(child: subprocess.Popen[bytes]) -> None:
-    """SIGTERM ends the site's service early, with its report; kill it if it hangs."""
+def _stop(child: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    """SIGTERM (the site ends its service early, with its report); kill if it hangs."""
     if child.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             child.send_signal(signal.SIGTERM)
         try:
-            child.wait(timeout=30)
+            child.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
