@@ -98,10 +98,23 @@ def test_rates_scale_with_seats() -> None:
 
 
 def test_unknown_scenario_lists_the_known_ones() -> None:
-    with pytest.raises(ValueError, match=r"unknown scenario 'brunch'; known: dinner, "
-                                         r"lunch-rush, quiet"):
+    with pytest.raises(ValueError, match=r"unknown scenario 'brunch'; known: counter, "
+                                         r"dinner, lunch-rush, quiet"):
         get_scenario("brunch")
-    assert {"lunch-rush", "dinner", "quiet"} <= set(SCENARIOS)
+    assert {"lunch-rush", "dinner", "quiet", "counter"} <= set(SCENARIOS)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_counter_has_dishes_ready_in_the_first_minutes(bistro: FloorPlan, seed: int) -> None:
+    """What ``fleet demo`` opens with: a watcher sees robots at work within minutes,
+    where a lunch rush first cooks for ten."""
+    def first_ready(name: str) -> float:
+        events = Kitchen(bistro, get_scenario(name), FakePos(), seed=seed,
+                         duration_s=3600).timeline()
+        return min(e.at for e in events if e.call is Call.READY)
+
+    assert first_ready("counter") < 420.0
+    assert first_ready("lunch-rush") > 2 * first_ready("counter")
 
 
 @pytest.mark.parametrize("name", ["lunch-rush", "dinner", "quiet"])
