@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 import statistics
 from pathlib import Path
 
@@ -127,6 +129,38 @@ async def test_first_connect_error_reaches_the_caller() -> None:
         with pytest.raises(LinkError, match=r"within 0\.3 s"):
             await conn.wait_connected(0.3, retry=True)
         assert conn.counters.failed_attempts >= 2  # it keeps trying by itself
+
+
+@pytest.mark.asyncio
+async def test_a_publish_awaiting_its_ack_fails_as_soon_as_the_connection_ends(
+        mosquitto: EmbeddedBroker) -> None:
+    """aiomqtt waits out its timeout for a PUBACK from a broker that died; a robot's
+    link must not hang that long with a command (its robot shows offline late)."""
+    loop = asyncio.get_running_loop()
+    async with MqttConnection(settings(mosquitto, "controller"), backoff=FAST,
+                              timeout=60.0) as conn:
+        await conn.wait_connected(5)
+        pid = mosquitto.pid
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)  # alive, but acknowledges nothing
+        try:
+            sending = asyncio.create_task(conn.publish("uagv/v2/m/r1/order", b"{}", qos=1))
+            async with asyncio.timeout(5):
+                while not _awaiting_ack(conn):  # noqa: ASYNC110  (aiomqtt has no event)
+                    await asyncio.sleep(0.01)
+            assert not sending.done(), "the stopped broker cannot have acknowledged it"
+        finally:
+            os.kill(pid, signal.SIGKILL)  # the socket closes: the session is over
+        start = loop.time()
+        with pytest.raises(LinkError, match="ended before the broker acknowledged"):
+            async with asyncio.timeout(30):
+                await sending
+        assert loop.time() - start < 10.0, "failed with the session, not after the timeout"
+
+
+def _awaiting_ack(conn: MqttConnection) -> bool:
+    client = conn._client
+    return client is not None and bool(client._pending_publishes)
 
 
 @pytest.mark.asyncio

@@ -159,6 +159,9 @@ class MqttConnection:
         self._subscriptions: dict[str, int] = {}
         self._sub_lock = asyncio.Lock()
         self._client: aiomqtt.Client | None = None
+        self._session_over: asyncio.Event | None = None
+        """Set when the current session ends: a publish still waiting for the broker's
+        acknowledgement fails then, rather than after ``timeout`` (aiomqtt waits it out)."""
         self._connected = asyncio.Event()
         self._attempt_done = asyncio.Event()
         self._last_error: str | None = None
@@ -250,8 +253,25 @@ class MqttConnection:
         if client is None or not self._connected.is_set():
             raise LinkError(f"not connected to {self.settings.url} "
                             f"(last error: {self._last_error or 'none'})")
+        over = self._session_over
+        sending = asyncio.ensure_future(
+            client.publish(topic, payload, qos, retain, timeout=self._timeout))
+        ending = asyncio.ensure_future(over.wait()) if over is not None else None
         try:
-            await client.publish(topic, payload, qos, retain, timeout=self._timeout)
+            await asyncio.wait({sending} if ending is None else {sending, ending},
+                               return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            sending.cancel()
+            raise
+        finally:
+            if ending is not None:
+                ending.cancel()
+        if not sending.done():
+            sending.cancel()
+            raise LinkError(f"publish to {topic}: the connection to {self.settings.url} "
+                            "ended before the broker acknowledged it")
+        try:
+            sending.result()
         except aiomqtt.MqttError as exc:
             raise LinkError(f"publish to {topic} on {self.settings.url} failed: "
                             f"{_reason(exc)}") from exc
@@ -358,6 +378,7 @@ class MqttConnection:
             for topic_filter, qos in self._subscriptions.items():
                 await client.subscribe(topic_filter, qos, timeout=self._timeout)
             self._client = client
+            self._session_over = asyncio.Event()
             self._last_error_permanent = False
             self.counters.connects += 1
             self._connected.set()
@@ -382,6 +403,9 @@ class MqttConnection:
     def _mark_lost(self, reason: str) -> None:
         """The session is over: clear the state and emit ``Lost`` once."""
         self._client = None
+        if self._session_over is not None:
+            self._session_over.set()
+            self._session_over = None
         was_up = self._connected.is_set()
         self._connected.clear()
         if was_up and not self._closed:
