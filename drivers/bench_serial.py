@@ -35,6 +35,8 @@ from drivers.serial.codec import InstantActions, Message, decode_body, encode_bo
 from drivers.serial.session import Session
 from drivers.vda5050 import Vehicle, decode_state, encode_instant_actions, encode_order
 from drivers.vda5050 import encode_state as encode_json_state
+from fleet.bench.text import figure as _f
+from fleet.bench.text import markdown_table as _table
 from fleet.controller.stops import stop_actions
 from fleet.domain import Stop, StopKind
 from fleet.vda import (
@@ -286,28 +288,8 @@ def run_serial_bench(opts: SerialBenchOptions,
 # -- text ---------------------------------------------------------------------------------
 
 
-def _f(value: Any, digits: int = 1) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
 
 
-def _table(header: list[str], body: list[list[str]], left: int) -> str:
-    """Markdown; the first ``left`` columns are labels (left-aligned), the rest numbers."""
-    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h)
-              for i, h in enumerate(header)]
-    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |",
-             "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    lines += ["| " + " | ".join(c.rjust(w) if i >= left else c.ljust(w)
-                                for i, (c, w) in enumerate(zip(r, widths, strict=True))) + " |"
-              for r in body]
-    return "\n".join(lines)
 
 
 def format_serial_bench(rows: list[dict[str, Any]]) -> str:

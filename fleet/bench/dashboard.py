@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from fleet.bench.mqtt import percentile
+from fleet.bench.text import figure as _f
 
 Row = dict[str, Any]
 Progress = Callable[[str], None]
@@ -227,12 +228,6 @@ async def run_dashboard_bench(map_path: Path, *, robots: int = 30, hz: float = 2
     return rows
 
 
-def _f(value: Any, digits: int = 1) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}"
-    return str(value)
 
 
 def format_dashboard_bench(rows: Sequence[Mapping[str, Any]]) -> str:

@@ -16,6 +16,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from fleet.bench.text import figure as _f
+from fleet.bench.text import markdown_table as _table
+
 Row = Mapping[str, Any]
 
 
@@ -29,30 +32,12 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
-def _f(value: Any, digits: int = 1) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
 
 
 def _pct(ratio: float | None) -> str:
     return "-" if ratio is None else f"{100 * ratio:.0f} %"
 
 
-def _table(header: Sequence[str], body: Sequence[Sequence[str]], left: int = 2) -> str:
-    """Markdown; the first ``left`` columns are labels (left-aligned), the rest numbers."""
-    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h)
-              for i, h in enumerate(header)]
-    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |",
-             "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    lines += ["| " + " | ".join(c.rjust(w) if i >= left else c.ljust(w)
-                                for i, (c, w) in enumerate(zip(r, widths, strict=True))) + " |"
-              for r in body]
-    return "\n".join(lines)
 
 
 def _brokers(rows: Sequence[Row]) -> list[str]:
@@ -95,7 +80,8 @@ def format_ingest(rows: Sequence[Row]) -> str:
                      _f(r["wall_s"], 3), _f(r["per_s"], 0), _f(r["cpu_s"], 3),
                      _f(cpu_share, 2), _f(r.get("per_cpu_s"), 0),
                      _f(r["publisher_per_s"], 0), _f(ratio, 2), _f(cpu_ratio, 2)])
-    text = "### State ingestion (one receiving process, QoS 0)\n\n" + _table(INGEST_HEADER, body)
+    text = ("### State ingestion (one receiving process, QoS 0)\n\n"
+            + _table(INGEST_HEADER, body, left=2))
     parts = []
     for broker in _brokers(ingest):
         full = _find(rows, "ingest", broker, "full")
@@ -121,7 +107,7 @@ def format_latency(rows: Sequence[Row]) -> str:
              _f(r["out_p50_ms"], 2), _f(r["cpu_s"] / r["wall_s"] if r["wall_s"] else None, 2)]
             for r in latency]
     text = ("### State-to-release latency (node passed -> base grows, wall clock)\n\n"
-            + _table(LATENCY_HEADER, body))
+            + _table(LATENCY_HEADER, body, left=2))
     parts = [f"{r['broker']} p50 {_f(r['p50_ms'], 2)} ms, p99 {_f(r['p99_ms'], 2)} ms "
              f"over {_f(r['matched'])} releases" for r in latency]
     if parts:

@@ -20,6 +20,9 @@ import statistics
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from fleet.bench.text import figure as _f
+from fleet.bench.text import markdown_table as _table
+
 POLICIES = ("fleet", "baseline")
 RunOne = Callable[[str, int], Mapping[str, Any]]
 """Runs one service for (policy, seed) and returns its report."""
@@ -91,22 +94,8 @@ def _by_seed(rows: Sequence[Mapping[str, Any]]) -> dict[int, dict[str, Mapping[s
     return seeds
 
 
-def _f(value: Any, digits: int = 1) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}"
-    return str(value)
 
 
-def _table(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(header)]
-    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |",
-             "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    lines += ["| " + " | ".join(c.rjust(w) if i else c.ljust(w)
-                                for i, (c, w) in enumerate(zip(r, widths, strict=True))) + " |"
-              for r in body]
-    return "\n".join(lines)
 
 
 SEED_HEADER = ("policy", "mean wait s", "p95 wait s", "bound s", "wait/bound", "served",
