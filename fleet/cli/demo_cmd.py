@@ -90,6 +90,9 @@ def _checked_plan(cfg: Config, console: Console) -> FloorPlan:
 
 
 def run_demo(args: argparse.Namespace, console: Console) -> int:
+    if not (args.headless or args.web or (sys.stdin.isatty() and sys.stdout.isatty())):
+        console.print("fleet demo: no terminal here, so no dashboard: running --headless")
+        args.headless = True
     if args.speed is None:
         args.speed = 10.0 if args.headless else 3.0
     if args.speed <= 0:
