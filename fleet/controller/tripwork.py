@@ -1,34 +1,30 @@
-"""Trips in motion: starting them, moving dishes along as the robot reports,
+"""Trips in motion: dispatching them, following the robot's reports at each stop,
 finishing them, and what happens when a guest never comes or a robot fails.
 
 Kept apart from ``core`` so that the controller's wiring and the restaurant's
-rules each fit in one reading.
+rules each fit in one reading. Starting a stop (spots taken, stepping aside,
+handing over at the pass) is in ``stopstart``; what the reports mean for the
+dishes, and leftovers, in ``dishprogress``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from fleet.controller.commands import Command, SendInstantActions
+from fleet.controller.dishprogress import advance_dishes, skippable
 from fleet.controller.robots import RobotRecord
-from fleet.controller.stops import stop_actions
+from fleet.controller.stopstart import start_stop
 from fleet.dispatch import DishView, RobotView, TripPlan, housekeeping, plan_bussing
 from fleet.domain import DishState, RobotMode, Stop, StopKind, Trip, TripKind, TripState
 from fleet.domain import events as ev
 from fleet.floor import PlaceKind
 from fleet.floor.model import Cell
-from fleet.routing import distance_field
-from fleet.vda import ActionStatus, RobotState
+from fleet.vda import RobotState
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
 
-LOAD_S_PER_TRAY = 5.0
-GUEST_S = 20.0
-UNLOAD_S_PER_TRAY = 6.0
-COLLECT_S = 30.0
 OFFLINE_ABORT_S = 120.0
 STALLED_S = 600.0
 
@@ -40,9 +36,6 @@ class TripWork:
         """Robots whose next leg is to be started."""
         self.bussing_requests: list[tuple[str, float]] = []
         self._pass_cells = {c: p.name for p in ctl.plan.places_of(PlaceKind.PASS) for c in p.cells}
-        self._rest_cells = {
-            c for kind in (PlaceKind.PASS, PlaceKind.CHARGER, PlaceKind.PARKING)
-            for p in ctl.plan.places_of(kind) for c in p.cells}
 
     # -- dispatch ---------------------------------------------------------------------
     def idle_robots(self) -> list[RobotRecord]:
@@ -179,127 +172,9 @@ class TripWork:
                 if rec.trip is None:
                     self.pending.discard(serial)
                 continue
-            if self._start_stop(rec, now):
+            if start_stop(self, rec, now):
                 self.pending.discard(serial)
         return []
-
-    def _start_stop(self, rec: RobotRecord, now: float) -> bool:
-        ctl = self.ctl
-        trip = rec.trip
-        assert trip is not None
-        while trip.current is not None and self._skippable(trip.current):
-            trip.next_stop += 1
-        if trip.current is None and self._leftovers(rec):
-            trip.stops.append(Stop(self._pass_for_leftovers(rec), StopKind.UNLOAD,
-                                   trays=tuple(sorted(rec.loads))))
-        stop = trip.current
-        if stop is None:
-            self._finish(rec, now)
-            return True
-        spots = (stop.cell,) if stop.cell is not None else ctl.plan.place(stop.place).cells
-        shut = ctl.manager.closed_cells()
-        if spots and all(c in shut for c in spots):
-            if stop.kind is StopKind.PARK:
-                trip.next_stop = len(trip.stops)
-                self._finish(rec, now)
-                return True
-            rec.note = f"waiting: {stop.place} is in a zone the manager blocked"
-            rec.retry_at = now + 2.0
-            return False
-        spots = tuple(c for c in spots if c not in shut)
-        claimed = self.claimed_cells(besides=rec.serial)
-        goals = [c for c in spots if not claimed.intersection(ctl.plan.footprint(c))]
-        if not goals:
-            if stop.kind is StopKind.PARK:
-                # Somewhere to wait is no reason to wait: stay put, and let
-                # housekeeping find another spot when there is one.
-                trip.next_stop = len(trip.stops)
-                self._finish(rec, now)
-                return True
-            if stop.kind is StopKind.LOAD and self._hand_over(rec, spots, now):
-                return True
-            self._clear_spots(spots, now)
-            # Every spot is taken by a robot that stands or works there: planning a
-            # route into it could only fail. Wait here until one frees.
-            rec.note = f"waiting for a free spot at {stop.place}"
-            rec.retry_at = now + 1.0
-            return False
-        prefix = f"{trip.trip_id}.{trip.next_stop}"
-        dwell = {StopKind.LOAD: LOAD_S_PER_TRAY * max(1, len(stop.trays)),
-                 StopKind.SERVE: GUEST_S, StopKind.COLLECT: COLLECT_S,
-                 StopKind.UNLOAD: UNLOAD_S_PER_TRAY * max(1, len(stop.trays))}.get(stop.kind)
-        if not ctl.start_leg(rec, goals, stop_actions(stop, prefix), dwell, now):
-            return False
-        rec.note = f"{trip.kind.value} trip: to {stop.place} ({stop.kind.value})"
-        if stop.kind is StopKind.SERVE:
-            for dish_id in stop.dishes:
-                dish = ctl.dish(dish_id)
-                if dish.state is DishState.LOADED:
-                    dish.move(DishState.ON_THE_WAY)
-                    ctl.save(dish)
-        return True
-
-    def _clear_spots(self, spots: tuple[Cell, ...], now: float) -> None:
-        """An idle robot left standing on a spot another robot needs (a table's only
-        serving spot, with no free home to park in) steps aside onto open floor."""
-        for other in self.idle_robots():
-            if other.cell is None or not set(self.ctl.plan.footprint(other.cell)) & set(spots):
-                continue
-            aside = self._open_floor_near(other.cell)
-            if aside is None:
-                continue
-            self.begin(TripPlan(robot=other.serial, kind=TripKind.PARK,
-                                stops=(Stop("open floor", StopKind.PARK, cell=aside),),
-                                dish_ids=(), est_finish=now, est_waits={},
-                                reason="steps aside from a spot another robot needs"), now)
-
-    def _open_floor_near(self, start: Cell) -> Cell | None:
-        """The nearest free cell that is no place's spot and not a one-lane aisle."""
-        plan = self.ctl.plan
-        claimed = self.claimed_cells()
-        spots = {c for p in plan.places.values() for c in p.cells}
-        field = distance_field(plan, [start])
-        best: Cell | None = None
-        best_d = float("inf")
-        for r, c in zip(*np.nonzero(np.isfinite(field)), strict=True):
-            cell = (int(r), int(c))
-            d = float(field[cell])
-            if (d < best_d and cell not in spots and len(plan.footprint(cell)) == 1
-                    and not claimed.intersection(plan.footprint(cell))):
-                best, best_d = cell, d
-        return best
-
-    def _hand_over(self, rec: RobotRecord, spots: tuple[Cell, ...], now: float) -> bool:
-        """The pass is full of idle robots waiting there: the trip goes to one of them
-        (it is where the dishes are) and this robot is free again."""
-        trip = rec.trip
-        assert trip is not None
-        for other in self.idle_robots():
-            if other.cell in spots and not other.loaded and other.trays >= rec.trays:
-                trip.robot = other.serial
-                other.trip, rec.trip = trip, None
-                for dish_id in trip.dishes:
-                    dish = self.ctl.dish(dish_id)
-                    if dish.robot == rec.serial:
-                        dish.robot = other.serial
-                        self.ctl.save(dish)
-                self.pending.discard(rec.serial)
-                self.pending.add(other.serial)
-                self.ctl.emit(ev.TRIP_ASSIGNED, now, f"{trip.trip_id} handed from {rec.serial} "
-                              f"to {other.serial}, waiting at {trip.stops[0].place}",
-                              robot=other.serial, trip_id=trip.trip_id)
-                self.ctl.store.save_trip(trip)
-                self.ctl.set_mode(rec, now)
-                self.ctl.set_mode(other, now)
-                self.ctl.request_dispatch()
-                return True
-        return False
-
-    def _skippable(self, stop: Stop) -> bool:
-        """A table none of whose dishes are still to be served is not visited."""
-        if stop.kind is not StopKind.SERVE:
-            return False
-        return all(self.ctl.dish(d).state.final for d in stop.dishes)
 
     # -- progress at the goal ----------------------------------------------------------------
     def on_progress(self, rec: RobotRecord, state: RobotState, now: float) -> list[Command]:
@@ -335,7 +210,7 @@ class TripWork:
                               robot=rec.serial, trip_id=trip.trip_id)
         wanted = set(leg.action_ids)
         status = {a.action_id: a.status for a in state.action_states if a.action_id in wanted}
-        self._advance_dishes(rec, stop, status, now)
+        advance_dishes(self.ctl, rec, stop, status, now)
         if all(status.get(a) is not None and status[a].done for a in leg.action_ids):
             trip.next_stop += 1
             rec.goal_since = None
@@ -359,7 +234,7 @@ class TripWork:
             if trip is None or leg is None or serial in self.pending:
                 continue  # a stop not begun is skipped when it would begin
             stop = trip.current
-            if stop is None or not self._skippable(stop) or not leg.ends_at_goal:
+            if stop is None or not skippable(self.ctl, stop) or not leg.ends_at_goal:
                 continue
             if rec.goal_since is not None:
                 if not rec.cancel_sent:
@@ -371,41 +246,6 @@ class TripWork:
                 leg.goal_actions = ()
                 rec.calling_off = True
         return commands
-
-    def _advance_dishes(self, rec: RobotRecord, stop: Stop, status: dict[str, ActionStatus],
-                        now: float) -> None:
-        ctl = self.ctl
-        trip = rec.trip
-        assert trip is not None
-        key = f"{trip.trip_id}.{trip.next_stop}"
-        for tray, dish_id in zip(stop.trays, stop.dishes, strict=False):
-            dish = ctl.dish(dish_id)
-            if stop.kind is StopKind.LOAD:
-                st = status.get(f"{key}/pick/{tray}")
-                if st is ActionStatus.FINISHED and dish.state is DishState.ASSIGNED:
-                    dish.move(DishState.LOADED)
-                    ctl.emit(ev.DISH_LOADED, now, f"{dish_id} loaded on {rec.serial} {tray}",
-                             robot=rec.serial, dish_id=dish_id, order_id=dish.order_id)
-                    ctl.save(dish)
-                elif st is ActionStatus.FAILED and dish.state is DishState.ASSIGNED:
-                    dish.move(DishState.READY, reason="not loaded")
-                    dish.trip_id = dish.robot = dish.tray = None
-                    ctl.save(dish)
-            elif stop.kind is StopKind.SERVE:
-                drop = status.get(f"{key}/drop/{tray}")
-                wait = status.get(f"{key}/wait")
-                if drop is ActionStatus.FINISHED and dish.state is DishState.ON_THE_WAY:
-                    dish.move(DishState.AT_TABLE)
-                    dish.at_table_at = now
-                    ctl.emit(ev.DISH_AT_TABLE, now, f"{dish_id} at {stop.place}",
-                             robot=rec.serial, dish_id=dish_id, order_id=dish.order_id)
-                    ctl.save(dish)
-                if wait is ActionStatus.FINISHED and dish.state is DishState.AT_TABLE:
-                    dish.move(DishState.SERVED)
-                    dish.served_at = now
-                    ctl.emit(ev.DISH_SERVED, now, f"{dish_id} served at {stop.place}",
-                             robot=rec.serial, dish_id=dish_id, order_id=dish.order_id)
-                    ctl.save(dish)
 
     def on_tick(self, rec: RobotRecord, now: float) -> list[Command]:
         """The guest timeout (nobody took the dishes, so the robot moves on), and
@@ -435,27 +275,7 @@ class TripWork:
         return [self._cancel_order(rec, now)]
 
     # -- the end of a trip -------------------------------------------------------------------
-    def _leftovers(self, rec: RobotRecord) -> bool:
-        """Dishes nobody took (or cancelled on the way) go back to the kitchen, once."""
-        trip = rec.trip
-        assert trip is not None
-        if not rec.loads or trip.kind is not TripKind.SERVE:
-            return False
-        return not any(s.kind is StopKind.UNLOAD for s in trip.stops)
-
-    def _pass_for_leftovers(self, rec: RobotRecord) -> str:
-        """The dish return takes leftovers; without one, the pass they came from."""
-        returns = self.ctl.plan.places_of(PlaceKind.DISH_RETURN)
-        if returns:
-            assert rec.cell is not None
-            times = self.ctl.times[rec.model.name]
-            return min(returns, key=lambda p: times.from_cell(rec.cell, p.name)).name  # type: ignore[arg-type]
-        trip = rec.trip
-        assert trip is not None
-        loaded_at = [s.place for s in trip.stops if s.kind is StopKind.LOAD]
-        return loaded_at[0] if loaded_at else self.ctl.plan.places_of(PlaceKind.PASS)[0].name
-
-    def _finish(self, rec: RobotRecord, now: float) -> None:
+    def finish(self, rec: RobotRecord, now: float) -> None:
         trip = rec.trip
         assert trip is not None
         trip.state = TripState.DONE

@@ -1,0 +1,87 @@
+"""What a robot's reports mean for the dishes on its trays, and what goes back.
+
+The robot reports action states (pick, drop, the guest's wait); the dishes move
+along their states from those, never from where the robot stands. Dishes left
+on the trays at the end of a serving trip (nobody took them, or they were
+cancelled on the way) go back to the kitchen. Functions over the controller,
+split from ``tripwork`` so that a dish's path reads apart from the robot's.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fleet.controller.robots import RobotRecord
+from fleet.domain import DishState, Stop, StopKind, TripKind
+from fleet.domain import events as ev
+from fleet.floor import PlaceKind
+from fleet.vda import ActionStatus
+
+if TYPE_CHECKING:
+    from fleet.controller.core import Controller
+
+
+def skippable(ctl: Controller, stop: Stop) -> bool:
+    """A table none of whose dishes are still to be served is not visited."""
+    if stop.kind is not StopKind.SERVE:
+        return False
+    return all(ctl.dish(d).state.final for d in stop.dishes)
+
+
+def advance_dishes(ctl: Controller, rec: RobotRecord, stop: Stop,
+                   status: dict[str, ActionStatus], now: float) -> None:
+    """Dishes follow the actions at the stop: picked is loaded, dropped is at the table,
+    the guest's wait over is served; a failed pick puts the dish back to be dispatched."""
+    trip = rec.trip
+    assert trip is not None
+    key = f"{trip.trip_id}.{trip.next_stop}"
+    for tray, dish_id in zip(stop.trays, stop.dishes, strict=False):
+        dish = ctl.dish(dish_id)
+        if stop.kind is StopKind.LOAD:
+            st = status.get(f"{key}/pick/{tray}")
+            if st is ActionStatus.FINISHED and dish.state is DishState.ASSIGNED:
+                dish.move(DishState.LOADED)
+                ctl.emit(ev.DISH_LOADED, now, f"{dish_id} loaded on {rec.serial} {tray}",
+                         robot=rec.serial, dish_id=dish_id, order_id=dish.order_id)
+                ctl.save(dish)
+            elif st is ActionStatus.FAILED and dish.state is DishState.ASSIGNED:
+                dish.move(DishState.READY, reason="not loaded")
+                dish.trip_id = dish.robot = dish.tray = None
+                ctl.save(dish)
+        elif stop.kind is StopKind.SERVE:
+            drop = status.get(f"{key}/drop/{tray}")
+            wait = status.get(f"{key}/wait")
+            if drop is ActionStatus.FINISHED and dish.state is DishState.ON_THE_WAY:
+                dish.move(DishState.AT_TABLE)
+                dish.at_table_at = now
+                ctl.emit(ev.DISH_AT_TABLE, now, f"{dish_id} at {stop.place}",
+                         robot=rec.serial, dish_id=dish_id, order_id=dish.order_id)
+                ctl.save(dish)
+            if wait is ActionStatus.FINISHED and dish.state is DishState.AT_TABLE:
+                dish.move(DishState.SERVED)
+                dish.served_at = now
+                ctl.emit(ev.DISH_SERVED, now, f"{dish_id} served at {stop.place}",
+                         robot=rec.serial, dish_id=dish_id, order_id=dish.order_id)
+                ctl.save(dish)
+
+
+def leftovers(rec: RobotRecord) -> bool:
+    """Dishes nobody took (or cancelled on the way) go back to the kitchen, once."""
+    trip = rec.trip
+    assert trip is not None
+    if not rec.loads or trip.kind is not TripKind.SERVE:
+        return False
+    return not any(s.kind is StopKind.UNLOAD for s in trip.stops)
+
+
+def pass_for_leftovers(ctl: Controller, rec: RobotRecord) -> str:
+    """The dish return takes leftovers; without one, the pass they came from."""
+    returns = ctl.plan.places_of(PlaceKind.DISH_RETURN)
+    if returns:
+        assert rec.cell is not None
+        times = ctl.times[rec.model.name]
+        return min(returns, key=lambda p: times.from_cell(rec.cell, p.name)).name  # type: ignore[arg-type]
+    trip = rec.trip
+    assert trip is not None
+    loaded_at = [s.place for s in trip.stops if s.kind is StopKind.LOAD]
+    return loaded_at[0] if loaded_at else ctl.plan.places_of(PlaceKind.PASS)[0].name

@@ -1,0 +1,152 @@
+"""Starting a trip's next stop: which spot to drive to, and what to do when none is free.
+
+A stop names a place (a table, the pass, a charger) with one or more spots. The
+everyday case is one line: plan a leg to a free spot. The rest of this module is
+the floor's corner cases: a spot in a zone the manager blocked, a robot with
+nowhere to park staying put, an idle robot standing on the only spot of a table
+stepping aside, a trip waiting at a full pass handed to an idle robot already
+there. Split from ``tripwork`` so that the flow of a trip reads in one file and
+these cases in another.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fleet.controller.dishprogress import leftovers, pass_for_leftovers, skippable
+from fleet.controller.robots import RobotRecord
+from fleet.controller.stops import stop_actions
+from fleet.dispatch import TripPlan
+from fleet.domain import DishState, Stop, StopKind, TripKind
+from fleet.domain import events as ev
+from fleet.floor.model import Cell
+from fleet.routing import distance_field
+
+if TYPE_CHECKING:
+    from fleet.controller.tripwork import TripWork
+
+LOAD_S_PER_TRAY = 5.0
+GUEST_S = 20.0
+UNLOAD_S_PER_TRAY = 6.0
+COLLECT_S = 30.0
+
+
+def start_stop(work: TripWork, rec: RobotRecord, now: float) -> bool:
+    """Start the trip's current stop, skipping tables with nothing left to serve and
+    adding a stop for leftovers; the trip finishes when no stop is left. False when
+    the stop cannot start yet (``rec.retry_at`` says when to try again)."""
+    ctl = work.ctl
+    trip = rec.trip
+    assert trip is not None
+    while trip.current is not None and skippable(ctl, trip.current):
+        trip.next_stop += 1
+    if trip.current is None and leftovers(rec):
+        trip.stops.append(Stop(pass_for_leftovers(ctl, rec), StopKind.UNLOAD,
+                               trays=tuple(sorted(rec.loads))))
+    stop = trip.current
+    if stop is None:
+        work.finish(rec, now)
+        return True
+    spots = (stop.cell,) if stop.cell is not None else ctl.plan.place(stop.place).cells
+    shut = ctl.manager.closed_cells()
+    if spots and all(c in shut for c in spots):
+        if stop.kind is StopKind.PARK:
+            trip.next_stop = len(trip.stops)
+            work.finish(rec, now)
+            return True
+        rec.note = f"waiting: {stop.place} is in a zone the manager blocked"
+        rec.retry_at = now + 2.0
+        return False
+    spots = tuple(c for c in spots if c not in shut)
+    claimed = work.claimed_cells(besides=rec.serial)
+    goals = [c for c in spots if not claimed.intersection(ctl.plan.footprint(c))]
+    if not goals:
+        if stop.kind is StopKind.PARK:
+            # Somewhere to wait is no reason to wait: stay put, and let
+            # housekeeping find another spot when there is one.
+            trip.next_stop = len(trip.stops)
+            work.finish(rec, now)
+            return True
+        if stop.kind is StopKind.LOAD and _hand_over(work, rec, spots, now):
+            return True
+        _clear_spots(work, spots, now)
+        # Every spot is taken by a robot that stands or works there: planning a
+        # route into it could only fail. Wait here until one frees.
+        rec.note = f"waiting for a free spot at {stop.place}"
+        rec.retry_at = now + 1.0
+        return False
+    prefix = f"{trip.trip_id}.{trip.next_stop}"
+    dwell = {StopKind.LOAD: LOAD_S_PER_TRAY * max(1, len(stop.trays)),
+             StopKind.SERVE: GUEST_S, StopKind.COLLECT: COLLECT_S,
+             StopKind.UNLOAD: UNLOAD_S_PER_TRAY * max(1, len(stop.trays))}.get(stop.kind)
+    if not ctl.start_leg(rec, goals, stop_actions(stop, prefix), dwell, now):
+        return False
+    rec.note = f"{trip.kind.value} trip: to {stop.place} ({stop.kind.value})"
+    if stop.kind is StopKind.SERVE:
+        for dish_id in stop.dishes:
+            dish = ctl.dish(dish_id)
+            if dish.state is DishState.LOADED:
+                dish.move(DishState.ON_THE_WAY)
+                ctl.save(dish)
+    return True
+
+
+def _clear_spots(work: TripWork, spots: tuple[Cell, ...], now: float) -> None:
+    """An idle robot left standing on a spot another robot needs (a table's only
+    serving spot, with no free home to park in) steps aside onto open floor."""
+    for other in work.idle_robots():
+        if other.cell is None or not set(work.ctl.plan.footprint(other.cell)) & set(spots):
+            continue
+        aside = _open_floor_near(work, other.cell)
+        if aside is None:
+            continue
+        work.begin(TripPlan(robot=other.serial, kind=TripKind.PARK,
+                            stops=(Stop("open floor", StopKind.PARK, cell=aside),),
+                            dish_ids=(), est_finish=now, est_waits={},
+                            reason="steps aside from a spot another robot needs"), now)
+
+
+def _open_floor_near(work: TripWork, start: Cell) -> Cell | None:
+    """The nearest free cell that is no place's spot and not a one-lane aisle."""
+    plan = work.ctl.plan
+    claimed = work.claimed_cells()
+    spots = {c for p in plan.places.values() for c in p.cells}
+    field = distance_field(plan, [start])
+    best: Cell | None = None
+    best_d = float("inf")
+    for r, c in zip(*np.nonzero(np.isfinite(field)), strict=True):
+        cell = (int(r), int(c))
+        d = float(field[cell])
+        if (d < best_d and cell not in spots and len(plan.footprint(cell)) == 1
+                and not claimed.intersection(plan.footprint(cell))):
+            best, best_d = cell, d
+    return best
+
+
+def _hand_over(work: TripWork, rec: RobotRecord, spots: tuple[Cell, ...], now: float) -> bool:
+    """The pass is full of idle robots waiting there: the trip goes to one of them
+    (it is where the dishes are) and this robot is free again."""
+    trip = rec.trip
+    assert trip is not None
+    for other in work.idle_robots():
+        if other.cell in spots and not other.loaded and other.trays >= rec.trays:
+            trip.robot = other.serial
+            other.trip, rec.trip = trip, None
+            for dish_id in trip.dishes:
+                dish = work.ctl.dish(dish_id)
+                if dish.robot == rec.serial:
+                    dish.robot = other.serial
+                    work.ctl.save(dish)
+            work.pending.discard(rec.serial)
+            work.pending.add(other.serial)
+            work.ctl.emit(ev.TRIP_ASSIGNED, now, f"{trip.trip_id} handed from {rec.serial} "
+                          f"to {other.serial}, waiting at {trip.stops[0].place}",
+                          robot=other.serial, trip_id=trip.trip_id)
+            work.ctl.store.save_trip(trip)
+            work.ctl.set_mode(rec, now)
+            work.ctl.set_mode(other, now)
+            work.ctl.request_dispatch()
+            return True
+    return False
