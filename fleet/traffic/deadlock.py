@@ -8,8 +8,9 @@ on the chain (a *cycle*). The dependency graph is acyclic by construction, so
 cycles are a safety net; stalls are the everyday case (a guest slow to take a
 dish at a table in an aisle).
 
-Recovery is the manager's (replan a robot around, or back it out of the way);
-this module finds situations, words them, and keeps count once per situation.
+This module finds situations, words them, and keeps count once per situation;
+acting on them (replan a robot around, or back it out of the way) is
+``recovery``'s, which works on the manager's tracks.
 """
 
 from __future__ import annotations

@@ -18,10 +18,10 @@ from fleet.floor.model import Cell, FloorPlan
 from fleet.routing import StationFields
 from fleet.traffic.adg import Track, Visit
 from fleet.traffic.closures import Closures, crosses, way_out
-from fleet.traffic.deadlock import DeadlockBook, Situation, find_situations
 from fleet.traffic.giveway import in_the_way, lane_of, retreat_cell
 from fleet.traffic.planning import Board, blockers, free_path, plan_tail
 from fleet.traffic.records import Deadlock, PlanFailed, RobotId, Route, TrafficStats, Wait
+from fleet.traffic.recovery import DeadlockRecovery
 from fleet.traffic.sipp import Found, NoPath
 
 
@@ -39,7 +39,7 @@ class TrafficManager:
         self.stats = TrafficStats()
         self._board = Board(plan, fields)
         self._tracks: dict[RobotId, Track] = {}
-        self._book: DeadlockBook | None = None
+        self._deadlocks = DeadlockRecovery(self)
         self._closures = Closures()
 
     # -- robots ------------------------------------------------------------------
@@ -372,69 +372,10 @@ class TrafficManager:
     def _blocker(visit: Visit) -> Visit | None:
         return next((w for w in visit.preds if not w.left()), None)
 
-    # -- deadlocks ----------------------------------------------------------------
+    # -- deadlocks (see ``recovery``) ----------------------------------------------
     def resolve_deadlocks(self, *, now: float) -> list[Deadlock]:
         """Find robots that cannot move until something changes and try to end it."""
-        tick = self._tick(now)
-        if self._book is None:
-            self._book = DeadlockBook(retry=max(1, round(self.retry_s / self._tick_len())))
-        for track in list(self._tracks.values()):
-            self._continue(track, now)
-        waits: dict[RobotId, Wait] = {}
-        for robot, track in self._tracks.items():
-            if track.released == track.progress:
-                wait = self.waiting_for(robot)
-                if wait is not None:
-                    waits[robot] = wait
-        if not waits:
-            self._book.due([], tick, self.stats)
-            return []
-        situations = find_situations(waits, lambda r: self._stuck_note(r, tick))
-        return [self._recover(s, now) for s in self._book.due(situations, tick, self.stats)]
-
-    def _stuck_note(self, robot: RobotId, tick: int) -> tuple[str, str] | None:
-        track = self._tracks[robot]
-        where = self._board.name(track.visits[track.progress].cell)
-        if track.held is not None:
-            return "held", f"{robot} is held ({track.held}) at {where}"
-        if track.finished:
-            if track.dwell is None:
-                return "parked", f"{robot} is parked at {where} until its next leg"
-            if track.arrived is not None and track.arrived + track.dwell < tick:
-                return "parked", f"{robot} stays at {where} past its dwell"
-        return None
-
-    def _recover(self, s: Situation, now: float) -> Deadlock:
-        assert self._book is not None
-        for robot in s.direct:
-            if robot in self._tracks and self._unstuck_by_replan(robot, s, now):
-                return self._book.record(s, True, f"replanned {robot} around", self.stats)
-        if s.kind == "cycle":
-            for robot in s.robots:
-                cell = self._back_out(robot, now)
-                if cell is not None:
-                    return self._book.record(s, True, f"{robot} backs out to {cell}",
-                                             self.stats)
-            return self._book.record(s, False, "no robot of the cycle could move", self.stats)
-        verb = "released from hold" if s.kind == "held" else "sent away"
-        return self._book.record(s, False, f"no way round: wait for {s.blocker} to be {verb}",
-                                 self.stats)
-
-    def _unstuck_by_replan(self, robot: RobotId, s: Situation, now: float) -> bool:
-        """Replan and tell whether the robot now waits for someone else, or no one."""
-        before = self.waiting_for(robot)
-        self._replan(self._tracks[robot], now)
-        after = self.waiting_for(robot)
-        return after is None or before is None or after.blocker != before.blocker
-
-    def _back_out(self, robot: RobotId, now: float) -> Cell | None:
-        """Send ``robot`` to a nearby cell no one else plans to use, then on to its goal."""
-        track = self._tracks[robot]
-        cell = retreat_cell(self._board, self._tracks.values(), track, set())
-        if cell is None or self._replan(track, now, via=cell) is None:
-            return None
-        self.stats.backouts += 1
-        return self._board.cell(cell)
+        return self._deadlocks.resolve(now)
 
     # -- helpers -------------------------------------------------------------------
     def _track(self, robot: RobotId) -> Track:

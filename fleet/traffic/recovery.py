@@ -1,0 +1,103 @@
+"""Deadlock recovery: the traffic manager's attempt to end what ``deadlock`` finds.
+
+``deadlock`` finds situations (cycles, held and parked stalls) and counts each
+once; this module acts on the ones due: replan a robot that waits on the blocker
+round it, else back a robot of a cycle out to a cell no one plans to use. A stall
+it cannot get round is reported for the caller to end (move the parked robot,
+release the held one).
+
+Part of the manager, split off so that planning and release read in one file
+and recovery in another: it works on the manager's own tracks, board and
+replanning, and is reached only through ``TrafficManager.resolve_deadlocks``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fleet.floor.model import Cell
+from fleet.traffic.adg import Track
+from fleet.traffic.deadlock import DeadlockBook, Situation, find_situations
+from fleet.traffic.giveway import retreat_cell
+from fleet.traffic.planning import Board
+from fleet.traffic.records import Deadlock, RobotId, Wait
+
+if TYPE_CHECKING:
+    from fleet.traffic.manager import TrafficManager
+
+
+def stuck_note(track: Track, board: Board, tick: int) -> tuple[str, str] | None:
+    """Why a robot that waits for no one will not move by itself, as (kind, words);
+    None when it is on its way."""
+    robot = track.robot
+    where = board.name(track.visits[track.progress].cell)
+    if track.held is not None:
+        return "held", f"{robot} is held ({track.held}) at {where}"
+    if track.finished:
+        if track.dwell is None:
+            return "parked", f"{robot} is parked at {where} until its next leg"
+        if track.arrived is not None and track.arrived + track.dwell < tick:
+            return "parked", f"{robot} stays at {where} past its dwell"
+    return None
+
+
+class DeadlockRecovery:
+    """One per traffic manager; keeps the book of situations between calls."""
+
+    def __init__(self, traffic: TrafficManager) -> None:
+        self._traffic = traffic
+        self._book: DeadlockBook | None = None
+
+    def resolve(self, now: float) -> list[Deadlock]:
+        """Find robots that cannot move until something changes and try to end it."""
+        t = self._traffic
+        tick = t._tick(now)
+        if self._book is None:
+            self._book = DeadlockBook(retry=max(1, round(t.retry_s / t._tick_len())))
+        for track in list(t._tracks.values()):
+            t._continue(track, now)
+        waits: dict[RobotId, Wait] = {}
+        for robot, track in t._tracks.items():
+            if track.released == track.progress:
+                wait = t.waiting_for(robot)
+                if wait is not None:
+                    waits[robot] = wait
+        if not waits:
+            self._book.due([], tick, t.stats)
+            return []
+        situations = find_situations(waits, lambda r: stuck_note(t._tracks[r], t._board, tick))
+        return [self._recover(s, now) for s in self._book.due(situations, tick, t.stats)]
+
+    def _recover(self, s: Situation, now: float) -> Deadlock:
+        assert self._book is not None
+        stats = self._traffic.stats
+        for robot in s.direct:
+            if robot in self._traffic._tracks and self._unstuck_by_replan(robot, now):
+                return self._book.record(s, True, f"replanned {robot} around", stats)
+        if s.kind == "cycle":
+            for robot in s.robots:
+                cell = self._back_out(robot, now)
+                if cell is not None:
+                    return self._book.record(s, True, f"{robot} backs out to {cell}", stats)
+            return self._book.record(s, False, "no robot of the cycle could move", stats)
+        verb = "released from hold" if s.kind == "held" else "sent away"
+        return self._book.record(s, False, f"no way round: wait for {s.blocker} to be {verb}",
+                                 stats)
+
+    def _unstuck_by_replan(self, robot: RobotId, now: float) -> bool:
+        """Replan and tell whether the robot now waits for someone else, or no one."""
+        t = self._traffic
+        before = t.waiting_for(robot)
+        t._replan(t._tracks[robot], now)
+        after = t.waiting_for(robot)
+        return after is None or before is None or after.blocker != before.blocker
+
+    def _back_out(self, robot: RobotId, now: float) -> Cell | None:
+        """Send ``robot`` to a nearby cell no one else plans to use, then on to its goal."""
+        t = self._traffic
+        track = t._tracks[robot]
+        cell = retreat_cell(t._board, t._tracks.values(), track, set())
+        if cell is None or t._replan(track, now, via=cell) is None:
+            return None
+        t.stats.backouts += 1
+        return t._board.cell(cell)
