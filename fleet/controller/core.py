@@ -19,6 +19,7 @@ import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
+from typing import Any
 
 from fleet.controller.commands import Command, SendInstantActions
 from fleet.controller.legs import Leg, action_ids, cell_of_node
@@ -92,8 +93,12 @@ class Controller:
         self.store.record(event)
         log.debug("%s %s", event.kind, event.text)
 
-    def emit(self, kind: str, now: float, text: str, **ids: str | None) -> None:
-        self._emit(Event(kind, now, text=text, **ids))  # type: ignore[arg-type]
+    def emit(self, kind: str, now: float, text: str, *, robot: str | None = None,
+             order_id: str | None = None, dish_id: str | None = None,
+             trip_id: str | None = None, data: Mapping[str, Any] | None = None) -> None:
+        self._emit(Event(kind, now, robot=robot, order_id=order_id, dish_id=dish_id,
+                         trip_id=trip_id, text=text,
+                         data=MappingProxyType({}) if data is None else data))
 
     def new_trip_id(self) -> str:
         self._trip_seq += 1
