@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
 from fleet.controller.commands import Command, SendInstantActions
-from fleet.controller.legs import Leg, action_ids, cell_of_node
+from fleet.controller.legs import cell_of_node
 from fleet.controller.manager import ManagerOps
 from fleet.controller.orderbook import OrderBook
 from fleet.controller.recovery import Recovery
@@ -40,7 +40,7 @@ from fleet.intake import OrderRequest
 from fleet.link import Capabilities
 from fleet.routing import StationFields
 from fleet.store import Store
-from fleet.traffic import PlanFailed, TrafficManager
+from fleet.traffic import TrafficManager
 from fleet.vda import Action, BlockingType, ConnectionState, RobotState
 
 log = logging.getLogger(__name__)
@@ -49,8 +49,6 @@ STATE_STALE_S = 45.0
 """VDA 5050 vehicles report at least every 30 s; quiet for longer means trouble."""
 RESEND_AFTER_S = 5.0
 TICK_S = 1.0
-RETRY_MAX_S = 15.0
-"""Longest wait before planning a leg that failed again (doubling from 2 s)."""
 DEADLOCK_MEMORY_S = 15.0
 JOIN_GRACE_S = 10.0
 """At start-up, how long to wait for every configured robot to report where it is."""
@@ -390,39 +388,6 @@ class Controller:
                    for r in self.robots.values())
 
     # -- helpers used by TripWork ------------------------------------------------------
-    def start_leg(self, rec: RobotRecord, goals: Sequence[Cell], actions: tuple[Action, ...],
-                  dwell_s: float | None, now: float) -> bool:
-        """Plan and record the next leg; False (and a note) when it cannot be planned yet."""
-        if not self.traffic.leg_done(rec.serial):
-            rec.note = "finishing its previous move"
-            rec.retry_at = now + 1.0
-            return False
-        try:
-            route = self.traffic.route(rec.serial, goals, now=now, dwell_s=dwell_s)
-        except PlanFailed as exc:
-            rec.note = f"cannot route yet: {exc.reason}"
-            rec.failures += 1
-            rec.retry_at = now + min(RETRY_MAX_S, 2.0 * 2 ** min(rec.failures - 1, 4))
-            return False
-        rec.failures = 0
-        rec.legs_sent += 1
-        rec.previous_order = rec.leg.order_id if rec.leg is not None else None
-        order_id = self._order_id(rec)
-        rec.leg = Leg(order_id=order_id, cells=route.cells, goal_actions=actions,
-                      goals=frozenset(goals), version=route.version,
-                      action_ids=action_ids(actions))
-        rec.retry_at = None
-        rec.progress_at = now
-        rec.goal_since = None
-        rec.cancel_sent = False
-        rec.rerouting = False
-        return True
-
-    def _order_id(self, rec: RobotRecord) -> str:
-        """Unique to this controller's run: a restarted controller must not send an id
-        the vehicle still holds from the last run (it would read as a stale update)."""
-        return f"{rec.serial}-{self.run_id}-{rec.legs_sent}"
-
     def dish(self, dish_id: str) -> Dish:
         return self.book.dishes[dish_id]
 

@@ -1,21 +1,24 @@
 """Starting a trip's next stop: which spot to drive to, and what to do when none is free.
 
 A stop names a place (a table, the pass, a charger) with one or more spots. The
-everyday case is one line: plan a leg to a free spot. The rest of this module is
-the floor's corner cases: a spot in a zone the manager blocked, a robot with
-nowhere to park staying put, an idle robot standing on the only spot of a table
-stepping aside, a trip waiting at a full pass handed to an idle robot already
-there. Split from ``tripwork`` so that the flow of a trip reads in one file and
-these cases in another.
+everyday case is short: plan a leg to a free spot and record it (a failed plan
+is retried later, backing off). The rest of this module is the floor's corner
+cases: a spot in a zone the manager blocked, a robot with nowhere to park
+staying put, an idle robot standing on the only spot of a table stepping aside,
+a trip waiting at a full pass handed to an idle robot already there. Split from
+``tripwork`` so that the flow of a trip reads in one file and these cases in
+another.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fleet.controller.dishprogress import leftovers, pass_for_leftovers, skippable
+from fleet.controller.legs import Leg, action_ids
 from fleet.controller.robots import RobotRecord
 from fleet.controller.stops import stop_actions
 from fleet.dispatch import TripPlan
@@ -23,14 +26,19 @@ from fleet.domain import DishState, Stop, StopKind, TripKind
 from fleet.domain import events as ev
 from fleet.floor.model import Cell
 from fleet.routing import distance_field
+from fleet.traffic import PlanFailed
+from fleet.vda import Action
 
 if TYPE_CHECKING:
+    from fleet.controller.core import Controller
     from fleet.controller.tripwork import TripWork
 
 LOAD_S_PER_TRAY = 5.0
 GUEST_S = 20.0
 UNLOAD_S_PER_TRAY = 6.0
 COLLECT_S = 30.0
+RETRY_MAX_S = 15.0
+"""Longest wait before planning a leg that failed again (doubling from 2 s)."""
 
 
 def start_stop(work: TripWork, rec: RobotRecord, now: float) -> bool:
@@ -81,7 +89,7 @@ def start_stop(work: TripWork, rec: RobotRecord, now: float) -> bool:
     dwell = {StopKind.LOAD: LOAD_S_PER_TRAY * max(1, len(stop.trays)),
              StopKind.SERVE: GUEST_S, StopKind.COLLECT: COLLECT_S,
              StopKind.UNLOAD: UNLOAD_S_PER_TRAY * max(1, len(stop.trays))}.get(stop.kind)
-    if not ctl.start_leg(rec, goals, stop_actions(stop, prefix), dwell, now):
+    if not _start_leg(ctl, rec, goals, stop_actions(stop, prefix), dwell_s=dwell, now=now):
         return False
     rec.note = f"{trip.kind.value} trip: to {stop.place} ({stop.kind.value})"
     if stop.kind is StopKind.SERVE:
@@ -91,6 +99,41 @@ def start_stop(work: TripWork, rec: RobotRecord, now: float) -> bool:
                 dish.move(DishState.ON_THE_WAY)
                 ctl.save(dish)
     return True
+
+
+def _start_leg(ctl: Controller, rec: RobotRecord, goals: Sequence[Cell],
+               actions: tuple[Action, ...], *, dwell_s: float | None, now: float) -> bool:
+    """Plan and record the next leg; False (and a note) when it cannot be planned yet."""
+    if not ctl.traffic.leg_done(rec.serial):
+        rec.note = "finishing its previous move"
+        rec.retry_at = now + 1.0
+        return False
+    try:
+        route = ctl.traffic.route(rec.serial, goals, now=now, dwell_s=dwell_s)
+    except PlanFailed as exc:
+        rec.note = f"cannot route yet: {exc.reason}"
+        rec.failures += 1
+        rec.retry_at = now + min(RETRY_MAX_S, 2.0 * 2 ** min(rec.failures - 1, 4))
+        return False
+    rec.failures = 0
+    rec.legs_sent += 1
+    rec.previous_order = rec.leg.order_id if rec.leg is not None else None
+    order_id = _order_id(ctl, rec)
+    rec.leg = Leg(order_id=order_id, cells=route.cells, goal_actions=actions,
+                  goals=frozenset(goals), version=route.version,
+                  action_ids=action_ids(actions))
+    rec.retry_at = None
+    rec.progress_at = now
+    rec.goal_since = None
+    rec.cancel_sent = False
+    rec.rerouting = False
+    return True
+
+
+def _order_id(ctl: Controller, rec: RobotRecord) -> str:
+    """Unique to this controller's run: a restarted controller must not send an id
+    the vehicle still holds from the last run (it would read as a stale update)."""
+    return f"{rec.serial}-{ctl.run_id}-{rec.legs_sent}"
 
 
 def _clear_spots(work: TripWork, spots: tuple[Cell, ...], now: float) -> None:
