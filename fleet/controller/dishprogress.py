@@ -78,9 +78,10 @@ def pass_for_leftovers(ctl: Controller, rec: RobotRecord) -> str:
     """The dish return takes leftovers; without one, the pass they came from."""
     returns = ctl.plan.places_of(PlaceKind.DISH_RETURN)
     if returns:
-        assert rec.cell is not None
+        cell = rec.cell
+        assert cell is not None
         times = ctl.times[rec.model.name]
-        return min(returns, key=lambda p: times.from_cell(rec.cell, p.name)).name  # type: ignore[arg-type]
+        return min(returns, key=lambda p: times.from_cell(cell, p.name)).name
     trip = rec.trip
     assert trip is not None
     loaded_at = [s.place for s in trip.stops if s.kind is StopKind.LOAD]

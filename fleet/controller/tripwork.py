@@ -155,9 +155,10 @@ class TripWork:
             return
         claimed = self.claimed_cells() | self.ctl.manager.closed_cells()
         free = [p for p in chargers if any(c not in claimed for c in p.cells)] or chargers
-        assert rec.cell is not None
+        cell = rec.cell
+        assert cell is not None
         times = self.ctl.times[rec.model.name]
-        best = min(free, key=lambda p: times.from_cell(rec.cell, p.name))  # type: ignore[arg-type]
+        best = min(free, key=lambda p: times.from_cell(cell, p.name))
         self.begin(TripPlan(robot=rec.serial, kind=TripKind.CHARGE,
                             stops=(Stop(best.name, StopKind.CHARGE),), dish_ids=(),
                             est_finish=now, est_waits={}), now)
