@@ -14,17 +14,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from typing import ClassVar, Literal, TypeVar
 
 from planbuild import cell_centre, grid_from_text
 from simkit import MODEL, run_checked
+from sitebase import SiteView
 
 from drivers.inproc import InProcLink
 from fleet.controller.core import Controller
-from fleet.controller.robots import RobotRecord
 from fleet.dispatch import make_policy
-from fleet.domain import Dish, RobotModel, Trip
-from fleet.domain.events import Event
+from fleet.domain import RobotModel
 from fleet.floor.compile import PlaceSpec, Samples, compile_plan
 from fleet.floor.model import Cell, FloorPlan, PlaceKind
 from fleet.intake import DishRequest, OrderRequest
@@ -91,7 +90,11 @@ class TraceReferee(Referee):
 
 
 @dataclass
-class Rig:
+class Rig(SiteView):
+    """Waits (``until``) run on virtual time, so they cost nothing."""
+
+    wait_s: ClassVar[float] = 600.0
+    poll_s: ClassVar[float] = 0.1
     plan: FloorPlan
     world: World
     referee: TraceReferee
@@ -100,23 +103,6 @@ class Rig:
     runtime: FleetRuntime
     traffic: TrafficManager
     _orders: int = field(default=0)
-
-    def now(self) -> float:
-        return asyncio.get_running_loop().time()
-
-    async def until(self, condition: Callable[[], bool], timeout_s: float = 600.0,
-                    what: str = "condition", step_s: float = 0.1) -> float:
-        """Wait on virtual time until ``condition()``; the time it held. Fails the test,
-        saying ``what`` and where things stand, when it does not hold in time."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
-        while not condition():
-            if loop.time() >= deadline:
-                raise AssertionError(f"{what}: not within {timeout_s:.0f} s\n{self.describe()}")
-            await asyncio.sleep(step_s)
-        at = loop.time()
-        await asyncio.sleep(0)
-        return at
 
     async def settle(self, seconds: float) -> None:
         """Let ``seconds`` of virtual time pass."""
@@ -138,25 +124,9 @@ class Rig:
                 await self.runtime.mark_ready(oid, i)
         return oid
 
-    # -- what the controller believes ----------------------------------------------------
-    def dish(self, order_id: str, index: int = 0) -> Dish:
-        return self.controller.book.orders[order_id].dishes[index]
-
-    @property
-    def dishes(self) -> list[Dish]:
-        return list(self.controller.book.dishes.values())
-
+    # -- what the controller believes (more in ``SiteView``) -----------------------------
     def all_final(self) -> bool:
         return all(d.state.final for d in self.dishes)
-
-    def record(self, serial: str) -> RobotRecord:
-        return self.controller.robots[serial]
-
-    def events(self, kind: str) -> list[Event]:
-        return [e for e in self.controller.events if e.kind == kind]
-
-    def trips_of(self, serial: str) -> list[Trip]:
-        return [t for t in self.controller.trips.values() if t.robot == serial]
 
     # -- ground truth ---------------------------------------------------------------------
     def moves_of(self, serial: str, since: float = float("-inf")) -> list[Move]:

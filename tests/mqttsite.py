@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 
 from brokers import settings
 from e2e import ONE_TRAY, TraceReferee
+from sitebase import SiteView
 
 from drivers.mqtt import MqttConnection
 from drivers.mqtt.broker import EmbeddedBroker
@@ -40,8 +41,7 @@ from fleet.assembly import build_controller
 from fleet.clock import run
 from fleet.controller.commands import Command, SendInstantActions, SendOrder
 from fleet.controller.core import Controller
-from fleet.controller.robots import RobotRecord
-from fleet.domain import Dish, RobotModel, Trip
+from fleet.domain import RobotModel
 from fleet.domain.events import ROBOT_ERROR_REPORTED, Event
 from fleet.floor.model import Cell, FloorPlan
 from fleet.intake import DishRequest, OrderRequest
@@ -76,7 +76,7 @@ class TapRuntime(FleetRuntime):
 
 
 @dataclass
-class Site:
+class Site(SiteView):
     plan: FloorPlan
     broker: EmbeddedBroker
     world: World
@@ -94,25 +94,8 @@ class Site:
     _headers: int = 1000
     _epoch: float = field(default=0.0)
 
-    def now(self) -> float:
-        return asyncio.get_running_loop().time()
-
     def wall(self) -> float:
         return self._epoch + self.now()
-
-    async def until(self, condition: Callable[[], bool], timeout_s: float = 300.0,
-                    what: str = "condition", step_s: float = 0.2) -> float:
-        """Wait (loop seconds) until ``condition()``; the loop time it held. Fails the
-        test, saying ``what`` and where things stand, when it does not hold in time."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
-        while not condition():
-            if loop.time() >= deadline:
-                raise AssertionError(f"{what}: not within {timeout_s:.0f} s\n{self.describe()}")
-            await asyncio.sleep(step_s)
-        at = loop.time()
-        await asyncio.sleep(0)
-        return at
 
     # -- intake, as the POS -------------------------------------------------------------
     async def order(self, table: str, *, dishes: int = 1, ready: bool = True) -> str:
@@ -145,22 +128,9 @@ class Site:
             encode_instant_actions(actions, vehicle, header_id=self._headers, at=self.wall()),
             0, False)
 
-    # -- what the controller believes ----------------------------------------------------
-    def dish(self, order_id: str, index: int = 0) -> Dish:
-        return self.controller.book.orders[order_id].dishes[index]
-
-    @property
-    def dishes(self) -> list[Dish]:
-        return list(self.controller.book.dishes.values())
-
+    # -- what the controller believes (more in ``SiteView``) -----------------------------
     def all_final(self) -> bool:
         return bool(self.dishes) and all(d.state.final for d in self.dishes)
-
-    def record(self, serial: str) -> RobotRecord:
-        return self.controller.robots[serial]
-
-    def events(self, kind: str) -> list[Event]:
-        return [e for e in self.controller.events if e.kind == kind]
 
     def reported(self, error_type: str, serial: str | None = None) -> list[Event]:
         """Robot errors the controller reported, of one VDA 5050 type."""
@@ -170,9 +140,6 @@ class Site:
     def instants_sent(self, serial: str, action_type: str) -> list[Action]:
         return [a for a in self.runtime.instants.get(serial, ())
                 if a.action_type == action_type]
-
-    def trips_of(self, serial: str) -> list[Trip]:
-        return [t for t in self.controller.trips.values() if t.robot == serial]
 
     def describe(self) -> str:
         lines = []
