@@ -327,3 +327,45 @@ def test_a_file_from_the_first_schema_is_upgraded_in_place(tmp_path: Path) -> No
         store.close()
     with sqlite3.connect(db) as raw:
         assert raw.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+
+
+@pytest.mark.parametrize("last", ["pause B", "stop all"])
+def test_the_manager_s_settings_survive_a_restart(tmp_path: Path, last: str) -> None:
+    """Blocked tables and zones, robots paused or everything stopped: what the manager
+    set is in force again after a restart, replayed from the store's events."""
+    plan = small_room()
+    db = tmp_path / "service.db"
+    models = dict.fromkeys(STARTS, ONE_TRAY)
+    first = build_controller(plan, models, store=SqliteStore(db))
+    first.block_table("table-1", "spill", 10.0)
+    first.block_table("table-2", "party of 12", 11.0)
+    first.unblock_table("table-2", 12.0)
+    rect = (0.0, 0.0, 1.0, 1.0)
+    first.block_zone("mop", "wet floor", 13.0, rect=rect)
+    first.block_zone("step", "", 13.5, rect=(2.0, 0.0, 2.5, 0.5))
+    first.unblock_zone("step", 13.8)
+    first.pause("A", 14.0)
+    first.stop_all(15.0)
+    first.release_all(16.0)
+    if last == "pause B":
+        first.pause("B", 17.0)
+    else:
+        first.stop_all(17.0)
+    closed = first.traffic.closed_cells("mop")
+    assert closed
+    first.store.close()
+
+    store = SqliteStore(db)
+    second = build_controller(plan, models, store=store, resume=True)
+    try:
+        assert dict(second.blocked_tables) == {"table-1": "spill"}
+        assert dict(second.blocked_zones) == {"mop": "wet floor"}
+        assert second.traffic.closed_cells("mop") == closed, "the same cells kept out"
+        assert not second.traffic.closed_cells("step")
+        paused = {s for s, r in second.robots.items() if r.paused_by_manager}
+        if last == "pause B":
+            assert paused == {"B"} and not second.stopped_all
+        else:
+            assert paused == set(STARTS) and second.stopped_all
+    finally:
+        store.close()

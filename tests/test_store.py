@@ -134,6 +134,9 @@ def test_events_come_back_in_order_filtered_by_time(make_store: MakeStore) -> No
     back = store.events()
     assert [e.as_dict() for e in back] == [e.as_dict() for e in events]
     assert [e.kind for e in store.events(since=2.5)] == ["TripAssigned", "DishServed"]
+    assert [e.kind for e in store.events(kinds={"DishServed", "DishReady"})] == \
+        ["DishReady", "DishServed"], "filtered by kind, still in the order recorded"
+    assert store.events(since=2.0, kinds={"DishReady"}) == []
 
 
 def test_batches_write_like_single_calls(make_store: MakeStore) -> None:

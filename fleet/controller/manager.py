@@ -13,7 +13,7 @@ changes nothing.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from fleet.controller.commands import Command
@@ -21,9 +21,15 @@ from fleet.controller.robots import RobotRecord
 from fleet.dispatch import TripPlan
 from fleet.domain import DishState, Priority, Stop, StopKind, TripKind
 from fleet.domain import events as ev
+from fleet.domain.events import Event
 from fleet.errors import CommandError
 from fleet.floor import Place, PlaceKind
 from fleet.floor.model import Cell
+
+MANAGER_KINDS = frozenset({ev.TABLE_BLOCKED, ev.TABLE_UNBLOCKED, ev.ZONE_BLOCKED,
+                           ev.ZONE_UNBLOCKED, ev.ROBOT_PAUSED, ev.ROBOT_RESUMED,
+                           ev.ROBOT_SENT_TO_DOCK, ev.ALL_STOPPED, ev.ALL_RELEASED})
+"""The events that carry the manager's settings (see ``ManagerOps.restore``)."""
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
@@ -93,7 +99,8 @@ class ManagerOps:
             rec.paused_by_manager = True
             commands.append(self.ctl.instant(rec, "startPause", now))
         self.stopped_all = True
-        self.ctl.emit(ev.ALL_STOPPED, now, f"all {len(commands)} robots stopped by the manager")
+        self.ctl.emit(ev.ALL_STOPPED, now, f"all {len(commands)} robots stopped by the manager",
+                      data={"stopped_all": True})
         return commands
 
     def release_all(self, now: float) -> list[Command]:
@@ -105,7 +112,8 @@ class ManagerOps:
             commands.append(self.ctl.instant(rec, "stopPause", now))
         self.stopped_all = False
         self.ctl.request_dispatch()
-        self.ctl.emit(ev.ALL_RELEASED, now, f"all {len(commands)} robots released")
+        self.ctl.emit(ev.ALL_RELEASED, now, f"all {len(commands)} robots released",
+                      data={"stopped_all": False})
         return commands
 
     def _free_now(self, rec: RobotRecord, what: str) -> None:
@@ -153,7 +161,8 @@ class ManagerOps:
             work.begin(TripPlan(robot=serial, kind=kind[0], stops=(Stop(dock.name, kind[1]),),
                                 dish_ids=(), est_finish=now, reason="sent to its dock"), now)
         self.ctl.emit(ev.ROBOT_SENT_TO_DOCK, now,
-                      f"{serial} off duty at dock {dock.name} until resumed", robot=serial)
+                      f"{serial} off duty at dock {dock.name} until resumed", robot=serial,
+                      data={"dock": dock.name})
         return []
 
     def _dock_for(self, rec: RobotRecord) -> Place | None:
@@ -186,7 +195,7 @@ class ManagerOps:
         if coming:
             verb = "finishes" if len(coming) == 1 else "finish"
             text += f"; {', '.join(coming)} already on the way there {verb}"
-        self.ctl.emit(ev.TABLE_BLOCKED, now, text)
+        self.ctl.emit(ev.TABLE_BLOCKED, now, text, data={"table": name, "reason": reason})
         return []
 
     def unblock_table(self, table: str, now: float) -> list[Command]:
@@ -197,7 +206,8 @@ class ManagerOps:
         waiting = sum(1 for d in self.ctl.waiting_dishes() if d.table == name)
         self.ctl.request_dispatch()
         self.ctl.emit(ev.TABLE_UNBLOCKED, now, f"{name} unblocked; "
-                      f"{waiting} waiting dish{'es' * (waiting != 1)} go out")
+                      f"{waiting} waiting dish{'es' * (waiting != 1)} go out",
+                      data={"table": name})
         return []
 
     def closed_tables(self) -> set[str]:
@@ -228,7 +238,8 @@ class ManagerOps:
         inside = sorted(r.serial for r in self.ctl.robots.values() if r.cell in cells)
         if inside:
             text += f"; {', '.join(inside)} inside may leave"
-        self.ctl.emit(ev.ZONE_BLOCKED, now, text)
+        self.ctl.emit(ev.ZONE_BLOCKED, now, text, data={
+            "zone": zone, "reason": reason, "rect": None if rect is None else list(rect)})
         self.ctl.request_dispatch()
         return []
 
@@ -242,8 +253,64 @@ class ManagerOps:
         del self.blocked_zones[zone]
         self.ctl.traffic.reopen(zone)
         self.ctl.request_dispatch()
-        self.ctl.emit(ev.ZONE_UNBLOCKED, now, f"zone {zone} open again")
+        self.ctl.emit(ev.ZONE_UNBLOCKED, now, f"zone {zone} open again", data={"zone": zone})
         return []
+
+    # -- after a restart (the events ``restore`` replays: MANAGER_KINDS) --------------------
+    def restore(self, events: Iterable[Event], now: float) -> list[str]:
+        """Take back what the manager had set before the controller restarted (blocked
+        tables and zones, robots paused or off duty, everything stopped), replaying the
+        store's events in order; what was restored, in words. Nothing is sent: robots
+        keep their own paused state, and a robot off duty is already at its dock."""
+        tables: dict[str, str] = {}
+        zones: dict[str, tuple[str, Sequence[float] | None]] = {}
+        paused: set[str] = set()
+        docked: dict[str, str] = {}
+        stopped = False
+        for e in events:
+            d = e.data
+            if e.kind == ev.TABLE_BLOCKED and "table" in d:
+                tables[d["table"]] = d.get("reason", "")
+            elif e.kind == ev.TABLE_UNBLOCKED and "table" in d:
+                tables.pop(d["table"], None)
+            elif e.kind == ev.ZONE_BLOCKED and "zone" in d:
+                zones[d["zone"]] = (d.get("reason", ""), d.get("rect"))
+            elif e.kind == ev.ZONE_UNBLOCKED and "zone" in d:
+                zones.pop(d["zone"], None)
+            elif e.kind == ev.ROBOT_PAUSED and e.robot is not None:
+                paused.add(e.robot)
+            elif e.kind == ev.ROBOT_SENT_TO_DOCK and e.robot is not None and "dock" in d:
+                docked[e.robot] = d["dock"]
+            elif e.kind == ev.ROBOT_RESUMED and e.robot is not None:
+                paused.discard(e.robot)
+                docked.pop(e.robot, None)
+            elif e.kind in (ev.ALL_STOPPED, ev.ALL_RELEASED) and "stopped_all" in d:
+                stopped = bool(d["stopped_all"])
+                paused = set(self.ctl.robots) if stopped else set()
+        said: list[str] = []
+        for table, reason in tables.items():
+            if table in self.ctl.plan.places:
+                self.blocked_tables[table] = reason
+                said.append(f"table {table} blocked")
+        for zone, (reason, rect) in zones.items():
+            try:
+                cells = self._zone_cells(zone, rect)
+            except CommandError:
+                continue  # the floor plan changed meanwhile: the zone is gone
+            self.ctl.traffic.close(zone, sorted(cells), now=now)
+            self.blocked_zones[zone] = reason
+            said.append(f"zone {zone} blocked")
+        for serial in paused & set(self.ctl.robots):
+            self.ctl.robots[serial].paused_by_manager = True
+            said.append(f"{serial} paused")
+        for serial, dock in docked.items():
+            if serial in self.ctl.robots:
+                self.ctl.robots[serial].off_duty = dock
+                said.append(f"{serial} off duty at {dock}")
+        self.stopped_all = stopped
+        if stopped:
+            said.append("every robot stopped")
+        return said
 
     def zone_cells(self, zone: str) -> frozenset[Cell]:
         """The cells of a blocked zone (empty when it is not blocked), to draw it."""

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fleet.controller.commands import Command
+from fleet.controller.manager import MANAGER_KINDS
 from fleet.controller.robots import RobotRecord
 from fleet.dispatch import TripPlan
 from fleet.domain import Dish, DishState, Stop, StopKind, Trip, TripKind, TripState
@@ -282,6 +283,9 @@ def resume(ctl: Controller) -> None:
     clock, which a process restart does not reset."""
     for order in ctl.store.open_orders():
         ctl.book.adopt(order)
+    restored = ctl.manager.restore(ctl.store.events(kinds=MANAGER_KINDS), now=0.0)
+    if restored:
+        log.info("restored the manager's settings: %s", "; ".join(restored))
     trips = ctl.store.open_trips()
     if trips or any(not d.state.final for d in ctl.book.dishes.values()):
         ctl.recovery = Recovery(ctl, trips)

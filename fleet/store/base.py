@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
 from typing import Self
@@ -53,8 +53,9 @@ class Store(ABC):
         """Trips planned or under way."""
 
     @abstractmethod
-    def events(self, since: float = 0.0) -> list[Event]:
-        """Events that happened at or after ``since``, in the order recorded."""
+    def events(self, since: float = 0.0, kinds: Collection[str] | None = None) -> list[Event]:
+        """Events that happened at or after ``since`` (of ``kinds`` only, when given), in
+        the order recorded."""
 
     @abstractmethod
     def close(self) -> None:

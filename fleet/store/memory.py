@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Collection
 from types import MappingProxyType
 
 from fleet.domain.events import Event
@@ -84,9 +85,10 @@ class MemoryStore(Store):
         self._check()
         return [_copy_trip(t) for t in self._trips.values() if t.state in OPEN_TRIP_STATES]
 
-    def events(self, since: float = 0.0) -> list[Event]:
+    def events(self, since: float = 0.0, kinds: Collection[str] | None = None) -> list[Event]:
         self._check()
-        return [e for e in self._events if e.at >= since]
+        return [e for e in self._events
+                if e.at >= since and (kinds is None or e.kind in kinds)]
 
     def close(self) -> None:
         self._closed = True

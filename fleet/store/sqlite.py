@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import MappingProxyType
@@ -241,10 +241,15 @@ class SqliteStore(Store):
                 "ORDER BY rowid", states).fetchall()
         return [_trip_of(r) for r in rows]
 
-    def events(self, since: float = 0.0) -> list[Event]:
+    def events(self, since: float = 0.0, kinds: Collection[str] | None = None) -> list[Event]:
+        query = ("SELECT kind, at, robot, order_id, dish_id, trip_id, text, data "
+                 "FROM events WHERE at >= ?")
+        args: list[object] = [since]
+        if kinds is not None:
+            query += f" AND kind IN ({', '.join('?' * len(kinds))})"
+            args += sorted(kinds)
         with self._tx() as db:
-            rows = db.execute("SELECT kind, at, robot, order_id, dish_id, trip_id, text, data "
-                              "FROM events WHERE at >= ? ORDER BY id", (since,)).fetchall()
+            rows = db.execute(query + " ORDER BY id", args).fetchall()
         return [Event(kind, at, robot, order_id, dish_id, trip_id, text,
                       MappingProxyType(json.loads(data)))
                 for kind, at, robot, order_id, dish_id, trip_id, text, data in rows]
