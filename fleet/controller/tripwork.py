@@ -52,7 +52,8 @@ class TripWork:
     def dispatch(self, now: float) -> None:
         ctl = self.ctl
         idle = [r for r in self.idle_robots() if not r.loaded]
-        if not idle:
+        coming = self._coming_to_pass(now)
+        if not idle and not coming:
             return
         busy_tables = self._tables_in_service()
         closed = ctl.manager.closed_tables()  # blocked by the manager: their dishes wait
@@ -62,10 +63,10 @@ class TripWork:
                   for d in ctl.waiting_dishes()
                   if busy_tables.get(d.table, 1) > 0 and d.table not in closed]
         views = [self._robot_view(r, now) for r in idle]
-        times = ctl.times[idle[0].model.name]
+        times = ctl.times[(idle[0] if idle else ctl.robots[coming[0].serial]).model.name]
         plans: list[TripPlan] = []
         if dishes:
-            plans = list(ctl.policy.plan(now, dishes, self._can_load(views), times))
+            plans = list(ctl.policy.plan(now, dishes, self._can_load(views) + coming, times))
         taken = {p.robot for p in plans}
         asked = [b for b in self.bussing_requests if b[0] not in closed]
         if asked:
@@ -81,6 +82,26 @@ class TripWork:
             plans += housekeeping(now, rest, times, ctl.plan, occupied=occupied)
         for plan in plans:
             self.begin(plan, now)
+
+    def _coming_to_pass(self, now: float) -> list[RobotView]:
+        """Empty robots driving to wait at a pass, as they will be on arrival: a dish
+        may be held for one a few seconds away rather than sent with a robot that
+        must first cross the floor (the policy never starts a trip on them)."""
+        out: list[RobotView] = []
+        for rec in sorted(self.ctl.robots.values(), key=lambda r: r.serial):
+            trip, leg, cell = rec.trip, rec.leg, rec.cell
+            if (trip is None or trip.kind is not TripKind.PARK or leg is None or cell is None
+                    or rec.loaded or not rec.in_traffic or not rec.mode.available
+                    or rec.paused_by_manager or rec.off_duty is not None):
+                continue
+            at_pass = self._pass_cells.get(leg.cells[-1])
+            if at_pass is None or not leg.ends_at_goal:
+                continue
+            eta = self.ctl.times[rec.model.name].from_cell(cell, at_pass)
+            out.append(RobotView(serial=rec.serial, model=rec.model, mode=rec.mode,
+                                 cell=leg.cells[-1], free_at=now + eta, battery=rec.battery,
+                                 trays_free=rec.trays, at_pass=at_pass))
+        return out
 
     def _tables_in_service(self) -> dict[str, int]:
         """Per table, how many more robots it can take now: its serving spots less the
