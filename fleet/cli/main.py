@@ -27,13 +27,16 @@ DESCRIPTION = """\
 fleet: the controller for a restaurant's serving robots.
 
 Start here:
-  fleet demo                         the default restaurant: plan, route, a simulated service
+  fleet demo                         a whole simulated site and the live dashboard
+  fleet demo --headless              the same without a terminal: progress and a report
   fleet sim --duration 2h            one simulated service and its report
   fleet run                          serve the site in config.toml (robots over MQTT or serial)
+  fleet dashboard --broker URL --site ID   the floor manager's dashboard on a running site
   fleet map check maps/bistro.toml   validate a floor plan and summarise it
   fleet map show maps/bistro.toml    draw a floor plan (--png OUT for a picture)
   fleet map route maps/bistro.toml pass W1   a route, its length and driving time
-  fleet bench routes|sim|mqtt|serial   figures side by side with a baseline (BENCHMARKS.md)
+  fleet api schemas --check          the fleet API's JSON schemas (docs/api) against the code
+  fleet bench routes|sim|mqtt|serial|dashboard   figures beside a baseline (BENCHMARKS.md)
 """
 
 
