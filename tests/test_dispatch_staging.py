@@ -3,6 +3,8 @@ clock): a robot on its way to wait at the pass counts as nearly there."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from e2e import Rig, floor, run_rig
 
 from fleet.domain import TripKind
@@ -24,12 +26,14 @@ def hall() -> FloorPlan:
                         "table": (PlaceKind.TABLE, [(0, 12)])}, name="hall")
 
 
-def test_a_dish_waits_for_the_robot_arriving_at_the_pass_not_one_across_the_floor() -> None:
+def carrier(policy: Literal["fleet", "baseline"]) -> str:
+    """Who carries a dish that is ready while R1 drives to wait at the pass.
+
+    R1 stands in the aisle near the pass, so housekeeping sends it to wait there. R2
+    is parked far away (its battery too low to be staged at the pass, but good for a
+    trip), and a loading spot is free for it too.
+    """
     async def scene(rig: Rig) -> str:
-        # R1 stands in the aisle near the pass, so housekeeping sends it to wait there;
-        # R2 is parked far away (its battery is too low to be staged at the pass, but
-        # good for a trip) while a loading spot is free for it too. The dish is ready
-        # while R1 is on its way.
         def r1_parking() -> bool:
             trip = rig.record("R1").trip
             return trip is not None and trip.kind is TripKind.PARK
@@ -37,8 +41,17 @@ def test_a_dish_waits_for_the_robot_arriving_at_the_pass_not_one_across_the_floo
         oid = await rig.order("table")
         await rig.until(rig.all_final, what="the dish served")
         assert rig.dish(oid).served_at is not None
-        (carrier,) = {t.robot for t in rig.controller.trips.values() if t.kind is TripKind.SERVE}
-        return carrier
+        (robot,) = {t.robot for t in rig.controller.trips.values() if t.kind is TripKind.SERVE}
+        return robot
 
-    carrier = run_rig(hall(), {"R1": (2, 3), "R2": (2, 23)}, scene, batteries={"R2": 40.0})
-    assert carrier == "R1"
+    return run_rig(hall(), {"R1": (2, 3), "R2": (2, 23)}, scene, batteries={"R2": 40.0},
+                   policy=policy)
+
+
+def test_a_dish_waits_for_the_robot_arriving_at_the_pass_not_one_across_the_floor() -> None:
+    assert carrier("fleet") == "R1"
+
+
+def test_the_baseline_still_sends_the_nearest_idle_robot() -> None:
+    """The comparison stays naive: robots still on their way count for nothing."""
+    assert carrier("baseline") == "R2"

@@ -97,7 +97,9 @@ class TripWork:
             at_pass = self._pass_cells.get(leg.cells[-1])
             if at_pass is None or not leg.ends_at_goal:
                 continue
-            eta = self.ctl.times[rec.model.name].from_cell(cell, at_pass)
+            # Never free now, even on the spot (its trip is not over): a policy may hold
+            # a dish for it but cannot start a trip on it.
+            eta = max(1.0, self.ctl.times[rec.model.name].from_cell(cell, at_pass))
             out.append(RobotView(serial=rec.serial, model=rec.model, mode=rec.mode,
                                  cell=leg.cells[-1], free_at=now + eta, battery=rec.battery,
                                  trays_free=rec.trays, at_pass=at_pass))
