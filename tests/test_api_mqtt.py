@@ -222,3 +222,23 @@ def test_bad_messages_are_counted_never_fatal(tmp_path: Path) -> None:
             assert reply.ok, "the client and the server both carry on"
 
     run_site(small_room(), {"R1": PASS}, scene, tmp=tmp_path)
+
+
+def test_a_till_resends_what_got_no_answer_and_the_order_is_taken_once(
+        tmp_path: Path) -> None:
+    async def scene(site: Site) -> None:
+        async with client(site, "till-r", role="pos") as till:
+            pos = ApiPos(till, timeout_s=1.0 * site.speed, retries=20)
+            submitting = asyncio.create_task(pos.submit(
+                OrderRequest("R-1", "table-1", (DishRequest("soup"),))))
+            await site.until(lambda: pos.resent >= 1, 30.0 * site.speed,
+                             "a first try with no controller to answer")
+            assert not submitting.done()
+            async with serving(site):
+                async with asyncio.timeout(30.0 * site.speed):
+                    await submitting
+            assert list(site.controller.book.orders) == ["R-1"]
+            received = [e for e in site.controller.events if e.kind == "OrderReceived"]
+            assert len(received) == 1, "sent more than once, taken once"
+
+    run_site(small_room(), {"R1": PASS}, scene, tmp=tmp_path)

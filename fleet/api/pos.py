@@ -5,9 +5,17 @@ The simulated kitchen drives a site through this exactly as through the
 in-process runtime, so a simulation exercises the API a real till would use. A
 refusal raises ``OrderError`` with the controller's reason; no answer raises
 ``NoReplyError`` (both ``FleetError``).
+
+A request that gets no answer (the broker restarting, the controller starting)
+is sent again, ``retries`` times, as a till should: submitting is idempotent by
+order id, and marking ready or cancelling twice changes nothing the second time.
+A bussing call is not resent (a second one would send a second robot).
 """
 
 from __future__ import annotations
+
+import asyncio
+import logging
 
 from fleet.api.client import FleetClient
 from fleet.api.messages import (
@@ -18,18 +26,34 @@ from fleet.api.messages import (
     RequestBussing,
     SubmitOrder,
 )
+from fleet.api.updates import NoReplyError
 from fleet.domain import Priority
 from fleet.errors import OrderError
 from fleet.intake import OrderRequest
 
+log = logging.getLogger(__name__)
+
 
 class ApiPos:
-    def __init__(self, client: FleetClient, *, timeout_s: float = 5.0) -> None:
+    def __init__(self, client: FleetClient, *, timeout_s: float = 5.0, retries: int = 2) -> None:
         self.client = client
         self.timeout_s = timeout_s
+        self.retries = retries
+        self.resent = 0
+        """Requests sent again after no answer."""
 
-    async def _ask(self, command: Command) -> None:
-        reply = await self.client.request(command, timeout=self.timeout_s, role="pos")
+    async def _ask(self, command: Command, *, resend: bool = True) -> None:
+        tries = 1 + (self.retries if resend else 0)
+        for attempt in range(tries):
+            try:
+                reply = await self.client.request(command, timeout=self.timeout_s, role="pos")
+                break
+            except NoReplyError:
+                if attempt + 1 == tries:
+                    raise
+                self.resent += 1
+                log.info("no answer to %s; sending it again", type(command).__name__)
+                await asyncio.sleep(self.timeout_s / 5)  # a broker may be coming back
         if not reply.ok:
             error = reply.error
             why = f"{error.message} ({error.code})" if error is not None else "refused"
@@ -50,4 +74,4 @@ class ApiPos:
         await self._ask(CancelOrder(order_id=order_id, reason=reason[:200]))
 
     async def request_bussing(self, table: str) -> None:
-        await self._ask(RequestBussing(table=table))
+        await self._ask(RequestBussing(table=table), resend=False)
