@@ -369,3 +369,35 @@ def test_the_manager_s_settings_survive_a_restart(tmp_path: Path, last: str) -> 
             assert paused == set(STARTS) and second.stopped_all
     finally:
         store.close()
+
+
+def test_a_closed_order_resent_after_a_restart_is_a_duplicate(tmp_path: Path) -> None:
+    """Only open orders are taken back at start; one closed before the restart is
+    still known by its id, so a till resending it does not get it served twice."""
+    from fleet.api.service import ApiService  # noqa: PLC0415  (the API over this controller)
+
+    plan = small_room()
+    db = tmp_path / "service.db"
+    models = dict.fromkeys(STARTS, ONE_TRAY)
+    first = build_controller(plan, models, store=SqliteStore(db))
+    first.submit(OrderRequest("C1", "table-1", (DishRequest("soup"),)), 100.0)
+    first.cancel("C1", "guest left", 110.0)
+    first.store.close()
+
+    store = SqliteStore(db)
+    second = build_controller(plan, models, store=store, resume=True)
+    try:
+        assert "C1" not in second.book.orders, "closed orders are not reloaded"
+        svc = ApiService(second, "bistro")
+        reply = svc.handle("pos", "till", b'{"request_id": "r", "command": {"type": '
+                           b'"submitOrder", "order_id": "C1", "table": "table-1", '
+                           b'"dishes": [{"name": "soup"}]}}', 200.0)[0]
+        assert reply.ok and reply.duplicate, reply
+        second.submit(OrderRequest("C1", "table-1", (DishRequest("soup"),)), 201.0)
+        assert [d.state for d in second.book.orders["C1"].dishes] == [DishState.CANCELLED]
+        assert not second.waiting_dishes() and not [
+            e for e in second.events if e.kind == ev.ORDER_RECEIVED]
+        with pytest.raises(OrderError, match="already used"):
+            second.submit(OrderRequest("C1", "table-2", (DishRequest("tea"),)), 202.0)
+    finally:
+        store.close()

@@ -45,6 +45,20 @@ def trip_of(trip_id: str, state: TripState = TripState.ACTIVE) -> Trip:
                        Stop("T1", StopKind.SERVE, ("A/1", "A/2"), ("tray1", "tray2"))])
 
 
+def test_one_order_read_back_by_id_open_or_closed(make_store: MakeStore) -> None:
+    store = make_store()
+    order = Order("O9", "T1", dishes=[Dish("O9/1", "O9", "T1", name="soup")], created_at=3.0)
+    store.save_order(order)
+    order.dishes[0].move(DishState.CANCELLED, reason="guest left")
+    store.save_dish(order.dishes[0])
+    back = store.order("O9")
+    assert back is not None and back.order_id == "O9" and not back.open
+    assert [(d.dish_id, d.state, d.reason) for d in back.dishes] == \
+        [("O9/1", DishState.CANCELLED, "guest left")]
+    assert store.order("nope") is None
+    assert store.open_orders() == []
+
+
 def test_saved_order_comes_back_whole_and_equal(make_store: MakeStore) -> None:
     store = make_store()
     order = order_of("A", dishes=3)

@@ -237,7 +237,7 @@ class Executor:
             dishes=tuple(DishRequest(d.name, d.trays, d.pass_place) for d in command.dishes),
             priority=Priority.HIGH if command.priority == "high" else Priority.NORMAL,
             note=command.note, party=command.party)
-        known = command.order_id in ctl.book.orders
+        known = ctl.knows_order(command.order_id)
         try:
             out = ctl.submit(request, now)
         except OrderError as exc:

@@ -25,7 +25,7 @@ from fleet.controller.commands import Command, SendInstantActions
 from fleet.controller.legs import cell_of_node
 from fleet.controller.manager import ManagerOps
 from fleet.controller.orderbook import OrderBook
-from fleet.controller.recovery import Recovery
+from fleet.controller.recovery import Recovery, adopt_saved
 from fleet.controller.robots import RobotRecord, mode_from_state
 from fleet.controller.sending import note_errors, release, resend
 from fleet.controller.tripwork import TripWork
@@ -103,7 +103,12 @@ class Controller:
         return f"trip-{self.run_id}-{self._trip_seq}"
 
     # -- intake (the POS, the kitchen display, the manager) ------------------------------
+    def knows_order(self, order_id: str) -> bool:
+        """Whether the id is taken, by this run or a saved earlier one (see recovery)."""
+        return order_id in self.book.orders or adopt_saved(self, order_id)
+
     def submit(self, request: OrderRequest, now: float) -> list[Command]:
+        self.knows_order(request.order_id)
         order = self.book.submit(request, now)
         self.store.save_order(order)
         return []

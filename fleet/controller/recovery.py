@@ -277,6 +277,17 @@ class Recovery:
         return (1 << 30, dish.dish_id)
 
 
+def adopt_saved(ctl: Controller, order_id: str) -> bool:
+    """Take an order an earlier run saved into the book, open or closed: a till that
+    resends a closed order after a restart gets a duplicate, not a second order.
+    False when no run ever saved it."""
+    saved = ctl.store.order(order_id)
+    if saved is None:
+        return False
+    ctl.book.adopt(saved)
+    return True
+
+
 def resume(ctl: Controller) -> None:
     """Take back the open orders and trips of ``ctl.store`` (a controller not yet
     running). Times are the store's: the runtime's clock is the machine's monotonic

@@ -49,6 +49,10 @@ class Store(ABC):
         """Orders with at least one dish not served, cancelled or failed."""
 
     @abstractmethod
+    def order(self, order_id: str) -> Order | None:
+        """One saved order with its dishes, open or closed; None when never saved."""
+
+    @abstractmethod
     def open_trips(self) -> list[Trip]:
         """Trips planned or under way."""
 

@@ -81,6 +81,11 @@ class MemoryStore(Store):
         self._check()
         return [_copy_order(o) for o in self._orders.values() if o.open]
 
+    def order(self, order_id: str) -> Order | None:
+        self._check()
+        saved = self._orders.get(order_id)
+        return None if saved is None else _copy_order(saved)
+
     def open_trips(self) -> list[Trip]:
         self._check()
         return [_copy_trip(t) for t in self._trips.values() if t.state in OPEN_TRIP_STATES]

@@ -219,9 +219,16 @@ class SqliteStore(Store):
 
     # -- reading ------------------------------------------------------------------
     def open_orders(self) -> list[Order]:
+        return self._orders("WHERE open = 1", ())
+
+    def order(self, order_id: str) -> Order | None:
+        found = self._orders("WHERE order_id = ?", (order_id,))
+        return found[0] if found else None
+
+    def _orders(self, where: str, args: tuple[object, ...]) -> list[Order]:
         with self._tx() as db:
             heads = db.execute("SELECT order_id, table_name, priority, note, created_at, party "
-                               "FROM orders WHERE open = 1 ORDER BY rowid").fetchall()
+                               f"FROM orders {where} ORDER BY rowid", args).fetchall()
             orders = []
             for order_id, table, priority, note, created_at, party in heads:
                 rows = db.execute(f"SELECT {_DISH_COLS} FROM dishes WHERE order_id = ? "
