@@ -19,6 +19,7 @@ from fleet.api.messages import (
     AlertView,
     ControllerStatus,
     DishView,
+    EventView,
     FloorView,
     OrderView,
     RobotView,
@@ -111,11 +112,23 @@ def summary(**changes: object) -> Summary:
     return Summary(**fields)  # type: ignore[arg-type]
 
 
+def events() -> list[EventView]:
+    """What happened lately, as the events stream brings it (not retained)."""
+    return [EventView(kind="DishReady", at=T - 45, text="soup for A3 ready", order_id="O-101"),
+            EventView(kind="TripAssigned", at=T - 40, robot="R1",
+                      text="R1: serve trip pass -> B2 (1 dish)"),
+            EventView(kind="DishServed", at=T - 20, robot="R2", order_id="O-100",
+                      text="salad served at S4 by R2"),
+            EventView(kind="DishFailed", at=T - 5, robot="R4", order_id="O-099",
+                      text="O-099/1 failed: nobody took it at C2 within 90 s")]
+
+
 def scene() -> list[Update]:
-    """The whole retained present as a controller publishes it, link first."""
+    """The whole retained present as a controller publishes it, link first; then the
+    events of the last minute."""
     return [LinkChanged(up=True),
             ControllerStatus(online=True, site="bistro", name="Bistro", at=T),
-            bistro(), *robots(), *orders(), alerts(), summary()]
+            bistro(), *robots(), *orders(), alerts(), summary(), *events()]
 
 
 def frozen() -> float:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from dashscene import T, make_app, orders, robots, scene, settle, summary, until
-from textual.widgets import Input, Static
+from textual.widgets import Input, RichLog, Static
 
 from fleet.api.messages import (
     AcknowledgeAlert,
@@ -17,6 +17,7 @@ from fleet.api.messages import (
     Command,
     ControllerStatus,
     DishSpec,
+    EventView,
     MarkReady,
     OrderView,
     PauseRobot,
@@ -288,6 +289,23 @@ async def test_order_keys_act_on_the_selected_order() -> None:
         await settle(pilot)
         assert "O-103/1" not in orders_table(app).keys
         assert app.selected_order() is not None
+
+
+@pytest.mark.asyncio
+async def test_events_log_shows_what_happened_newest_last() -> None:
+    app, source = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        log = app.query_one("#events", RichLog)
+        lines = [strip.text for strip in log.lines]
+        assert [line.split("  ", 1)[1] for line in lines] == [
+            "soup for A3 ready", "R1: serve trip pass -> B2 (1 dish)",
+            "salad served at S4 by R2", "O-099/1 failed: nobody took it at C2 within 90 s"]
+        assert lines[0].startswith(time.strftime("%H:%M:%S", time.localtime(T - 45)))
+        source.feed(EventView(kind="DishServed", at=T + 1, text="soup served at A3 by R1"))
+        await settle(pilot)
+        await until(pilot, lambda: len(log.lines) == 5)
+        assert log.lines[-1].text.endswith("soup served at A3 by R1")
 
 
 @pytest.mark.asyncio

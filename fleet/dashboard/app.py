@@ -22,12 +22,13 @@ from typing import ClassVar, Literal
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, RichLog, Static
 
 from fleet.api.messages import (
     AcknowledgeAlert,
     CancelOrder,
     Command,
+    EventView,
     MarkReady,
     PauseRobot,
     ReleaseAll,
@@ -57,6 +58,9 @@ from fleet.errors import FleetError
 log = logging.getLogger(__name__)
 
 REFRESH_HZ = 4.0
+EVENTS_SHOWN = 200
+"""Lines the events log keeps (the newest at the bottom)."""
+
 ALL_PARTS: frozenset[Part] = frozenset(
     ("status", "floor", "summary", "robots", "orders", "alerts", "events", "link"))
 
@@ -93,6 +97,9 @@ class FleetDashboard(App[None]):
         self.robots_table = RobotsTable(id="robots")
         self.robot_detail = Static(id="robot-detail")
         self.orders_table = OrdersTable(id="orders")
+        self.events_log = RichLog(id="events", max_lines=EVENTS_SHOWN, wrap=False,
+                                  markup=False, auto_scroll=True)
+        self._new_events: list[EventView] = []
 
     # -- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -102,6 +109,7 @@ class FleetDashboard(App[None]):
             with Vertical(id="left"):
                 yield self.floor_map
                 yield self.alerts_table
+                yield self.events_log
             with Vertical(id="right"):
                 yield self.robots_table
                 yield self.robot_detail
@@ -113,6 +121,7 @@ class FleetDashboard(App[None]):
         self.robots_table.border_title = "Robots"
         self.orders_table.border_title = "Orders"
         self.alerts_table.border_title = "Alerts"
+        self.events_log.border_title = "Events"
         self.robots_table.focus()
         self.run_worker(self._follow(), name="fleet updates", group="source")
         self.set_interval(self._refresh_s, self.flush, name="refresh")
@@ -123,6 +132,8 @@ class FleetDashboard(App[None]):
         try:
             async for update in self.source.updates():
                 part = self.mirror.apply(update, self._clock())
+                if isinstance(update, EventView):
+                    self._new_events.append(update)
                 self._dirty.add(part)
                 if part == "link" and self.mirror.connected:
                     self._ever_connected = True
@@ -164,6 +175,10 @@ class FleetDashboard(App[None]):
             self.alerts_table.sync(views.alert_rows(m.open_alerts(), now))
         if dirty & {"floor", "robots", "orders", "summary", "link"}:
             self._show_map(now)
+        if self._new_events:
+            for event in self._new_events[-EVENTS_SHOWN:]:
+                self.events_log.write(views.event_line(event))
+            self._new_events.clear()
 
     def _show_map(self, now: float) -> None:
         m = self.mirror

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from rich.text import Text
 
-from fleet.api.messages import AlertView, OrderView, RobotView, Summary
+from fleet.api.messages import AlertView, EventView, OrderView, RobotView, Summary
 from fleet.api.mirror import FleetMirror
 
 LATE_S = 120.0
@@ -194,6 +194,24 @@ def order_of(row_key: str) -> str:
 # -- alerts ---------------------------------------------------------------------------------
 ALERT_COLUMNS = ("Age", "Level", "Alert")
 _LEVEL = {"critical": "bold #ffffff on #af0000", "warning": "bold #ffd700", "info": "#87afaf"}
+
+
+_EVENT_STYLES = {
+    "DishServed": "green", "DishAtTable": "green",
+    "DishFailed": "bold red", "RobotErrorReported": "red", "RouteFailed": "red",
+    "OrderRejected": "red", "BatteryLow": "yellow", "DeadlockDetected": "yellow",
+    "DeadlockResolved": "yellow", "RobotConnectionChanged": "yellow",
+    "TableBlocked": "magenta", "ZoneBlocked": "magenta", "AllStopped": "bold magenta",
+    "DishReady": "", "OrderReceived": "", "TripAssigned": "cyan",
+}
+"""What stands out in the events log; routine events not named here are dim."""
+
+
+def event_line(e: EventView) -> Text:
+    """One line of the events log: the site's time of day, then what happened."""
+    line = Text(time_of_day(e.at) + "  ", style="dim")
+    line.append(e.text or e.kind, style=_EVENT_STYLES.get(e.kind, "dim"))
+    return line
 
 
 def alert_rows(alerts: Sequence[AlertView], now: float) -> list[Row]:
