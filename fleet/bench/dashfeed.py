@@ -4,9 +4,10 @@ Run as a child process (``python -m fleet.bench.dashfeed``) so its work is not
 counted in the measured process. It publishes what a busy site's controller
 would: the floor and status (retained), ``--orders`` open orders (retained, a few
 changing every second), every robot's view ``--hz`` times a second as it walks
-the floor with a released route and a horizon ahead, and the summary once a
-second. The messages are the real types from ``fleet.api.messages``, so the
-dashboard decodes and draws exactly what it would in service.
+the floor with a released route and a horizon ahead, the summary once a second,
+and an event for each order that changed. The messages are the real types from
+``fleet.api.messages``, so the dashboard decodes and draws exactly what it would
+in service.
 
 Protocol over the pipes: the child connects, publishes the retained present,
 prints ``ready``, waits for a line on stdin, publishes for ``--seconds``, and
@@ -29,6 +30,7 @@ from drivers.mqtt.client import MqttConnection
 from fleet.api.messages import (
     ControllerStatus,
     DishView,
+    EventView,
     OrderView,
     RobotView,
     Summary,
@@ -118,7 +120,10 @@ async def feed(url: str, site: str, plan: FloorPlan, *, robots: int, hz: float, 
             for order in rng.sample(book, k=min(len(book), 3)):
                 await conn.publish(topics.order(order.order_id), enc.encode(order), qos=1,
                                    retain=True)
-                sent += 1
+                event = EventView(kind="DishReady", at=now, order_id=order.order_id,
+                                  text=f"{order.dishes[0].name} for {order.table} ready")
+                await conn.publish(topics.events, enc.encode(event), qos=1)
+                sent += 2
             if n % max(1, round(hz)) == 0:
                 summary = Summary(site=site, now=now, robots=robots, active=robots, idle=0,
                                   charging=0, paused=0, faulted=0, offline=0,
