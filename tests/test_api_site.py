@@ -57,6 +57,9 @@ async def test_fleet_run_serves_the_api_and_its_will_reports_its_death(
             await until("the site online", lambda: m.controller_online
                         and set(m.robots) == {"R1", "R2", "R3", "R4"} and m.summary is not None)
             assert m.status is not None and m.status.site == "bistro"
+            said = (tmp_path / "run.log").read_text()
+            assert f"fleet dashboard --broker {mosquitto.url} --site bistro" in said, \
+                "fleet run tells the manager how to open the dashboard"
             assert m.floor is not None and m.floor.name == "bistro"
             assert {p.name for p in m.floor.places} >= {"A1", "pass", "dock 1"}
             pos = ApiPos(till)

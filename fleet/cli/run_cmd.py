@@ -54,6 +54,8 @@ async def _serve(cfg: Config, console: Console, duration: float | None) -> int:
     def ready(url: str, serials: list[str]) -> None:
         console.print(f"fleet: site {cfg.site.id!r} on {url}, robots: {', '.join(serials)}; "
                       "Ctrl-C to stop")
+        console.print(f"fleet: the dashboard: fleet dashboard --broker {url} "
+                      f"--site {cfg.site.id}", soft_wrap=True)
 
     async def until_stopped() -> None:
         if duration is None:
