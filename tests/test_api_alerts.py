@@ -80,3 +80,22 @@ def test_repeats_collapse_ids_grow_and_acknowledged_ones_are_kept_a_while() -> N
     assert [a.alert_id for a in shown] == [4, 3, 2], "only the last 2 acknowledged are kept"
     assert [a.acknowledged for a in shown] == [False, True, True]
     assert [a.alert_id for a in book.open_alerts()] == [4]
+
+
+def test_a_robot_back_at_work_clears_its_mode_alerts_and_nothing_else() -> None:
+    book = AlertBook()
+    book.observe(Event(ev.ROBOT_MODE_CHANGED, 1, robot="R1", text="R1: idle -> offline"))
+    book.observe(Event(ev.BATTERY_LOW, 2, robot="R1", text="R1 battery 19 %"))
+    book.observe(Event(ev.ROBOT_MODE_CHANGED, 3, robot="R2", text="R2: working -> e-stopped"))
+    version = book.version
+    book.observe(Event(ev.ROBOT_MODE_CHANGED, 40, robot="R1", text="R1: offline -> idle"))
+    assert book.version > version
+    assert [(a.robot, a.kind) for a in book.open_alerts()] == [
+        ("R2", ev.ROBOT_MODE_CHANGED), ("R1", ev.BATTERY_LOW)], \
+        "the battery alert and the other robot's stay open"
+    cleared = next(a for a in book.view().alerts if a.alert_id == 1)
+    assert cleared.acknowledged and cleared.last_at == 40
+    assert cleared.text == "R1 is offline (cleared: idle again)"
+    assert "already" in book.acknowledge(1)
+    book.observe(Event(ev.ROBOT_MODE_CHANGED, 50, robot="R2", text="R2: e-stopped -> paused"))
+    assert [a.robot for a in book.open_alerts()] == ["R1"]

@@ -38,15 +38,20 @@ class Raised:
     text: str
 
 
+def _new_mode(event: Event) -> str:
+    mode = event.data.get("mode")
+    if isinstance(mode, str):
+        return mode
+    # The core says "R1: idle -> fault"; its data may carry the mode later.
+    match = _MODE_IN_TEXT.search(event.text)
+    return match.group(1) if match else ""
+
+
 def classify(event: Event) -> Raised | None:
     """The alert an event raises, or None for the many that need nobody."""
     kind = event.kind
     if kind == ev.ROBOT_MODE_CHANGED:
-        mode = event.data.get("mode")
-        if not isinstance(mode, str):
-            # The core says "R1: idle -> fault"; its data may carry the mode later.
-            match = _MODE_IN_TEXT.search(event.text)
-            mode = match.group(1) if match else ""
+        mode = _new_mode(event)
         found = _MODE_LEVELS.get(mode)
         if found is None:
             return None
@@ -78,9 +83,12 @@ class AlertBook:
         """Grows whenever what ``view()`` shows changes."""
 
     def observe(self, event: Event) -> AlertView | None:
-        """Raise (or count again) the alert ``event`` calls for; the alert, or None."""
+        """Raise (or count again) the alert ``event`` calls for; the alert, or None.
+        A robot back in a working mode clears its open mode alerts by itself."""
         raised = classify(event)
         if raised is None:
+            if event.kind == ev.ROBOT_MODE_CHANGED and event.robot is not None:
+                self._clear_modes(event.robot, _new_mode(event), event.at)
             return None
         for alert_id, alert in self._open.items():
             if (alert.kind == event.kind and alert.level == raised.level
@@ -118,6 +126,19 @@ class AlertBook:
         self._acknowledged.append(done)
         self.version += 1
         return f"alert {alert_id} acknowledged: {alert.text}"
+
+    def _clear_modes(self, robot: str, mode: str, at: float) -> None:
+        """Its offline / e-stopped / faulted / manual alerts stop being open: the state
+        they warned of is over (they stay in view, marked cleared, until they age out)."""
+        for alert_id, alert in list(self._open.items()):
+            if alert.robot == robot and alert.kind == ev.ROBOT_MODE_CHANGED:
+                del self._open[alert_id]
+                self._acknowledged.append(AlertView(
+                    alert_id=alert_id, at=alert.at, level=alert.level, kind=alert.kind,
+                    text=f"{alert.text} (cleared: {mode or 'back'} again)", robot=robot,
+                    order_id=alert.order_id, acknowledged=True, count=alert.count,
+                    last_at=at))
+                self.version += 1
 
     def open_alerts(self) -> list[AlertView]:
         return sorted(self._open.values(), key=lambda a: -a.alert_id)
