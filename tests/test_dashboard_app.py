@@ -17,6 +17,7 @@ from fleet.api.messages import (
     Command,
     ControllerStatus,
     DishSpec,
+    DishView,
     EventView,
     MarkReady,
     OrderView,
@@ -289,6 +290,29 @@ async def test_order_keys_act_on_the_selected_order() -> None:
         await settle(pilot)
         assert "O-103/1" not in orders_table(app).keys
         assert app.selected_order() is not None
+
+
+@pytest.mark.asyncio
+async def test_brackets_in_what_people_typed_are_shown_not_read_as_markup() -> None:
+    """A till may name a dish "Fries [/large]"; the reason for a refusal may quote it."""
+    def refuse(command: Command) -> Reply:
+        return Reply(request_id="x", ok=False,
+                     error=ApiError(code="refused", message="no [b]table[/i] 'Q[9'"))
+
+    odd = OrderView(order_id="O-200", table="A2", created_at=T - 30, open=True,
+                    dishes=[DishView(dish_id="O-200/1", name="Fries [/large]", state="ready",
+                                     ready_at=T - 30)])
+    app, _ = make_app([*scene(), odd], answer=refuse)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = orders_table(app)
+        (key,) = [k for k in table.keys if k.startswith("O-200/")]
+        assert "Fries [/large]" in table.row_text(key)
+        await pilot.press("c")
+        await until(pilot, lambda: any(sev == "error" for sev, _, _ in told(app)))
+        assert told(app)[-1][2] == "no [b]table[/i] 'Q[9'"
+        await pilot.pause()
+        assert app.is_running
 
 
 @pytest.mark.asyncio

@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable
 from typing import ClassVar, Literal
 
+from rich.markup import escape
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
@@ -164,7 +166,7 @@ class FleetDashboard(App[None]):
                 views.figures(m.summary, now, self.title or "fleet"))
             text, kind = views.banner(m, ever_connected=self._ever_connected,
                                       source_error=self._source_error)
-            self.banner.update(text)
+            self.banner.update(Text(text))
             self.banner.set_classes(f"-{kind}" if kind else "-none")
         if dirty & {"robots", "link"}:
             self.robots_table.sync(views.robot_rows(m.robots))
@@ -225,17 +227,18 @@ class FleetDashboard(App[None]):
         self.run_worker(self._request(command, what), group="requests")
 
     async def _request(self, command: Command, what: str) -> None:
+        # Replies quote what tills and people typed ("Fries [large]"): never markup.
+        what = escape(what)
         try:
             reply = await self.source.request(command)
         except FleetError as exc:
-            self.notify(str(exc), title=f"{what}: no reply", severity="error")
+            self.notify(str(exc), title=f"{what}: no reply", severity="error", markup=False)
             return
         if reply.ok:
-            self.notify(reply.result or "done", title=what)
+            self.notify(reply.result or "done", title=what, markup=False)
         else:
             reason = reply.error.message if reply.error is not None else "refused"
-            self.notify(f"[red]{reason}[/red]", title=f"{what}: refused", severity="error",
-                        markup=True)
+            self.notify(reason, title=f"{what}: refused", severity="error", markup=False)
 
     # -- actions ----------------------------------------------------------------------------
     def action_new_order(self) -> None:

@@ -44,7 +44,11 @@ class KeyedTable(DataTable[str | Text]):
             self.add_column(label, key=str(i))
 
     def sync(self, rows: Sequence[Row]) -> None:
-        """Show exactly ``rows``, in order, keeping the cursor on the same key."""
+        """Show exactly ``rows``, in order, keeping the cursor on the same key. Plain
+        strings are shown as they are: a DataTable would read them as markup, and a
+        dish called "Fries [/large]" would stop the app."""
+        rows = [(k, tuple(Text(c) if isinstance(c, str) else c for c in cells))
+                for k, cells in rows]
         keys = [k for k, _ in rows]
         if keys == self._order:
             for key, cells in rows:

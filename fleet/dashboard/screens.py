@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -132,7 +133,7 @@ class NewOrderScreen(ModalScreen[SubmitOrder | None]):
         try:
             order = self.build()
         except FormError as exc:
-            self.query_one("#form-error", Static).update(str(exc))
+            self.query_one("#form-error", Static).update(Text(str(exc)))
             self.query_one(f"#{exc.field}", Input).add_class("-invalid")
             self.query_one(f"#{exc.field}", Input).focus()
             return
@@ -177,7 +178,7 @@ class BlockScreen(ModalScreen[BlockCommand | None]):
         now = ", ".join(f"{n} ({r})" if r else n for n, r in sorted(self.blocked.items()))
         with VerticalScroll(id="block-form", classes="modal-box"):
             yield Label(f"Block or unblock a {self.what}", classes="modal-title")
-            yield Label(f"Blocked now: {now or 'none'}", id="blocked-now")
+            yield Label(Text(f"Blocked now: {now or 'none'}"), id="blocked-now")
             yield Label(self.what.capitalize())
             yield Input(id="name", suggester=SuggestFromList(self.names, case_sensitive=False))
             yield Label("Reason (for blocking)")
@@ -205,7 +206,7 @@ class BlockScreen(ModalScreen[BlockCommand | None]):
         try:
             command = self.build(block)
         except FormError as exc:
-            self.query_one("#form-error", Static).update(str(exc))
+            self.query_one("#form-error", Static).update(Text(str(exc)))
             self.query_one("#name", Input).add_class("-invalid")
             return
         self.dismiss(command)
