@@ -242,3 +242,20 @@ def test_a_till_resends_what_got_no_answer_and_the_order_is_taken_once(
             assert len(received) == 1, "sent more than once, taken once"
 
     run_site(small_room(), {"R1": PASS}, scene, tmp=tmp_path)
+
+
+def test_a_retained_request_is_not_carried_out(tmp_path: Path) -> None:
+    """A request published with the retain flag is handed to the controller again at
+    each (re)subscription: a retained stopAll would stop the floor after every broker
+    blip. The broker marks it retained then, and the controller ignores it."""
+    async def scene(site: Site) -> None:
+        topic = Topics(SITE).request("manager", "mgr")
+        stop = b'{"request_id": "kept", "command": {"type": "stopAll"}}'
+        await site.operator.publish(topic, stop, qos=1, retain=True)
+        async with serving(site), client(site, "mgr") as mgr:
+            reply = await mgr.request(PauseRobot(serial="R1"), timeout=5.0 * site.speed)
+            assert reply.ok, "a request after it is served"
+            assert not site.controller.stopped_all, "the retained stopAll was not carried out"
+            await site.operator.publish(topic, b"", qos=1, retain=True)  # tidy the broker
+
+    run_site(small_room(), {"R1": PASS}, scene, tmp=tmp_path)

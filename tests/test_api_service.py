@@ -27,8 +27,9 @@ from fleet.api.messages import (
 )
 from fleet.api.service import ApiService, Publication
 from fleet.assembly import build_controller
-from fleet.domain import DishState, Priority, RobotMode
+from fleet.domain import DishState, Order, Priority, RobotMode
 from fleet.domain import events as ev
+from fleet.errors import StoreError
 from fleet.store import MemoryStore
 
 
@@ -282,3 +283,33 @@ def test_alerts_raised_from_events_and_acknowledged_over_the_api() -> None:
         assert again.ok and "already" in again.result
 
     run_rig(small_room(), {"A": (1, 0)}, scene)
+
+
+class _DiskFullOnce(MemoryStore):
+    """A store whose next order save fails, as a full disk would, then recovers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail = True
+
+    def save_order(self, order: Order) -> None:
+        if self.fail:
+            self.fail = False
+            raise StoreError("fleet.db: database or disk is full")
+        super().save_order(order)
+
+
+def test_a_controller_failure_is_answered_and_the_next_request_served(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The store under the controller fails once; the till hears it at once with its
+    request id, and its next request is served."""
+    ctl = build_controller(small_room(), {"A": MODEL}, store=_DiskFullOnce(), run_id="t")
+    svc = ApiService(ctl, "bistro")
+    with caplog.at_level("ERROR"):
+        reply = _ask(svc, _req(SUBMIT, rid="r-fail"), role="pos")
+    assert not reply.ok and reply.request_id == "r-fail"
+    assert reply.error is not None and reply.error.code == "unavailable"
+    assert "disk is full" in reply.error.message
+    assert any("failed" in r.getMessage() for r in caplog.records)
+    after = _ask(svc, _req({**SUBMIT, "order_id": "o2"}, rid="r-next"), role="pos")
+    assert after.ok and after.request_id == "r-next", after

@@ -158,7 +158,13 @@ class ApiServer:
                 if not await self._send_all(batch):
                     self._resync.set()
                     continue
-            await self._send_all(self.service.publications(now))
+            try:
+                batch = self.service.publications(now)
+            except Exception:
+                # A bug reading the controller must not end publishing for the service.
+                log.exception("fleet API: could not build the state to publish")
+                batch = []
+            await self._send_all(batch)
             # Pace: one tick per period at most, even when poked often.
             await asyncio.sleep(self._period / 4)
 
@@ -172,6 +178,13 @@ class ApiServer:
             except ProtocolError as exc:
                 log.warning("fleet API: ignored a message: %s", exc)
                 continue
+            if message.retained:
+                # A request kept by the broker would run again at every reconnect (a
+                # retained stopAll would stop the floor after each broker blip).
+                log.warning("fleet API: ignored a retained request from %s on %s; requests "
+                            "must not be published with the retain flag", client_id,
+                            message.topic)
+                continue
             reply, commands = svc.handle(role, client_id, message.payload, self._now())
             try:
                 await self._send(Publication(svc.topics.reply(client_id),
@@ -181,4 +194,10 @@ class ApiServer:
                             client_id, exc)
             self._poke.set()
             if commands:
-                await self.runtime.execute(commands)
+                try:
+                    await self.runtime.execute(commands)
+                except Exception:
+                    # Serving the next request matters more; the controller resends what
+                    # the robots' states do not show taken.
+                    log.exception("fleet API: sending the commands of %s failed",
+                                  reply.request_id)

@@ -27,6 +27,7 @@ import msgspec
 from fleet.api.alerts import AlertBook
 from fleet.api.messages import (
     POS_COMMANDS,
+    ApiError,
     ControllerStatus,
     EventView,
     FloorView,
@@ -122,6 +123,16 @@ class ApiService:
             log.info("%s request %s from %s refused: %s (%s)", role, request_id, client_id,
                      refused.error.message, refused.error.code)
             return Reply(request_id=request_id, ok=False, error=refused.error, at=at), []
+        except Exception as exc:
+            # The controller failed on it (the store's disk full, a bug): the client hears
+            # so at once, and the next request is served.
+            self.requests_refused += 1
+            log.exception("%s request %s from %s failed", role, request_id, client_id)
+            if request_id is None:
+                request_id = salvage_request_id(payload, max_payload=self.max_payload)
+            error = ApiError(code="unavailable",
+                             message=f"the controller could not carry it out: {exc}")
+            return Reply(request_id=request_id, ok=False, error=error, at=at), []
         log.info("%s request %s from %s: %s", role, request_id, client_id, done.result)
         return (Reply(request_id=request_id, ok=True, result=done.result,
                       duplicate=done.duplicate, at=at), done.commands)
