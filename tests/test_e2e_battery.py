@@ -4,12 +4,14 @@ and never with dishes on its trays nor on a trip it cannot finish."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from itertools import cycle
 
 from e2e import Rig, run_rig, small_room
 from simkit import MODEL, Recorder
 
 from fleet.domain import DishState, TripKind, TripState
+from fleet.domain import events as ev
 from fleet.vda import RobotState
 
 SMALL_BATTERY = dataclasses.replace(MODEL, name="small-battery", capacity_wh=20.0)
@@ -56,5 +58,14 @@ def test_robot_charges_before_running_flat_and_never_with_dishes() -> None:
         assert any(t.kind is TripKind.SERVE and t.created_at > charges[0].created_at
                    for t in trips), "served again after charging"
         assert all(rig.dish(o).state is DishState.SERVED for o in orders), rig.describe()
+        # The manager is told, once a discharge (the API makes it an alert).
+        lows = rig.events(ev.BATTERY_LOW)
+        assert lows and all(e.robot == "A" for e in lows)
+        for low in lows:
+            assert _last_before(states, low.at).battery.charge < model.low_percent
+            assert float(low.data["percent"]) < model.low_percent
+        for before, after in itertools.pairwise(lows):
+            between = [s.battery.charge for s in states if before.at < s.timestamp <= after.at]
+            assert max(between) >= model.low_percent + 5, "warned again without a recharge"
 
     run_rig(small_room(), {"A": (1, 0)}, scene, model=model, batteries={"A": 40.0})

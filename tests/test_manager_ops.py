@@ -127,6 +127,8 @@ def test_a_robot_cut_off_by_a_blocked_zone_waits_short_of_it_and_goes_on_after()
         assert dish.state is DishState.ON_THE_WAY
         assert not {m.dst for m in rig.moves_of("A", since=at)} & zone
         assert "closed: party" in waiting_words(ctl, "A", rig.now())
+        (stuck,) = rig.events(ev.ROUTE_FAILED)  # once, after a few tries, not every retry
+        assert stuck.robot == "A" and "cannot reach table-1" in stuck.text
         await rig.runtime.execute(ctl.unblock_zone("party", rig.now()))
         await rig.until(lambda: dish.state is DishState.SERVED, 120, "served after unblocking")
 

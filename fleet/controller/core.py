@@ -166,6 +166,9 @@ class Controller:
             rec.connection = ConnectionState.ONLINE
         rec.battery = state.battery.charge
         rec.charging = state.battery.charging
+        if (low := rec.battery_crossed()) is not None:
+            self.emit(ev.BATTERY_LOW, now, low, robot=rec.serial,
+                      data={"percent": round(rec.battery, 1)})
         if state.loads is not None:
             rec.loads = {load.load_position: load.load_id for load in state.loads}
         cell = cell_of_node(state.last_node_id) if state.last_node_id else None

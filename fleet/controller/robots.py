@@ -58,6 +58,8 @@ class RobotRecord:
     """Plain words for the manager: what it is doing or waiting for."""
     stale: bool = False
     in_traffic: bool = False
+    battery_warned: bool = False
+    """A low-battery warning was given this discharge (re-armed once charged again)."""
 
     @property
     def trays(self) -> int:
@@ -66,6 +68,17 @@ class RobotRecord:
     @property
     def loaded(self) -> bool:
         return bool(self.loads)
+
+    def battery_crossed(self) -> str | None:
+        """Words for the manager the first time the battery is below the model's low
+        mark; None otherwise, and again once it has charged 5 % above the mark."""
+        low = self.model.low_percent
+        if not self.battery_warned and self.battery < low and not self.charging:
+            self.battery_warned = True
+            return f"{self.serial} battery low: {self.battery:.0f} % (below {low:.0f} %)"
+        if self.battery_warned and self.battery >= low + 5.0:
+            self.battery_warned = False
+        return None
 
 
 def mode_from_state(state: RobotState, *, stale: bool, connection: ConnectionState,

@@ -101,6 +101,10 @@ def start_stop(work: TripWork, rec: RobotRecord, now: float) -> bool:
     return True
 
 
+ROUTE_FAILED_AFTER = 3
+"""Failed plans in a row (about 14 s) before the manager hears of it."""
+
+
 def _start_leg(ctl: Controller, rec: RobotRecord, goals: Sequence[Cell],
                actions: tuple[Action, ...], *, dwell_s: float | None, now: float) -> bool:
     """Plan and record the next leg; False (and a note) when it cannot be planned yet."""
@@ -114,6 +118,13 @@ def _start_leg(ctl: Controller, rec: RobotRecord, goals: Sequence[Cell],
         rec.note = f"cannot route yet: {exc.reason}"
         rec.failures += 1
         rec.retry_at = now + min(RETRY_MAX_S, 2.0 * 2 ** min(rec.failures - 1, 4))
+        if rec.failures == ROUTE_FAILED_AFTER:
+            # Stuck for a while, not a passing crowd: worth a person's look.
+            stop = rec.trip.current if rec.trip is not None else None
+            where = stop.place if stop is not None else "its goal"
+            ctl.emit(ev.ROUTE_FAILED, now, f"{rec.serial} cannot reach {where}: {exc.reason} "
+                     "(trying again)", robot=rec.serial,
+                     trip_id=rec.trip.trip_id if rec.trip is not None else None)
         return False
     rec.failures = 0
     rec.legs_sent += 1
