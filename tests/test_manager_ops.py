@@ -257,6 +257,27 @@ def test_stop_all_shows_the_floor_stopped_until_released() -> None:
     run_rig(small_room(), {"A": (1, 0), "B": (0, 0)}, scene)
 
 
+def test_release_all_leaves_a_robot_paused_on_its_own_paused() -> None:
+    """Pause B (a child climbs on it), stop everything, release everything: B stays."""
+    async def scene(rig: Rig) -> None:
+        ctl = rig.controller
+        await rig.runtime.execute(ctl.pause("B", rig.now()))
+        await rig.runtime.execute(ctl.stop_all(rig.now()))
+        commands = ctl.release_all(rig.now())
+        assert {c.serial for c in commands} == {"A"}, "no stopPause for B"
+        await rig.runtime.execute(commands)
+        assert not ctl.robots["A"].paused_by_manager and ctl.robots["B"].paused_by_manager
+        assert "B still paused" in rig.events(ev.ALL_RELEASED)[0].text
+        await rig.until(lambda: rig.robots["A"].paused is False, 10, "A goes on")
+        await rig.settle(5.0)
+        assert rig.robots["B"].paused, "B is still paused on the floor"
+        oid = await rig.order("table-1")
+        await rig.until(lambda: rig.dish(oid).state is DishState.SERVED, 120, "A serves")
+        assert rig.dish(oid).robot == "A"
+
+    run_rig(small_room(), {"A": (1, 0), "B": (0, 0)}, scene)
+
+
 def test_waiting_words_name_a_slow_guest_at_the_table() -> None:
     async def scene(rig: Rig) -> None:
         ctl = rig.controller

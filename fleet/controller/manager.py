@@ -50,6 +50,8 @@ class ManagerOps:
         self.areas: dict[str, frozenset[Cell]] = {}
         """Areas the manager drew (not zones of the plan), by name, kept after unblocking."""
         self.stopped_all = False
+        self.paused_before_stop: set[str] = set()
+        """Robots the manager had paused one by one when everything was stopped."""
 
     # -- names ------------------------------------------------------------------------
     def robot(self, serial: str) -> RobotRecord:
@@ -92,28 +94,38 @@ class ManagerOps:
         return [self.ctl.instant(rec, "stopPause", now)]
 
     def stop_all(self, now: float) -> list[Command]:
-        """Every robot pauses where it stands; ``release_all`` lets them go on."""
+        """Every robot pauses where it stands; ``release_all`` lets them go on (those the
+        manager had paused one by one before stay paused)."""
         commands: list[Command] = []
+        already = sorted(s for s, r in self.ctl.robots.items() if r.paused_by_manager)
         for serial in sorted(self.ctl.robots):
             rec = self.ctl.robots[serial]
             rec.paused_by_manager = True
             commands.append(self.ctl.instant(rec, "startPause", now))
+        if not self.stopped_all:
+            self.paused_before_stop = set(already)
         self.stopped_all = True
         self.ctl.emit(ev.ALL_STOPPED, now, f"all {len(commands)} robots stopped by the manager",
-                      data={"stopped_all": True})
+                      data={"stopped_all": True, "already_paused": already})
         return commands
 
     def release_all(self, now: float) -> list[Command]:
-        """Every robot unpaused (robots sent to their dock stay off duty)."""
+        """Every robot the stop paused goes on; one the manager had paused by itself
+        before stays paused, and robots sent to their dock stay off duty."""
         commands: list[Command] = []
+        kept = sorted(self.paused_before_stop & set(self.ctl.robots))
         for serial in sorted(self.ctl.robots):
+            if serial in self.paused_before_stop:
+                continue
             rec = self.ctl.robots[serial]
             rec.paused_by_manager = False
             commands.append(self.ctl.instant(rec, "stopPause", now))
         self.stopped_all = False
+        self.paused_before_stop = set()
         self.ctl.request_dispatch()
-        self.ctl.emit(ev.ALL_RELEASED, now, f"all {len(commands)} robots released",
-                      data={"stopped_all": False})
+        still = f"; {', '.join(kept)} still paused" if kept else ""
+        self.ctl.emit(ev.ALL_RELEASED, now, f"{len(commands)} robots released{still}",
+                      data={"stopped_all": False, "still_paused": kept})
         return commands
 
     def _free_now(self, rec: RobotRecord, what: str) -> None:
@@ -267,6 +279,7 @@ class ManagerOps:
         paused: set[str] = set()
         docked: dict[str, str] = {}
         stopped = False
+        before: set[str] = set()
         for e in events:
             d = e.data
             if e.kind == ev.TABLE_BLOCKED and "table" in d:
@@ -284,9 +297,15 @@ class ManagerOps:
             elif e.kind == ev.ROBOT_RESUMED and e.robot is not None:
                 paused.discard(e.robot)
                 docked.pop(e.robot, None)
-            elif e.kind in (ev.ALL_STOPPED, ev.ALL_RELEASED) and "stopped_all" in d:
-                stopped = bool(d["stopped_all"])
-                paused = set(self.ctl.robots) if stopped else set()
+            elif e.kind == ev.ALL_STOPPED and "stopped_all" in d:
+                if not stopped:
+                    before = set(d.get("already_paused", ()))
+                stopped = True
+                paused = set(self.ctl.robots)
+            elif e.kind == ev.ALL_RELEASED and "stopped_all" in d:
+                stopped = False
+                paused = set(d.get("still_paused", ()))
+                before = set()
         said: list[str] = []
         for table, reason in tables.items():
             if table in self.ctl.plan.places:
@@ -308,6 +327,7 @@ class ManagerOps:
                 self.ctl.robots[serial].off_duty = dock
                 said.append(f"{serial} off duty at {dock}")
         self.stopped_all = stopped
+        self.paused_before_stop = before & set(self.ctl.robots) if stopped else set()
         if stopped:
             said.append("every robot stopped")
         return said
