@@ -11,11 +11,13 @@ import math
 import pytest
 from e2e import ONE_TRAY, Rig, blocks, floor, run_rig, small_room
 
+from fleet.assembly import build_controller
 from fleet.controller.explain import doing_words, place_words, waiting_words, where_words
 from fleet.domain import DishState, Priority, StopKind, TripKind
 from fleet.domain import events as ev
 from fleet.errors import CommandError
 from fleet.floor.model import Cell, PlaceKind
+from fleet.store import MemoryStore
 from fleet.vda import ErrorLevel
 
 
@@ -276,6 +278,18 @@ def test_release_all_leaves_a_robot_paused_on_its_own_paused() -> None:
         assert rig.dish(oid).robot == "A"
 
     run_rig(small_room(), {"A": (1, 0), "B": (0, 0)}, scene)
+
+
+def test_the_latest_pause_or_resume_wins_over_one_still_unconfirmed() -> None:
+    """A startPause lost on the way, then a stopPause: resending the startPause would
+    leave the robot paused while the floor shows it working."""
+    ctl = build_controller(small_room(), {"A": ONE_TRAY}, store=MemoryStore(), run_id="t")
+    ctl.pause("A", 1.0)
+    ctl.resume("A", 2.0)
+    waiting = [a.action_type for a, _ in ctl.robots["A"].unconfirmed.values()]
+    assert waiting == ["stopPause"]
+    ctl.pause("A", 3.0)
+    assert [a.action_type for a, _ in ctl.robots["A"].unconfirmed.values()] == ["startPause"]
 
 
 def test_waiting_words_name_a_slow_guest_at_the_table() -> None:

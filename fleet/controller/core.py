@@ -331,6 +331,7 @@ class Controller:
         self._trip_seq += 1
         action = Action(action_type, f"{action_type}-{self.run_id}-{self._trip_seq}",
                         BlockingType.HARD)
+        rec.supersede(action_type)
         rec.unconfirmed[action.action_id] = (action, now)
         return SendInstantActions(rec.serial, (action,))
 

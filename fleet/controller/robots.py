@@ -10,6 +10,8 @@ from fleet.floor.model import Cell
 from fleet.link import Capabilities
 from fleet.vda import Action, ConnectionState, ErrorLevel, EStop, RobotState
 
+_OPPOSITES = {"startPause": "stopPause", "stopPause": "startPause"}
+
 
 @dataclass(slots=True)
 class RobotRecord:
@@ -68,6 +70,16 @@ class RobotRecord:
     @property
     def loaded(self) -> bool:
         return bool(self.loads)
+
+    def supersede(self, action_type: str) -> None:
+        """The latest word wins: a startPause still unconfirmed is not sent again after
+        a stopPause (nor the reverse), or its resend would undo what came after."""
+        opposite = _OPPOSITES.get(action_type)
+        if opposite is None:
+            return
+        for action_id, (action, _) in list(self.unconfirmed.items()):
+            if action.action_type == opposite:
+                del self.unconfirmed[action_id]
 
     def battery_crossed(self) -> str | None:
         """Words for the manager the first time the battery is below the model's low
