@@ -314,11 +314,13 @@ async def _fleet_api(stack: contextlib.AsyncExitStack, opts: SimOptions,
     def settings(client_id: str) -> MqttSettings:
         return MqttSettings.from_config(BrokerConfig(url=url), url, client_id=client_id)
 
+    wait = 10.0 * opts.speed  # loop seconds: ten wall seconds at any speed
     await stack.enter_async_context(ApiServer(runtime, settings(f"fleet-api-{site}"), site=site,
                                               name=opts.site_name, epoch=epoch,
-                                              speed=opts.speed))
+                                              speed=opts.speed, connect_timeout_s=wait))
     client = await stack.enter_async_context(FleetClient(settings(f"kitchen-{site}"), site,
-                                                         client_id=f"kitchen-{site}"))
+                                                         client_id=f"kitchen-{site}",
+                                                         connect_timeout_s=wait))
     return ApiPos(client, timeout_s=5.0 * opts.speed)
 
 

@@ -139,7 +139,7 @@ def frozen() -> float:
 def make_app(updates: list[Update] | None = None, **kw: object,
              ) -> tuple[FleetDashboard, ScriptedSource]:
     source = ScriptedSource(scene() if updates is None else updates, **kw)  # type: ignore[arg-type]
-    return build_app(source, title="fleet", clock=frozen), source
+    return build_app(source, title="fleet", clock=frozen, order_prefix="mgr"), source
 
 
 async def until(pilot: Pilot[object], cond: Callable[[], bool], limit_s: float = 5.0) -> None:

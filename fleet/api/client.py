@@ -21,7 +21,9 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import os
 import secrets
+import socket
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from types import TracebackType
@@ -67,6 +69,13 @@ class ClientCounters:
 _STATE_TYPES: dict[str, type[msgspec.Struct]] = {
     "status": ControllerStatus, "floor": FloorView, "summary": Summary, "robot": RobotView,
     "order": OrderView, "alerts": Alerts, "events": EventView}
+
+
+def dashboard_client_id() -> str:
+    """An MQTT client id no other dashboard has: two sharing one would knock each other
+    off the broker in turn, and read each other's replies."""
+    host = socket.gethostname().split(".")[0][:16] or "host"
+    return f"dashboard-{host}-{os.getpid()}-{secrets.token_hex(3)}"
 
 
 class FleetClient:

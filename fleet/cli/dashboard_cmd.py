@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 from pathlib import Path
 from typing import Any
 
@@ -61,10 +60,11 @@ def resolve(args: argparse.Namespace) -> tuple[Config | None, str, str]:
 def run_dashboard(args: argparse.Namespace, console: Console) -> int:
     from drivers.mqtt import MqttSettings  # noqa: PLC0415  (loads MQTT only when it runs)
     from drivers.mqtt.settings import parse_broker_url  # noqa: PLC0415
+    from fleet.api.client import dashboard_client_id  # noqa: PLC0415
     from fleet.config import BrokerConfig  # noqa: PLC0415
 
     cfg, url, site = resolve(args)
-    client_id = f"dashboard-{os.getpid()}"
+    client_id = dashboard_client_id()
     if cfg is not None:
         settings = MqttSettings.from_config(cfg.broker, url, password=cfg.broker_password(),
                                             base_dir=cfg.base_dir, client_id=client_id)

@@ -220,10 +220,10 @@ def _live(args: argparse.Namespace, cfg: Config, robots: int, console: Console) 
 
 async def _dashboard(cfg: Config, url: str) -> None:
     from drivers.mqtt import MqttSettings  # noqa: PLC0415
-    from fleet.api.client import FleetClient  # noqa: PLC0415
+    from fleet.api.client import FleetClient, dashboard_client_id  # noqa: PLC0415
     from fleet.dashboard import build_app  # noqa: PLC0415
 
-    client_id = f"dashboard-{os.getpid()}"
+    client_id = dashboard_client_id()
     settings = MqttSettings.from_config(cfg.broker, url, client_id=client_id,
                                         base_dir=cfg.base_dir)
     async with FleetClient(settings, cfg.site.id, client_id=client_id) as client:

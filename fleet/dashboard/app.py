@@ -15,6 +15,7 @@ result in plain words, or the controller's reason in red.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from typing import ClassVar, Literal
@@ -77,9 +78,11 @@ class FleetDashboard(App[None]):
 
     def __init__(self, source: FleetSource, *, title: str = "fleet",
                  clock: Callable[[], float] = time.monotonic,
-                 refresh_hz: float = REFRESH_HZ) -> None:
+                 refresh_hz: float = REFRESH_HZ, order_prefix: str | None = None) -> None:
         super().__init__()
         self.source = source
+        self.order_prefix = order_prefix or f"mgr-{secrets.token_hex(2)}"
+        """Orders typed here get ids under it, so two dashboards never make the same."""
         self.title = title
         self.mirror = FleetMirror()
         self._clock = clock
@@ -248,7 +251,7 @@ class FleetDashboard(App[None]):
             return
         tables = [p.name for p in floor.places if p.kind == "table"]
         self._orders_made += 1
-        order_id = f"mgr-{int(self.site_now())}-{self._orders_made}"
+        order_id = f"{self.order_prefix}-{int(self.site_now())}-{self._orders_made}"
 
         def sent(order: SubmitOrder | None) -> None:
             if order is not None:
@@ -358,7 +361,9 @@ class FleetDashboard(App[None]):
 
 def build_app(source: FleetSource, *, title: str = "fleet",
               clock: Callable[[], float] = time.monotonic,
-              refresh_hz: float = REFRESH_HZ) -> FleetDashboard:
+              refresh_hz: float = REFRESH_HZ, order_prefix: str | None = None) -> FleetDashboard:
     """The dashboard over ``source``, as the CLI and the tests build it. ``clock`` is
-    the monotonic clock the site's time is estimated with (frozen in snapshot tests)."""
-    return FleetDashboard(source, title=title, clock=clock, refresh_hz=refresh_hz)
+    the monotonic clock the site's time is estimated with (frozen in snapshot tests);
+    ``order_prefix`` starts the ids of orders typed here (random unless given)."""
+    return FleetDashboard(source, title=title, clock=clock, refresh_hz=refresh_hz,
+                          order_prefix=order_prefix)
