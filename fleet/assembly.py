@@ -11,6 +11,7 @@ from fleet.controller import recovery
 from fleet.controller.core import Controller
 from fleet.dispatch import make_policy
 from fleet.domain import RobotModel
+from fleet.domain import events as ev
 from fleet.floor import FloorPlan
 from fleet.routing import precompute_fields
 from fleet.store import Store
@@ -27,9 +28,12 @@ def plan_budget(plan: FloorPlan) -> int:
 def build_controller(plan: FloorPlan, models: Mapping[str, RobotModel], *, store: Store,
                      policy: Literal["fleet", "baseline"] = "fleet",
                      guest_timeout_s: float = 90.0, cold_food_s: float = 300.0,
-                     run_id: str | None = None, resume: bool = False) -> Controller:
+                     run_id: str | None = None, resume: bool = False,
+                     epoch: float | None = None, now: float = 0.0) -> Controller:
     """A controller for ``models`` (serial -> model) on ``plan``; with ``resume``, one
-    that takes back the open orders in ``store`` (``fleet.controller.recovery``)."""
+    that takes back the open orders in ``store`` (``fleet.controller.recovery``).
+    ``epoch`` (wall clock minus the loop's, at ``now``) is saved for a later run to
+    put this one's times on its own clock; production gives it, simulations need not."""
     fields = precompute_fields(plan)
     traffic = TrafficManager(plan, fields=fields, budget=plan_budget(plan))
     controller = Controller(plan, models, policy=make_policy(policy, cold_food_s=cold_food_s),
@@ -37,5 +41,8 @@ def build_controller(plan: FloorPlan, models: Mapping[str, RobotModel], *, store
                             guest_timeout_s=guest_timeout_s, cold_food_s=cold_food_s,
                             run_id=run_id)
     if resume:
-        recovery.resume(controller)
+        recovery.resume(controller, epoch)
+    if epoch is not None:
+        controller.emit(ev.CONTROLLER_STARTED, now, f"controller run {controller.run_id} "
+                        "started", data={"epoch": epoch, "run_id": controller.run_id})
     return controller

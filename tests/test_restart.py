@@ -402,3 +402,34 @@ def test_a_closed_order_resent_after_a_restart_is_a_duplicate(tmp_path: Path) ->
             second.submit(OrderRequest("C1", "table-2", (DishRequest("tea"),)), 202.0)
     finally:
         store.close()
+
+
+def test_saved_times_are_put_on_the_new_run_s_clock_after_a_reboot(tmp_path: Path) -> None:
+    """A reboot restarts the machine's monotonic clock, which the controller counts on.
+    Each run saves its wall-clock offset; the next one moves the saved times by the
+    difference, so a dish ready for 70 s still reads 70 s."""
+    plan = small_room()
+    db = tmp_path / "service.db"
+    models = dict.fromkeys(STARTS, ONE_TRAY)
+    first = build_controller(plan, models, store=SqliteStore(db), epoch=1000.0, now=50.0)
+    first.submit(OrderRequest("P1", "table-1", (DishRequest("soup"),)), 100.0)  # wall 1100
+    first.mark_ready("P1", 0, 130.0)  # wall 1130
+    first.submit(OrderRequest("P0", "table-2", (DishRequest("tea"),)), 110.0)
+    first.cancel("P0", "guest left", 120.0)
+    first.store.close()
+
+    store = SqliteStore(db)
+    # Rebooted: the new loop clock reads 10 s at wall 1200, so its epoch is 1190.
+    second = build_controller(plan, models, store=store, resume=True, epoch=1190.0, now=10.0)
+    try:
+        assert second.clock_shift == -190.0
+        dish = second.book.dishes["P1/1"]
+        assert (dish.created_at, dish.ready_at) == (-90.0, -60.0)
+        assert 10.0 - dish.ready_at == 70.0, "ready for 70 s, as on the wall clock"
+        assert second.book.orders["P1"].created_at == -90.0
+        assert second.knows_order("P0"), "a closed order found in the store"
+        assert second.book.orders["P0"].created_at == -80.0, "moved onto this clock too"
+        started = store.events(kinds={ev.CONTROLLER_STARTED})
+        assert [e.data["epoch"] for e in started] == [1000.0, 1190.0]
+    finally:
+        store.close()

@@ -53,9 +53,11 @@ async def run_site(cfg: Config, until: Awaitable[None], *, on_ready: Ready | Non
     models = {r.serial: cfg.robot_model(r.model) for r in cfg.robots}
     store_path = cfg.store.path
     store = SqliteStore(store_path if store_path == ":memory:" else cfg.resolve(store_path))
+    loop = asyncio.get_running_loop()
     controller = build_controller(plan, models, store=store, policy=cfg.dispatch.policy,
                                   guest_timeout_s=cfg.dispatch.guest_timeout_s,
-                                  cold_food_s=cfg.dispatch.cold_food_s, resume=True)
+                                  cold_food_s=cfg.dispatch.cold_food_s, resume=True,
+                                  epoch=time.time() - loop.time(), now=loop.time())
     password = cfg.broker_password()
     simulated: list[SimRobot] = []
     try:

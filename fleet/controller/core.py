@@ -82,6 +82,8 @@ class Controller:
         self._dispatch_due = False
         self._started_at: float | None = None
         self._deadlocks: dict[tuple[str, ...], tuple[str, float]] = {}
+        self.clock_shift = 0.0
+        """Added to times an earlier run saved (see ``recovery.clock_shift``)."""
         self.recovery: Recovery | None = None
         """A restart being reconciled with the robots (``fleet.controller.recovery``)."""
 

@@ -47,12 +47,13 @@ from fleet.controller.commands import Command
 from fleet.controller.manager import MANAGER_KINDS
 from fleet.controller.robots import RobotRecord
 from fleet.dispatch import TripPlan
-from fleet.domain import Dish, DishState, Stop, StopKind, Trip, TripKind, TripState
+from fleet.domain import Dish, DishState, Order, Stop, StopKind, Trip, TripKind, TripState
 from fleet.domain import events as ev
 from fleet.vda import ActionStatus, RobotState
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
+    from fleet.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -277,6 +278,29 @@ class Recovery:
         return (1 << 30, dish.dish_id)
 
 
+def clock_shift(store: Store, epoch: float | None) -> float:
+    """Seconds to add to the times an earlier run saved, to put them on this run's clock.
+    Each run counts on the machine's monotonic clock, which a reboot starts again; the
+    runs' wall-clock offsets (their ``ControllerStarted`` events) tie the two."""
+    if epoch is None:
+        return 0.0
+    started = store.events(kinds={ev.CONTROLLER_STARTED})
+    old = started[-1].data.get("epoch") if started else None
+    return float(old) - epoch if isinstance(old, int | float) else 0.0
+
+
+def _shift_order(order: Order, shift: float) -> Order:
+    if shift:
+        order.created_at += shift
+        for dish in order.dishes:
+            dish.created_at += shift
+            for name in ("ready_at", "at_table_at", "served_at"):
+                value = getattr(dish, name)
+                if value is not None:
+                    setattr(dish, name, value + shift)
+    return order
+
+
 def adopt_saved(ctl: Controller, order_id: str) -> bool:
     """Take an order an earlier run saved into the book, open or closed: a till that
     resends a closed order after a restart gets a duplicate, not a second order.
@@ -284,19 +308,27 @@ def adopt_saved(ctl: Controller, order_id: str) -> bool:
     saved = ctl.store.order(order_id)
     if saved is None:
         return False
-    ctl.book.adopt(saved)
+    ctl.book.adopt(_shift_order(saved, ctl.clock_shift))
     return True
 
 
-def resume(ctl: Controller) -> None:
+def resume(ctl: Controller, epoch: float | None = None) -> None:
     """Take back the open orders and trips of ``ctl.store`` (a controller not yet
-    running). Times are the store's: the runtime's clock is the machine's monotonic
-    clock, which a process restart does not reset."""
+    running). Their times are put on this run's clock when both runs told their
+    wall-clock offset (``epoch``): after a reboot the machine's monotonic clock starts
+    again, and a dish ready for 2 minutes must not look ready for -3 hours."""
+    ctl.clock_shift = clock_shift(ctl.store, epoch)
+    if ctl.clock_shift:
+        log.info("saved times moved by %.1f s onto this run's clock", ctl.clock_shift)
     for order in ctl.store.open_orders():
-        ctl.book.adopt(order)
+        ctl.book.adopt(_shift_order(order, ctl.clock_shift))
     restored = ctl.manager.restore(ctl.store.events(kinds=MANAGER_KINDS), now=0.0)
     if restored:
         log.info("restored the manager's settings: %s", "; ".join(restored))
     trips = ctl.store.open_trips()
+    for trip in trips:
+        trip.created_at += ctl.clock_shift
+        if trip.finished_at is not None:
+            trip.finished_at += ctl.clock_shift
     if trips or any(not d.state.final for d in ctl.book.dishes.values()):
         ctl.recovery = Recovery(ctl, trips)

@@ -53,6 +53,9 @@ BATTERY_LOW = "BatteryLow"
 DEADLOCK_DETECTED = "DeadlockDetected"
 DEADLOCK_RESOLVED = "DeadlockResolved"
 ROUTE_FAILED = "RouteFailed"
+CONTROLLER_STARTED = "ControllerStarted"
+"""Carries the run's wall-clock offset (``data["epoch"]``), so a later run can put
+the times this one saved on its own clock (``fleet.controller.recovery``)."""
 CONTROLLER_RESUMED = "ControllerResumed"
 # The floor manager's commands, as facts.
 TABLE_BLOCKED = "TableBlocked"
