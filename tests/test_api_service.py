@@ -195,6 +195,17 @@ def test_manager_commands_reach_the_controller() -> None:
     floors = [msgspec.json.decode(p.payload, type=FloorView) for p in svc.publications(4.0)
               if p.topic.endswith("/floor")]
     assert floors and not any(z.kind == "blocked" for z in floors[-1].zones)
+    # The same name blocked again elsewhere between two ticks: drawn where it is now.
+    for rect in ([2.0, 0.5, 3.0, 1.5], [0.0, 0.0, 1.0, 0.5]):
+        if "spill" in ctl.blocked_zones:
+            assert _ask(svc, _req({"type": "unblockZone", "zone": "spill"})).ok
+        assert _ask(svc, _req({"type": "blockZone", "zone": "spill", "rect": rect})).ok
+        floors = [msgspec.json.decode(p.payload, type=FloorView) for p in svc.publications(5.0)
+                  if p.topic.endswith("/floor")]
+        (zone,) = [z for z in floors[-1].zones if z.kind == "blocked"]
+        drawn = {(r, c) for r, row in enumerate(zone.rows) for c, ch in enumerate(row)
+                 if ch == "#"}
+        assert drawn == set(ctl.blocked_zone_cells("spill"))
 
 
 def test_publications_follow_a_served_order_and_clear_it_later() -> None:

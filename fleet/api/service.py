@@ -92,7 +92,7 @@ class ApiService:
         self._summary_at = float("-inf")
         self._alerts_version = -1
         self._floor_sent: FloorView | None = None
-        self._floor_key: tuple[str, ...] = ()
+        self._floor_key: tuple[tuple[str, int], ...] = ()
         self.requests_handled = 0
         self.requests_refused = 0
 
@@ -244,10 +244,11 @@ class ApiService:
         return Publication(self.topics.alerts, self._enc.encode(self.alerts.view()), True, 1)
 
     def _floor(self, *, force: bool = False) -> Publication | None:
-        key = tuple(sorted(self.ctl.blocked_zones))
+        key = tuple(sorted((name, hash(self.ctl.blocked_zone_cells(name)))
+                           for name in self.ctl.blocked_zones))
         if self._floor_sent is None or key != self._floor_key:
-            # Drawn again only when the manager's blocked zones change (a big plan
-            # is tens of thousands of cells).
+            # Drawn again only when the manager's blocked zones change, by name or by
+            # area (a big plan is tens of thousands of cells).
             self._floor_sent = floor_view(self.ctl.plan, blocked_areas(self.ctl))
             self._floor_key = key
         elif not force:
