@@ -99,3 +99,17 @@ def test_a_robot_back_at_work_clears_its_mode_alerts_and_nothing_else() -> None:
     assert "already" in book.acknowledge(1)
     book.observe(Event(ev.ROBOT_MODE_CHANGED, 50, robot="R2", text="R2: e-stopped -> paused"))
     assert [a.robot for a in book.open_alerts()] == ["R1"]
+
+
+def test_a_flapping_robot_does_not_push_acknowledged_alerts_out_of_view() -> None:
+    book = AlertBook(acknowledged_kept=2)
+    fault = book.observe(Event(ev.ROBOT_ERROR_REPORTED, 1, robot="R9", text="R9: FATAL motor"))
+    assert fault is not None
+    book.acknowledge(fault.alert_id)
+    for t in range(2, 40, 2):  # R1 drops off and comes back, again and again
+        book.observe(Event(ev.ROBOT_MODE_CHANGED, t, robot="R1", text="R1: idle -> offline"))
+        book.observe(Event(ev.ROBOT_MODE_CHANGED, t + 1, robot="R1", text="R1: offline -> idle"))
+    shown = book.view().alerts
+    assert any(a.alert_id == fault.alert_id and a.acknowledged for a in shown), \
+        "the manager's acknowledged fault is still there"
+    assert not book.open_alerts()

@@ -22,6 +22,7 @@ from fleet.domain.events import Event
 from fleet.errors import CommandError
 
 ACKNOWLEDGED_KEPT = 50
+CLEARED_KEPT = 20
 
 _MODE_LEVELS: dict[str, tuple[AlertLevel, str]] = {
     RobotMode.OFFLINE.value: ("critical", "offline"),
@@ -78,6 +79,9 @@ class AlertBook:
     def __init__(self, *, acknowledged_kept: int = ACKNOWLEDGED_KEPT) -> None:
         self._open: dict[int, AlertView] = {}
         self._acknowledged: deque[AlertView] = deque(maxlen=acknowledged_kept)
+        self._cleared: deque[AlertView] = deque(maxlen=CLEARED_KEPT)
+        """Cleared by the robot coming back, kept apart: a robot flapping on and off line
+        must not push what the manager acknowledged out of view."""
         self._next_id = 1
         self.version = 0
         """Grows whenever what ``view()`` shows changes."""
@@ -114,7 +118,7 @@ class AlertBook:
         (``unknown_alert``) for an id never given or acknowledged long ago."""
         alert = self._open.pop(alert_id, None)
         if alert is None:
-            if any(a.alert_id == alert_id for a in self._acknowledged):
+            if any(a.alert_id == alert_id for a in (*self._acknowledged, *self._cleared)):
                 return f"alert {alert_id} was already acknowledged"
             raise CommandError(f"no alert {alert_id} (open: "
                                f"{', '.join(str(i) for i in self._open) or 'none'})",
@@ -133,7 +137,7 @@ class AlertBook:
         for alert_id, alert in list(self._open.items()):
             if alert.robot == robot and alert.kind == ev.ROBOT_MODE_CHANGED:
                 del self._open[alert_id]
-                self._acknowledged.append(AlertView(
+                self._cleared.append(AlertView(
                     alert_id=alert_id, at=alert.at, level=alert.level, kind=alert.kind,
                     text=f"{alert.text} (cleared: {mode or 'back'} again)", robot=robot,
                     order_id=alert.order_id, acknowledged=True, count=alert.count,
@@ -145,5 +149,5 @@ class AlertBook:
 
     def view(self) -> Alerts:
         """Open alerts and the latest acknowledged ones, newest first."""
-        return Alerts(alerts=sorted([*self._open.values(), *self._acknowledged],
+        return Alerts(alerts=sorted([*self._open.values(), *self._acknowledged, *self._cleared],
                                     key=lambda a: -a.alert_id))
