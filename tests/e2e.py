@@ -18,7 +18,7 @@ from typing import ClassVar, Literal, TypeVar
 
 from planbuild import cell_centre, grid_from_text
 from simkit import MODEL, run_checked
-from sitebase import SiteView
+from sitebase import SiteView, run_scene
 
 from drivers.inproc import InProcLink
 from fleet.controller.core import Controller
@@ -183,25 +183,14 @@ def run_rig(plan: FloorPlan, starts: Mapping[str, Cell], scene: Scene[T], *,
                   for i, (serial, cell) in enumerate(starts.items())}
         runtime = FleetRuntime(controller, [InProcLink(r) for r in robots.values()])
         rig = Rig(plan, world, referee, robots, controller, runtime, traffic)
-        outcome: list[T] = []
-        failed: list[BaseException] = []
         try:
-            async with asyncio.TaskGroup() as tg:
-                tg.create_task(runtime.run(), name="runtime")
-                await runtime.ready.wait()
-                try:
-                    outcome.append(await scene(rig))
-                except Exception as exc:  # re-raised below, not wrapped in a group
-                    failed.append(exc)
-                runtime.stop()
+            outcome = await run_scene(runtime, scene(rig))
         finally:
             for robot in robots.values():
                 robot.close()
-        if failed:
-            raise failed[0]
         if not allow_violations:
             assert referee.violations == [], "\n".join(str(v) for v in referee.violations)
-        return outcome[0]
+        return outcome
 
     return run_checked(main())
 

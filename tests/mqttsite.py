@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 from brokers import settings
 from e2e import ONE_TRAY, TraceReferee
-from sitebase import SiteView
+from sitebase import SiteView, run_scene
 
 from drivers.mqtt import MqttConnection
 from drivers.mqtt.broker import EmbeddedBroker
@@ -185,7 +185,6 @@ def run_site(plan: FloorPlan, starts: Mapping[str, Cell], scene: Scene[T], *, tm
                                                              seed=100 + i)
                   for i, (serial, cell) in enumerate(starts.items())}
         outcome: list[T] = []
-        failed: list[BaseException] = []
         try:
             async with contextlib.AsyncExitStack() as stack:
                 broker = await stack.enter_async_context(EmbeddedBroker(
@@ -219,19 +218,10 @@ def run_site(plan: FloorPlan, starts: Mapping[str, Cell], scene: Scene[T], *, tm
                 runtime = TapRuntime(controller, list(links.values()))
                 site = Site(plan, broker, world, referee, robots, vehicles, master, links,
                             controller, runtime, operator, speed, tmp, _epoch=epoch)
-                async with asyncio.TaskGroup() as tg:
-                    tg.create_task(runtime.run(), name="runtime")
-                    await runtime.ready.wait()
-                    try:
-                        outcome.append(await scene(site))
-                    except Exception as exc:  # re-raised below, not wrapped in a group
-                        failed.append(exc)
-                    runtime.stop()
+                outcome.append(await run_scene(runtime, scene(site)))
         finally:
             for robot in robots.values():
                 robot.close()
-        if failed:
-            raise failed[0]
         if not allow_violations:
             assert referee.violations == [], "\n".join(str(v) for v in referee.violations)
         return outcome[0]

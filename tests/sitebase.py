@@ -11,13 +11,34 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from typing import ClassVar
+from collections.abc import Awaitable, Callable
+from typing import ClassVar, TypeVar
 
 from fleet.controller.core import Controller
 from fleet.controller.robots import RobotRecord
 from fleet.domain import Dish, Trip
 from fleet.domain.events import Event
+from fleet.runtime import FleetRuntime
+
+T = TypeVar("T")
+
+
+async def run_scene(runtime: FleetRuntime, scene: Awaitable[T]) -> T:
+    """``scene`` with the runtime serving, then the runtime stopped; the scene's own
+    exception is raised as it is, not wrapped in a task group's."""
+    outcome: list[T] = []
+    failed: list[BaseException] = []
+    async with asyncio.TaskGroup() as tg:
+        tg.create_task(runtime.run(), name="runtime")
+        await runtime.ready.wait()
+        try:
+            outcome.append(await scene)
+        except Exception as exc:
+            failed.append(exc)
+        runtime.stop()
+    if failed:
+        raise failed[0]
+    return outcome[0]
 
 
 class SiteView(ABC):
