@@ -198,6 +198,14 @@ def seeds_arg(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def write_rows(console: Console, path: Path | None, payload: dict[str, Any]) -> None:
+    """``--json OUT``: the run's parameters and rows, to compare runs later."""
+    if path is None:
+        return
+    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    console.print(f"rows written to {path}")
+
+
 def run_routes(args: argparse.Namespace, console: Console) -> int:
     paths: list[Path] = args.maps or default_maps()
     plans: list[tuple[str, FloorPlan]] = [(p.stem, load_floor(p)) for p in paths]
@@ -217,10 +225,8 @@ def run_routes(args: argparse.Namespace, console: Console) -> int:
     console.print(f"({platform.python_implementation()} {platform.python_version()}, "
                   f"{platform.machine()}; median of {args.repeats}; 'x python' = python "
                   "baseline time / method time)")
-    if args.json:
-        args.json.write_text(json.dumps({"bench": "routes", "repeats": args.repeats,
-                                         "seed": args.seed, "rows": rows}, indent=2))
-        console.print(f"rows written to {args.json}")
+    write_rows(console, args.json, {"bench": "routes", "repeats": args.repeats,
+                                    "seed": args.seed, "rows": rows})
     return 0
 
 
@@ -246,12 +252,10 @@ def run_sim_bench_cmd(args: argparse.Namespace, console: Console) -> int:
     console.print(f"\n({setup.plan.name}, {args.robots} robots, {args.scenario}, "
                   f"faults {args.faults}; {platform.python_implementation()} "
                   f"{platform.python_version()}, {platform.machine()})")
-    if args.json:
-        args.json.write_text(json.dumps({
-            "bench": "sim", "map": str(setup.map_path), "robots": args.robots,
-            "scenario": args.scenario, "duration_s": args.duration, "faults": args.faults,
-            "rows": rows, "summary": summarise(rows)}, indent=2) + "\n", encoding="utf-8")
-        console.print(f"rows written to {args.json}")
+    write_rows(console, args.json, {
+        "bench": "sim", "map": str(setup.map_path), "robots": args.robots,
+        "scenario": args.scenario, "duration_s": args.duration, "faults": args.faults,
+        "rows": rows, "summary": summarise(rows)})
     return 0
 
 
@@ -284,13 +288,11 @@ def run_mqtt_bench_cmd(args: argparse.Namespace, console: Console) -> int:
                   f"'in' = reported -> controller decided, 'out' = decided -> vehicle has it; "
                   f"{platform.python_implementation()} {platform.python_version()}, "
                   f"{platform.machine()}, {os.cpu_count()} cores)")
-    if args.json:
-        args.json.write_text(json.dumps({
-            "bench": "mqtt", "messages": args.messages, "robots": args.robots,
-            "seconds": args.seconds, "brokers": args.brokers, "map": str(args.map),
-            "latency_map": str(args.latency_map) if latency_plan is not None else None,
-            "rows": rows}, indent=2) + "\n", encoding="utf-8")
-        console.print(f"rows written to {args.json}")
+    write_rows(console, args.json, {
+        "bench": "mqtt", "messages": args.messages, "robots": args.robots,
+        "seconds": args.seconds, "brokers": args.brokers, "map": str(args.map),
+        "latency_map": str(args.latency_map) if latency_plan is not None else None,
+        "rows": rows})
     return 0
 
 
@@ -319,13 +321,10 @@ def run_serial_bench_cmd(args: argparse.Namespace, console: Console) -> int:
                   f"{args.commands} commands of each kind, one at a time, robot reporting at "
                   f"{args.state_hz:g} Hz; {platform.python_implementation()} "
                   f"{platform.python_version()}, {platform.machine()})")
-    if args.json:
-        args.json.write_text(json.dumps({
-            "bench": "serial", "frames": args.frames, "repeats": args.repeats,
-            "commands": args.commands, "error_rate": args.error_rate, "baud": args.baud,
-            "state_hz": args.state_hz, "seed": args.seed, "rows": rows},
-            indent=2) + "\n", encoding="utf-8")
-        console.print(f"rows written to {args.json}")
+    write_rows(console, args.json, {
+        "bench": "serial", "frames": args.frames, "repeats": args.repeats,
+        "commands": args.commands, "error_rate": args.error_rate, "baud": args.baud,
+        "state_hz": args.state_hz, "seed": args.seed, "rows": rows})
     return 0
 
 
@@ -351,11 +350,8 @@ def run_dashboard_bench_cmd(args: argparse.Namespace, console: Console) -> int:
                   f"{args.map}, {args.seconds:g} s per follower, a 160x48 screen; "
                   f"{args.submits} submits one at a time; {platform.python_implementation()} "
                   f"{platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores)")
-    if args.json:
-        args.json.write_text(json.dumps({"bench": "dashboard", "robots": args.robots,
-                                         "hz": args.hz, "orders": args.orders,
-                                         "seconds": args.seconds, "submits": args.submits,
-                                         "map": str(args.map), "rows": rows},
-                                        indent=2) + "\n", encoding="utf-8")
-        console.print(f"rows written to {args.json}")
+    write_rows(console, args.json, {"bench": "dashboard", "robots": args.robots,
+                                    "hz": args.hz, "orders": args.orders,
+                                    "seconds": args.seconds, "submits": args.submits,
+                                    "map": str(args.map), "rows": rows})
     return 0
