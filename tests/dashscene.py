@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from fleet.api.messages import (
     Alerts,
@@ -157,4 +158,12 @@ async def settle(pilot: Pilot[object]) -> None:
     assert isinstance(source, ScriptedSource)
     await until(pilot, lambda: app.mirror.updates_applied >= source.fed)
     app.flush()
+    await pilot.pause()
+
+
+async def steady_cursors(pilot: Pilot[object]) -> None:
+    """Stop every input's cursor blinking (it stays shown), then redraw: a snapshot
+    taken on a loaded machine otherwise catches the cursor on or off by chance."""
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
     await pilot.pause()

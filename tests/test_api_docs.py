@@ -12,7 +12,7 @@ import jsonschema
 import msgspec
 import pytest
 
-from fleet.api.messages import STATE_TYPES
+from fleet.api.messages import STATE_TYPES, normalise_schema
 from fleet.api.schemas import rendered, stale, write
 from fleet.cli.main import main
 
@@ -29,6 +29,17 @@ def examples() -> list[tuple[str, str]]:
 def test_schema_files_are_what_the_code_generates() -> None:
     assert stale(API_DIR) == [], "run: fleet api schemas"
     assert sorted(p.name for p in API_DIR.glob("*.schema.json")) == sorted(rendered())
+
+
+def test_schemas_do_not_depend_on_the_msgspec_release() -> None:
+    """msgspec before 0.23 kept docstrings' indentation and put ``null`` first in
+    ``anyOf``; 0.23 dedents and puts it last. Both must write the same file."""
+    ref, null = {"$ref": "#/$defs/TripView"}, {"type": "null"}
+    old = {"description": "First line\n    second line.",
+           "properties": {"trip": {"anyOf": [null, ref]}}}
+    new = {"description": "First line\nsecond line.",
+           "properties": {"trip": {"anyOf": [ref, null]}}}
+    assert normalise_schema(old) == normalise_schema(new) == normalise_schema(normalise_schema(new))
 
 
 def test_schemas_command_writes_and_checks(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ from fleet.domain import DishState, RobotMode
 from fleet.errors import OrderError
 from fleet.intake import DishRequest, OrderRequest
 
-pytestmark = requires_mosquitto
+pytestmark = [pytest.mark.integration, requires_mosquitto]
 ROOT = Path(__file__).resolve().parents[1]
 SITE = "bistro"
 PASS = (1, 0)

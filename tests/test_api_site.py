@@ -20,6 +20,8 @@ from fleet.api.pos import ApiPos
 from fleet.errors import OrderError
 from fleet.intake import DishRequest, OrderRequest
 
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

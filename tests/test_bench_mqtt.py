@@ -13,6 +13,8 @@ from drivers.mqtt.broker import available_kinds, mosquitto_path
 from fleet.bench.mqtt import format_mqtt_bench, full_over_bare, percentile
 from fleet.cli import main
 
+pytestmark = pytest.mark.integration
+
 REPO = Path(__file__).resolve().parents[1]
 
 

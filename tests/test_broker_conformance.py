@@ -26,7 +26,7 @@ from brokers import (  # noqa: F401  (pytest fixtures)
 from drivers.mqtt import MqttConnection
 from drivers.mqtt.broker import EmbeddedBroker
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
 
 @asynccontextmanager

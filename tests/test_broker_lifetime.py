@@ -13,6 +13,8 @@ import pytest
 
 from drivers.mqtt.broker import available_kinds
 
+pytestmark = pytest.mark.integration
+
 
 def test_the_embedded_broker_dies_with_a_controller_killed_hard(tmp_path: Path) -> None:
     """A controller killed with SIGKILL (no cleanup) leaves no broker process behind."""

@@ -17,6 +17,8 @@ import pytest
 
 from drivers.mqtt.broker import free_port
 
+pytestmark = pytest.mark.integration
+
 REPO = Path(__file__).resolve().parents[1]
 FLEET = [sys.executable, "-m", "fleet"]
 

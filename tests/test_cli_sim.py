@@ -165,6 +165,7 @@ def test_fault_levels_offered_are_the_simulators() -> None:
     assert set(FAULTS) == set(FAULT_LEVELS)
 
 
+@pytest.mark.integration  # a subprocess
 def test_the_cli_starts_without_loading_the_simulator() -> None:
     code = ("import sys\nfrom fleet.cli.main import build_parser\nbuild_parser()\n"
             "heavy = ('sim.run', 'fleet.controller')\n"

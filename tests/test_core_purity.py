@@ -4,6 +4,10 @@ depend on it, never the other way round."""
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.integration
+
 FORBIDDEN = ("paho", "aiomqtt", "serial", "textual", "amqtt")
 
 

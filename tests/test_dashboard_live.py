@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 from brokers import requires_mosquitto, settings
 from e2e import small_room
 from mqttsite import Site, run_site
@@ -29,7 +30,7 @@ from fleet.dashboard.screens import NewOrderScreen
 from fleet.dashboard.views import MODE_COLOURS
 from fleet.domain import DishState, RobotMode
 
-pytestmark = requires_mosquitto
+pytestmark = [pytest.mark.integration, requires_mosquitto]
 SITE = "bistro"
 SIZE = (120, 40)
 PASS = (1, 0)

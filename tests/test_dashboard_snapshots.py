@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from dashscene import make_app, settle
+from dashscene import make_app, settle, steady_cursors
 from textual.pilot import Pilot
 
 SnapCompare = Callable[..., bool]
@@ -38,6 +38,7 @@ def test_order_form(snap_compare: SnapCompare) -> None:
     async def fill(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await pilot.press("n", *"a3", "enter", *"soup, platter:2")
+        await steady_cursors(pilot)
 
     app, _ = make_app()
     assert snap_compare(app, terminal_size=(100, 30), run_before=fill)
@@ -47,6 +48,7 @@ def test_order_form_names_a_bad_table(snap_compare: SnapCompare) -> None:
     async def fill(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await pilot.press("n", *"Z9", "enter", *"soup", "ctrl+s")
+        await steady_cursors(pilot)
 
     app, source = make_app()
     assert snap_compare(app, terminal_size=(100, 30), run_before=fill)

@@ -34,6 +34,8 @@ from drivers.mqtt.broker import EmbeddedBroker, free_port
 from fleet.config import BrokerConfig
 from fleet.errors import ConfigError, LinkError
 
+pytestmark = pytest.mark.integration
+
 FAST = Backoff(initial=0.1, cap=0.5)
 
 

@@ -31,6 +31,8 @@ from sim.referee import Referee
 from sim.robot import SimRobot
 from sim.world import World
 
+pytestmark = pytest.mark.integration
+
 FAST = replace(MODEL, speed=5.0, acceleration=50.0, turn_time=0.05)
 ROUTE = [(2, c) for c in range(1, 9)]
 KINDS = [k for k in ("mosquitto", "embedded")

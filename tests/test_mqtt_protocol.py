@@ -36,7 +36,8 @@ from fleet.vda import (
 from sim.robot import SimRobot
 from sim.run import start_cells
 
-pytestmark = [pytest.mark.skipif(not HAVE_MOSQUITTO, reason="mosquitto is not installed "
+pytestmark = [pytest.mark.integration,
+              pytest.mark.skipif(not HAVE_MOSQUITTO, reason="mosquitto is not installed "
                                  "(.ci/run installs it)"),
               pytest.mark.timeout(240)]
 

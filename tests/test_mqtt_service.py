@@ -19,8 +19,9 @@ from fleet.floor import load_floor
 from sim.run import SimOptions, run_simulation
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.skipif(not available_kinds(),
-                                reason="no MQTT broker installed (.ci/run installs mosquitto)")
+pytestmark = [pytest.mark.integration,
+              pytest.mark.skipif(not available_kinds(),
+                                 reason="no MQTT broker installed (.ci/run installs mosquitto)")]
 
 
 @pytest.mark.timeout(300)  # a service at 60x: about 30 s on an idle machine

@@ -41,7 +41,7 @@ from sim.referee import Referee
 from sim.robot import SimRobot
 from sim.world import World
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 ROOT = Path(__file__).resolve().parents[1]
 FAST = replace(MODEL, speed=5.0, acceleration=50.0, turn_time=0.05)
 ROW = [(2, c) for c in range(1, 11)]

@@ -37,6 +37,8 @@ from sim.robot import SimRobot
 from sim.serial_robot import SerialRobot
 from sim.world import World
 
+pytestmark = pytest.mark.integration
+
 FAST = replace(MODEL, speed=5.0, acceleration=50.0, turn_time=0.05)
 ROUTE = [(2, c) for c in range(1, 9)]
 TIMINGS = SessionTimings(retransmit_s=0.05, max_retransmit_s=0.4, heartbeat_s=0.1,

@@ -19,6 +19,8 @@ from fleet.config import load_config
 from fleet.floor import load_floor
 from sim.run import SimOptions, run_simulation
 
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -24,7 +24,9 @@ client measures ages against ``Summary.now``, never against its own clock.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import inspect
+import json
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta, Struct
@@ -365,6 +367,22 @@ STATE_TYPES: dict[str, type[Struct]] = {
 
 def schema(kind: type[Struct]) -> dict[str, object]:
     """The JSON schema of one message (draft 2020-12), as ``docs/api/`` holds it."""
-    out: dict[str, object] = msgspec.json.schema(kind)
+    out: dict[str, object] = normalise_schema(msgspec.json.schema(kind))
     out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return out
+
+
+def normalise_schema(node: Any) -> Any:
+    """The schema in one canonical form whatever msgspec release wrote it: every
+    ``description`` dedented as ``inspect.cleandoc`` does (0.23 began doing so itself)
+    and ``anyOf`` alternatives in a fixed order (releases list ``null`` first or last),
+    so the files in ``docs/api`` do not change with the installed msgspec."""
+    if isinstance(node, dict):
+        out = {k: inspect.cleandoc(v) if k == "description" and isinstance(v, str)
+               else normalise_schema(v) for k, v in node.items()}
+        if isinstance(out.get("anyOf"), list):
+            out["anyOf"] = sorted(out["anyOf"], key=lambda v: json.dumps(v, sort_keys=True))
+        return out
+    if isinstance(node, list):
+        return [normalise_schema(v) for v in node]
+    return node
