@@ -264,6 +264,29 @@ def test_robot_reboots_under_the_proxy_never_duplicate_and_the_view_recovers() -
     run(main(), 90.0)
 
 
+def test_a_command_in_flight_when_the_robot_reboots_arrives_once() -> None:
+    """The robot's communication side reboots just as a command leaves: the new boot
+    ignores it (it has no session yet) and the link hears of the reboot only after.
+    The link sends it again once the fresh state shows it never arrived, and a
+    command the robot did get is not sent again."""
+    async def main() -> None:
+        async with firmware_on() as (firmware, robot):
+            link = new_link(firmware.address)
+            async with link:
+                watcher = Watcher(link)
+                await request_state(link, watcher, "before")
+                firmware.reboot()
+                assert link.online  # it has not heard yet, so it takes the command
+                await link.send_instant_actions([Action("startPause", "p1")])
+                await until(lambda: robot.paused, 10.0, 0.02)
+                await request_state(link, watcher, "after")
+                ids = [a.action_id for m in firmware.received if isinstance(m, InstantActions)
+                       for a in m.actions]
+                assert ids.count("p1") == 1 and ids.count("before") == 1
+                assert link.resent == 1
+    run(main())
+
+
 def _forgeries(rng: random.Random) -> list[bytes]:
     """Malformed input of every kind the line can bring."""
     robot = FLAG_ROBOT | FLAG_ACK

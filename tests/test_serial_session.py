@@ -194,9 +194,23 @@ def test_a_robot_reboot_restarts_sequences_and_drops_what_was_queued() -> None:
     assert line.ctl.peer_session == line.bot.session_id != old_peer
     assert line.ctl.stats.peer_restarts == 1 and line.ctl.stats.dropped == 1
     assert line.at_bot == []
+    # Dropped, not forgotten: the caller gets it back once (command 1 was acked).
+    assert line.ctl.take_lost() == [command(2)] and line.ctl.take_lost() == []
     line.ctl.send(command(3), line.now)
     line.run(line.now + 0.5)
     assert line.at_bot == [command(3)]
+
+
+def test_what_a_reset_drops_unacknowledged_is_handed_back_in_order() -> None:
+    line = Line(window=1)
+    line.run(0.5)
+    line.down.faults = Faults(drop=1.0)
+    for n in (1, 2, 3):
+        line.ctl.send(command(n), line.now)
+    line.run(line.now + 0.1)  # 1 in flight, 2 and 3 queued behind the window
+    line.ctl.reset(line.now)
+    assert [ident(m) for m in line.ctl.take_lost()] == [1, 2, 3]
+    assert line.ctl.pending == 0 and line.ctl.take_lost() == []
 
 
 def test_a_controller_reset_is_a_new_session_for_the_robot() -> None:

@@ -14,7 +14,13 @@ again) the link first asks for a fresh state (``stateRequest``), and reports
 ``ONLINE`` immediately before that state (a state that does not yet list the
 request is taken anyway after ``UNANSWERED_STATES``, for firmware that does not
 report instant actions). Until then ``send_order`` and ``send_instant_actions``
-raise ``LinkError``: nothing new is sent on a stale view. Entering the link waits
+raise ``LinkError``: nothing new is sent on a stale view. A command the link had
+accepted can still be lost when the robot reboots with it in flight (or queued);
+the session hands such messages back, and once the fresh state is in the link
+sends again whatever that state does not show arrived: instant actions whose ids
+it does not list, and the last order if the robot does not have that update. So
+an accepted command reaches the robot unless the robot never comes back, and a
+command the robot did get is never sent twice. Entering the link waits
 (up to ``connect_timeout_s``) until the robot is ONLINE or known unreachable, so a
 controller starting up sends its first orders to robots it has heard from.
 
@@ -95,6 +101,11 @@ class SerialRobotLink(RobotLink):
         self._resyncs = 0
         self._unanswered = 0
         self._silent_since: float | None = None
+        self._carried: list[Message] = []  # undelivered when the previous line was closed
+        self._last_order: Order | None = None
+        self._peer_restarts = 0
+        self.resent = 0
+        """Commands sent again after a robot reboot lost them (see the module docstring)."""
         self.rejected: Counter[str] = Counter()
         """Messages that decoded but were refused, by reason."""
         self.attempts = 0
@@ -168,6 +179,7 @@ class SerialRobotLink(RobotLink):
             try:
                 self._stream = PortStream(port, self.url, on_data=self._on_data,
                                           on_lost=self._on_lost, settings=self._port_settings)
+                self._peer_restarts = 0
                 self._pump = SessionPump(self._timings.session("controller", loop.time()),
                                          write=self._write, deliver=self._deliver,
                                          on_alive=self._on_alive, name=f"link {self.serial}")
@@ -198,6 +210,8 @@ class SerialRobotLink(RobotLink):
     def _close_line(self) -> None:
         if self._pump is not None:
             self._pump.close()
+            self._pump.session.reset()
+            self._carried += self._lost_by(self._pump)
             self._pump = None
         if self._stream is not None:
             self._stream.close()
@@ -210,8 +224,16 @@ class SerialRobotLink(RobotLink):
         self._lost.set()
 
     def _on_data(self, data: bytes) -> None:
-        if self._pump is not None:
-            self._pump.feed(data)
+        pump = self._pump
+        if pump is not None:
+            pump.feed(data)
+            restarts = pump.session.stats.peer_restarts
+            if restarts != self._peer_restarts and pump is self._pump:
+                # The robot's side rebooted; it may not say ONLINE (or not yet), and
+                # what we had queued for it is gone: ask, and resend on the answer.
+                self._peer_restarts = restarts
+                if self._synced:
+                    self._request_state()
 
     def _write(self, data: bytes) -> None:
         stream = self._stream
@@ -239,6 +261,7 @@ class SerialRobotLink(RobotLink):
                     self._unanswered += 1
                     return  # older than our question: the answer is on its way
                 self._synced = True
+                self._resend_lost(message)
                 self._report(ConnectionState.ONLINE, "state resynchronised")
             self._push(StateReceived(message))
         elif isinstance(message, ConnectionReport):
@@ -256,6 +279,39 @@ class SerialRobotLink(RobotLink):
             self.factsheet = message
         else:
             self._refuse(f"{type(message).__name__} from a robot", self.serial)
+
+    def _lost_by(self, pump: SessionPump) -> list[Message]:
+        try:
+            return pump.session.take_lost()
+        except ProtocolError:  # our own encoding: cannot happen, but never fatal here
+            log.exception("%s: could not read back undelivered commands", self.serial)
+            return []
+
+    def _resend_lost(self, state: RobotState) -> None:
+        """Send again what a reboot lost and ``state`` (fresh) shows never arrived."""
+        pump = self._pump
+        if pump is None:
+            return
+        lost, self._carried = [*self._carried, *self._lost_by(pump)], []
+        ours = f"resync-{self.serial}-"
+        actions = tuple(a for m in lost if isinstance(m, InstantActions) for a in m.actions
+                        if not a.action_id.startswith(ours) and state.action(a.action_id) is None)
+        order = self._last_order
+        order_lost = order is not None and any(m is order for m in lost) and not (
+            state.order_id == order.order_id and state.order_update_id >= order.order_update_id)
+        try:
+            if order_lost and order is not None:
+                pump.send(order)
+                self.resent += 1
+                log.info("%s: order %s/%d lost in a reboot; sent again", self.serial,
+                         order.order_id, order.order_update_id)
+            if actions:
+                pump.send(InstantActions(actions))
+                self.resent += 1
+                log.info("%s: %d instant actions lost in a reboot; sent again (%s)",
+                         self.serial, len(actions), ", ".join(a.action_id for a in actions))
+        except (ProtocolError, LinkError) as exc:
+            log.warning("%s: could not resend what a reboot lost: %s", self.serial, exc)
 
     def _refuse(self, reason: str, detail: str) -> None:
         self.rejected[reason] += 1
@@ -315,6 +371,7 @@ class SerialRobotLink(RobotLink):
 
     async def send_order(self, order: Order) -> None:
         self._send(order)
+        self._last_order = order
 
     async def send_instant_actions(self, actions: Sequence[Action]) -> None:
         self._send(InstantActions(tuple(actions)))

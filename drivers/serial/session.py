@@ -5,7 +5,10 @@ retransmission with backoff, heartbeats) are in ``docs/serial-protocol.md``, "Se
 Two choices shape the rest: a message over ``fragment`` body bytes goes as several
 data frames, because short frames survive a noisy line far more often than long ones;
 and a STATE not yet started is replaced by a newer one (states are snapshots), while
-every other message, and any message already started, is delivered exactly once.
+every other message, and any message already started, is delivered at most once.
+What a restart of the peer (or ``reset``) leaves undelivered is not forgotten:
+``take_lost`` hands it to the caller, which alone knows whether the peer's state
+shows it arrived and so whether sending it again is safe.
 """
 
 from __future__ import annotations
@@ -133,6 +136,10 @@ class Session:
         """Messages not started: only these can be superseded."""
         self._parts: deque[_InFlight] = deque()  # the started message's unsent fragments
         self._started = 0  # messages started and not yet wholly acknowledged
+        self._unacked: deque[tuple[int, bytes]] = deque()
+        """The started messages themselves, oldest first (``_started`` of them)."""
+        self._lost: deque[tuple[int, bytes]] = deque(maxlen=max_queue)
+        """Messages dropped unacknowledged by a peer restart or ``reset``, for ``take_lost``."""
         self._reassembler = Reassembler()
         self._start(now, session_id)
 
@@ -160,10 +167,23 @@ class Session:
 
     def _drop_queued(self) -> None:
         self.stats.dropped += self.pending
+        self._lost.extend(self._unacked)
+        self._lost.extend(self._queue)
+        self._unacked.clear()
         self._queue.clear()
         self._parts.clear()
         self._in_flight.clear()
         self._started = 0
+
+    def take_lost(self) -> list[Message]:
+        """The messages a peer restart or ``reset`` dropped before the peer acknowledged
+        them, oldest first, once each. Those never started certainly did not arrive;
+        a started one may have (its ack may be what was lost)."""
+        lost = []
+        while self._lost:
+            kind, body = self._lost.popleft()
+            lost.append(decode_body(kind, body))
+        return lost
 
     def reset(self, now: float | None = None) -> None:
         """Start over as if this end had rebooted: a new session id, nothing queued, a
@@ -235,6 +255,7 @@ class Session:
                 if not self._in_flight.popleft().more:
                     self.stats.messages_out += 1
                     self._started -= 1
+                    self._unacked.popleft()
             self._rto = self.retransmit_s
             self._rtx_at = now + self._rto if self._in_flight else None
 
@@ -362,6 +383,7 @@ class Session:
     def _start_message(self) -> None:
         """Cut the next queued message into fragments; from now on it cannot be superseded."""
         kind, body = self._queue.popleft()
+        self._unacked.append((kind, body))
         size = min(self.fragment, self._peer_max - OVERHEAD)
         self._parts.extend(_InFlight(0, kind, part, more) for part, more in split_body(body, size))
         self._started += 1
