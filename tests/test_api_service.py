@@ -55,6 +55,12 @@ def _ask(svc: ApiService, payload: bytes, role: str = "manager") -> Reply:
 @pytest.mark.parametrize(("payload", "role", "code", "field", "rid"), [
     (b"{not json", "pos", "malformed", "$", None),
     (b'["a list"]', "pos", "malformed", "$", None),
+    pytest.param(b"[" * 1000 + b"]" * 1000, "pos", "malformed", "$", None,
+                 id="nested-arrays"),  # deep enough to make a JSON decoder recurse
+    pytest.param(b'{"a":' * 5000 + b"1" + b"}" * 5000, "pos", "malformed", "$.a", None,
+                 id="nested-objects"),
+    pytest.param(b'{"request_id": "r1", "command": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+                 "pos", "malformed", "$.command", "r1", id="nested-command"),
     (_req({**SUBMIT, "table": 7}), "pos", "malformed", "$.command.table", "r1"),
     (_req({**SUBMIT, "dishes": [{"name": "x", "trays": "two"}]}), "pos", "malformed",
      "$.command.dishes[0].trays", "r1"),

@@ -86,8 +86,9 @@ def salvage_request_id(payload: bytes, *, max_payload: int = MAX_PAYLOAD) -> str
         return match.group(1).decode() if match else None
     try:
         raw = msgspec.json.decode(payload)
-    except msgspec.DecodeError:
-        return None
+    except (msgspec.DecodeError, RecursionError):  # nested past the decoder's depth
+        match = _REQUEST_ID.search(payload[:1024])
+        return match.group(1).decode() if match else None
     rid = raw.get("request_id") if isinstance(raw, dict) else None
     return rid if isinstance(rid, str) and 0 < len(rid) <= 64 else None
 
@@ -109,6 +110,8 @@ def decode(payload: bytes, *, max_payload: int = MAX_PAYLOAD) -> Request:
         raise Refused("malformed", _PATH.sub("", text), path) from None
     except msgspec.DecodeError as exc:
         raise Refused("malformed", f"not JSON: {exc}", "$") from None
+    except RecursionError:
+        raise Refused("malformed", "nested too deeply", "$") from None
     major = API_VERSION.split(".")[0]
     if request.version.split(".")[0] != major:
         raise Refused("malformed", f"API version {request.version!r} not spoken here; this "

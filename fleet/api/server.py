@@ -185,7 +185,14 @@ class ApiServer:
                             "must not be published with the retain flag", client_id,
                             message.topic)
                 continue
-            reply, commands = svc.handle(role, client_id, message.payload, self._now())
+            try:
+                reply, commands = svc.handle(role, client_id, message.payload, self._now())
+            except Exception:
+                # handle() answers every failure it knows of; this is the last guard, so
+                # that no request, however hostile, ends the loop that serves the rest.
+                log.exception("fleet API: a request from %s on %s could not be handled; "
+                              "dropped", client_id, message.topic)
+                continue
             try:
                 await self._send(Publication(svc.topics.reply(client_id),
                                              svc.encode(reply), False, 1))
