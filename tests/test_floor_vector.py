@@ -1,6 +1,7 @@
 """Vector plans: compiling shapes into cells, and one test per kind of invalid plan,
 each asserting that the message names the culprit and where it is."""
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -306,3 +307,82 @@ name = "island"
 rect = [2, 1, 3, 2]
 """, base))
     assert any("pass at (2.50, 1.50) m" in e and "inside an obstacle" in e for e in errs)
+
+
+CORRIDOR = """
+[plan]
+name = "corridor"
+resolution = 0.5
+robot_radius = 0.25
+[outline]
+polygon = [[0, 0], [6, 0], [6, 4], [0, 4]]
+[[obstacles]]
+name = "counter"
+polygon = [[0, 0], [6, 0], [6, 0.9], [0, 0.9]]
+[[obstacles]]
+name = "booths"
+polygon = [[0, 2.2], [6, 2.2], [6, 4], [0, 4]]
+[[stations]]
+name = "C1"
+kind = "charger"
+spots = [[0.5, 1.5]]
+"""
+
+
+def test_a_spot_near_a_cell_edge_does_not_narrow_a_two_lane_corridor(tmp_path: Path) -> None:
+    """A 1.3 m corridor holds two lanes of 0.5 m robots. A pass drawn 0.45 m from the
+    counter, on a cell edge, once anchored its cell there, too close to three
+    neighbours: one robot at the pass closed the corridor. It stands a little off the
+    drawn spot instead, and the corridor keeps its second lane."""
+    plan = load_floor(plan_file(tmp_path, """
+[[stations]]
+name = "pass"
+kind = "pass"
+spots = [[3.0, 1.35]]
+""", CORRIDOR))
+    cell = plan.place("pass").cells[0]
+    x, y = plan.anchor_of(cell)
+    assert math.hypot(x - 3.0, y - 1.35) <= plan.resolution / 2
+    other_lane = {(cell[0] - 1, c) for c in range(cell[1] - 1, cell[1] + 2)}
+    assert all(plan.passable[c] for c in other_lane)
+    assert not other_lane & set(plan.footprint(cell)), plan.footprint(cell)
+    # Open floor keeps the exact spot (see test_compiles_cells_places_and_metres).
+
+
+def test_a_station_spot_that_is_the_only_way_through_is_named(tmp_path: Path) -> None:
+    """Not only tables: a charger in the one doorway shuts every robot out while one
+    charges there."""
+    warns = warnings_of(plan_file(tmp_path, """
+[[walls]]
+points = [[3.0, 0], [3.0, 1.6]]
+thickness = 0.1
+[[walls]]
+points = [[3.0, 2.4], [3.0, 4]]
+thickness = 0.1
+[[stations]]
+name = "C2"
+kind = "charger"
+spots = [[3.0, 2.0]]
+"""))
+    assert any("C2 at (3.00, 2.00) m" in w and "charger spot is the only way through to C1"
+               in w for w in warns), warns
+
+
+def test_a_station_spot_that_leaves_no_room_to_pass_is_named(tmp_path: Path) -> None:
+    """On this grid a 1.2 m corridor is one lane (its two rows of cells are closer
+    than a robot): a pass there lets no robot by while one loads."""
+    warns = warnings_of(plan_file(tmp_path, """
+[[stations]]
+name = "pass"
+kind = "pass"
+spots = [[3.25, 1.35]]
+""", CORRIDOR.replace("[6, 0.9], [0, 0.9]", "[6, 1.0], [0, 1.0]")))
+    assert any("pass at (3.25, 1.35) m" in w and "pass spot makes its aisle one lane" in w
+               for w in warns), warns
+    two_lanes = warnings_of(plan_file(tmp_path, """
+[[stations]]
+name = "pass"
+kind = "pass"
+spots = [[3.0, 1.35]]
+""", CORRIDOR))
+    assert not any("one lane" in w for w in two_lanes), two_lanes

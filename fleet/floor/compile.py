@@ -10,7 +10,9 @@ a test of the cell centre alone would lose.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +28,7 @@ from fleet.floor.model import (
     PlaceKind,
     Zone,
     ZoneKind,
+    ways_around,
 )
 
 Point = tuple[float, float]
@@ -109,6 +112,58 @@ def _aggregate(s: Samples) -> tuple[BoolGrid, BoolGrid, BoolGrid, FloatGrid]:
     ay = s.origin[1] + (rows * k - (row_idx * k + bi) - 0.5) * step
     anchors = np.stack([ax, ay], axis=-1).astype(np.float64)
     return passable, east, south, anchors
+
+
+def _crowded(anchors: FloatGrid, passable: BoolGrid, cell: tuple[int, int],
+             at: Point, limit: float) -> set[tuple[int, int]]:
+    """``cell`` and its neighbours whose anchors are closer than ``limit`` to ``at``:
+    what a robot standing at ``at`` makes unusable (see ``FloorPlan.conflicts``)."""
+    rows, cols = passable.shape
+    out = {cell}
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            r, c = cell[0] + dr, cell[1] + dc
+            if (dr or dc) and 0 <= r < rows and 0 <= c < cols and passable[r, c] and (
+                    math.hypot(anchors[r, c, 0] - at[0], anchors[r, c, 1] - at[1]) < limit):
+                out.add((r, c))
+    return out
+
+
+def _distance(a: Point, b: Point) -> float:
+    return math.hypot(a[0] - b[0], a[1] - b[1])
+
+
+def _anchor_spots(anchors: FloatGrid, samples: Samples, east: BoolGrid, south: BoolGrid,
+                  places: Iterable[Place], *, robot_radius: float) -> FloatGrid:
+    """Anchor each place's cell at its spot, where the robot stands, unless a robot
+    standing there would close a way that the cell's own anchor leaves open: a pass
+    drawn 0.45 m from the counter on a cell's edge sits too close to three
+    neighbouring cells, and one robot there would shut a corridor two robots wide.
+    The robot then stands at the free sample of the cell nearest the spot that
+    closes nothing (a little off the drawn spot; the cell's anchor at worst)."""
+    limit = 2 * robot_radius * 0.999  # as FloorPlan.conflicts
+    passable = np.asarray(samples.free.reshape(
+        samples.free.shape[0] // samples.k, samples.k,
+        samples.free.shape[1] // samples.k, samples.k).any(axis=(1, 3)))
+    rows, cols = passable.shape
+    gx, gy = sample_points(rows, cols, samples.k, samples.resolution, samples.origin)
+    anchors = anchors.copy()
+    k = samples.k
+    for place in places:
+        for spot, cell in zip(place.spots, place.cells, strict=True):
+            base = (float(anchors[cell[0], cell[1], 0]), float(anchors[cell[0], cell[1], 1]))
+            ways = ways_around(passable, east, south, cell,
+                               _crowded(anchors, passable, cell, base, limit))
+            block = np.s_[cell[0] * k:(cell[0] + 1) * k, cell[1] * k:(cell[1] + 1) * k]
+            free = samples.free[block]
+            points = [(float(x), float(y))
+                      for x, y in zip(gx[block][free], gy[block][free], strict=True)]
+            candidates = [spot, *sorted(points, key=functools.partial(_distance, spot))]
+            anchors[cell[0], cell[1]] = next(
+                (at for at in candidates if ways_around(
+                    passable, east, south, cell, _crowded(anchors, passable, cell, at, limit))
+                 <= ways), base)
+    return anchors
 
 
 def compile_plan(
@@ -200,11 +255,8 @@ def compile_plan(
             group=spec.group,
             outline=spec.outline,
         )
-    # A spot is where the robot stands: anchor its cell there.
-    anchors = anchors.copy()
-    for place in plan_places.values():
-        for spot, cell in zip(place.spots, place.cells, strict=True):
-            anchors[cell[0], cell[1]] = spot
+    anchors = _anchor_spots(anchors, samples, east, south, plan_places.values(),
+                            robot_radius=robot_radius)
 
     plan = FloorPlan(
         name=name,

@@ -274,3 +274,33 @@ def _shift_back(mask: BoolGrid, move: Cell) -> BoolGrid:
         max(0, dr) : rows - max(0, -dr), max(0, dc) : cols - max(0, -dc)
     ]
     return out
+
+
+def ways_around(passable: BoolGrid, east: BoolGrid, south: BoolGrid, cell: tuple[int, int],
+                taken: set[tuple[int, int]]) -> int:
+    """Into how many separate groups the cells two steps around ``cell`` fall, within
+    the 5 x 5 cells centred on it, when the cells ``taken`` are occupied: more groups
+    than the floor has there means a robot standing in ``cell`` closes a way past."""
+    rows, cols = passable.shape
+    r0, r1 = max(cell[0] - 2, 0), min(cell[0] + 3, rows)
+    c0, c1 = max(cell[1] - 2, 0), min(cell[1] + 3, cols)
+    free = {(r, c) for r in range(r0, r1) for c in range(c0, c1)
+            if passable[r, c] and (r, c) not in taken}
+    rim = [rc for rc in free if max(abs(rc[0] - cell[0]), abs(rc[1] - cell[1])) == 2]
+    group: dict[tuple[int, int], int] = {}
+    for start in rim:
+        if start in group:
+            continue
+        n = len(set(group.values()))
+        group[start] = n
+        todo = [start]
+        while todo:
+            r, c = todo.pop()
+            for nb, open_ in (((r, c + 1), c + 1 < cols and east[r, c]),
+                              ((r, c - 1), c > 0 and east[r, c - 1]),
+                              ((r + 1, c), r + 1 < rows and south[r, c]),
+                              ((r - 1, c), r > 0 and south[r - 1, c])):
+                if open_ and nb in free and nb not in group:
+                    group[nb] = n
+                    todo.append(nb)
+    return len(set(group.values()))

@@ -12,7 +12,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from fleet.errors import Problem, Severity
-from fleet.floor.model import Cell, FloorPlan, PlaceKind
+from fleet.floor.model import Cell, FloorPlan, PlaceKind, ways_around
 
 
 def _reach(graph: sparse.csr_matrix, start: int) -> np.ndarray:
@@ -72,38 +72,52 @@ def validate_plan(plan: FloorPlan) -> list[Problem]:
 
 
 def _chokepoints(plan: FloorPlan) -> list[Problem]:
-    """Warn about serving spots that are the only way through to other places.
+    """Warn about spots, of tables and of stations alike, that are the only way
+    through to other places, and station spots that make their aisle one lane.
 
-    A robot waiting there for a guest would block every robot bound beyond it.
+    A robot waiting there (for a guest, for staff to load, charging, parked) would
+    block every robot bound beyond it, or let none pass it.
     """
     problems: list[Problem] = []
     undirected = ((plan.graph + plan.graph.T) > 0).astype(np.float64).tocsr()
     hubs = [c for p in plan.places_of(PlaceKind.PASS) for c in p.cells]
     if not hubs:
         return problems  # the missing pass is reported already
-    anchor = hubs[0]
     place_cells: list[tuple[str, Cell]] = [
         (p.name, c) for p in plan.places.values() for c in p.cells
     ]
     n = undirected.shape[0]
-    for table in plan.tables:
-        for cell, spot in zip(table.cells, table.spots, strict=True):
+    for place in plan.places.values():
+        for cell, spot in zip(place.cells, place.spots, strict=True):
+            footprint = plan.footprint(cell)
+            if place.kind is not PlaceKind.TABLE and ways_around(
+                    plan.passable, plan.open_east, plan.open_south, cell, set(footprint),
+            ) > ways_around(plan.passable, plan.open_east, plan.open_south, cell, {cell}):
+                problems.append(Problem(
+                    Severity.WARNING, plan.source,
+                    f"{place.kind.value} spot makes its aisle one lane: no robot can pass a "
+                    f"robot standing here (give the aisle room for two robots)",
+                    place.name, spot))
+            start = next((c for c in (*hubs, *(c for _, c in place_cells))
+                          if c not in footprint), None)
+            if start is None:
+                continue
             keep = np.ones(n)
-            for blocked in plan.footprint(cell):
+            for blocked in footprint:
                 keep[plan.index(blocked)] = 0
             mask = sparse.diags(keep)
             cut = (mask @ undirected @ mask).tocsr()
             cut.eliminate_zeros()
-            if anchor in plan.footprint(cell):
-                continue
-            seen = _reach(cut, plan.index(anchor))
+            seen = _reach(cut, plan.index(start))
             lost = sorted({name for name, c in place_cells
-                           if name != table.name and c not in plan.footprint(cell)
+                           if name != place.name and c not in footprint
                            and not seen[plan.index(c)]})
             if lost:
                 shown = ", ".join(lost[:6]) + (" ..." if len(lost) > 6 else "")
+                what = "serving spot" if place.kind is PlaceKind.TABLE else (
+                    f"{place.kind.value} spot")
                 problems.append(Problem(
                     Severity.WARNING, plan.source,
-                    f"serving spot is the only way through to {shown}: a robot waiting here "
-                    f"blocks them", table.name, spot))
+                    f"{what} is the only way through to {shown}: a robot waiting here "
+                    f"blocks them", place.name, spot))
     return problems
