@@ -13,9 +13,12 @@ events and ``LinkError``. A publish while the connection is down raises at once
 rather than queueing: the caller (the link) knows whether a stale order is still
 worth sending after a reconnect; paho does not.
 
-Incoming messages go to a bounded queue. When the consumer falls behind, the
-oldest message is dropped (newer state reports supersede older ones), counted in
-``counters.dropped`` and logged.
+Incoming messages go to a queue bounded in count and in bytes, checked before a
+message is queued. When the consumer falls behind, the oldest message is dropped
+(newer state reports supersede older ones), counted in ``counters.dropped`` and
+logged. A payload over ``max_message`` bytes is cut to ``max_message + 1`` on
+arrival (``counters.cut``): its reader still sees that it is too long and can
+answer so, but a flood of huge messages cannot fill memory.
 
 Closing the connection sends DISCONNECT, so the broker does not publish the last
 will: a link that wants subscribers to see OFFLINE publishes it before closing.
@@ -91,6 +94,8 @@ class Counters:
     published: int = 0
     connects: int = 0
     failed_attempts: int = 0
+    cut: int = 0
+    """Payloads over ``max_message`` bytes, cut on arrival."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,11 +147,14 @@ class MqttConnection:
     """
 
     def __init__(self, settings: MqttSettings, *, will: LastWill | None = None,
-                 queue_size: int = 10_000, backoff: Backoff = Backoff(),
+                 queue_size: int = 10_000, queue_bytes: int = 64 * 1024 * 1024,
+                 max_message: int | None = None, backoff: Backoff = Backoff(),
                  on_change: Callable[[ConnectionEvent], None] | None = None,
                  timeout: float = 10.0, close_timeout: float = 5.0) -> None:
         if queue_size < 1:
             raise ValueError("queue_size must be >= 1")
+        if max_message is not None and not 0 <= max_message < queue_bytes:
+            raise ValueError("max_message must be >= 0 and below queue_bytes")
         self.settings = settings
         self.counters = Counters()
         self._will = will
@@ -156,6 +164,9 @@ class MqttConnection:
         self._close_timeout = close_timeout
         self._queue: asyncio.Queue[Received | None] = asyncio.Queue(queue_size + 1)
         self._queue_size = queue_size
+        self._queue_bytes = queue_bytes
+        self._max_message = max_message
+        self._queued_bytes = 0
         self._subscriptions: dict[str, int] = {}
         self._sub_lock = asyncio.Lock()
         self._client: aiomqtt.Client | None = None
@@ -307,6 +318,7 @@ class MqttConnection:
         if item is None:
             self._queue.put_nowait(None)  # let other readers see the end too
             raise LinkError(f"connection to {self.settings.url} is closed")
+        self._queued_bytes -= len(item.payload)
         return item
 
     async def messages(self) -> AsyncIterator[Received]:
@@ -316,6 +328,7 @@ class MqttConnection:
             if item is None:
                 self._queue.put_nowait(None)
                 return
+            self._queued_bytes -= len(item.payload)
             yield item
 
     # -- supervisor -----------------------------------------------------------
@@ -415,15 +428,27 @@ class MqttConnection:
 
     def _deliver(self, item: Received) -> None:
         self.counters.received += 1
-        if self._queue.qsize() >= self._queue_size:
-            self._queue.get_nowait()
+        if self._max_message is not None and len(item.payload) > self._max_message:
+            item = Received(item.topic, item.payload[:self._max_message + 1], item.retained,
+                            item.at)
+            self.counters.cut += 1
+        size = len(item.payload)
+        while self._queue.qsize() and (self._queue.qsize() >= self._queue_size
+                                       or self._queued_bytes + size > self._queue_bytes):
+            old = self._queue.get_nowait()
+            if old is None:  # the end marker: nothing is read after it anyway
+                self._queue.put_nowait(None)
+                return
+            self._queued_bytes -= len(old.payload)
             self.counters.dropped += 1
             now = asyncio.get_running_loop().time()
             if now - self._last_drop_log >= 1.0:
                 self._last_drop_log = now
-                log.warning("%s: receive queue full (%d): dropped the oldest message, "
-                            "%d dropped so far", self.settings.client_id, self._queue_size,
+                log.warning("%s: receive queue full (%d messages, %d bytes): dropped the "
+                            "oldest message, %d dropped so far", self.settings.client_id,
+                            self._queue.qsize() + 1, self._queued_bytes + len(old.payload),
                             self.counters.dropped)
+        self._queued_bytes += size
         self._queue.put_nowait(item)
 
     def _put(self, item: Received | None) -> None:

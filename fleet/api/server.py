@@ -79,7 +79,10 @@ class ApiServer:
                          order_retention_s=self._retention)
         self._service = svc
         will = svc.status(False, self._now())
+        # A request over max_payload is cut to max_payload + 1 bytes before it is queued:
+        # still refused as too large (with its request id, read from its start).
         self._conn = MqttConnection(self.settings, on_change=self._on_change,
+                                    max_message=self._max_payload,
                                     will=LastWill(will.topic, will.payload, qos=1, retain=True))
         await self._conn.__aenter__()
         try:
