@@ -232,12 +232,25 @@ def _check(cfg: Config, where: str) -> None:
             value = getattr(r, name)
             if not value > 0:
                 fail(f"{key}.{name}", f"must be > 0 s, got {value:g}")
+    bad = sorted({c for c in cfg.site.id if c in "/+#\0" or c.isspace()})
+    if not cfg.site.id or bad or len(cfg.site.id) > 64:
+        fail("site.id", f"must be 1-64 characters and one MQTT topic level (no '/', '+', '#', "
+             f"NUL or spaces), got {cfg.site.id!r}")
     url = cfg.broker.url
     if url != "embedded":
         parsed = urlparse(url)
         if parsed.scheme not in ("mqtt", "mqtts") or not parsed.hostname:
             fail("broker.url", f"expected 'embedded', mqtt://host[:port] or mqtts://host[:port], "
                  f"got '{url}'")
+        try:
+            port = parsed.port
+        except ValueError:
+            port = -1
+        if port is not None and not 0 < port < 65536:
+            fail("broker.url", f"the port must be 1..65535, got '{url}'")
+        if parsed.username is not None or parsed.password is not None:
+            fail("broker.url", "no user or password in the URL: the config file is no place for "
+                 "secrets; set broker.username and broker.password_env or password_file")
     if cfg.broker.keepalive < 5:
         fail("broker.keepalive", f"must be >= 5 s, got {cfg.broker.keepalive}")
     if cfg.dispatch.cold_food_s <= 0 or cfg.dispatch.guest_timeout_s <= 0:
@@ -277,6 +290,9 @@ def load_config(path: str | Path | None = None, *,
             raw = tomllib.loads(p.read_text(encoding="utf-8"))
         except OSError as exc:
             raise ConfigError(f"{where}: cannot read: {exc.strerror}") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{where}: not a text file (byte {exc.start} is not UTF-8): "
+                              "is it the right file?") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{where}: not valid TOML: {exc}") from exc
     if "base_dir" in raw:

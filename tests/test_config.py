@@ -65,6 +65,10 @@ def test_environment_overrides_keys(tmp_path: Path) -> None:
         ("", {"FLEET_BROKER__KEEPALIVE": "'many'"}, "broker.keepalive: Expected `int`, got `str`"),
         ("[site]\nmap = 'missing.toml'\n", {}, "site.map: floor plan not found"),
         ("[broker\n", {}, "not valid TOML"),
+        ("[broker]\nurl = 'mqtt://broker:99999'\n", {}, "broker.url: the port must be 1..65535"),
+        ("[broker]\nurl = 'mqtt://user:pw@broker'\n", {}, "broker.url: no user or password"),
+        ("", {"FLEET_SITE__ID": "a/b#"}, "site.id: must be 1-64 characters and one MQTT topic"),
+        ("", {"FLEET_SITE__ID": "''"}, "site.id: must be 1-64"),
     ],
 )
 def test_mistakes_name_file_and_key(tmp_path: Path, text: str, env: dict[str, str],
@@ -78,6 +82,13 @@ def test_mistakes_name_file_and_key(tmp_path: Path, text: str, env: dict[str, st
         load_config(path, env=env)
     assert str(path) in str(err.value) or "environment variable" in str(err.value)
     assert expected in str(err.value)
+
+
+def test_a_binary_file_is_named_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(bytes(range(128, 256)))
+    with pytest.raises(ConfigError, match=r"config\.toml: not a text file"):
+        load_config(path, env={})
 
 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:

@@ -211,6 +211,23 @@ spots = [[3.0, 2.0]]
     assert any("T5 at (3.00, 2.00) m" in w and "only way through to C1" in w for w in warns)
 
 
+@pytest.mark.parametrize(("key", "value"), [("resolution", "0"), ("resolution", "-0.5"),
+                                            ("robot_radius", "0"),
+                                            ("fine_subdivisions", "0")])
+def test_sizes_that_must_be_positive_are_named(tmp_path: Path, key: str, value: str) -> None:
+    base = BASE.replace("robot_radius = 0.25", f"robot_radius = 0.25\n{key} = {value}"
+                        ) if key == "fine_subdivisions" else BASE.replace(
+        f"{key} = {'0.5' if key == 'resolution' else '0.25'}", f"{key} = {value}")
+    errs = errors_of(plan_file(tmp_path, "", base))
+    assert any(f"$.plan.{key}" in e for e in errs), errs
+
+
+def test_a_binary_file_is_named_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "plan.toml"
+    path.write_bytes(bytes(range(128, 256)))
+    assert any("not a text file" in e for e in errors_of(path))
+
+
 def test_resolution_coarser_than_the_robot(tmp_path: Path) -> None:
     base = BASE.replace("resolution = 0.5", "resolution = 0.8")
     errs = errors_of(plan_file(tmp_path, "", base))

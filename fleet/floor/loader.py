@@ -46,6 +46,10 @@ def parse_plan_file(path: Path) -> PlanFile:
     except OSError as exc:
         raise FloorPlanError([Problem(Severity.ERROR, source, f"cannot read: {exc.strerror}")]
                              ) from exc
+    except UnicodeDecodeError as exc:
+        raise FloorPlanError([Problem(Severity.ERROR, source, f"not a text file (byte "
+                                      f"{exc.start} is not UTF-8): is it the right file?")]
+                             ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise FloorPlanError([Problem(Severity.ERROR, source, f"not valid TOML: {exc}")]) from exc
     try:

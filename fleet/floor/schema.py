@@ -12,7 +12,7 @@ by their spots only).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -33,11 +33,11 @@ class Shape(_Strict, frozen=True):
 
 class PlanHeader(_Strict, frozen=True):
     name: str
-    resolution: float = 0.5
+    resolution: Annotated[float, msgspec.Meta(gt=0)] = 0.5
     """Planning cell size in metres; at most the robot's diameter."""
-    robot_radius: float = 0.25
+    robot_radius: Annotated[float, msgspec.Meta(gt=0)] = 0.25
     """Obstacles are inflated by this; a site's robot models may ask for more."""
-    fine_subdivisions: int = 5
+    fine_subdivisions: Annotated[int, msgspec.Meta(ge=1, le=50)] = 5
     """Each planning cell is rasterised as this many samples a side."""
 
 
