@@ -11,6 +11,7 @@ the file: a broker password comes from ``password_env`` or ``password_file``.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -22,6 +23,7 @@ from urllib.parse import urlparse
 import msgspec
 
 from fleet.domain import RobotModel
+from fleet.domain.robots import DEFAULT_DEVIATION_THETA, DEFAULT_MAP_ID, PROTOCOL_VERSIONS
 from fleet.errors import ConfigError
 
 ENV_PREFIX = "FLEET_"
@@ -60,6 +62,20 @@ class RobotModelConfig(_Strict, frozen=True):
     """Seconds for a 90-degree turn on the spot."""
     trays: int = 3
     battery: BatteryConfig = BatteryConfig()
+    protocol_version: str = "2.1.0"
+    """VDA 5050 version its vehicles speak, "2.0.0" or "2.1.0": a strict vehicle refuses
+    a header of another, and 2.0 vehicles read instant actions under another key."""
+    map_id: str = DEFAULT_MAP_ID
+    """The VDA 5050 mapId of the site's floor plan on these vehicles."""
+    allowed_deviation_xy: float | None = None
+    """m a vehicle may stop away from a node and count it reached; unset: half a cell."""
+    allowed_deviation_theta: float = DEFAULT_DEVIATION_THETA
+    """rad, the same for its heading."""
+    sim_strict: bool = False
+    """Simulated vehicles of this model (transport = "sim", ``fleet sim-robots``) are
+    strict: they refuse a header of another version than protocol_version, read
+    instant actions only under that version's key, and nodes without
+    allowedDeviationXY, as some third-party vehicles do."""
 
 
 class RobotConfig(_Strict, frozen=True):
@@ -141,7 +157,9 @@ class Config(_Strict, frozen=True):
                           acceleration=m.acceleration, turn_time=m.turn_time,
                           capacity_wh=b.capacity_wh, drive_w=b.drive_w, idle_w=b.idle_w,
                           charge_w=b.charge_w, low_percent=b.low_percent,
-                          full_percent=b.full_percent)
+                          full_percent=b.full_percent, protocol_version=m.protocol_version,
+                          map_id=m.map_id, allowed_deviation_xy=m.allowed_deviation_xy,
+                          allowed_deviation_theta=m.allowed_deviation_theta)
 
     def broker_password(self) -> str | None:
         """The broker password from the environment or a file, never from config.toml."""
@@ -214,6 +232,18 @@ def _check(cfg: Config, where: str) -> None:
             fail(f"{key}.battery", "capacity and charge power must be > 0, draws >= 0")
         if not 0 <= b.low_percent < b.full_percent <= 100:
             fail(f"{key}.battery", "need 0 <= low_percent < full_percent <= 100")
+        if m.protocol_version not in PROTOCOL_VERSIONS:
+            fail(f"{key}.protocol_version", f"must be one of {', '.join(PROTOCOL_VERSIONS)}, "
+                 f"got '{m.protocol_version}'")
+        if not m.map_id or m.map_id != m.map_id.strip():
+            fail(f"{key}.map_id", f"must be a non-empty name without surrounding spaces, "
+                 f"got '{m.map_id}'")
+        if m.allowed_deviation_xy is not None and not 0 < m.allowed_deviation_xy < math.inf:
+            fail(f"{key}.allowed_deviation_xy", f"must be > 0 m (or unset: half a cell), got "
+                 f"{m.allowed_deviation_xy:g}")
+        if not 0 < m.allowed_deviation_theta <= math.pi:
+            fail(f"{key}.allowed_deviation_theta", f"must be > 0 and <= pi rad, got "
+                 f"{m.allowed_deviation_theta:g}")
     serials = [r.serial for r in cfg.robots]
     dup = sorted({s for s in serials if serials.count(s) > 1})
     if dup:

@@ -12,6 +12,14 @@ Garbage on its topics (bad JSON, schema violations, a payload naming another
 vehicle) is logged, counted and reported in the next state as a
 ``validationError``, as a vehicle would; it never stops the vehicle.
 
+It speaks its robot model's ``protocol_version`` (every header it writes says
+so). By default it reads what any 2.x master sends; ``strict=True`` makes it the
+kind of third-party vehicle that reads its own version only: a message whose
+header version differs in major.minor is refused (``validationError``: not
+compatible), instant actions are read only under its version's key
+(``instantActions`` in 2.0, ``actions`` in 2.1), and every order node must carry
+a position with ``allowedDeviationXY``.
+
 A disconnect fault (``SimRobot.set_online(False)``, from ``sim.faults``) makes
 the vehicle really vanish: its TCP connection is shut down without an MQTT
 DISCONNECT, as when a vehicle loses power or its Wi-Fi drops and the kernel
@@ -40,6 +48,7 @@ from drivers.mqtt import Connected, ConnectionEvent, LastWill, MqttConnection, M
 from drivers.vda5050 import (
     DELIVERY,
     INTERFACE,
+    Header,
     Topic,
     Vehicle,
     WireError,
@@ -51,8 +60,9 @@ from drivers.vda5050 import (
     encode_visualization,
     topic_name,
 )
+from drivers.vda5050.wire import instant_actions_key, minor_of
 from fleet.errors import LinkError
-from fleet.vda import ConnectionState, RobotState
+from fleet.vda import ConnectionState, Order, RobotState
 from sim.robot import SimRobot
 
 log = logging.getLogger(__name__)
@@ -98,12 +108,14 @@ class MqttVehicle:
 
     def __init__(self, robot: SimRobot, settings: MqttSettings, *, interface: str = INTERFACE,
                  visualization_hz: float = 0.0, clock_epoch: float,
-                 close_timeout: float = 10.0) -> None:
+                 close_timeout: float = 10.0, strict: bool = False) -> None:
         if visualization_hz < 0:
             raise ValueError(f"visualization_hz must be >= 0, got {visualization_hz}")
         caps = robot.capabilities
         self.robot = robot
-        self.vehicle = Vehicle(caps.manufacturer, caps.serial)
+        self.vehicle = Vehicle(caps.manufacturer, caps.serial, robot.model.protocol_version)
+        self.strict = strict
+        """Reads only its own version (see the module docstring)."""
         self.settings = dataclasses.replace(
             settings, client_id=f"{caps.manufacturer}-{caps.serial}")
         self.topics = {t: topic_name(caps.manufacturer, caps.serial, t, interface=interface)
@@ -287,7 +299,7 @@ class MqttVehicle:
             self.robot.request_state()
 
     def _factsheet(self) -> bytes:
-        return encode_factsheet(self.robot.capabilities,
+        return encode_factsheet(self.robot.capabilities, version=self.vehicle.version,
                                 header_id=self._header_id(Topic.FACTSHEET), at=self._now())
 
     async def _publish(self, conn: MqttConnection, topic: Topic, payload: bytes) -> None:
@@ -344,10 +356,14 @@ class MqttVehicle:
             self.counters.received += 1
             try:
                 if message.topic == self.topics[Topic.ORDER]:
-                    order = decode_order(message.payload, message.topic).body
-                    self.robot.receive_order(order)
+                    inbound = decode_order(message.payload, message.topic)
+                    self._check_strict(inbound.header, inbound.body)
+                    self.robot.receive_order(inbound.body)
                 elif message.topic == self.topics[Topic.INSTANT_ACTIONS]:
-                    actions = decode_instant_actions(message.payload, message.topic).body
+                    key = instant_actions_key(self.vehicle.version) if self.strict else None
+                    instant = decode_instant_actions(message.payload, message.topic, key=key)
+                    self._check_strict(instant.header)
+                    actions = instant.body
                     self.robot.receive_instant_actions(actions)
                     if any(a.action_type == "factsheetRequest" for a in actions):
                         self._queue(Topic.FACTSHEET, self._factsheet())
@@ -357,6 +373,24 @@ class MqttVehicle:
                             message.topic, exc)
                 self.robot.add_error("validationError", str(exc)[:500], topic=message.topic)
         await asyncio.Event().wait()  # the connection closed: the session is ending
+
+    def _check_strict(self, header: Header, order: Order | None = None) -> None:
+        """A strict vehicle's refusals beyond the schema: another major.minor version,
+        and (orders) a node it could only reach by standing exactly on it."""
+        if not self.strict:
+            return
+        where = f"{'order' if order is not None else 'instantActions'} for {self.serial}"
+        mine = self.vehicle.version
+        if minor_of(header.version) != minor_of(mine):
+            raise WireError(where, "$.version", f"version {header.version} is not compatible "
+                                                f"with this vehicle's {mine}")
+        for i, node in enumerate(order.nodes if order is not None else ()):
+            if node.position is None:
+                raise WireError(where, f"$.nodes[{i}]", "object missing required field "
+                                                        "nodePosition")
+            if node.position.allowed_deviation_xy is None:
+                raise WireError(where, f"$.nodes[{i}].nodePosition", "object missing required "
+                                                                     "field allowedDeviationXY")
 
     # -- the robot speaks (RobotListener) ------------------------------------------------
     def robot_state(self, state: RobotState) -> None:

@@ -212,7 +212,8 @@ class SimRobot:
         if position is None:
             x, y = self.world.anchor(self.cell)
             heading = self.heading or (0, 1)
-            position = self._positions[key] = Position(x, y, math.atan2(-heading[0], heading[1]))
+            position = self._positions[key] = Position(x, y, math.atan2(-heading[0], heading[1]),
+                                                       self.model.map_id)
         return RobotState(
             serial=self.serial, timestamp=now, order_id=track.order_id,
             order_update_id=track.order_update_id, last_node_id=track.last_node_id,

@@ -286,7 +286,8 @@ async def _mqtt_links(stack: contextlib.AsyncExitStack, opts: SimOptions,
         VdaMaster(settings("fleet-controller"), epoch=epoch, timeout=timeout))
     await master.wait_connected(timeout)
     return {r.serial: master.link(r.capabilities.manufacturer, r.serial,
-                                  fallback=r.capabilities) for r in robots}
+                                  fallback=r.capabilities, version=r.model.protocol_version)
+            for r in robots}
 
 
 async def _broker_url(stack: contextlib.AsyncExitStack, opts: SimOptions) -> str:

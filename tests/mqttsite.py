@@ -165,12 +165,14 @@ def run_site(plan: FloorPlan, starts: Mapping[str, Cell], scene: Scene[T], *, tm
              kinds: Mapping[str, type[SimRobot]] | None = None,
              remote: Mapping[str, RobotModel] | None = None,
              staff_load_s: float = 4.0, guest_take_s: float = 10.0,
-             guest_timeout_s: float = 90.0, allow_violations: bool = False) -> T:
+             guest_timeout_s: float = 90.0, allow_violations: bool = False,
+             strict: bool = False) -> T:
     """Build the site, run ``scene`` on a clock ``speed`` times the wall, tear down.
 
     ``starts``: in-process vehicles and their cells (``kinds`` may give a serial a
     ``SimRobot`` subclass); ``remote``: serials the controller drives that run
-    elsewhere (``sim_robots``), with their models.
+    elsewhere (``sim_robots``), with their models. Links and vehicles speak their
+    model's ``protocol_version``; ``strict`` vehicles read nothing else.
     """
     remote = remote or {}
 
@@ -194,7 +196,7 @@ def run_site(plan: FloorPlan, starts: Mapping[str, Cell], scene: Scene[T], *, tm
                 for robot in robots.values():
                     vehicles[robot.serial] = await stack.enter_async_context(MqttVehicle(
                         robot, settings(broker, robot.serial), clock_epoch=epoch,
-                        close_timeout=timeout))
+                        close_timeout=timeout, strict=strict))
                 for vehicle in vehicles.values():
                     await vehicle.wait_online(timeout)
                 operator = await stack.enter_async_context(
@@ -205,8 +207,9 @@ def run_site(plan: FloorPlan, starts: Mapping[str, Cell], scene: Scene[T], *, tm
                               timeout=timeout))
                 await master.wait_connected(timeout)
                 models = {**dict.fromkeys(robots, model), **remote}
-                links = {serial: master.link(m.manufacturer, serial) for serial, m in
-                         models.items()}
+                links = {serial: master.link(m.manufacturer, serial,
+                                             version=m.protocol_version)
+                         for serial, m in models.items()}
                 # The retained connection messages first: a link opened before its
                 # vehicle's ONLINE is known asks for no state and waits up to 30 s.
                 async with asyncio.timeout(timeout):

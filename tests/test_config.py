@@ -60,6 +60,18 @@ def test_environment_overrides_keys(tmp_path: Path) -> None:
         ("[[robot_models]]\nname = 'm'\nradius = -1\n", {}, "radius: must be > 0"),
         ("[[robot_models]]\nname = 'm'\n[robot_models.battery]\nlow_percent = 99\n", {},
          "low_percent < full_percent"),
+        ("[[robot_models]]\nname = 'm'\nprotocol_version = '2.2.0'\n", {},
+         "robot_models[0] (m).protocol_version: must be one of 2.0.0, 2.1.0, got '2.2.0'"),
+        ("[[robot_models]]\nname = 'm'\nprotocol_version = 2.0\n", {},
+         "robot_models[0].protocol_version: Expected `str`, got `float`"),
+        ("[[robot_models]]\nname = 'm'\nmap_id = ''\n", {},
+         "robot_models[0] (m).map_id: must be a non-empty name"),
+        ("[[robot_models]]\nname = 'm'\nallowed_deviation_xy = 0.0\n", {},
+         "robot_models[0] (m).allowed_deviation_xy: must be > 0 m"),
+        ("[[robot_models]]\nname = 'm'\nallowed_deviation_theta = 4.0\n", {},
+         "robot_models[0] (m).allowed_deviation_theta: must be > 0 and <= pi rad, got 4"),
+        ("[[robot_models]]\nname = 'm'\nsim_strict = 'yes'\n", {},
+         "robot_models[0].sim_strict: Expected `bool`, got `str`"),
         ("", {"FLEET_NOPE__X": "1"}, "FLEET_NOPE__X: no section 'nope'"),
         ("", {"FLEET_BROKERURL": "1"}, "expected FLEET_SECTION__KEY"),
         ("", {"FLEET_BROKER__KEEPALIVE": "'many'"}, "broker.keepalive: Expected `int`, got `str`"),
@@ -104,3 +116,18 @@ def test_broker_password_comes_from_environment_or_file(tmp_path: Path) -> None:
     (tmp_path / "pw").write_text("s3cret\n")
     path = write(tmp_path, "[broker]\npassword_file = 'pw'\n")
     assert load_config(path, env={}).broker_password() == "s3cret"
+
+
+def test_a_robot_model_names_its_protocol_map_and_node_tolerances(tmp_path: Path) -> None:
+    path = write(tmp_path, "[[robot_models]]\nname = 'old-bot'\nprotocol_version = '2.0.0'\n"
+                           "map_id = 'ground'\nallowed_deviation_xy = 0.3\n"
+                           "allowed_deviation_theta = 0.2\nsim_strict = true\n"
+                           "[[robot_models]]\nname = 'new-bot'\n")
+    cfg = load_config(path, env={})
+    old = cfg.robot_model("old-bot")
+    assert (old.protocol_version, old.map_id, old.allowed_deviation_xy,
+            old.allowed_deviation_theta) == ("2.0.0", "ground", 0.3, 0.2)
+    assert cfg.model("old-bot").sim_strict
+    new = cfg.robot_model("new-bot")  # the defaults: nothing changes for existing configs
+    assert (new.protocol_version, new.map_id, new.allowed_deviation_xy) == ("2.1.0", "floor", None)
+    assert 0 < new.allowed_deviation_theta <= 3.15 and not cfg.model("new-bot").sim_strict

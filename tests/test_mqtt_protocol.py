@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from brokers import HAVE_MOSQUITTO
-from e2e import small_room
+from e2e import ONE_TRAY, small_room
 from mqttsite import ROOT, Site, run_site, sim_robots
 
 from fleet.config import load_config
@@ -64,6 +64,42 @@ def path_order(order_id: str, update_id: int, cells: list[Cell], released: int) 
 
 def served(site: Site) -> bool:
     return site.all_final() and all(d.state is DishState.SERVED for d in site.dishes)
+
+
+# -- 0: a vehicle that speaks VDA 5050 2.0.0 only (issue 13) ---------------------------------
+
+def test_a_strict_2_0_vehicle_serves_a_dish_for_a_2_0_robot_model(tmp_path: Path) -> None:
+    """A third-party 2.0.0-only vehicle refuses a 2.1 header, instant actions under the
+    2.1 key and nodes without allowedDeviationXY (``MqttVehicle(strict=True)``). With
+    its model configured as 2.0.0 on its own map, every order and instant action the
+    controller sends is taken, and the dish is served."""
+    model = dataclasses.replace(ONE_TRAY, protocol_version="2.0.0", map_id="bistro-ground")
+
+    async def scene(site: Site) -> None:
+        vehicle, rec = site.vehicles["R1"], site.record("R1")
+        assert vehicle.strict and vehicle.vehicle.version == "2.0.0"
+        await site.until(lambda: rec.mode is RobotMode.IDLE, what="R1 idle")
+        command = site.controller.instant(rec, "stateRequest", site.now())
+        action_id = command.actions[0].action_id
+        await site.runtime.execute([command])
+
+        def requested() -> bool:
+            action = rec.state.action(action_id) if rec.state else None
+            return action is not None and action.status is ActionStatus.FINISHED
+
+        await site.until(requested, what="the instant action taken under instantActions")
+        oid = await site.order("table-1")
+        await site.until(lambda: served(site), 150.0, what="dish served")
+        assert site.dish(oid).state is DishState.SERVED
+        sent = site.runtime.sent_to["R1"]
+        assert sent and all(n.position is not None and n.position.map_id == "bistro-ground"
+                            and n.position.allowed_deviation_xy is not None
+                            for o in sent for n in o.nodes)
+        assert vehicle.counters.rejected == 0
+        assert not site.reported("validationError")
+        assert not site.events(ev.MAP_MISMATCH_DETECTED)
+
+    run_site(small_room(), {"R1": PASS}, scene, tmp=tmp_path, model=model, strict=True)
 
 
 # -- 1, 2, 3: updates and cancels the vehicle refuses or ignores ----------------------------

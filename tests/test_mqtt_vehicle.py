@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -25,6 +26,7 @@ from simkit import MODEL, open_floor
 from drivers.mqtt import MqttConnection, Received
 from drivers.mqtt.broker import EmbeddedBroker
 from drivers.vda5050 import (
+    VERSION,
     Topic,
     Vehicle,
     decode_connection,
@@ -34,8 +36,9 @@ from drivers.vda5050 import (
     encode_order,
     topic_name,
 )
+from fleet.domain import RobotModel
 from fleet.floor.model import Cell
-from fleet.vda import Action, ActionStatus, ConnectionState, Order, RobotState
+from fleet.vda import Action, ActionStatus, BlockingType, ConnectionState, Order, RobotState
 from sim.mqtt_vehicle import MqttVehicle
 from sim.referee import Referee
 from sim.robot import SimRobot
@@ -56,10 +59,12 @@ class Master:
         self.serial = serial
         self.maker = maker
         self.header_id = 0
+        self.version = VERSION
+        """The VDA 5050 version this master writes."""
 
     @property
     def vehicle(self) -> Vehicle:
-        return Vehicle(self.maker, self.serial)
+        return Vehicle(self.maker, self.serial, self.version)
 
     def topic(self, topic: Topic) -> str:
         return topic_name(self.maker, self.serial, topic)
@@ -116,12 +121,13 @@ def world() -> World:
 
 @contextlib.asynccontextmanager
 async def vehicle(b: EmbeddedBroker, cell: Cell = ROW[0], serial: str = "V1",
-                  visualization_hz: float = 0.0) -> AsyncIterator[MqttVehicle]:
-    robot = SimRobot(serial, FAST, world(), cell, seed=1)
+                  visualization_hz: float = 0.0, *, model: RobotModel = FAST,
+                  strict: bool = False) -> AsyncIterator[MqttVehicle]:
+    robot = SimRobot(serial, model, world(), cell, seed=1)
     epoch = time.time() - asyncio.get_running_loop().time()
     try:
         async with MqttVehicle(robot, settings(b, "ignored"), clock_epoch=epoch,
-                                visualization_hz=visualization_hz) as v:
+                                visualization_hz=visualization_hz, strict=strict) as v:
             await v.wait_online(5.0)
             yield v
     finally:
@@ -179,6 +185,55 @@ async def test_garbage_on_the_order_topic_is_a_validation_error(
         await m.order(order_of(ROW[:2]))
         state = await m.state(lambda s: s.last_node_id == "r2c2" and not s.node_states)
         assert not errors(state)
+
+
+def with_deviation(order: Order, xy: float = 0.25) -> Order:
+    return replace(order, nodes=tuple(
+        replace(n, position=replace(n.position, allowed_deviation_xy=xy))
+        if n.position is not None else n for n in order.nodes))
+
+
+async def test_a_strict_2_0_vehicle_refuses_what_it_cannot_read(
+        mosquitto: EmbeddedBroker) -> None:
+    """What a third-party 2.0.0-only vehicle refuses: a 2.1 header (the controller's
+    hard-coded version before issue 13), instant actions under the 2.1 key, and a
+    node without allowedDeviationXY; each a validationError in its state."""
+    model = replace(FAST, protocol_version="2.0.0")
+    async with (asyncio.timeout(20), master(mosquitto) as m,
+                vehicle(mosquitto, model=model, strict=True) as v):
+        first = json.loads((await m.next_on(Topic.STATE)).payload)
+        assert first["version"] == "2.0.0" and first["orderId"] == ""  # it speaks 2.0 itself
+
+        await m.order(with_deviation(order_of(ROW[:3], "o21")))  # version 2.1.0
+        state = await m.state(lambda s: bool(s.errors))
+        assert errors(state) == {"validationError"} and state.order_id == ""
+        assert "2.1.0 is not compatible with this vehicle's 2.0.0" in state.errors[0].description
+
+        m.version = "2.0.0"
+        await m.order(order_of(ROW[:3], "bare"))  # no allowedDeviationXY on its nodes
+        state = await m.state(lambda s: any("allowedDeviationXY" in e.description
+                                            for e in s.errors))
+        assert state.order_id == ""
+
+        # 2.0.0 in the header, but the list under the 2.1 key
+        m.header_id += 1
+        await m.conn.publish(m.topic(Topic.INSTANT_ACTIONS), json.dumps({
+            "headerId": m.header_id, "timestamp": "2024-01-01T00:00:00.00Z",
+            "version": "2.0.0", "manufacturer": MAKER, "serialNumber": "V1",
+            "actions": [{"actionId": "p1", "actionType": "startPause",
+                         "blockingType": "NONE"}]}).encode())
+        state = await m.state(lambda s: any("instantActions" in e.description
+                                            for e in s.errors))
+        assert not state.paused and v.counters.rejected == 3
+
+        # what a 2.0 master writes is taken: the order, then a pause under instantActions
+        await m.order(with_deviation(order_of(ROW[:3], "o20")))
+        state = await m.state(lambda s: s.order_id == "o20" and s.last_node_id == "r2c3"
+                              and not s.node_states)
+        assert not errors(state)
+        await m.instant(Action("startPause", "p2", BlockingType.NONE))
+        state = await m.state(lambda s: s.paused)
+        assert v.counters.rejected == 3
 
 
 async def test_the_acceptance_flow_rejects_what_the_spec_says(

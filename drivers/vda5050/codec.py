@@ -13,6 +13,7 @@ and the 2.0-era spellings are read (see ``drivers.vda5050.wire``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -87,6 +88,14 @@ def _action(action: Action, where: str, path: str) -> w.WireAction:
                         action_parameters=_params(action, where, path))
 
 
+def _deviation(value: float, where: str, path: str) -> float:
+    """An angle's tolerance: 0..pi (the schema's bounds; a negative one means nothing)."""
+    value = finite(value, where, path, minimum=0.0)
+    if value > math.pi:
+        raise WireError(where, path, f"{value} is more than pi")
+    return value
+
+
 def encode_order(order: Order, vehicle: Vehicle, *, header_id: int, at: float) -> bytes:
     where = f"order {order.order_id} for {vehicle.serial}"
     nodes = []
@@ -100,7 +109,9 @@ def encode_order(order: Order, vehicle: Vehicle, *, header_id: int, at: float) -
                                                         f"{path}.nodePosition.theta"),
             allowed_deviation_xy=None if pos.allowed_deviation_xy is None else finite(
                 pos.allowed_deviation_xy, where, f"{path}.nodePosition.allowedDeviationXY",
-                minimum=0.0))
+                minimum=0.0),
+            allowed_deviation_theta=None if pos.allowed_deviation_theta is None else _deviation(
+                pos.allowed_deviation_theta, where, f"{path}.nodePosition.allowedDeviationTheta"))
         nodes.append(w.WireNode(
             node_id=node.node_id, sequence_id=uint32(node.sequence_id, where, f"{path}.sequenceId"),
             released=node.released, node_position=wpos,
@@ -121,12 +132,19 @@ def encode_order(order: Order, vehicle: Vehicle, *, header_id: int, at: float) -
 
 def encode_instant_actions(actions: Sequence[Action], vehicle: Vehicle, *, header_id: int,
                            at: float) -> bytes:
+    """The list goes under the key of the vehicle's version (``instant_actions_key``):
+    a 2.0.x vehicle reads ``instantActions``, a 2.1.x one ``actions``."""
     where = f"instantActions for {vehicle.serial}"
-    return w.encode(where, w.WireInstantActions(**head(vehicle, header_id, at, where), actions=[
+    key = w.instant_actions_key(vehicle.version)
+    wire_actions = [
         w.WireInstantAction(action_type=a.action_type, action_id=a.action_id,
                             blocking_type=a.blocking_type, action_description=a.description or None,
-                            action_parameters=_params(a, where, f"$.actions[{i}]"))
-        for i, a in enumerate(actions)]))
+                            action_parameters=_params(a, where, f"$.{key}[{i}]"))
+        for i, a in enumerate(actions)]
+    header = head(vehicle, header_id, at, where)
+    message = (w.WireInstantActions(**header, instant_actions=wire_actions)
+               if key == "instantActions" else w.WireInstantActions(**header, actions=wire_actions))
+    return w.encode(where, message)
 
 
 def _position(pos: Position, where: str) -> w.WireAgvPosition:
@@ -251,7 +269,8 @@ def decode_order(payload: Payload, topic: str | None = None) -> Inbound[Order]:
         position = None if p is None else NodePosition(
             x=p.x, y=p.y, theta=p.theta, map_id=p.map_id,
             allowed_deviation_xy=(p.allowed_deviation_xy if p.allowed_deviation_xy is not None
-                                  else p.allowed_deviation_xy_20))
+                                  else p.allowed_deviation_xy_20),
+            allowed_deviation_theta=p.allowed_deviation_theta)
         nodes.append(Node(n.node_id, n.sequence_id, n.released, position, tuple(
             [_from_wire_action(a, a.action_type, where, f"$.nodes[{i}].actions[{j}]")
              for j, a in enumerate(n.actions)])))
@@ -263,16 +282,23 @@ def decode_order(payload: Payload, topic: str | None = None) -> Inbound[Order]:
     return Inbound(header, Order(msg.order_id, msg.order_update_id, tuple(nodes), tuple(edges)))
 
 
-def decode_instant_actions(payload: Payload,
-                           topic: str | None = None) -> Inbound[tuple[Action, ...]]:
+def decode_instant_actions(payload: Payload, topic: str | None = None, *,
+                           key: str | None = None) -> Inbound[tuple[Action, ...]]:
+    """The list is read under ``actions`` (2.1) or ``instantActions`` (2.0); ``key``
+    names the only one taken, as a strict vehicle of one version reads (the other
+    is then an unknown field and the message lacks its list)."""
     where = where_from(Topic.INSTANT_ACTIONS, topic)
     msg = w.decode(_INSTANT, payload, where)
     header = header_of(msg, Topic.INSTANT_ACTIONS, topic, where)
-    key, wire_actions = "actions", msg.actions
+    found = {"actions": msg.actions, "instantActions": msg.instant_actions}
+    if key is not None:
+        wire_actions = found.get(key)
+    else:
+        key, wire_actions = "actions", msg.actions
+        if wire_actions is None:
+            key, wire_actions = "instantActions", msg.instant_actions
     if wire_actions is None:
-        key, wire_actions = "instantActions", msg.instant_actions
-    if wire_actions is None:
-        raise WireError(where, "$", "object missing required field actions")
+        raise WireError(where, "$", f"object missing required field {key}")
     actions = []
     for i, a in enumerate(wire_actions):
         action_type = a.action_type if a.action_type is not None else a.action_name

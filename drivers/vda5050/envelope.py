@@ -18,7 +18,7 @@ from typing import Generic, TypedDict, TypeVar
 
 from drivers.vda5050.topics import Topic, TopicAddress, check_level, check_sender, check_serial
 from drivers.vda5050.topics import parse_topic as _parse_topic
-from drivers.vda5050.wire import VERSION, WireError, WireHeader
+from drivers.vda5050.wire import VERSION, WireError, WireHeader, is_version
 
 T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -26,8 +26,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True, slots=True)
 class Vehicle:
-    """Who a message is about: the header's manufacturer and serialNumber (and the
-    protocol version written). Checked once here so every topic for it is valid."""
+    """Who a message is about: the header's manufacturer and serialNumber, and the
+    protocol version it speaks (written in every header, and choosing the keys a
+    2.0.x vehicle reads). Checked once here so every topic for it is valid."""
 
     manufacturer: str
     serial: str
@@ -36,6 +37,9 @@ class Vehicle:
     def __post_init__(self) -> None:
         check_level(self.manufacturer, "manufacturer")
         check_serial(self.serial)
+        if not is_version(self.version):
+            raise WireError(f"vehicle {self.serial}", "$.version",
+                            f"{self.version!r} is not a VDA 5050 2.x version")
 
 
 @dataclass(frozen=True, slots=True)

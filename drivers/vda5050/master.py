@@ -36,6 +36,7 @@ from drivers.vda5050.codec import (
 from drivers.vda5050.envelope import Vehicle
 from drivers.vda5050.factsheet import decode_factsheet
 from drivers.vda5050.topics import DELIVERY, INTERFACE, Topic, parse_topic, subscription, topic_name
+from drivers.vda5050.wire import VERSION
 from fleet.errors import LinkError, ProtocolError
 from fleet.link import (
     Capabilities,
@@ -105,12 +106,15 @@ class VdaMaster:
         await self._connection.wait_connected(timeout, retry=True)
 
     def link(self, manufacturer: str, serial: str, *,
-             fallback: Capabilities | None = None) -> MqttRobotLink:
-        """The link to one vehicle; ``fallback`` stands until its factsheet arrives."""
+             fallback: Capabilities | None = None, version: str = VERSION) -> MqttRobotLink:
+        """The link to one vehicle; ``fallback`` stands until its factsheet arrives.
+        ``version`` is the VDA 5050 version the vehicle speaks (its robot model's
+        ``protocol_version``): every header says it, and a 2.0.x vehicle gets its
+        instant actions under the 2.0 key. A strict vehicle refuses any other."""
         key = (manufacturer, serial)
         if key in self._links:
             raise ValueError(f"vehicle {manufacturer}/{serial} already has a link")
-        link = MqttRobotLink(self, Vehicle(manufacturer, serial),
+        link = MqttRobotLink(self, Vehicle(manufacturer, serial, version),
                              fallback or Capabilities(manufacturer=manufacturer, serial=serial),
                              max_events=self._max_events)
         self._links[key] = link

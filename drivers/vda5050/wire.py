@@ -24,6 +24,7 @@ from fleet.errors import ProtocolError
 from fleet.vda import ActionStatus, BlockingType, ConnectionState, ErrorLevel, EStop, OperatingMode
 
 VERSION = "2.1.0"
+"""Written unless a vehicle speaks another 2.x (``Vehicle.version``)."""
 MAX_PAYLOAD_BYTES = 256 * 1024
 """Checked before parsing: a state of a busy robot is a few kilobytes."""
 MAX_ITEMS = 10_000
@@ -35,6 +36,24 @@ ITEMS = msgspec.Meta(max_length=MAX_ITEMS)
 UInt32 = Annotated[int, msgspec.Meta(ge=0, le=2**32 - 1)]
 Version = Annotated[str, msgspec.Meta(pattern=r"^2\.[0-9]+\.[0-9]+")]
 """Major version 2 (2.0.x and 2.1.x share the ``v2`` topics); 1.x and 3.x differ."""
+_VERSION = re.compile(r"^2\.[0-9]+\.[0-9]+")
+
+
+def is_version(text: str) -> bool:
+    """Whether ``text`` is a 2.x version this codec can write and read."""
+    return _VERSION.match(text) is not None
+
+
+def minor_of(version: str) -> str:
+    """``2.0.1`` -> ``2.0``: vehicles of one major.minor read the same message keys."""
+    return ".".join(version.split(".")[:2])
+
+
+def instant_actions_key(version: str) -> str:
+    """The instantActions message's list: ``instantActions`` in VDA 5050 2.0.x (its
+    schema, and the libraries built on it, such as vda-5050-lib.js up to 1.4.0),
+    ``actions`` from 2.1.0 on. A strict 2.0 vehicle finds no actions under the other."""
+    return "instantActions" if minor_of(version) == "2.0" else "actions"
 Distance = Annotated[float, msgspec.Meta(ge=0)]
 Payload = bytes | bytearray | memoryview
 ParamValue = list[Any] | dict[str, Any] | bool | int | float | str

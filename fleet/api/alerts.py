@@ -2,11 +2,12 @@
 
 Pure. ``AlertBook.observe`` is fed every controller event; the few that need a
 person (a robot faulted, e-stopped, offline or in manual mode; an error it
-reports; a low battery; a deadlock broken; a dish that failed; a route that
-failed) become alerts with a level. The same alert raised again while still
-open is counted on the open one instead of piling up (a robot flapping on and
-off line makes one line, not fifty). Ids only grow, so a client acknowledges
-exactly the alert it saw; acknowledged ones stay visible for a while.
+reports; a robot on another map than its model's; a low battery; a deadlock
+broken; a dish that failed; a route that failed) become alerts with a level.
+The same alert raised again while still open is counted on the open one
+instead of piling up (a robot flapping on and off line makes one line, not
+fifty). Ids only grow, so a client acknowledges exactly the alert it saw;
+acknowledged ones stay visible for a while.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ def classify(event: Event) -> Raised | None:
     if kind == ev.ROBOT_ERROR_REPORTED:
         fatal = event.data.get("level") == "FATAL" or " FATAL " in f" {event.text} "
         return Raised("critical" if fatal else "warning", event.text)
+    if kind == ev.MAP_MISMATCH_DETECTED:
+        return Raised("critical", event.text or f"{event.robot}: on another map")
     if kind == ev.BATTERY_LOW:
         return Raised("warning", event.text or f"{event.robot}: battery low")
     if kind == ev.DEADLOCK_RESOLVED:

@@ -133,11 +133,14 @@ async def _broker(url: str) -> AsyncIterator[str]:
 
 
 def config_snippet(url: str, interface: str, manufacturer: str, model: str,
-                   serials: list[str]) -> str:
-    """What the controller's config.toml needs to drive these vehicles."""
+                   serials: list[str], *, protocol_version: str = "2.1.0",
+                   map_id: str = "floor") -> str:
+    """What the controller's config.toml needs to drive these vehicles (the protocol
+    version and map id too: a strict vehicle refuses any other)."""
     lines = ["# controller side, config.toml:", "[broker]", f'url = "{url}"',
              f'interface = "{interface}"', "", "[[robot_models]]", f'name = "{model}"',
-             f'manufacturer = "{manufacturer}"', "# ... speed, trays, battery as here", ""]
+             f'manufacturer = "{manufacturer}"', f'protocol_version = "{protocol_version}"',
+             f'map_id = "{map_id}"', "# ... speed, trays, battery as here", ""]
     for serial in serials:
         lines += ["[[robots]]", f'serial = "{serial}"', f'model = "{model}"',
                   'transport = "mqtt"', ""]
@@ -154,6 +157,7 @@ async def _serve(args: argparse.Namespace, console: Console, cfg: Config,
 
     setup = load_setup(args.map, args.config, "lunch-rush")
     plan, model = setup.plan, setup.model
+    strict = cfg.model(model.name).sim_strict
     manufacturer = args.manufacturer or model.manufacturer
     interface = args.interface or cfg.broker.interface
     loop = asyncio.get_running_loop()
@@ -183,12 +187,14 @@ async def _serve(args: argparse.Namespace, console: Console, cfg: Config,
                               f"{manufacturer}  map {setup.map_path}  speed x{args.speed:g}",
                               soft_wrap=True)
                 console.print(f"serials {' '.join(serials)}", soft_wrap=True)
-                console.print(config_snippet(url, interface, manufacturer, model.name, serials),
+                console.print(config_snippet(url, interface, manufacturer, model.name, serials,
+                                             protocol_version=model.protocol_version,
+                                             map_id=model.map_id),
                               highlight=False, markup=False, soft_wrap=True)
                 links = [await stack.enter_async_context(
                     MqttVehicle(robot, settings, interface=interface,
                                 visualization_hz=args.visualization_hz, clock_epoch=epoch,
-                                close_timeout=CLOSE_TIMEOUT_S * args.speed))
+                                close_timeout=CLOSE_TIMEOUT_S * args.speed, strict=strict))
                          for robot in robots]
                 leaving = "stopping: publishing OFFLINE"
             while not stop.is_set():

@@ -77,7 +77,8 @@ async def run_site(cfg: Config, until: Awaitable[None], *, on_ready: Ready | Non
                     simulated.append(robot)
                     await stack.enter_async_context(MqttVehicle(
                         robot, settings(f"sim-{robot_cfg.serial}"),
-                        interface=cfg.broker.interface, clock_epoch=epoch))
+                        interface=cfg.broker.interface, clock_epoch=epoch,
+                        strict=cfg.model(robot_cfg.model).sim_strict))
             master = await stack.enter_async_context(
                 VdaMaster(settings(cfg.broker.client_id), interface=cfg.broker.interface,
                           epoch=epoch))
@@ -94,7 +95,8 @@ async def run_site(cfg: Config, until: Awaitable[None], *, on_ready: Ready | Non
                                                  port=port_settings(robot_cfg)))
                 else:
                     links.append(master.link(model.manufacturer, robot_cfg.serial,
-                                             fallback=fallback))
+                                             fallback=fallback,
+                                             version=model.protocol_version))
             runtime = FleetRuntime(controller, links)
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(runtime.run(), name="runtime")

@@ -26,7 +26,7 @@ from fleet.controller.legs import cell_of_node
 from fleet.controller.manager import ManagerOps
 from fleet.controller.orderbook import OrderBook
 from fleet.controller.recovery import Recovery, adopt_saved
-from fleet.controller.robots import RobotRecord, mode_from_state
+from fleet.controller.robots import RobotRecord, mode_from_state, on_other_map
 from fleet.controller.sending import note_errors, release, resend
 from fleet.controller.tripwork import TripWork
 from fleet.dispatch import Policy, TravelTimes
@@ -173,6 +173,7 @@ class Controller:
                       data={"percent": round(rec.battery, 1)})
         if state.loads is not None:
             rec.loads = {load.load_position: load.load_id for load in state.loads}
+        self._check_map(rec, state, now)
         cell = cell_of_node(state.last_node_id) if state.last_node_id else None
         if cell is None and state.position is not None:
             cell = self.plan.cell_of(state.position.x, state.position.y)
@@ -233,6 +234,27 @@ class Controller:
             commands += self.work.on_progress(rec, state, now)
         return commands + self._after(now)
 
+    def _check_map(self, rec: RobotRecord, state: RobotState, now: float) -> None:
+        """A robot on another map than its model's ``map_id`` is told once per map it
+        reports (an event, so an alert; ``set_mode`` holds it as faulted), and the
+        all-clear is logged when it reports the expected map again."""
+        expected = rec.model.map_id
+        if not on_other_map(state, expected):
+            if rec.off_map is not None and state.position is not None:
+                log.info("%s is back on map %r", rec.serial, expected)
+                rec.off_map = None
+            return
+        assert state.position is not None
+        reported = state.position.map_id
+        if reported == rec.off_map:
+            return
+        rec.off_map = reported
+        log.error("%s reports map %r but its robot model says map_id %r", rec.serial,
+                  reported, expected)
+        self.emit(ev.MAP_MISMATCH_DETECTED, now, f"{rec.serial} is on map {reported!r}, "
+                  f"not on its model's map {expected!r}", robot=rec.serial,
+                  data={"expected": expected, "reported": reported})
+
     def join_traffic(self, rec: RobotRecord, now: float) -> None:
         self._join_traffic(rec, now)
 
@@ -260,7 +282,8 @@ class Controller:
         if rec.state is None:
             return
         busy = rec.trip is not None
-        mode = mode_from_state(rec.state, stale=rec.stale, connection=rec.connection, busy=busy)
+        mode = mode_from_state(rec.state, stale=rec.stale, connection=rec.connection, busy=busy,
+                               map_id=rec.model.map_id)
         if mode is rec.mode:
             return
         old, rec.mode = rec.mode, mode

@@ -5,6 +5,10 @@ actions.
 One leg is one ``orderId``. Growing the base or replacing the horizon is an
 order update that starts at the stitching node (the last base node already
 sent) and leaves everything before it untouched, as the spec requires.
+
+Every node carries the robot model's ``mapId`` and its allowed deviations: a
+vehicle may read an absent ``allowedDeviationXY`` as 0 and then never count a
+node as reached unless it stands exactly on it.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from fleet.domain import RobotModel
 from fleet.floor import FloorPlan
 from fleet.floor.model import Cell
 from fleet.vda import Action, Edge, Node, NodePosition, Order
@@ -73,21 +78,31 @@ class Leg:
         return self.ends_at_goal and self.reached == len(self.cells) - 1
 
 
-def _node(plan: FloorPlan, leg: Leg, index: int, released: bool) -> Node:
+def allowed_deviation_xy(plan: FloorPlan, model: RobotModel) -> float:
+    """The model's, else half a planning cell: within it the robot is in the node's cell."""
+    if model.allowed_deviation_xy is not None:
+        return model.allowed_deviation_xy
+    return round(plan.resolution / 2, 3)
+
+
+def _node(plan: FloorPlan, model: RobotModel, leg: Leg, index: int, released: bool) -> Node:
     key = (index, released)
     node = leg.nodes.get(key)
     if node is None:
-        node = leg.nodes[key] = _make_node(plan, leg, index, released)
+        node = leg.nodes[key] = _make_node(plan, model, leg, index, released)
     return node
 
 
-def _make_node(plan: FloorPlan, leg: Leg, index: int, released: bool) -> Node:
+def _make_node(plan: FloorPlan, model: RobotModel, leg: Leg, index: int,
+               released: bool) -> Node:
     cell = leg.cells[index]
     x, y = plan.anchor_of(cell)
     work = index == len(leg.cells) - 1 and leg.ends_at_goal
+    position = NodePosition(x=round(x, 3), y=round(y, 3), map_id=model.map_id,
+                            allowed_deviation_xy=allowed_deviation_xy(plan, model),
+                            allowed_deviation_theta=model.allowed_deviation_theta)
     return Node(node_id=node_id(cell), sequence_id=2 * index, released=released,
-                position=NodePosition(x=round(x, 3), y=round(y, 3)),
-                actions=leg.goal_actions if work else ())
+                position=position, actions=leg.goal_actions if work else ())
 
 
 def _edge(leg: Leg, index: int, released: bool) -> Edge:
@@ -110,15 +125,16 @@ HORIZON_NODES = 8
 going, without resending the whole route at every update."""
 
 
-def leg_order(plan: FloorPlan, leg: Leg, released: int, *, max_nodes: int | None = None) -> Order:
-    """The order (or update) that tells the robot about ``leg`` with nodes up to
-    ``released`` in the base. Starts at the stitching node for an update."""
+def leg_order(plan: FloorPlan, model: RobotModel, leg: Leg, released: int, *,
+              max_nodes: int | None = None) -> Order:
+    """The order (or update) that tells a robot of ``model`` about ``leg`` with nodes up
+    to ``released`` in the base. Starts at the stitching node for an update."""
     first = max(leg.sent_base, 0)
     last = min(len(leg.cells) - 1, released + HORIZON_NODES)
     if max_nodes is not None:
         last = min(last, first + max_nodes - 1)
         released = min(released, last)
-    nodes = [_node(plan, leg, i, i <= released) for i in range(first, last + 1)]
+    nodes = [_node(plan, model, leg, i, i <= released) for i in range(first, last + 1)]
     edges = [_edge(leg, i, i <= released) for i in range(first + 1, last + 1)]
     return Order(order_id=leg.order_id, order_update_id=leg.update_id, nodes=tuple(nodes),
                  edges=tuple(edges))

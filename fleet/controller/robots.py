@@ -62,6 +62,8 @@ class RobotRecord:
     in_traffic: bool = False
     battery_warned: bool = False
     """A low-battery warning was given this discharge (re-armed once charged again)."""
+    off_map: str | None = None
+    """The other ``mapId`` it reports (and was reported for), while it reports one."""
 
     @property
     def trays(self) -> int:
@@ -93,16 +95,24 @@ class RobotRecord:
         return None
 
 
+def on_other_map(state: RobotState, map_id: str) -> bool:
+    """Whether the robot says it is localised on another map than ``map_id`` (a robot
+    that reports no position says nothing of its map)."""
+    return state.position is not None and state.position.map_id != map_id
+
+
 def mode_from_state(state: RobotState, *, stale: bool, connection: ConnectionState,
-                    busy: bool) -> RobotMode:
-    """The one place that turns a report into what the robot is available for."""
+                    busy: bool, map_id: str) -> RobotMode:
+    """The one place that turns a report into what the robot is available for.
+    ``map_id`` is its model's: a robot on another map is a fault, as the nodes the
+    controller sends name a map (and coordinates) it is not on."""
     if connection is not ConnectionState.ONLINE or stale:
         return RobotMode.OFFLINE
     if not state.operating_mode.controllable:
         return RobotMode.MANUAL
     if state.e_stop is not EStop.NONE:
         return RobotMode.ESTOPPED
-    if any(e.level is ErrorLevel.FATAL for e in state.errors):
+    if any(e.level is ErrorLevel.FATAL for e in state.errors) or on_other_map(state, map_id):
         return RobotMode.FAULT
     if state.paused:
         return RobotMode.PAUSED

@@ -75,7 +75,7 @@ def resend(ctl: Controller, rec: RobotRecord, now: float) -> list[Command]:
         leg.sent_base = min(held, len(leg.cells) - 1)
         leg.update_id = max(leg.update_id, state.order_update_id + 1)
         released = max(leg.sent_base, ctl.traffic.released(rec.serial))
-        commands.append(SendOrder(rec.serial, leg_order(ctl.plan, leg, released)))
+        commands.append(SendOrder(rec.serial, leg_order(ctl.plan, rec.model, leg, released)))
         leg.sent_base = released
         return commands
     if state is not None and state.busy and not finishing:
@@ -84,7 +84,7 @@ def resend(ctl: Controller, rec: RobotRecord, now: float) -> list[Command]:
     leg.update_id = 0
     leg.sent_base = -1
     released = ctl.traffic.released(rec.serial)
-    commands.append(SendOrder(rec.serial, leg_order(ctl.plan, leg, released)))
+    commands.append(SendOrder(rec.serial, leg_order(ctl.plan, rec.model, leg, released)))
     leg.sent_base = released
     return commands
 
@@ -108,7 +108,7 @@ def release(ctl: Controller, now: float) -> list[Command]:
         if leg.sent_base >= 0:
             leg.update_id += 1
         max_nodes = rec.capabilities.max_nodes_per_order if rec.capabilities else None
-        order = leg_order(ctl.plan, leg, index, max_nodes=max_nodes)
+        order = leg_order(ctl.plan, rec.model, leg, index, max_nodes=max_nodes)
         leg.sent_base = index
         if leg.acknowledged:
             leg.sent_at = now  # unacknowledged since now; a resend is due from then

@@ -92,6 +92,9 @@ class NodePosition:
     theta: float | None = None
     map_id: str = "floor"
     allowed_deviation_xy: float | None = None
+    """Metres. Absent, a vehicle may demand the robot stand exactly on the node."""
+    allowed_deviation_theta: float | None = None
+    """Radians, the same for the heading."""
 
 
 @dataclass(frozen=True, slots=True)
