@@ -173,6 +173,8 @@ class Controller:
                       data={"percent": round(rec.battery, 1)})
         if state.loads is not None:
             rec.loads = {load.load_position: load.load_id for load in state.loads}
+            if not rec.loads:  # emptied, at the dish return or by hand: nothing to take back
+                rec.aboard, rec.aboard_dishes, rec.stranded = (), (), ""
         cell = cell_of_node(state.last_node_id) if state.last_node_id else None
         if cell is None and state.position is not None:
             cell = self.plan.cell_of(state.position.x, state.position.y)
@@ -375,7 +377,8 @@ class Controller:
         # and again only after it has been gone for a while.
         self._deadlocks = {k: v for k, v in self._deadlocks.items()
                            if now - v[1] < DEADLOCK_MEMORY_S}
-        if any(True for _ in self.book.waiting()) or self.work.bussing_requests:
+        if (any(True for _ in self.book.waiting()) or self.work.bussing_requests
+                or any(r.trip is None and r.to_unload() for r in self.robots.values())):
             self._dispatch_due = True
         return commands + self._after(now)
 

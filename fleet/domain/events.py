@@ -53,6 +53,9 @@ BATTERY_LOW = "BatteryLow"
 DEADLOCK_DETECTED = "DeadlockDetected"
 DEADLOCK_RESOLVED = "DeadlockResolved"
 ROUTE_FAILED = "RouteFailed"
+ROBOT_STRANDED = "RobotStranded"
+"""A robot with something on its trays cannot be unloaded and stays out of service
+(``data["reason"]``)."""
 CONTROLLER_STARTED = "ControllerStarted"
 """Carries the run's wall-clock offset (``data["epoch"]``), so a later run can put
 the times this one saved on its own clock (``fleet.controller.recovery``)."""
