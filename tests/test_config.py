@@ -65,6 +65,10 @@ def test_environment_overrides_keys(tmp_path: Path) -> None:
         ("", {"FLEET_BROKER__KEEPALIVE": "'many'"}, "broker.keepalive: Expected `int`, got `str`"),
         ("[site]\nmap = 'missing.toml'\n", {}, "site.map: floor plan not found"),
         ("[broker\n", {}, "not valid TOML"),
+        ("[dispatch]\nstall_abort_s = 400.0\n", {},
+         "dispatch.stall_abort_s: must be at most cold_food_s (300 s)"),
+        ("[dispatch]\nno_progress_s = 200.0\nstall_abort_s = 150.0\n", {},
+         "dispatch.no_progress_s: must be > 0 s and at most stall_abort_s (150 s)"),
     ],
 )
 def test_mistakes_name_file_and_key(tmp_path: Path, text: str, env: dict[str, str],

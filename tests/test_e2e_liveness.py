@@ -1,6 +1,7 @@
-"""End to end, liveness (issue 11, cause 3): a robot whose trip is given up with
-dishes on its trays takes them to the dish return and serves again, or is
-reported when it cannot."""
+"""End to end, liveness (issue 11, causes 3 and 5): a robot whose trip is given up
+with dishes on its trays takes them to the dish return and serves again; a robot
+that stops moving with food aboard is reported within a minute, with what holds
+it, and its trip is given up before the food is cold."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ from fleet.domain import DishState, TripKind, TripState
 from fleet.domain import events as ev
 from fleet.floor.model import FloorPlan, PlaceKind
 from fleet.vda import ErrorLevel, Load
+
+RETURN_CELL = (4, 0)
+COLD_FOOD_S = 300.0
+"""The controller's default cold-food limit (``Controller.cold_food_s``)."""
 
 
 def no_return_room() -> FloorPlan:
@@ -75,6 +80,70 @@ def test_robot_faulted_with_a_dish_aboard_unloads_and_serves_again(
         assert rig.dish(nxt).robot == "A"
 
     run_rig(room(), {"A": (1, 0)}, scene)
+
+
+async def _stuck_on_the_way(rig: Rig) -> tuple[str, float]:
+    """A dish for table 1 on its way, and the robot stuck (a chair leg in the wheels:
+    a WARNING, so it stays WORKING); the order id and when it got stuck."""
+    first = await rig.order("table-1")
+    await rig.until(lambda: rig.dish(first).state is DishState.ON_THE_WAY, 60, "on the way")
+    await rig.settle(1.0)
+    rig.robots["A"].set_stuck(True)
+    return first, rig.now()
+
+
+def test_robot_stuck_with_food_is_reported_within_a_minute_with_what_holds_it() -> None:
+    """One RobotStalled alert within about a minute, naming what the robot reports;
+    freed before the trip is given up, it moves on, the alert clears, the dish is
+    served."""
+
+    async def scene(rig: Rig) -> None:
+        first, stuck_at = await _stuck_on_the_way(rig)
+        await rig.until(lambda: bool(rig.events(ev.ROBOT_STALLED)), 75, "the stall reported")
+        stalled = rig.events(ev.ROBOT_STALLED)
+        assert stalled[0].robot == "A"
+        assert stalled[0].at - stuck_at <= 65.0
+        assert "stuck" in stalled[0].data["reason"], stalled[0]
+        alert = next(a for a in _alerts(rig).open_alerts() if a.kind == ev.ROBOT_STALLED)
+        assert alert.robot == "A" and alert.level == "warning"
+        assert "no progress" in alert.text and "stuck" in alert.text
+
+        await rig.settle(30.0)
+        assert len(rig.events(ev.ROBOT_STALLED)) == 1, "one report per stall"
+        rig.robots["A"].set_stuck(False)
+        await rig.until(lambda: bool(rig.events(ev.ROBOT_MOVED_ON)), 30, "moving again")
+        assert not [a for a in _alerts(rig).open_alerts() if a.kind == ev.ROBOT_STALLED]
+        await rig.until(lambda: rig.dish(first).state.final, 120, "the dish ends")
+        assert rig.dish(first).state is DishState.SERVED
+        assert not rig.events(ev.TRIP_ABORTED)
+
+    run_rig(small_room(), {"A": (1, 0)}, scene)
+
+
+def test_robot_stuck_with_food_is_given_up_before_the_food_is_cold() -> None:
+    """Still stuck: the trip is given up well before the cold-food limit (the dish
+    fails on the tray); freed, the robot takes it back to the dish return."""
+
+    async def scene(rig: Rig) -> None:
+        first, _ = await _stuck_on_the_way(rig)
+        dish = rig.dish(first)
+        assert dish.ready_at is not None
+        await rig.until(lambda: bool(rig.events(ev.TRIP_ABORTED)), COLD_FOOD_S, "given up")
+        aborted = rig.events(ev.TRIP_ABORTED)[0]
+        assert aborted.at - dish.ready_at < COLD_FOOD_S - 60.0, "given up as it went cold"
+        assert "no progress" in aborted.text
+        assert dish.state is DishState.FAILED
+
+        robot = rig.robots["A"]
+        robot.set_stuck(False)
+        await rig.until(lambda: not robot.loads and rig.record("A").trip is None, 120,
+                        "unloaded")
+        assert RETURN_CELL in rig.visited("A")
+        assert any(t.kind is TripKind.UNLOAD and t.state is TripState.DONE
+                   for t in rig.trips_of("A"))
+        assert len(rig.events(ev.ROBOT_STALLED)) == 1, "one report per stall"
+
+    run_rig(small_room(), {"A": (1, 0)}, scene)
 
 
 def walled_room() -> FloorPlan:

@@ -3,8 +3,9 @@
 Pure. ``AlertBook.observe`` is fed every controller event; the few that need a
 person (a robot faulted, e-stopped, offline or in manual mode; an error it
 reports; a low battery; a deadlock broken; a dish that failed; a route that
-failed; a robot out of service with dishes on its trays) become alerts with a
-level. The same alert raised again while still
+failed; a robot stalled with food aboard, or out of service with dishes on its
+trays) become alerts with a level. A stall alert is cleared by the robot moving
+again, as a mode alert is by the robot coming back. The same alert raised again while still
 open is counted on the open one instead of piling up (a robot flapping on and
 off line makes one line, not fifty). Ids only grow, so a client acknowledges
 exactly the alert it saw; acknowledged ones stay visible for a while.
@@ -73,6 +74,8 @@ def classify(event: Event) -> Raised | None:
                       else f"{what} failed")
     if kind == ev.ROUTE_FAILED:
         return Raised("warning", event.text or f"{event.robot}: no route")
+    if kind == ev.ROBOT_STALLED:
+        return Raised("warning", event.text or f"{event.robot} made no progress")
     if kind == ev.ROBOT_STRANDED:
         return Raised("critical", event.text or f"{event.robot} cannot be unloaded")
     return None
@@ -96,6 +99,8 @@ class AlertBook:
         if raised is None:
             if event.kind == ev.ROBOT_MODE_CHANGED and event.robot is not None:
                 self._clear_modes(event.robot, _new_mode(event), event.at)
+            elif event.kind == ev.ROBOT_MOVED_ON and event.robot is not None:
+                self._clear(event.robot, ev.ROBOT_STALLED, "moving again", event.at)
             return None
         for alert_id, alert in self._open.items():
             if (alert.kind == event.kind and alert.level == raised.level

@@ -118,6 +118,19 @@ def waiting_words(ctl: Controller, serial: str, now: float) -> str:
     return ""
 
 
+def stall_words(ctl: Controller, serial: str, now: float) -> str:
+    """What holds a robot that makes no progress: its wait in plain words, else the
+    problem it reports (a warning such as ``stuck`` does not stop it being WORKING),
+    else that nothing explains it (a person should look)."""
+    waiting = waiting_words(ctl, serial, now)
+    if waiting:
+        return waiting
+    rec = ctl.robots[serial]
+    if rec.state is not None and rec.state.errors:
+        return f"it reports {_error_words(rec).removeprefix('fault: ')}"
+    return "nothing it reports explains it"
+
+
 def doing_words(ctl: Controller, serial: str, now: float) -> str:
     """What the robot is doing, in plain words ("to table 7 with 2 dishes")."""
     rec = ctl.robots[serial]

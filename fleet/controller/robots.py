@@ -67,6 +67,8 @@ class RobotRecord:
     for a robot that cannot sense its trays, the only record that it must be unloaded."""
     aboard_dishes: tuple[str, ...] = ()
     """The dishes on those trays, to say what it brings back."""
+    stalled_at: float | None = None
+    """When it was reported stalled with food aboard; None once it moves again."""
     stranded: str = ""
     """Why it cannot be unloaded, as last told to the manager ("" when it can)."""
 

@@ -1,9 +1,13 @@
 """Trips in motion: dispatching them, following the robot's reports at each stop,
 finishing them, and what happens when a guest never comes or a robot fails.
 
-Whatever an aborted trip left on the trays is taken to the dish return on a trip
-of its own (``TripKind.UNLOAD``) before the robot serves again; one that cannot
-get there is reported as stranded.
+Liveness: a robot with food riding on it (dishes on its trays, or ready dishes
+waiting at the pass for it) that makes no progress is reported after
+``Controller.no_progress_s`` (once per stall, with what holds it) and its trip is
+given up after ``Controller.stall_abort_s``, before the food is cold. Whatever an
+aborted trip left on the trays is taken to the dish return on a trip of its own
+(``TripKind.UNLOAD``) before the robot serves again; one that cannot get there is
+reported as stranded.
 
 Kept apart from ``core`` so that the controller's wiring and the restaurant's
 rules each fit in one reading. Starting a stop (spots taken, stepping aside,
@@ -17,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from fleet.controller.commands import Command, SendInstantActions
 from fleet.controller.dishprogress import advance_dishes, skippable
+from fleet.controller.explain import stall_words
 from fleet.controller.robots import RobotRecord
 from fleet.controller.stopstart import start_stop
 from fleet.dispatch import (
@@ -38,6 +43,8 @@ if TYPE_CHECKING:
 
 OFFLINE_ABORT_S = 120.0
 STALLED_S = 600.0
+"""The stall bound for a trip with no food riding on it (parking, charging, bussing):
+nothing goes cold, so it is given a long while to sort itself out."""
 
 
 class TripWork:
@@ -282,6 +289,7 @@ class TripWork:
                     rec.aboard_dishes = ()
                 if not rec.to_unload():
                     rec.stranded = ""
+            self.moved(rec, now)
             trip.next_stop += 1
             rec.goal_since = None
             rec.cancel_at_goal = False
@@ -318,18 +326,28 @@ class TripWork:
         return commands
 
     def on_tick(self, rec: RobotRecord, now: float) -> list[Command]:
-        """The guest timeout (nobody took the dishes, so the robot moves on), and
-        robots gone for too long (their dishes go to another robot)."""
+        """The guest timeout (nobody took the dishes, so the robot moves on), robots
+        gone for too long (their dishes go to another robot), and robots that stall
+        with food riding on them (see the module docstring)."""
         trip = rec.trip
         if (trip is not None and rec.mode is RobotMode.OFFLINE
                 and now - rec.last_state_at > OFFLINE_ABORT_S):
             self.abort(rec, now, f"{rec.serial} offline for {now - rec.last_state_at:.0f} s")
             return []
-        if (trip is not None and rec.goal_since is None and rec.mode is not RobotMode.OFFLINE
-                and now - max(rec.progress_at, trip.created_at) > STALLED_S):
-            # Nothing moved for minutes: whatever holds it, its dishes should not wait on it.
-            self.abort(rec, now, f"{rec.serial} made no progress for {STALLED_S / 60:.0f} min")
-            return []
+        if trip is not None and rec.goal_since is None and rec.mode is not RobotMode.OFFLINE:
+            still = now - max(rec.progress_at, trip.created_at)
+            riding = self._riding(rec, trip)
+            if riding and still >= self.ctl.no_progress_s and rec.stalled_at is None:
+                rec.stalled_at = now
+                reason = stall_words(self.ctl, rec.serial, now)
+                self.ctl.emit(ev.ROBOT_STALLED, now, f"{rec.serial} made no progress for "
+                              f"{still:.0f} s with {riding} dish(es) riding on it: {reason}",
+                              robot=rec.serial, trip_id=trip.trip_id,
+                              data={"reason": reason, "seconds": round(still)})
+            if still > (self.ctl.stall_abort_s if riding else STALLED_S):
+                # Whatever holds it, its dishes should not wait on it (nor go cold on it).
+                self.abort(rec, now, f"{rec.serial} made no progress for {still:.0f} s")
+                return []
         if (trip is not None and trip.kind is TripKind.UNLOAD and not rec.to_unload()
                 and rec.serial in self.pending):
             # Emptied where it stood (staff took the dishes): nowhere to go.
@@ -347,6 +365,22 @@ class TripWork:
                                           f"{self.ctl.guest_timeout_s:.0f} s")
             self.ctl.save(dish)
         return [self._cancel_order(rec, now)]
+
+    def _riding(self, rec: RobotRecord, trip: Trip) -> int:
+        """Dishes that wait on this robot: on its trays, or ready at the pass for it
+        (they go cold as surely); for an unloading trip, what it brings back."""
+        if trip.kind is TripKind.UNLOAD:
+            return max(1, rec.dishes_to_unload()) if rec.to_unload() else 0
+        return sum(1 for d in map(self.ctl.dish, trip.dishes)
+                   if d.state is DishState.ASSIGNED or d.state.on_robot)
+
+    def moved(self, rec: RobotRecord, now: float) -> None:
+        """The robot made progress: a stall reported for it is over."""
+        if rec.stalled_at is None:
+            return
+        self.ctl.emit(ev.ROBOT_MOVED_ON, now, f"{rec.serial} is moving again after "
+                      f"{now - rec.stalled_at:.0f} s stalled", robot=rec.serial)
+        rec.stalled_at = None
 
     # -- the end of a trip -------------------------------------------------------------------
     def finish(self, rec: RobotRecord, now: float) -> None:

@@ -53,6 +53,11 @@ BATTERY_LOW = "BatteryLow"
 DEADLOCK_DETECTED = "DeadlockDetected"
 DEADLOCK_RESOLVED = "DeadlockResolved"
 ROUTE_FAILED = "RouteFailed"
+ROBOT_STALLED = "RobotStalled"
+"""A robot with food riding on it made no progress for a while (``data["reason"]``:
+what holds it, in plain words, or "")."""
+ROBOT_MOVED_ON = "RobotMovedOn"
+"""A stalled robot made progress again: its stall is over."""
 ROBOT_STRANDED = "RobotStranded"
 """A robot with something on its trays cannot be unloaded and stays out of service
 (``data["reason"]``)."""
