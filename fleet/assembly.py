@@ -28,6 +28,7 @@ def plan_budget(plan: FloorPlan) -> int:
 def build_controller(plan: FloorPlan, models: Mapping[str, RobotModel], *, store: Store,
                      policy: Literal["fleet", "baseline"] = "fleet",
                      guest_timeout_s: float = 90.0, cold_food_s: float = 300.0,
+                     stall_abort_s: float = 180.0, no_progress_s: float = 60.0,
                      run_id: str | None = None, resume: bool = False,
                      epoch: float | None = None, now: float = 0.0) -> Controller:
     """A controller for ``models`` (serial -> model) on ``plan``; with ``resume``, one
@@ -39,6 +40,7 @@ def build_controller(plan: FloorPlan, models: Mapping[str, RobotModel], *, store
     controller = Controller(plan, models, policy=make_policy(policy, cold_food_s=cold_food_s),
                             store=store, fields=fields, traffic=traffic,
                             guest_timeout_s=guest_timeout_s, cold_food_s=cold_food_s,
+                            stall_abort_s=stall_abort_s, no_progress_s=no_progress_s,
                             run_id=run_id)
     if resume:
         recovery.resume(controller, epoch)

@@ -122,6 +122,11 @@ class DispatchConfig(_Strict, frozen=True):
     policy: Literal["fleet", "baseline"] = "fleet"
     cold_food_s: float = 300.0
     guest_timeout_s: float = 90.0
+    no_progress_s: float = 60.0
+    """A robot with food riding on it that makes no progress this long is reported."""
+    stall_abort_s: float = 180.0
+    """... and its trip given up after this long (at most ``cold_food_s``): its
+    dishes go to another robot or back to the kitchen, and it goes to unload."""
 
 
 class Config(_Strict, frozen=True):
@@ -285,6 +290,13 @@ def _check(cfg: Config, where: str) -> None:
         fail("broker.keepalive", f"must be >= 5 s, got {cfg.broker.keepalive}")
     if cfg.dispatch.cold_food_s <= 0 or cfg.dispatch.guest_timeout_s <= 0:
         fail("dispatch", "cold_food_s and guest_timeout_s must be > 0")
+    d = cfg.dispatch
+    if not 0 < d.no_progress_s <= d.stall_abort_s:
+        fail("dispatch.no_progress_s", f"must be > 0 s and at most stall_abort_s "
+             f"({d.stall_abort_s:g} s), got {d.no_progress_s:g}")
+    if d.stall_abort_s > d.cold_food_s:
+        fail("dispatch.stall_abort_s", f"must be at most cold_food_s ({d.cold_food_s:g} s): "
+             f"a stalled trip is given up before its food is cold, got {d.stall_abort_s:g}")
     if not cfg.map_path.is_file():
         fail("site.map", f"floor plan not found: {cfg.map_path}")
 

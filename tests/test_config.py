@@ -81,6 +81,10 @@ def test_environment_overrides_keys(tmp_path: Path) -> None:
         ("[broker]\nurl = 'mqtt://user:pw@broker'\n", {}, "broker.url: no user or password"),
         ("", {"FLEET_SITE__ID": "a/b#"}, "site.id: must be 1-64 characters and one MQTT topic"),
         ("", {"FLEET_SITE__ID": "''"}, "site.id: must be 1-64"),
+        ("[dispatch]\nstall_abort_s = 400.0\n", {},
+         "dispatch.stall_abort_s: must be at most cold_food_s (300 s)"),
+        ("[dispatch]\nno_progress_s = 200.0\nstall_abort_s = 150.0\n", {},
+         "dispatch.no_progress_s: must be > 0 s and at most stall_abort_s (150 s)"),
     ],
 )
 def test_mistakes_name_file_and_key(tmp_path: Path, text: str, env: dict[str, str],

@@ -3,11 +3,13 @@
 Pure. ``AlertBook.observe`` is fed every controller event; the few that need a
 person (a robot faulted, e-stopped, offline or in manual mode; an error it
 reports; a robot on another map than its model's; a low battery; a deadlock
-broken; a dish that failed; a route that failed) become alerts with a level.
-The same alert raised again while still open is counted on the open one
-instead of piling up (a robot flapping on and off line makes one line, not
-fifty). Ids only grow, so a client acknowledges exactly the alert it saw;
-acknowledged ones stay visible for a while.
+broken; a dish that failed; a route that failed; a robot stalled with food
+aboard, or out of service with dishes on its trays) become alerts with a level.
+A stall alert is cleared by the robot moving again, as a mode alert is by the
+robot coming back. The same alert raised again while still open is counted on
+the open one instead of piling up (a robot flapping on and off line makes one
+line, not fifty). Ids only grow, so a client acknowledges exactly the alert it
+saw; acknowledged ones stay visible for a while.
 """
 
 from __future__ import annotations
@@ -75,6 +77,10 @@ def classify(event: Event) -> Raised | None:
                       else f"{what} failed")
     if kind == ev.ROUTE_FAILED:
         return Raised("warning", event.text or f"{event.robot}: no route")
+    if kind == ev.ROBOT_STALLED:
+        return Raised("warning", event.text or f"{event.robot} made no progress")
+    if kind == ev.ROBOT_STRANDED:
+        return Raised("critical", event.text or f"{event.robot} cannot be unloaded")
     return None
 
 
@@ -96,6 +102,8 @@ class AlertBook:
         if raised is None:
             if event.kind == ev.ROBOT_MODE_CHANGED and event.robot is not None:
                 self._clear_modes(event.robot, _new_mode(event), event.at)
+            elif event.kind == ev.ROBOT_MOVED_ON and event.robot is not None:
+                self._clear(event.robot, ev.ROBOT_STALLED, "moving again", event.at)
             return None
         for alert_id, alert in self._open.items():
             if (alert.kind == event.kind and alert.level == raised.level
@@ -137,12 +145,15 @@ class AlertBook:
     def _clear_modes(self, robot: str, mode: str, at: float) -> None:
         """Its offline / e-stopped / faulted / manual alerts stop being open: the state
         they warned of is over (they stay in view, marked cleared, until they age out)."""
+        self._clear(robot, ev.ROBOT_MODE_CHANGED, f"{mode or 'back'} again", at)
+
+    def _clear(self, robot: str, kind: str, why: str, at: float) -> None:
         for alert_id, alert in list(self._open.items()):
-            if alert.robot == robot and alert.kind == ev.ROBOT_MODE_CHANGED:
+            if alert.robot == robot and alert.kind == kind:
                 del self._open[alert_id]
                 self._cleared.append(AlertView(
                     alert_id=alert_id, at=alert.at, level=alert.level, kind=alert.kind,
-                    text=f"{alert.text} (cleared: {mode or 'back'} again)", robot=robot,
+                    text=f"{alert.text} (cleared: {why})", robot=robot,
                     order_id=alert.order_id, acknowledged=True, count=alert.count,
                     last_at=at))
                 self.version += 1

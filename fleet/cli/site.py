@@ -56,7 +56,9 @@ async def run_site(cfg: Config, until: Awaitable[None], *, on_ready: Ready | Non
     loop = asyncio.get_running_loop()
     controller = build_controller(plan, models, store=store, policy=cfg.dispatch.policy,
                                   guest_timeout_s=cfg.dispatch.guest_timeout_s,
-                                  cold_food_s=cfg.dispatch.cold_food_s, resume=True,
+                                  cold_food_s=cfg.dispatch.cold_food_s,
+                                  stall_abort_s=cfg.dispatch.stall_abort_s,
+                                  no_progress_s=cfg.dispatch.no_progress_s, resume=True,
                                   epoch=time.time() - loop.time(), now=loop.time())
     password = cfg.broker_password()
     simulated: list[SimRobot] = []

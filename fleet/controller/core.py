@@ -9,8 +9,8 @@ Flow: a dish is marked ready -> dispatch makes trips -> each stop of a trip is
 one leg (one VDA order) whose route the traffic manager plans and releases
 piece by piece -> the robot's state reports move the route, the dishes and the
 trip on -> a freed robot triggers dispatch again. ``tick`` handles what time
-alone decides: guests who never come, robots gone quiet, legs that could not be
-planned yet, deadlocks.
+alone decides: guests who never come, robots gone quiet or stalled with food
+aboard, legs that could not be planned yet, deadlocks.
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ class Controller:
     def __init__(self, plan: FloorPlan, models: Mapping[str, RobotModel], *, policy: Policy,
                  store: Store, fields: StationFields, traffic: TrafficManager,
                  guest_timeout_s: float = 90.0, cold_food_s: float = 300.0,
+                 stall_abort_s: float = 180.0, no_progress_s: float = 60.0,
                  run_id: str | None = None) -> None:
         self.run_id = run_id if run_id is not None else secrets.token_hex(3)
         """Part of every orderId sent; random unless given (simulations fix it)."""
@@ -68,6 +69,11 @@ class Controller:
         self.policy = policy
         self.guest_timeout_s = guest_timeout_s
         self.cold_food_s = cold_food_s
+        self.stall_abort_s = min(stall_abort_s, cold_food_s)
+        """A trip with food riding on it that makes no progress this long is given up:
+        never later than the food goes cold."""
+        self.no_progress_s = min(no_progress_s, self.stall_abort_s)
+        """A robot with food riding on it that makes no progress this long is reported."""
         self.events: list[Event] = []
         self.robots: dict[str, RobotRecord] = {
             serial: RobotRecord(serial=serial, model=model) for serial, model in models.items()}
@@ -173,6 +179,8 @@ class Controller:
                       data={"percent": round(rec.battery, 1)})
         if state.loads is not None:
             rec.loads = {load.load_position: load.load_id for load in state.loads}
+            if not rec.loads:  # emptied, at the dish return or by hand: nothing to take back
+                rec.aboard, rec.aboard_dishes, rec.stranded = (), (), ""
         self._check_map(rec, state, now)
         cell = cell_of_node(state.last_node_id) if state.last_node_id else None
         if cell is None and state.position is not None:
@@ -229,6 +237,7 @@ class Controller:
                     index = released
                 leg.reached = index
                 rec.progress_at = now
+                self.work.moved(rec, now)
                 self.traffic.reached(rec.serial, index, now=now)
         if leg is not None and rec.trip is not None:
             commands += self.work.on_progress(rec, state, now)
@@ -398,7 +407,8 @@ class Controller:
         # and again only after it has been gone for a while.
         self._deadlocks = {k: v for k, v in self._deadlocks.items()
                            if now - v[1] < DEADLOCK_MEMORY_S}
-        if any(True for _ in self.book.waiting()) or self.work.bussing_requests:
+        if (any(True for _ in self.book.waiting()) or self.work.bussing_requests
+                or any(r.trip is None and r.to_unload() for r in self.robots.values())):
             self._dispatch_due = True
         return commands + self._after(now)
 

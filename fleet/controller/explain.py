@@ -98,7 +98,7 @@ def waiting_words(ctl: Controller, serial: str, now: float) -> str:
             return f"waiting for {wait.blocker} to clear the aisle {where_words(ctl, wait.cell)}"
     trip = rec.trip
     if trip is None:
-        return ""
+        return f"cannot unload: {rec.stranded}" if rec.stranded else ""
     stop = trip.current
     if stop is not None and rec.goal_since is not None:
         since = max(0.0, now - rec.goal_since)
@@ -116,6 +116,19 @@ def waiting_words(ctl: Controller, serial: str, now: float) -> str:
     if note.startswith(("waiting", "cannot route", "finishing")):
         return note
     return ""
+
+
+def stall_words(ctl: Controller, serial: str, now: float) -> str:
+    """What holds a robot that makes no progress: its wait in plain words, else the
+    problem it reports (a warning such as ``stuck`` does not stop it being WORKING),
+    else that nothing explains it (a person should look)."""
+    waiting = waiting_words(ctl, serial, now)
+    if waiting:
+        return waiting
+    rec = ctl.robots[serial]
+    if rec.state is not None and rec.state.errors:
+        return f"it reports {_error_words(rec).removeprefix('fault: ')}"
+    return "nothing it reports explains it"
 
 
 def doing_words(ctl: Controller, serial: str, now: float) -> str:
@@ -143,6 +156,10 @@ def doing_words(ctl: Controller, serial: str, now: float) -> str:
         if stop.kind is StopKind.COLLECT:
             return f"collecting at {where}" if there else f"to {where} to collect"
         if stop.kind is StopKind.UNLOAD:
+            if trip.kind is TripKind.UNLOAD:
+                what = _dishes(len(set(stop.dishes)) or len(stop.trays))
+                return (f"unloading {what} at {where}" if there
+                        else f"returning {what} to {where}")
             return f"unloading at {where}" if there else f"back to {where}"
         if stop.kind is StopKind.CHARGE:
             return f"to {where} to charge"
@@ -150,6 +167,8 @@ def doing_words(ctl: Controller, serial: str, now: float) -> str:
             if trip.kind is TripKind.PARK and stop.cell is not None:
                 return "stepping aside"
             return f"to {where}"
+    if rec.to_unload():
+        return f"holding {_dishes(rec.dishes_to_unload())} to take back"
     if rec.charging:
         return f"charging, {rec.battery:.0f} %"
     if rec.cell is not None:

@@ -131,7 +131,7 @@ class ManagerOps:
     def _free_now(self, rec: RobotRecord, what: str) -> None:
         """Refuse to take a robot off dishes, or one traffic does not know yet."""
         trip = rec.trip
-        if rec.loaded:
+        if rec.loaded or rec.to_unload():
             raise CommandError(f"{rec.serial} has dishes on its trays: it can be sent {what} "
                                f"after its trip", code="refused", field="serial")
         if trip is not None and trip.kind in (TripKind.SERVE, TripKind.BUS):

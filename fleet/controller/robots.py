@@ -64,6 +64,32 @@ class RobotRecord:
     """A low-battery warning was given this discharge (re-armed once charged again)."""
     off_map: str | None = None
     """The other ``mapId`` it reports (and was reported for), while it reports one."""
+    aboard: tuple[str, ...] = ()
+    """Trays a trip that ended early left something on, as the controller last knew:
+    for a robot that cannot sense its trays, the only record that it must be unloaded."""
+    aboard_dishes: tuple[str, ...] = ()
+    """The dishes on those trays, to say what it brings back."""
+    stalled_at: float | None = None
+    """When it was reported stalled with food aboard; None once it moves again."""
+    stranded: str = ""
+    """Why it cannot be unloaded, as last told to the manager ("" when it can)."""
+
+    @property
+    def senses_trays(self) -> bool:
+        return self.state is not None and self.state.loads is not None
+
+    def to_unload(self) -> tuple[str, ...]:
+        """Trays to empty before it serves again: what its sensors report, or, when it
+        cannot sense them, what an ended trip left there (``aboard``)."""
+        if self.senses_trays:
+            return tuple(sorted(self.loads))
+        return self.aboard
+
+    def dishes_to_unload(self) -> int:
+        """How many dishes (or loads) those trays hold; a dish may fill two trays."""
+        if self.senses_trays:
+            return len(set(self.loads.values())) if all(self.loads.values()) else len(self.loads)
+        return len(set(self.aboard_dishes)) or len(self.aboard)
 
     @property
     def trays(self) -> int:

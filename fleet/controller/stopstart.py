@@ -185,7 +185,8 @@ def _hand_over(work: TripWork, rec: RobotRecord, spots: tuple[Cell, ...], now: f
     trip = rec.trip
     assert trip is not None
     for other in work.idle_robots():
-        if other.cell in spots and not other.loaded and other.trays >= rec.trays:
+        if (other.cell in spots and not other.loaded and not other.to_unload()
+                and other.trays >= rec.trays):
             trip.robot = other.serial
             other.trip, rec.trip = trip, None
             for dish_id in trip.dishes:

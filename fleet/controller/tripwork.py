@@ -1,6 +1,14 @@
 """Trips in motion: dispatching them, following the robot's reports at each stop,
 finishing them, and what happens when a guest never comes or a robot fails.
 
+Liveness: a robot with food riding on it (dishes on its trays, or ready dishes
+waiting at the pass for it) that makes no progress is reported after
+``Controller.no_progress_s`` (once per stall, with what holds it) and its trip is
+given up after ``Controller.stall_abort_s``, before the food is cold. Whatever an
+aborted trip left on the trays is taken to the dish return on a trip of its own
+(``TripKind.UNLOAD``) before the robot serves again; one that cannot get there is
+reported as stranded.
+
 Kept apart from ``core`` so that the controller's wiring and the restaurant's
 rules each fit in one reading. Starting a stop (spots taken, stepping aside,
 handing over at the pass) is in ``stopstart``; what the reports mean for the
@@ -13,9 +21,17 @@ from typing import TYPE_CHECKING
 
 from fleet.controller.commands import Command, SendInstantActions
 from fleet.controller.dishprogress import advance_dishes, skippable
+from fleet.controller.explain import stall_words
 from fleet.controller.robots import RobotRecord
 from fleet.controller.stopstart import start_stop
-from fleet.dispatch import DishView, RobotView, TripPlan, housekeeping, plan_bussing
+from fleet.dispatch import (
+    DishView,
+    RobotView,
+    TripPlan,
+    housekeeping,
+    plan_bussing,
+    plan_unloading,
+)
 from fleet.domain import DishState, RobotMode, Stop, StopKind, Trip, TripKind, TripState
 from fleet.domain import events as ev
 from fleet.floor import PlaceKind
@@ -27,6 +43,8 @@ if TYPE_CHECKING:
 
 OFFLINE_ABORT_S = 120.0
 STALLED_S = 600.0
+"""The stall bound for a trip with no food riding on it (parking, charging, bussing):
+nothing goes cold, so it is given a long while to sort itself out."""
 
 
 class TripWork:
@@ -51,7 +69,8 @@ class TripWork:
 
     def dispatch(self, now: float) -> None:
         ctl = self.ctl
-        idle = [r for r in self.idle_robots() if not r.loaded]
+        self._send_to_unload(now)
+        idle = [r for r in self.idle_robots() if not r.loaded and not r.to_unload()]
         coming = self._coming_to_pass(now)
         if not idle and not coming:
             return
@@ -82,6 +101,33 @@ class TripWork:
             plans += housekeeping(now, rest, times, ctl.plan, occupied=occupied)
         for plan in plans:
             self.begin(plan, now)
+
+    def _send_to_unload(self, now: float) -> None:
+        """Robots left with something on their trays by a trip that ended early go and
+        unload before anything else: until emptied they can serve nobody. One that
+        cannot get anywhere to unload is reported, once per reason."""
+        for rec in self.idle_robots():
+            trays = rec.to_unload()
+            if not trays:
+                continue
+            dishes = rec.aboard_dishes if not rec.senses_trays else tuple(
+                sorted({d for d in rec.loads.values() if d}))
+            plan = plan_unloading(now, self._robot_view(rec, now), trays,
+                                  self.ctl.times[rec.model.name], self.ctl.plan, dishes=dishes)
+            if isinstance(plan, str):
+                self.strand(rec, now, plan)
+                continue
+            self.begin(plan, now)
+
+    def strand(self, rec: RobotRecord, now: float, reason: str) -> None:
+        """Tell the manager a loaded robot is out of service and why (once per reason)."""
+        if rec.stranded == reason:
+            return
+        rec.stranded = reason
+        n = rec.dishes_to_unload()
+        self.ctl.emit(ev.ROBOT_STRANDED, now, f"{rec.serial} is out of service with {n} "
+                      f"dish(es) on its trays: {reason}", robot=rec.serial,
+                      data={"reason": reason})
 
     def _coming_to_pass(self, now: float) -> list[RobotView]:
         """Empty robots driving to wait at a pass, as they will be on arrival: a dish
@@ -236,6 +282,14 @@ class TripWork:
         status = {a.action_id: a.status for a in state.action_states if a.action_id in wanted}
         advance_dishes(self.ctl, rec, stop, status, now)
         if all(status.get(a) is not None and status[a].done for a in leg.action_ids):
+            if stop.kind is StopKind.UNLOAD:
+                # Staff took what was on these trays, as at the pass they put it on.
+                rec.aboard = tuple(t for t in rec.aboard if t not in stop.trays)
+                if not rec.aboard:
+                    rec.aboard_dishes = ()
+                if not rec.to_unload():
+                    rec.stranded = ""
+            self.moved(rec, now)
             trip.next_stop += 1
             rec.goal_since = None
             rec.cancel_at_goal = False
@@ -272,18 +326,32 @@ class TripWork:
         return commands
 
     def on_tick(self, rec: RobotRecord, now: float) -> list[Command]:
-        """The guest timeout (nobody took the dishes, so the robot moves on), and
-        robots gone for too long (their dishes go to another robot)."""
+        """The guest timeout (nobody took the dishes, so the robot moves on), robots
+        gone for too long (their dishes go to another robot), and robots that stall
+        with food riding on them (see the module docstring)."""
         trip = rec.trip
         if (trip is not None and rec.mode is RobotMode.OFFLINE
                 and now - rec.last_state_at > OFFLINE_ABORT_S):
             self.abort(rec, now, f"{rec.serial} offline for {now - rec.last_state_at:.0f} s")
             return []
-        if (trip is not None and rec.goal_since is None and rec.mode is not RobotMode.OFFLINE
-                and now - max(rec.progress_at, trip.created_at) > STALLED_S):
-            # Nothing moved for minutes: whatever holds it, its dishes should not wait on it.
-            self.abort(rec, now, f"{rec.serial} made no progress for {STALLED_S / 60:.0f} min")
-            return []
+        if trip is not None and rec.goal_since is None and rec.mode is not RobotMode.OFFLINE:
+            still = now - max(rec.progress_at, trip.created_at)
+            riding = self._riding(rec, trip)
+            if riding and still >= self.ctl.no_progress_s and rec.stalled_at is None:
+                rec.stalled_at = now
+                reason = stall_words(self.ctl, rec.serial, now)
+                self.ctl.emit(ev.ROBOT_STALLED, now, f"{rec.serial} made no progress for "
+                              f"{still:.0f} s with {riding} dish(es) riding on it: {reason}",
+                              robot=rec.serial, trip_id=trip.trip_id,
+                              data={"reason": reason, "seconds": round(still)})
+            if still > (self.ctl.stall_abort_s if riding else STALLED_S):
+                # Whatever holds it, its dishes should not wait on it (nor go cold on it).
+                self.abort(rec, now, f"{rec.serial} made no progress for {still:.0f} s")
+                return []
+        if (trip is not None and trip.kind is TripKind.UNLOAD and not rec.to_unload()
+                and rec.serial in self.pending):
+            # Emptied where it stood (staff took the dishes): nowhere to go.
+            trip.next_stop = len(trip.stops)
         if trip is None or rec.goal_since is None or rec.cancel_sent:
             return []
         stop = trip.current
@@ -297,6 +365,22 @@ class TripWork:
                                           f"{self.ctl.guest_timeout_s:.0f} s")
             self.ctl.save(dish)
         return [self._cancel_order(rec, now)]
+
+    def _riding(self, rec: RobotRecord, trip: Trip) -> int:
+        """Dishes that wait on this robot: on its trays, or ready at the pass for it
+        (they go cold as surely); for an unloading trip, what it brings back."""
+        if trip.kind is TripKind.UNLOAD:
+            return max(1, rec.dishes_to_unload()) if rec.to_unload() else 0
+        return sum(1 for d in map(self.ctl.dish, trip.dishes)
+                   if d.state is DishState.ASSIGNED or d.state.on_robot)
+
+    def moved(self, rec: RobotRecord, now: float) -> None:
+        """The robot made progress: a stall reported for it is over."""
+        if rec.stalled_at is None:
+            return
+        self.ctl.emit(ev.ROBOT_MOVED_ON, now, f"{rec.serial} is moving again after "
+                      f"{now - rec.stalled_at:.0f} s stalled", robot=rec.serial)
+        rec.stalled_at = None
 
     # -- the end of a trip -------------------------------------------------------------------
     def finish(self, rec: RobotRecord, now: float) -> None:
@@ -313,9 +397,24 @@ class TripWork:
         self.ctl.request_dispatch()
 
     def abort(self, rec: RobotRecord, now: float, reason: str) -> None:
+        """Give the trip up: dishes not yet loaded go back to be dispatched, those on the
+        trays fail (they have waited too long) and are taken back to the dish return
+        on an unloading trip once the robot can move (``_send_to_unload``)."""
         trip = rec.trip
         if trip is None:
             return
+        trays: set[str] = set(rec.aboard)
+        dishes: set[str] = set(rec.aboard_dishes)
+        for dish_id in trip.dishes:
+            dish = self.ctl.dish(dish_id)
+            if dish.state.on_robot and dish.robot == rec.serial and dish.tray:
+                trays.add(dish.tray)
+                dishes.add(dish_id)
+        for stop in trip.stops[trip.next_stop:]:
+            if stop.kind is StopKind.UNLOAD:  # leftovers, or dirty dishes being bussed
+                trays.update(stop.trays)
+                dishes.update(d for d in stop.dishes if d)
+        rec.aboard, rec.aboard_dishes = tuple(sorted(trays)), tuple(sorted(dishes))
         for dish_id in trip.dishes:
             dish = self.ctl.dish(dish_id)
             if dish.state is DishState.ASSIGNED:
@@ -337,3 +436,8 @@ class TripWork:
         self.ctl.store.save_trip(trip)
         self.ctl.emit(ev.TRIP_ABORTED, now, f"{trip.trip_id} aborted: {reason}",
                       robot=rec.serial, trip_id=trip.trip_id)
+        if rec.to_unload():
+            if trip.kind is TripKind.UNLOAD:
+                self.strand(rec, now, f"could not reach {trip.stops[0].place} to unload: "
+                                      f"{reason} (tries again when it can)")
+            self.ctl.request_dispatch()

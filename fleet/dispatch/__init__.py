@@ -1,7 +1,9 @@
 """Dispatch: which robot takes which dishes, in what order. Pure: no I/O, no clock.
 
-The controller calls a policy on every event (dish ready, robot freed, robot
-arrived at the pass) with snapshots of the waiting dishes and the robots, then
+On every event (dish ready, robot freed, robot arrived at the pass) the
+controller first sends robots a trip left with dishes on their trays to unload
+(``plan_unloading``), then calls a policy with snapshots of the waiting dishes
+and the other robots, then
 ``plan_bussing`` and ``housekeeping`` with the robots left over, and executes
 the ``TripPlan`` values it gets back. Nothing is remembered between calls.
 """
@@ -14,7 +16,7 @@ from typing import Literal, Protocol
 from fleet.dispatch.baseline import BaselinePolicy
 from fleet.dispatch.battery import battery_ok, needs_charge
 from fleet.dispatch.fleet_policy import FleetPolicy
-from fleet.dispatch.housekeeping import housekeeping, plan_bussing
+from fleet.dispatch.housekeeping import housekeeping, plan_bussing, plan_unloading
 from fleet.dispatch.ordering import TableOrder, best_table_order, dish_cost
 from fleet.dispatch.serving import ServeSettings
 from fleet.dispatch.travel import Travel, TravelTimes
@@ -60,5 +62,6 @@ __all__ = [
     "make_policy",
     "needs_charge",
     "plan_bussing",
+    "plan_unloading",
     "tray_slot",
 ]

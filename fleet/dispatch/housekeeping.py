@@ -1,4 +1,5 @@
-"""What idle robots do between serving trips: charge, park out of the aisles, bus tables.
+"""What idle robots do between serving trips: charge, park out of the aisles, bus tables,
+and go to unload what a trip that ended early left on their trays.
 
 Called after the serving policy with the robots it left alone. A robot with
 dishes on its trays is never sent to charge or park (the controller does not
@@ -152,3 +153,34 @@ def plan_bussing(now: float, requests: Sequence[BussingRequest | tuple[str, floa
             idle.remove(robot)
             break
     return out
+
+
+def plan_unloading(now: float, robot: RobotView, trays: Sequence[str], times: TravelTimes,
+                   plan: FloorPlan | None = None, *, dishes: Sequence[str] = (),
+                   unload_s_per_tray: float = 6.0) -> TripPlan | str:
+    """An UNLOAD trip for a robot a trip left with something on ``trays`` (its trip was
+    aborted: it stalled, faulted, was refused ...): to the nearest dish return it can
+    reach, else the nearest pass (staff there take the dishes back). Until it is
+    emptied it can serve nobody, so this comes before any other work, battery
+    included (charging is never done with loaded trays).
+
+    Returns the reason in words, instead of a plan, when no such place can be
+    reached from where it stands: the robot is out of service until a person helps.
+    """
+    plan = plan if plan is not None else times.plan
+    for kind in (PlaceKind.DISH_RETURN, PlaceKind.PASS):
+        name, secs = times.nearest(robot.cell, kind)
+        if name is None or not math.isfinite(secs):
+            continue
+        what = f"{len(set(dishes)) or len(trays)} on its trays"
+        station = kind.value.replace("_", " ")
+        return TripPlan(robot=robot.serial, kind=TripKind.UNLOAD,
+                        stops=(Stop(place=name, kind=StopKind.UNLOAD, dishes=tuple(dishes),
+                                    trays=tuple(trays)),),
+                        dish_ids=(), est_finish=now + secs + unload_s_per_tray * len(trays),
+                        est_start=now, reason=f"{what} after its trip ended early; "
+                                              f"unloads at the nearest {station}")
+    where = f"r{robot.cell[0]}c{robot.cell[1]}"
+    if not plan.places_of(PlaceKind.DISH_RETURN) and not plan.places_of(PlaceKind.PASS):
+        return "the floor plan has no dish return or pass to unload at"
+    return f"no dish return or pass can be reached from {where}"

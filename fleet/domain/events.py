@@ -56,6 +56,14 @@ reported): the controller's coordinates mean nothing there, so it is held as fau
 DEADLOCK_DETECTED = "DeadlockDetected"
 DEADLOCK_RESOLVED = "DeadlockResolved"
 ROUTE_FAILED = "RouteFailed"
+ROBOT_STALLED = "RobotStalled"
+"""A robot with food riding on it made no progress for a while (``data["reason"]``:
+what holds it, in plain words, or "")."""
+ROBOT_MOVED_ON = "RobotMovedOn"
+"""A stalled robot made progress again: its stall is over."""
+ROBOT_STRANDED = "RobotStranded"
+"""A robot with something on its trays cannot be unloaded and stays out of service
+(``data["reason"]``)."""
 CONTROLLER_STARTED = "ControllerStarted"
 """Carries the run's wall-clock offset (``data["epoch"]``), so a later run can put
 the times this one saved on its own clock (``fleet.controller.recovery``)."""

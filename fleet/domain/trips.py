@@ -2,7 +2,8 @@
 
 A serving trip loads up to N trays at the pass, visits up to N tables, and
 returns. A bussing trip collects dirty dishes at a table and unloads them at
-the dish return. Charging and parking trips have one stop.
+the dish return. Charging, parking and unloading trips have one stop; an
+unloading trip takes what an aborted trip left on the trays to the dish return.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ class TripKind(StrEnum):
     BUS = "bus"
     CHARGE = "charge"
     PARK = "park"
+    UNLOAD = "unload"
+    """To the dish return (or the pass) with what an ended trip left on the trays."""
 
 
 class StopKind(StrEnum):
