@@ -32,6 +32,7 @@ from fleet.runtime import FleetRuntime
 from fleet.store import MemoryStore, Store
 from sim.faults import FaultRates, Faults
 from sim.kitchen import Kitchen
+from sim.liveness import ProgressWatch
 from sim.referee import Referee
 from sim.report import DishRecord, RobotTally, RunCounts, build_report
 from sim.robot import SimRobot
@@ -167,6 +168,7 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
     rates, blockages_per_h = FAULT_LEVELS[opts.faults]
     faults = Faults(world, seed=opts.seed)
     t0 = loop.time()
+    progress_watch = ProgressWatch()
     try:
         async with stack, asyncio.TaskGroup() as tg:
             tg.create_task(runtime.run(), name="runtime")
@@ -188,6 +190,7 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
                     break
                 if progress is not None:
                     progress(loop.time() - t0, service_s)
+                progress_watch.observe(controller, loop.time() - t0)
                 if opts.watch is not None:
                     opts.watch(controller, loop.time() - t0)
                 if kitchen_done is None and kitchen_task.done():
@@ -235,6 +238,7 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
     report = build_report(dishes, tallies, counts, plan=plan, motion=opts.model,
                           policy=opts.policy, seed=opts.seed, scenario=kitchen.summary(),
                           fields=fields)
+    report["liveness"] = progress_watch.summary()
     report["near_misses"] = int(summary.get("near_misses", 0))
     report["transport"] = opts.transport
     report["stopped_early"] = stopped.is_set()

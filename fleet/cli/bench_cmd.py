@@ -6,18 +6,30 @@ import argparse
 import json
 import os
 import platform
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from fleet.bench.floors import cases as floor_cases
+from fleet.bench.floors import format_floor_bench
+from fleet.bench.floors import summarise as summarise_floors
 from fleet.bench.mqtt import format_mqtt_bench
 from fleet.bench.routes import format_table, run_route_bench
 from fleet.bench.sim import format_bench, parse_seeds, run_sim_bench, summarise
-from fleet.cli.sim_cmd import add_service_options, clock, load_setup, simulate
+from fleet.cli.sim_cmd import (
+    FAULTS,
+    add_service_options,
+    clock,
+    duration_arg,
+    load_setup,
+    simulate,
+)
 from fleet.errors import FleetError
 from fleet.floor import FloorPlan, load_floor
+from fleet.floor.generate import STYLES
 
 SHARED_MAPS = Path("shared/bench/mapf/maps")
 
@@ -67,6 +79,39 @@ def register(sub: Any) -> None:
     sim.add_argument("--json", type=Path, metavar="OUT",
                      help="write every run's figures and the summary as JSON")
     sim.set_defaults(run=run_sim_bench_cmd)
+
+    floors = kinds.add_parser(
+        "floors", help="the lunch rush on generated floors nobody tuned to, for several "
+                       "fleet sizes: does the service stay live?",
+        description="Draw --floors floors with 'fleet map generate' (floor k: style k mod "
+                    "the styles, seed k), run the service on each for every fleet size in "
+                    "--robots and every seed in --seeds (in worker processes), and print per "
+                    "floor and size: dishes served, left open, failed, mean wait over the "
+                    "free-flow bound, freezes (robots with work that stood still past 120 s) "
+                    "and the longest stand, violations. Then the verdicts: open dishes, "
+                    "collapses (served falls > 2 %% when a robot is added), freezes.",
+        epilog="example:\n  fleet bench floors --floors 20 --robots 2,4,6,8,12 --seeds 1-3 "
+               "--json floors.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    floors.add_argument("--floors", type=positive(int), default=20, help="default 20")
+    floors.add_argument("--styles", type=choices_arg(STYLES), default=list(STYLES),
+                        metavar="STYLES", help=f"comma-separated (default {','.join(STYLES)})")
+    floors.add_argument("--robots", type=sizes_arg, default=[2, 4, 6, 8, 12], metavar="SIZES",
+                        help="fleet sizes, comma-separated (default 2,4,6,8,12)")
+    floors.add_argument("--seeds", type=seeds_arg, default=[1, 2, 3], metavar="SEEDS",
+                        help="service seeds: 1-3, 1,2 ... (default 1-3)")
+    floors.add_argument("--scenario", default="lunch-rush", help="default lunch-rush")
+    floors.add_argument("--duration", type=duration_arg, default=7200.0, metavar="TIME",
+                        help="how long guests arrive (default 2h)")
+    floors.add_argument("--faults", choices=FAULTS, default="none",
+                        help="injected trouble (default none: a freeze is then the "
+                             "controller's own)")
+    floors.add_argument("--jobs", type=positive(int), default=os.cpu_count() or 1,
+                        help="worker processes (default: one per core)")
+    floors.add_argument("--config", type=Path, metavar="FILE",
+                        help="config whose first robot model is used (default ./config.toml)")
+    floors.add_argument("--json", type=Path, metavar="OUT", help="write every row as JSON")
+    floors.set_defaults(run=run_floor_bench_cmd)
 
     mqtt = kinds.add_parser(
         "mqtt", help="VDA 5050 over MQTT: state ingestion and state-to-release latency, "
@@ -256,6 +301,49 @@ def run_sim_bench_cmd(args: argparse.Namespace, console: Console) -> int:
         "bench": "sim", "map": str(setup.map_path), "robots": args.robots,
         "scenario": args.scenario, "duration_s": args.duration, "faults": args.faults,
         "rows": rows, "summary": summarise(rows)})
+    return 0
+
+
+def sizes_arg(text: str) -> list[int]:
+    try:
+        sizes = sorted({int(t) for t in text.split(",") if t.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected fleet sizes like 2,4,8; got {text!r}"
+                                         ) from None
+    if not sizes or sizes[0] < 1:
+        raise argparse.ArgumentTypeError(f"fleet sizes must be 1 or more; got {text!r}")
+    return sizes
+
+
+def run_floor_bench_cmd(args: argparse.Namespace, console: Console) -> int:
+    from sim.floor_runs import run_floor_case  # noqa: PLC0415  (the simulator is not the core's)
+
+    setup = load_setup(None, args.config, args.scenario)
+    cfg_radius = setup.plan.robot_radius
+    todo = floor_cases(args.floors, args.styles, args.robots, args.seeds)
+    err = Console(stderr=True, highlight=False)
+    rows: list[dict[str, Any]] = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=True) as bar, \
+            ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        task = bar.add_task(f"{len(todo)} services on {args.floors} floors", total=len(todo))
+        futures = [pool.submit(run_floor_case, case, setup.model, radius=cfg_radius,
+                               scenario=args.scenario, duration_s=args.duration,
+                               faults=args.faults) for case in todo]
+        for future in as_completed(futures):
+            rows.append(future.result())
+            bar.advance(task)
+    order = {(c.name, c.robots, c.seed): i for i, c in enumerate(todo)}
+    rows.sort(key=lambda r: order[(r["floor"], r["robots"], r["seed"])])
+    console.print(format_floor_bench(rows), markup=False, highlight=False, soft_wrap=True)
+    console.print(f"\n({args.scenario}, {clock(args.duration)} of arrivals, faults "
+                  f"{args.faults}, seeds {','.join(map(str, args.seeds))}, {args.jobs} "
+                  f"processes; {platform.python_implementation()} {platform.python_version()})")
+    write_rows(console, args.json, {
+        "bench": "floors", "floors": args.floors, "styles": args.styles,
+        "robots": args.robots, "seeds": args.seeds, "scenario": args.scenario,
+        "duration_s": args.duration, "faults": args.faults, "rows": rows,
+        "summary": summarise_floors(rows)})
     return 0
 
 

@@ -1,0 +1,86 @@
+"""``fleet bench floors``: the cases it runs, the verdicts it draws from their rows, one
+real case end to end, and the liveness watch that counts freezes."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from fleet.bench.floors import FloorCase, cases, collapses, format_floor_bench, summarise
+from fleet.config import Config
+from sim.floor_runs import run_floor_case
+from sim.liveness import ProgressWatch
+
+
+def fake_row(floor: str, robots: int, seed: int, served: int, **kw: Any) -> dict[str, Any]:
+    row = {"floor": floor, "style": "bistro", "floor_seed": 1, "robots": robots, "seed": seed,
+           "tables": 20, "error": "", "ordered": served, "served": served, "failed": 0,
+           "open": 0, "wait_mean_s": 40.0, "wait_over_bound": 1.5, "violations": 0,
+           "deadlocks": 0, "freezes": 0, "longest_still_s": 30.0, "freeze_examples": []}
+    row.update(kw)
+    return row
+
+
+def test_floor_k_takes_style_k_mod_the_styles_and_every_size_and_seed() -> None:
+    todo = cases(4, ["bistro", "narrow"], [2, 4], [1, 2])
+    assert len(todo) == 16
+    assert [c.name for c in todo[::4]] == ["bistro-1", "narrow-2", "bistro-3", "narrow-4"]
+    assert {(c.robots, c.seed) for c in todo if c.floor == 1} == {(2, 1), (2, 2), (4, 1),
+                                                                  (4, 2)}
+
+
+def test_more_robots_serving_fewer_dishes_is_a_collapse_saturation_is_not() -> None:
+    rows = [fake_row("a", 2, 1, 100), fake_row("a", 4, 1, 150), fake_row("a", 6, 1, 149),
+            fake_row("b", 2, 1, 100), fake_row("b", 4, 1, 90),
+            fake_row("c", 2, 1, 100), fake_row("c", 4, 1, 0, error="no room to start")]
+    assert collapses(rows) == ["b: 2 -> 4 robots served 100 -> 90"]
+    s = summarise(rows)
+    assert (s["runs"], s["runs_failed_to_start"], s["floors"]) == (7, 1, 3)
+    text = format_floor_bench(rows)
+    assert "b: 2 -> 4 robots served 100 -> 90" in text and "no room to start" in text
+
+
+def test_open_dishes_and_freezes_are_counted_per_run() -> None:
+    rows = [fake_row("a", 2, 1, 90, open=10, freezes=2, longest_still_s=400.0),
+            fake_row("a", 2, 2, 100)]
+    s = summarise(rows)
+    assert (s["open"], s["runs_with_open"], s["freezes"], s["runs_with_freezes"]) == (
+        10, 1, 2, 1)
+    assert s["longest_still_s"] == 400.0
+
+
+def test_one_real_case_runs_a_service_on_a_generated_floor() -> None:
+    cfg = Config()
+    row = run_floor_case(FloorCase("bistro", 1, 3, 1), cfg.robot_model(),
+                         radius=cfg.robot_models[0].radius, scenario="lunch-rush",
+                         duration_s=600.0, faults="none")
+    assert row["error"] == "" and row["tables"] >= 8
+    assert row["ordered"] > 0 and row["served"] + row["failed"] + row["open"] <= row["ordered"]
+    assert row["violations"] == 0
+    assert "freezes" in row and row["longest_still_s"] >= 0
+
+
+def robot(cell: tuple[int, int] | None, *, trip: object = None,
+          loads: dict[str, str] | None = None) -> SimpleNamespace:
+    return SimpleNamespace(cell=cell, trip=trip, loads=loads or {}, note="")
+
+
+def test_a_robot_with_work_standing_past_the_bound_is_one_freeze_until_it_moves() -> None:
+    watch = ProgressWatch(120.0, explain=lambda ctl, serial, now: f"{serial} waits")
+    r1 = robot((1, 1), trip="t1")
+    idle = robot((5, 5))  # no work: standing still is fine
+    ctl: Any = SimpleNamespace(robots={"R1": r1, "R2": idle})
+    for t in range(0, 301, 30):
+        watch.observe(ctl, float(t))
+    assert len(watch.freezes) == 1
+    assert (watch.freezes[0].robot, watch.freezes[0].seconds) == ("R1", 300.0)
+    assert watch.freezes[0].why == "R1 waits"
+    r1.cell = (1, 2)  # it moved: that stand is over
+    for t in range(330, 421, 30):
+        watch.observe(ctl, float(t))
+    assert len(watch.freezes) == 1 and watch.longest_s == 300.0
+    r1.trip, r1.loads = None, {"tray1": "d1"}  # dishes aboard is work too
+    for t in range(450, 631, 30):
+        watch.observe(ctl, float(t))
+    assert len(watch.freezes) == 2
+    assert watch.summary()["robots_frozen"] == 1
