@@ -135,3 +135,25 @@ def test_a_robot_model_names_its_protocol_map_and_node_tolerances(tmp_path: Path
     new = cfg.robot_model("new-bot")  # the defaults: nothing changes for existing configs
     assert (new.protocol_version, new.map_id, new.allowed_deviation_xy) == ("2.1.0", "floor", None)
     assert 0 < new.allowed_deviation_theta <= 3.15 and not cfg.model("new-bot").sim_strict
+
+
+def test_config_check_warns_when_robots_outnumber_their_homes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from fleet.cli.main import main  # noqa: PLC0415
+
+    (tmp_path / "room.toml").write_text(MINIMAL_MAP.replace('name = "tiny"', 'name = "room"') + """
+[[stations]]
+name = "pass"
+kind = "pass"
+spots = [[0.5, 2.5]]
+[[stations]]
+name = "dock"
+kind = "charger"
+spots = [[2.5, 0.5]]
+""")
+    robots = "".join(f"[[robots]]\nserial = 'R{i}'\nmodel = 'tray-bot'\n" for i in (1, 2))
+    path = tmp_path / "config.toml"
+    path.write_text('[site]\nmap = "room.toml"\n' + robots)
+    assert main(["config", "check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "2 robots but only 1 chargers and parking spots on 'room'" in " ".join(out.split())

@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 
 from fleet.config import load_config
-from fleet.floor import load_floor
+from fleet.floor import PlaceKind, load_floor
 
 
 def register(sub: Any) -> None:
@@ -32,4 +32,12 @@ def run_check(args: argparse.Namespace, console: Console) -> int:
         model = cfg.model(robot.model)
         console.print(f"  {robot.serial}: {model.manufacturer} {model.name}, {model.trays} "
                       f"trays, {robot.transport}" + (f" on {robot.port}" if robot.port else ""))
+    homes = sum(len(p.cells) for k in (PlaceKind.CHARGER, PlaceKind.PARKING)
+                for p in plan.places_of(k))
+    if homes < len(cfg.robots):
+        # Idle robots beyond the homes wait on the floor near the pass, in the way of
+        # the loaded ones (the liveness issue's "too few homes").
+        console.print(f"[bold yellow]warning[/]: {len(cfg.robots)} robots but only {homes} "
+                      f"chargers and parking spots on {plan.name!r}: the others wait on the "
+                      "floor when idle; add parking spots out of the aisles")
     return 0
