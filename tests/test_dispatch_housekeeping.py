@@ -185,3 +185,13 @@ def test_bussing_collects_at_the_table_and_unloads_at_the_dish_return(
         assert (unload.kind, unload.place) == (StopKind.UNLOAD, "dish return")
         assert collect.trays == ("tray1", "tray2", "tray3") == unload.trays
         assert trip.est_finish > 30.0
+
+
+def test_bussing_sends_no_more_robots_than_the_dish_return_has_room_for(
+        bistro: TravelTimes) -> None:
+    table = bistro.plan.tables[0].name
+    idle = [robot("a", spot(bistro, table)), robot("b", spot(bistro, "dock 1"))]
+    requests = [BussingRequest("C3", 20.0), (table, 10.0)]
+    assert [t.stops[0].place for t in plan_bussing(30.0, requests, idle, bistro, bistro.plan,
+                                                   max_trips=1)] == [table]  # oldest first
+    assert plan_bussing(30.0, requests, idle, bistro, bistro.plan, max_trips=0) == []

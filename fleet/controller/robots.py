@@ -55,6 +55,11 @@ class RobotRecord:
     failures: int = 0
     """Legs in a row that could not be planned (for backing off)."""
     retry_at: float | None = None
+    queued_for: tuple[str, int, str] | None = None
+    """(trip, stop index, place) of the stop it waits for a free spot at, since
+    ``queued_since``: a spot that frees goes to whoever has waited longest, not to
+    whoever asks first after it frees."""
+    queued_since: float = 0.0
     """When to try again to route the next leg (it could not be planned)."""
     note: str = ""
     """Plain words for the manager: what it is doing or waiting for."""

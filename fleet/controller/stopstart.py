@@ -12,7 +12,7 @@ another.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -70,6 +70,10 @@ def start_stop(work: TripWork, rec: RobotRecord, now: float) -> bool:
     spots = tuple(c for c in spots if c not in shut)
     claimed = work.claimed_cells(besides=rec.serial)
     goals = [c for c in spots if not claimed.intersection(ctl.plan.footprint(c))]
+    turn = (trip.trip_id, trip.next_stop, stop.place)
+    ahead = queued_ahead(ctl.robots.values(), rec, turn)
+    if len(ahead) >= len(goals):
+        goals = []  # the free spots are owed to robots that have waited longer
     if not goals:
         if stop.kind is StopKind.PARK:
             # Somewhere to wait is no reason to wait: stay put, and let
@@ -80,11 +84,16 @@ def start_stop(work: TripWork, rec: RobotRecord, now: float) -> bool:
         if stop.kind is StopKind.LOAD and _hand_over(work, rec, spots, now):
             return True
         _clear_spots(work, spots, now)
-        # Every spot is taken by a robot that stands or works there: planning a
-        # route into it could only fail. Wait here until one frees.
-        rec.note = f"waiting for a free spot at {stop.place}"
+        # Every spot is taken by a robot that stands or works there (or owed to one
+        # that waited longer): planning a route into it could only fail. Wait here,
+        # in turn, until one frees.
+        if rec.queued_for != turn:
+            rec.queued_for, rec.queued_since = turn, now
+        rec.note = f"waiting for a free spot at {stop.place}" + (
+            f" ({len(ahead)} ahead)" if ahead else "")
         rec.retry_at = now + 1.0
         return False
+    rec.queued_for = None
     prefix = f"{trip.trip_id}.{trip.next_stop}"
     dwell = {StopKind.LOAD: LOAD_S_PER_TRAY * max(1, len(stop.trays)),
              StopKind.SERVE: GUEST_S, StopKind.COLLECT: COLLECT_S,
@@ -99,6 +108,23 @@ def start_stop(work: TripWork, rec: RobotRecord, now: float) -> bool:
                 dish.move(DishState.ON_THE_WAY)
                 ctl.save(dish)
     return True
+
+
+def queued_ahead(robots: Iterable[RobotRecord], rec: RobotRecord,
+                 turn: tuple[str, int, str]) -> list[RobotRecord]:
+    """Robots waiting for a free spot at the place of ``turn`` (trip, stop index, place)
+    since before ``rec`` began to (all of them, if it has not yet), still at that very
+    stop and ready to take a spot: one whose route keeps failing, or that is paused,
+    faulted or offline, does not hold the others back, and a stop given up leaves the
+    queue with it."""
+    since = rec.queued_since if rec.queued_for == turn else float("inf")
+    place = turn[2]
+    return sorted((r for r in robots
+                   if r is not rec and r.queued_for is not None and r.queued_for[2] == place
+                   and r.queued_since < since and r.retry_at is not None and r.failures == 0
+                   and r.mode.available and not r.paused_by_manager and r.trip is not None
+                   and r.queued_for[:2] == (r.trip.trip_id, r.trip.next_stop)),
+                  key=lambda r: r.queued_since)
 
 
 ROUTE_FAILED_AFTER = 3

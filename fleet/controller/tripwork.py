@@ -41,6 +41,9 @@ from fleet.vda import RobotState
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
 
+RETURN_QUEUE = 2
+"""Robots per dish-return spot that may be bound there at once (one unloading, one
+next); more bussing waits for room. Serving trips are never held back."""
 OFFLINE_ABORT_S = 120.0
 STALLED_S = 600.0
 """The stall bound for a trip with no food riding on it (parking, charging, bussing):
@@ -90,7 +93,8 @@ class TripWork:
         asked = [b for b in self.bussing_requests if b[0] not in closed]
         if asked:
             free = [v for v in views if v.serial not in taken]
-            bussing = plan_bussing(now, asked, free, times, ctl.plan)
+            bussing = plan_bussing(now, asked, free, times, ctl.plan,
+                                   max_trips=self._room_at_dish_returns())
             served_tables = {p.stops[0].place for p in bussing}
             self.bussing_requests = [b for b in self.bussing_requests if b[0] not in served_tables]
             plans += bussing
@@ -101,6 +105,19 @@ class TripWork:
             plans += housekeeping(now, rest, times, ctl.plan, occupied=occupied)
         for plan in plans:
             self.begin(plan, now)
+
+    def _room_at_dish_returns(self) -> int:
+        """Bussing trips the dish returns can take now: ``RETURN_QUEUE`` robots a spot,
+        less the robots already bound to unload there. At the end of a service every
+        table wants bussing at once; sent all together, the robots only queue at one
+        spot, standing in the aisles for minutes."""
+        plan = self.ctl.plan
+        returns = {p.name for p in plan.places_of(PlaceKind.DISH_RETURN)}
+        spots = sum(len(plan.place(name).cells) for name in returns)
+        bound = sum(1 for r in self.ctl.robots.values() if r.trip is not None and any(
+            s.kind is StopKind.UNLOAD and s.place in returns
+            for s in r.trip.stops[r.trip.next_stop:]))
+        return max(0, RETURN_QUEUE * spots - bound)
 
     def _send_to_unload(self, now: float) -> None:
         """Robots left with something on their trays by a trip that ended early go and

@@ -119,8 +119,10 @@ def housekeeping(now: float, robots: Sequence[RobotView], times: TravelTimes,
 def plan_bussing(now: float, requests: Sequence[BussingRequest | tuple[str, float]],
                  robots: Sequence[RobotView], times: TravelTimes,
                  plan: FloorPlan | None = None, *, collect_s: float = 30.0,
-                 unload_s: float = 20.0) -> list[TripPlan]:
-    """BUS trips, oldest request first, each on the nearest idle robot with every tray empty.
+                 unload_s: float = 20.0, max_trips: int | None = None) -> list[TripPlan]:
+    """BUS trips, oldest request first, each on the nearest idle robot with every tray empty,
+    at most ``max_trips`` of them (the caller's room at the dish return: robots sent
+    beyond it would only queue there, in the aisles, without progress).
 
     Call it with the robots the serving policy left free: serving comes first.
     """
@@ -131,7 +133,7 @@ def plan_bussing(now: float, requests: Sequence[BussingRequest | tuple[str, floa
     out: list[TripPlan] = []
     asked = [BussingRequest(*q) for q in requests]  # plain (table, requested_at) pairs too
     for request in sorted(asked, key=lambda q: (q.requested_at, q.table)):
-        if not idle or not returns:
+        if not idle or not returns or (max_trips is not None and len(out) >= max_trips):
             break
         dish_return = min(returns, key=lambda name: times.between(request.table, name))
         unload_leg = times.between(request.table, dish_return)
