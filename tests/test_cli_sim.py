@@ -191,3 +191,27 @@ def test_without_a_config_or_map_the_error_says_to_pass_one(
     monkeypatch.chdir(tmp_path)
     assert main(["sim", "--duration", "1m"]) == 1
     assert "pass --map PLAN" in capsys.readouterr().err
+
+
+def test_an_error_of_ours_inside_a_task_group_is_one_line_not_a_traceback(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from fleet.cli import config_cmd  # noqa: PLC0415
+    from fleet.errors import LinkError  # noqa: PLC0415
+
+    def broker_down(*_: object) -> int:
+        raise ExceptionGroup("unhandled errors in a TaskGroup",
+                             [ExceptionGroup("inner", [LinkError("broker at mqtt://x:1883 "
+                                                                 "refused the connection")])])
+
+    monkeypatch.setattr(config_cmd, "run_check", broker_down)
+    assert main(["config", "check"]) == 1
+    err = capsys.readouterr().err
+    assert "fleet config: broker at mqtt://x:1883 refused the connection" in err
+    assert "Traceback" not in err and "ExceptionGroup" not in err
+
+    def bug(*_: object) -> int:
+        raise ExceptionGroup("unhandled errors in a TaskGroup", [ZeroDivisionError("bug")])
+
+    monkeypatch.setattr(config_cmd, "run_check", bug)
+    with pytest.raises(ExceptionGroup):  # a bug keeps its traceback
+        main(["config", "check"])

@@ -22,6 +22,7 @@ import os
 import queue
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -107,7 +108,22 @@ def run_demo(args: argparse.Namespace, console: Console) -> int:
         console.print(summary_table(plan, None))
         return _headless(args, cfg, plan, robots, console)
     _checked_plan(cfg, console)
+    if args.web:
+        _check_port(args.host, args.port)
     return _live(args, cfg, robots, console)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail before starting the site when the web port cannot be had (in use, not ours
+    to take, an address not on this machine), rather than in the server's child."""
+    if not 0 < port < 65536:
+        raise FleetError(f"--port must be 1..65535; got {port}")
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise FleetError(f"cannot serve the dashboard on {host}:{port}: "
+                         f"{exc.strerror or exc}; pick another --port") from exc
 
 
 # -- headless -----------------------------------------------------------------------

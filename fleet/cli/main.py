@@ -35,8 +35,10 @@ Start here:
   fleet map check maps/bistro.toml   validate a floor plan and summarise it
   fleet map show maps/bistro.toml    draw a floor plan (--png OUT for a picture)
   fleet map route maps/bistro.toml pass W1   a route, its length and driving time
+  fleet map generate --seed 7 --style narrow   a restaurant floor nobody tuned fleet to
   fleet api schemas --check          the fleet API's JSON schemas (docs/api) against the code
-  fleet bench routes|sim|mqtt|serial|dashboard   figures beside a baseline (BENCHMARKS.md)
+  fleet bench routes|sim|floors|mqtt|serial|dashboard   figures beside a baseline
+                                     (BENCHMARKS.md)
 """
 
 
@@ -66,10 +68,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FleetError as exc:
         err.print(f"[bold red]fleet {args.command}:[/] {exc}", markup=True, soft_wrap=True)
         return 1
+    except BaseExceptionGroup as group:
+        # A task group (fleet run, the demo) ended on an error of ours: say it in one
+        # line, as for any FleetError; anything else is a bug and keeps its traceback.
+        known, rest = group.split(FleetError)
+        if rest is not None or known is None:
+            raise
+        for leaf in _leaves(known):
+            err.print(f"[bold red]fleet {args.command}:[/] {leaf}", markup=True, soft_wrap=True)
+        return 1
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130
     return code
+
+
+def _leaves(group: BaseExceptionGroup[FleetError]) -> list[BaseException]:
+    out: list[BaseException] = []
+    for exc in group.exceptions:
+        out += _leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc]
+    return out
 
 
 if __name__ == "__main__":
