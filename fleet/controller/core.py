@@ -424,12 +424,46 @@ class Controller:
 
     def _joining(self, now: float) -> bool:
         """Robots not yet placed in traffic that are online, or may still come online
-        at start-up: moving others now could run into them."""
+        at start-up: moving others now could run into them. An online robot with no
+        place on the floor at all (no position, or one off the plan) stops holding the
+        site back after ``JOIN_GRACE_S``: it is left out (no trip while out of traffic)
+        and the manager is told why."""
         if self._started_at is None:
             self._started_at = now
         starting = now - self._started_at < JOIN_GRACE_S
-        return any(not r.in_traffic and (starting or r.connection is ConnectionState.ONLINE)
-                   for r in self.robots.values())
+        waiting = False
+        for r in self.robots.values():
+            if r.in_traffic or r.connection is not ConnectionState.ONLINE:
+                r.unplaced_since, r.unplaced_told = None, False
+                waiting = waiting or (starting and not r.in_traffic)
+                continue
+            if r.unplaced_since is None:
+                r.unplaced_since = now
+            if now - r.unplaced_since < JOIN_GRACE_S or r.cell is not None:
+                # A robot whose cell is known but taken still holds the others: moving
+                # them now could run into it where it stands.
+                waiting = True
+            if r.cell is None and now - r.unplaced_since >= JOIN_GRACE_S and not r.unplaced_told:
+                r.unplaced_told = True
+                reason = self._unplaced_reason(r)
+                self.emit(ev.ROBOT_UNPLACED, now, f"{r.serial} is online but cannot be placed "
+                          f"on the floor: {reason}; the others carry on without it",
+                          robot=r.serial, data={"reason": reason})
+                r.note = f"cannot be placed on the floor: {reason}"
+        return waiting
+
+    def _unplaced_reason(self, rec: RobotRecord) -> str:
+        state = rec.state
+        if state is None:
+            return "it has sent no state"
+        if rec.cell is None:
+            if state.position is None and not state.last_node_id:
+                return "its state has no position and no last node"
+            if state.position is not None:
+                return (f"its position ({state.position.x:.2f}, {state.position.y:.2f}) m is "
+                        f"off the plan or inside an obstacle")
+            return f"its last node {state.last_node_id!r} is not one of this floor's"
+        return "unknown"
 
     # -- helpers used by TripWork ------------------------------------------------------
     def dish(self, dish_id: str) -> Dish:

@@ -55,6 +55,9 @@ class RobotRecord:
     failures: int = 0
     """Legs in a row that could not be planned (for backing off)."""
     retry_at: float | None = None
+    unplaced_since: float | None = None
+    """Since when it is online but not in traffic (None once placed, or offline)."""
+    unplaced_told: bool = False
     queued_for: tuple[str, int, str] | None = None
     """(trip, stop index, place) of the stop it waits for a free spot at, since
     ``queued_since``: a spot that frees goes to whoever has waited longest, not to

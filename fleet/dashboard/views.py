@@ -199,7 +199,7 @@ _LEVEL = {"critical": "bold #ffffff on #af0000", "warning": "bold #ffd700", "inf
 _EVENT_STYLES = {
     "DishServed": "green", "DishAtTable": "green",
     "DishFailed": "bold red", "RobotErrorReported": "red", "RouteFailed": "red",
-    "MapMismatchDetected": "bold red",
+    "MapMismatchDetected": "bold red", "RobotUnplaced": "bold red",
     "RobotStalled": "red", "RobotStranded": "bold red",
     "OrderRejected": "red", "BatteryLow": "yellow", "DeadlockDetected": "yellow",
     "DeadlockResolved": "yellow", "RobotConnectionChanged": "yellow",

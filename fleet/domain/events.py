@@ -64,6 +64,10 @@ ROBOT_MOVED_ON = "RobotMovedOn"
 ROBOT_STRANDED = "RobotStranded"
 """A robot with something on its trays cannot be unloaded and stays out of service
 (``data["reason"]``)."""
+ROBOT_UNPLACED = "RobotUnplaced"
+"""An online robot could not be placed on the floor for a while (no position, one off
+the plan or in a wall, or a cell another robot holds; ``data["reason"]``): it is
+left out of traffic and dispatch, and the rest of the site carries on without it."""
 CONTROLLER_STARTED = "ControllerStarted"
 """Carries the run's wall-clock offset (``data["epoch"]``), so a later run can put
 the times this one saved on its own clock (``fleet.controller.recovery``)."""
