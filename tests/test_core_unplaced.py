@@ -1,8 +1,12 @@
-"""The pure controller, fed by hand (no simulator, no loop): one online robot that
-cannot be placed on the floor must not stop the site. After a short grace it is left
-out, with an alert saying why, and the others are dispatched (issue 13, D5)."""
+"""The pure controller, fed by hand (no simulator, no loop): one robot that cannot
+serve must not stop the site, nor be handed the same work forever. A robot that
+cannot be placed on the floor is left out after a short grace (issue 13, D5); one
+that refuses every order is taken out of dispatch (D6, D7). Each with an alert
+saying why, while the others serve."""
 
 from __future__ import annotations
+
+from types import MappingProxyType
 
 from e2e import small_room
 from simkit import MODEL
@@ -13,7 +17,7 @@ from fleet.controller.core import JOIN_GRACE_S
 from fleet.domain import events as ev
 from fleet.intake import DishRequest, OrderRequest
 from fleet.store import MemoryStore
-from fleet.vda import ConnectionState, Position, RobotState
+from fleet.vda import ConnectionState, ErrorLevel, Position, RobotError, RobotState
 
 
 def test_an_online_robot_off_the_plan_is_left_out_and_the_others_serve() -> None:
@@ -41,3 +45,54 @@ def test_an_online_robot_off_the_plan_is_left_out_and_the_others_serve() -> None
     told = [e for e in ctl.events if e.kind == ev.ROBOT_UNPLACED]
     assert [e.robot for e in told] == ["B"], "said once"
     assert "position (-40.00, 3.00) m is off the plan" in told[0].text
+
+
+def test_a_robot_that_refuses_every_order_is_withdrawn_and_the_dish_goes_to_another() -> None:
+    """D6/D7: noRouteError naming the order is a refusal like orderError; after
+    MAX_REFUSALS the robot is taken out of dispatch with an alert, and its dish waits
+    for another robot instead of going back to it every few seconds."""
+    plan = small_room()
+    ctl = build_controller(plan, {"A": MODEL, "B": MODEL}, store=MemoryStore(), run_id="t")
+    spots = [plan.anchor_of(c) for c in plan.place("pass").cells]
+    sent: list[SendOrder] = []
+    online = ["A"]
+
+    def last_order(serial: str) -> str:
+        mine = [c.order.order_id for c in sent if c.serial == serial]
+        return mine[-1] if mine else ""
+
+    def states(now: float) -> None:
+        refusal = RobotError("noRouteError", ErrorLevel.WARNING, "first node not reachable",
+                             MappingProxyType({"orderId": last_order("A")}))
+        for serial in online:
+            x, y = spots[1] if serial == "A" else spots[0]
+            errors = (refusal,) if serial == "A" and last_order("A") else ()
+            out = ctl.on_state(RobotState(serial, now, position=Position(x, y),
+                                          errors=errors), now)
+            sent.extend(c for c in out if isinstance(c, SendOrder))
+
+    ctl.on_connection("A", ConnectionState.ONLINE, 0.0)
+    states(0.0)
+    ctl.submit(OrderRequest("o1", "table-1", (DishRequest("soup"),)), 0.0)
+    ctl.mark_ready("o1", 0, 1.0)
+    now = 1.0
+    while now < 90.0:
+        now += 1.0
+        states(now)
+        sent.extend(c for c in ctl.tick(now) if isinstance(c, SendOrder))
+    withdrawn = [e for e in ctl.events if e.kind == ev.ROBOT_WITHDRAWN]
+    assert [e.robot for e in withdrawn] == ["A"], "once"
+    assert "noRouteError: first node not reachable" in withdrawn[0].text
+    assert len({c.order.order_id for c in sent if c.serial == "A"}) == 1, \
+        "A was not given the dish again and again"
+    assert ctl.robots["A"].withdrawn and ctl.robots["A"].trip is None
+    # Another robot comes: the dish goes to it.
+    online.append("B")
+    ctl.on_connection("B", ConnectionState.ONLINE, now)
+    for _ in range(15):
+        now += 1.0
+        states(now)
+        sent.extend(c for c in ctl.tick(now) if isinstance(c, SendOrder))
+    assert ctl.dish("o1/1").robot == "B"
+    ctl.resume("A", now)
+    assert not ctl.robots["A"].withdrawn, "the manager puts it back"

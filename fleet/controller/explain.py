@@ -135,6 +135,8 @@ def doing_words(ctl: Controller, serial: str, now: float) -> str:
     """What the robot is doing, in plain words ("to table 7 with 2 dishes")."""
     rec = ctl.robots[serial]
     trip = rec.trip
+    if rec.withdrawn and trip is None:
+        return f"out of service: {rec.withdrawn} (resume it once fixed)"
     if rec.off_duty is not None:
         if trip is not None and trip.current is not None:
             return f"to dock {rec.off_duty} (off duty)"

@@ -86,6 +86,7 @@ class ManagerOps:
         was = "off duty" if rec.off_duty is not None and not paused else "paused"
         rec.paused_by_manager = False
         rec.off_duty = None
+        rec.withdrawn = ""
         self.ctl.request_dispatch()
         self.ctl.emit(ev.ROBOT_RESUMED, now, f"{serial} back to work ({was} until now)",
                       robot=serial)

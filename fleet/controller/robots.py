@@ -55,6 +55,9 @@ class RobotRecord:
     failures: int = 0
     """Legs in a row that could not be planned (for backing off)."""
     retry_at: float | None = None
+    withdrawn: str = ""
+    """Why the controller took it out of dispatch (it kept refusing its orders); ""
+    while it serves. The manager's resume puts it back."""
     unplaced_since: float | None = None
     """Since when it is online but not in traffic (None once placed, or offline)."""
     unplaced_told: bool = False

@@ -14,14 +14,24 @@ from fleet.controller.commands import Command, SendOrder
 from fleet.controller.legs import leg_order
 from fleet.controller.robots import RobotRecord
 from fleet.domain import events as ev
-from fleet.vda import RobotState
+from fleet.vda import ErrorLevel, RobotError, RobotState
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
 
 MAX_REFUSALS = 3
-REFUSALS = frozenset({"orderError", "validationError", "orderUpdateError"})
-"""Errors with which a vehicle refuses an order it was sent."""
+REFUSALS = frozenset({"orderError", "validationError", "orderUpdateError", "noRouteError"})
+"""Errors with which a vehicle refuses an order it was sent (VDA 5050 6.6.2, 6.10.6);
+besides these, any FATAL error whose ``errorReferences`` name the order refuses it."""
+
+
+def refuses(error: RobotError, order_id: str) -> bool:
+    """Whether ``error`` refuses the order ``order_id``: a refusal type about this
+    order or about none in particular, or a FATAL error naming this order."""
+    named = error.references.get("orderId")
+    if error.error_type in REFUSALS:
+        return named in (None, order_id)
+    return named == order_id and error.level is ErrorLevel.FATAL
 
 
 def note_errors(ctl: Controller, rec: RobotRecord, state: RobotState, now: float) -> list[Command]:
@@ -33,10 +43,8 @@ def note_errors(ctl: Controller, rec: RobotRecord, state: RobotState, now: float
         if (error.error_type, error.description) not in rec.errors_seen:
             ctl.emit(ev.ROBOT_ERROR_REPORTED, now, f"{rec.serial}: {error.level.value} "
                      f"{error.error_type}: {error.description}", robot=rec.serial)
-        if (leg is not None and not leg.acknowledged
-                and error.error_type in REFUSALS
-                and error.references.get("orderId") in (None, leg.order_id)):
-            leg.refused = error.error_type
+        if leg is not None and not leg.acknowledged and refuses(error, leg.order_id):
+            leg.refused = f"{error.error_type}: {error.description}".rstrip(": ")
     rec.errors_seen = seen
     return []
 
@@ -59,8 +67,14 @@ def resend(ctl: Controller, rec: RobotRecord, now: float) -> list[Command]:
         # counted. Busy finishing our own last leg is only a matter of time.
         leg.refusals += 1
         if leg.refusals > MAX_REFUSALS:
-            ctl.work.abort(rec, now, f"{rec.serial} refused its order {leg.refusals - 1} "
-                                     f"times ({leg.refused})")
+            why = f"refused its order {leg.refusals - 1} times ({leg.refused})"
+            ctl.work.abort(rec, now, f"{rec.serial} {why}")
+            # Its dishes go to others; sending them to it again would only be refused
+            # again, a new trip every few seconds. Out of dispatch until the manager
+            # has looked.
+            rec.withdrawn = why
+            ctl.emit(ev.ROBOT_WITHDRAWN, now, f"{rec.serial} taken out of dispatch: {why}; "
+                     "resume it once fixed", robot=rec.serial, data={"error": leg.refused})
             leg.acknowledged = True  # given up: nothing more to resend
             leg.refused = None
             if state is None or state.order_id != leg.order_id:

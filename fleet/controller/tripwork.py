@@ -62,7 +62,7 @@ class TripWork:
     def idle_robots(self) -> list[RobotRecord]:
         return [r for r in sorted(self.ctl.robots.values(), key=lambda r: r.serial)
                 if r.trip is None and r.in_traffic and r.mode.available and r.cell is not None
-                and not r.paused_by_manager and r.off_duty is None]
+                and not r.paused_by_manager and r.off_duty is None and not r.withdrawn]
 
     def _robot_view(self, rec: RobotRecord, now: float) -> RobotView:
         assert rec.cell is not None

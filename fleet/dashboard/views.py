@@ -200,6 +200,7 @@ _EVENT_STYLES = {
     "DishServed": "green", "DishAtTable": "green",
     "DishFailed": "bold red", "RobotErrorReported": "red", "RouteFailed": "red",
     "MapMismatchDetected": "bold red", "RobotUnplaced": "bold red",
+    "RobotWithdrawn": "bold red",
     "RobotStalled": "red", "RobotStranded": "bold red",
     "OrderRejected": "red", "BatteryLow": "yellow", "DeadlockDetected": "yellow",
     "DeadlockResolved": "yellow", "RobotConnectionChanged": "yellow",

@@ -64,6 +64,10 @@ ROBOT_MOVED_ON = "RobotMovedOn"
 ROBOT_STRANDED = "RobotStranded"
 """A robot with something on its trays cannot be unloaded and stays out of service
 (``data["reason"]``)."""
+ROBOT_WITHDRAWN = "RobotWithdrawn"
+"""The controller took a robot out of dispatch: it kept refusing the orders it was
+sent (``data["error"]``); its dishes went to others. The manager's resume puts it
+back."""
 ROBOT_UNPLACED = "RobotUnplaced"
 """An online robot could not be placed on the floor for a while (no position, one off
 the plan or in a wall, or a cell another robot holds; ``data["reason"]``): it is
