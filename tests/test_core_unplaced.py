@@ -1,8 +1,9 @@
 """The pure controller, fed by hand (no simulator, no loop): one robot that cannot
 serve must not stop the site, nor be handed the same work forever. A robot that
 cannot be placed on the floor is left out after a short grace (issue 13, D5); one
-that refuses every order is taken out of dispatch (D6, D7). Each with an alert
-saying why, while the others serve."""
+that refuses every order is taken out of dispatch (D6, D7), with an alert saying
+why while the others serve; one restarted mid-leg is given its stop again from
+where it is (D8)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,20 @@ from simkit import MODEL
 from fleet.assembly import build_controller
 from fleet.controller.commands import SendOrder
 from fleet.controller.core import JOIN_GRACE_S
+from fleet.controller.legs import cell_of_node, node_id
 from fleet.domain import events as ev
 from fleet.intake import DishRequest, OrderRequest
 from fleet.store import MemoryStore
-from fleet.vda import ConnectionState, ErrorLevel, Position, RobotError, RobotState
+from fleet.vda import (
+    ActionState,
+    ActionStatus,
+    ConnectionState,
+    ErrorLevel,
+    Load,
+    Position,
+    RobotError,
+    RobotState,
+)
 
 
 def test_an_online_robot_off_the_plan_is_left_out_and_the_others_serve() -> None:
@@ -96,3 +107,51 @@ def test_a_robot_that_refuses_every_order_is_withdrawn_and_the_dish_goes_to_anot
     assert ctl.dish("o1/1").robot == "B"
     ctl.resume("A", now)
     assert not ctl.robots["A"].withdrawn, "the manager puts it back"
+
+
+def test_a_vehicle_restarted_mid_leg_is_given_its_stop_again_from_where_it_is() -> None:
+    """D8: a vehicle killed mid-trip reconnects idle, with no order. The controller
+    plans its stop again from the cell it reports, at once; it neither waits out the
+    stall rule nor resends the old leg from a node behind it."""
+    plan = small_room()
+    ctl = build_controller(plan, {"A": MODEL}, store=MemoryStore(), run_id="t")
+    start = plan.place("pass").cells[1]
+    sent: list[SendOrder] = []
+
+    def report(now: float, cell: tuple[int, int], **kw: object) -> list[SendOrder]:
+        x, y = plan.anchor_of(cell)
+        out = [c for c in ctl.on_state(RobotState("A", now, position=Position(x, y),
+                                                  **kw), now)  # type: ignore[arg-type]
+               if isinstance(c, SendOrder)]
+        out += [c for c in ctl.tick(now) if isinstance(c, SendOrder)]
+        sent.extend(out)
+        return out
+
+    ctl.on_connection("A", ConnectionState.ONLINE, 0.0)
+    report(0.0, start)
+    ctl.submit(OrderRequest("o1", "table-1", (DishRequest("soup"),)), 0.0)
+    ctl.mark_ready("o1", 0, 1.0)
+    now = 1.0
+    while now < 60.0 and not any(len(c.order.nodes) > 3 for c in sent):
+        now += 1.0
+        order = sent[-1].order if sent else None
+        if order is not None and len(order.nodes) == 1:  # at the pass: staff load it
+            actions = tuple(ActionState(a.action_id, ActionStatus.FINISHED)
+                            for a in order.nodes[0].actions)
+            report(now, start, order_id=order.order_id, order_update_id=order.order_update_id,
+                   action_states=actions, loads=(Load("o1/1", "tray1"),))
+        else:
+            report(now, start, loads=(Load("o1/1", "tray1"),))
+    leg = ctl.robots["A"].leg
+    assert leg is not None and len(leg.cells) > 3, "on its way to the table"
+    cell = leg.cells[2]
+    # It takes the leg and drives two nodes...
+    report(now + 1, cell, order_id=leg.order_id, order_update_id=leg.update_id,
+           last_node_id=node_id(cell), last_node_sequence_id=4, driving=True,
+           loads=(Load("o1/1", "tray1"),))
+    assert leg.reached == 2
+    # ... is killed, and comes back idle with no order, where it stood.
+    again = report(now + 2, cell, loads=(Load("o1/1", "tray1"),))
+    assert again, "a new order at once"
+    assert again[-1].order.order_id != leg.order_id
+    assert cell_of_node(again[-1].order.nodes[0].node_id) == cell, "from where it is"

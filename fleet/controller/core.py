@@ -193,15 +193,19 @@ class Controller:
         if (not rec.in_traffic and rec.cell is not None
                 and not (self.recovery is not None and self.recovery.holding(rec.serial))):
             self._join_traffic(rec, now)
-        elif (rec.in_traffic and cell is not None
-                and cell != self.traffic.position(rec.serial) and not state.busy
-                and (rec.leg is None or state.order_id != rec.leg.order_id
-                     or self.traffic.leg_done(rec.serial))):
+        elif (rec.in_traffic and cell is not None and not state.busy
+                and ((cell != self.traffic.position(rec.serial)
+                      and (rec.leg is None or state.order_id != rec.leg.order_id
+                           or self.traffic.leg_done(rec.serial)))
+                     or self._forgot_its_leg(rec, state))):
             # Back from a restart (its order forgotten) or pushed by staff while away:
             # traffic must plan from where it really is; its current stop is planned
-            # again from there.
-            log.warning("%s reports %s but traffic had it at %s: placing it again",
-                        rec.serial, cell, self.traffic.position(rec.serial))
+            # again from there, at once (resending the old leg would start it from a
+            # node behind it, which a vehicle refuses as unreachable).
+            log.warning("%s reports %s (order %r) but traffic had it at %s on %s: placing "
+                        "it again", rec.serial, cell, state.order_id,
+                        self.traffic.position(rec.serial),
+                        rec.leg.order_id if rec.leg is not None else "no leg")
             self.traffic.remove_robot(rec.serial)
             rec.in_traffic = False
             rec.leg = None
@@ -216,6 +220,7 @@ class Controller:
                 rec.unconfirmed.pop(action_state.action_id, None)
         commands += note_errors(self, rec, state, now) if state.errors else []
         if leg is not None and state.order_id == leg.order_id:
+            leg.taken = True
             if state.order_update_id == leg.update_id:
                 leg.acknowledged = True
                 leg.refused = None
@@ -242,6 +247,13 @@ class Controller:
         if leg is not None and rec.trip is not None:
             commands += self.work.on_progress(rec, state, now)
         return commands + self._after(now)
+
+    def _forgot_its_leg(self, rec: RobotRecord, state: RobotState) -> bool:
+        """The vehicle had taken its leg (some update of it) and now, idle, holds
+        another order or none: it restarted, or was reset by hand, mid-leg."""
+        leg = rec.leg
+        return (leg is not None and leg.taken and state.order_id != leg.order_id
+                and not self.traffic.leg_done(rec.serial))
 
     def _check_map(self, rec: RobotRecord, state: RobotState, now: float) -> None:
         """A robot on another map than its model's ``map_id`` is told once per map it

@@ -53,6 +53,8 @@ class Leg:
     reached: int = 0
     sent_at: float = 0.0
     acknowledged: bool = False
+    taken: bool = False
+    """The vehicle has held this leg's order (some update of it) at least once."""
     refusals: int = 0
     """Times the vehicle refused this leg's orders."""
     refused: str | None = None
