@@ -284,7 +284,9 @@ class TripWork:
             rec.progress_at = now
             self.pending.add(rec.serial)
             return []
-        if not leg.at_goal or not done:
+        if not leg.at_goal or not done or not leg.taken:
+            # Not there until the vehicle holds the leg's order: a one-node leg (it
+            # stands at the pass already) is "done" in traffic before it is accepted.
             return []
         commands: list[Command] = []
         if rec.goal_since is None:

@@ -3,7 +3,8 @@ serve must not stop the site, nor be handed the same work forever. A robot that
 cannot be placed on the floor is left out after a short grace (issue 13, D5); one
 that refuses every order is taken out of dispatch (D6, D7), with an alert saying
 why while the others serve; one restarted mid-leg is given its stop again from
-where it is (D8)."""
+where it is (D8); and nothing counts as done at a stop before the vehicle has taken
+the order for it (D12)."""
 
 from __future__ import annotations
 
@@ -155,3 +156,28 @@ def test_a_vehicle_restarted_mid_leg_is_given_its_stop_again_from_where_it_is() 
     assert again, "a new order at once"
     assert again[-1].order.order_id != leg.order_id
     assert cell_of_node(again[-1].order.nodes[0].node_id) == cell, "from where it is"
+
+
+def test_arrival_at_the_pass_waits_for_the_vehicle_to_take_the_order() -> None:
+    """D12: a robot already standing at the pass gets a one-node leg; it is "at the
+    pass" (and staff are told to load it) only once the vehicle holds that order."""
+    plan = small_room()
+    ctl = build_controller(plan, {"A": MODEL}, store=MemoryStore(), run_id="t")
+    x, y = plan.anchor_of(plan.place("pass").cells[1])
+    sent: list[SendOrder] = []
+
+    def report(now: float, **kw: object) -> None:
+        out = ctl.on_state(RobotState("A", now, position=Position(x, y), **kw),  # type: ignore[arg-type]
+                           now) + ctl.tick(now)
+        sent.extend(c for c in out if isinstance(c, SendOrder))
+
+    ctl.on_connection("A", ConnectionState.ONLINE, 0.0)
+    report(0.0)
+    ctl.submit(OrderRequest("o1", "table-1", (DishRequest("soup"),)), 0.0)
+    sent.extend(c for c in ctl.mark_ready("o1", 0, 1.0) if isinstance(c, SendOrder))
+    for t in (1.0, 2.0, 3.0):
+        report(t)  # the vehicle has not taken it (still empty, no order)
+    assert sent and len(sent[0].order.nodes) == 1
+    assert not [e for e in ctl.events if e.kind == ev.ROBOT_ARRIVED]
+    report(4.0, order_id=sent[0].order.order_id, order_update_id=0)
+    assert [e.robot for e in ctl.events if e.kind == ev.ROBOT_ARRIVED] == ["A"]
