@@ -140,19 +140,19 @@ def test_a_vehicle_restarted_mid_leg_is_given_its_stop_again_from_where_it_is() 
             actions = tuple(ActionState(a.action_id, ActionStatus.FINISHED)
                             for a in order.nodes[0].actions)
             report(now, start, order_id=order.order_id, order_update_id=order.order_update_id,
-                   action_states=actions, loads=(Load("o1/1", "tray1"),))
+                   action_states=actions, loads=(Load("tray1", "o1/1"),))
         else:
-            report(now, start, loads=(Load("o1/1", "tray1"),))
+            report(now, start, loads=(Load("tray1", "o1/1"),))
     leg = ctl.robots["A"].leg
     assert leg is not None and len(leg.cells) > 3, "on its way to the table"
     cell = leg.cells[2]
     # It takes the leg and drives two nodes...
     report(now + 1, cell, order_id=leg.order_id, order_update_id=leg.update_id,
            last_node_id=node_id(cell), last_node_sequence_id=4, driving=True,
-           loads=(Load("o1/1", "tray1"),))
+           loads=(Load("tray1", "o1/1"),))
     assert leg.reached == 2
     # ... is killed, and comes back idle with no order, where it stood.
-    again = report(now + 2, cell, loads=(Load("o1/1", "tray1"),))
+    again = report(now + 2, cell, loads=(Load("tray1", "o1/1"),))
     assert again, "a new order at once"
     assert again[-1].order.order_id != leg.order_id
     assert cell_of_node(again[-1].order.nodes[0].node_id) == cell, "from where it is"
@@ -181,3 +181,53 @@ def test_arrival_at_the_pass_waits_for_the_vehicle_to_take_the_order() -> None:
     assert not [e for e in ctl.events if e.kind == ev.ROBOT_ARRIVED]
     report(4.0, order_id=sent[0].order.order_id, order_update_id=0)
     assert [e.robot for e in ctl.events if e.kind == ev.ROBOT_ARRIVED] == ["A"]
+
+
+def test_a_dish_is_served_when_the_guest_takes_it_not_when_the_executor_says_so() -> None:
+    """D13: a vehicle whose stock executor finishes every action at once, the guest's
+    waitForTrigger included, while its tray sensor still feels the dish: the dish is
+    not served and the robot stays, until the tray is emptied."""
+    plan = small_room()
+    ctl = build_controller(plan, {"A": MODEL}, store=MemoryStore(), run_id="t")
+    start = plan.place("pass").cells[1]
+    sent: list[SendOrder] = []
+    dish = (Load("tray1", "o1/1"),)
+
+    def report(now: float, cell: tuple[int, int], **kw: object) -> None:
+        x, y = plan.anchor_of(cell)
+        out = ctl.on_state(RobotState("A", now, position=Position(x, y), **kw),  # type: ignore[arg-type]
+                           now) + ctl.tick(now)
+        sent.extend(c for c in out if isinstance(c, SendOrder))
+
+    def all_done(now: float, cell: tuple[int, int], loads: tuple[Load, ...]) -> None:
+        leg = ctl.robots["A"].leg
+        assert leg is not None
+        done = tuple(ActionState(a, ActionStatus.FINISHED) for a in sorted(leg.action_ids))
+        report(now, cell, order_id=leg.order_id, order_update_id=leg.update_id,
+               last_node_id=node_id(cell), last_node_sequence_id=2 * leg.cells.index(cell),
+               action_states=done, loads=loads)
+
+    ctl.on_connection("A", ConnectionState.ONLINE, 0.0)
+    report(0.0, start)
+    ctl.submit(OrderRequest("o1", "table-1", (DishRequest("soup"),)), 0.0)
+    sent.extend(c for c in ctl.mark_ready("o1", 0, 1.0) if isinstance(c, SendOrder))
+    all_done(2.0, start, dish)  # staff loaded it at the pass
+    now = 2.0
+    for _ in range(60):  # drive node by node, as far as released
+        now += 1.0
+        leg = ctl.robots["A"].leg
+        assert leg is not None
+        cell = leg.cells[min(leg.reached + 1, ctl.traffic.released("A"), len(leg.cells) - 1)]
+        all_done(now, cell, dish)
+        if cell == leg.cells[-1] and leg.cells[-1] in plan.place("table-1").cells:
+            break
+    table = ctl.robots["A"].cell
+    assert table in plan.place("table-1").cells
+    for _ in range(3):  # the executor says the wait is over; the tray says otherwise
+        now += 1.0
+        all_done(now, table, dish)
+    assert ctl.dish("o1/1").state.value == "at_table"
+    assert ctl.robots["A"].goal_since is not None, "it stays at the table"
+    now += 1.0
+    all_done(now, table, ())  # the guest takes the soup
+    assert ctl.dish("o1/1").state.value == "served"

@@ -31,7 +31,8 @@ def skippable(ctl: Controller, stop: Stop) -> bool:
 def advance_dishes(ctl: Controller, rec: RobotRecord, stop: Stop,
                    status: dict[str, ActionStatus], now: float) -> None:
     """Dishes follow the actions at the stop: picked is loaded, dropped is at the table,
-    the guest's wait over is served; a failed pick puts the dish back to be dispatched."""
+    taken by the guest (``taken``) is served; a failed pick puts the dish back to be
+    dispatched."""
     trip = rec.trip
     assert trip is not None
     key = f"{trip.trip_id}.{trip.next_stop}"
@@ -57,12 +58,29 @@ def advance_dishes(ctl: Controller, rec: RobotRecord, stop: Stop,
                 ctl.emit(ev.DISH_AT_TABLE, now, f"{dish_id} at {stop.place}",
                          robot=rec.serial, dish_id=dish_id, order_id=dish.order_id)
                 ctl.save(dish)
-            if wait is ActionStatus.FINISHED and dish.state is DishState.AT_TABLE:
+            if dish.state is DishState.AT_TABLE and taken(rec, tray, wait):
                 dish.move(DishState.SERVED)
                 dish.served_at = now
                 ctl.emit(ev.DISH_SERVED, now, f"{dish_id} served at {stop.place}",
                          robot=rec.serial, dish_id=dish_id, order_id=dish.order_id)
                 ctl.save(dish)
+
+
+def taken(rec: RobotRecord, tray: str, wait: ActionStatus | None) -> bool:
+    """Whether the guest took what was presented on ``tray``: for a robot that senses
+    its trays, the tray emptied (a vehicle's executor may finish waitForTrigger at
+    once, with nobody there); for one that cannot, its word that the wait is over."""
+    if rec.senses_trays:
+        return tray not in rec.loads
+    return wait is ActionStatus.FINISHED
+
+
+def untaken(ctl: Controller, rec: RobotRecord, stop: Stop) -> bool:
+    """Dishes presented at this table still on a tray the robot senses: the stop is
+    not over until the guest takes them or the guest timeout gives them up."""
+    return stop.kind is StopKind.SERVE and rec.senses_trays and any(
+        ctl.dish(d).state is DishState.AT_TABLE and t in rec.loads
+        for t, d in zip(stop.trays, stop.dishes, strict=False))
 
 
 def leftovers(rec: RobotRecord) -> bool:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fleet.controller.commands import Command, SendInstantActions
-from fleet.controller.dishprogress import advance_dishes, skippable
+from fleet.controller.dishprogress import advance_dishes, skippable, untaken
 from fleet.controller.explain import stall_words
 from fleet.controller.robots import RobotRecord
 from fleet.controller.stopstart import start_stop
@@ -300,7 +300,8 @@ class TripWork:
         wanted = set(leg.action_ids)
         status = {a.action_id: a.status for a in state.action_states if a.action_id in wanted}
         advance_dishes(self.ctl, rec, stop, status, now)
-        if all(status.get(a) is not None and status[a].done for a in leg.action_ids):
+        if (all(status.get(a) is not None and status[a].done for a in leg.action_ids)
+                and not untaken(self.ctl, rec, stop)):
             if stop.kind is StopKind.UNLOAD:
                 # Staff took what was on these trays, as at the pass they put it on.
                 rec.aboard = tuple(t for t in rec.aboard if t not in stop.trays)
