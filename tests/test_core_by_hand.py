@@ -15,7 +15,7 @@ from simkit import MODEL
 
 from fleet.assembly import build_controller
 from fleet.controller.commands import SendOrder
-from fleet.controller.core import JOIN_GRACE_S
+from fleet.controller.core import EVENTS_KEPT, JOIN_GRACE_S
 from fleet.controller.legs import cell_of_node, node_id
 from fleet.domain import events as ev
 from fleet.intake import DishRequest, OrderRequest
@@ -231,3 +231,23 @@ def test_a_dish_is_served_when_the_guest_takes_it_not_when_the_executor_says_so(
     now += 1.0
     all_done(now, table, ())  # the guest takes the soup
     assert ctl.dish("o1/1").state.value == "served"
+
+
+def test_a_long_day_keeps_a_bounded_list_of_events_and_readers_lose_none_they_kept_up_with(
+) -> None:
+    """Issue 17.5: the controller's event list was unbounded. It keeps the latest
+    (every event is in the store), and a reader following ``events_since`` sees each
+    event once across the trims."""
+    ctl = build_controller(small_room(), {"A": MODEL}, store=MemoryStore(), run_id="t")
+    seen: list[str] = []
+    cursor = 0
+    for i in range(int(EVENTS_KEPT * 2.5)):
+        ctl.emit(ev.ROUTE_FAILED, float(i), f"e{i}")
+        if i % 997 == 0:
+            new, cursor = ctl.events_since(cursor)
+            seen += [e.text for e in new if e.kind == ev.ROUTE_FAILED]
+        assert len(ctl.events) <= EVENTS_KEPT
+    new, cursor = ctl.events_since(cursor)
+    seen += [e.text for e in new if e.kind == ev.ROUTE_FAILED]
+    assert seen == [f"e{i}" for i in range(int(EVENTS_KEPT * 2.5))]
+    assert ctl.events_since(cursor) == ([], cursor)

@@ -189,11 +189,7 @@ class ApiService:
         return out
 
     def _take_events(self) -> None:
-        events = self.ctl.events
-        if len(events) < self._event_cursor:  # the controller trimmed its list
-            self._event_cursor = 0
-        new = events[self._event_cursor:]
-        self._event_cursor = len(events)
+        new, self._event_cursor = self.ctl.events_since(self._event_cursor)
         for event in new:
             self.alerts.observe(dataclasses.replace(event, at=self.epoch + event.at))
             if event.kind == ev.DEADLOCK_RESOLVED:

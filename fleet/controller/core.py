@@ -51,6 +51,8 @@ RESEND_AFTER_S = 5.0
 TICK_S = 1.0
 DEADLOCK_MEMORY_S = 15.0
 JOIN_GRACE_S = 10.0
+EVENTS_KEPT = 10_000
+"""Events held in memory; older ones are in the store only."""
 """At start-up, how long to wait for every configured robot to report where it is."""
 
 
@@ -75,6 +77,9 @@ class Controller:
         self.no_progress_s = min(no_progress_s, self.stall_abort_s)
         """A robot with food riding on it that makes no progress this long is reported."""
         self.events: list[Event] = []
+        """The latest events (at most ``EVENTS_KEPT``); all of them are in the store."""
+        self.events_trimmed = 0
+        """Events dropped from the front of ``events`` so far."""
         self.robots: dict[str, RobotRecord] = {
             serial: RobotRecord(serial=serial, model=model) for serial, model in models.items()}
         max_trays = max((m.trays for m in models.values()), default=1)
@@ -96,8 +101,20 @@ class Controller:
     # -- events -----------------------------------------------------------------
     def _emit(self, event: Event) -> None:
         self.events.append(event)
+        if len(self.events) > EVENTS_KEPT:
+            # A long day must not grow memory: the store keeps every event; here only
+            # the latest, for readers that follow them (``events_since``).
+            cut = len(self.events) - EVENTS_KEPT // 2
+            del self.events[:cut]
+            self.events_trimmed += cut
         self.store.record(event)
         log.debug("%s %s", event.kind, event.text)
+
+    def events_since(self, cursor: int) -> tuple[list[Event], int]:
+        """Events from the ``cursor``-th ever emitted on (those still kept), and the
+        cursor to pass next time."""
+        start = max(cursor - self.events_trimmed, 0)
+        return self.events[start:], self.events_trimmed + len(self.events)
 
     def emit(self, kind: str, now: float, text: str, *, robot: str | None = None,
              order_id: str | None = None, dish_id: str | None = None,
