@@ -8,6 +8,11 @@ in wall, scaled or virtual time.
 
 ``FleetRuntime`` is also the in-process ``Pos``: the simulated kitchen (and
 tests) submit orders and mark dishes ready through it.
+
+A bug the core hits on one robot's report or one tick must not stop a real site:
+with ``strict=False`` (``fleet run``) it is logged with its traceback, counted in
+``handler_failures`` and the next event is served. Simulations and tests run
+``strict`` (the default), so a bug ends the run where it happened.
 """
 
 from __future__ import annotations
@@ -27,8 +32,11 @@ log = logging.getLogger(__name__)
 
 
 class FleetRuntime:
-    def __init__(self, controller: Controller, links: Sequence[RobotLink]) -> None:
+    def __init__(self, controller: Controller, links: Sequence[RobotLink], *,
+                 strict: bool = True) -> None:
         self.controller = controller
+        self.strict = strict
+        self.handler_failures = 0
         self._links = {link.serial: link for link in links}
         self._locks = {serial: asyncio.Lock() for serial in self._links}
         self._stopping = asyncio.Event()
@@ -59,11 +67,15 @@ class FleetRuntime:
     async def _pump(self, link: RobotLink) -> None:
         async for event in link.events():
             now = self.now()
-            if isinstance(event, StateReceived):
-                commands = self.controller.on_state(event.state, now)
-            elif isinstance(event, ConnectionChanged):
-                commands = self.controller.on_connection(event.serial, event.state, now)
-            else:  # pragma: no cover - LinkEvent is closed
+            try:
+                if isinstance(event, StateReceived):
+                    commands = self.controller.on_state(event.state, now)
+                elif isinstance(event, ConnectionChanged):
+                    commands = self.controller.on_connection(event.serial, event.state, now)
+                else:  # pragma: no cover - LinkEvent is closed
+                    continue
+            except Exception:
+                self._failed(f"handling {type(event).__name__} of {link.serial}")
                 continue
             await self.execute(commands)
 
@@ -72,7 +84,20 @@ class FleetRuntime:
             delay = self.controller.next_wakeup() - self.now()
             if delay > 0:
                 await asyncio.sleep(delay)
-            await self.execute(self.controller.tick(self.now()))
+            try:
+                commands = self.controller.tick(self.now())
+            except Exception:
+                self._failed("the controller's timers")
+                await asyncio.sleep(1.0)  # not a hot loop on a tick that keeps failing
+                continue
+            await self.execute(commands)
+
+    def _failed(self, what: str) -> None:
+        if self.strict:
+            raise  # noqa: PLE0704  (called from an except block: re-raise the bug)
+        self.handler_failures += 1
+        log.exception("controller failed on %s (%d failures so far); serving on",
+                      what, self.handler_failures)
 
     async def execute(self, commands: Sequence[Command]) -> None:
         for command in commands:

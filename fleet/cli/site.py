@@ -99,7 +99,7 @@ async def run_site(cfg: Config, until: Awaitable[None], *, on_ready: Ready | Non
                     links.append(master.link(model.manufacturer, robot_cfg.serial,
                                              fallback=fallback,
                                              version=model.protocol_version))
-            runtime = FleetRuntime(controller, links)
+            runtime = FleetRuntime(controller, links, strict=False)  # a real site serves on
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(runtime.run(), name="runtime")
                 await runtime.ready.wait()
