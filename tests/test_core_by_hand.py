@@ -251,3 +251,25 @@ def test_a_long_day_keeps_a_bounded_list_of_events_and_readers_lose_none_they_ke
     seen += [e.text for e in new if e.kind == ev.ROUTE_FAILED]
     assert seen == [f"e{i}" for i in range(int(EVENTS_KEPT * 2.5))]
     assert ctl.events_since(cursor) == ([], cursor)
+
+
+def test_dishes_late_at_the_pass_are_told_once_per_table_with_why() -> None:
+    """Issue 14, finding 1: dishes for a blocked table sat at the pass for 90 minutes
+    and nothing said so. Past two minutes the manager hears it, once for the table,
+    with the reason; a table whose dishes left the pass may be told again later."""
+    plan = small_room()
+    ctl = build_controller(plan, {"A": MODEL}, store=MemoryStore(), run_id="t")
+    x, y = plan.anchor_of(plan.place("charger").cells[0])
+    ctl.on_connection("A", ConnectionState.ONLINE, 0.0)
+    ctl.on_state(RobotState("A", 0.0, position=Position(x, y)), 0.0)
+    ctl.block_table("table-1", "a spill", 0.0)
+    ctl.submit(OrderRequest("o1", "table-1", (DishRequest("soup"), DishRequest("rice"))), 0.0)
+    ctl.mark_ready("o1", 0, 1.0)
+    ctl.mark_ready("o1", 1, 1.0)
+    for t in range(2, 300, 5):
+        ctl.on_state(RobotState("A", float(t), position=Position(x, y)), float(t))
+        ctl.tick(float(t))
+    late = [e for e in ctl.events if e.kind == ev.DISHES_LATE]
+    assert len(late) == 1 and 121.0 <= late[0].at <= 127.0
+    assert "2 dish(es) for table-1" in late[0].text
+    assert "the table is blocked (a spill)" in late[0].text

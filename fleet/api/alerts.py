@@ -81,6 +81,8 @@ def classify(event: Event) -> Raised | None:
         return Raised("warning", event.text or f"{event.robot} made no progress")
     if kind == ev.ROBOT_STRANDED:
         return Raised("critical", event.text or f"{event.robot} cannot be unloaded")
+    if kind == ev.DISHES_LATE:
+        return Raised("warning", event.text or "dishes late at the pass")
     if kind == ev.ROBOT_WITHDRAWN:
         return Raised("critical", event.text or f"{event.robot} taken out of dispatch")
     if kind == ev.ROBOT_UNPLACED:

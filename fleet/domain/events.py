@@ -64,6 +64,9 @@ ROBOT_MOVED_ON = "RobotMovedOn"
 ROBOT_STRANDED = "RobotStranded"
 """A robot with something on its trays cannot be unloaded and stays out of service
 (``data["reason"]``)."""
+DISHES_LATE = "DishesLate"
+"""Dishes for one table have waited at the pass past the late bound (``data``:
+table, dishes, waited_s, reason): once per table until they leave the pass."""
 ROBOT_WITHDRAWN = "RobotWithdrawn"
 """The controller took a robot out of dispatch: it kept refusing the orders it was
 sent (``data["error"]``); its dishes went to others. The manager's resume puts it
