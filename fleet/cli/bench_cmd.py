@@ -333,6 +333,9 @@ def run_floor_bench_cmd(args: argparse.Namespace, console: Console) -> int:
         for future in as_completed(futures):
             rows.append(future.result())
             bar.advance(task)
+            if not err.is_terminal and (len(rows) % 10 == 0 or len(rows) == len(todo)):
+                # No bar without a terminal: a line now and then, so a log shows progress.
+                err.print(f"{len(rows)}/{len(todo)} services run")
     order = {(c.name, c.robots, c.seed): i for i, c in enumerate(todo)}
     rows.sort(key=lambda r: order[(r["floor"], r["robots"], r["seed"])])
     console.print(format_floor_bench(rows), markup=False, highlight=False, soft_wrap=True)
