@@ -24,7 +24,7 @@ from fleet.config import BrokerConfig
 from fleet.controller.core import Controller
 from fleet.domain import RobotModel
 from fleet.floor import FloorPlan, PlaceKind
-from fleet.floor.model import Cell
+from fleet.floor.model import Cell, ways_around
 from fleet.intake import Pos
 from fleet.link import RobotLink
 from fleet.routing import distance_field
@@ -86,7 +86,8 @@ class SimOptions:
 
 def start_cells(plan: FloorPlan, count: int) -> list[Cell]:
     """Where robots stand when service opens: chargers, then parking, then the
-    floor nearest the pass, never two in one cell or one lane."""
+    floor nearest the pass, never two in one cell or one lane, and never where a
+    robot standing would close a way (a corridor's only lane, a doorway)."""
     cells: list[Cell] = []
     taken: set[Cell] = set()
 
@@ -111,6 +112,10 @@ def start_cells(plan: FloorPlan, count: int) -> list[Cell]:
                 break
             if dist < 4 or cell in spots or cell in taken or dist == float("inf"):
                 continue
+            if ways_around(plan.passable, plan.open_east, plan.open_south, cell,
+                           set(plan.footprint(cell)) | taken) > ways_around(
+                    plan.passable, plan.open_east, plan.open_south, cell, taken):
+                continue  # standing there would close a way: not a place to wait
             take(cell)
     if len(cells) < count:
         raise ValueError(f"plan {plan.name!r} has room for only {len(cells)} robots to start")

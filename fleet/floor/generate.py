@@ -88,7 +88,7 @@ def _kitchen(f: _Floor, rng: random.Random, *, stalls: int) -> float:
     counter_s = counter_y - 0.4  # its south face, where the corridor starts
     corridor = rng.uniform(1.3, 1.7)
     homes = rng.randint(3, 5) if stalls == 1 else rng.randint(5, 8)
-    bay_w = 0.7 * ((homes + 1) // 2) + 0.3
+    bay_w = 0.7 * homes + 0.3
     f.obstacles.append(Obstacle(name="kitchen", kind="other",
                                 rect=_r((bay_w, counter_y, f.width, f.depth))))
     spot_y = counter_s - 0.45
@@ -114,12 +114,12 @@ def _kitchen(f: _Floor, rng: random.Random, *, stalls: int) -> float:
                                 rect=_r((rx - 0.6, counter_s, rx + 0.6, counter_y))))
     f.stations.append(Station(name="dish return", kind="dish_return",
                               spots=[_p((rx, spot_y))]))
-    # Dock bay: chargers along the north wall, parking in a row in front of them,
-    # all north of the corridor, so no robot at home stands in anyone's way.
+    # Dock bay: chargers and parking in one row along its north wall, north of the
+    # corridor: no robot at home stands in anyone's way, nor in front of another
+    # home (a parking row before the chargers sealed them in).
     chargers = max(2, homes // 2)
     for i in range(homes):
-        row, col = divmod(i, (homes + 1) // 2)
-        spot = (0.5 + 0.7 * col, f.depth - 0.45 - 0.75 * row)
+        spot = (0.5 + 0.7 * i, f.depth - 0.45)
         if i < chargers:
             f.stations.append(Station(name=f"dock {i + 1}", kind="charger", spots=[_p(spot)]))
         else:
