@@ -61,9 +61,7 @@ def start_stop(work: TripWork, rec: RobotRecord, now: float) -> bool:
     shut = ctl.manager.closed_cells()
     if spots and all(c in shut for c in spots):
         if stop.kind is StopKind.PARK:
-            trip.next_stop = len(trip.stops)
-            work.finish(rec, now)
-            return True
+            return _skip_park(work, rec, now)
         rec.note = f"waiting: {stop.place} is in a zone the manager blocked"
         rec.retry_at = now + 2.0
         return False
@@ -78,12 +76,10 @@ def start_stop(work: TripWork, rec: RobotRecord, now: float) -> bool:
         if stop.kind is StopKind.PARK:
             # Somewhere to wait is no reason to wait: stay put, and let
             # housekeeping find another spot when there is one.
-            trip.next_stop = len(trip.stops)
-            work.finish(rec, now)
-            return True
+            return _skip_park(work, rec, now)
         if stop.kind is StopKind.LOAD and _hand_over(work, rec, spots, now):
             return True
-        _clear_spots(work, spots, now)
+        _clear_spots(work, spots, now, asking=rec.serial)
         # Every spot is taken by a robot that stands or works there (or owed to one
         # that waited longer): planning a route into it could only fail. Wait here,
         # in turn, until one frees.
@@ -125,6 +121,20 @@ def queued_ahead(robots: Iterable[RobotRecord], rec: RobotRecord,
                    and r.mode.available and not r.paused_by_manager and r.trip is not None
                    and r.queued_for[:2] == (r.trip.trip_id, r.trip.next_stop)),
                   key=lambda r: r.queued_since)
+
+
+def _skip_park(work: TripWork, rec: RobotRecord, now: float) -> bool:
+    """A park stop with nowhere to go: a park trip ends where the robot stands; a
+    step aside within a trip is skipped, and the trip's own next stop begins (ending
+    the trip there would leave the dishes it carries with no trip)."""
+    trip = rec.trip
+    assert trip is not None
+    if trip.next_stop < len(trip.stops) - 1:
+        trip.next_stop += 1
+        return start_stop(work, rec, now)
+    trip.next_stop = len(trip.stops)
+    work.finish(rec, now)
+    return True
 
 
 ROUTE_FAILED_AFTER = 3
@@ -173,11 +183,15 @@ def _order_id(ctl: Controller, rec: RobotRecord) -> str:
     return f"{rec.serial}-{ctl.run_id}-{rec.legs_sent}"
 
 
-def _clear_spots(work: TripWork, spots: tuple[Cell, ...], now: float) -> None:
-    """An idle robot left standing on a spot another robot needs (a table's only
-    serving spot, with no free home to park in) steps aside onto open floor."""
+def _clear_spots(work: TripWork, spots: tuple[Cell, ...], now: float, *, asking: str) -> None:
+    """A robot standing on a spot another robot needs steps aside onto open floor:
+    an idle one (a table's only serving spot, with no free home to park in), or one
+    that itself waits there for a spot elsewhere. The second breaks a cycle no one
+    else sees: R11 waits at the dish return for R2's table spot while R2, loaded,
+    waits at that table spot for the dish return (a 6,870 s freeze)."""
+    plan = work.ctl.plan
     for other in work.idle_robots():
-        if other.cell is None or not set(work.ctl.plan.footprint(other.cell)) & set(spots):
+        if other.cell is None or not set(plan.footprint(other.cell)) & set(spots):
             continue
         aside = _open_floor_near(work, other.cell)
         if aside is None:
@@ -186,6 +200,22 @@ def _clear_spots(work: TripWork, spots: tuple[Cell, ...], now: float) -> None:
                             stops=(Stop("open floor", StopKind.PARK, cell=aside),),
                             dish_ids=(), est_finish=now, est_waits={},
                             reason="steps aside from a spot another robot needs"), now)
+    for other in work.ctl.robots.values():
+        trip = other.trip
+        stop = trip.current if trip is not None else None
+        if (stop is None or trip is None or other.cell is None or other.serial == asking
+                or other.serial not in work.pending or other.retry_at is None
+                or not other.note.startswith("waiting for a free spot")
+                or stop.kind is StopKind.PARK  # already stepping aside
+                or stop.kind is StopKind.LOAD  # waits at the pass hand trips over instead
+                or not set(plan.footprint(other.cell)) & set(spots)):
+            continue
+        aside = _open_floor_near(work, other.cell)
+        if aside is None:
+            continue
+        trip.stops.insert(trip.next_stop, Stop("open floor", StopKind.PARK, cell=aside))
+        other.retry_at = now  # it goes now; its own stop comes after
+        other.note = "steps aside from a spot another robot needs"
 
 
 def _open_floor_near(work: TripWork, start: Cell) -> Cell | None:
