@@ -29,6 +29,17 @@ spots = [[0.4, 0.4]]
 """
 
 
+DOORWAY = """
+[[walls]]
+points = [[3.0, 0], [3.0, 1.6]]
+thickness = 0.1
+[[walls]]
+points = [[3.0, 2.4], [3.0, 4]]
+thickness = 0.1
+"""
+"""A wall across the room with one 0.8 m doorway at x = 3 m, y 1.6-2.4 m."""
+
+
 def plan_file(tmp_path: Path, extra: str, base: str = BASE) -> Path:
     path = tmp_path / "plan.toml"
     path.write_text(base + extra)
@@ -178,13 +189,7 @@ spots = [[1.3, 1.5]]
 
 
 def test_one_way_zone_makes_a_place_unreachable_back(tmp_path: Path) -> None:
-    errs = errors_of(plan_file(tmp_path, """
-[[walls]]
-points = [[3.0, 0], [3.0, 1.6]]
-thickness = 0.1
-[[walls]]
-points = [[3.0, 2.4], [3.0, 4]]
-thickness = 0.1
+    errs = errors_of(plan_file(tmp_path, DOORWAY + """
 [[zones]]
 name = "door"
 kind = "one_way"
@@ -195,13 +200,7 @@ rect = [2.6, 1.6, 3.4, 2.4]
 
 
 def test_serving_spot_that_is_the_only_way_through(tmp_path: Path) -> None:
-    warns = warnings_of(plan_file(tmp_path, """
-[[walls]]
-points = [[3.0, 0], [3.0, 1.6]]
-thickness = 0.1
-[[walls]]
-points = [[3.0, 2.4], [3.0, 4]]
-thickness = 0.1
+    warns = warnings_of(plan_file(tmp_path, DOORWAY + """
 [[tables]]
 name = "T5"
 seats = 2
@@ -300,13 +299,7 @@ def test_unreadable_and_unknown_formats(tmp_path: Path) -> None:
 def test_narrow_aisle_cells_are_one_lane(tmp_path: Path) -> None:
     """A 0.7 m doorway straddling two rows: both rows stay passable (the way is
     kept), but they are one lane, so no two robots are ever planned side by side."""
-    plan = load_floor(plan_file(tmp_path, """
-[[walls]]
-points = [[3.0, 0], [3.0, 1.6]]
-thickness = 0.1
-[[walls]]
-points = [[3.0, 2.4], [3.0, 4]]
-thickness = 0.1
+    plan = load_floor(plan_file(tmp_path, DOORWAY + """
 """))
     door = [plan.cell_of(3.2, 1.9), plan.cell_of(3.2, 2.1)]
     assert door[0] is not None and door[1] is not None
@@ -369,13 +362,7 @@ spots = [[3.0, 1.35]]
 def test_a_station_spot_that_is_the_only_way_through_is_named(tmp_path: Path) -> None:
     """Not only tables: a charger in the one doorway shuts every robot out while one
     charges there."""
-    warns = warnings_of(plan_file(tmp_path, """
-[[walls]]
-points = [[3.0, 0], [3.0, 1.6]]
-thickness = 0.1
-[[walls]]
-points = [[3.0, 2.4], [3.0, 4]]
-thickness = 0.1
+    warns = warnings_of(plan_file(tmp_path, DOORWAY + """
 [[stations]]
 name = "C2"
 kind = "charger"

@@ -141,8 +141,7 @@ class Controller:
             return f"the table is blocked ({blocked}); serve by hand or unblock it"
         if self.manager.stopped_all:
             return "everything is stopped"
-        ready = [r for r in self.robots.values() if r.mode.available and r.in_traffic
-                 and not r.paused_by_manager and r.off_duty is None and not r.withdrawn]
+        ready = [r for r in self.robots.values() if r.on_duty]
         if not ready:
             return "no robot is available"
         return f"every available robot is busy ({len(ready)} working)"
@@ -520,17 +519,16 @@ class Controller:
         return waiting
 
     def _unplaced_reason(self, rec: RobotRecord) -> str:
+        """Why a robot with no cell has none (called only for those)."""
         state = rec.state
         if state is None:
             return "it has sent no state"
-        if rec.cell is None:
-            if state.position is None and not state.last_node_id:
-                return "its state has no position and no last node"
-            if state.position is not None:
-                return (f"its position ({state.position.x:.2f}, {state.position.y:.2f}) m is "
-                        f"off the plan or inside an obstacle")
-            return f"its last node {state.last_node_id!r} is not one of this floor's"
-        return "unknown"
+        if state.position is not None:
+            return (f"its position ({state.position.x:.2f}, {state.position.y:.2f}) m is "
+                    f"off the plan or inside an obstacle")
+        if not state.last_node_id:
+            return "its state has no position and no last node"
+        return f"its last node {state.last_node_id!r} is not one of this floor's"
 
     # -- helpers used by TripWork ------------------------------------------------------
     def dish(self, dish_id: str) -> Dish:

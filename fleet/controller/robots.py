@@ -86,6 +86,13 @@ class RobotRecord:
     """Why it cannot be unloaded, as last told to the manager ("" when it can)."""
 
     @property
+    def on_duty(self) -> bool:
+        """Placed, in a mode that takes trips, and not held out by the manager or by
+        the controller (``withdrawn``): may be given work once free."""
+        return (self.mode.available and self.in_traffic and not self.paused_by_manager
+                and self.off_duty is None and not self.withdrawn)
+
+    @property
     def senses_trays(self) -> bool:
         return self.state is not None and self.state.loads is not None
 

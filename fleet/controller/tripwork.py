@@ -61,8 +61,7 @@ class TripWork:
     # -- dispatch ---------------------------------------------------------------------
     def idle_robots(self) -> list[RobotRecord]:
         return [r for r in sorted(self.ctl.robots.values(), key=lambda r: r.serial)
-                if r.trip is None and r.in_traffic and r.mode.available and r.cell is not None
-                and not r.paused_by_manager and r.off_duty is None and not r.withdrawn]
+                if r.trip is None and r.cell is not None and r.on_duty]
 
     def _robot_view(self, rec: RobotRecord, now: float) -> RobotView:
         assert rec.cell is not None
