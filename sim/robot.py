@@ -257,7 +257,10 @@ class SimRobot:
 
     def add_error(self, error_type: str, description: str, level: ErrorLevel = ErrorLevel.WARNING,
                   **references: str) -> None:
-        self.errors.append(RobotError(error_type, level, description, references))
+        error = RobotError(error_type, level, description, references)
+        if error in self.errors:
+            return  # one condition, reported once (a resent order must not grow the list)
+        self.errors.append(error)
         log.info("robot %s: %s: %s", self.serial, error_type, description)
         self.changed()
 

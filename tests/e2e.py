@@ -22,6 +22,7 @@ from sitebase import SiteView, run_scene
 
 from drivers.inproc import InProcLink
 from fleet.controller.core import Controller
+from fleet.controller.robots import RobotRecord
 from fleet.dispatch import make_policy
 from fleet.domain import RobotModel
 from fleet.floor.compile import PlaceSpec, Samples, compile_plan
@@ -135,6 +136,14 @@ class Rig(SiteView):
     def visited(self, serial: str) -> set[Cell]:
         return {m.dst for m in self.moves_of(serial)}
 
+    def _leg(self, rec: RobotRecord) -> str:
+        leg = rec.leg
+        if leg is None:
+            return ""
+        end = leg.cells[-1]
+        done = "done" if self.traffic.leg_done(rec.serial) else "not done"
+        return f" leg={leg.order_id} to r{end[0]}c{end[1]} ({done})"
+
     def describe(self) -> str:
         lines = []
         for serial, robot in sorted(self.robots.items()):
@@ -142,7 +151,7 @@ class Rig(SiteView):
             lines.append(f"  {serial}: at r{robot.cell[0]}c{robot.cell[1]} "
                          f"mode={rec.mode.value} trip={rec.trip.trip_id if rec.trip else None} "
                          f"loads={sorted(robot.loads)} battery={robot.battery:.1f} "
-                         f"note={rec.note!r}")
+                         f"note={rec.note!r}" + self._leg(rec))
         for d in self.dishes:
             lines.append(f"  {d.dish_id} -> {d.table}: {d.state.value} {d.reason!r}")
         lines += [f"  violation: {v}" for v in self.referee.violations]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from random import Random
 
 from e2e import STARTS, Rig, blocks, run_rig
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from fleet.domain import DishState
@@ -53,6 +53,13 @@ services = st.builds(
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow],
           phases=[Phase.explicit, Phase.reuse, Phase.generate])
 @given(services)
+# Froze for an hour: a cancel resent after the order it cancelled had gone stopped
+# the next order mid-aisle, and two robots held the horizon of aborted orders, so
+# refused every new one (tests/test_core_stale_orders.py pins each mechanism).
+@example(Service(seed=6497, robots=4, staff_s=(4.09, 20.42), guest_s=(16.07, 37.07),
+                 absent_p=0.0, blockages_per_h=60.0, faults=True,
+                 orders=((9.16, 0, 1), (25.38, 1, 1), (13.75, 1, 1), (37.93, 3, 2), (0.0, 3, 2),
+                         (0.0, 1, 1), (29.41, 0, 2), (21.8, 0, 1), (5.15, 3, 2), (0.0, 1, 1))))
 def test_random_delays_never_cause_a_violation(service: Service) -> None:
     rng = Random(service.seed)
     plan = blocks()

@@ -83,6 +83,8 @@ def test_rejections_follow_the_acceptance_flow() -> None:
         assert robot.errors == [], "an accepted order clears order errors"
         robot.receive_order(make_order(plan, "o2", ROW[:2]))
         assert errors_of(robot) == ["orderError"], "a new order while busy is refused"
+        robot.receive_order(make_order(plan, "o2", ROW[:2]))
+        assert errors_of(robot) == ["orderError"], "the same refusal again is one error"
         robot.receive_order(make_order(plan, "o1", ROW[:6], update_id=1))
         assert errors_of(robot)[-1] == "orderUpdateError"
         before = len(robot.errors)

@@ -269,8 +269,7 @@ class Controller:
         self.set_mode(rec, now)
         leg = rec.leg
         if rec.unconfirmed:
-            for action_state in state.action_states:
-                rec.unconfirmed.pop(action_state.action_id, None)
+            rec.confirm(state)
         commands += note_errors(self, rec, state, now) if state.errors else []
         if leg is not None and state.order_id == leg.order_id:
             leg.taken = True
@@ -303,10 +302,18 @@ class Controller:
 
     def _forgot_its_leg(self, rec: RobotRecord, state: RobotState) -> bool:
         """The vehicle had taken its leg (some update of it) and now, idle, holds
-        another order or none: it restarted, or was reset by hand, mid-leg."""
+        another order or none: it restarted, or was reset by hand, mid-leg. Or it
+        holds the leg's latest update but stands idle short of the base it was
+        given: the order was cancelled under it (at its own panel, or by a cancel
+        meant for an order before)."""
         leg = rec.leg
-        return (leg is not None and leg.taken and state.order_id != leg.order_id
-                and not self.traffic.leg_done(rec.serial))
+        if leg is None or not leg.taken or self.traffic.leg_done(rec.serial):
+            return False
+        if state.order_id != leg.order_id:
+            return True
+        return (state.order_update_id == leg.update_id
+                and state.last_node_sequence_id // 2 < leg.sent_base
+                and not rec.cancel_sent and not rec.calling_off)
 
     def _check_map(self, rec: RobotRecord, state: RobotState, now: float) -> None:
         """A robot on another map than its model's ``map_id`` is told once per map it
@@ -432,6 +439,8 @@ class Controller:
                         BlockingType.HARD)
         rec.supersede(action_type)
         rec.unconfirmed[action.action_id] = (action, now)
+        if action_type == "cancelOrder":
+            rec.cancels[action.action_id] = rec.state.order_id if rec.state is not None else ""
         return SendInstantActions(rec.serial, (action,))
 
     # -- time ---------------------------------------------------------------------

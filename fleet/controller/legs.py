@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from fleet.domain import RobotModel
 from fleet.floor import FloorPlan
 from fleet.floor.model import Cell
-from fleet.vda import Action, Edge, Node, NodePosition, Order
+from fleet.vda import Action, Edge, Node, NodePosition, Order, RobotState
 
 
 def node_id(cell: Cell) -> str:
@@ -140,6 +140,24 @@ def leg_order(plan: FloorPlan, model: RobotModel, leg: Leg, released: int, *,
     edges = [_edge(leg, i, i <= released) for i in range(first + 1, last + 1)]
     return Order(order_id=leg.order_id, order_update_id=leg.update_id, nodes=tuple(nodes),
                  edges=tuple(edges))
+
+
+def horizon_cut(plan: FloorPlan, model: RobotModel, state: RobotState) -> Order | None:
+    """The update that ends the order ``state`` holds where the vehicle stands: its
+    last node, alone and released, with no horizon after it (VDA 5050 6.6.4: an
+    update starts at the decision point and replaces the horizon). None when that
+    node is not one this controller names, so has no position to send."""
+    cell = cell_of_node(state.last_node_id)
+    if cell is None or not plan.in_bounds(cell):
+        return None
+    x, y = plan.anchor_of(cell)
+    position = NodePosition(x=round(x, 3), y=round(y, 3), map_id=model.map_id,
+                            allowed_deviation_xy=allowed_deviation_xy(plan, model),
+                            allowed_deviation_theta=model.allowed_deviation_theta)
+    node = Node(node_id=state.last_node_id, sequence_id=state.last_node_sequence_id,
+                released=True, position=position)
+    return Order(order_id=state.order_id, order_update_id=state.order_update_id + 1,
+                 nodes=(node,), edges=())
 
 
 def action_ids(actions: Sequence[Action]) -> tuple[str, ...]:

@@ -39,6 +39,8 @@ class RobotRecord:
     """(type, description) of the errors in its last report: new ones are events."""
     unconfirmed: dict[str, tuple[Action, float]] = field(default_factory=dict)
     """Instant actions sent and not yet seen in a state report, with when they were sent."""
+    cancels: dict[str, str] = field(default_factory=dict)
+    """Unconfirmed cancelOrder action ids, with the order each was sent to cancel."""
     cancel_sent: bool = False
     cancel_at_goal: bool = False
     """Its dishes for the table ahead were cancelled after the table was released:
@@ -126,6 +128,19 @@ class RobotRecord:
         for action_id, (action, _) in list(self.unconfirmed.items()):
             if action.action_type == opposite:
                 del self.unconfirmed[action_id]
+
+    def confirm(self, state: RobotState) -> None:
+        """Instant actions the state lists are confirmed. A cancelOrder is also over
+        once the vehicle no longer works on the order it was sent to cancel: its
+        action state may be gone with that order, and sending it again would cancel
+        the order that came after (a robot stopped mid-aisle for good)."""
+        for action_state in state.action_states:
+            self.unconfirmed.pop(action_state.action_id, None)
+        for action_id, order_id in list(self.cancels.items()):
+            if (action_id not in self.unconfirmed or state.order_id != order_id
+                    or not state.busy):
+                self.unconfirmed.pop(action_id, None)
+                del self.cancels[action_id]
 
     def battery_crossed(self) -> str | None:
         """Words for the manager the first time the battery is below the model's low

@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fleet.controller.commands import Command, SendOrder
-from fleet.controller.legs import leg_order
+from fleet.controller.legs import Leg, horizon_cut, leg_order
 from fleet.controller.robots import RobotRecord
 from fleet.domain import events as ev
-from fleet.vda import ErrorLevel, RobotError, RobotState
+from fleet.vda import ActionStatus, ErrorLevel, RobotError, RobotState
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
@@ -32,6 +32,32 @@ def refuses(error: RobotError, order_id: str) -> bool:
     if error.error_type in REFUSALS:
         return named in (None, order_id)
     return named == order_id and error.level is ErrorLevel.FATAL
+
+
+IN_PROGRESS = frozenset({ActionStatus.INITIALIZING, ActionStatus.RUNNING, ActionStatus.PAUSED})
+
+
+def waits_on_horizon(state: RobotState) -> bool:
+    """Busy in the spec's sense only because it holds unreleased nodes: it stands at
+    the end of its base, waiting for an update. For an order the controller has
+    moved on from, that update never comes, and the vehicle refuses every new order
+    as still busy (a floor frozen for an hour)."""
+    return (bool(state.node_states) and not any(n.released for n in state.node_states)
+            and not any(a.status in IN_PROGRESS for a in state.action_states))
+
+
+def end_stale_order(ctl: Controller, rec: RobotRecord, leg: Leg, now: float) -> list[Command]:
+    """Before ``leg`` goes out as a new order: a vehicle still holding the horizon of
+    an earlier order is sent the update that ends it where it stands, on the same
+    topic just ahead of the new order; a cancelOrder when that order's nodes are
+    not ours to name."""
+    state = rec.state
+    if state is None or state.order_id in ("", leg.order_id) or not waits_on_horizon(state):
+        return []
+    cut = horizon_cut(ctl.plan, rec.model, state)
+    if cut is None:
+        return [ctl.instant(rec, "cancelOrder", now)]
+    return [SendOrder(rec.serial, cut)]
 
 
 def note_errors(ctl: Controller, rec: RobotRecord, state: RobotState, now: float) -> list[Command]:
@@ -61,7 +87,7 @@ def resend(ctl: Controller, rec: RobotRecord, now: float) -> list[Command]:
     commands: list[Command] = []
     leg.sent_at = now
     finishing = (state is not None and state.busy and state.order_id != leg.order_id
-                 and state.order_id == rec.previous_order)
+                 and state.order_id == rec.previous_order and not waits_on_horizon(state))
     if leg.refused is not None and not finishing:
         # Refused for cause (busy with someone else's order, garbled, stale):
         # counted. Busy finishing our own last leg is only a matter of time.
@@ -92,7 +118,10 @@ def resend(ctl: Controller, rec: RobotRecord, now: float) -> list[Command]:
         commands.append(SendOrder(rec.serial, leg_order(ctl.plan, rec.model, leg, released)))
         leg.sent_base = released
         return commands
-    if state is not None and state.busy and not finishing:
+    stale = end_stale_order(ctl, rec, leg, now)
+    if stale:
+        commands += stale
+    elif state is not None and state.busy and not finishing:
         commands.append(ctl.instant(rec, "cancelOrder", now))
     # Never taken: the leg again as a new order from its first node, base as released.
     leg.update_id = 0
@@ -121,6 +150,8 @@ def release(ctl: Controller, now: float) -> list[Command]:
             continue
         if leg.sent_base >= 0:
             leg.update_id += 1
+        else:
+            commands += end_stale_order(ctl, rec, leg, now)
         max_nodes = rec.capabilities.max_nodes_per_order if rec.capabilities else None
         order = leg_order(ctl.plan, rec.model, leg, index, max_nodes=max_nodes)
         leg.sent_base = index
