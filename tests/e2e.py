@@ -11,7 +11,6 @@ move, for tests that ask who stood where and when.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal, TypeVar
@@ -104,10 +103,6 @@ class Rig(SiteView):
     runtime: FleetRuntime
     traffic: TrafficManager
     _orders: int = field(default=0)
-
-    async def settle(self, seconds: float) -> None:
-        """Let ``seconds`` of virtual time pass."""
-        await asyncio.sleep(seconds)
 
     # -- intake, as the POS -------------------------------------------------------------
     async def order(self, table: str, *, order_id: str | None = None, trays: int = 1,

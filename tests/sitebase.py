@@ -53,6 +53,10 @@ class SiteView(ABC):
     def now(self) -> float:
         return asyncio.get_running_loop().time()
 
+    async def settle(self, seconds: float) -> None:
+        """Let ``seconds`` of loop time pass (virtual, or scaled from the wall)."""
+        await asyncio.sleep(seconds)
+
     async def until(self, condition: Callable[[], bool], timeout_s: float | None = None,
                     what: str = "condition", step_s: float | None = None) -> float:
         """Wait (loop seconds) until ``condition()``; the loop time it held. Fails the

@@ -244,6 +244,15 @@ class EmbeddedBroker:
             process.kill()
             await process.wait()
 
+    async def kill(self) -> None:
+        """SIGKILL, as a crash or the OOM killer would: no goodbye to any client, no
+        retained state saved. For fault campaigns; ``start`` brings it back."""
+        process, self._process = self._process, None
+        if process is None or process.returncode is not None:
+            return
+        process.kill()
+        await process.wait()
+
     async def __aenter__(self) -> Self:
         await self.start()
         return self
