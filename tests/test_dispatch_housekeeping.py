@@ -104,6 +104,40 @@ def test_low_robots_share_out_the_free_chargers(bistro: TravelTimes) -> None:
     assert {t.robot for t in trips} == {"r0", "r1", "r2", "r3"}
 
 
+def test_a_charger_is_taken_by_a_robot_bound_for_it_or_standing_in_its_footprint(
+        bistro: TravelTimes) -> None:
+    """Counting by cells alone sent four robots to one charger that looked free: one
+    was on its way with no route yet, another stood where a robot on the spot would
+    overlap it. They queued in the aisle for minutes."""
+    plan = bistro.plan
+    docks = [p.name for p in plan.places_of(PlaceKind.CHARGER)]
+    low = [robot(f"r{i}", AISLE, battery=10.0 + i) for i in range(2)]
+    # Every dock but the last is bound for; a robot stands beside the last one's
+    # cell, inside its footprint (or on it, where the footprint is the cell alone).
+    last = spot(bistro, docks[-1])
+    beside = next((c for c in plan.footprint(last) if c != last), last)
+    trips = housekeeping(1.0, low, bistro, occupied=[beside],
+                         bound={name: 1 for name in docks[:-1]})
+    assert not [t for t in trips if t.kind is TripKind.CHARGE], "no charger is free"
+    trips = housekeeping(1.0, low, bistro, bound={name: 1 for name in docks[:-1]})
+    assert [t.stops[0].place for t in trips if t.kind is TripKind.CHARGE] == [docks[-1]]
+
+
+def test_a_charged_robot_gives_its_charger_to_one_that_needs_it(bistro: TravelTimes) -> None:
+    docks = [spot(bistro, p.name) for p in bistro.plan.places_of(PlaceKind.CHARGER)]
+    sitting = [robot(f"c{i}", cell, battery=70.0 + i, mode=RobotMode.CHARGING)
+               for i, cell in enumerate(docks)]
+    flat = robot("flat", AISLE, battery=12.0)
+    trips = housekeeping(1.0, [*sitting, flat], bistro)
+    moved = [t for t in trips if t.robot.startswith("c")]
+    assert [(t.robot, t.kind) for t in moved] == [(sitting[-1].serial, TripKind.PARK)], \
+        "the fullest one, 30 points above the neediest, moves off; one a round"
+    assert "gives the charger" in (moved[0].reason or "")
+    # None is charged enough above it: they keep charging and the flat one waits.
+    close = [dataclasses.replace(r, battery=30.0) for r in sitting]
+    assert not [t for t in housekeeping(1.0, [*close, flat], bistro) if t.robot != "flat"]
+
+
 def test_never_housekeeping_for_a_robot_with_loaded_trays(bistro: TravelTimes) -> None:
     loaded = robot("r1", AISLE, battery=10.0, trays_free=1)
     assert housekeeping(1.0, [loaded], bistro) == []

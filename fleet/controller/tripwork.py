@@ -17,6 +17,7 @@ dishes, and leftovers, in ``dishprogress``.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from fleet.controller.commands import Command, SendInstantActions
@@ -101,9 +102,17 @@ class TripWork:
         rest = [v for v in views if v.serial not in taken]
         if rest:
             occupied = self.claimed_cells() | ctl.manager.closed_cells()
-            plans += housekeeping(now, rest, times, ctl.plan, occupied=occupied)
+            plans += housekeeping(now, rest, times, ctl.plan, occupied=occupied,
+                                  bound=self._bound_places())
         for plan in plans:
             self.begin(plan, now)
+
+    def _bound_places(self) -> Counter[str]:
+        """Places robots are bound for with no route there yet (their stop waits its
+        turn, or is about to begin): each will take a spot there."""
+        return Counter(r.trip.current.place for r in self.ctl.robots.values()
+                       if r.serial in self.pending and r.trip is not None
+                       and r.trip.current is not None and r.trip.current.cell is None)
 
     def _room_at_dish_returns(self) -> int:
         """Bussing trips the dish returns can take now: ``RETURN_QUEUE`` robots a spot,

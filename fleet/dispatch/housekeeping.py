@@ -10,14 +10,22 @@ spot) blocks traffic, so it moves: by default to wait at the nearest pass that
 still has a loading spot free for others (robots waiting at the pass are the
 ones dispatch sends first), else to the nearest free parking spot or charger.
 A charging robot stays on the charger until ``full_percent`` unless dispatch
-pulls it off.
+pulls it off, or a robot that needs a charge finds every charger held by robots
+already charged past it: then the fullest of those moves off to wait elsewhere.
+
+A spot counts as taken the way the controller sees it when the robot gets
+there: a robot standing on or bound for any cell of the spot's footprint takes
+it, and so does a robot bound for the place that has no route yet. Counting by
+cells alone sent four robots to one free-looking charger; they queued in the
+aisles for minutes while another robot, parked, was churned through a park trip
+a second to a bay it could never enter.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from fleet.dispatch.battery import battery_ok, needs_charge
 from fleet.dispatch.travel import TravelTimes
@@ -36,12 +44,15 @@ def _one_stop(robot: RobotView, kinds: tuple[TripKind, StopKind], place: str,
 
 def housekeeping(now: float, robots: Sequence[RobotView], times: TravelTimes,
                  plan: FloorPlan | None = None, *, occupied: Collection[Cell] = (),
-                 stage_at_pass: bool = True, pass_reserve: int = 0) -> list[TripPlan]:
+                 bound: Mapping[str, int] | None = None, stage_at_pass: bool = True,
+                 pass_reserve: int = 0) -> list[TripPlan]:
     """CHARGE and PARK trips for the idle robots in ``robots``.
 
     ``occupied`` are cells other robots stand on or are heading to (trips
     already planned); the robots passed in count as standing where they are.
-    ``pass_reserve`` loading spots per pass are kept free of waiting robots.
+    ``bound`` counts, per place, robots on their way there that have no route
+    yet (waiting their turn). ``pass_reserve`` loading spots per pass are kept
+    free of waiting robots.
     """
     plan = plan if plan is not None else times.plan
     spot_of: dict[Cell, str] = {}
@@ -49,7 +60,10 @@ def housekeeping(now: float, robots: Sequence[RobotView], times: TravelTimes,
         if place.kind in (PlaceKind.PASS, PlaceKind.CHARGER, PlaceKind.PARKING):
             for cell in place.cells:
                 spot_of[cell] = place.name
-    taken = Counter(spot_of[c] for c in {*occupied, *(r.cell for r in robots)} if c in spot_of)
+    standing = {*occupied, *(r.cell for r in robots)}
+    taken = Counter(name for cell, name in spot_of.items()
+                    if standing.intersection(plan.footprint(cell)))
+    taken.update(bound or {})
 
     def free_spots(name: str, keep: int = 0) -> int:
         return len(plan.place(name).cells) - keep - taken[name]
@@ -59,12 +73,23 @@ def housekeeping(now: float, robots: Sequence[RobotView], times: TravelTimes,
         return times.nearest(robot.cell, kind, among=names)
 
     out: list[TripPlan] = []
+    yielding = _charger_to_yield(robots, spot_of, plan, free_spots, now)
     for robot in sorted(robots, key=lambda r: (r.battery, r.serial)):
         if not robot.free_by(now) or robot.trays_free < robot.model.trays:
             continue
         here = spot_of.get(robot.cell)
         here_kind = plan.place(here).kind if here is not None else None
         m = robot.model
+        if robot is yielding:
+            for kind in (PlaceKind.PARKING, PlaceKind.PASS):
+                name, secs = nearest_free(robot, kind)
+                if name is not None and math.isfinite(secs):
+                    taken[name] += 1
+                    out.append(_one_stop(robot, (TripKind.PARK, StopKind.PARK), name,
+                                         (now, secs), "charged; gives the charger to a "
+                                         "robot that needs it"))
+                    break
+            continue
         if robot.mode is RobotMode.CHARGING:
             if robot.battery >= m.full_percent and stage_at_pass and here_kind is PlaceKind.CHARGER:
                 name, secs = nearest_free(robot, PlaceKind.PASS, keep=1)
@@ -114,6 +139,25 @@ def housekeeping(now: float, robots: Sequence[RobotView], times: TravelTimes,
                                  f"idle in an aisle; goes to {kind.value.replace('_', ' ')}"))
             break
     return out
+
+
+def _charger_to_yield(robots: Sequence[RobotView], spot_of: Mapping[Cell, str],
+                      plan: FloorPlan, free_spots: Callable[[str], int],
+                      now: float) -> RobotView | None:
+    """The robot to move off a charger, if one is needed: some robot must charge and
+    no charger has a free spot, while a robot on one is charged past ``full_percent``
+    or 30 points above the neediest. One a round: the charger it frees is taken by
+    the needy robot in the next round, when it shows as free."""
+    chargers = [p.name for p in plan.places_of(PlaceKind.CHARGER)]
+    needy = [r for r in robots if needs_charge(r) and r.free_by(now)
+             and spot_of.get(r.cell) not in chargers]
+    if not needy or any(free_spots(name) > 0 for name in chargers):
+        return None
+    lowest = min(r.battery for r in needy)
+    full = [r for r in robots if spot_of.get(r.cell) in chargers and r.free_by(now)
+            and r.trays_free >= r.model.trays
+            and (r.battery >= r.model.full_percent or r.battery >= lowest + 30.0)]
+    return max(full, key=lambda r: (r.battery, r.serial), default=None)
 
 
 def plan_bussing(now: float, requests: Sequence[BussingRequest | tuple[str, float]],
