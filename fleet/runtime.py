@@ -126,5 +126,8 @@ class FleetRuntime:
     async def cancel(self, order_id: str, reason: str) -> None:
         await self.execute(self.controller.cancel(order_id, reason, self.now()))
 
+    async def served_by_staff(self, table: str, reason: str = "") -> None:
+        await self.execute(self.controller.served_by_staff(table, self.now(), reason))
+
     async def request_bussing(self, table: str) -> None:
         await self.execute(self.controller.request_bussing(table, self.now()))

@@ -16,13 +16,15 @@ from sim.run import SimOptions, run_simulation
 
 
 def run_floor_case(case: FloorCase, model: RobotModel, *, radius: float, scenario: str,
-                   duration_s: float | None, faults: str) -> dict[str, Any]:
+                   duration_s: float | None, faults: str,
+                   staff_help_s: float | None = 180.0) -> dict[str, Any]:
     try:
         _, plan = generate_floor(case.floor, case.style, robot_radius=radius)
     except FloorPlanError as exc:
         return row(case, None, error=f"floor: {exc}")
     opts = SimOptions(plan=plan, model=model, robots=case.robots, scenario=scenario,
-                      duration_s=duration_s, seed=case.seed, faults=faults)
+                      duration_s=duration_s, seed=case.seed, faults=faults,
+                      staff_help_s=staff_help_s)
     try:
         report = run_simulation(opts)
     except ValueError as exc:  # no room for that many robots to start

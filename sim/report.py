@@ -7,7 +7,9 @@ prints it for a terminal.
 Definitions, so figures from different runs mean the same thing:
 
 * **wait** of a served dish: ``served_at - ready_at`` (on the pass -> on the
-  table, as the runtime stamps them).
+  table, as the runtime stamps them). A dish carried by staff (``by_staff``)
+  counts too, with the time staff took it: the guest waited that long, and
+  leaving it out would make a fleet too small for the floor look fast.
 * **lower bound** of a served dish: staff loading its trays at the pass
   (``load_s_per_tray`` each) plus driving the shortest route from its pass to
   its table alone on an empty floor, from rest to rest at the model's full
@@ -153,7 +155,7 @@ def build_report(dishes: Sequence[DishRecord], robots: Sequence[RobotTally], cou
     ``fields`` (the controller's precomputed ``StationFields``) saves routing time.
     """
     by_state = Counter(d.state for d in dishes)
-    served = [d for d in dishes if d.state == DishState.SERVED
+    served = [d for d in dishes if d.state in (DishState.SERVED, DishState.BY_STAFF)
               and d.ready_at is not None and d.served_at is not None]
     waits = [d.served_at - d.ready_at for d in served
              if d.served_at is not None and d.ready_at is not None]
@@ -172,6 +174,7 @@ def build_report(dishes: Sequence[DishRecord], robots: Sequence[RobotTally], cou
             "served": by_state[DishState.SERVED],
             "failed": by_state[DishState.FAILED],
             "cancelled": by_state[DishState.CANCELLED],
+            "by_staff": by_state[DishState.BY_STAFF],
             "open": sum(1 for d in dishes if not DishState(d.state).final),
             "failed_without_reason": sum(1 for d in failed if not d.reason),
         },

@@ -22,7 +22,7 @@ from fleet.assembly import build_controller
 from fleet.clock import run
 from fleet.config import BrokerConfig
 from fleet.controller.core import Controller
-from fleet.domain import RobotModel
+from fleet.domain import DishState, RobotModel
 from fleet.floor import FloorPlan, PlaceKind
 from fleet.floor.model import Cell, ways_around
 from fleet.intake import Pos
@@ -31,6 +31,7 @@ from fleet.routing import distance_field
 from fleet.runtime import FleetRuntime
 from fleet.store import MemoryStore, Store
 from sim.faults import FaultRates, Faults
+from sim.floor_staff import FloorStaff
 from sim.kitchen import Kitchen
 from sim.liveness import ProgressWatch
 from sim.referee import Referee
@@ -63,6 +64,9 @@ class SimOptions:
     """After the kitchen's last dish: how long robots may take to finish."""
     guest_timeout_s: float = 90.0
     cold_food_s: float = 300.0
+    staff_help_s: float | None = 180.0
+    """Floor staff carry a table's dishes this long after the controller reports them
+    late at the pass (``sim/floor_staff.py``); None: nobody helps, they wait."""
     store: Store | None = None
     transport: Literal["inproc", "mqtt", "serial", "mixed"] = "inproc"
     """``mqtt``: every robot a VDA 5050 vehicle on a real broker; ``serial``: every robot
@@ -174,6 +178,7 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
     faults = Faults(world, seed=opts.seed)
     t0 = loop.time()
     progress_watch = ProgressWatch()
+    staff: FloorStaff | None = None
     try:
         async with stack, asyncio.TaskGroup() as tg:
             tg.create_task(runtime.run(), name="runtime")
@@ -182,6 +187,8 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
                 faults.random(robots, until=t0 + service_s, rates=rates)
                 faults.aisle_blockages(blockages_per_h, until=t0 + service_s)
             kitchen_task = tg.create_task(kitchen.run(), name="kitchen")
+            if opts.staff_help_s is not None:
+                staff = FloorStaff(runtime, opts.staff_help_s)
             watcher = (tg.create_task(_orphan_watch(stopped, opts.speed), name="orphan-watch")
                        if opts.stop_on_signal else None)
             kitchen_done: float | None = None
@@ -196,6 +203,8 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
                 if progress is not None:
                     progress(loop.time() - t0, service_s)
                 progress_watch.observe(controller, loop.time() - t0)
+                if staff is not None:
+                    staff.look()
                 if opts.watch is not None:
                     opts.watch(controller, loop.time() - t0)
                 if kitchen_done is None and kitchen_task.done():
@@ -207,6 +216,8 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
                     break
             if watcher is not None:
                 watcher.cancel()
+            if staff is not None:
+                staff.close()
             runtime.stop()
     finally:
         for robot in robots:
@@ -222,7 +233,8 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
     dishes = [DishRecord(dish_id=d.dish_id, table=d.table, state=d.state.value, trays=d.trays,
                          pass_place=controller.book.dish_pass.get(d.dish_id),
                          ready_at=d.ready_at,
-                         served_at=d.at_table_at if d.served_at is not None else None,
+                         served_at=(d.served_at if d.state is DishState.BY_STAFF
+                                    else d.at_table_at if d.served_at is not None else None),
                          reason=d.reason)
               for d in controller.book.dishes.values()]
     trips = {serial: 0 for serial in serials}
@@ -245,6 +257,8 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
                           fields=fields)
     report["liveness"] = progress_watch.summary()
     report["near_misses"] = int(summary.get("near_misses", 0))
+    report["staff"] = {"help_after_s": opts.staff_help_s,
+                       "tables_helped": staff.carried if staff is not None else 0}
     report["transport"] = opts.transport
     report["stopped_early"] = stopped.is_set()
     report["faults"] = {"level": opts.faults, "injected": len(faults.injected),

@@ -39,7 +39,8 @@ def test_sim_writes_a_report_with_every_dish_accounted_for(
     d = report["dishes"]
     assert d["ordered"] > 0
     assert d["open"] == 0
-    assert d["served"] + d["failed"] + d["cancelled"] == d["ordered"]
+    assert d["served"] + d["by_staff"] + d["failed"] + d["cancelled"] \
+        == d["ordered"]
     assert d["served"] > 0
     assert report["violations"] == 0
     assert report["deadlocks"]["unrecovered"] == 0

@@ -26,6 +26,7 @@ from fleet.api.messages import (
     ResumeRobot,
     RobotView,
     SendToCharge,
+    ServedByStaff,
     SetPriority,
     StopAll,
     SubmitOrder,
@@ -285,6 +286,13 @@ async def test_order_keys_act_on_the_selected_order() -> None:
         await until(pilot, lambda: len(source.requests) == 2)
         assert source.requests[1] == CancelOrder(order_id="O-103",
                                                  reason="cancelled by the manager")
+        await pilot.press("b")  # a person carried its table's dishes
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.press("b")
+        await pilot.press("y")
+        await until(pilot, lambda: len(source.requests) == 3)
+        assert source.requests[2] == ServedByStaff(table=app.mirror.orders["O-103"].table)
         # the order goes: the cursor stays on a real row
         source.feed(OrderCleared(order_id="O-103"))
         await settle(pilot)

@@ -37,7 +37,8 @@ def check_outcomes(report: dict[str, Any], store: MemoryStore) -> None:
     dishes = report["dishes"]
     assert dishes["ordered"] > 0
     assert dishes["open"] == 0, dishes
-    assert dishes["served"] + dishes["failed"] + dishes["cancelled"] == dishes["ordered"]
+    assert dishes["served"] + dishes["by_staff"] + dishes["failed"] + dishes["cancelled"] \
+        == dishes["ordered"]
     assert dishes["served"] >= 0.8 * dishes["ordered"], dishes
     assert dishes["failed_without_reason"] == 0
     assert report["violations"] == 0, report.get("violation_examples")

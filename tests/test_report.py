@@ -86,9 +86,22 @@ def test_free_flow_times_match_a_hand_computation() -> None:
     assert bound.dish_s(served("X/1", 0.0, 0.0, trays=2)) == pytest.approx(10.0 + 4.0)
 
 
+def test_a_dish_staff_carried_counts_apart_and_its_wait_counts_too() -> None:
+    """Left out of the waits, a fleet too small for the floor would look fast: the
+    dishes that waited longest are the ones staff ended up carrying."""
+    carried = DishRecord("G/1", "T1", DishState.BY_STAFF.value, ready_at=0.0, served_at=400.0,
+                         pass_place="pass", reason="carried by staff")
+    by_robot = served("H/1", 0.0, 20.0)
+    report = build_report([by_robot, carried], ROBOTS, COUNTS, plan=tiny_plan(), motion=Model(),
+                          policy="fleet", seed=7, scenario=SUMMARY, load_s_per_tray=5.0)
+    dishes = report["dishes"]
+    assert (dishes["served"], dishes["by_staff"], dishes["open"]) == (1, 1, 0)
+    assert report["wait_s"]["max"] == 400.0 and report["wait_s"]["mean"] == 210.0
+
+
 def test_report_figures_on_known_data(report: dict[str, object]) -> None:
     assert report["dishes"] == {"ordered": 10, "served": 5, "failed": 3, "cancelled": 1,
-                                "open": 1, "failed_without_reason": 1}
+                                "by_staff": 0, "open": 1, "failed_without_reason": 1}
     # waits 10, 20, 30, 40, 100: p95 interpolates between 40 and 100 at 0.8.
     assert report["wait_s"] == {"mean": 40.0, "p50": 30.0, "p95": 88.0, "max": 100.0}
     to_t2 = 5.0 + 4.0 + 1.0 + 2 * math.sqrt(2.0)

@@ -124,6 +124,15 @@ class BlockTable(_Msg, kw_only=True, tag="blockTable"):
     reason: Text = ""
 
 
+class ServedByStaff(_Msg, kw_only=True, tag="servedByStaff"):
+    """Staff carried the table's dishes waiting at the pass (ready, or given to a robot
+    that has not loaded them): they end as served by staff, and robots drop them.
+    From the manager, or a kitchen display at the pass."""
+
+    table: Name
+    reason: Text = ""
+
+
 class UnblockTable(_Msg, kw_only=True, tag="unblockTable"):
     table: Name
 
@@ -145,14 +154,15 @@ class AcknowledgeAlert(_Msg, kw_only=True, tag="acknowledgeAlert"):
     alert_id: Annotated[int, Meta(ge=1)]
 
 
-PosCommand = SubmitOrder | MarkReady | CancelOrder | SetPriority | RequestBussing
+PosCommand = (SubmitOrder | MarkReady | CancelOrder | SetPriority | RequestBussing
+              | ServedByStaff)
 ManagerCommand = (PauseRobot | ResumeRobot | StopAll | ReleaseAll | SendToCharge | SendToDock
                   | BlockTable | UnblockTable | BlockZone | UnblockZone | AcknowledgeAlert)
-Command = (SubmitOrder | MarkReady | CancelOrder | SetPriority | RequestBussing
+Command = (SubmitOrder | MarkReady | CancelOrder | SetPriority | RequestBussing | ServedByStaff
            | PauseRobot | ResumeRobot | StopAll | ReleaseAll | SendToCharge | SendToDock
            | BlockTable | UnblockTable | BlockZone | UnblockZone | AcknowledgeAlert)
 POS_COMMANDS: tuple[type[Struct], ...] = (SubmitOrder, MarkReady, CancelOrder, SetPriority,
-                                          RequestBussing)
+                                          RequestBussing, ServedByStaff)
 """What a POS or kitchen display may send on ``pos/{client}``; the manager's topic
 takes these and the rest."""
 

@@ -34,6 +34,7 @@ from fleet.api.messages import (
     ResumeRobot,
     SendToCharge,
     SendToDock,
+    ServedByStaff,
     SetPriority,
     StopAll,
     SubmitOrder,
@@ -185,6 +186,13 @@ class Executor:
             prio = Priority.HIGH if command.priority == "high" else Priority.NORMAL
             out = ctl.set_priority(command.order_id, prio, now)
             return Done(f"order {command.order_id} now {command.priority} priority", out)
+        if isinstance(command, ServedByStaff):
+            self._table(command.table)
+            try:
+                out = ctl.served_by_staff(command.table, now, command.reason)
+            except OrderError as exc:
+                raise Refused("refused", str(exc), "$.command.table") from None
+            return Done(f"dishes for {command.table} served by staff", out)
         if isinstance(command, RequestBussing):
             self._table(command.table)
             return Done(f"bussing requested at {command.table}",

@@ -8,6 +8,8 @@ floor to open with ``fleet map generate``. The runs themselves are passed in
 table per floor and the verdicts the liveness issue asks for:
 
 - **open**: dishes with no outcome when the run ended (must be 0: nothing is lost);
+- **staff**: dishes floor staff carried after the controller reported them late
+  at the pass (a fleet too small for the floor shows here, not as food left out);
 - **collapse**: served falls by more than 2 % when a robot is added (saturation is
   fine; more robots serving fewer dishes is a freeze in disguise);
 - **freezes**: robots with work that stayed in one cell past the liveness bound
@@ -68,7 +70,8 @@ def row(case: FloorCase, report: Mapping[str, Any] | None, *, tables: int = 0,
     dishes = report["dishes"]
     live = report.get("liveness", {})
     out.update(ordered=dishes["ordered"], served=dishes["served"], failed=dishes["failed"],
-               open=dishes["open"], wait_mean_s=report["wait_s"]["mean"],
+               open=dishes["open"], by_staff=dishes.get("by_staff", 0),
+               wait_mean_s=report["wait_s"]["mean"],
                wait_over_bound=report["lower_bound_wait_s"]["ratio"],
                violations=report["violations"],
                deadlocks=report["deadlocks"]["detected"],
@@ -120,6 +123,7 @@ def summarise(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "runs": len(rows), "runs_failed_to_start": len(rows) - len(ran),
         "floors": len({r["floor"] for r in rows}),
         "served": sum(r["served"] for r in ran), "open": sum(r["open"] for r in ran),
+        "by_staff": sum(r.get("by_staff", 0) for r in ran),
         "runs_with_open": sum(1 for r in ran if r["open"]),
         "violations": sum(r["violations"] for r in ran),
         "freezes": sum(r["freezes"] for r in ran),
@@ -143,24 +147,26 @@ def format_floor_bench(rows: Sequence[Mapping[str, Any]]) -> str:
         ran = [r for r in group if not r["error"]]
         if not ran:
             lines.append([floor, str(group[0]["tables"]), str(robots), "-", "-", "-", "-", "-",
-                          "-", "-", group[0]["error"][:40]])
+                          "-", "-", "-", group[0]["error"][:40]])
             continue
         lines.append([
             floor, str(group[0]["tables"]), str(robots),
             str(sum(r["served"] for r in ran)), str(sum(r["open"] for r in ran)),
-            str(sum(r["failed"] for r in ran)),
+            str(sum(r.get("by_staff", 0) for r in ran)), str(sum(r["failed"] for r in ran)),
             _f(_mean([r["wait_over_bound"] for r in ran])),
             str(sum(r["freezes"] for r in ran)),
             _f(max(r["longest_still_s"] for r in ran)),
             str(sum(r["violations"] for r in ran)),
             "" if len(ran) == len(group) else f"{len(group) - len(ran)} runs failed to start"])
-    head = ["floor", "tables", "robots", "served", "open", "failed", "wait/bound", "freezes",
+    head = ["floor", "tables", "robots", "served", "open", "staff", "failed", "wait/bound",
+            "freezes",
             "longest still s", "violations", "note"]
     s = summarise(rows)
     verdict = [
         "",
         f"{s['runs']} runs on {s['floors']} floors: served {s['served']}, open {s['open']} "
-        f"(in {s['runs_with_open']} runs), violations {s['violations']}, freezes "
+        f"(in {s['runs_with_open']} runs), by staff {s['by_staff']}, "
+        f"violations {s['violations']}, freezes "
         f"{s['freezes']} (in {s['runs_with_freezes']} runs; longest {s['longest_still_s']} s "
         f"still), mean wait/bound {_f(s['wait_over_bound_mean'])}",
         f"collapses (served falls > {COLLAPSE:.0%} when a robot is added): "

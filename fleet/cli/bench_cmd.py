@@ -26,6 +26,7 @@ from fleet.cli.sim_cmd import (
     duration_arg,
     load_setup,
     simulate,
+    staff_help_arg,
 )
 from fleet.errors import FleetError
 from fleet.floor import FloorPlan, load_floor
@@ -106,6 +107,9 @@ def register(sub: Any) -> None:
     floors.add_argument("--faults", choices=FAULTS, default="none",
                         help="injected trouble (default none: a freeze is then the "
                              "controller's own)")
+    floors.add_argument("--staff-help", type=staff_help_arg, default=180.0, metavar="TIME",
+                        help="floor staff carry late dishes this long after the late alert "
+                             "('off': nobody helps; default 3m)")
     floors.add_argument("--jobs", type=positive(int), default=os.cpu_count() or 1,
                         help="worker processes (default: one per core)")
     floors.add_argument("--config", type=Path, metavar="FILE",
@@ -329,7 +333,8 @@ def run_floor_bench_cmd(args: argparse.Namespace, console: Console) -> int:
         task = bar.add_task(f"{len(todo)} services on {args.floors} floors", total=len(todo))
         futures = [pool.submit(run_floor_case, case, setup.model, radius=cfg_radius,
                                scenario=args.scenario, duration_s=args.duration,
-                               faults=args.faults) for case in todo]
+                               faults=args.faults, staff_help_s=args.staff_help)
+                   for case in todo]
         for future in as_completed(futures):
             rows.append(future.result())
             bar.advance(task)

@@ -69,6 +69,10 @@ def duration_arg(text: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def staff_help_arg(text: str) -> float | None:
+    return None if text.strip().lower() in ("off", "none", "no") else duration_arg(text)
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -104,6 +108,11 @@ def add_service_options(p: argparse.ArgumentParser, *, duration: str | None) -> 
                    help="injected trouble: none; light (rare e-stops, stuck robots, dropped "
                         "links, a few guests standing in aisles); heavy (ten times as "
                         "often). Default light")
+    p.add_argument("--staff-help", type=staff_help_arg, default=180.0, metavar="TIME",
+                   help="floor staff carry a table's dishes this long after the controller "
+                        "reports them late at the pass; counted as 'by_staff' in the report "
+                        "(a fleet too small shows as staff walking). 'off': nobody helps and "
+                        "late dishes wait for a robot (default 3m)")
 
 
 def register(sub: Any) -> None:
@@ -190,6 +199,7 @@ def simulate(setup: Setup, args: argparse.Namespace, *, seed: int, policy: str,
                       scenario=args.scenario, duration_s=args.duration, seed=seed,
                       policy="baseline" if policy == "baseline" else "fleet",
                       faults=args.faults, store=store,
+                      staff_help_s=getattr(args, "staff_help", 180.0),
                       transport=getattr(args, "transport", "inproc"),
                       speed=getattr(args, "speed", 10.0), broker_url=getattr(args, "broker", None),
                       api_site=setup.site_id if getattr(args, "api", False) else None,

@@ -195,6 +195,20 @@ class Controller:
                   order_id=order_id)
         return self.work.dishes_cancelled(cancelled, now) + self._after(now)
 
+    def served_by_staff(self, table: str, now: float, reason: str = "") -> list[Command]:
+        """Staff carried the dishes waiting at the pass for ``table`` (ready, or given
+        to a robot that has not loaded them yet): they end, and trips drop them.
+        The way out for a table robots cannot reach, or a fleet short of robots."""
+        dishes = [d for d in self.book.dishes.values() if d.table == table
+                  and d.state in (DishState.READY, DishState.ASSIGNED)]
+        if not dishes:
+            raise OrderError(f"no dish for table {table!r} is waiting at the pass")
+        why = reason or "served by staff"
+        for dish in dishes:
+            self.book.by_staff(dish, now, why)
+            self.store.save_dish(dish)
+        return self.work.dishes_cancelled([d.dish_id for d in dishes], now) + self._after(now)
+
     def request_bussing(self, table: str, now: float) -> list[Command]:
         self.work.bussing_requests.append((table, now))
         self._dispatch_due = True

@@ -9,6 +9,7 @@ split from ``tripwork`` so that a dish's path reads apart from the robot's.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from fleet.controller.robots import RobotRecord
@@ -22,10 +23,23 @@ if TYPE_CHECKING:
 
 
 def skippable(ctl: Controller, stop: Stop) -> bool:
-    """A table none of whose dishes are still to be served is not visited."""
-    if stop.kind is not StopKind.SERVE:
+    """A table none of whose dishes are still to be served is not visited, nor the
+    pass when every dish to load there ended first (cancelled, or carried by staff)."""
+    if stop.kind is not StopKind.SERVE and not (stop.kind is StopKind.LOAD and stop.dishes):
         return False
     return all(ctl.dish(d).state.final for d in stop.dishes)
+
+
+def still_to_load(ctl: Controller, stop: Stop) -> Stop:
+    """A loading stop without the dishes that ended before it began: staff must not
+    be asked to load a dish a person already carried out, nor one cancelled."""
+    if stop.kind is not StopKind.LOAD:
+        return stop
+    pairs = [(t, d) for t, d in zip(stop.trays, stop.dishes, strict=False)
+             if not ctl.dish(d).state.final]
+    if len(pairs) == len(stop.dishes):
+        return stop
+    return replace(stop, trays=tuple(t for t, _ in pairs), dishes=tuple(d for _, d in pairs))
 
 
 def advance_dishes(ctl: Controller, rec: RobotRecord, stop: Stop,

@@ -131,6 +131,13 @@ class OrderBook:
         self._emit(Event(ev.DISH_FAILED, now, order_id=dish.order_id, dish_id=dish.dish_id,
                          robot=dish.robot, trip_id=dish.trip_id, text=reason))
 
+    def by_staff(self, dish: Dish, now: float, reason: str) -> None:
+        dish.move(DishState.BY_STAFF, reason=reason)
+        dish.served_at = now
+        self._emit(Event(ev.DISH_BY_STAFF, now, order_id=dish.order_id, dish_id=dish.dish_id,
+                         robot=dish.robot, text=f"{dish.dish_id} taken to {dish.table} by "
+                         f"staff: {reason}"))
+
     def cancel_dish(self, dish: Dish, now: float, reason: str) -> None:
         if dish.state.final:
             return

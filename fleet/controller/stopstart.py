@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fleet.controller.dishprogress import leftovers, pass_for_leftovers, skippable
+from fleet.controller.dishprogress import (
+    leftovers,
+    pass_for_leftovers,
+    skippable,
+    still_to_load,
+)
 from fleet.controller.legs import Leg, action_ids
 from fleet.controller.robots import RobotRecord
 from fleet.controller.stops import stop_actions
@@ -57,6 +62,7 @@ def start_stop(work: TripWork, rec: RobotRecord, now: float) -> bool:
     if stop is None:
         work.finish(rec, now)
         return True
+    stop = trip.stops[trip.next_stop] = still_to_load(ctl, stop)
     spots = (stop.cell,) if stop.cell is not None else ctl.plan.place(stop.place).cells
     shut = ctl.manager.closed_cells()
     if spots and all(c in shut for c in spots):

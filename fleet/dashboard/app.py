@@ -38,6 +38,7 @@ from fleet.api.messages import (
     ResumeRobot,
     SendToCharge,
     SendToDock,
+    ServedByStaff,
     SetPriority,
     StopAll,
     SubmitOrder,
@@ -290,6 +291,25 @@ class FleetDashboard(App[None]):
                                   f"cancel {order}")
 
         self.push_screen(ConfirmScreen(f"Cancel order {order}?", "Cancel it"), answered)
+
+    def action_by_staff(self) -> None:
+        """A table robots cannot reach, or a rush they cannot keep up with: a person
+        carried its dishes from the pass, and they end as such, not cancelled."""
+        order_id = self.selected_order()
+        if not self._need("an order", order_id):
+            return
+        assert order_id is not None
+        order = self.mirror.orders.get(order_id)
+        if order is None:
+            return
+        table = order.table
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.send_command(ServedByStaff(table=table), f"{table}: served by staff")
+
+        self.push_screen(ConfirmScreen(f"Dishes for {table} waiting at the pass: carried "
+                                       "to the table by staff?", "Carried by staff"), answered)
 
     def action_pause_robot(self) -> None:
         serial = self.selected_robot()

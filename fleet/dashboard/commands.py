@@ -40,6 +40,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("n", "new_order", "New order", "New order for a table"),
     Action("r", "mark_ready", "Ready", "Mark the selected order's dishes ready at the pass"),
     Action("x", "cancel_order", "Cancel order", "Cancel the selected order"),
+    Action("b", "by_staff", "By staff", "The selected order's table: its dishes waiting at "
+           "the pass were carried by staff (asks first)", show=False),
     Action("h", "hurry", "Hurry", "High priority for the selected order (again: normal)",
            show=False),
     Action("p", "pause_robot", "Pause/resume", "Pause the selected robot (resume if paused)"),

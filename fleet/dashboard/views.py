@@ -32,7 +32,7 @@ Row = tuple[str, tuple[str | Text, ...]]
 
 _ON_ROBOT = {"assigned": "assigned to", "loaded": "loaded on", "on_the_way": "on the way on",
              "at_table": "at the table on"}
-_CLOSED = {"served", "cancelled", "failed"}
+_CLOSED = {"served", "cancelled", "failed", "by_staff"}
 
 
 def clock(seconds: float) -> str:
@@ -167,13 +167,14 @@ def order_rows(orders: Iterable[OrderView], now: float) -> list[Row]:
                 age = now - (dish.ready_at if dish.ready_at is not None else order.created_at)
                 where = Text(f"{_ON_ROBOT[dish.state]} {dish.robot or '?'}", style="#00d7ff")
                 moving.append((-age, (key, (_wait(age), *head, where))))
-            elif dish.state == "served":
+            elif dish.state in ("served", "by_staff"):
                 reached = dish.at_table_at if dish.at_table_at is not None else dish.served_at
                 if reached is None or now - reached > SERVED_RECENT_S:
                     continue
                 took = reached - (dish.ready_at if dish.ready_at is not None else reached)
+                who = "by staff " if dish.state == "by_staff" else ""
                 served.append((-reached, (key, (Text(clock(took), style="#5faf5f"), *head,
-                                                Text(f"served {clock(now - reached)} ago",
+                                                Text(f"served {who}{clock(now - reached)} ago",
                                                      style="#5faf5f")))))
             elif dish.state in ("cancelled", "failed") and order.open:
                 kitchen.append((0.0, (key, ("", *head, Text(

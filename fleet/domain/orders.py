@@ -24,10 +24,14 @@ class DishState(StrEnum):
     SERVED = "served"
     CANCELLED = "cancelled"
     FAILED = "failed"
+    BY_STAFF = "by_staff"
+    """Carried to the table by a person: the guest has it, but no robot served it
+    (a table robots cannot reach, a fleet short of robots at the rush)."""
 
     @property
     def final(self) -> bool:
-        return self in (DishState.SERVED, DishState.CANCELLED, DishState.FAILED)
+        return self in (DishState.SERVED, DishState.CANCELLED, DishState.FAILED,
+                        DishState.BY_STAFF)
 
     @property
     def on_robot(self) -> bool:
@@ -80,6 +84,12 @@ class Dish:
         if new in (DishState.CANCELLED, DishState.FAILED):
             if self.state.final:
                 raise ValueError(f"dish {self.dish_id} is already {self.state}")
+            self.state, self.reason = new, reason
+            return
+        if new is DishState.BY_STAFF:
+            if self.state not in (DishState.READY, DishState.ASSIGNED):
+                raise ValueError(f"dish {self.dish_id} is {self.state}: staff take dishes "
+                                 "from the pass, before a robot has loaded them")
             self.state, self.reason = new, reason
             return
         if new not in _NEXT.get(self.state, frozenset()):
