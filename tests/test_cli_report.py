@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -205,7 +206,7 @@ def test_help_explains_times_and_shows_examples(capsys: pytest.CaptureFixture[st
         main(["report", "--help"])
     assert exited.value.code == 0
     text = capsys.readouterr().out
-    for needle in ("--from", "--csv", "dish ID", "1h30m", "12:30", "examples:",
+    for needle in ("--from", "--csv", "--html", "dish ID", "1h30m", "12:30", "examples:",
                    "fleet sim --duration 2h --store"):
         assert needle in text, needle
 
@@ -229,3 +230,27 @@ def test_a_production_store_takes_clock_times(tmp_path: Path,
     capsys.readouterr()
     assert main(["report", "--db", str(db), "--from", "25:00"]) == 1
     assert "not a time of day" in capsys.readouterr().err
+
+
+def test_html_page_has_its_plots_and_the_sims_numbers(
+        service: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    db, sim = service
+    page = tmp_path / "lunch.html"
+    report(db, tmp_path, "--html", str(page))
+    text = page.read_text(encoding="utf-8")
+    svgs = re.findall(r"<svg\b.*?</svg>", text, re.S)
+    assert len(svgs) == 3
+    for svg, title in zip(svgs, ("Waits per hour", "Wait distribution",
+                                 "Robot utilisation"), strict=True):
+        assert title in svg  # drawn as text, so the plot is the one named
+        assert "<path" in svg
+    assert f"({sim['dishes']['served']} served dishes)" in svgs[1]
+    for robot in sim["utilisation"]["per_robot"]:
+        assert f">{robot} (" in svgs[2]
+    # Offline: nothing is fetched (SVG's xmlns is a name, not a request).
+    assert "<script" not in text and "<link" not in text
+    assert not re.search(r"""(?:src|href)=["']?(?:https?:)?//""", text)
+    summary = dict(re.findall(r"<tr><td>(\w+)</td><td>([^<]*)</td></tr>", text))
+    assert summary["dishes_served"] == str(sim["dishes"]["served"])
+    for key in ("mean", "p50", "p95", "max"):
+        assert summary[f"wait_{key}_s"] == str(sim["wait_s"][key])

@@ -8,7 +8,7 @@ import pytest
 
 pytestmark = pytest.mark.integration
 
-FORBIDDEN = ("paho", "aiomqtt", "serial", "textual", "amqtt")
+FORBIDDEN = ("paho", "aiomqtt", "serial", "textual", "amqtt", "matplotlib")
 
 
 def test_importing_the_core_loads_no_io_library() -> None:

@@ -14,6 +14,7 @@ from fleet.domain.events import Event
 from fleet.domain.orders import Dish, DishState
 from fleet.domain.trips import Trip, TripKind, TripState
 from fleet.reporting import Records, Window, dish_history, records_span, shift_report
+from fleet.reporting.figures import robot_timeline
 from fleet.reporting.tables import tidy_tables
 
 H = 3600.0
@@ -184,3 +185,12 @@ def test_history_puts_events_in_time_order_keeping_ties_as_recorded() -> None:
                     Event(ev.DISH_ASSIGNED, 5.0, dish_id="X/1")]
     assert [e.kind for e in dish_history(d, late_written)] == \
         [ev.ORDER_RECEIVED, ev.DISH_READY, ev.DISH_ASSIGNED]
+
+
+def test_the_timeline_clips_trips_to_the_window() -> None:
+    assert robot_timeline(RECORDS) == {
+        "R1": [("serve", 90.0, 190.0), ("charge", 2 * H - 100.0, 2.5 * H - 100.0)],
+        "R2": [("serve", 100.0, 300.0)]}
+    assert robot_timeline(RECORDS, Window(250.0, 2 * H + 50.0)) == {
+        "R1": [("serve", 0.0, 40.0), ("charge", 2 * H - 250.0, 2 * H - 200.0)],
+        "R2": [("serve", 0.0, 150.0)]}

@@ -31,6 +31,7 @@ from fleet.config import load_config
 from fleet.domain import events as ev
 from fleet.errors import ReportError
 from fleet.reporting import LATE_S, Records, Window, dish_history, records_span, shift_report
+from fleet.reporting.figures import robot_timeline, wait_of, window_dishes
 from fleet.reporting.tables import tidy_tables
 from fleet.store import SqliteStore
 
@@ -43,6 +44,7 @@ examples:
   fleet report                           the store named in ./config.toml (fleet.db)
   fleet report --db lunch.db --from 30m --to 1h30m
   fleet report --db fleet.db --from 12:00 --to 14:00 --csv out/
+  fleet report --db lunch.db --html lunch.html   plots and tables in one offline page
   fleet report --db lunch.db dish P0012-1/2    every event of that dish, in order
 
 Make a store to try it on: fleet sim --duration 2h --store lunch.db
@@ -95,6 +97,10 @@ def register(sub: Any) -> None:
                         "per_table, per_pass, per_robot, late_dishes, outcome_reasons)")
     p.add_argument("--json", type=Path, metavar="OUT",
                    help="also write every figure as JSON to OUT")
+    p.add_argument("--html", type=Path, metavar="FILE",
+                   help="also write a page with plots (waits per hour, wait distribution, "
+                        "robot utilisation over time) and every table: one file that opens "
+                        "offline in any browser")
     p.set_defaults(run=run_report)
 
 
@@ -224,12 +230,16 @@ def run_report(args: argparse.Namespace, console: Console) -> int:
         console.print(dish_view(found, dish_history(found, records.events), source=source,
                                 clock=clock))
         return 0
-    report = shift_report(records, window_of(args, records, source), late_s=args.late)
+    window = window_of(args, records, source)
+    report = shift_report(records, window, late_s=args.late)
     report["store"] = source
     console.print(summary_view(report, source=source, clock=clock))
     if args.csv is not None:
         written = write_csv(args.csv, report)
         console.print(f"{len(written)} CSV files written to {args.csv}")
+    if args.html is not None:
+        write_page(args.html, records, window, report, source=source, clock=clock)
+        console.print(f"page written to {args.html}")
     if args.json is not None:
         try:
             args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
@@ -237,6 +247,20 @@ def run_report(args: argparse.Namespace, console: Console) -> int:
             raise ReportError(f"--json {args.json}: cannot write: {exc}") from exc
         console.print(f"report written to {args.json}")
     return 0
+
+
+def write_page(path: Path, records: Records, window: Window, report: dict[str, Any], *,
+               source: str, clock: Clock) -> None:
+    # Imported here: matplotlib takes a while to load, and only --html needs it.
+    from fleet.cli.report_html import report_html  # noqa: PLC0415
+
+    waits = [w for d in window_dishes(records, window) if (w := wait_of(d)) is not None]
+    page = report_html(report, waits=waits, timeline=robot_timeline(records, window),
+                       source=source, clock=clock)
+    try:
+        path.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise ReportError(f"--html {path}: cannot write: {exc}") from exc
 
 
 def unknown_dish(wanted: str, records: Records, source: str) -> str:

@@ -189,6 +189,21 @@ def _per_robot(records: Records, dishes: Sequence[Dish], window: Window, start: 
     return rows
 
 
+def robot_timeline(records: Records, window: Window = Window()
+                   ) -> dict[str, list[tuple[str, float, float]]]:
+    """Per robot, its trips as (kind, from, to) in seconds from the window's start,
+    clipped to the window: what a utilisation timeline draws."""
+    start, end = window_bounds(records, window)
+    lines: dict[str, list[tuple[str, float, float]]] = {}
+    for t in records.trips:
+        if _on_trip_s(t, start, end) <= 0:
+            continue
+        stop = t.finished_at if t.finished_at is not None else end
+        lines.setdefault(t.robot, []).append(
+            (t.kind.value, _r(max(t.created_at, start) - start), _r(min(stop, end) - start)))
+    return {robot: lines[robot] for robot in sorted(lines, key=_natural)}
+
+
 def _late(dishes: Sequence[Dish], start: float, late_s: float) -> list[dict[str, Any]]:
     late = [(w, d) for d in dishes if (w := wait_of(d)) is not None and w > late_s]
     late.sort(key=lambda pair: (-pair[0], _natural(pair[1].dish_id)))
@@ -198,6 +213,22 @@ def _late(dishes: Sequence[Dish], start: float, late_s: float) -> list[dict[str,
             for w, d in late]
 
 
+def window_bounds(records: Records, window: Window) -> tuple[float, float]:
+    """The window's start and end, the record's own first and last times where open."""
+    known = records_span(records)
+    first, last = known if known is not None else (0.0, 0.0)
+    return (window.start if window.start is not None else first,
+            window.end if window.end is not None else last)
+
+
+def window_dishes(records: Records, window: Window) -> list[Dish]:
+    """The dishes a report over ``window`` counts: those ordered in it (an open end
+    takes the rest of the record, its last moment too)."""
+    start, _ = window_bounds(records, window)
+    inside = Window(start, window.end)
+    return [d for d in records.dishes if inside.holds(d.created_at)]
+
+
 def shift_report(records: Records, window: Window = Window(), *,
                  late_s: float = LATE_S) -> dict[str, Any]:
     """Every figure of ``fleet report`` as a JSON-ready dict of plain values and row lists.
@@ -205,12 +236,9 @@ def shift_report(records: Records, window: Window = Window(), *,
     Times in rows are seconds from ``span.start`` (absolute store times are in
     ``span``), so rows read the same for a simulated run and a real one.
     """
-    known = records_span(records)
-    first, last = known if known is not None else (0.0, 0.0)
-    start = window.start if window.start is not None else first
-    end = window.end if window.end is not None else last
-    inside = Window(start, window.end)  # open-ended: all of the record, the last moment too
-    dishes = [d for d in records.dishes if inside.holds(d.created_at)]
+    start, end = window_bounds(records, window)
+    inside = Window(start, window.end)
+    dishes = window_dishes(records, window)
     report = dish_figures(dishes)
     report["span"] = {"start": _r(start), "end": _r(end), "seconds": _r(max(0.0, end - start))}
     report["late_s"] = late_s
