@@ -254,3 +254,15 @@ def test_html_page_has_its_plots_and_the_sims_numbers(
     assert summary["dishes_served"] == str(sim["dishes"]["served"])
     for key in ("mean", "p50", "p95", "max"):
         assert summary[f"wait_{key}_s"] == str(sim["wait_s"][key])
+
+
+def test_a_sim_will_not_write_into_an_existing_store(
+        service: tuple[Path, dict[str, Any]], capsys: pytest.CaptureFixture[str]) -> None:
+    """Its report counts every dish in the store: a second service there would mix in
+    the first one's dishes (and overwrite those whose order ids repeat)."""
+    db, _ = service
+    before = db.stat().st_mtime_ns
+    capsys.readouterr()
+    assert main(["sim", *SERVICE, "--store", str(db)]) == 1
+    assert f"--store {db}: the file exists" in " ".join(capsys.readouterr().err.split())
+    assert db.stat().st_mtime_ns == before

@@ -207,10 +207,13 @@ def robot_timeline(records: Records, window: Window = Window()
 def _late(dishes: Sequence[Dish], start: float, late_s: float) -> list[dict[str, Any]]:
     late = [(w, d) for d in dishes if (w := wait_of(d)) is not None and w > late_s]
     late.sort(key=lambda pair: (-pair[0], _natural(pair[1].dish_id)))
-    return [{"dish": d.dish_id, "order": d.order_id, "table": d.table, "robot": d.robot or "",
-             "ready_s": _r((d.ready_at or start) - start),
-             "at_table_s": _r((d.at_table_at or start) - start), "wait_s": _r(w)}
-            for w, d in late]
+    rows = []
+    for w, d in late:
+        assert d.ready_at is not None and d.at_table_at is not None  # it has a wait
+        rows.append({"dish": d.dish_id, "order": d.order_id, "table": d.table,
+                     "robot": d.robot or "", "ready_s": _r(d.ready_at - start),
+                     "at_table_s": _r(d.at_table_at - start), "wait_s": _r(w)})
+    return rows
 
 
 def window_bounds(records: Records, window: Window) -> tuple[float, float]:
