@@ -14,7 +14,10 @@ prints its message, which always says what went wrong and where.
     │                        table, duplicate id, more trays than any robot has)
     ├── CommandError         a manager's or the POS's command names something unknown
     │                        (robot, table, zone, order) or cannot be done now
-    └── StoreError           the order/event store cannot be opened, read or written
+    ├── StoreError           the order/event store cannot be opened, read or written
+    └── ReportError          a report asks for what the store cannot answer (an unknown
+                             dish, a time range that is malformed, empty or needs a
+                             wall clock the store never recorded)
 """
 
 from __future__ import annotations
@@ -107,3 +110,8 @@ class CommandError(FleetError):
 class StoreError(FleetError):
     """Raised when the store cannot be opened, read or written (names the file), or is
     used after ``close()``."""
+
+
+class ReportError(FleetError):
+    """Raised when ``fleet report`` is asked for a dish the store never saw or a time
+    range it cannot place; the message names the store and what it does hold."""

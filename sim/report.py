@@ -1,15 +1,15 @@
 """The end-of-run report: what was served, how long dishes waited, against what bound.
 
-``build_report`` takes plain records (the runtime copies them out of the order
-book and the robots' tallies) and returns a JSON-ready dict; ``format_report``
-prints it for a terminal.
+``build_report`` takes what the run's store kept (dishes and trips, read back
+from it) and the simulator's own ground truth (robot tallies, the referee's
+counts), and returns a JSON-ready dict; ``format_report`` prints it for a
+terminal.
 
-Definitions, so figures from different runs mean the same thing:
+The dish counts, waits and reasons are ``fleet.reporting.dish_figures`` over the
+store's dishes, so ``fleet report`` over the same store prints the same numbers
+(its module docstring defines them: the wait of a served dish is ready ->
+presented at the table). What only the simulator knows stays here:
 
-* **wait** of a served dish: ``served_at - ready_at`` (on the pass -> on the
-  table, as the runtime stamps them). A dish carried by staff (``by_staff``)
-  counts too, with the time staff took it: the guest waited that long, and
-  leaving it out would make a fleet too small for the floor look fast.
 * **lower bound** of a served dish: staff loading its trays at the pass
   (``load_s_per_tray`` each) plus driving the shortest route from its pass to
   its table alone on an empty floor, from rest to rest at the model's full
@@ -17,21 +17,26 @@ Definitions, so figures from different runs mean the same thing:
   waiting for a robot, no other dishes on the trip, no traffic. A dish with no
   ``pass_place`` is timed from the plan's nearest pass. ``lower_bound_wait_s``
   averages it over the served dishes, so ``wait_s.mean / lower_bound_wait_s.mean``
-  is how far dispatch and traffic are from free flow.
-* **utilisation** of a robot: time on trips over simulated time.
+  is how far dispatch and traffic are from free flow. (It needs the floor plan
+  and robot model, which the store does not name.)
+* **utilisation** of a robot: time the simulated robot was busy (moving or
+  acting) over simulated time; **distance** and **traffic waits** likewise come
+  from the simulated robots, since the store does not keep them.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 
-from fleet.domain.orders import DishState
+from fleet.domain.orders import Dish
+from fleet.domain.trips import Trip
 from fleet.floor.model import FloorPlan, PlaceKind
+from fleet.reporting import dish_figures
+from fleet.reporting.figures import wait_of
 from fleet.routing import StationFields, route_between, travel_time_s
 
 LOAD_S_PER_TRAY = 5.0
@@ -39,27 +44,12 @@ LOAD_S_PER_TRAY = 5.0
 
 
 @dataclass(frozen=True, slots=True)
-class DishRecord:
-    """One dish at the end of a run. ``state`` is a ``DishState`` value."""
-
-    dish_id: str
-    table: str
-    state: str
-    trays: int = 1
-    pass_place: str | None = None
-    ready_at: float | None = None
-    served_at: float | None = None
-    reason: str = ""
-
-
-@dataclass(frozen=True, slots=True)
 class RobotTally:
-    """What one robot did: seconds on trips, metres driven, seconds held by traffic."""
+    """What one simulated robot did: seconds busy, metres driven, seconds held by traffic."""
 
     serial: str
     busy_s: float = 0.0
     distance_m: float = 0.0
-    trips: int = 0
     traffic_wait_s: float = 0.0
 
 
@@ -102,14 +92,6 @@ def _r(value: float) -> float:
     return round(float(value), 3)
 
 
-def _stats(values: Sequence[float]) -> dict[str, float | None]:
-    if not values:
-        return {"mean": None, "p50": None, "p95": None, "max": None}
-    arr = np.asarray(values, dtype=np.float64)
-    return {"mean": _r(arr.mean()), "p50": _r(np.percentile(arr, 50)),
-            "p95": _r(np.percentile(arr, 95)), "max": _r(arr.max())}
-
-
 class LowerBound:
     """Free-flow pass -> table times for one plan and model, cached per pair."""
 
@@ -134,7 +116,7 @@ class LowerBound:
             self._drive[key] = found
         return found
 
-    def dish_s(self, dish: DishRecord) -> float:
+    def dish_s(self, dish: Dish) -> float:
         """The lower bound of one dish (see the module docstring)."""
         if dish.pass_place is not None:
             drive = self.drive_s(dish.pass_place, dish.table)
@@ -145,39 +127,26 @@ class LowerBound:
         return dish.trays * self.load_s_per_tray + drive
 
 
-def build_report(dishes: Sequence[DishRecord], robots: Sequence[RobotTally], counts: RunCounts,
-                 *, plan: FloorPlan, motion: Motion, policy: str, seed: int,
+def build_report(dishes: Sequence[Dish], trips: Sequence[Trip], robots: Sequence[RobotTally],
+                 counts: RunCounts, *, plan: FloorPlan, motion: Motion, policy: str, seed: int,
                  scenario: ScenarioSummary | None = None,
                  load_s_per_tray: float = LOAD_S_PER_TRAY,
                  fields: StationFields | None = None) -> dict[str, Any]:
     """The run's figures as a JSON-ready dict (keys in the module docstring and the issue).
 
+    ``dishes`` and ``trips`` are the store's (``Store.dishes()``, ``Store.trips()``);
     ``fields`` (the controller's precomputed ``StationFields``) saves routing time.
     """
-    by_state = Counter(d.state for d in dishes)
-    served = [d for d in dishes if d.state in (DishState.SERVED, DishState.BY_STAFF)
-              and d.ready_at is not None and d.served_at is not None]
-    waits = [d.served_at - d.ready_at for d in served
-             if d.served_at is not None and d.ready_at is not None]
+    shared = dish_figures(dishes)
     bound = LowerBound(plan, motion, load_s_per_tray=load_s_per_tray, fields=fields)
-    bounds = [bound.dish_s(d) for d in served]
-    wait = _stats(waits)
+    bounds = [bound.dish_s(d) for d in dishes if wait_of(d) is not None]
+    wait = shared["wait_s"]
     bound_mean = _r(float(np.mean(bounds))) if bounds else None
-    failed = [d for d in dishes if d.state == DishState.FAILED]
     sim_s = counts.sim_seconds
-    trips = sum(r.trips for r in robots)
     traffic = sum(r.traffic_wait_s for r in robots)
     utilisation = {r.serial: _r(r.busy_s / sim_s) if sim_s > 0 else 0.0 for r in robots}
     report: dict[str, Any] = {
-        "dishes": {
-            "ordered": len(dishes),
-            "served": by_state[DishState.SERVED],
-            "failed": by_state[DishState.FAILED],
-            "cancelled": by_state[DishState.CANCELLED],
-            "by_staff": by_state[DishState.BY_STAFF],
-            "open": sum(1 for d in dishes if not DishState(d.state).final),
-            "failed_without_reason": sum(1 for d in failed if not d.reason),
-        },
+        "dishes": shared["dishes"],
         "wait_s": wait,
         "lower_bound_wait_s": {
             "mean": bound_mean,
@@ -201,13 +170,11 @@ def build_report(dishes: Sequence[DishRecord], robots: Sequence[RobotTally], cou
         },
         "distance_m": {"total": _r(sum(r.distance_m for r in robots)),
                        "per_robot": {r.serial: _r(r.distance_m) for r in robots}},
-        "traffic_wait_s": {"total": _r(traffic), "mean_per_trip": _r(traffic / trips) if trips
-                           else 0.0},
-        "trips": trips,
-        "failed_reasons": dict(sorted(Counter(d.reason or "(no reason)" for d in failed)
-                                      .items())),
-        "cancelled_reasons": dict(sorted(Counter(
-            d.reason or "(no reason)" for d in dishes if d.state == DishState.CANCELLED).items())),
+        "traffic_wait_s": {"total": _r(traffic),
+                           "mean_per_trip": _r(traffic / len(trips)) if trips else 0.0},
+        "trips": len(trips),
+        "failed_reasons": shared["failed_reasons"],
+        "cancelled_reasons": shared["cancelled_reasons"],
         "scenario": _scenario(scenario),
     }
     return report

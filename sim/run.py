@@ -22,7 +22,7 @@ from fleet.assembly import build_controller
 from fleet.clock import run
 from fleet.config import BrokerConfig
 from fleet.controller.core import Controller
-from fleet.domain import DishState, RobotModel
+from fleet.domain import RobotModel
 from fleet.floor import FloorPlan, PlaceKind
 from fleet.floor.model import Cell, ways_around
 from fleet.intake import Pos
@@ -35,7 +35,7 @@ from sim.floor_staff import FloorStaff
 from sim.kitchen import Kitchen
 from sim.liveness import ProgressWatch
 from sim.referee import Referee
-from sim.report import DishRecord, RobotTally, RunCounts, build_report
+from sim.report import RobotTally, RunCounts, build_report
 from sim.robot import SimRobot
 from sim.scenarios import get_scenario
 from sim.world import World
@@ -230,21 +230,12 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
     if failures:
         raise failures[0]
     sim_s = loop.time() - t0
-    dishes = [DishRecord(dish_id=d.dish_id, table=d.table, state=d.state.value, trays=d.trays,
-                         pass_place=controller.book.dish_pass.get(d.dish_id),
-                         ready_at=d.ready_at,
-                         served_at=(d.served_at if d.state is DishState.BY_STAFF
-                                    else d.at_table_at if d.served_at is not None else None),
-                         reason=d.reason)
-              for d in controller.book.dishes.values()]
-    trips = {serial: 0 for serial in serials}
-    for trip in controller.trips.values():
-        trips[trip.robot] += 1
+    # The dish and trip figures come from the store, as `fleet report` reads them.
+    dishes, trips = store.dishes(), store.trips()
     tallies = []
     for robot in robots:
         t = robot.tally()
         tallies.append(RobotTally(serial=robot.serial, busy_s=t.busy_s, distance_m=t.distance_m,
-                                  trips=trips[robot.serial],
                                   traffic_wait_s=t.traffic_wait_s + t.waiting_s))
     summary = referee.summary()
     counts = RunCounts(violations=int(summary["violations"]),
@@ -252,7 +243,7 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
                        deadlocks_unrecovered=traffic.stats.deadlocks_unrecovered,
                        sim_seconds=sim_s, wall_seconds=time.perf_counter() - wall0,
                        violation_examples=tuple(str(v) for v in referee.violations[:5]))
-    report = build_report(dishes, tallies, counts, plan=plan, motion=opts.model,
+    report = build_report(dishes, trips, tallies, counts, plan=plan, motion=opts.model,
                           policy=opts.policy, seed=opts.seed, scenario=kitchen.summary(),
                           fields=fields)
     report["liveness"] = progress_watch.summary()

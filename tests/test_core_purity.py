@@ -8,12 +8,13 @@ import pytest
 
 pytestmark = pytest.mark.integration
 
-FORBIDDEN = ("paho", "aiomqtt", "serial", "textual", "amqtt")
+FORBIDDEN = ("paho", "aiomqtt", "serial", "textual", "amqtt", "matplotlib")
 
 
 def test_importing_the_core_loads_no_io_library() -> None:
     code = (
         "import sys, fleet, fleet.config, fleet.errors, fleet.floor, fleet.routing\n"
+        "import fleet.reporting, fleet.reporting.tables\n"
         "import fleet.floor.vector, fleet.floor.rosmap, fleet.floor.movingai\n"
         "from fleet.floor import load_floor\n"
         "load_floor('maps/bistro.toml')\n"

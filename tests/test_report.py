@@ -10,9 +10,10 @@ import pytest
 from planbuild import plan_from_grid
 
 from fleet.domain import DishState
+from fleet.domain.orders import Dish
+from fleet.domain.trips import Trip, TripKind
 from fleet.floor import FloorPlan, PlaceKind
 from sim.report import (
-    DishRecord,
     LowerBound,
     RobotTally,
     RunCounts,
@@ -44,10 +45,19 @@ def tiny_plan() -> FloorPlan:
     return dataclasses.replace(plan, places=places)
 
 
+def dish(dish_id: str, table: str, state: DishState, *, ready_at: float | None = None,
+         reason: str = "", trays: int = 1) -> Dish:
+    return Dish(dish_id=dish_id, order_id=dish_id.partition("/")[0], table=table, trays=trays,
+                state=state, ready_at=ready_at, reason=reason)
+
+
 def served(dish_id: str, ready: float, wait: float, table: str = "T1",
-           trays: int = 1) -> DishRecord:
-    return DishRecord(dish_id=dish_id, table=table, state=DishState.SERVED.value, trays=trays,
-                      ready_at=ready, served_at=ready + wait)
+           trays: int = 1) -> Dish:
+    """Presented at the table ``wait`` s after ready, and taken off the tray later still
+    (the wait ends at the table, not when the guest takes it)."""
+    d = dish(dish_id, table, DishState.SERVED, ready_at=ready, trays=trays)
+    d.at_table_at, d.served_at = ready + wait, ready + wait + 7.0
+    return d
 
 
 DISHES = [
@@ -56,14 +66,16 @@ DISHES = [
     served("B/1", 200.0, 30.0, table="T2"),
     served("B/2", 300.0, 40.0),
     served("C/1", 400.0, 100.0, table="T2"),
-    DishRecord("C/2", "T2", DishState.FAILED.value, ready_at=410.0, reason="guest absent"),
-    DishRecord("D/1", "T1", DishState.FAILED.value, ready_at=420.0, reason="guest absent"),
-    DishRecord("D/2", "T1", DishState.FAILED.value, ready_at=430.0),
-    DishRecord("E/1", "T1", DishState.CANCELLED.value, reason="guest left"),
-    DishRecord("F/1", "T1", DishState.READY.value, ready_at=990.0),
+    dish("C/2", "T2", DishState.FAILED, ready_at=410.0, reason="guest absent"),
+    dish("D/1", "T1", DishState.FAILED, ready_at=420.0, reason="guest absent"),
+    dish("D/2", "T1", DishState.FAILED, ready_at=430.0),
+    dish("E/1", "T1", DishState.CANCELLED, reason="guest left"),
+    dish("F/1", "T1", DishState.READY, ready_at=990.0),
 ]
-ROBOTS = [RobotTally("bot-1", busy_s=500.0, distance_m=120.0, trips=4, traffic_wait_s=20.0),
-          RobotTally("bot-2", busy_s=250.0, distance_m=80.5, trips=2, traffic_wait_s=10.0)]
+TRIPS = [Trip(trip_id=f"t{i}", robot=robot, kind=TripKind.SERVE, stops=[], created_at=10.0 * i)
+         for i, robot in enumerate(["bot-1"] * 4 + ["bot-2"] * 2)]
+ROBOTS = [RobotTally("bot-1", busy_s=500.0, distance_m=120.0, traffic_wait_s=20.0),
+          RobotTally("bot-2", busy_s=250.0, distance_m=80.5, traffic_wait_s=10.0)]
 COUNTS = RunCounts(violations=0, deadlocks_detected=2, deadlocks_unrecovered=0,
                    sim_seconds=1000.0, wall_seconds=0.5)
 SUMMARY = ScenarioSummary(name="quiet", parties=4, orders=6, ordered_dishes=10,
@@ -72,7 +84,7 @@ SUMMARY = ScenarioSummary(name="quiet", parties=4, orders=6, ordered_dishes=10,
 
 @pytest.fixture(scope="module")
 def report() -> dict[str, object]:
-    return build_report(DISHES, ROBOTS, COUNTS, plan=tiny_plan(), motion=Model(),
+    return build_report(DISHES, TRIPS, ROBOTS, COUNTS, plan=tiny_plan(), motion=Model(),
                         policy="fleet", seed=7, scenario=SUMMARY, load_s_per_tray=5.0)
 
 
@@ -89,10 +101,11 @@ def test_free_flow_times_match_a_hand_computation() -> None:
 def test_a_dish_staff_carried_counts_apart_and_its_wait_counts_too() -> None:
     """Left out of the waits, a fleet too small for the floor would look fast: the
     dishes that waited longest are the ones staff ended up carrying."""
-    carried = DishRecord("G/1", "T1", DishState.BY_STAFF.value, ready_at=0.0, served_at=400.0,
-                         pass_place="pass", reason="carried by staff")
+    carried = dish("G/1", "T1", DishState.BY_STAFF, ready_at=0.0, reason="carried by staff")
+    carried.served_at, carried.pass_place = 400.0, "pass"
     by_robot = served("H/1", 0.0, 20.0)
-    report = build_report([by_robot, carried], ROBOTS, COUNTS, plan=tiny_plan(), motion=Model(),
+    report = build_report([by_robot, carried], [], ROBOTS, COUNTS, plan=tiny_plan(),
+                          motion=Model(),
                           policy="fleet", seed=7, scenario=SUMMARY, load_s_per_tray=5.0)
     dishes = report["dishes"]
     assert (dishes["served"], dishes["by_staff"], dishes["open"]) == (1, 1, 0)
@@ -133,7 +146,7 @@ def test_report_has_the_issues_keys_and_is_json(report: dict[str, object]) -> No
 
 
 def test_a_run_that_served_nothing_still_reports() -> None:
-    empty = build_report([], [], RunCounts(), plan=tiny_plan(), motion=Model(),
+    empty = build_report([], [], [], RunCounts(), plan=tiny_plan(), motion=Model(),
                          policy="baseline", seed=1)
     assert empty["wait_s"] == {"mean": None, "p50": None, "p95": None, "max": None}
     assert empty["lower_bound_wait_s"]["mean"] is None
@@ -153,7 +166,8 @@ def test_dishes_without_a_pass_are_timed_from_the_nearest_one() -> None:
     record = served("A/1", 0.0, 1.0)
     # T1 is 1 m from the corner pass, 2 m from the other.
     assert bound.dish_s(record) == pytest.approx(2 * math.sqrt(2.0))
-    named = dataclasses.replace(record, pass_place="pass")
+    named = served("A/1", 0.0, 1.0)
+    named.pass_place = "pass"
     assert bound.dish_s(named) == pytest.approx(4.0)
 
 

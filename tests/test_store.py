@@ -137,6 +137,23 @@ def test_trips_round_trip_and_only_open_ones_come_back(make_store: MakeStore) ->
     assert store.open_trips() == []
 
 
+def test_every_dish_and_trip_comes_back_open_or_closed(make_store: MakeStore) -> None:
+    store = make_store()
+    first, second = order_of("B", dishes=2), order_of("A", dishes=1)
+    store.save_order(first)
+    store.save_order(second)
+    first.dishes[0].move(DishState.CANCELLED, reason="guest left")
+    store.save_dish(first.dishes[0])
+    extra = Dish(dish_id="B/9", order_id="B", table="T1", created_at=11.0)
+    store.save_dish(extra)
+    # Order by order as first saved, each order's dishes in their own order.
+    assert store.dishes() == [first.dishes[0], first.dishes[1], extra, second.dishes[0]]
+    done, active = trip_of("t2", TripState.DONE), trip_of("t1")
+    store.save_trip(done)
+    store.save_trip(active)
+    assert store.trips() == [done, active]
+
+
 def test_events_come_back_in_order_filtered_by_time(make_store: MakeStore) -> None:
     store = make_store()
     events = [Event("DishReady", 1.0, order_id="A", dish_id="A/1"),
@@ -213,6 +230,33 @@ def test_a_file_from_a_newer_release_is_refused(tmp_path: Path) -> None:
         store._conn().execute("UPDATE schema_version SET version = 99")
     with pytest.raises(StoreError, match="version 99"):
         SqliteStore(path)
+
+
+def test_read_only_refuses_a_missing_file_and_creates_none(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.db"
+    with pytest.raises(StoreError, match=r"typo\.db: no store here"):
+        SqliteStore(missing, read_only=True)
+    assert not missing.exists()
+
+
+def test_read_only_refuses_other_databases_and_writes(tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    with SqliteStore(other) as store:
+        store._conn().execute("DROP TABLE trips")
+    with pytest.raises(StoreError, match=r"other\.db: cannot open the store: not a fleet "
+                                         r"store \(no table trips\)"):
+        SqliteStore(other, read_only=True)
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not a database, just text" * 200)
+    with pytest.raises(StoreError, match=r"junk\.db: cannot open the store"):
+        SqliteStore(junk, read_only=True)
+    path = tmp_path / "fleet.db"
+    with SqliteStore(path) as store:
+        store.save_order(order_of("A"))
+    with SqliteStore(path, read_only=True) as reader:
+        assert [d.dish_id for d in reader.dishes()] == ["A/1", "A/2"]
+        with pytest.raises(StoreError, match="readonly"):
+            reader.save_order(order_of("B"))
 
 
 def test_file_is_in_wal_mode(tmp_path: Path) -> None:

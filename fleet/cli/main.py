@@ -17,6 +17,7 @@ from fleet.cli import (
     dashboard_cmd,
     demo_cmd,
     map_cmd,
+    report_cmd,
     run_cmd,
     sim_cmd,
     simrobots_cmd,
@@ -31,6 +32,7 @@ Start here:
   fleet demo --headless              the same without a terminal: progress and a report
   fleet sim --duration 2h            one simulated service and its report
   fleet run                          serve the site in config.toml (robots over MQTT or serial)
+  fleet report --db fleet.db         a run's figures from its store (--csv DIR, dish ID)
   fleet dashboard --broker URL --site ID   the floor manager's dashboard on a running site
   fleet map check maps/bistro.toml   validate a floor plan and summarise it
   fleet map show maps/bistro.toml    draw a floor plan (--png OUT for a picture)
@@ -50,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="log more (-v info, -vv debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in (demo_cmd, run_cmd, sim_cmd, simrobots_cmd, dashboard_cmd, map_cmd, config_cmd,
-                   bench_cmd, api_cmd):
+                   report_cmd, bench_cmd, api_cmd):
         module.register(sub)
     return parser
 

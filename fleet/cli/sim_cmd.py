@@ -153,8 +153,9 @@ def register(sub: Any) -> None:
                         "would, so `fleet dashboard` can follow the run; SIGTERM ends the "
                         "service early with its report (this is what `fleet demo` runs)")
     p.add_argument("--store", type=Path, metavar="DB",
-                   help="write orders, dishes, trips and events to this SQLite file as they "
-                        "happen, as the controller does in service (default: kept in memory)")
+                   help="write orders, dishes, trips and events to this new SQLite file as "
+                        "they happen, as the controller does in service, for `fleet report` "
+                        "to read later (default: kept in memory)")
     p.set_defaults(run=run_sim)
 
 
@@ -194,6 +195,11 @@ def simulate(setup: Setup, args: argparse.Namespace, *, seed: int, policy: str,
     from sim.run import SimOptions, run_simulation  # noqa: PLC0415  (see the module docstring)
 
     store_path: Path | None = getattr(args, "store", None)
+    if store_path is not None and store_path.exists():
+        # The report counts every dish in the store, and the kitchen's order ids repeat
+        # from run to run: a second service in one file would mix the two.
+        raise FleetError(f"--store {store_path}: the file exists; a simulated service "
+                         "writes a store of its own: remove it or give a new path")
     store = SqliteStore(store_path) if store_path is not None else None
     opts = SimOptions(plan=setup.plan, model=setup.model, robots=args.robots,
                       scenario=args.scenario, duration_s=args.duration, seed=seed,

@@ -57,6 +57,15 @@ class Store(ABC):
         """Trips planned or under way."""
 
     @abstractmethod
+    def dishes(self) -> list[Dish]:
+        """Every dish saved, open or closed (what a report over a run counts), order by
+        order as first saved and in each order's own order."""
+
+    @abstractmethod
+    def trips(self) -> list[Trip]:
+        """Every trip saved, open or closed, in the order first saved."""
+
+    @abstractmethod
     def events(self, since: float = 0.0, kinds: Collection[str] | None = None) -> list[Event]:
         """Events that happened at or after ``since`` (of ``kinds`` only, when given), in
         the order recorded."""

@@ -90,6 +90,14 @@ class MemoryStore(Store):
         self._check()
         return [_copy_trip(t) for t in self._trips.values() if t.state in OPEN_TRIP_STATES]
 
+    def dishes(self) -> list[Dish]:
+        self._check()
+        return [copy.copy(d) for o in self._orders.values() for d in o.dishes]
+
+    def trips(self) -> list[Trip]:
+        self._check()
+        return [_copy_trip(t) for t in self._trips.values()]
+
     def events(self, since: float = 0.0, kinds: Collection[str] | None = None) -> list[Event]:
         self._check()
         return [e for e in self._events

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import MappingProxyType
@@ -94,15 +94,28 @@ _ADDED_IN_2 = (("dishes", "at_table_at", "REAL"), ("dishes", "pass_place", "TEXT
 
 
 class SqliteStore(Store):
-    """Orders, trips and events in the SQLite file at ``path`` (``:memory:`` for none)."""
+    """Orders, trips and events in the SQLite file at ``path`` (``:memory:`` for none).
 
-    def __init__(self, path: str | Path) -> None:
+    ``read_only`` is for readers beside a running controller (``fleet report``): the
+    file must exist and be a store of this schema version, and is never created,
+    upgraded or written, so a mistyped path or someone else's database is refused
+    rather than turned into an empty store.
+    """
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.path = str(path)
         self._depth = 0
         self._db: sqlite3.Connection | None = None
+        if read_only and not Path(path).is_file():
+            raise StoreError(f"{self.path}: no store here (no such file)")
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None)
-            self._setup()
+            if read_only:
+                uri = Path(path).resolve().as_uri() + "?mode=ro"
+                self._db = sqlite3.connect(uri, uri=True, isolation_level=None)
+                self._check_schema()
+            else:
+                self._db = sqlite3.connect(self.path, isolation_level=None)
+                self._setup()
         except (sqlite3.Error, StoreError) as exc:
             self.close()
             why = exc.__cause__ if isinstance(exc, StoreError) and exc.__cause__ else exc
@@ -125,6 +138,18 @@ class SqliteStore(Store):
                                  f"this release understands ({SCHEMA_VERSION})")
             elif row[0] < SCHEMA_VERSION:
                 self._upgrade(db)
+
+    def _check_schema(self) -> None:
+        db = self._conn()
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        missing = sorted({"schema_version", "orders", "dishes", "trips", "events"} - tables)
+        if missing:
+            raise StoreError(f"not a fleet store (no table {', '.join(missing)})")
+        row = db.execute("SELECT max(version) FROM schema_version").fetchone()
+        if row[0] != SCHEMA_VERSION:
+            raise StoreError(f"store schema version {row[0]}, this release reads "
+                             f"{SCHEMA_VERSION} (open it once with `fleet run` to upgrade an "
+                             "older one)")
 
     def _upgrade(self, db: sqlite3.Connection) -> None:
         """Bring a file from an older release up to this schema (inside setup's
@@ -241,12 +266,24 @@ class SqliteStore(Store):
 
     def open_trips(self) -> list[Trip]:
         states = [s.value for s in OPEN_TRIP_STATES]
+        return self._trips(f"WHERE state IN ({', '.join('?' * len(states))})", states)
+
+    def trips(self) -> list[Trip]:
+        return self._trips("", [])
+
+    def _trips(self, where: str, args: Sequence[object]) -> list[Trip]:
         with self._tx() as db:
             rows = db.execute(
                 "SELECT trip_id, robot, kind, stops, created_at, state, next_stop, finished_at, "
-                f"reason, dishes FROM trips WHERE state IN ({', '.join('?' * len(states))}) "
-                "ORDER BY rowid", states).fetchall()
+                f"reason, dishes FROM trips {where} ORDER BY rowid", args).fetchall()
         return [_trip_of(r) for r in rows]
+
+    def dishes(self) -> list[Dish]:
+        cols = ", ".join(f"d.{c.strip()}" for c in _DISH_COLS.split(","))
+        with self._tx() as db:
+            rows = db.execute(f"SELECT {cols} FROM dishes d JOIN orders o USING (order_id) "
+                              "ORDER BY o.rowid, d.position").fetchall()
+        return [_dish_of(r) for r in rows]
 
     def events(self, since: float = 0.0, kinds: Collection[str] | None = None) -> list[Event]:
         query = ("SELECT kind, at, robot, order_id, dish_id, trip_id, text, data "
