@@ -194,3 +194,12 @@ def test_the_timeline_clips_trips_to_the_window() -> None:
     assert robot_timeline(RECORDS, Window(250.0, 2 * H + 50.0)) == {
         "R1": [("serve", 0.0, 40.0), ("charge", 2 * H - 250.0, 2 * H - 200.0)],
         "R2": [("serve", 0.0, 150.0)]}
+
+
+def test_a_late_dish_staff_carried_is_listed_with_staff_for_the_robot() -> None:
+    carried = dish("D/1", "T3", ordered=50.0, ready=100.0, state=DishState.BY_STAFF, robot="")
+    carried.served_at = 520.0
+    report = shift_report(Records([carried], [], []), late_s=300.0)
+    assert report["dishes"]["by_staff"] == 1
+    assert report["late"] == [{"dish": "D/1", "order": "D", "table": "T3", "robot": "staff",
+                               "ready_s": 50.0, "at_table_s": 470.0, "wait_s": 420.0}]

@@ -218,10 +218,12 @@ def _late(dishes: Sequence[Dish], start: float, late_s: float) -> list[dict[str,
     late.sort(key=lambda pair: (-pair[0], _natural(pair[1].dish_id)))
     rows = []
     for w, d in late:
-        assert d.ready_at is not None and d.at_table_at is not None  # it has a wait
+        assert d.ready_at is not None  # it has a wait
+        staff = d.state is DishState.BY_STAFF
         rows.append({"dish": d.dish_id, "order": d.order_id, "table": d.table,
-                     "robot": d.robot or "", "ready_s": _r(d.ready_at - start),
-                     "at_table_s": _r(d.at_table_at - start), "wait_s": _r(w)})
+                     "robot": "staff" if staff else d.robot or "",
+                     "ready_s": _r(d.ready_at - start),
+                     "at_table_s": _r(d.ready_at + w - start), "wait_s": _r(w)})
     return rows
 
 
