@@ -27,8 +27,8 @@ from fleet.errors import CommandError
     (Event(ev.BATTERY_LOW, 1, robot="R1", text="R1 battery 19 %"), "warning", "19 %"),
     (Event(ev.DEADLOCK_RESOLVED, 1, text="R2 backed out of the aisle"), "info",
      "deadlock broken: R2 backed out"),
-    (Event(ev.DISH_FAILED, 1, dish_id="o1/1", text="not taken by the guest"), "warning",
-     "o1/1 failed: not taken by the guest"),
+    (Event(ev.DISH_FAILED, 1, order_id="o1", dish_id="o1/1", text="not taken by the guest"),
+     "warning", "order o1: dish failed: not taken by the guest"),
     (Event(ev.ROUTE_FAILED, 1, robot="R1", text="no way to table 7"), "warning", "table 7"),
 ])
 def test_events_that_need_a_person_raise_alerts(event: Event, level: str, words: str) -> None:
@@ -53,7 +53,7 @@ def test_mode_from_event_data_wins_over_the_text() -> None:
 
 
 def test_repeats_collapse_ids_grow_and_acknowledged_ones_are_kept_a_while() -> None:
-    book = AlertBook(acknowledged_kept=2)
+    book = AlertBook(acknowledged_kept=2, offline_grace_s=0)
     off = Event(ev.ROBOT_MODE_CHANGED, 1, robot="R1", text="R1: idle -> offline")
     first = book.observe(off)
     assert first is not None and first.alert_id == 1
@@ -83,7 +83,7 @@ def test_repeats_collapse_ids_grow_and_acknowledged_ones_are_kept_a_while() -> N
 
 
 def test_a_robot_back_at_work_clears_its_mode_alerts_and_nothing_else() -> None:
-    book = AlertBook()
+    book = AlertBook(offline_grace_s=0)
     book.observe(Event(ev.ROBOT_MODE_CHANGED, 1, robot="R1", text="R1: idle -> offline"))
     book.observe(Event(ev.BATTERY_LOW, 2, robot="R1", text="R1 battery 19 %"))
     book.observe(Event(ev.ROBOT_MODE_CHANGED, 3, robot="R2", text="R2: working -> e-stopped"))
@@ -102,7 +102,7 @@ def test_a_robot_back_at_work_clears_its_mode_alerts_and_nothing_else() -> None:
 
 
 def test_a_flapping_robot_does_not_push_acknowledged_alerts_out_of_view() -> None:
-    book = AlertBook(acknowledged_kept=2)
+    book = AlertBook(acknowledged_kept=2, offline_grace_s=0)
     fault = book.observe(Event(ev.ROBOT_ERROR_REPORTED, 1, robot="R9", text="R9: FATAL motor"))
     assert fault is not None
     book.acknowledge(fault.alert_id)
@@ -113,3 +113,30 @@ def test_a_flapping_robot_does_not_push_acknowledged_alerts_out_of_view() -> Non
     assert any(a.alert_id == fault.alert_id and a.acknowledged for a in shown), \
         "the manager's acknowledged fault is still there"
     assert not book.open_alerts()
+
+
+def test_a_brief_reconnect_raises_nothing_and_a_robot_that_stays_away_is_alerted() -> None:
+    """Issue 14, finding 7: a robot's brief reconnect raised a critical alert."""
+    book = AlertBook(offline_grace_s=15.0)
+    assert book.observe(Event(ev.ROBOT_MODE_CHANGED, 10, robot="R1",
+                              text="R1: working -> offline")) is None
+    assert book.tick(20.0) == []
+    book.observe(Event(ev.ROBOT_MODE_CHANGED, 22, robot="R1", text="R1: offline -> working"))
+    assert book.tick(60.0) == [] and not book.open_alerts(), "back within the grace"
+    book.observe(Event(ev.ROBOT_MODE_CHANGED, 100, robot="R2", text="R2: idle -> offline"))
+    assert book.tick(114.0) == []
+    [raised] = book.tick(115.0)
+    assert (raised.robot, raised.level, raised.at) == ("R2", "critical", 100)
+    assert raised.text == "R2 is offline"
+    assert book.tick(200.0) == [], "raised once"
+
+
+def test_the_dishes_of_one_order_failing_for_one_reason_make_one_alert() -> None:
+    book = AlertBook()
+    for i in (1, 2, 3):
+        book.observe(Event(ev.DISH_FAILED, 5, order_id="o7", dish_id=f"o7/{i}",
+                           text="nobody took it at A3 within 90 s"))
+    book.observe(Event(ev.DISH_FAILED, 6, order_id="o8", dish_id="o8/1",
+                       text="nobody took it at A4 within 90 s"))
+    alerts = book.open_alerts()
+    assert [(a.order_id, a.count) for a in alerts] == [("o8", 1), ("o7", 3)]

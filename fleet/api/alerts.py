@@ -10,6 +10,12 @@ robot coming back. The same alert raised again while still open is counted on
 the open one instead of piling up (a robot flapping on and off line makes one
 line, not fifty). Ids only grow, so a client acknowledges exactly the alert it
 saw; acknowledged ones stay visible for a while.
+
+Noise is a fault too: a manager who learns that alerts cry wolf stops reading
+them. A robot that goes offline is alerted only when it stays away past
+``OFFLINE_GRACE_S`` (``tick`` raises it; a link that drops and comes back within
+the grace raises nothing), and the dishes of one order that fail for one reason
+(three dishes nobody took at one table visit) make one alert, counted.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from fleet.errors import CommandError
 
 ACKNOWLEDGED_KEPT = 50
 CLEARED_KEPT = 20
+OFFLINE_GRACE_S = 15.0
+"""A robot offline for less than this (a Wi-Fi hand-over, a broker restart) needs nobody."""
 
 _MODE_LEVELS: dict[str, tuple[AlertLevel, str]] = {
     RobotMode.OFFLINE.value: ("critical", "offline"),
@@ -72,9 +80,10 @@ def classify(event: Event) -> Raised | None:
         return Raised("info", f"deadlock broken: {event.text}" if event.text
                       else "deadlock broken")
     if kind == ev.DISH_FAILED:
-        what = event.dish_id or event.order_id or "a dish"
-        return Raised("warning", f"{what} failed: {event.text}" if event.text
-                      else f"{what} failed")
+        # Per order and reason, so the dishes of one table visit collapse into one.
+        what = f"order {event.order_id}" if event.order_id else event.dish_id or "a dish"
+        return Raised("warning", f"{what}: dish failed: {event.text}" if event.text
+                      else f"{what}: dish failed")
     if kind == ev.ROUTE_FAILED:
         return Raised("warning", event.text or f"{event.robot}: no route")
     if kind == ev.ROBOT_STALLED:
@@ -91,7 +100,11 @@ def classify(event: Event) -> Raised | None:
 
 
 class AlertBook:
-    def __init__(self, *, acknowledged_kept: int = ACKNOWLEDGED_KEPT) -> None:
+    def __init__(self, *, acknowledged_kept: int = ACKNOWLEDGED_KEPT,
+                 offline_grace_s: float = OFFLINE_GRACE_S) -> None:
+        self.offline_grace_s = offline_grace_s
+        self._held: dict[str, tuple[Event, Raised]] = {}
+        """Robots gone offline within the grace: raised by ``tick`` if still away."""
         self._open: dict[int, AlertView] = {}
         self._acknowledged: deque[AlertView] = deque(maxlen=acknowledged_kept)
         self._cleared: deque[AlertView] = deque(maxlen=CLEARED_KEPT)
@@ -105,12 +118,35 @@ class AlertBook:
         """Raise (or count again) the alert ``event`` calls for; the alert, or None.
         A robot back in a working mode clears its open mode alerts by itself."""
         raised = classify(event)
+        if event.kind == ev.ROBOT_MODE_CHANGED and event.robot is not None:
+            self._held.pop(event.robot, None)  # any later mode decides anew
+            if (raised is not None and _new_mode(event) == RobotMode.OFFLINE.value
+                    and self.offline_grace_s > 0 and not self._has_open(event, raised)):
+                self._held[event.robot] = (event, raised)
+                return None
         if raised is None:
             if event.kind == ev.ROBOT_MODE_CHANGED and event.robot is not None:
                 self._clear_modes(event.robot, _new_mode(event), event.at)
             elif event.kind == ev.ROBOT_MOVED_ON and event.robot is not None:
                 self._clear(event.robot, ev.ROBOT_STALLED, "moving again", event.at)
             return None
+        return self._raise(event, raised)
+
+    def tick(self, now: float) -> list[AlertView]:
+        """Raise the offline alerts whose grace is over (``now`` on the events' clock)."""
+        out = []
+        for robot, (event, raised) in list(self._held.items()):
+            if now - event.at >= self.offline_grace_s:
+                del self._held[robot]
+                out.append(self._raise(event, raised))
+        return out
+
+    def _has_open(self, event: Event, raised: Raised) -> bool:
+        """The same alert is open already: counting it again needs no grace."""
+        return any(a.kind == event.kind and a.robot == event.robot and a.text == raised.text
+                   for a in self._open.values())
+
+    def _raise(self, event: Event, raised: Raised) -> AlertView:
         for alert_id, alert in self._open.items():
             if (alert.kind == event.kind and alert.level == raised.level
                     and alert.text == raised.text and alert.robot == event.robot

@@ -151,6 +151,7 @@ class ApiService:
         each robot, each order still retained, alerts. Also what the next
         ``publications`` compares against."""
         self._take_events()
+        self.alerts.tick(self.epoch + now)
         out: list[Publication | None] = [self.status(True, now), self._floor(force=True)]
         for serial in sorted(self.ctl.robots):
             out.append(self._robot(serial, now, force=True))
@@ -166,6 +167,7 @@ class ApiService:
         robots, orders and order clears, alerts, floor, and the summary when due.
         The summary comes last: a client sweeping stale state on it has the rest."""
         self._take_events()
+        self.alerts.tick(self.epoch + now)
         events, self._events_due = self._events_due, []
         out = [Publication(self.topics.events, self._enc.encode(e), False, 1) for e in events]
         for serial in sorted(self.ctl.robots):
