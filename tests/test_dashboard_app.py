@@ -7,11 +7,13 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from dashscene import T, make_app, orders, robots, scene, settle, summary, until
+from dashscene import T, alerts, make_app, orders, robots, scene, settle, summary, until
 from textual.widgets import Input, RichLog, Static
 
 from fleet.api.messages import (
     AcknowledgeAlert,
+    Alerts,
+    AlertView,
     ApiError,
     CancelOrder,
     Command,
@@ -364,6 +366,35 @@ async def test_acknowledge_the_selected_alert() -> None:
         await pilot.press("a")
         await until(pilot, lambda: len(source.requests) == 1)
         assert source.requests == [AcknowledgeAlert(alert_id=2)]
+
+
+@pytest.mark.asyncio
+async def test_an_alert_pushed_out_of_view_is_not_acknowledged_unseen() -> None:
+    """Issue 14, finding 2: new alerts push the cursor's row out of a pane a few rows
+    high; ``a`` then acknowledged an alert nobody could see."""
+    app, source = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        table = app.query_one("#alerts", AlertsTable)
+        await pick(pilot, table, "2")
+        orders_table(app).focus()  # the manager works on orders meanwhile
+        await pilot.pause()
+        many = [AlertView(alert_id=i, at=T - 100 + i, level="warning", kind="RouteFailed",
+                          text=f"R1 cannot reach T{i}", robot="R1") for i in range(4, 30)]
+        source.feed(Alerts(alerts=[*reversed(many), *alerts().alerts]))
+        await settle(pilot)
+        table.scroll_home(animate=False)  # the wheel, to read the newest: the cursor stays
+        await pilot.pause()
+        assert app.selected_alert() == 2 and "2" not in table.visible_keys()
+        await pilot.press("a")
+        await pilot.pause()
+        assert source.requests == [], "nothing acknowledged unseen"
+        assert any(title == "Not acknowledged" for _, title, _ in told(app))
+        top = table.visible_keys()[0]
+        assert app.selected_alert() == int(top)
+        await pilot.press("a")
+        await until(pilot, lambda: len(source.requests) == 1)
+        assert source.requests == [AcknowledgeAlert(alert_id=int(top))]
 
 
 @pytest.mark.asyncio

@@ -370,10 +370,22 @@ class FleetDashboard(App[None]):
         self._block("zone")
 
     def action_acknowledge(self) -> None:
+        """Only an alert the manager can see: new alerts push the cursor's row down,
+        out of a pane a few rows high, and acknowledging what nobody read hides it."""
         alert = self.selected_alert()
-        if self._need("an alert", alert):
-            assert alert is not None
-            self.send_command(AcknowledgeAlert(alert_id=alert), f"acknowledge alert {alert}")
+        if not self._need("an alert", alert):
+            return
+        assert alert is not None
+        table = self.alerts_table
+        shown = table.visible_keys()
+        if str(alert) not in shown:
+            if shown:
+                table.move_cursor(row=table.keys.index(shown[0]), scroll=False)
+            self.notify(f"Alert {alert} is out of view; the cursor is on the top alert "
+                        "shown now. Press a again to acknowledge it.",
+                        severity="warning", title="Not acknowledged")
+            return
+        self.send_command(AcknowledgeAlert(alert_id=alert), f"acknowledge alert {alert}")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(help_keys(), LEGEND))

@@ -80,6 +80,13 @@ class KeyedTable(DataTable[str | Text]):
         row = min(max(self.cursor_row, 0), self.row_count - 1)
         return self.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
 
+    def visible_keys(self) -> list[str]:
+        """Keys of the rows on screen now (one line each), top to bottom."""
+        header = self.header_height if self.show_header else 0
+        top = int(self.scroll_offset.y)
+        height = max(0, self.scrollable_content_region.height - header)
+        return self._order[top:top + height]
+
     def row_text(self, key: str) -> str:
         """A row as plain text, cells joined by two spaces (for tests and logs)."""
         return "  ".join(c.plain if isinstance(c, Text) else str(c) for c in self._shown[key])
