@@ -78,7 +78,8 @@ def orders() -> list[OrderView]:
         OrderView(order_id="O-101", table="A3", created_at=T - 600, open=True, dishes=[
             DishView(dish_id="1", name="soup", state="ready", ready_at=T - 45),
             DishView(dish_id="2", name="steak", state="ready", ready_at=T - 200)]),
-        OrderView(order_id="O-102", table="B2", created_at=T - 400, open=True, dishes=[
+        OrderView(order_id="O-102", table="B2", created_at=T - 400, open=True,
+                  note="nut allergy", dishes=[
             DishView(dish_id="1", name="pasta", state="on_the_way", robot="R1",
                      ready_at=T - 90)]),
         OrderView(order_id="O-103", table="C5", created_at=T - 300, open=True, dishes=[

@@ -100,6 +100,7 @@ async def test_the_screen_shows_robots_orders_alerts_and_figures() -> None:
         assert ot.row_text("O-101/1").startswith("0:45  A3")
         assert "high at the pass" in ot.row_text("O-104/1")
         assert "on the way on R1" in ot.row_text("O-102/1")
+        assert "pasta  ! nut allergy" in ot.row_text("O-102/1"), "the order's note is shown"
         assert "served 6:20 ago" in ot.row_text("O-100/1")
 
         at = app.query_one("#alerts", AlertsTable)

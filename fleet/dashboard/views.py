@@ -152,7 +152,10 @@ def order_rows(orders: Iterable[OrderView], now: float) -> list[Row]:
     for order in orders:
         for dish in order.dishes:
             key = f"{order.order_id}/{dish.dish_id}"
-            name = dish.name + (f" ×{dish.trays}" if dish.trays > 1 else "")
+            name = Text(dish.name + (f" ×{dish.trays}" if dish.trays > 1 else ""))
+            if order.note:
+                # Allergies and the like: whoever takes the dish to the table must see it.
+                name.append(f"  ! {order.note}", style="bold #ffaf00")
             head = (Text(order.table, style="bold"), order.order_id, name)
             prio = "high " if order.priority == "high" else ""
             if dish.state == "ready" and order.open:
