@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from drivers.inproc import InProcLink
 from fleet.assembly import build_controller
 from fleet.clock import run
 from fleet.config import BrokerConfig
@@ -32,6 +31,7 @@ from fleet.runtime import FleetRuntime
 from fleet.store import MemoryStore, Store
 from sim.faults import FaultRates, Faults
 from sim.floor_staff import FloorStaff
+from sim.inproc import InProcLink
 from sim.kitchen import Kitchen
 from sim.liveness import ProgressWatch
 from sim.referee import Referee

@@ -19,7 +19,6 @@ from planbuild import cell_centre, grid_from_text
 from simkit import MODEL, run_checked
 from sitebase import SiteView, run_scene
 
-from drivers.inproc import InProcLink
 from fleet.controller.core import Controller
 from fleet.controller.robots import RobotRecord
 from fleet.dispatch import make_policy
@@ -31,6 +30,7 @@ from fleet.routing import precompute_fields
 from fleet.runtime import FleetRuntime
 from fleet.store import MemoryStore
 from fleet.traffic import TrafficManager
+from sim.inproc import InProcLink
 from sim.referee import Referee
 from sim.robot import SimRobot
 from sim.world import World

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from drivers.bench_publisher import read_messages, write_messages
 from drivers.mqtt.broker import available_kinds, mosquitto_path
 from fleet.bench.mqtt import format_mqtt_bench, full_over_bare, percentile
 from fleet.cli import main
+from sim.bench.publisher import read_messages, write_messages
 
 pytestmark = pytest.mark.integration
 

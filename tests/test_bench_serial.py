@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from drivers.bench_serial import COMMANDS, format_serial_bench, measure_size, typical_state
-from drivers.bench_serial_line import Line, Trial, Wire, run_trial, trial_row
 from drivers.serial.codec import decode_body, encode_body
 from fleet.cli import main
+from sim.bench.serial import COMMANDS, format_serial_bench, measure_size, typical_state
+from sim.bench.serial_line import Line, Trial, Wire, run_trial, trial_row
 
 
 def test_a_tiny_run_prints_and_saves_every_measure(tmp_path: Path,

@@ -11,10 +11,10 @@ import pytest
 from linkcontract import CHECKS, LinkFactory, Peer, make_order
 from simkit import MODEL, open_floor, run_checked
 
-from drivers.inproc import InProcLink
 from fleet.errors import LinkError
 from fleet.link import ConnectionChanged, RobotLink, StateReceived
 from fleet.vda import ConnectionState
+from sim.inproc import InProcLink
 from sim.referee import Referee
 from sim.robot import SimRobot
 from sim.world import World

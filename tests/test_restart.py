@@ -19,7 +19,6 @@ import pytest
 from e2e import ONE_TRAY, TraceReferee, small_room
 from simkit import run_checked
 
-from drivers.inproc import InProcLink
 from fleet.assembly import build_controller
 from fleet.controller.core import Controller
 from fleet.controller.recovery import LOST, REPORT_GRACE_S
@@ -30,6 +29,7 @@ from fleet.floor.model import Cell, FloorPlan
 from fleet.intake import DishRequest, OrderRequest
 from fleet.runtime import FleetRuntime
 from fleet.store import SqliteStore
+from sim.inproc import InProcLink
 from sim.robot import SimRobot
 from sim.world import World
 

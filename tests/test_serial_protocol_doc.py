@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from drivers.bench_serial import cancel, order_10, typical_state
 from drivers.serial.binary import TOKENS
 from drivers.serial.codec import InstantActions, Kind, Message, decode_body, encode_body
 from drivers.serial.framing import (
@@ -44,6 +43,7 @@ from fleet.vda import (
     Position,
     RobotState,
 )
+from sim.bench.serial import cancel, order_10, typical_state
 
 DOC = (Path(__file__).parent.parent / "docs" / "serial-protocol.md").read_text()
 

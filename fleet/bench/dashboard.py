@@ -126,7 +126,6 @@ async def _follow(url: str, map_path: Path, *, robots: int, hz: float, orders: i
 
 async def _submit(url: str, map_path: Path, *, count: int) -> list[Row]:
     """Submit -> acknowledgement through a real controller, against a bare echo."""
-    from drivers.inproc import InProcLink  # noqa: PLC0415
     from drivers.mqtt import MqttSettings  # noqa: PLC0415
     from drivers.mqtt.client import MqttConnection  # noqa: PLC0415
     from fleet.api.client import FleetClient  # noqa: PLC0415
@@ -137,6 +136,7 @@ async def _submit(url: str, map_path: Path, *, count: int) -> list[Row]:
     from fleet.floor import PlaceKind, load_floor  # noqa: PLC0415
     from fleet.runtime import FleetRuntime  # noqa: PLC0415
     from fleet.store import MemoryStore  # noqa: PLC0415
+    from sim.inproc import InProcLink  # noqa: PLC0415
     from sim.robot import SimRobot  # noqa: PLC0415
     from sim.run import start_cells  # noqa: PLC0415
     from sim.world import World  # noqa: PLC0415

@@ -1,6 +1,6 @@
 """``fleet bench mqtt``: the rows it measures, as Markdown tables and one-line verdicts.
 
-The measuring lives in ``drivers/bench_mqtt.py`` (it needs brokers, MQTT clients
+The measuring lives in ``sim/bench/mqtt.py`` (it needs brokers, MQTT clients
 and simulated vehicles, which the core must not import); this module only turns
 its rows into text, so it is pure and testable without a broker.
 

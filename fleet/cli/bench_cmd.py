@@ -357,7 +357,7 @@ def run_floor_bench_cmd(args: argparse.Namespace, console: Console) -> int:
 
 def run_mqtt_bench_cmd(args: argparse.Namespace, console: Console) -> int:
     # Imported here: brokers, MQTT clients and simulated vehicles are not the core's.
-    from drivers.bench_mqtt import MqttBenchOptions, run_mqtt_bench  # noqa: PLC0415
+    from sim.bench.mqtt import MqttBenchOptions, run_mqtt_bench  # noqa: PLC0415
 
     setup = load_setup(args.map, args.config, "lunch-rush")
     latency_plan = (load_setup(args.latency_map, args.config, "lunch-rush").plan
@@ -394,7 +394,7 @@ def run_mqtt_bench_cmd(args: argparse.Namespace, console: Console) -> int:
 
 def run_serial_bench_cmd(args: argparse.Namespace, console: Console) -> int:
     # Imported here: the serial driver is not the core's.
-    from drivers.bench_serial import (  # noqa: PLC0415
+    from sim.bench.serial import (  # noqa: PLC0415
         SerialBenchOptions,
         format_serial_bench,
         run_serial_bench,

@@ -39,7 +39,7 @@ from fleet.floor.model import Cell
 from fleet.intake import OrderRequest
 from fleet.link import Capabilities
 from fleet.routing import StationFields
-from fleet.store import Store
+from fleet.store.base import Store
 from fleet.traffic import TrafficManager
 from fleet.vda import Action, BlockingType, ConnectionState, RobotState
 

@@ -53,7 +53,7 @@ from fleet.vda import ActionStatus, RobotState
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
-    from fleet.store import Store
+    from fleet.store.base import Store
 
 log = logging.getLogger(__name__)
 

@@ -36,15 +36,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from drivers.bench_publisher import write_messages
-from drivers.bench_vehicles import (
-    CountingController,
-    LatencyProbe,
-    keep_busy,
-    probe_controller,
-    report_at,
-    timed_fleet,
-)
 from drivers.mqtt import MqttConnection, MqttSettings
 from drivers.mqtt.broker import BrokerKind, EmbeddedBroker
 from drivers.vda5050 import Topic, Vehicle, encode_state, subscription, topic_name
@@ -65,6 +56,15 @@ from fleet.vda import (
     NodeState,
     Position,
     RobotState,
+)
+from sim.bench.publisher import write_messages
+from sim.bench.vehicles import (
+    CountingController,
+    LatencyProbe,
+    keep_busy,
+    probe_controller,
+    report_at,
+    timed_fleet,
 )
 from sim.run import start_cells
 
@@ -128,11 +128,11 @@ def ingest_payloads(plan: FloorPlan, model: RobotModel, robots: int,
 
 
 # -- the publisher (a process of its own) ------------------------------------------------
-PUBLISHER = Path(__file__).with_name("bench_publisher.py")
+PUBLISHER = Path(__file__).with_name("publisher.py")
 
 
 class Publisher:
-    """The publishing child process (``bench_publisher.py``); ``go()`` starts it
+    """The publishing child process (``publisher.py``); ``go()`` starts it
     publishing and returns the start time."""
 
     def __init__(self, broker: EmbeddedBroker, messages: Path, count: int) -> None:
@@ -182,7 +182,7 @@ class Publisher:
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """Messages written for the publisher (``bench_publisher`` format)."""
+    """Messages written for the publisher (``publisher`` format)."""
 
     path: Path
     count: int

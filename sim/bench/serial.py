@@ -16,7 +16,7 @@ Three measures, all in one process and one run:
   ``READ`` bytes, against ``decode_state`` on the same state as JSON in the same
   run; and the body decoder alone, to show what the framing adds.
 - **A lossy line.** Commands at ``error_rate`` byte errors on a modelled line
-  (``drivers/bench_serial_line.py``) and on a clean one with the same seed:
+  (``sim/bench/serial_line.py``) and on a clean one with the same seed:
   exactly-once delivery, retries, and the latency the errors add.
 """
 
@@ -30,7 +30,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from drivers.bench_serial_line import Trial, add_paired_latency, run_trial
 from drivers.serial.codec import InstantActions, Message, decode_body, encode_body
 from drivers.serial.session import Session
 from drivers.vda5050 import Vehicle, decode_state, encode_instant_actions, encode_order
@@ -54,6 +53,7 @@ from fleet.vda import (
     Position,
     RobotState,
 )
+from sim.bench.serial_line import Trial, add_paired_latency, run_trial
 
 READ = 4096
 """Bytes per ``Session.feed`` call in the decoding measure (``drivers.serial.port.MAX_READ``)."""

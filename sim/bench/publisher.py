@@ -76,7 +76,7 @@ def publish(host: str, port: int, messages: list[tuple[str, bytes]]) -> None:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 3:
-        print("usage: python -m drivers.bench_publisher HOST PORT FILE", file=sys.stderr)
+        print("usage: python -m sim.bench.publisher HOST PORT FILE", file=sys.stderr)
         return 2
     publish(argv[0], int(argv[1]), read_messages(Path(argv[2])))
     return 0

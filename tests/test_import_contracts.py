@@ -1,0 +1,114 @@
+"""Which part may import which, read from the source (issue 16, finding 5).
+
+The layers, bottom up: the pure core (the floor, routing, traffic, dispatch, the
+controller, the VDA 5050 model, reporting) knows no I/O library and nothing above
+it; the drivers speak MQTT and serial for the core and know nothing of the
+simulator; the simulator plays robots, kitchen and guests through the drivers;
+the API, the dashboard, the benchmarks and the CLI sit on top. A rule broken
+here is a cycle or a leak in the making, found by reading imports (every
+``import`` and ``from`` in every file, also those inside functions), without
+importing anything.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CORE = ("fleet.domain", "fleet.floor", "fleet.routing", "fleet.traffic", "fleet.dispatch",
+        "fleet.controller", "fleet.vda", "fleet.reporting", "fleet.intake", "fleet.errors")
+IO_LIBRARIES = ("paho", "aiomqtt", "serial", "textual", "rich", "matplotlib", "amqtt",
+                "asyncio", "socket", "sqlite3", "subprocess")
+ABOVE_CORE = ("fleet.api", "fleet.dashboard", "fleet.cli", "fleet.bench", "fleet.runtime",
+              "fleet.store.sqlite", "drivers", "sim")
+"""The core writes through the ``fleet.store.base.Store`` interface; the package
+``fleet.store`` itself also loads SQLite, so the core names the interface's module."""
+
+RULES: list[tuple[tuple[str, ...], tuple[str, ...], str]] = [
+    (CORE, (*IO_LIBRARIES, *ABOVE_CORE),
+     "the core is pure: no I/O library, nothing that depends on it"),
+    (("drivers",), ("sim", "fleet.controller", "fleet.dispatch", "fleet.traffic",
+                    "fleet.api", "fleet.dashboard", "fleet.cli", "fleet.bench"),
+     "drivers carry messages for the core; they know no simulator and no controller"),
+    (("fleet.dashboard",), ("fleet.controller", "fleet.traffic", "fleet.dispatch", "sim",
+                            "fleet.cli"),
+     "the dashboard is a client of the fleet API, not of the controller"),
+    (("fleet.api",), ("fleet.dashboard", "fleet.cli", "sim", "fleet.bench"),
+     "the API serves every client; it depends on none"),
+    (("sim",), ("fleet.cli", "fleet.dashboard"),
+     "the simulator runs without the command line or a screen"),
+]
+
+
+def _module(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, absolute module) for each import in the file at ``path``."""
+    package = _module(path).split(".")
+    if path.name != "__init__.py":
+        package.pop()
+    return _imports_in(path.read_text(encoding="utf-8"), package)
+
+
+def _imports_in(source: str, package: list[str]) -> Iterator[tuple[int, str]]:
+    """(line, absolute module) for each import in ``source``, a module of ``package``
+    (relative imports resolved against it)."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[:len(package) - node.level + 1]
+                name = ".".join([*base, node.module] if node.module else base)
+            else:
+                name = node.module or ""
+            yield node.lineno, name
+            for alias in node.names:  # ``from fleet import runtime`` imports fleet.runtime
+                yield node.lineno, f"{name}.{alias.name}"
+
+
+def _under(module: str, prefixes: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+
+def _sources() -> list[Path]:
+    return sorted(p for top in ("fleet", "drivers", "sim") for p in (ROOT / top).rglob("*.py"))
+
+
+@pytest.mark.parametrize(("layer", "forbidden", "why"), RULES,
+                         ids=[r[0][0].split(".")[-1] if len(r[0]) == 1 else "core"
+                              for r in RULES])
+def test_each_layer_imports_only_what_is_below_it(layer: tuple[str, ...],
+                                                  forbidden: tuple[str, ...],
+                                                  why: str) -> None:
+    broken = []
+    for path in _sources():
+        module = _module(path)
+        if not _under(module, layer):
+            continue
+        for line, name in _imports(path):
+            if layer == CORE and name in ("fleet.store", "fleet.store.SqliteStore"):
+                broken.append(f"{path.relative_to(ROOT)}:{line} imports {name} (the package "
+                              "loads SQLite: import fleet.store.base)")
+            if _under(name, forbidden) and not _under(name, layer):
+                broken.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
+    assert not broken, f"{why}:\n" + "\n".join(broken)
+
+
+def test_the_reader_sees_every_kind_of_import() -> None:
+    """The checker itself: plain, from, relative and function-local imports count."""
+    source = "import a.b\nfrom c import d\nfrom . import e\nfrom ..f import g\n" \
+             "def h():\n    import i\n"
+    found = {name for _, name in _imports_in(source, ["p", "q"])}
+    assert {"a.b", "c", "c.d", "p.q", "p.q.e", "p.f", "p.f.g", "i"} <= found
