@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fleet.controller.legs import Leg
+from fleet.dispatch.views import tray_slot
 from fleet.domain import RobotMode, RobotModel, Trip
 from fleet.floor.model import Cell
 from fleet.link import Capabilities
@@ -23,7 +24,10 @@ class RobotRecord:
     battery: float = 100.0
     charging: bool = False
     loads: dict[str, str] = field(default_factory=dict)
-    """tray slot -> load id, as the robot's tray sensors report."""
+    """tray slot -> dish id (else the vehicle's load id, else ""), as its tray sensors
+    report, matched to what it carries (``fleet.controller.trays``)."""
+    surplus_loads: int = 0
+    """Loads in its last report that found no tray (told once per change)."""
     state: RobotState | None = None
     last_state_at: float = float("-inf")
     connection: ConnectionState = ConnectionState.OFFLINE
@@ -114,6 +118,11 @@ class RobotRecord:
     @property
     def trays(self) -> int:
         return self.capabilities.trays if self.capabilities else self.model.trays
+
+    @property
+    def slots(self) -> tuple[str, ...]:
+        """Its trays' names, as sent in pick and drop actions (``lhd``)."""
+        return tuple(tray_slot(i) for i in range(self.trays))
 
     @property
     def loaded(self) -> bool:
