@@ -68,9 +68,11 @@ class Hand:
     def take(self, out: list[Command]) -> None:
         self.sent.extend(c for c in out if isinstance(c, SendOrder))
 
-    def report(self, now: float, loads: tuple[Load, ...], *, done: bool = True) -> None:
+    def report(self, now: float, loads: tuple[Load, ...] | None, *,
+               done: bool = True) -> None:
         """A state at ``self.cell``: holding the current leg with every action
-        FINISHED (``done``), or idle with no order."""
+        FINISHED (``done``), or idle with no order. ``loads`` None: it cannot sense
+        its trays."""
         x, y = self.plan.anchor_of(self.cell)
         leg = self.ctl.robots["A"].leg
         if done and leg is not None:
@@ -85,7 +87,7 @@ class Hand:
             state = RobotState("A", now, position=Position(x, y), loads=loads)
         self.take(self.ctl.on_state(state, now) + self.ctl.tick(now))
 
-    def drive_to(self, place: str, now: float, loads: tuple[Load, ...]) -> float:
+    def drive_to(self, place: str, now: float, loads: tuple[Load, ...] | None) -> float:
         """Node by node, as far as released, until it stands at ``place``."""
         for _ in range(80):
             now += 1.0

@@ -8,7 +8,9 @@ from typing import Any
 
 from rich.console import Console
 
-from fleet.config import load_config
+from drivers.vda5050.factsheet import decode_factsheet
+from fleet.config import Config, load_config
+from fleet.errors import ConfigError, ProtocolError
 from fleet.floor import PlaceKind, load_floor
 
 
@@ -32,6 +34,9 @@ def run_check(args: argparse.Namespace, console: Console) -> int:
         model = cfg.model(robot.model)
         console.print(f"  {robot.serial}: {model.manufacturer} {model.name}, {model.trays} "
                       f"trays, {robot.transport}" + (f" on {robot.port}" if robot.port else ""))
+    lacking = _check_factsheets(cfg, str(args.file))
+    for line in lacking:
+        console.print(f"[bold red]error[/]: {line}", soft_wrap=True)
     homes = sum(len(p.cells) for k in (PlaceKind.CHARGER, PlaceKind.PARKING)
                 for p in plan.places_of(k))
     if homes < len(cfg.robots):
@@ -40,4 +45,31 @@ def run_check(args: argparse.Namespace, console: Console) -> int:
         console.print(f"[bold yellow]warning[/]: {len(cfg.robots)} robots but only {homes} "
                       f"chargers and parking spots on {plan.name!r}: the others wait on the "
                       "floor when idle; add parking spots out of the aisles")
-    return 0
+    return 1 if lacking else 0
+
+
+def _check_factsheets(cfg: Config, where: str) -> list[str]:
+    """One line per action a model's profile names that its factsheet does not list
+    (the vehicle would never be sent it: the site would run on stand-ins)."""
+    lines: list[str] = []
+    for i, model in enumerate(cfg.robot_models):
+        if model.factsheet is None:
+            continue
+        key = f"robot_models[{i}] ({model.name})"
+        path = cfg.resolve(model.factsheet)
+        try:
+            caps = decode_factsheet(path.read_bytes()).body
+        except OSError as exc:
+            raise ConfigError(f"{where}: {key}.factsheet: cannot read {path}: "
+                              f"{exc.strerror}") from exc
+        except ProtocolError as exc:
+            raise ConfigError(f"{where}: {key}.factsheet: {path} is not a VDA 5050 "
+                              f"factsheet: {exc}") from exc
+        profile = cfg.robot_model(model.name).actions
+        for role, kind in profile.missing(caps.supported_actions):
+            lines.append(f"{where}: {key}.actions.{role}: its factsheet {model.factsheet} "
+                         f"does not list action {kind!r} (it lists: "
+                         f"{', '.join(sorted(caps.supported_actions)) or 'none'}); name the "
+                         f"vendor's action, or set {role} = \"\" to wait "
+                         f"{profile.dwell_s:g} s or for the trays instead")
+    return lines

@@ -58,6 +58,17 @@ hears of it, with why, once per table."""
 EVENTS_KEPT = 10_000
 """Events held in memory; older ones are in the store only."""
 """At start-up, how long to wait for every configured robot to report where it is."""
+_INSTEAD = {
+    "pick": "staff load it while it waits at the pass, until its trays show the dish (or "
+            "{dwell:g} s when it cannot sense them)",
+    "drop": "a dish counts as presented when it arrives at the table; at the dish return it "
+            "waits until its trays are empty (or {dwell:g} s)",
+    "serve_wait": "it waits at the table until its trays are empty (or {dwell:g} s when it "
+                  "cannot sense them)",
+    "dock": "it stops at the charger without docking precisely",
+    "charge": "it is not told to charge: it must charge on contact at the charger",
+}
+"""What is done instead of each piece of work (``ActionProfile`` role) a vehicle lacks."""
 
 
 class Controller:
@@ -202,8 +213,23 @@ class Controller:
         return self._after(now)
 
     # -- robots ---------------------------------------------------------------
-    def robot_connected(self, serial: str, capabilities: Capabilities) -> None:
-        self.robots[serial].capabilities = capabilities
+    def robot_connected(self, serial: str, capabilities: Capabilities, now: float = 0.0) -> None:
+        """What the robot can do, from its factsheet (or the link's configured stand-in
+        for one); called again whenever it may have changed. Each action of its model's
+        profile the vehicle does not list is told once, with what is done instead: it
+        is never sent (``fleet.controller.stops``)."""
+        rec = self.robots[serial]
+        rec.capabilities = capabilities
+        missing = rec.model.actions.missing(capabilities.supported_actions)
+        for role, kind in missing:
+            if kind in rec.unsupported_told:
+                continue
+            instead = _INSTEAD[role].format(dwell=rec.model.actions.dwell_s)
+            log.warning("%s: factsheet lacks action %r (%s)", serial, kind, role)
+            self.emit(ev.ACTION_UNSUPPORTED, now, f"{serial} does not list action {kind!r} "
+                      f"({role}) in its factsheet, so it is not sent: {instead}", robot=serial,
+                      data={"action": kind, "role": role})
+        rec.unsupported_told = frozenset(kind for _, kind in missing)
 
     def on_connection(self, serial: str, state: ConnectionState, now: float) -> list[Command]:
         rec = self.robots.get(serial)

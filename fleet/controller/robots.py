@@ -8,7 +8,7 @@ from fleet.controller.legs import Leg
 from fleet.dispatch.views import tray_slot
 from fleet.domain import RobotMode, RobotModel, Trip
 from fleet.floor.model import Cell
-from fleet.link import Capabilities
+from fleet.link import PREDEFINED_ACTIONS, Capabilities
 from fleet.vda import Action, ConnectionState, ErrorLevel, EStop, RobotState
 
 _OPPOSITES = {"startPause": "stopPause", "stopPause": "startPause"}
@@ -19,6 +19,8 @@ class RobotRecord:
     serial: str
     model: RobotModel
     capabilities: Capabilities | None = None
+    unsupported_told: frozenset[str] = frozenset()
+    """Action types of its profile its factsheet lacks, as last told to the manager."""
     mode: RobotMode = RobotMode.OFFLINE
     cell: Cell | None = None
     battery: float = 100.0
@@ -118,6 +120,14 @@ class RobotRecord:
     @property
     def trays(self) -> int:
         return self.capabilities.trays if self.capabilities else self.model.trays
+
+    @property
+    def supported_actions(self) -> frozenset[str]:
+        """The actions its vehicle takes: its factsheet's; without one, the standard
+        ones and those its model's action profile names (the config's word)."""
+        if self.capabilities is not None:
+            return self.capabilities.supported_actions
+        return PREDEFINED_ACTIONS | self.model.actions.types()
 
     @property
     def slots(self) -> tuple[str, ...]:
