@@ -105,6 +105,11 @@ class RobotModelConfig(_Strict, frozen=True):
     strict: they refuse a header of another version than protocol_version, read
     instant actions only under that version's key, and nodes without
     allowedDeviationXY, as some third-party vehicles do."""
+    sim_minimal: bool = False
+    """Simulated vehicles of this model behave as a minimal third-party vehicle
+    (``sim.acceptance``): they refuse nodes without nodePosition, allowedDeviationXY
+    or allowedDeviationTheta, or on another map than map_id, and read no parameter
+    of fleet's own; any transport."""
 
 
 class RobotConfig(_Strict, frozen=True):

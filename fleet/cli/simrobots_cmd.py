@@ -172,7 +172,7 @@ async def _serve(args: argparse.Namespace, console: Console, cfg: Config,
     except ValueError as exc:
         raise FleetError(f"sim-robots: {exc}") from exc
     robots = [SimRobot(serial, model, world, cell, seed=args.seed * 1000 + i,
-                       manufacturer=manufacturer)
+                       manufacturer=manufacturer, minimal=cfg.model(model.name).sim_minimal)
               for i, (serial, cell) in enumerate(zip(serials, cells, strict=True))]
     epoch = time.time() - loop.time()
     try:

@@ -75,7 +75,8 @@ async def run_site(cfg: Config, until: Awaitable[None], *, on_ready: Ready | Non
             if sims:
                 world = World(plan, seed=1)
                 for robot_cfg, cell in zip(sims, start_cells(plan, len(sims)), strict=True):
-                    robot = SimRobot(robot_cfg.serial, models[robot_cfg.serial], world, cell)
+                    robot = SimRobot(robot_cfg.serial, models[robot_cfg.serial], world, cell,
+                                     minimal=cfg.model(robot_cfg.model).sim_minimal)
                     simulated.append(robot)
                     await stack.enter_async_context(MqttVehicle(
                         robot, settings(f"sim-{robot_cfg.serial}"),
