@@ -7,6 +7,7 @@ with such vehicles unchanged; the link contract runs against it in
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 from e2e import Rig, run_rig, small_room
@@ -16,6 +17,8 @@ from simkit import MODEL, ROW, errors_of, fixed_world, run_checked, until
 from fleet.domain import ActionProfile, DishState
 from fleet.vda import Action, NodePosition, Order
 from sim.robot import SimRobot
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def refusal(order: Order, *, minimal: bool = True) -> tuple[list[str], dict[str, str], str]:
@@ -99,3 +102,17 @@ def test_a_minimal_vehicle_with_no_serving_wait_is_served_on_tray_evidence() -> 
 
     states = run_rig(small_room(), {"A": (1, 0)}, scene, model=model, minimal=True)
     assert states == [DishState.SERVED]
+
+
+def test_sim_robots_refuses_minimal_vehicles_on_serial_lines(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The serial protocol carries no allowedDeviationTheta: a minimal vehicle behind
+    it would refuse every order, so it is not started at all."""
+    from fleet.cli.main import main  # noqa: PLC0415
+
+    path = tmp_path / "config.toml"
+    path.write_text(f'[site]\nmap = "{ROOT / "maps" / "bistro.toml"}"\n'
+                    '[[robot_models]]\nname = "strict-bot"\nsim_minimal = true\n')
+    assert main(["sim-robots", "--serial", "--count", "1", "--config", str(path)]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "'strict-bot' has sim_minimal = true, which needs MQTT" in err

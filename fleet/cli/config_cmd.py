@@ -27,14 +27,15 @@ def register(sub: Any) -> None:
 def run_check(args: argparse.Namespace, console: Console) -> int:
     cfg = load_config(args.file)
     plan = load_floor(cfg.map_path, robot_radius=max(m.radius for m in cfg.robot_models))
-    console.print(f"[bold green]OK[/]: site {cfg.site.id!r} ({cfg.site.name}), plan "
+    lacking = _check_factsheets(cfg, str(args.file))
+    verdict = f"[bold red]{len(lacking)} error(s)[/]" if lacking else "[bold green]OK[/]"
+    console.print(f"{verdict}: site {cfg.site.id!r} ({cfg.site.name}), plan "
                   f"{plan.name!r} with {len(plan.tables)} tables, {len(cfg.robots)} robots, "
                   f"broker {cfg.broker.url}, store {cfg.store.path}")
     for robot in cfg.robots:
         model = cfg.model(robot.model)
         console.print(f"  {robot.serial}: {model.manufacturer} {model.name}, {model.trays} "
                       f"trays, {robot.transport}" + (f" on {robot.port}" if robot.port else ""))
-    lacking = _check_factsheets(cfg, str(args.file))
     for line in lacking:
         console.print(f"[bold red]error[/]: {line}", soft_wrap=True)
     homes = sum(len(p.cells) for k in (PlaceKind.CHARGER, PlaceKind.PARKING)
