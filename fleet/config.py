@@ -69,7 +69,7 @@ class ActionProfileConfig(_Strict, frozen=True):
     dock: str = "finePositioning"
     """Dock precisely at a charger."""
     charge: str = "startCharging"
-    """Start charging on a charger."""
+    """Start charging on a charger ("": it charges on contact there)."""
     dwell_s: float = 20.0
     """Seconds a stop waits in place of an action the vehicle does not take."""
 

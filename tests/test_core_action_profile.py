@@ -21,13 +21,22 @@ from fleet.api.alerts import classify
 from fleet.assembly import build_controller
 from fleet.config import load_config
 from fleet.controller.core import Controller
-from fleet.domain import ActionProfile, DishState, RobotModel
+from fleet.controller.legs import node_id
+from fleet.domain import ActionProfile, DishState, RobotModel, TripKind
 from fleet.domain import events as ev
 from fleet.errors import ConfigError
 from fleet.intake import DishRequest, OrderRequest
 from fleet.link import PREDEFINED_ACTIONS, Capabilities
 from fleet.store import MemoryStore
-from fleet.vda import Load
+from fleet.vda import (
+    ActionState,
+    ActionStatus,
+    BatteryState,
+    ConnectionState,
+    Load,
+    Position,
+    RobotState,
+)
 
 
 def caps(actions: frozenset[str], *, sense: bool = True) -> Capabilities:
@@ -158,3 +167,60 @@ def test_config_names_a_bad_action_type_and_a_missing_factsheet(tmp_path: Path) 
     with pytest.raises(ConfigError, match=r"robot_models\[0\] \(acme-bot\)\.factsheet: file "
                                           r"not found"):
         load_config(path, env={})
+
+
+@pytest.mark.parametrize(("actions", "charges"), [
+    (PREDEFINED_ACTIONS, True), (PREDEFINED_ACTIONS - {"startCharging"}, False)],
+    ids=["takes-startCharging", "lacks-startCharging"])
+def test_a_robot_that_cannot_be_told_to_charge_is_not_sent_to_charge(
+        actions: frozenset[str], charges: bool) -> None:
+    """Sent to a charger it cannot be told to charge at, it would finish there at once
+    and be sent again every tick; it is left out of charging, and told of instead."""
+    plan = small_room()
+    ctl = build_controller(plan, {"A": MODEL}, store=MemoryStore(), run_id="t")
+    ctl.robot_connected("A", caps(actions), 0.0)
+    ctl.on_connection("A", ConnectionState.ONLINE, 0.0)
+    x, y = plan.anchor_of(plan.place("charger").cells[0])
+    for t in range(30):
+        ctl.on_state(RobotState("A", float(t), position=Position(x, y), loads=(),
+                                battery=BatteryState(10.0)), float(t))
+        ctl.tick(float(t))
+    kinds = [t.kind for t in ctl.trips.values()]
+    if charges:
+        assert kinds == [TripKind.CHARGE]
+    else:
+        assert kinds == []
+        told = [e.text for e in ctl.events if e.kind == ev.ACTION_UNSUPPORTED]
+        assert len(told) == 1 and "never sent to charge" in told[0]
+        assert [e.robot for e in ctl.events if e.kind == ev.BATTERY_LOW] == ["A"]
+
+
+def test_charging_on_contact_ends_the_stop_when_the_battery_says_so() -> None:
+    """``charge = ""``: the stop at the charger lasts until the vehicle reports
+    charging (or ``dwell_s``), not a moment."""
+    model = dataclasses.replace(MODEL, actions=ActionProfile(charge="", dwell_s=30.0))
+    plan = small_room()
+    ctl = build_controller(plan, {"A": model}, store=MemoryStore(), run_id="t")
+    ctl.robot_connected("A", caps(PREDEFINED_ACTIONS - {"startCharging"}), 0.0)
+    ctl.on_connection("A", ConnectionState.ONLINE, 0.0)
+    assert not [e for e in ctl.events if e.kind == ev.ACTION_UNSUPPORTED]
+    cell = plan.place("charger").cells[0]
+    x, y = plan.anchor_of(cell)
+    charging = False
+    for t in range(25):
+        leg = ctl.robots["A"].leg
+        held = {} if leg is None else {
+            "order_id": leg.order_id, "order_update_id": leg.update_id,
+            "last_node_id": node_id(cell),
+            "action_states": tuple(ActionState(a, ActionStatus.FINISHED)  # docked at once
+                                   for a in leg.action_ids)}
+        charging = charging or t >= 20
+        ctl.on_state(RobotState("A", float(t), position=Position(x, y), loads=(),
+                                battery=BatteryState(10.0, charging), **held),  # type: ignore[arg-type]
+                     float(t))
+        ctl.tick(float(t))
+        trip = next(iter(ctl.trips.values()), None)
+        if t < 20:
+            assert trip is None or trip.state.value == "active", f"{t}: still at it"
+    assert len(ctl.trips) == 1, "one trip, not one a tick"
+    assert next(iter(ctl.trips.values())).state.value == "done"

@@ -66,7 +66,7 @@ _INSTEAD = {
     "serve_wait": "it waits at the table until its trays are empty (or {dwell:g} s when it "
                   "cannot sense them)",
     "dock": "it stops at the charger without docking precisely",
-    "charge": "it is not told to charge: it must charge on contact at the charger",
+    "charge": "it is never sent to charge: charge it by hand (its low battery is told)",
 }
 """What is done instead of each piece of work (``ActionProfile`` role) a vehicle lacks."""
 

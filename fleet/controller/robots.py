@@ -130,6 +130,13 @@ class RobotRecord:
         return PREDEFINED_ACTIONS | self.model.actions.types()
 
     @property
+    def can_charge(self) -> bool:
+        """Its model charges on contact (``charge = ""``), or its vehicle takes the
+        charge action its profile names."""
+        kind = self.model.actions.charge
+        return not kind or kind in self.supported_actions
+
+    @property
     def slots(self) -> tuple[str, ...]:
         """Its trays' names, as sent in pick and drop actions (``lhd``)."""
         return tuple(tray_slot(i) for i in range(self.trays))

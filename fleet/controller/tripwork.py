@@ -68,7 +68,7 @@ class TripWork:
         assert rec.cell is not None
         return RobotView(serial=rec.serial, model=rec.model, mode=rec.mode, cell=rec.cell,
                          free_at=now, battery=rec.battery, trays_free=rec.trays - len(rec.loads),
-                         at_pass=self._pass_cells.get(rec.cell))
+                         at_pass=self._pass_cells.get(rec.cell), can_charge=rec.can_charge)
 
     def dispatch(self, now: float) -> None:
         ctl = self.ctl

@@ -28,7 +28,7 @@ class ActionProfile:
     dock: str = "finePositioning"
     """The robot docks precisely at a charger."""
     charge: str = "startCharging"
-    """The robot starts charging on a charger."""
+    """The robot starts charging on a charger ("": it charges on contact)."""
     dwell_s: float = 20.0
     """How long a stop waits in place of an action the vehicle does not take, when its
     trays cannot tell that the work is done."""
