@@ -99,7 +99,8 @@ class RobotModelConfig(_Strict, frozen=True):
     factsheet: str | None = None
     """A VDA 5050 factsheet (JSON) of these vehicles, relative to the config file: the
     vendor's, or one saved from the broker. ``fleet config check`` checks ``actions``
-    against its ``protocolFeatures.agvActions``."""
+    against its ``protocolFeatures.agvActions``, and ``fleet run`` goes by it until
+    a vehicle publishes its own."""
     sim_strict: bool = False
     """Simulated vehicles of this model (transport = "sim", ``fleet sim-robots``) are
     strict: they refuse a header of another version than protocol_version, read

@@ -19,6 +19,7 @@ from test_core_loads import Hand
 from drivers.vda5050.factsheet import encode_factsheet
 from fleet.api.alerts import classify
 from fleet.assembly import build_controller
+from fleet.cli.factsheets import configured_capabilities
 from fleet.config import load_config
 from fleet.controller.core import Controller
 from fleet.controller.legs import node_id
@@ -224,3 +225,24 @@ def test_charging_on_contact_ends_the_stop_when_the_battery_says_so() -> None:
             assert trip is None or trip.state.value == "active", f"{t}: still at it"
     assert len(ctl.trips) == 1, "one trip, not one a tick"
     assert next(iter(ctl.trips.values())).state.value == "done"
+
+
+def test_fleet_run_knows_a_vehicle_s_actions_from_its_model_s_factsheet_file(
+        tmp_path: Path) -> None:
+    """A vehicle that publishes no factsheet (2.0 did not ask it to be retained) is
+    checked against the one in the config; without one, the profile is its word."""
+    path = factsheet_config(tmp_path, PREDEFINED_ACTIONS - {"waitForTrigger"},
+                            '[[robots]]\nserial = "X1"\nmodel = "acme-bot"\n'
+                            '[[robots]]\nserial = "T1"\nmodel = "tray-bot"\n'
+                            '[[robot_models]]\nname = "tray-bot"\n'
+                            '[robot_models.actions]\npick = "loadTray"\n')
+    cfg = load_config(path, env={})
+    acme = configured_capabilities(cfg, cfg.robots[0], "here")
+    assert "waitForTrigger" not in acme.supported_actions and "pick" in acme.supported_actions
+    assert (acme.serial, acme.manufacturer) == ("X1", "acme")
+    own = configured_capabilities(cfg, cfg.robots[1], "here")
+    assert own.supported_actions == PREDEFINED_ACTIONS | {"loadTray"}
+    (tmp_path / "acme.json").write_text("{not json")
+    with pytest.raises(ConfigError, match=r"here: robot_models\[0\] \(acme-bot\)\.factsheet: "
+                                          r".*acme.json is not a VDA 5050 factsheet"):
+        configured_capabilities(cfg, cfg.robots[0], "here")

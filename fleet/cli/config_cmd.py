@@ -8,9 +8,8 @@ from typing import Any
 
 from rich.console import Console
 
-from drivers.vda5050.factsheet import decode_factsheet
+from fleet.cli.factsheets import read_factsheet
 from fleet.config import Config, load_config
-from fleet.errors import ConfigError, ProtocolError
 from fleet.floor import PlaceKind, load_floor
 
 
@@ -54,18 +53,10 @@ def _check_factsheets(cfg: Config, where: str) -> list[str]:
     (the vehicle would never be sent it: the site would run on stand-ins)."""
     lines: list[str] = []
     for i, model in enumerate(cfg.robot_models):
-        if model.factsheet is None:
+        caps = read_factsheet(cfg, model.name, where)
+        if caps is None:
             continue
         key = f"robot_models[{i}] ({model.name})"
-        path = cfg.resolve(model.factsheet)
-        try:
-            caps = decode_factsheet(path.read_bytes()).body
-        except OSError as exc:
-            raise ConfigError(f"{where}: {key}.factsheet: cannot read {path}: "
-                              f"{exc.strerror}") from exc
-        except ProtocolError as exc:
-            raise ConfigError(f"{where}: {key}.factsheet: {path} is not a VDA 5050 "
-                              f"factsheet: {exc}") from exc
         profile = cfg.robot_model(model.name).actions
         for role, kind in profile.missing(caps.supported_actions):
             lines.append(f"{where}: {key}.actions.{role}: its factsheet {model.factsheet} "

@@ -23,9 +23,10 @@ from drivers.serial.port import PortSettings
 from drivers.vda5050.master import VdaMaster
 from fleet.api.server import ApiServer
 from fleet.assembly import build_controller
+from fleet.cli.factsheets import configured_capabilities
 from fleet.config import Config, RobotConfig
 from fleet.floor import load_floor
-from fleet.link import PREDEFINED_ACTIONS, Capabilities, RobotLink
+from fleet.link import RobotLink
 from fleet.runtime import FleetRuntime
 from fleet.store import SqliteStore
 from sim.mqtt_vehicle import MqttVehicle
@@ -88,13 +89,7 @@ async def run_site(cfg: Config, until: Awaitable[None], *, on_ready: Ready | Non
             links: list[RobotLink] = []
             for robot_cfg in cfg.robots:
                 model = models[robot_cfg.serial]
-                # Until (or unless) the vehicle publishes a factsheet, the config's
-                # action profile is taken at its word.
-                fallback = Capabilities(manufacturer=model.manufacturer,
-                                        serial=robot_cfg.serial, model=model.name,
-                                        trays=model.trays, max_speed=model.speed,
-                                        supported_actions=PREDEFINED_ACTIONS
-                                        | model.actions.types())
+                fallback = configured_capabilities(cfg, robot_cfg, f"config in {cfg.base_dir}")
                 if robot_cfg.transport == "serial":
                     assert robot_cfg.port is not None  # the config checks it
                     links.append(SerialRobotLink(robot_cfg.serial, robot_cfg.port,
