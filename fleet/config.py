@@ -22,11 +22,13 @@ from urllib.parse import urlparse
 
 import msgspec
 
-from fleet.domain import RobotModel
+from fleet.domain import ActionProfile, RobotModel
+from fleet.domain.actionprofile import ROLES
 from fleet.domain.robots import DEFAULT_DEVIATION_THETA, DEFAULT_MAP_ID, PROTOCOL_VERSIONS
 from fleet.errors import ConfigError
 
 ENV_PREFIX = "FLEET_"
+_ACTION_TYPE = re.compile(r"[A-Za-z0-9_.:-]+")
 
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -51,6 +53,27 @@ class BatteryConfig(_Strict, frozen=True):
     full_percent: float = 95.0
 
 
+class ActionProfileConfig(_Strict, frozen=True):
+    """Which VDA 5050 ``actionType`` expresses each piece of work at a stop on this
+    model's vehicles: the standard action, a vendor's own name for it, or "" for none
+    (the robot then waits at the stop: until its trays report the change, or
+    ``dwell_s`` when it cannot sense them). Checked against the vehicle's factsheet:
+    at run time from the one it publishes, by ``fleet config check`` from ``factsheet``."""
+
+    pick: str = "pick"
+    """Staff load a tray at the pass (and dirty dishes at a table)."""
+    drop: str = "drop"
+    """Present a tray at a table; have it emptied at the dish return."""
+    serve_wait: str = "waitForTrigger"
+    """Wait at a table until the guest has taken the dishes."""
+    dock: str = "finePositioning"
+    """Dock precisely at a charger."""
+    charge: str = "startCharging"
+    """Start charging on a charger ("": it charges on contact there)."""
+    dwell_s: float = 20.0
+    """Seconds a stop waits in place of an action the vehicle does not take."""
+
+
 class RobotModelConfig(_Strict, frozen=True):
     name: str
     manufacturer: str = "fleet-sim"
@@ -71,11 +94,23 @@ class RobotModelConfig(_Strict, frozen=True):
     """m a vehicle may stop away from a node and count it reached; unset: half a cell."""
     allowed_deviation_theta: float = DEFAULT_DEVIATION_THETA
     """rad, the same for its heading."""
+    actions: ActionProfileConfig = ActionProfileConfig()
+    """How its vehicles are asked to load, present, wait for the guest and charge."""
+    factsheet: str | None = None
+    """A VDA 5050 factsheet (JSON) of these vehicles, relative to the config file: the
+    vendor's, or one saved from the broker. ``fleet config check`` checks ``actions``
+    against its ``protocolFeatures.agvActions``, and ``fleet run`` goes by it until
+    a vehicle publishes its own."""
     sim_strict: bool = False
     """Simulated vehicles of this model (transport = "sim", ``fleet sim-robots``) are
     strict: they refuse a header of another version than protocol_version, read
     instant actions only under that version's key, and nodes without
     allowedDeviationXY, as some third-party vehicles do."""
+    sim_minimal: bool = False
+    """Simulated vehicles of this model behave as a minimal third-party vehicle
+    (``sim.acceptance``): they refuse nodes without nodePosition, allowedDeviationXY
+    or allowedDeviationTheta, or on another map than map_id, and read no parameter
+    of fleet's own; any transport."""
 
 
 class RobotConfig(_Strict, frozen=True):
@@ -157,14 +192,17 @@ class Config(_Strict, frozen=True):
     def robot_model(self, name: str | None = None) -> RobotModel:
         """The model's figures as dispatch and traffic use them (the first model by default)."""
         m = self.model(name) if name else self.robot_models[0]
-        b = m.battery
+        b, a = m.battery, m.actions
         return RobotModel(name=m.name, manufacturer=m.manufacturer, trays=m.trays, speed=m.speed,
                           acceleration=m.acceleration, turn_time=m.turn_time,
                           capacity_wh=b.capacity_wh, drive_w=b.drive_w, idle_w=b.idle_w,
                           charge_w=b.charge_w, low_percent=b.low_percent,
                           full_percent=b.full_percent, protocol_version=m.protocol_version,
                           map_id=m.map_id, allowed_deviation_xy=m.allowed_deviation_xy,
-                          allowed_deviation_theta=m.allowed_deviation_theta)
+                          allowed_deviation_theta=m.allowed_deviation_theta,
+                          actions=ActionProfile(pick=a.pick, drop=a.drop,
+                                                serve_wait=a.serve_wait, dock=a.dock,
+                                                charge=a.charge, dwell_s=a.dwell_s))
 
     def broker_password(self) -> str | None:
         """The broker password from the environment or a file, never from config.toml."""
@@ -249,6 +287,15 @@ def _check(cfg: Config, where: str) -> None:
         if not 0 < m.allowed_deviation_theta <= math.pi:
             fail(f"{key}.allowed_deviation_theta", f"must be > 0 and <= pi rad, got "
                  f"{m.allowed_deviation_theta:g}")
+        for role in ROLES:
+            kind = getattr(m.actions, role)
+            if kind and not _ACTION_TYPE.fullmatch(kind):
+                fail(f"{key}.actions.{role}", f"must be a VDA 5050 actionType (letters, digits, "
+                     f"'_', '-', '.', ':') or \"\" for none, got {kind!r}")
+        if not 0 < m.actions.dwell_s < math.inf:
+            fail(f"{key}.actions.dwell_s", f"must be > 0 s, got {m.actions.dwell_s:g}")
+        if m.factsheet is not None and not cfg.resolve(m.factsheet).is_file():
+            fail(f"{key}.factsheet", f"file not found: {cfg.resolve(m.factsheet)}")
     serials = [r.serial for r in cfg.robots]
     dup = sorted({s for s in serials if serials.count(s) > 1})
     if dup:

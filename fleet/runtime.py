@@ -51,7 +51,7 @@ class FleetRuntime:
         async with contextlib.AsyncExitStack() as stack:
             for link in self._links.values():
                 await stack.enter_async_context(link)
-                self.controller.robot_connected(link.serial, link.capabilities)
+                self.controller.robot_connected(link.serial, link.capabilities, self.now())
             async with asyncio.TaskGroup() as tg:
                 pumps = [tg.create_task(self._pump(link), name=f"pump-{link.serial}")
                          for link in self._links.values()]
@@ -71,6 +71,9 @@ class FleetRuntime:
                 if isinstance(event, StateReceived):
                     commands = self.controller.on_state(event.state, now)
                 elif isinstance(event, ConnectionChanged):
+                    # A factsheet may come after the link opened (MQTT: retained, so
+                    # with the vehicle's connection): read it again.
+                    self.controller.robot_connected(link.serial, link.capabilities, now)
                     commands = self.controller.on_connection(event.serial, event.state, now)
                 else:  # pragma: no cover - LinkEvent is closed
                     continue

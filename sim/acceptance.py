@@ -13,6 +13,12 @@ read (and tested) in one place:
    used up), else ``orderUpdateError``. The stitching node keeps the actions of
    the first message; the old horizon is replaced.
 
+A *minimal* vehicle (``OrderTrack(map_id=...)``) is stricter, as third-party
+vehicles are: before anything else it refuses an order with a node that has no
+``nodePosition``, no ``allowedDeviationXY`` or ``allowedDeviationTheta``
+(``validationError``: it reads them as required) or that lies on another map
+than its own (``orderError`` naming the map, §6.7.1).
+
 Nodes are planning cells (``r{row}c{col}``, positioned at the cell's anchor);
 consecutive nodes must be the same cell or 4-neighbours the plan lets a robot
 step between.
@@ -35,11 +41,14 @@ _NODE_ID = re.compile(r"r(\d+)c(\d+)")
 
 
 class Rejected(Exception):  # noqa: N818 (an outcome of the acceptance flow, not a bug)
-    """An order the vehicle does not take; ``error_type`` is the VDA 5050 error."""
+    """An order the vehicle does not take; ``error_type`` is the VDA 5050 error and
+    ``references`` the fields at fault, as §7.1 asks (beside the order's own)."""
 
-    def __init__(self, error_type: str, description: str) -> None:
+    def __init__(self, error_type: str, description: str,
+                 references: dict[str, str] | None = None) -> None:
         self.error_type = error_type
         self.description = description
+        self.references = references or {}
         super().__init__(description)
 
 
@@ -85,7 +94,9 @@ def _steps(plan: FloorPlan, order: Order, start: int, prev: Cell) -> list[Step]:
         for action in node.actions:
             if action.action_type not in NODE_ACTIONS:
                 raise Rejected("orderError", f"node {node.node_id}: action "
-                               f"{action.action_type} is not supported on a node")
+                               f"{action.action_type} is not supported on a node",
+                               {"actionId": action.action_id,
+                                "actionType": action.action_type})
         move = (cell[0] - prev[0], cell[1] - prev[1])
         if move != (0, 0) and (abs(move[0]) + abs(move[1]) != 1 or not plan.can_move(prev, move)):
             raise Rejected("orderError", f"node {node.node_id}: not one step from "
@@ -101,11 +112,32 @@ def _steps(plan: FloorPlan, order: Order, start: int, prev: Cell) -> list[Step]:
     return out
 
 
+def check_minimal(order: Order, map_id: str) -> None:
+    """A minimal vehicle's refusals (see the module docstring)."""
+    for i, node in enumerate(order.nodes):
+        where = f"nodes[{i}] ({node.node_id})"
+        position = node.position
+        if position is None:
+            raise Rejected("validationError", f"{where}: nodePosition is missing",
+                           {"nodeId": node.node_id})
+        for field, value in (("allowedDeviationXY", position.allowed_deviation_xy),
+                             ("allowedDeviationTheta", position.allowed_deviation_theta)):
+            if value is None:
+                raise Rejected("validationError", f"{where}: nodePosition.{field} is missing",
+                               {"nodeId": node.node_id})
+        if position.map_id != map_id:
+            raise Rejected("orderError", f"{where}: map {position.map_id!r} is not on this "
+                           f"vehicle (it has {map_id!r})",
+                           {"nodeId": node.node_id, "mapId": position.map_id})
+
+
 class OrderTrack:
     """The order a vehicle holds and how far it has got. See the module docstring."""
 
-    def __init__(self, plan: FloorPlan, cell: Cell) -> None:
+    def __init__(self, plan: FloorPlan, cell: Cell, *, map_id: str | None = None) -> None:
         self.plan = plan
+        self.map_id = map_id
+        """The only map a minimal vehicle has; None: not minimal, nodes are not checked."""
         self.order_id = ""
         self.order_update_id = 0
         self.steps: list[Step] = []
@@ -154,6 +186,8 @@ class OrderTrack:
             order.check()
         except OrderProblem as exc:
             raise Rejected("validationError", str(exc)) from exc
+        if self.map_id is not None:
+            check_minimal(order, self.map_id)
         first = order.nodes[0]
         first_cell = node_cell(self.plan, first)
         if order.order_id != self.order_id:

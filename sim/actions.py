@@ -12,7 +12,9 @@ Restaurant meanings (the brief's mapping):
   later ``waitForTrigger`` of the same node covers that tray, the guest takes the
   dish then; otherwise staff unload it (dish return) and the load leaves with
   the drop;
-- ``waitForTrigger`` (``trays``): finishes when the guest has taken the dishes
+- ``waitForTrigger`` (``trays``, fleet's own parameter: a minimal vehicle ignores
+  it and waits on the trays presented at the node): finishes when the guest has
+  taken the dishes
   (``World.guest_take_s``); when the guest is absent (``World.guest_absent``)
   it stays RUNNING until the controller cancels the order;
 - ``finePositioning``: about 2 s; ``startCharging``: charging starts when the
@@ -62,6 +64,8 @@ class ActionRunner:
         self._running: dict[str, tuple[Action, asyncio.TimerHandle | None]] = {}
         self._cancelling: list[Action] = []
         self._cancelled = False
+        self._presented: list[str] = []
+        """Trays the drops at the current node presented to the guest."""
         self._chargers = frozenset(
             c for p in robot.plan.places_of(PlaceKind.CHARGER) for c in p.cells)
 
@@ -100,6 +104,7 @@ class ActionRunner:
                 self._order_ids.discard(action_id)
 
     def node_reached(self, step: Step) -> None:
+        self._presented = []
         if step.node.actions:
             self._queue.extend(step.node.actions)
             self._pump()
@@ -176,11 +181,13 @@ class ActionRunner:
             if tray not in robot.loads:
                 self._fail(action, f"{tray or 'lhd'}: nothing to drop")
             elif self._guest_takes(tray):
+                self._presented.append(tray)
                 self._after(action, robot.rng.uniform(0.8, 1.2))
             else:
                 self._after(action, world.staff_load_s(), lambda: self._unload([tray]))
         elif kind == "waitForTrigger":
-            trays = _tray_list(params.get("trays")) or sorted(robot.loads)
+            trays = (self._presented if robot.minimal else _tray_list(params.get("trays"))
+                     ) or sorted(robot.loads)
             if world.guest_absent():
                 self._after(action, None)
             else:
@@ -202,6 +209,8 @@ class ActionRunner:
     def _guest_takes(self, tray: str) -> bool:
         for later in self._queue:
             if later.action_type == "waitForTrigger":
+                if self.robot.minimal:
+                    return True
                 trays = _tray_list(later.parameters.get("trays"))
                 return not trays or tray in trays
         return False

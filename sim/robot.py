@@ -49,6 +49,11 @@ _ORDER_ERRORS = frozenset({"validationError", "orderError", "orderUpdateError",
                            "noOrderToCancel", "instantActionError", "noCharger"})
 
 
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 class RobotListener(Protocol):
     """Who hears a simulated robot: its link."""
 
@@ -78,8 +83,12 @@ class SimRobot:
 
     def __init__(self, serial: str, model: RobotModel, world: World, start_cell: Cell, *,
                  seed: int = 0, manufacturer: str | None = None, battery: float = 100.0,
-                 heading: Cell | None = None, can_sense_loads: bool = True) -> None:
+                 heading: Cell | None = None, can_sense_loads: bool = True,
+                 minimal: bool = False) -> None:
         self.serial = serial
+        self.minimal = minimal
+        """Behave as a strict third-party vehicle would (``sim.acceptance``: nodes need
+        positions, deviations and its map; ``sim.actions``: no fleet parameters)."""
         self.model = model
         self.world = world
         self.plan = world.plan
@@ -96,7 +105,8 @@ class SimRobot:
         self.online = True
         self.loads: dict[str, Load] = {}
         self.errors: list[RobotError] = []
-        self.track = OrderTrack(self.plan, start_cell)
+        self.track = OrderTrack(self.plan, start_cell,
+                                map_id=model.map_id if minimal else None)
         self.actions = ActionRunner(self)
         self._listeners: list[RobotListener] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -257,6 +267,13 @@ class SimRobot:
 
     def add_error(self, error_type: str, description: str, level: ErrorLevel = ErrorLevel.WARNING,
                   **references: str) -> None:
+        """Report an error; ``references`` by field, ``order_id=...`` written as the
+        spec's ``orderId`` (§7.1), so a master can tell which order it names."""
+        self.report_error(error_type, description, level,
+                          {_camel(k): v for k, v in references.items()})
+
+    def report_error(self, error_type: str, description: str, level: ErrorLevel,
+                     references: dict[str, str]) -> None:
         error = RobotError(error_type, level, description, references)
         if error in self.errors:
             return  # one condition, reported once (a resent order must not grow the list)
@@ -276,8 +293,9 @@ class SimRobot:
         try:
             added = self.track.receive(order, self.cell, self.busy)
         except Rejected as exc:
-            self.add_error(exc.error_type, exc.description, order_id=order.order_id,
-                           order_update_id=str(order.order_update_id))
+            self.report_error(exc.error_type, exc.description, ErrorLevel.WARNING, {
+                "orderId": order.order_id, "orderUpdateId": str(order.order_update_id),
+                **exc.references})
             return
         if added is None:
             return

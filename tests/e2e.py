@@ -163,11 +163,12 @@ def run_rig(plan: FloorPlan, starts: Mapping[str, Cell], scene: Scene[T], *,
             guest_absent: Callable[[], bool] | None = None,
             guest_timeout_s: float = 90.0,
             policy: Literal["fleet", "baseline"] = "fleet",
-            allow_violations: bool = False) -> T:
+            allow_violations: bool = False, minimal: bool = False) -> T:
     """Build the whole chain on ``plan``, run ``scene`` on a virtual clock, tear down.
 
     People default to fixed times (staff 4 s a tray, guests 10 s, always there)
-    so a scene is exact; pass the hooks to vary them.
+    so a scene is exact; pass the hooks to vary them. ``minimal``: the robots behave
+    as minimal third-party vehicles (``sim.acceptance``).
     """
 
     async def main() -> T:
@@ -183,7 +184,8 @@ def run_rig(plan: FloorPlan, starts: Mapping[str, Cell], scene: Scene[T], *,
                       guest_take_s=guest_take_s or (lambda: 10.0),
                       guest_absent=guest_absent or (lambda: False))
         robots = {serial: SimRobot(serial, model, world, cell, seed=seed * 100 + i,
-                                   battery=(batteries or {}).get(serial, 100.0))
+                                   battery=(batteries or {}).get(serial, 100.0),
+                                   minimal=minimal)
                   for i, (serial, cell) in enumerate(starts.items())}
         runtime = FleetRuntime(controller, [InProcLink(r) for r in robots.values()])
         rig = Rig(plan, world, referee, robots, controller, runtime, traffic)

@@ -51,7 +51,8 @@ LinkFactory = Callable[[], AbstractAsyncContextManager[tuple[RobotLink, Peer]]]
 
 def make_order(plan: FloorPlan, order_id: str, cells: Sequence[Cell], *,
                released: int | None = None, update_id: int = 0, first_seq: int = 0,
-               actions: dict[int, tuple[Action, ...]] | None = None) -> Order:
+               actions: dict[int, tuple[Action, ...]] | None = None,
+               map_id: str = "floor") -> Order:
     """An order over ``cells`` (node ids ``r{row}c{col}`` at the cells' anchors); the first
     ``released`` nodes are the base (all by default); ``actions`` by node index."""
     released = len(cells) if released is None else released
@@ -60,8 +61,10 @@ def make_order(plan: FloorPlan, order_id: str, cells: Sequence[Cell], *,
     edges = []
     for i, cell in enumerate(cells):
         x, y = plan.anchor_of(cell)
+        # Every field fleet's controller sends: a minimal vehicle requires them.
         nodes.append(Node(f"r{cell[0]}c{cell[1]}", first_seq + 2 * i, i < released,
-                          NodePosition(x, y), actions.get(i, ())))
+                          NodePosition(x, y, map_id=map_id, allowed_deviation_xy=0.25,
+                                       allowed_deviation_theta=0.35), actions.get(i, ())))
         if i:
             a = cells[i - 1]
             edges.append(Edge(f"r{a[0]}c{a[1]}-r{cell[0]}c{cell[1]}", first_seq + 2 * i - 1,

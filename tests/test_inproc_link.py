@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,10 +22,10 @@ from sim.world import World
 
 
 @asynccontextmanager
-async def inproc() -> AsyncIterator[tuple[RobotLink, Peer]]:
+async def inproc(*, minimal: bool = False) -> AsyncIterator[tuple[RobotLink, Peer]]:
     plan = open_floor()
     world = World(plan, seed=3, referee=Referee(plan, strict=True))
-    robot = SimRobot("bot-1", MODEL, world, (2, 1), seed=3)
+    robot = SimRobot("bot-1", MODEL, world, (2, 1), seed=3, minimal=minimal)
 
     async def set_online(online: bool) -> None:
         robot.set_online(online)
@@ -35,9 +36,11 @@ async def inproc() -> AsyncIterator[tuple[RobotLink, Peer]]:
         robot.close()
 
 
+@pytest.mark.parametrize("minimal", [False, True], ids=["fleet-vehicle", "minimal-vehicle"])
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__.removeprefix("check_"))
-def test_contract(check: Callable[[LinkFactory], Coroutine[Any, Any, None]]) -> None:
-    run_checked(check(inproc))
+def test_contract(check: Callable[[LinkFactory], Coroutine[Any, Any, None]],
+                  minimal: bool) -> None:
+    run_checked(check(functools.partial(inproc, minimal=minimal)))
 
 
 def test_orders_reach_the_robot_on_a_later_turn_of_the_loop() -> None:

@@ -56,19 +56,19 @@ async def site(tmp: Path, kind: str) -> AsyncIterator[tuple[EmbeddedBroker, VdaM
         yield broker, master
 
 
-def factory(tmp: Path, kind: str) -> LinkFactory:
+def factory(tmp: Path, kind: str, *, minimal: bool = False) -> LinkFactory:
     @asynccontextmanager
     async def make() -> AsyncIterator[tuple[RobotLink, Peer]]:
         plan = open_floor()
         world = World(plan, seed=1, referee=Referee(plan, strict=True),
                       staff_load_s=lambda: 0.2, guest_take_s=lambda: 0.2,
                       guest_absent=lambda: False)
-        robot = SimRobot("V1", FAST, world, ROUTE[0], seed=1)
+        robot = SimRobot("V1", FAST, world, ROUTE[0], seed=1, minimal=minimal)
         epoch = time.time() - asyncio.get_running_loop().time()
         async with site(tmp, kind) as (broker, master):
             try:
                 async with MqttVehicle(robot, settings(broker, "vehicle"),
-                                       clock_epoch=epoch) as vehicle:
+                                       clock_epoch=epoch, strict=minimal) as vehicle:
                     await vehicle.wait_online(10.0)
                     link = master.link(robot.capabilities.manufacturer, "V1")
                     while master.last_connection(link._vehicle) is None:  # noqa: ASYNC110
@@ -90,6 +90,15 @@ def factory(tmp: Path, kind: str) -> LinkFactory:
 def test_contract(check: Callable[[LinkFactory], Coroutine[Any, Any, None]], kind: str,
                   tmp_path: Path) -> None:
     run(check(factory(tmp_path, kind)))
+
+
+@pytest.mark.skipif(not HAVE_MOSQUITTO, reason="mosquitto is not installed")
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__.removeprefix("check_"))
+def test_contract_with_a_minimal_strict_vehicle(
+        check: Callable[[LinkFactory], Coroutine[Any, Any, None]], tmp_path: Path) -> None:
+    """The vehicle a strict third-party one would be: minimal (standard actions only,
+    every node with its map and deviations) and strict on the protocol version."""
+    run(check(factory(tmp_path, "mosquitto", minimal=True)))
 
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(),

@@ -187,7 +187,7 @@ async def test_garbage_on_the_order_topic_is_a_validation_error(
         assert not errors(state)
 
 
-def with_deviation(order: Order, xy: float = 0.25) -> Order:
+def with_deviation(order: Order, xy: float | None = 0.25) -> Order:
     return replace(order, nodes=tuple(
         replace(n, position=replace(n.position, allowed_deviation_xy=xy))
         if n.position is not None else n for n in order.nodes))
@@ -210,7 +210,7 @@ async def test_a_strict_2_0_vehicle_refuses_what_it_cannot_read(
         assert "2.1.0 is not compatible with this vehicle's 2.0.0" in state.errors[0].description
 
         m.version = "2.0.0"
-        await m.order(order_of(ROW[:3], "bare"))  # no allowedDeviationXY on its nodes
+        await m.order(with_deviation(order_of(ROW[:3], "bare"), None))  # no allowedDeviationXY
         state = await m.state(lambda s: any("allowedDeviationXY" in e.description
                                             for e in s.errors))
         assert state.order_id == ""

@@ -166,7 +166,7 @@ def test_cancel_order_mid_route_stops_at_the_next_node() -> None:
         robot.receive_instant_actions([Action("cancelOrder", "c2", BlockingType.NONE)])
         assert robot.actions.states["c2"].status is ActionStatus.FAILED
         assert errors_of(robot) == ["noOrderToCancel"]
-        assert robot.errors[0].references["action_id"] == "c2"
+        assert robot.errors[0].references["actionId"] == "c2"
         robot.receive_order(make_order(world.plan, "o2", [stopped, (stopped[0] + 1,
                                                                     stopped[1])]))
         await until(lambda: not robot.busy)

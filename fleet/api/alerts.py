@@ -94,6 +94,8 @@ def classify(event: Event) -> Raised | None:
         return Raised("warning", event.text or "dishes late at the pass")
     if kind == ev.ROBOT_WITHDRAWN:
         return Raised("critical", event.text or f"{event.robot} taken out of dispatch")
+    if kind == ev.ACTION_UNSUPPORTED:
+        return Raised("warning", event.text or f"{event.robot} lacks an action")
     if kind == ev.ROBOT_UNPLACED:
         return Raised("critical", event.text or f"{event.robot} cannot be placed")
     return None

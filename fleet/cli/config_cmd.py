@@ -8,7 +8,8 @@ from typing import Any
 
 from rich.console import Console
 
-from fleet.config import load_config
+from fleet.cli.factsheets import read_factsheet
+from fleet.config import Config, load_config
 from fleet.floor import PlaceKind, load_floor
 
 
@@ -25,13 +26,17 @@ def register(sub: Any) -> None:
 def run_check(args: argparse.Namespace, console: Console) -> int:
     cfg = load_config(args.file)
     plan = load_floor(cfg.map_path, robot_radius=max(m.radius for m in cfg.robot_models))
-    console.print(f"[bold green]OK[/]: site {cfg.site.id!r} ({cfg.site.name}), plan "
+    lacking = _check_factsheets(cfg, str(args.file))
+    verdict = f"[bold red]{len(lacking)} error(s)[/]" if lacking else "[bold green]OK[/]"
+    console.print(f"{verdict}: site {cfg.site.id!r} ({cfg.site.name}), plan "
                   f"{plan.name!r} with {len(plan.tables)} tables, {len(cfg.robots)} robots, "
                   f"broker {cfg.broker.url}, store {cfg.store.path}")
     for robot in cfg.robots:
         model = cfg.model(robot.model)
         console.print(f"  {robot.serial}: {model.manufacturer} {model.name}, {model.trays} "
                       f"trays, {robot.transport}" + (f" on {robot.port}" if robot.port else ""))
+    for line in lacking:
+        console.print(f"[bold red]error[/]: {line}", soft_wrap=True)
     homes = sum(len(p.cells) for k in (PlaceKind.CHARGER, PlaceKind.PARKING)
                 for p in plan.places_of(k))
     if homes < len(cfg.robots):
@@ -40,4 +45,23 @@ def run_check(args: argparse.Namespace, console: Console) -> int:
         console.print(f"[bold yellow]warning[/]: {len(cfg.robots)} robots but only {homes} "
                       f"chargers and parking spots on {plan.name!r}: the others wait on the "
                       "floor when idle; add parking spots out of the aisles")
-    return 0
+    return 1 if lacking else 0
+
+
+def _check_factsheets(cfg: Config, where: str) -> list[str]:
+    """One line per action a model's profile names that its factsheet does not list
+    (the vehicle would never be sent it: the site would run on stand-ins)."""
+    lines: list[str] = []
+    for i, model in enumerate(cfg.robot_models):
+        caps = read_factsheet(cfg, model.name, where)
+        if caps is None:
+            continue
+        key = f"robot_models[{i}] ({model.name})"
+        profile = cfg.robot_model(model.name).actions
+        for role, kind in profile.missing(caps.supported_actions):
+            lines.append(f"{where}: {key}.actions.{role}: its factsheet {model.factsheet} "
+                         f"does not list action {kind!r} (it lists: "
+                         f"{', '.join(sorted(caps.supported_actions)) or 'none'}); name the "
+                         f"vendor's action, or set {role} = \"\" to wait "
+                         f"{profile.dwell_s:g} s or for the trays instead")
+    return lines

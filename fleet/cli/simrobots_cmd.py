@@ -158,6 +158,13 @@ async def _serve(args: argparse.Namespace, console: Console, cfg: Config,
     setup = load_setup(args.map, args.config, "lunch-rush")
     plan, model = setup.plan, setup.model
     strict = cfg.model(model.name).sim_strict
+    minimal = cfg.model(model.name).sim_minimal
+    if minimal and args.serial:
+        # fleet's serial protocol carries no allowedDeviationTheta: a minimal vehicle
+        # behind it would refuse every order.
+        raise FleetError(f"sim-robots: robot model {model.name!r} has sim_minimal = true, "
+                         "which needs MQTT: the serial protocol does not carry "
+                         "allowedDeviationTheta; drop --serial or set sim_minimal = false")
     manufacturer = args.manufacturer or model.manufacturer
     interface = args.interface or cfg.broker.interface
     loop = asyncio.get_running_loop()
@@ -172,7 +179,7 @@ async def _serve(args: argparse.Namespace, console: Console, cfg: Config,
     except ValueError as exc:
         raise FleetError(f"sim-robots: {exc}") from exc
     robots = [SimRobot(serial, model, world, cell, seed=args.seed * 1000 + i,
-                       manufacturer=manufacturer)
+                       manufacturer=manufacturer, minimal=minimal)
               for i, (serial, cell) in enumerate(zip(serials, cells, strict=True))]
     epoch = time.time() - loop.time()
     try:

@@ -23,9 +23,10 @@ from drivers.serial.port import PortSettings
 from drivers.vda5050.master import VdaMaster
 from fleet.api.server import ApiServer
 from fleet.assembly import build_controller
+from fleet.cli.factsheets import configured_capabilities
 from fleet.config import Config, RobotConfig
 from fleet.floor import load_floor
-from fleet.link import Capabilities, RobotLink
+from fleet.link import RobotLink
 from fleet.runtime import FleetRuntime
 from fleet.store import SqliteStore
 from sim.mqtt_vehicle import MqttVehicle
@@ -75,7 +76,8 @@ async def run_site(cfg: Config, until: Awaitable[None], *, on_ready: Ready | Non
             if sims:
                 world = World(plan, seed=1)
                 for robot_cfg, cell in zip(sims, start_cells(plan, len(sims)), strict=True):
-                    robot = SimRobot(robot_cfg.serial, models[robot_cfg.serial], world, cell)
+                    robot = SimRobot(robot_cfg.serial, models[robot_cfg.serial], world, cell,
+                                     minimal=cfg.model(robot_cfg.model).sim_minimal)
                     simulated.append(robot)
                     await stack.enter_async_context(MqttVehicle(
                         robot, settings(f"sim-{robot_cfg.serial}"),
@@ -87,9 +89,7 @@ async def run_site(cfg: Config, until: Awaitable[None], *, on_ready: Ready | Non
             links: list[RobotLink] = []
             for robot_cfg in cfg.robots:
                 model = models[robot_cfg.serial]
-                fallback = Capabilities(manufacturer=model.manufacturer,
-                                        serial=robot_cfg.serial, model=model.name,
-                                        trays=model.trays, max_speed=model.speed)
+                fallback = configured_capabilities(cfg, robot_cfg, f"config in {cfg.base_dir}")
                 if robot_cfg.transport == "serial":
                     assert robot_cfg.port is not None  # the config checks it
                     links.append(SerialRobotLink(robot_cfg.serial, robot_cfg.port,

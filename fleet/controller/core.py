@@ -28,9 +28,10 @@ from fleet.controller.orderbook import OrderBook
 from fleet.controller.recovery import Recovery, adopt_saved
 from fleet.controller.robots import RobotRecord, mode_from_state, on_other_map
 from fleet.controller.sending import note_errors, release, resend
+from fleet.controller.trays import match_loads
 from fleet.controller.tripwork import TripWork
 from fleet.dispatch import Policy, TravelTimes
-from fleet.domain import Dish, DishState, Priority, RobotMode, RobotModel, Trip
+from fleet.domain import Dish, DishState, Priority, RobotMode, RobotModel, StopKind, Trip
 from fleet.domain import events as ev
 from fleet.domain.events import Event
 from fleet.errors import OrderError
@@ -57,6 +58,17 @@ hears of it, with why, once per table."""
 EVENTS_KEPT = 10_000
 """Events held in memory; older ones are in the store only."""
 """At start-up, how long to wait for every configured robot to report where it is."""
+_INSTEAD = {
+    "pick": "staff load it while it waits at the pass, until its trays show the dish (or "
+            "{dwell:g} s when it cannot sense them)",
+    "drop": "a dish counts as presented when it arrives at the table; at the dish return it "
+            "waits until its trays are empty (or {dwell:g} s)",
+    "serve_wait": "it waits at the table until its trays are empty (or {dwell:g} s when it "
+                  "cannot sense them)",
+    "dock": "it stops at the charger without docking precisely",
+    "charge": "it is never sent to charge: charge it by hand (its low battery is told)",
+}
+"""What is done instead of each piece of work (``ActionProfile`` role) a vehicle lacks."""
 
 
 class Controller:
@@ -215,8 +227,23 @@ class Controller:
         return self._after(now)
 
     # -- robots ---------------------------------------------------------------
-    def robot_connected(self, serial: str, capabilities: Capabilities) -> None:
-        self.robots[serial].capabilities = capabilities
+    def robot_connected(self, serial: str, capabilities: Capabilities, now: float = 0.0) -> None:
+        """What the robot can do, from its factsheet (or the link's configured stand-in
+        for one); called again whenever it may have changed. Each action of its model's
+        profile the vehicle does not list is told once, with what is done instead: it
+        is never sent (``fleet.controller.stops``)."""
+        rec = self.robots[serial]
+        rec.capabilities = capabilities
+        missing = rec.model.actions.missing(capabilities.supported_actions)
+        for role, kind in missing:
+            if kind in rec.unsupported_told:
+                continue
+            instead = _INSTEAD[role].format(dwell=rec.model.actions.dwell_s)
+            log.warning("%s: factsheet lacks action %r (%s)", serial, kind, role)
+            self.emit(ev.ACTION_UNSUPPORTED, now, f"{serial} does not list action {kind!r} "
+                      f"({role}) in its factsheet, so it is not sent: {instead}", robot=serial,
+                      data={"action": kind, "role": role})
+        rec.unsupported_told = frozenset(kind for _, kind in missing)
 
     def on_connection(self, serial: str, state: ConnectionState, now: float) -> list[Command]:
         rec = self.robots.get(serial)
@@ -245,7 +272,7 @@ class Controller:
             self.emit(ev.BATTERY_LOW, now, low, robot=rec.serial,
                       data={"percent": round(rec.battery, 1)})
         if state.loads is not None:
-            rec.loads = {load.load_position: load.load_id for load in state.loads}
+            self._read_trays(rec, state, now)
             if not rec.loads:  # emptied, at the dish return or by hand: nothing to take back
                 rec.aboard, rec.aboard_dishes, rec.stranded = (), (), ""
         self._check_map(rec, state, now)
@@ -313,6 +340,38 @@ class Controller:
         if leg is not None and rec.trip is not None:
             commands += self.work.on_progress(rec, state, now)
         return commands + self._after(now)
+
+    def _read_trays(self, rec: RobotRecord, state: RobotState, now: float) -> None:
+        """``rec.loads`` from the reported loads, matched to what it is believed to
+        carry (``trays``: by tray position, else load id, else count)."""
+        assert state.loads is not None
+        matched = match_loads(state.loads, rec.slots, self._aboard(rec))
+        rec.loads = matched.trays
+        if matched.surplus != rec.surplus_loads:
+            rec.surplus_loads = matched.surplus
+            if matched.surplus:
+                log.warning("%s reports %d loads on its %d trays: %d matched to no tray and "
+                            "ignored", rec.serial, len(state.loads), rec.trays, matched.surplus)
+
+    def _aboard(self, rec: RobotRecord) -> list[tuple[str, str]]:
+        """(tray, dish) the controller believes the robot carries or is about to be
+        loaded with, in the order they leave it: its trip's dishes table by table, then
+        what it brings back; after a restart, the dishes recovery holds for it; else
+        the trays an ended trip left loaded."""
+        trip = rec.trip
+        if trip is None:
+            held = self.recovery.aboard(rec.serial) if self.recovery is not None else []
+            return held or [(tray, "") for tray in rec.aboard]
+        serving: list[tuple[str, str]] = []
+        returning: list[tuple[str, str]] = []
+        for stop in trip.stops:
+            if stop.kind is StopKind.SERVE:
+                serving += [(tray, d) for tray, d in zip(stop.trays, stop.dishes, strict=False)
+                            if self.dish(d).state is DishState.ASSIGNED
+                            or self.dish(d).state.on_robot]
+            elif stop.kind in (StopKind.COLLECT, StopKind.UNLOAD):
+                returning += [(tray, "") for tray in stop.trays]
+        return serving + returning
 
     def _forgot_its_leg(self, rec: RobotRecord, state: RobotState) -> bool:
         """The vehicle had taken its leg (some update of it) and now, idle, holds

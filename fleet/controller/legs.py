@@ -13,9 +13,10 @@ node as reached unless it stands exactly on it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from fleet.controller.stops import StandIn
 from fleet.domain import RobotModel
 from fleet.floor import FloorPlan
 from fleet.floor.model import Cell
@@ -61,6 +62,10 @@ class Leg:
     """The refusal (error type) seen since the last send, if any."""
     actions_started: bool = False
     action_ids: tuple[str, ...] = field(default=())
+    """The stop's work: the goal actions sent, and the stand-ins."""
+    stand_ins: Mapping[str, StandIn] = field(default_factory=dict)
+    """Work at the goal not sent to the vehicle, watched for by the controller
+    (``fleet.controller.standins``)."""
     nodes: dict[tuple[int, bool], Node] = field(default_factory=dict)
     edges: dict[tuple[int, bool], Edge] = field(default_factory=dict)
     """Built once per leg version: an update resends most of them."""

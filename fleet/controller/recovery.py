@@ -15,7 +15,8 @@ The rule, per robot, on its first reports after the restart:
    could put another robot in its way. (Dispatch waits meanwhile, as it does
    for any robot not yet placed.)
 2. Once it stands still, it joins traffic and its trays are read. Every held
-   dish whose id is on a tray is on that robot, whatever the record said.
+   dish its loads match (by tray position, else load id, else count: see
+   ``fleet.controller.trays``) is on that robot, whatever the record said.
    A robot with food on its trays gets a *fresh* serving trip to those tables
    (new trip and order ids, this run's): simpler and safer than stitching onto
    an order the vehicle had cancelled, and the trays say exactly what to serve.
@@ -46,10 +47,11 @@ from typing import TYPE_CHECKING
 from fleet.controller.commands import Command
 from fleet.controller.manager import MANAGER_KINDS
 from fleet.controller.robots import RobotRecord
+from fleet.controller.trays import match_loads
 from fleet.dispatch import TripPlan
 from fleet.domain import Dish, DishState, Order, Stop, StopKind, Trip, TripKind, TripState
 from fleet.domain import events as ev
-from fleet.vda import ActionStatus, RobotState
+from fleet.vda import ActionStatus, Load, RobotState
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
@@ -97,6 +99,16 @@ class Recovery:
         """Every held dish has been decided (robots that never came may still be held)."""
 
     # -- what the core asks ---------------------------------------------------------------
+    def aboard(self, serial: str) -> list[tuple[str, str]]:
+        """(tray, dish) held for this robot, in the order the dead run would have served
+        them: what its reported loads are matched against (tray "" when the record
+        has none)."""
+        held = self.held.get(serial)
+        if held is None:
+            return []
+        dishes = sorted(map(self.ctl.dish, held.dishes), key=self._planned_rank)
+        return [(d.tray or "", d.dish_id) for d in dishes]
+
     def holding(self, serial: str) -> bool:
         """Keep this robot out of traffic: it may still be driving the dead run's order."""
         held = self.held.get(serial)
@@ -185,12 +197,17 @@ class Recovery:
         del self.held[rec.serial]
         sensed = state.loads is not None
         if sensed:
-            on_trays = {load_id: tray for tray, load_id in rec.loads.items()}
+            # Matched by tray, id or count (``core._read_trays``, with this robot's held
+            # dishes as what it carries): a dish it still carries is on a tray here.
+            on_trays = {load_id: tray for tray, load_id in rec.loads.items() if load_id}
         else:
             # It cannot sense its trays: what it was recorded carrying is still there
-            # unless its own actions say the guest took it.
-            on_trays = {d.dish_id: d.tray or "" for d in map(ctl.dish, held.dishes)
-                        if d.state.on_robot and not self._served_meanwhile(d, held.finished)}
+            # unless its own actions say the guest took it; on its recorded tray, or a
+            # free one when the record has none.
+            kept = [d for d in map(ctl.dish, held.dishes)
+                    if d.state.on_robot and not self._served_meanwhile(d, held.finished)]
+            record = match_loads([Load(d.tray or "", d.dish_id) for d in kept], rec.slots, [])
+            on_trays = {dish_id: tray for tray, dish_id in record.trays.items()}
         others = [h for h in self.held.values() if h.dishes]
         carried: list[Dish] = []
         for dish_id, tray in on_trays.items():

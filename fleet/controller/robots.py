@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fleet.controller.legs import Leg
+from fleet.dispatch.views import tray_slot
 from fleet.domain import RobotMode, RobotModel, Trip
 from fleet.floor.model import Cell
-from fleet.link import Capabilities
+from fleet.link import PREDEFINED_ACTIONS, Capabilities
 from fleet.vda import Action, ConnectionState, ErrorLevel, EStop, RobotState
 
 _OPPOSITES = {"startPause": "stopPause", "stopPause": "startPause"}
@@ -18,12 +19,17 @@ class RobotRecord:
     serial: str
     model: RobotModel
     capabilities: Capabilities | None = None
+    unsupported_told: frozenset[str] = frozenset()
+    """Action types of its profile its factsheet lacks, as last told to the manager."""
     mode: RobotMode = RobotMode.OFFLINE
     cell: Cell | None = None
     battery: float = 100.0
     charging: bool = False
     loads: dict[str, str] = field(default_factory=dict)
-    """tray slot -> load id, as the robot's tray sensors report."""
+    """tray slot -> dish id (else the vehicle's load id, else ""), as its tray sensors
+    report, matched to what it carries (``fleet.controller.trays``)."""
+    surplus_loads: int = 0
+    """Loads in its last report that found no tray (told once per change)."""
     state: RobotState | None = None
     last_state_at: float = float("-inf")
     connection: ConnectionState = ConnectionState.OFFLINE
@@ -114,6 +120,26 @@ class RobotRecord:
     @property
     def trays(self) -> int:
         return self.capabilities.trays if self.capabilities else self.model.trays
+
+    @property
+    def supported_actions(self) -> frozenset[str]:
+        """The actions its vehicle takes: its factsheet's; without one, the standard
+        ones and those its model's action profile names (the config's word)."""
+        if self.capabilities is not None:
+            return self.capabilities.supported_actions
+        return PREDEFINED_ACTIONS | self.model.actions.types()
+
+    @property
+    def can_charge(self) -> bool:
+        """Its model charges on contact (``charge = ""``), or its vehicle takes the
+        charge action its profile names."""
+        kind = self.model.actions.charge
+        return not kind or kind in self.supported_actions
+
+    @property
+    def slots(self) -> tuple[str, ...]:
+        """Its trays' names, as sent in pick and drop actions (``lhd``)."""
+        return tuple(tray_slot(i) for i in range(self.trays))
 
     @property
     def loaded(self) -> bool:

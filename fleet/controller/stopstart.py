@@ -23,16 +23,15 @@ from fleet.controller.dishprogress import (
     skippable,
     still_to_load,
 )
-from fleet.controller.legs import Leg, action_ids
+from fleet.controller.legs import Leg
 from fleet.controller.robots import RobotRecord
-from fleet.controller.stops import stop_actions
+from fleet.controller.stops import StopWork, stop_work
 from fleet.dispatch import TripPlan
 from fleet.domain import DishState, Stop, StopKind, TripKind
 from fleet.domain import events as ev
 from fleet.floor.model import Cell
 from fleet.routing import distance_field
 from fleet.traffic import PlanFailed
-from fleet.vda import Action
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
@@ -100,7 +99,8 @@ def start_stop(work: TripWork, rec: RobotRecord, now: float) -> bool:
     dwell = {StopKind.LOAD: LOAD_S_PER_TRAY * max(1, len(stop.trays)),
              StopKind.SERVE: GUEST_S, StopKind.COLLECT: COLLECT_S,
              StopKind.UNLOAD: UNLOAD_S_PER_TRAY * max(1, len(stop.trays))}.get(stop.kind)
-    if not _start_leg(ctl, rec, goals, stop_actions(stop, prefix), dwell_s=dwell, now=now):
+    work_there = stop_work(stop, prefix, rec.model.actions, rec.supported_actions)
+    if not _start_leg(ctl, rec, goals, work_there, dwell_s=dwell, now=now):
         return False
     rec.note = f"{trip.kind.value} trip: to {stop.place} ({stop.kind.value})"
     if stop.kind is StopKind.SERVE:
@@ -148,7 +148,7 @@ ROUTE_FAILED_AFTER = 3
 
 
 def _start_leg(ctl: Controller, rec: RobotRecord, goals: Sequence[Cell],
-               actions: tuple[Action, ...], *, dwell_s: float | None, now: float) -> bool:
+               work: StopWork, *, dwell_s: float | None, now: float) -> bool:
     """Plan and record the next leg; False (and a note) when it cannot be planned yet."""
     if not ctl.traffic.leg_done(rec.serial):
         rec.note = "finishing its previous move"
@@ -172,9 +172,9 @@ def _start_leg(ctl: Controller, rec: RobotRecord, goals: Sequence[Cell],
     rec.legs_sent += 1
     rec.previous_order = rec.leg.order_id if rec.leg is not None else None
     order_id = _order_id(ctl, rec)
-    rec.leg = Leg(order_id=order_id, cells=route.cells, goal_actions=actions,
+    rec.leg = Leg(order_id=order_id, cells=route.cells, goal_actions=work.actions,
                   goals=frozenset(goals), version=route.version,
-                  action_ids=action_ids(actions))
+                  action_ids=work.action_ids, stand_ins=work.stand_ins)
     rec.retry_at = None
     rec.progress_at = now
     rec.goal_since = None

@@ -24,6 +24,7 @@ from fleet.controller.commands import Command, SendInstantActions
 from fleet.controller.dishprogress import advance_dishes, skippable, untaken
 from fleet.controller.explain import stall_words
 from fleet.controller.robots import RobotRecord
+from fleet.controller.standins import stand_in_status
 from fleet.controller.stopstart import start_stop
 from fleet.dispatch import (
     DishView,
@@ -68,7 +69,7 @@ class TripWork:
         assert rec.cell is not None
         return RobotView(serial=rec.serial, model=rec.model, mode=rec.mode, cell=rec.cell,
                          free_at=now, battery=rec.battery, trays_free=rec.trays - len(rec.loads),
-                         at_pass=self._pass_cells.get(rec.cell))
+                         at_pass=self._pass_cells.get(rec.cell), can_charge=rec.can_charge)
 
     def dispatch(self, now: float) -> None:
         ctl = self.ctl
@@ -307,6 +308,8 @@ class TripWork:
                               robot=rec.serial, trip_id=trip.trip_id)
         wanted = set(leg.action_ids)
         status = {a.action_id: a.status for a in state.action_states if a.action_id in wanted}
+        for action_id, stand_in in leg.stand_ins.items():
+            status[action_id] = stand_in_status(stand_in, stop, rec, now - rec.goal_since)
         advance_dishes(self.ctl, rec, stop, status, now)
         if (all(status.get(a) is not None and status[a].done for a in leg.action_ids)
                 and not untaken(self.ctl, rec, stop)):

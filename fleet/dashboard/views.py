@@ -204,7 +204,7 @@ _EVENT_STYLES = {
     "DishServed": "green", "DishAtTable": "green",
     "DishFailed": "bold red", "RobotErrorReported": "red", "RouteFailed": "red",
     "MapMismatchDetected": "bold red", "RobotUnplaced": "bold red",
-    "RobotWithdrawn": "bold red", "DishesLate": "yellow",
+    "RobotWithdrawn": "bold red", "DishesLate": "yellow", "ActionUnsupported": "yellow",
     "RobotStalled": "red", "RobotStranded": "bold red",
     "OrderRejected": "red", "BatteryLow": "yellow", "DeadlockDetected": "yellow",
     "DeadlockResolved": "yellow", "RobotConnectionChanged": "yellow",

@@ -100,12 +100,13 @@ def housekeeping(now: float, robots: Sequence[RobotView], times: TravelTimes,
             continue
         if robot.mode is not RobotMode.IDLE:
             continue
-        if here_kind is PlaceKind.CHARGER and robot.battery < m.full_percent:
+        if (robot.can_charge and here_kind is PlaceKind.CHARGER
+                and robot.battery < m.full_percent):
             assert here is not None
             out.append(_one_stop(robot, (TripKind.CHARGE, StopKind.CHARGE), here, (now, 0.0),
                                  "idle on a charger: tops up"))
             continue
-        if needs_charge(robot):
+        if robot.can_charge and needs_charge(robot):
             name, secs = nearest_free(robot, PlaceKind.CHARGER)
             if name is not None and math.isfinite(secs):
                 taken[name] += 1

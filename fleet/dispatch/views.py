@@ -48,6 +48,9 @@ class RobotView:
     trays_free: int
     at_pass: str | None = None
     tray_slots: tuple[str, ...] | None = None
+    can_charge: bool = True
+    """Whether it can be told to charge (its action profile and factsheet): one that
+    cannot is never sent to a charger to charge, or it would come back every tick."""
 
     def slots(self) -> tuple[str, ...]:
         if self.tray_slots is not None:

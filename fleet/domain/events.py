@@ -76,6 +76,10 @@ ROBOT_UNPLACED = "RobotUnplaced"
 """An online robot could not be placed on the floor for a while (no position, one off
 the plan or in a wall, or a cell another robot holds; ``data["reason"]``): it is
 left out of traffic and dispatch, and the rest of the site carries on without it."""
+ACTION_UNSUPPORTED = "ActionUnsupported"
+"""A robot's factsheet does not list an action its model's action profile names
+(``data``: action, role): the action is never sent to it, and the stop waits for
+evidence (its trays) or a timed dwell instead. Told once per robot and action."""
 CONTROLLER_STARTED = "ControllerStarted"
 """Carries the run's wall-clock offset (``data["epoch"]``), so a later run can put
 the times this one saved on its own clock (``fleet.controller.recovery``)."""

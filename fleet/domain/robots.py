@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+
+from fleet.domain.actionprofile import ActionProfile
 
 PROTOCOL_VERSIONS = ("2.0.0", "2.1.0")
 """The VDA 5050 versions fleet can speak to a vehicle (the header ``version``)."""
@@ -60,6 +62,8 @@ class RobotModel:
     half a planning cell. Sent on every node: some vehicles read an absent one as 0."""
     allowed_deviation_theta: float = DEFAULT_DEVIATION_THETA
     """The same for the heading (rad), sent with it."""
+    actions: ActionProfile = field(default_factory=ActionProfile)
+    """Which action its vehicles take for each piece of work at a stop."""
 
     def drive_percent(self, seconds: float) -> float:
         """Battery percent used by driving for ``seconds``."""
