@@ -22,7 +22,15 @@ from fleet.controller.legs import cell_of_node, node_id
 from fleet.floor.model import Cell, FloorPlan
 from fleet.intake import DishRequest, OrderRequest
 from fleet.store import MemoryStore
-from fleet.vda import ActionState, ActionStatus, ConnectionState, NodeState, Position, RobotState
+from fleet.vda import (
+    ActionState,
+    ActionStatus,
+    ConnectionState,
+    Load,
+    NodeState,
+    Position,
+    RobotState,
+)
 
 
 class Hand:
@@ -118,22 +126,42 @@ def test_a_leg_cancelled_under_the_robot_is_planned_again_from_where_it_stands()
 def test_a_vehicle_left_holding_an_old_horizon_is_told_its_end_before_the_next_order() -> None:
     hand = Hand()
     start = hand.plan.place("pass").cells[1]
-    # It stands at the end of the base of an order from before, two nodes of
-    # horizon still ahead of it, nothing running: busy in the spec's sense.
-    old = {"order_id": "old-7", "order_update_id": 3, "last_node_id": node_id(start),
-           "last_node_sequence_id": 6,
-           "node_states": (NodeState("r1c1", 8, False), NodeState("r1c2", 10, False)),
-           "action_states": (ActionState("drop-x", ActionStatus.WAITING),)}
-    hand.report(0.0, start, **old)
+    hand.report(0.0, start)
     hand.ctl.submit(OrderRequest("o1", "table-1", (DishRequest("soup"),)), 0.0)
     hand.sent += hand.ctl.mark_ready("o1", 0, 1.0)
-    for t in range(2, 4):
-        hand.report(float(t), start, **old)
-    orders = hand.orders()
-    assert len(orders) >= 2
-    cut, first = orders[0].order, orders[1].order
-    assert (cut.order_id, cut.order_update_id) == ("old-7", 4), "an update of the old order"
+    [load] = [c.order for c in hand.orders()]
+    assert len(load.nodes) == 1, "at the pass already: a one-node leg to load"
+    # Loaded; yet the vehicle still holds that order with two unreleased nodes after
+    # its last node (a horizon it was sent, or kept): busy in the spec's sense.
+    picked = tuple(ActionState(a.action_id, ActionStatus.FINISHED)
+                   for a in load.nodes[0].actions)
+    horizon = (NodeState("r1c1", 2, False), NodeState("r1c2", 4, False))
+    for t in (2.0, 3.0):
+        hand.report(t, start, order_id=load.order_id, order_update_id=3,
+                    last_node_id=node_id(start), last_node_sequence_id=0,
+                    node_states=horizon, action_states=picked,
+                    loads=(Load("tray1", "o1/1"),))
+    orders = [c.order for c in hand.orders()][1:]
+    assert len(orders) >= 2, orders
+    cut, first = orders[0], orders[1]
+    assert (cut.order_id, cut.order_update_id) == (load.order_id, 4), \
+        "an update of the old order, numbered after what the vehicle holds"
     assert [(n.node_id, n.sequence_id, n.released) for n in cut.nodes] == \
-        [(node_id(start), 6, True)], "ending it where it stands, with no horizon"
-    assert first.order_id == hand.ctl.robots["A"].leg.order_id  # type: ignore[union-attr]
+        [(node_id(start), 0, True)], "ending it where it stands, with no horizon"
+    leg = hand.ctl.robots["A"].leg
+    assert leg is not None and first.order_id == leg.order_id != load.order_id
     assert not hand.cancels()
+
+
+def test_another_masters_order_is_cancelled_not_updated() -> None:
+    hand = Hand()
+    start = hand.plan.place("pass").cells[1]
+    foreign = {"order_id": "X-busy", "order_update_id": 3, "last_node_id": node_id(start),
+               "node_states": (NodeState("r1c1", 2, False),)}
+    hand.report(0.0, start, **foreign)
+    hand.ctl.submit(OrderRequest("o1", "table-1", (DishRequest("soup"),)), 0.0)
+    hand.sent += hand.ctl.mark_ready("o1", 0, 1.0)
+    for t in range(2, 9):
+        hand.report(float(t), start, **foreign)
+    assert not [c for c in hand.orders() if c.order.order_id == "X-busy"]
+    assert hand.cancels(), "it is not ours to update: cancelled, then ours sent again"

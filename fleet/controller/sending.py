@@ -48,11 +48,13 @@ def waits_on_horizon(state: RobotState) -> bool:
 
 def end_stale_order(ctl: Controller, rec: RobotRecord, leg: Leg, now: float) -> list[Command]:
     """Before ``leg`` goes out as a new order: a vehicle still holding the horizon of
-    an earlier order is sent the update that ends it where it stands, on the same
+    our previous leg is sent the update that ends it where it stands, on the same
     topic just ahead of the new order; a cancelOrder when that order's nodes are
-    not ours to name."""
+    not ours to name. Another master's order is not ours to update: the vehicle
+    refuses the new order, and the resend cancels that one (``resend``)."""
     state = rec.state
-    if state is None or state.order_id in ("", leg.order_id) or not waits_on_horizon(state):
+    if (state is None or state.order_id in ("", leg.order_id)
+            or state.order_id != rec.previous_order or not waits_on_horizon(state)):
         return []
     cut = horizon_cut(ctl.plan, rec.model, state)
     if cut is None:
