@@ -33,10 +33,16 @@ from msgspec import Meta, Struct
 
 API_VERSION = "1.0"
 
-Name = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._:-]*$",
+NAME_PATTERN = r"^[^\W_][\w .:-]*$"
+"""Letters and digits of any script (a Korean restaurant names a table 창가1),
+then those, spaces, ``_ . : -``; never ``/ + #`` (a name may be a topic level)."""
+ORDER_ID_PATTERN = r"^[^\W_][\w.:-]*$"
+NAME_RULE = ("a name starts with a letter or digit (any language) and goes on with "
+             "letters, digits, spaces and _ . : - (not / + #), 64 characters at most")
+Name = Annotated[str, Meta(min_length=1, max_length=64, pattern=NAME_PATTERN,
                            description="A table, robot, zone or place name as the site "
                                        "names it (no '/', '+' or '#': it may be a topic level)")]
-OrderId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
+OrderId = Annotated[str, Meta(min_length=1, max_length=64, pattern=ORDER_ID_PATTERN,
                               description="The POS's own order id; also a topic level")]
 RequestId = Annotated[str, Meta(min_length=1, max_length=64,
                                 description="Chosen by the client; echoed in the reply")]

@@ -19,6 +19,7 @@ import msgspec
 from fleet.api.alerts import AlertBook
 from fleet.api.messages import (
     API_VERSION,
+    NAME_RULE,
     AcknowledgeAlert,
     ApiError,
     BlockTable,
@@ -108,6 +109,10 @@ def decode(payload: bytes, *, max_payload: int = MAX_PAYLOAD) -> Request:
         unknown = _UNKNOWN_FIELD.search(text)
         if unknown:
             path = f"{path}.{unknown.group(1)}"
+        if "matching regex" in text:
+            # A person typed it: say the rule, not the regular expression.
+            kind = "an order id" if path.endswith("order_id") else "a name"
+            text = f"not {kind}: {NAME_RULE}"
         raise Refused("malformed", _PATH.sub("", text), path) from None
     except msgspec.DecodeError as exc:
         raise Refused("malformed", f"not JSON: {exc}", "$") from None
