@@ -128,7 +128,10 @@ def stall_words(ctl: Controller, serial: str, now: float) -> str:
     rec = ctl.robots[serial]
     if rec.state is not None and rec.state.errors:
         return f"it reports {_error_words(rec).removeprefix('fault: ')}"
-    return "nothing it reports explains it"
+    return UNEXPLAINED
+
+
+UNEXPLAINED = "nothing it reports explains it"
 
 
 def doing_words(ctl: Controller, serial: str, now: float) -> str:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from fleet.controller.commands import Command, SendInstantActions
 from fleet.controller.dishprogress import advance_dishes, skippable, untaken
-from fleet.controller.explain import stall_words
+from fleet.controller.explain import UNEXPLAINED, stall_words
 from fleet.controller.robots import RobotRecord
 from fleet.controller.standins import stand_in_status
 from fleet.controller.stopstart import start_stop
@@ -38,7 +38,7 @@ from fleet.domain import DishState, RobotMode, Stop, StopKind, Trip, TripKind, T
 from fleet.domain import events as ev
 from fleet.floor import PlaceKind
 from fleet.floor.model import Cell
-from fleet.vda import RobotState
+from fleet.vda import ConnectionState, RobotState
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
@@ -368,16 +368,28 @@ class TripWork:
         if trip is not None and rec.goal_since is None and rec.mode is not RobotMode.OFFLINE:
             still = now - max(rec.progress_at, trip.created_at)
             riding = self._riding(rec, trip)
-            if riding and still >= self.ctl.no_progress_s and rec.stalled_at is None:
+            if (riding and still >= self.ctl.no_progress_s / 2 and rec.stalled_at is None
+                    and (reason := stall_words(self.ctl, rec.serial, now))
+                    and (still >= self.ctl.no_progress_s or reason == UNEXPLAINED)):
+                # Nothing on the floor or in its reports holds it: a person should look
+                # at half the time a robot waiting for another one is given.
                 rec.stalled_at = now
-                reason = stall_words(self.ctl, rec.serial, now)
                 self.ctl.emit(ev.ROBOT_STALLED, now, f"{rec.serial} made no progress for "
                               f"{still:.0f} s with {riding} dish(es) riding on it: {reason}",
                               robot=rec.serial, trip_id=trip.trip_id,
                               data={"reason": reason, "seconds": round(still)})
             if still > (self.ctl.stall_abort_s if riding else STALLED_S):
                 # Whatever holds it, its dishes should not wait on it (nor go cold on it).
+                leg = rec.leg
+                moving = (leg is not None and rec.in_traffic
+                          and not self.ctl.traffic.leg_done(rec.serial))
                 self.abort(rec, now, f"{rec.serial} made no progress for {still:.0f} s")
+                if moving and rec.connection is ConnectionState.ONLINE:
+                    # The base it was given is promised to it and kept from everyone
+                    # else (a table's spot, an aisle) for as long as it holds it. A
+                    # robot that has not moved for minutes may never get there: take
+                    # the order back, and it is placed again where it stands.
+                    return [self.ctl.instant(rec, "cancelOrder", now)]
                 return []
         if (trip is not None and trip.kind is TripKind.UNLOAD and not rec.to_unload()
                 and rec.serial in self.pending):
