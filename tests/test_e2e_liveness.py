@@ -175,3 +175,4 @@ def test_loaded_robot_that_cannot_reach_any_unload_station_is_reported_stranded(
         assert not rig.trips_of("A")
 
     run_rig(walled_room(), {"A": (2, 8)}, scene)
+

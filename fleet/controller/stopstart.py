@@ -75,7 +75,12 @@ def start_stop(work: TripWork, rec: RobotRecord, now: float) -> bool:
     goals = [c for c in spots if not claimed.intersection(ctl.plan.footprint(c))]
     turn = (trip.trip_id, trip.next_stop, stop.place)
     ahead = queued_ahead(ctl.robots.values(), rec, turn)
-    if len(ahead) >= len(goals):
+    if rec.cell in goals:
+        # Already on a spot of the place: it stays. Queueing behind a robot that waits
+        # for this very spot froze a pass with both spots held by robots in line.
+        goals = [rec.cell]
+        ahead = []
+    elif len(ahead) >= len(goals):
         goals = []  # the free spots are owed to robots that have waited longer
     if not goals:
         if stop.kind is StopKind.PARK:

@@ -103,8 +103,12 @@ class TripWork:
         rest = [v for v in views if v.serial not in taken]
         if rest:
             occupied = self.claimed_cells() | ctl.manager.closed_cells()
-            plans += housekeeping(now, rest, times, ctl.plan, occupied=occupied,
-                                  bound=self._bound_places())
+            # Trips planned this round are not begun yet: their first stops are bound too
+            # (a robot sent to park at the pass a moment after another was sent to load
+            # there made three for two spots).
+            bound = self._bound_places() + Counter(
+                p.stops[0].place for p in plans if p.stops and p.stops[0].cell is None)
+            plans += housekeeping(now, rest, times, ctl.plan, occupied=occupied, bound=bound)
         for plan in plans:
             self.begin(plan, now)
 
@@ -193,9 +197,16 @@ class TripWork:
 
     def _can_load(self, views: list[RobotView]) -> list[RobotView]:
         """Robots that can go and load now: those at a pass, and as many others as
-        pass spots are free (a queue in the aisle in front of the pass blocks it)."""
+        pass spots are free (a queue in the aisle in front of the pass blocks it).
+        A spot is free as ``start_stop`` will find it: nobody in its footprint, and
+        not owed to a robot already bound for that pass without a route yet."""
         claimed = self.claimed_cells() | self.ctl.manager.closed_cells()
-        free_spots = sum(1 for c in self._pass_cells if c not in claimed)
+        plan = self.ctl.plan
+        bound = self._bound_places()
+        free_spots = sum(
+            max(0, sum(1 for c in p.cells if not claimed.intersection(plan.footprint(c)))
+                - bound[p.name])
+            for p in plan.places_of(PlaceKind.PASS))
         at_pass = [v for v in views if v.at_pass is not None]
         away = [v for v in views if v.at_pass is None]
         times = self.ctl.times
