@@ -21,6 +21,7 @@ from fleet.cli import (
     run_cmd,
     sim_cmd,
     simrobots_cmd,
+    size_cmd,
 )
 from fleet.errors import FleetError
 
@@ -33,6 +34,7 @@ Start here:
   fleet sim --duration 2h            one simulated service and its report
   fleet run                          serve the site in config.toml (robots over MQTT or serial)
   fleet report --db fleet.db         a run's figures from its store (--csv DIR, dish ID)
+  fleet size --target-mean 60        how many robots for this floor and service (a sweep)
   fleet dashboard --broker URL --site ID   the floor manager's dashboard on a running site
   fleet map check maps/bistro.toml   validate a floor plan and summarise it
   fleet map show maps/bistro.toml    draw a floor plan (--png OUT for a picture)
@@ -52,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="log more (-v info, -vv debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in (demo_cmd, run_cmd, sim_cmd, simrobots_cmd, dashboard_cmd, map_cmd, config_cmd,
-                   report_cmd, bench_cmd, api_cmd):
+                   report_cmd, size_cmd, bench_cmd, api_cmd):
         module.register(sub)
     return parser
 
