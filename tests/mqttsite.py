@@ -279,5 +279,8 @@ def _socket_gone_under_aiomqtt(error: object, context: dict[str, Any]) -> bool:
     if not isinstance(error, OSError | KeyError):
         return False
     where = repr(context.get("handle", "")) + repr(context.get("message", ""))
-    return "aiomqtt" in where and ("not registered" in str(error)
-                                   or getattr(error, "errno", None) == 9)
+    # The handle is aiomqtt's own callback, or the loop's add_writer/add_reader that
+    # aiomqtt scheduled with that callback as its argument (its repr then names the
+    # callback, not the module).
+    ours = "aiomqtt" in where or "Client._on_socket_" in where
+    return ours and ("not registered" in str(error) or getattr(error, "errno", None) == 9)
