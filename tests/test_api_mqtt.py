@@ -155,12 +155,14 @@ def test_the_controller_s_will_marks_it_offline_and_it_comes_back(tmp_path: Path
                 await site.until(lambda: dash.mirror.status is not None
                                  and not dash.mirror.status.online, 10.0,
                                  "the will says offline")
+                assert not dash.mirror.status.stopped, "the will: gone, not stopped"
                 await site.until(lambda: dash.mirror.controller_online, 30.0,
                                  "back online after reconnecting")
                 reply = await dash.request(StopAll(reason="drill"), timeout=5.0 * site.speed)
                 assert reply.ok and site.controller.stopped_all
             assert dash.mirror.status is not None and not dash.mirror.status.online, \
                 "a clean shutdown says offline too"
+            assert dash.mirror.status.stopped, "and that it was stopped on purpose"
             with pytest.raises(NoReplyError, match="did not answer"):
                 await dash.request(StopAll(), timeout=1.0 * site.speed)
 

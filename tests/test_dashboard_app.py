@@ -166,6 +166,12 @@ async def test_banner_shows_a_lost_broker_and_goes_on_resync() -> None:
         source.feed(ControllerStatus(online=True, site="bistro", at=T))
         await settle(pilot)
         assert not banner(app).display
+        # Stopped on purpose (the end of a demo, an operator): not a fault.
+        source.feed(ControllerStatus(online=False, stopped=True, site="bistro", at=T))
+        await settle(pilot)
+        said = str(banner(app).render())
+        assert "the service has ended" in said and "offline" not in said
+        assert banner(app).has_class("-ended")
 
 
 @pytest.mark.asyncio

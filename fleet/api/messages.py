@@ -216,6 +216,10 @@ class ControllerStatus(_Msg, kw_only=True):
     speed: float = 1.0
     """How fast the site's clock runs against the wall (1 in production)."""
     at: float = 0.0
+    stopped: bool = False
+    """Offline because it was stopped on purpose (the service ended, an operator
+    stopped it); False while online, and when it went away unannounced (the
+    broker's last will: a crash, a lost network)."""
 
 
 class PlaceView(_Msg, kw_only=True):

@@ -104,7 +104,7 @@ class ApiServer:
             # A clean exit sends DISCONNECT and the broker keeps the will: say it.
             with contextlib.suppress(LinkError, TimeoutError):
                 async with asyncio.timeout(2.0 * self._speed):
-                    await self._send(self.service.status(False, self._now()))
+                    await self._send(self.service.status(False, self._now(), stopped=True))
         await self._close()
 
     async def _close(self) -> None:

@@ -141,9 +141,10 @@ class ApiService:
         return self._enc.encode(message)
 
     # -- publications -------------------------------------------------------------------
-    def status(self, online: bool, now: float) -> Publication:
+    def status(self, online: bool, now: float, *, stopped: bool = False) -> Publication:
         msg = ControllerStatus(online=online, site=self.site, name=self.name,
-                               run_id=self.ctl.run_id, speed=self.speed, at=self.epoch + now)
+                               run_id=self.ctl.run_id, speed=self.speed, at=self.epoch + now,
+                               stopped=stopped and not online)
         return Publication(self.topics.status, self._enc.encode(msg), True, 1)
 
     def full_state(self, now: float) -> list[Publication]:

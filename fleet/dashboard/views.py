@@ -280,6 +280,9 @@ def banner(mirror: FleetMirror, *, ever_connected: bool, source_error: str = "")
         return (f"broker lost, reconnecting...{reason}", "lost")
     if mirror.status is None:
         return ("waiting for the controller...", "offline")
+    if not mirror.status.online and mirror.status.stopped:
+        return ("the service has ended: the controller was stopped on purpose (q quits)",
+                "ended")
     if not mirror.status.online:
         return ("controller offline: robots keep their last orders; nothing new is dispatched",
                 "offline")
