@@ -14,7 +14,9 @@ prints its message, which always says what went wrong and where.
     │                        table, duplicate id, more trays than any robot has)
     ├── CommandError         a manager's or the POS's command names something unknown
     │                        (robot, table, zone, order) or cannot be done now
-    └── StoreError           the order/event store cannot be opened, read or written
+    ├── StoreError           the order/event store cannot be opened, read or written
+    └── BenchmarkFileError   a benchmark instance (MovingAI .scen, LoRR .json/.agents/
+                             .tasks) is missing or malformed
 """
 
 from __future__ import annotations
@@ -107,3 +109,8 @@ class CommandError(FleetError):
 class StoreError(FleetError):
     """Raised when the store cannot be opened, read or written (names the file), or is
     used after ``close()``."""
+
+
+class BenchmarkFileError(FleetError):
+    """Raised when a benchmark instance file cannot be read or is malformed; the message
+    names the file and, where there is one, the line."""
