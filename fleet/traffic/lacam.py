@@ -101,6 +101,7 @@ def solve(graph: GridGraph, starts: Sequence[int], goals: Sequence[int], *,
         return OneShotResult(None, f"robot {unreachable[0]} cannot reach its goal",
                              time.perf_counter() - t0, 0, 0)
     gen = ConfigurationGenerator(graph, tables, seed=seed, swap=swap)
+    dists: list[Sequence[int]] = [tables.to(g) for g in goals]
     rng = random.Random(seed)
     goal_config: Config = tuple(goals)
 
@@ -145,7 +146,7 @@ def solve(graph: GridGraph, starts: Sequence[int], goals: Sequence[int], *,
             cells = [*graph.neighbours[here], here]
             rng.shuffle(cells)
             node.pins.extend(_Pin(pin, pin.depth + 1, robot, c) for c in cells)
-        nxt = gen.next_config(node.config, goals, node.order, pin.pins())
+        nxt = gen.next_config(node.config, goals, node.order, pin.pins(), dists)
         generated += 1
         if nxt is None:
             continue

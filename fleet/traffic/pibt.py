@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from fleet.traffic.gridgraph import DistanceTables, GridGraph
 
 NO_ONE = -1
+_JITTER_MASK = 1023
 
 
 class ConfigurationGenerator:
@@ -55,19 +56,27 @@ class ConfigurationGenerator:
         self._goal: Sequence[int] = ()
         self._dist: list[Sequence[int]] = []
         self._to: list[int] = []
+        # Random tie-breaks: a fixed table read at a shifting offset, cheaper than a
+        # random draw per option and still different from call to call.
+        self._jitter = [0.4 * self.rng.random() for _ in range(_JITTER_MASK + 1)]
+        self._salt = 0
 
     def next_config(self, current: Sequence[int], goals: Sequence[int], order: Sequence[int],
-                    fixed: Mapping[int, int] | None = None) -> list[int] | None:
+                    fixed: Mapping[int, int] | None = None,
+                    dists: list[Sequence[int]] | None = None) -> list[int] | None:
         """The next cell of every robot, robots placed in ``order`` (highest priority
         first). ``fixed`` pins some robots' next cells (LaCAM's constraints); None
-        when the pins conflict with each other or leave a robot with no valid cell."""
+        when the pins conflict with each other or leave a robot with no valid cell.
+        ``dists``: each robot's distance table, when the caller keeps goals fixed
+        over many calls and has them at hand (saves a cache look-up per robot)."""
         n = len(current)
         now, nxt = self._now, self._next
         for i, v in enumerate(current):
             now[v] = i
         self._cur, self._goal = current, goals
-        self._dist = [self.tables.to(g) for g in goals]
+        self._dist = dists if dists is not None else [self.tables.to(g) for g in goals]
         self._to = to = [NO_ONE] * n
+        self._salt = self.rng.randrange(_JITTER_MASK + 1)
         ok = True
         try:
             if fixed:
@@ -110,11 +119,13 @@ class ConfigurationGenerator:
         now, nxt, to, cur = self._now, self._next, self._to, self._cur
         here = cur[a]
         dist = self._dist[a]
-        rnd = self.rng.random
+        jitter, salt = self._jitter, self._salt
         # Nearest to the goal first; among equals a free cell, then at random.
-        options = [*self.graph.neighbours[here], here]
-        options.sort(key=lambda c: dist[c] + (0.5 if now[c] not in (NO_ONE, a) else 0.0)
-                     + 0.4 * rnd())
+        ranked = [(dist[c] + (0.5 if now[c] not in (NO_ONE, a) else 0.0)
+                   + jitter[(c + salt) & _JITTER_MASK], c)
+                  for c in (*self.graph.neighbours[here], here)]
+        ranked.sort()
+        options = [c for _, c in ranked]
         partner = self._swap_partner(a, options[0]) if self.swap else NO_ONE
         if partner != NO_ONE:
             options.reverse()
@@ -179,9 +190,6 @@ class ConfigurationGenerator:
             if count == 0:
                 break
             p, q = q, onward
-        else:
-            if self._exits(q, p)[0] > 0:
-                return False  # a is home and b can be pushed on past it
         return db[p] < db[q] and (da[p] == 0 or da[q] < da[p])
 
     def _can_back_out(self, at_b: int, at_a: int) -> bool:
