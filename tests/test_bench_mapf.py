@@ -129,6 +129,14 @@ def test_one_shot_rows_of_both_planners_are_checked(tmp_path: Path) -> None:
     assert "lacam: solved 1/1, invalid 0" in summary(rows)
 
 
+def test_refined_row_keeps_the_first_figures_beside_the_better_ones() -> None:
+    row = run_one_shot(OneShotJob(POCKET, DATA / "pocket.scen", 2, "lacam", 10.0,
+                                  refine_s=0.5))["row"]
+    assert row["valid"] and row["soc"] <= row["soc_first"]
+    assert row["soc_lb_first"] == row["soc_first"] / 12
+    assert "SoC/LB refined" in format_one_shot([row])
+
+
 def test_lifelong_row_counts_goals_and_checks_the_trajectory(tmp_path: Path) -> None:
     out = run_lifelong(LifelongJob(lorr_files(tmp_path), 30, "lacam", 10.0, want_plan=True))
     row = out["row"]

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from fleet.traffic.gridgraph import UNREACHABLE, DistanceTables, GridGraph
 from fleet.traffic.lacam import solve
+from fleet.traffic.lns import refine
 from fleet.traffic.pibt import LifelongPibt
 from fleet.traffic.plancheck import plan_problems
 
@@ -271,3 +272,44 @@ def test_lacam_finds_the_corridor_swap_with_or_without_the_swap_rule(swap: bool)
     assert result.plan is not None
     assert plan_problems(free, paths_of(graph, result.plan), [xy(graph, v) for v in starts],
                          [xy(graph, v) for v in goals]) == []
+
+
+# -- refinement ------------------------------------------------------------------------
+
+def sum_of_costs(plan: list[tuple[int, ...]], goals: list[int]) -> int:
+    total = 0
+    for i, g in enumerate(goals):
+        t = len(plan) - 1
+        while t > 0 and plan[t - 1][i] == g:
+            t -= 1
+        total += t
+    return total
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(roomy=True), st.integers(0, 3))
+def test_refined_plans_stay_valid_and_never_cost_more(
+        case: tuple[np.ndarray, list[int], list[int]], seed: int) -> None:
+    free, starts, goals = case
+    graph = GridGraph(free)
+    tables = DistanceTables(graph)
+    first = solve(graph, starts, goals, time_limit_s=BUDGET_S, seed=seed, tables=tables)
+    assert first.plan is not None
+    better = refine(graph, tables, first.plan, goals, time_limit_s=0.2, seed=seed)
+    assert list(better.plan[0]) == starts and list(better.plan[-1]) == goals
+    assert sum_of_costs(better.plan, goals) <= first.sum_of_costs(goals)
+    assert plan_problems(free, paths_of(graph, better.plan), [xy(graph, v) for v in starts],
+                         [xy(graph, v) for v in goals]) == []
+
+
+def test_refinement_removes_a_needless_wait_and_detour() -> None:
+    free = grid(["....", "....", "...."])
+    graph = GridGraph(free)
+    a, b = graph.cell(0, 0), graph.cell(2, 3)
+    # Robot 0 waits twice and detours through row 1; robot 1 never moves.
+    wasteful = [(a, b), (a, b), (a, b), (graph.cell(1, 0), b), (graph.cell(1, 1), b),
+                (graph.cell(0, 1), b), (graph.cell(0, 2), b), (graph.cell(0, 3), b)]
+    tables = DistanceTables(graph)
+    better = refine(graph, tables, wasteful, [graph.cell(0, 3), b], time_limit_s=BUDGET_S)
+    assert sum_of_costs(better.plan, [graph.cell(0, 3), b]) == 3
+    assert better.accepted >= 1

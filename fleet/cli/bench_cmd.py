@@ -238,6 +238,10 @@ def register(sub: Any) -> None:
                       default=list(MAPF_PLANNERS), metavar="WHICH",
                       help="lacam, prioritised or both (default both; 'lacam' is PIBT "
                            "step by step in lifelong runs)")
+    mapf.add_argument("--refine", type=float, default=0.0, metavar="S",
+                      help="one-shot: after LaCAM's first plan, improve it by large "
+                           "neighbourhood search for up to S seconds (inside --time-limit); "
+                           "the table then shows SoC/LB first and refined (default 0: off)")
     mapf.add_argument("--seed", type=int, default=0)
     mapf.add_argument("--json", type=Path, metavar="OUT", help="write every row as JSON")
     mapf.add_argument("--plans-out", type=Path, metavar="DIR",
@@ -523,7 +527,7 @@ def run_mapf_bench_cmd(args: argparse.Namespace, console: Console) -> int:
                     skipped.append(f"{scen.name} N={n} (the file has {lines} agents)")
                     continue
                 jobs.extend(OneShotJob(args.map, scen, n, planner, args.time_limit,
-                                       args.seed, args.plans_out is not None)
+                                       args.seed, args.plans_out is not None, args.refine)
                             for planner in args.planners)
     for path in args.lorr:
         steps = args.steps or read_lorr(path).steps or 500
