@@ -313,3 +313,19 @@ def test_refinement_removes_a_needless_wait_and_detour() -> None:
     better = refine(graph, tables, wasteful, [graph.cell(0, 3), b], time_limit_s=BUDGET_S)
     assert sum_of_costs(better.plan, [graph.cell(0, 3), b]) == 3
     assert better.accepted >= 1
+
+
+def test_restarts_are_counted_and_an_unsolvable_search_ends_at_once() -> None:
+    graph = GridGraph(grid(["....."]))
+    starts = [graph.cell(0, 0), graph.cell(0, 4)]
+    goals = [graph.cell(0, 4), graph.cell(0, 0)]
+    # Attempts too short to finish are restarted with twice the budget, until one
+    # exhausts the search: "no solution" is then final.
+    result = solve(graph, starts, goals, time_limit_s=BUDGET_S, restart_s=1e-9)
+    assert result.reason == "no solution" and result.attempts > 1
+    once = solve(graph, starts, goals, time_limit_s=BUDGET_S)
+    assert (once.reason, once.attempts) == ("no solution", 1)
+    roomy = GridGraph(grid(["....", "....", "...."]))
+    solved = solve(roomy, [roomy.cell(0, 0)], [roomy.cell(2, 3)], time_limit_s=BUDGET_S,
+                   restart_s=None)
+    assert solved.plan is not None and solved.attempts == 1
