@@ -329,3 +329,24 @@ def test_restarts_are_counted_and_an_unsolvable_search_ends_at_once() -> None:
     solved = solve(roomy, [roomy.cell(0, 0)], [roomy.cell(2, 3)], time_limit_s=BUDGET_S,
                    restart_s=None)
     assert solved.plan is not None and solved.attempts == 1
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_robot_whose_goal_is_in_the_corridor_lets_the_one_going_deeper_pass(
+        seed: int) -> None:
+    # Warehouse aisles: B's goal is the corridor's first cell, A's is deeper in. If B
+    # walks in first and stops on its goal, A pushes it deeper, it pushes A back out,
+    # and so on for ever; B must wait beside the entrance until A has passed.
+    free = grid(["#.#####",
+                 ".......",
+                 "#.#####"])
+    graph = GridGraph(free)
+    planner = LifelongPibt(graph, 2, seed=seed)
+    current = [graph.cell(1, 0), graph.cell(1, 1)]
+    target = [graph.cell(1, 5), graph.cell(1, 2)]
+    history = [current]
+    while current != target and len(history) < 60:
+        current = planner.step(current, target)
+        history.append(current)
+    assert current == target
+    assert plan_problems(free, paths_of(graph, history)) == []
