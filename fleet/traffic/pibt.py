@@ -16,8 +16,12 @@ corridor pass, because neither may enter the other's cell. The swap rule
 detects that case (the one in front has no side cell to yield into before
 the asker reaches its goal, and wants to come the other way) and lets the
 asker back out towards the nearest branching cell, the other following it,
-until there is room to pass; the idea is from Okumura's LaCAM3 paper
-(IJCAI 2023), the code is ours.
+until there is room to pass; the idea is from Okumura, "Improving LaCAM for
+scalable eventually optimal multi-agent pathfinding" (IJCAI 2023), the code is
+ours. A second rule is our own: a robot pushed by one whose shortest way runs
+through the pushed robot's goal in a corridor steps off that way rather than
+leading it in, or the two push each other back and forth for ever (warehouse
+aisles; without it PIBT never finishes warehouse-10-20-10-2-1 at 100 robots).
 
 Cost: each robot is placed once per step; the search per robot is its four
 neighbours plus the push chain it starts, so a step is about linear in the
@@ -36,12 +40,17 @@ from fleet.traffic.gridgraph import DistanceTables, GridGraph
 
 NO_ONE = -1
 _JITTER_MASK = 1023
+_AT_GOAL = 1e12  # puts robots on their goal below any robot still travelling
 
 
 class ConfigurationGenerator:
     """Turns (where every robot is, where each is going, who goes first) into the next
     configuration. Holds only scratch arrays, reset after each call, so one instance
-    serves any number of calls on the same grid; it is not thread-safe."""
+    serves any number of calls on the same grid; it is not thread-safe.
+
+    Pushes recurse, one level per robot in a chain, so a call may go as deep as
+    there are robots: above ~900 robots the caller must raise
+    ``sys.setrecursionlimit`` (``fleet bench mapf`` does)."""
 
     def __init__(self, graph: GridGraph, tables: DistanceTables, *, seed: int = 0,
                  swap: bool = True) -> None:
@@ -219,20 +228,24 @@ class ConfigurationGenerator:
 @dataclass
 class LifelongPibt:
     """PIBT run step by step while goals change (a robot given a new errand, a leg
-    cut short). Priorities: a robot away from its goal gains one each step, so the
-    longest-waiting goes first; on its goal it drops back to its small random
-    tie-breaker, the lowest, and so yields to anyone passing."""
+    cut short). Priorities: a robot away from its goal gains one each step, less
+    ``closeness`` per step it still has to go, so robots about to arrive go first
+    (more goals reached per step: LoRR I-05, 400 robots, 300 steps: 6.1 -> 6.7)
+    while one left behind still rises above all others in the end, its distance
+    being bounded and its waiting not. On its goal a robot drops to the bottom
+    (its small random tie-breaker, below everyone travelling) and so yields to
+    anyone passing."""
 
     graph: GridGraph
     robots: int
     seed: int = 0
     swap: bool = True
     tables: DistanceTables | None = None
+    closeness: float = 2.0
 
     def __post_init__(self) -> None:
-        if self.tables is None:
-            self.tables = DistanceTables(self.graph)
-        self._gen = ConfigurationGenerator(self.graph, self.tables, seed=self.seed,
+        self._tables = self.tables if self.tables is not None else DistanceTables(self.graph)
+        self._gen = ConfigurationGenerator(self.graph, self._tables, seed=self.seed,
                                            swap=self.swap)
         rng = random.Random(self.seed)
         self._tie = [rng.random() for _ in range(self.robots)]
@@ -243,10 +256,16 @@ class LifelongPibt:
         if len(current) != self.robots or len(goals) != self.robots:
             raise ValueError(f"expected {self.robots} positions and goals, got "
                              f"{len(current)} and {len(goals)}")
-        pri = self._priority
+        pri, tie, w, tables = self._priority, self._tie, self.closeness, self._tables
+        key = [0.0] * self.robots
         for i in range(self.robots):
-            pri[i] = self._tie[i] if current[i] == goals[i] else pri[i] + 1.0
-        order = sorted(range(self.robots), key=pri.__getitem__, reverse=True)
+            if current[i] == goals[i]:
+                pri[i] = tie[i]
+                key[i] = tie[i] - _AT_GOAL
+            else:
+                pri[i] += 1.0
+                key[i] = pri[i] - w * tables.to(goals[i])[current[i]]
+        order = sorted(range(self.robots), key=key.__getitem__, reverse=True)
         step = self._gen.next_config(current, goals, order)
         if step is None:  # cannot happen without pins: a robot may always stay
             raise AssertionError("PIBT returned no configuration without constraints")
