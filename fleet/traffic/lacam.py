@@ -9,8 +9,9 @@ reachable, so the search is complete (it finds a plan when one exists, given
 time), while in easy cases the first successor is already the right one and
 the search costs no more than plain PIBT.
 
-Returns the first solution found (no anytime refinement yet), with the figures
-the benchmark reports. The budget is wall time, checked once per configuration.
+Returns the first solution found, with the figures the benchmark reports;
+making it cheaper is ``lns.refine``'s job. The budget is wall time, checked once
+per configuration.
 
 Pure: the standard library and the traffic grid modules.
 """
