@@ -15,9 +15,11 @@ prints its message, which always says what went wrong and where.
     ├── CommandError         a manager's or the POS's command names something unknown
     │                        (robot, table, zone, order) or cannot be done now
     ├── StoreError           the order/event store cannot be opened, read or written
-    └── ReportError          a report asks for what the store cannot answer (an unknown
-                             dish, a time range that is malformed, empty or needs a
-                             wall clock the store never recorded)
+    ├── ReportError          a report asks for what the store cannot answer (an unknown
+    │                        dish, a time range that is malformed, empty or needs a
+    │                        wall clock the store never recorded)
+    └── BenchmarkFileError   a benchmark instance (MovingAI .scen, LoRR .json/.agents/
+                             .tasks) is missing or malformed
 """
 
 from __future__ import annotations
@@ -115,3 +117,8 @@ class StoreError(FleetError):
 class ReportError(FleetError):
     """Raised when ``fleet report`` is asked for a dish the store never saw or a time
     range it cannot place; the message names the store and what it does hold."""
+
+
+class BenchmarkFileError(FleetError):
+    """Raised when a benchmark instance file cannot be read or is malformed; the message
+    names the file and, where there is one, the line."""

@@ -203,7 +203,59 @@ def register(sub: Any) -> None:
     dash.set_defaults(run=run_dashboard_bench_cmd)
 
 
+    mapf = kinds.add_parser(
+        "mapf", help="multi-robot planning on the MAPF benchmark: PIBT/LaCAM vs the "
+                     "prioritised planner",
+        description="The PIBT/LaCAM planning core beside today's prioritised planner "
+                    "(TrafficManager driven in unit steps), on MovingAI and LoRR 2023 files. "
+                    "One-shot (--map with --scen): the first N agents of each scenario for "
+                    "each N in --agents; prints solved, seconds and SoC/LB (sum of costs "
+                    "over the sum of each agent's shortest path) per planner and their "
+                    "ratios. Lifelong (--lorr): agents get their next task on arrival "
+                    "(round robin, as LoRR 2023); prints goals reached per step and the time "
+                    "of one planning step (p50, p99). Each instance and planner runs in its "
+                    "own process with --time-limit (killed 10 s past it); every plan is "
+                    "checked by the independent validator and a row that fails says "
+                    "INVALID.",
+        epilog="examples:\n"
+               "  fleet bench mapf --map ../shared/bench/mapf/maps/room-32-32-4.map \\\n"
+               "      --scen ../shared/bench/mapf/scen/room-32-32-4-random-1.scen "
+               "--agents 10,50,100,200\n"
+               "  fleet bench mapf --lorr ../shared/bench/mapf/lorr2023/MR23-I-04.json "
+               "--steps 200 --json lorr.json --plans-out plans/",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    mapf.add_argument("--map", type=Path, help="MovingAI .map (one-shot)")
+    mapf.add_argument("--scen", type=Path, nargs="+", default=[], metavar="FILE",
+                      help="MovingAI .scen files for --map (one-shot)")
+    mapf.add_argument("--agents", type=sizes_arg, default=[10, 50, 100, 200, 400],
+                      metavar="SIZES", help="agent counts, comma-separated; counts beyond "
+                                            "a scenario's lines are skipped "
+                                            "(default 10,50,100,200,400)")
+    mapf.add_argument("--lorr", type=Path, nargs="+", default=[], metavar="INSTANCE.json",
+                      help="LoRR 2023 instance files (lifelong)")
+    mapf.add_argument("--steps", type=positive(int), metavar="N",
+                      help="lifelong steps (default: the instance's simulation_time.json "
+                           "entry, else 500)")
+    mapf.add_argument("--time-limit", type=positive(float), default=20.0, metavar="S",
+                      help="seconds per instance and planner (default 20)")
+    mapf.add_argument("--planners", type=choices_arg(MAPF_PLANNERS),
+                      default=list(MAPF_PLANNERS), metavar="WHICH",
+                      help="lacam, prioritised or both (default both; 'lacam' is PIBT "
+                           "step by step in lifelong runs)")
+    mapf.add_argument("--refine", type=float, default=0.0, metavar="S",
+                      help="one-shot: after LaCAM's first plan, improve it by large "
+                           "neighbourhood search for up to S seconds (inside --time-limit); "
+                           "the table then shows SoC/LB first and refined (default 0: off)")
+    mapf.add_argument("--seed", type=int, default=0)
+    mapf.add_argument("--json", type=Path, metavar="OUT", help="write every row as JSON")
+    mapf.add_argument("--plans-out", type=Path, metavar="DIR",
+                      help='write each plan as {"map": file, "agents": [[[x, y], ...], ...]}, '
+                           "one position per unit step")
+    mapf.set_defaults(run=run_mapf_bench_cmd)
+
+
 BROKERS = ("mosquitto", "iotcore")
+MAPF_PLANNERS = ("lacam", "prioritised")
 MEASURES = ("ingest", "latency")
 
 
@@ -451,3 +503,76 @@ def run_dashboard_bench_cmd(args: argparse.Namespace, console: Console) -> int:
                                     "seconds": args.seconds, "submits": args.submits,
                                     "map": str(args.map), "rows": rows})
     return 0
+
+
+def run_mapf_bench_cmd(args: argparse.Namespace, console: Console) -> int:
+    from fleet.bench.mapf import (  # noqa: PLC0415
+        LifelongJob,
+        OneShotJob,
+        format_lifelong,
+        format_one_shot,
+        run_jobs,
+        summary,
+    )
+    from fleet.bench.mapf_files import load_grid, read_lorr  # noqa: PLC0415
+
+    if not args.lorr and args.map is None:
+        raise FleetError("fleet bench mapf: give --map with --scen (one-shot) or --lorr "
+                         "(lifelong)")
+    if (args.map is None) != (not args.scen):
+        raise FleetError("fleet bench mapf: --map and --scen go together")
+    jobs: list[OneShotJob | LifelongJob] = []
+    skipped: list[str] = []
+    if args.map is not None:
+        load_grid(args.map)  # a bad map is reported once, here
+        for scen in args.scen:
+            lines = _scen_lines(scen)
+            for n in args.agents:
+                if n > lines:
+                    skipped.append(f"{scen.name} N={n} (the file has {lines} agents)")
+                    continue
+                jobs.extend(OneShotJob(args.map, scen, n, planner, args.time_limit,
+                                       args.seed, args.plans_out is not None, args.refine)
+                            for planner in args.planners)
+    for path in args.lorr:
+        steps = args.steps or read_lorr(path).steps or 500
+        jobs.extend(LifelongJob(path, steps, planner, args.time_limit, args.seed,
+                                args.plans_out is not None) for planner in args.planners)
+    err = Console(stderr=True, highlight=False)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("starting", total=len(jobs))
+
+        def progress(done: int, total: int, doing: str) -> None:
+            bar.update(task, completed=done, total=total, description=doing)
+
+        rows = run_jobs(jobs, plans_out=args.plans_out, progress=progress)
+    one_shot = [r for r in rows if r["kind"] == "one-shot"]
+    lifelong = [r for r in rows if r["kind"] == "lifelong"]
+    if one_shot:
+        console.print(format_one_shot(one_shot), markup=False, highlight=False, soft_wrap=True)
+        console.print(summary(one_shot), markup=False, highlight=False, soft_wrap=True)
+    if lifelong:
+        console.print(format_lifelong(lifelong), markup=False, highlight=False, soft_wrap=True)
+    for row in rows:
+        if row.get("problems"):
+            console.print(f"INVALID {row['planner']} plan: {'; '.join(row['problems'])}",
+                          markup=False, highlight=False)
+    for text in skipped:
+        console.print(f"skipped: {text}", markup=False, highlight=False)
+    console.print(f"\n(time limit {args.time_limit:g} s per instance and planner; 'base' = "
+                  f"prioritised TrafficManager in unit steps; {platform.python_implementation()} "
+                  f"{platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores)",
+                  markup=False, highlight=False, soft_wrap=True)
+    write_rows(console, args.json, {"bench": "mapf", "time_limit_s": args.time_limit,
+                                    "seed": args.seed, "rows": rows})
+    return 0
+
+
+def _scen_lines(path: Path) -> int:
+    """Agents a .scen file offers (its non-empty lines after the version line)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FleetError(f"{path}: cannot read: {exc}") from exc
+    return sum(1 for line in lines[1:] if line.strip())

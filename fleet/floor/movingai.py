@@ -95,6 +95,12 @@ def _read_grid(path: Path) -> np.ndarray:
     return np.asarray(_FREE_LUT[chars], dtype=bool)
 
 
+def read_grid(path: Path) -> np.ndarray:
+    """Only the passable cells of a ``.map`` (row 0 north), for planners that need no
+    floor model; raises ``FloorPlanError`` naming the line at fault."""
+    return _read_grid(path)
+
+
 def load_movingai(path: Path) -> FloorPlan:
     """Compile a ``.map`` grid; raises ``FloorPlanError`` naming the line at fault."""
     free = _read_grid(path)

@@ -1,0 +1,387 @@
+"""``fleet bench mapf``: the PIBT/LaCAM core beside today's prioritised planner.
+
+One-shot: MovingAI map + scenario, the first N agents; solved or not, wall
+time, SoC/LB (sum of costs over the sum of each agent's own shortest path).
+Lifelong: a LoRR 2023 instance for a number of steps; goals reached per step
+and the time of one planning step (p50, p99).
+
+Each (instance, planner) runs in its own process, forked from a server that
+has the planners imported already, and is killed if it overruns its time limit
+by ``GRACE_S``; the planners also watch the limit themselves, so a lifelong run
+that runs out of time still reports the steps it made. Every plan is checked by
+``fleet.traffic.plancheck`` in the worker, and the row says whether it passed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from fleet.bench.mapf_files import Cell, load_grid, read_lorr, read_scen
+from fleet.bench.text import figure, markdown_table
+
+PLANNERS = ("lacam", "prioritised")
+GRACE_S = 10.0
+XYPath = list[list[int]]
+
+
+@dataclass(frozen=True)
+class OneShotJob:
+    map_path: Path
+    scen_path: Path
+    agents: int
+    planner: str
+    time_limit_s: float
+    seed: int = 0
+    want_plan: bool = False
+    refine_s: float = 0.0  # LNS after LaCAM's first plan, within the time limit
+
+
+@dataclass(frozen=True)
+class LifelongJob:
+    lorr_path: Path
+    steps: int
+    planner: str
+    time_limit_s: float
+    seed: int = 0
+    want_plan: bool = False
+
+
+Job = OneShotJob | LifelongJob
+
+
+def _xy_paths(history: Sequence[Sequence[Cell]]) -> list[XYPath]:
+    """Per-agent [x, y] lists from per-step (row, col) configurations."""
+    n = len(history[0])
+    return [[[c, r] for r, c in (cfg[i] for cfg in history)] for i in range(n)]
+
+
+def _check(grid: Any, history: Sequence[Sequence[Cell]], starts: Sequence[Cell],
+           goals: Sequence[Cell] | None) -> list[str]:
+    from fleet.traffic.plancheck import plan_problems  # noqa: PLC0415
+
+    paths = [[(x, y) for x, y in p] for p in _xy_paths(history)]
+    return plan_problems(grid, paths, [(c, r) for r, c in starts],
+                         None if goals is None else [(c, r) for r, c in goals])
+
+
+def _sum_of_costs(history: Sequence[Sequence[Cell]], goals: Sequence[Cell]) -> int:
+    total = 0
+    for i, goal in enumerate(goals):
+        t = len(history) - 1
+        while t > 0 and history[t - 1][i] == goal:
+            t -= 1
+        total += t
+    return total
+
+
+def run_one_shot(job: OneShotJob) -> dict[str, Any]:
+    """Plan one instance with one planner: the row, and the plan when asked for."""
+    from fleet.traffic.gridgraph import DistanceTables, GridGraph  # noqa: PLC0415
+
+    grid = load_grid(job.map_path)
+    scen = read_scen(job.scen_path, grid, job.agents)
+    row: dict[str, Any] = {"kind": "one-shot", "map": job.map_path.stem,
+                           "scen": job.scen_path.stem, "agents": job.agents,
+                           "planner": job.planner, "time_limit_s": job.time_limit_s}
+    t0 = time.perf_counter()
+    graph = GridGraph(grid)
+    history: list[list[Cell]] | None
+    if job.planner == "lacam":
+        from fleet.traffic.lacam import solve  # noqa: PLC0415
+
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * job.agents + 1000))
+        tables = DistanceTables(graph)
+        result = solve(graph, [graph.cell(*c) for c in scen.starts],
+                       [graph.cell(*c) for c in scen.goals], time_limit_s=job.time_limit_s,
+                       seed=job.seed, tables=tables)
+        # Graph, distance tables and search: all of it is the planner's work.
+        row.update(reason=result.reason, nodes=result.nodes, generated=result.generated,
+                   attempts=result.attempts, first_s=time.perf_counter() - t0)
+        configs = result.plan
+        goals = [graph.cell(*c) for c in scen.goals]
+        if configs is not None and job.refine_s > 0:
+            from fleet.traffic.lns import refine  # noqa: PLC0415
+
+            row["soc_first"] = result.sum_of_costs(goals)
+            budget = min(job.refine_s, job.time_limit_s - (time.perf_counter() - t0))
+            refined = refine(graph, tables, configs, goals, time_limit_s=max(0.0, budget),
+                             seed=job.seed)
+            configs = refined.plan
+            row.update(refine_s=refined.elapsed_s, refine_rounds=refined.rounds,
+                       refine_accepted=refined.accepted)
+        history = (None if configs is None
+                   else [[graph.row_col(v) for v in cfg] for cfg in configs])
+    else:
+        from fleet.bench.mapf_baseline import one_shot  # noqa: PLC0415
+        from fleet.floor.movingai import load_movingai  # noqa: PLC0415
+
+        run = one_shot(load_movingai(job.map_path), scen.starts, scen.goals,
+                       time_limit_s=job.time_limit_s)
+        row["reason"] = run.reason
+        history = run.history if run.solved else None
+    row["time_s"] = time.perf_counter() - t0
+    row["solved"] = history is not None
+    plan = None
+    if history is not None:
+        lb_tables = DistanceTables(graph)
+        lb_tables.prefetch([graph.cell(*g) for g in scen.goals])
+        lower = sum(lb_tables.to(graph.cell(*g))[graph.cell(*s)]
+                    for s, g in zip(scen.starts, scen.goals, strict=True))
+        soc = _sum_of_costs(history, scen.goals)
+        problems = _check(grid, history, scen.starts, scen.goals)
+        row.update(soc=soc, lb=lower, soc_lb=soc / lower if lower else 1.0,
+                   makespan=len(history) - 1, valid=not problems, problems=problems[:3])
+        if "soc_first" in row:
+            row["soc_lb_first"] = row["soc_first"] / lower if lower else 1.0
+        if job.want_plan:
+            plan = _xy_paths(history)
+    return {"row": row, "plan": plan}
+
+
+def run_lifelong(job: LifelongJob) -> dict[str, Any]:
+    """Run one LoRR instance for ``job.steps`` steps (or until the time limit)."""
+    inst = read_lorr(job.lorr_path)
+    n = len(inst.starts)
+    row: dict[str, Any] = {"kind": "lifelong", "instance": job.lorr_path.stem, "agents": n,
+                           "steps": job.steps, "planner": job.planner,
+                           "time_limit_s": job.time_limit_s}
+    t0 = time.perf_counter()
+    if job.planner == "lacam":
+        from fleet.traffic.gridgraph import GridGraph  # noqa: PLC0415
+        from fleet.traffic.pibt import LifelongPibt  # noqa: PLC0415
+
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * n + 1000))
+        graph = GridGraph(inst.grid)
+        planner = LifelongPibt(graph, n, seed=job.seed)
+        current = [graph.cell(*c) for c in inst.starts]
+        done = [0] * n
+        goals = [graph.cell(*inst.task(k, 0)) for k in range(n)]
+        history = [list(inst.starts)]
+        step_ms: list[float] = []
+        reached = 0
+        reason = "done"
+        for _ in range(job.steps):
+            started = time.perf_counter()
+            current = planner.step(current, goals)
+            step_ms.append((time.perf_counter() - started) * 1000.0)
+            for k in range(n):
+                if current[k] == goals[k]:
+                    reached += 1
+                    done[k] += 1
+                    goals[k] = graph.cell(*inst.task(k, done[k]))
+            history.append([graph.row_col(v) for v in current])
+            if time.perf_counter() - t0 > job.time_limit_s:
+                reason = "time limit"
+                break
+    else:
+        from fleet.bench.mapf_baseline import lifelong  # noqa: PLC0415
+        from fleet.floor.movingai import load_movingai  # noqa: PLC0415
+
+        run = lifelong(load_movingai(inst.map_path), inst.starts, inst.task, steps=job.steps,
+                       time_limit_s=job.time_limit_s)
+        history, step_ms, reached, reason = run.history, run.step_ms, run.goals_done, run.reason
+    made = len(history) - 1
+    problems = _check(inst.grid, history, inst.starts, None)
+    row.update(reason=reason, time_s=time.perf_counter() - t0, steps_done=made,
+               goals=reached, throughput=reached / made if made else 0.0,
+               p50_ms=_percentile(step_ms, 50), p99_ms=_percentile(step_ms, 99),
+               valid=not problems, problems=problems[:3])
+    return {"row": row, "plan": _xy_paths(history) if job.want_plan else None}
+
+
+def _percentile(values: Sequence[float], q: float) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def _worker(conn: Connection, job: Job) -> None:
+    try:
+        out = run_one_shot(job) if isinstance(job, OneShotJob) else run_lifelong(job)
+    except Exception as exc:  # reported as the row's reason, the run goes on
+        out = {"error": f"{type(exc).__name__}: {exc}"}
+    conn.send(out)
+    conn.close()
+
+
+def run_isolated(job: Job) -> dict[str, Any]:
+    """Run ``job`` in a child process; a child past its limit + grace is killed."""
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["fleet.bench.mapf", "fleet.traffic.lacam",
+                                "fleet.bench.mapf_baseline"])
+    receiver, sender = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_worker, args=(sender, job), daemon=True)
+    proc.start()
+    sender.close()
+    try:
+        if receiver.poll(job.time_limit_s + GRACE_S):
+            try:
+                out: dict[str, Any] = receiver.recv()
+            except EOFError:
+                out = {"error": "the worker died"}
+        else:
+            out = {"error": f"killed after {job.time_limit_s + GRACE_S:g} s"}
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+        receiver.close()
+    if "error" in out:
+        return {"row": _failed_row(job, out["error"]), "plan": None}
+    return out
+
+
+def _failed_row(job: Job, reason: str) -> dict[str, Any]:
+    if isinstance(job, OneShotJob):
+        return {"kind": "one-shot", "map": job.map_path.stem, "scen": job.scen_path.stem,
+                "agents": job.agents, "planner": job.planner, "solved": False,
+                "reason": reason, "time_s": None, "time_limit_s": job.time_limit_s}
+    return {"kind": "lifelong", "instance": job.lorr_path.stem, "planner": job.planner,
+            "steps": job.steps, "steps_done": 0, "reason": reason, "valid": None,
+            "time_limit_s": job.time_limit_s}
+
+
+Progress = Callable[[int, int, str], None]
+
+
+def run_jobs(jobs: Sequence[Job], *, plans_out: Path | None = None,
+             progress: Progress | None = None) -> list[dict[str, Any]]:
+    """Every job in turn (one at a time: the timings are wall time); rows in job order."""
+    rows: list[dict[str, Any]] = []
+    for k, job in enumerate(jobs):
+        if progress is not None:
+            progress(k, len(jobs), _label(job))
+        out = run_isolated(job)
+        row = out["row"]
+        if plans_out is not None and out["plan"] is not None:
+            row["plan_file"] = str(_write_plan(plans_out, job, out["plan"]))
+        rows.append(row)
+    if progress is not None:
+        progress(len(jobs), len(jobs), "done")
+    return rows
+
+
+def _label(job: Job) -> str:
+    if isinstance(job, OneShotJob):
+        return f"{job.scen_path.stem} N={job.agents} {job.planner}"
+    return f"{job.lorr_path.stem} {job.steps} steps {job.planner}"
+
+
+def _write_plan(folder: Path, job: Job, paths: list[XYPath]) -> Path:
+    import json  # noqa: PLC0415
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if isinstance(job, OneShotJob):
+        name = f"{job.scen_path.stem}-{job.agents}-{job.planner}.json"
+        map_file = job.map_path
+    else:
+        name = f"{job.lorr_path.stem}-{job.steps}-{job.planner}.json"
+        map_file = read_lorr(job.lorr_path).map_path
+    path = folder / name
+    path.write_text(json.dumps({"map": str(map_file), "agents": paths},
+                               separators=(",", ":")) + "\n", encoding="utf-8")
+    return path
+
+
+# -- tables ----------------------------------------------------------------------------
+
+def _pair(rows: Sequence[dict[str, Any]], key: Callable[[dict[str, Any]], tuple[Any, ...]]
+          ) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """Rows of our planner, each with the baseline's row for the same instance."""
+    base = {key(r): r for r in rows if r["planner"] == "prioritised"}
+    return [(r, base.get(key(r))) for r in rows if r["planner"] == "lacam"]
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    if a is None or b is None or b == 0:
+        return "-"
+    return f"{a / b:.2f}"
+
+
+def _status(row: dict[str, Any] | None) -> str:
+    if row is None:
+        return "-"
+    if row.get("solved"):
+        return "yes" if row.get("valid") else "INVALID"
+    reason = str(row.get("reason", ""))
+    return "timeout" if "time limit" in reason or "killed" in reason else "no"
+
+
+def format_one_shot(rows: Sequence[dict[str, Any]]) -> str:
+    """One line per instance: ours (first solution; refined when --refine ran) beside
+    the baseline. 'first s' is LaCAM's time to its first plan, 's' the whole run; the
+    time ratio is the baseline's time over our first plan's."""
+    refined = any("soc_lb_first" in r for r in rows)
+    header = ["map", "scen", "N", "solved", "first s", "s", "SoC/LB first",
+              *(["SoC/LB refined"] if refined else []), "base solved", "base s",
+              "base SoC/LB", "base/ours s", "base/ours SoC"]
+    body = []
+    for ours, base in _pair(rows, lambda r: (r["map"], r["scen"], r["agents"])):
+        both = bool(ours.get("solved") and base is not None and base.get("solved"))
+        first = ours.get("soc_lb_first", ours.get("soc_lb"))
+        body.append([
+            ours["map"], ours["scen"].removeprefix(ours["map"] + "-"), str(ours["agents"]),
+            _status(ours), figure(ours.get("first_s"), 3), figure(ours.get("time_s"), 3),
+            figure(first if ours.get("solved") else None, 3),
+            *([figure(ours.get("soc_lb") if "soc_lb_first" in ours else None, 3)]
+              if refined else []),
+            _status(base),
+            figure(base.get("time_s") if base else None, 3),
+            figure(base.get("soc_lb") if base else None, 3),
+            _ratio(base.get("time_s"), ours.get("first_s", ours.get("time_s")))
+            if both and base else "-",
+            _ratio(base.get("soc"), ours.get("soc")) if both and base else "-"])
+    return markdown_table(header, body, left=2)
+
+
+def format_lifelong(rows: Sequence[dict[str, Any]]) -> str:
+    header = ["instance", "N", "planner", "steps", "goals", "goals/step", "step p50 ms",
+              "step p99 ms", "valid", "vs baseline goals/step"]
+    body = []
+    for ours, base in _pair(rows, lambda r: (r["instance"], r["steps"])):
+        for row in (ours, base):
+            if row is None:
+                continue
+            # Lifelong runs use PIBT step by step; LaCAM's search is for one-shot.
+            name = "pibt" if row["planner"] == "lacam" else row["planner"]
+            body.append([row["instance"], str(row.get("agents", "-")), name,
+                         f"{row.get('steps_done', 0)}/{row['steps']}",
+                         figure(row.get("goals")), figure(row.get("throughput"), 2),
+                         figure(row.get("p50_ms"), 2), figure(row.get("p99_ms"), 2),
+                         figure(row.get("valid")),
+                         _ratio(ours.get("throughput"), base.get("throughput"))
+                         if row is ours and base else ""])
+    return markdown_table(header, body, left=3)
+
+
+def summary(rows: Sequence[dict[str, Any]]) -> str:
+    """The figures the issue's targets are stated in."""
+    lines = []
+    for planner in PLANNERS:
+        mine = [r for r in rows if r["kind"] == "one-shot" and r["planner"] == planner]
+        if not mine:
+            continue
+        solved = [r for r in mine if r.get("solved")]
+        invalid = [r for r in solved if not r.get("valid")]
+        times = [r.get("first_s", r["time_s"]) for r in solved]
+        first = [r.get("soc_lb_first", r["soc_lb"]) for r in solved]
+        text = (f"{planner}: solved {len(solved)}/{len(mine)}, invalid {len(invalid)}; "
+                + (f"time to first plan median {statistics.median(times):.3f} s, max "
+                   f"{max(times):.3f} s; SoC/LB first median {statistics.median(first):.3f}, "
+                   f"max {max(first):.3f}" if solved else "nothing solved"))
+        refined = [r["soc_lb"] for r in solved if "soc_lb_first" in r]
+        if refined:
+            text += (f"; refined median {statistics.median(refined):.3f}, "
+                     f"max {max(refined):.3f}")
+        lines.append(text)
+    return "\n".join(lines)

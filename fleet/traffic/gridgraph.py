@@ -1,0 +1,147 @@
+"""A 4-connected grid as flat cell numbers, and distance tables cached per goal.
+
+The configuration generators (``pibt``, ``lacam``) run their inner loops in
+plain Python, where a list lookup by an int is several times cheaper than a
+tuple-keyed dict or a numpy scalar access; so a cell is ``row * width + col``
+and every neighbour list is built once. Distances to a goal are asked for at
+every step by every robot heading there, so each goal's table is computed
+once (a breadth-first search in C via scipy) and kept, stored compactly
+(``array('i')``: 4 bytes a cell) because a lifelong run visits many goals.
+
+Pure: numpy, scipy and the standard library.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import OrderedDict
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+from scipy.sparse import csgraph
+
+UNREACHABLE = 1 << 30
+"""Distance of a cell from which the goal cannot be reached; larger than any real one."""
+
+
+class GridGraph:
+    """The passable cells of a grid and their 4-connected neighbours, by flat cell number.
+
+    Immutable after construction: planners keep their search state elsewhere, so
+    one graph can serve any number of planners and processes.
+    """
+
+    def __init__(self, passable: npt.NDArray[np.bool_]) -> None:
+        grid = np.asarray(passable, dtype=bool)
+        if grid.ndim != 2:
+            raise ValueError(f"expected a 2-D grid of passable cells, got shape {grid.shape}")
+        self.height, self.width = (int(n) for n in grid.shape)
+        self.passable = grid.copy()
+        self.passable.setflags(write=False)
+        flat = grid.ravel()
+        w = self.width
+        neighbours: list[tuple[int, ...]] = []
+        rows: list[int] = []
+        cols: list[int] = []
+        for v in range(grid.size):
+            if not flat[v]:
+                neighbours.append(())
+                continue
+            r, c = divmod(v, w)
+            near = []
+            # The order is fixed (N, E, S, W) so plans are reproducible for a seed.
+            if r > 0 and flat[v - w]:
+                near.append(v - w)
+            if c + 1 < w and flat[v + 1]:
+                near.append(v + 1)
+            if r + 1 < self.height and flat[v + w]:
+                near.append(v + w)
+            if c > 0 and flat[v - 1]:
+                near.append(v - 1)
+            neighbours.append(tuple(near))
+            rows.extend([v] * len(near))
+            cols.extend(near)
+        self.neighbours: tuple[tuple[int, ...], ...] = tuple(neighbours)
+        self.size = grid.size
+        # The search graph holds free cells only (numbered in cell order): on maps that
+        # are mostly wall, a BFS then touches half the nodes or fewer.
+        self.free_cells = np.flatnonzero(flat)
+        compact = np.full(grid.size, -1, dtype=np.int64)
+        compact[self.free_cells] = np.arange(len(self.free_cells))
+        self.compact = compact
+        n_free = len(self.free_cells)
+        self.csr = sparse.csr_matrix(
+            (np.ones(len(rows), dtype=np.int8), (compact[rows], compact[cols])),
+            shape=(n_free, n_free))
+
+    def cell(self, row: int, col: int) -> int:
+        return row * self.width + col
+
+    def row_col(self, v: int) -> tuple[int, int]:
+        return divmod(v, self.width)
+
+    def is_free(self, v: int) -> bool:
+        return 0 <= v < self.size and bool(self.passable.flat[v])
+
+    def component_labels(self) -> npt.NDArray[np.int32]:
+        """Connected-component label per cell (blocked cells get -1)."""
+        _, labels = csgraph.connected_components(self.csr, directed=False)
+        out = np.full(self.size, -1, dtype=np.int32)
+        out[self.free_cells] = labels
+        return out
+
+
+class DistanceTables:
+    """Steps from every cell to a goal, one table per goal, computed on first use.
+
+    Bounded: beyond ``max_cells`` stored entries the least recently used table
+    is dropped (a lifelong run keeps handing out new goals; the grid is fixed).
+    """
+
+    def __init__(self, graph: GridGraph, *, max_cells: int = 50_000_000) -> None:
+        self.graph = graph
+        self.max_tables = max(1, max_cells // max(1, graph.size))
+        self._tables: OrderedDict[int, array[int]] = OrderedDict()
+        self.computed = 0
+
+    def to(self, goal: int) -> array[int]:
+        table = self._tables.get(goal)
+        if table is not None:
+            self._tables.move_to_end(goal)
+            return table
+        table = self._compute(goal)
+        self._tables[goal] = table
+        self.computed += 1
+        if len(self._tables) > self.max_tables:
+            self._tables.popitem(last=False)
+        return table
+
+    def prefetch(self, goals: Sequence[int]) -> None:
+        """Compute many goals' tables in one scipy call (cheaper than one by one)."""
+        missing = sorted({g for g in goals if g not in self._tables})
+        for start in range(0, len(missing), 64):
+            chunk = missing[start:start + 64]
+            for goal in chunk:
+                if not self.graph.is_free(goal):
+                    raise ValueError(f"goal cell {self.graph.row_col(goal)} is not passable")
+            dist = csgraph.shortest_path(self.graph.csr, directed=True, unweighted=True,
+                                         indices=self.graph.compact[chunk])
+            for goal, row in zip(chunk, np.atleast_2d(dist), strict=True):
+                self._tables[goal] = self._as_table(row)
+                self.computed += 1
+        while len(self._tables) > self.max_tables:
+            self._tables.popitem(last=False)
+
+    def _compute(self, goal: int) -> array[int]:
+        if not self.graph.is_free(goal):
+            raise ValueError(f"goal cell {self.graph.row_col(goal)} is not passable")
+        dist = csgraph.shortest_path(self.graph.csr, directed=True, unweighted=True,
+                                     indices=[int(self.graph.compact[goal])])
+        return self._as_table(dist[0])
+
+    def _as_table(self, row: npt.NDArray[np.float64]) -> array[int]:
+        steps = np.full(self.graph.size, UNREACHABLE, dtype=np.int32)
+        steps[self.graph.free_cells] = np.where(np.isfinite(row), row, UNREACHABLE)
+        return array("i", steps.tobytes())

@@ -1,0 +1,192 @@
+"""LaCAM: a search over configurations that makes PIBT complete for one-shot problems.
+
+PIBT alone can loop forever (two robots trading places back and forth). LaCAM
+(Okumura, AAAI 2023) searches depth-first over whole configurations, each
+successor made by one PIBT step. When a configuration comes back, PIBT is asked
+again under more and more pins ("robot i moves to cell v next"), added one
+robot at a time in priority order; over all pin sets every successor is
+reachable, so the search is complete (it finds a plan when one exists, given
+time), while in easy cases the first successor is already the right one and
+the search costs no more than plain PIBT.
+
+Returns the first solution found, with the figures the benchmark reports;
+making it cheaper is ``lns.refine``'s job. The budget is wall time, checked once
+per configuration.
+
+Pure: the standard library and the traffic grid modules.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from fleet.traffic.gridgraph import UNREACHABLE, DistanceTables, GridGraph
+from fleet.traffic.pibt import ConfigurationGenerator
+
+Config = tuple[int, ...]
+
+
+@dataclass(slots=True)
+class _Pin:
+    """One link of a chain of pins; the chain from a node to the root is its pin set."""
+
+    parent: _Pin | None
+    depth: int
+    robot: int = -1
+    cell: int = -1
+
+    def pins(self) -> dict[int, int]:
+        out: dict[int, int] = {}
+        node: _Pin | None = self
+        while node is not None and node.depth > 0:
+            out[node.robot] = node.cell
+            node = node.parent
+        return out
+
+
+@dataclass(slots=True)
+class _Node:
+    config: Config
+    parent: _Node | None
+    priority: list[float]
+    order: list[int]
+    pins: deque[_Pin] = field(default_factory=deque)
+
+
+@dataclass(frozen=True)
+class OneShotResult:
+    """A plan (one configuration per unit step, starts first) or None, and why."""
+
+    plan: list[Config] | None
+    reason: str
+    elapsed_s: float
+    nodes: int
+    generated: int
+    attempts: int = 1
+
+    def sum_of_costs(self, goals: Sequence[int]) -> int:
+        """Sum over robots of the last step at which each arrived on its goal for good."""
+        if self.plan is None:
+            raise ValueError("no plan")
+        total = 0
+        for i, g in enumerate(goals):
+            t = len(self.plan) - 1
+            while t > 0 and self.plan[t - 1][i] == g:
+                t -= 1
+            total += t
+        return total
+
+
+def solve(graph: GridGraph, starts: Sequence[int], goals: Sequence[int], *,
+          time_limit_s: float, seed: int = 0, swap: bool = True,
+          tables: DistanceTables | None = None, restart_s: float | None = 0.5
+          ) -> OneShotResult:
+    """Plan every robot from its start to its goal (where it then stays).
+
+    Restarts: how long LaCAM takes to its first plan varies by orders of magnitude
+    with the random tie-breaks (warehouse-10-20-10-2-1, 100 robots: 0.2 s to over
+    3 s by seed), so it is run with ``restart_s`` and then doubling budgets, a new
+    seed each time, the last attempt getting whatever time is left. Each attempt is
+    complete on its own, so the whole is too. None: one attempt only.
+    """
+    t0 = time.perf_counter()
+    n = len(starts)
+    if len(goals) != n:
+        raise ValueError(f"{n} starts but {len(goals)} goals")
+    for name, cells in (("start", starts), ("goal", goals)):
+        if len(set(cells)) != n:
+            raise ValueError(f"two robots share a {name} cell")
+        bad = [c for c in cells if not graph.is_free(c)]
+        if bad:
+            raise ValueError(f"{name} cell {graph.row_col(bad[0])} is not passable")
+    tables = tables or DistanceTables(graph)
+    tables.prefetch(goals)
+    unreachable = [i for i in range(n) if tables.to(goals[i])[starts[i]] >= UNREACHABLE]
+    if unreachable:
+        return OneShotResult(None, f"robot {unreachable[0]} cannot reach its goal",
+                             time.perf_counter() - t0, 0, 0)
+    deadline = t0 + time_limit_s
+    budget = restart_s if restart_s is not None else time_limit_s
+    nodes = generated = attempts = 0
+    while True:
+        attempts += 1
+        left = deadline - time.perf_counter()
+        # Not worth a restart when less than another doubling is left: use it all.
+        until = deadline if budget * 3 > left else time.perf_counter() + budget
+        plan, reason, made, tried = _search(graph, tables, starts, goals, until=until,
+                                            seed=seed + attempts - 1, swap=swap)
+        nodes += made
+        generated += tried
+        if plan is not None or reason == "no solution" or until >= deadline:
+            return OneShotResult(plan, reason, time.perf_counter() - t0, nodes, generated,
+                                 attempts)
+        budget *= 2
+
+
+def _search(graph: GridGraph, tables: DistanceTables, starts: Sequence[int],
+            goals: Sequence[int], *, until: float, seed: int, swap: bool
+            ) -> tuple[list[Config] | None, str, int, int]:
+    """One LaCAM search until the clock reads ``until``: (plan, why, nodes, generated)."""
+    n = len(starts)
+    gen = ConfigurationGenerator(graph, tables, seed=seed, swap=swap)
+    dists: list[Sequence[int]] = [tables.to(g) for g in goals]
+    rng = random.Random(seed)
+    goal_config: Config = tuple(goals)
+
+    def make_node(config: Config, parent: _Node | None) -> _Node:
+        if parent is None:
+            dist = [dists[i][config[i]] for i in range(n)]
+            # Farthest first, ties broken at random but reproducibly.
+            priority = [d / (max(dist) + 1) + rng.random() * 1e-3 for d in dist]
+        else:
+            priority = [p + 1.0 if config[i] != goals[i] else p - math.floor(p)
+                        for i, p in enumerate(parent.priority)]
+        order = sorted(range(n), key=priority.__getitem__, reverse=True)
+        node = _Node(config, parent, priority, order)
+        node.pins.append(_Pin(None, 0))
+        return node
+
+    start = make_node(tuple(starts), None)
+    open_: list[_Node] = [start]
+    explored: dict[Config, _Node] = {start.config: start}
+    generated = 0
+    while open_:
+        if time.perf_counter() > until:
+            return None, "time limit", len(explored), generated
+        node = open_[-1]
+        if node.config == goal_config:
+            plan: list[Config] = []
+            at: _Node | None = node
+            while at is not None:
+                plan.append(at.config)
+                at = at.parent
+            plan.reverse()
+            return plan, "solved", len(explored), generated
+        if not node.pins:
+            open_.pop()
+            continue
+        pin = node.pins.popleft()
+        if pin.depth < n:
+            robot = node.order[pin.depth]
+            here = node.config[robot]
+            cells = [*graph.neighbours[here], here]
+            rng.shuffle(cells)
+            node.pins.extend(_Pin(pin, pin.depth + 1, robot, c) for c in cells)
+        nxt = gen.next_config(node.config, goals, node.order, pin.pins(), dists)
+        generated += 1
+        if nxt is None:
+            continue
+        config = tuple(nxt)
+        seen = explored.get(config)
+        if seen is not None:
+            open_.append(seen)  # revisit it: its untried pins may lead elsewhere
+            continue
+        child = make_node(config, node)
+        explored[config] = child
+        open_.append(child)
+    return None, "no solution", len(explored), generated
