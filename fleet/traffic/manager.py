@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 from fleet.floor.model import Cell, FloorPlan
 from fleet.routing import StationFields
@@ -378,6 +379,32 @@ class TrafficManager:
         return self._deadlocks.resolve(now)
 
     # -- helpers -------------------------------------------------------------------
+    # -- what deadlock recovery works with (``recovery.TrafficView``) -----------------
+    def tick_of(self, now: float) -> int:
+        return self._tick(now)
+
+    @property
+    def tick_length(self) -> float:
+        return self._tick_len()
+
+    @property
+    def board(self) -> Board:
+        return self._board
+
+    def tracks(self) -> Mapping[RobotId, Track]:
+        """Every robot's track, read-only: recovery reads them; only the manager plans."""
+        return MappingProxyType(self._tracks)
+
+    def continue_all(self, now: float) -> None:
+        """Robots that stepped aside go on to their real goals where they now can."""
+        for track in list(self._tracks.values()):
+            self._continue(track, now)
+
+    def replan_robot(self, robot: RobotId, now: float, *, via: int | None = None
+                     ) -> Route | None:
+        """The robot's leg planned afresh (through board cell ``via`` when given)."""
+        return self._replan(self._track(robot), now, via=via)
+
     def _track(self, robot: RobotId) -> Track:
         try:
             return self._tracks[robot]

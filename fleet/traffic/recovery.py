@@ -6,24 +6,41 @@ round it, else back a robot of a cycle out to a cell no one plans to use. A stal
 it cannot get round is reported for the caller to end (move the parked robot,
 release the held one).
 
-Part of the manager, split off so that planning and release read in one file
-and recovery in another: it works on the manager's own tracks, board and
-replanning, and is reached only through ``TrafficManager.resolve_deadlocks``.
+Split from the manager so that planning and release read in one file and
+recovery in another. It reads the tracks and asks for replans through the narrow
+``TrafficView`` the manager offers, never through its private fields, and is
+reached only through ``TrafficManager.resolve_deadlocks``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import Protocol
 
 from fleet.floor.model import Cell
 from fleet.traffic.adg import Track
 from fleet.traffic.deadlock import DeadlockBook, Situation, find_situations
 from fleet.traffic.giveway import retreat_cell
 from fleet.traffic.planning import Board
-from fleet.traffic.records import Deadlock, RobotId, Wait
+from fleet.traffic.records import Deadlock, RobotId, Route, TrafficStats, Wait
 
-if TYPE_CHECKING:
-    from fleet.traffic.manager import TrafficManager
+
+class TrafficView(Protocol):
+    """What recovery needs of the traffic manager."""
+
+    retry_s: float
+    stats: TrafficStats
+
+    @property
+    def tick_length(self) -> float: ...
+    @property
+    def board(self) -> Board: ...
+    def tick_of(self, now: float) -> int: ...
+    def tracks(self) -> Mapping[RobotId, Track]: ...
+    def continue_all(self, now: float) -> None: ...
+    def waiting_for(self, robot: RobotId) -> Wait | None: ...
+    def replan_robot(self, robot: RobotId, now: float, *, via: int | None = None
+                     ) -> Route | None: ...
 
 
 def stuck_note(track: Track, board: Board, tick: int) -> tuple[str, str] | None:
@@ -44,20 +61,20 @@ def stuck_note(track: Track, board: Board, tick: int) -> tuple[str, str] | None:
 class DeadlockRecovery:
     """One per traffic manager; keeps the book of situations between calls."""
 
-    def __init__(self, traffic: TrafficManager) -> None:
+    def __init__(self, traffic: TrafficView) -> None:
         self._traffic = traffic
         self._book: DeadlockBook | None = None
 
     def resolve(self, now: float) -> list[Deadlock]:
         """Find robots that cannot move until something changes and try to end it."""
         t = self._traffic
-        tick = t._tick(now)
+        tick = t.tick_of(now)
         if self._book is None:
-            self._book = DeadlockBook(retry=max(1, round(t.retry_s / t._tick_len())))
-        for track in list(t._tracks.values()):
-            t._continue(track, now)
+            self._book = DeadlockBook(retry=max(1, round(t.retry_s / t.tick_length)))
+        t.continue_all(now)
+        tracks = t.tracks()
         waits: dict[RobotId, Wait] = {}
-        for robot, track in t._tracks.items():
+        for robot, track in tracks.items():
             if track.released == track.progress:
                 wait = t.waiting_for(robot)
                 if wait is not None:
@@ -65,14 +82,14 @@ class DeadlockRecovery:
         if not waits:
             self._book.due([], tick, t.stats)
             return []
-        situations = find_situations(waits, lambda r: stuck_note(t._tracks[r], t._board, tick))
+        situations = find_situations(waits, lambda r: stuck_note(tracks[r], t.board, tick))
         return [self._recover(s, now) for s in self._book.due(situations, tick, t.stats)]
 
     def _recover(self, s: Situation, now: float) -> Deadlock:
         assert self._book is not None
         stats = self._traffic.stats
         for robot in s.direct:
-            if robot in self._traffic._tracks and self._unstuck_by_replan(robot, now):
+            if robot in self._traffic.tracks() and self._unstuck_by_replan(robot, now):
                 return self._book.record(s, True, f"replanned {robot} around", stats)
         if s.kind == "cycle":
             for robot in s.robots:
@@ -88,16 +105,16 @@ class DeadlockRecovery:
         """Replan and tell whether the robot now waits for someone else, or no one."""
         t = self._traffic
         before = t.waiting_for(robot)
-        t._replan(t._tracks[robot], now)
+        t.replan_robot(robot, now)
         after = t.waiting_for(robot)
         return after is None or before is None or after.blocker != before.blocker
 
     def _back_out(self, robot: RobotId, now: float) -> Cell | None:
         """Send ``robot`` to a nearby cell no one else plans to use, then on to its goal."""
         t = self._traffic
-        track = t._tracks[robot]
-        cell = retreat_cell(t._board, t._tracks.values(), track, set())
-        if cell is None or t._replan(track, now, via=cell) is None:
+        tracks = t.tracks()
+        cell = retreat_cell(t.board, tracks.values(), tracks[robot], set())
+        if cell is None or t.replan_robot(robot, now, via=cell) is None:
             return None
         t.stats.backouts += 1
-        return t._board.cell(cell)
+        return t.board.cell(cell)
