@@ -27,6 +27,12 @@ else ``iotcore`` if installed, else a ``ConfigError`` saying what to install.
 Either runs as a child process on a free loopback port with its own config and
 log file in a temporary directory, never as a system service; ``stop()``
 terminates it, then kills it after a timeout.
+
+With ``auth`` (what ``fleet run`` always gives) Mosquitto refuses anonymous
+clients, checks the site's password file and ACL (``fleet.access``), and replaces
+each client id by the user name, so that no client can take over another's
+session by borrowing its id. rumqttd can do none of this, so it serves only
+anonymous use (``fleet demo``); and anonymous access is refused beyond loopback.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import asyncio
 import contextlib
 import ctypes
 import importlib.util
+import ipaddress
 import logging
 import os
 import shutil
@@ -43,6 +50,7 @@ import socket
 import sys
 import tempfile
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Literal, Self
@@ -85,10 +93,37 @@ def available_kinds() -> list[Literal["mosquitto", "iotcore"]]:
     return kinds
 
 
-def _mosquitto_config(host: str, port: int, extra: str) -> str:
+@dataclass(frozen=True, slots=True)
+class BrokerAuth:
+    """The files an authenticating Mosquitto reads (``fleet.access.userbook`` writes them)."""
+
+    password_file: Path
+    acl_file: Path
+
+
+USERS_HINT = ("set up users with `fleet users add NAME --role ROLE` and let `fleet run` start "
+              "the broker with them (docs/operations.md, section 5)")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _mosquitto_config(host: str, port: int, extra: str, auth: BrokerAuth | None = None) -> str:
+    access = (["allow_anonymous true"] if auth is None else [
+        "allow_anonymous false",
+        "use_username_as_clientid true",
+        f"password_file {auth.password_file}",
+        f"acl_file {auth.acl_file}",
+    ])
     lines = [
         f"listener {port} {host}",
-        "allow_anonymous true",
+        *access,
         "persistence false",
         "set_tcp_nodelay true",
         "max_queued_messages 10000",
@@ -130,15 +165,27 @@ class EmbeddedBroker:
 
     ``port`` None picks a free loopback port. ``extra_config`` is appended to a
     Mosquitto config after its listener line (TLS files, password file), which is
-    how the tests run Mosquitto with their own settings. ``stop()`` and
-    ``start()`` may be called again to restart on the same port.
+    how the tests run Mosquitto with their own settings. ``auth`` makes it refuse
+    anonymous clients and enforce a password file and an ACL; without it, a
+    ``host`` beyond loopback is refused (``ConfigError``), since anyone on the network
+    could then command the fleet. ``stop()`` and ``start()`` may be called again to
+    restart on the same port.
     """
 
     def __init__(self, *, kind: BrokerKind = "auto", host: str = "127.0.0.1",
                  port: int | None = None, workdir: str | Path | None = None,
                  extra_config: str = "", start_timeout: float = 10.0,
-                 stop_timeout: float = 5.0) -> None:
+                 stop_timeout: float = 5.0, auth: BrokerAuth | None = None) -> None:
+        if auth is None and not is_loopback(host):
+            raise ConfigError(f"embedded broker: refusing anonymous access on {host} (beyond "
+                              f"loopback); {USERS_HINT}")
         kinds = available_kinds()
+        if auth is not None and kind != "mosquitto":
+            if kind == "iotcore" or "mosquitto" not in kinds:
+                raise ConfigError("embedded broker: fleet run needs mosquitto to check "
+                                  "passwords and the ACL (rumqttd cannot): apt-get install "
+                                  "mosquitto, or set broker.url to a broker of your own")
+            kind = "mosquitto"
         if kind == "auto":
             if not kinds:
                 raise ConfigError("broker.url = 'embedded' needs a broker to start: install "
@@ -154,6 +201,7 @@ class EmbeddedBroker:
         self.host = host
         self.port = port if port is not None else free_port(host)
         self._extra = extra_config
+        self.auth = auth
         self._start_timeout = start_timeout
         self._stop_timeout = stop_timeout
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -182,7 +230,7 @@ class EmbeddedBroker:
     def _command(self) -> list[str]:
         if self.kind == "mosquitto":
             conf = self.workdir / f"mosquitto-{self.port}.conf"
-            conf.write_text(_mosquitto_config(self.host, self.port, self._extra),
+            conf.write_text(_mosquitto_config(self.host, self.port, self._extra, self.auth),
                             encoding="utf-8")
             return [mosquitto_path() or "mosquitto", "-c", str(conf)]
         conf = self.workdir / f"rumqttd-{self.port}.toml"
@@ -265,11 +313,15 @@ class EmbeddedBroker:
 
 
 @contextlib.asynccontextmanager
-async def broker_for(config: BrokerConfig) -> AsyncIterator[str]:
+async def broker_for(config: BrokerConfig, auth: BrokerAuth | None = None) -> AsyncIterator[str]:
     """The URL to connect to: the configured one, or an embedded broker's for the
-    lifetime of the context (``url = "embedded"``)."""
+    lifetime of the context (``url = "embedded"``). With ``auth`` the embedded broker
+    listens where the config says (``listen_host``, ``listen_port``) and authenticates;
+    without, it is anonymous on loopback (``fleet demo``)."""
     if config.url == "embedded":
-        async with EmbeddedBroker() as broker:
+        host, port = ("127.0.0.1", None) if auth is None else (
+            config.listen_host, config.listen_port or None)
+        async with EmbeddedBroker(host=host, port=port, auth=auth) as broker:
             yield broker.url
         return
     parse_broker_url(config.url)  # fail early, with the key named

@@ -4,12 +4,19 @@ It reaches the controller only through the fleet API on the broker: the
 retained state (so it starts full whenever it opens) and the manager's commands.
 The broker may be down when it starts; the banner says so and it connects when
 the broker is back.
+
+Credentials: the config's (``broker.username`` with ``password_env`` or
+``password_file``, or ``FLEET_BROKER__...``), else, beside ``fleet run``, the local
+dashboard user from the site's state folder. With a user, the client id is the
+user name: the site's broker replaces it so anyway, and the ACL grants a
+dashboard the reply topic named after its user.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +67,9 @@ def resolve(args: argparse.Namespace) -> tuple[Config | None, str, str]:
 def run_dashboard(args: argparse.Namespace, console: Console) -> int:
     from drivers.mqtt import MqttSettings  # noqa: PLC0415  (loads MQTT only when it runs)
     from drivers.mqtt.settings import parse_broker_url  # noqa: PLC0415
+    from fleet.access.userbook import DASHBOARD_USER  # noqa: PLC0415
     from fleet.api.client import dashboard_client_id  # noqa: PLC0415
+    from fleet.cli.credentials import local_book, local_settings  # noqa: PLC0415
     from fleet.config import BrokerConfig  # noqa: PLC0415
 
     cfg, url, site = resolve(args)
@@ -68,6 +77,11 @@ def run_dashboard(args: argparse.Namespace, console: Console) -> int:
     if cfg is not None:
         settings = MqttSettings.from_config(cfg.broker, url, password=cfg.broker_password(),
                                             base_dir=cfg.base_dir, client_id=client_id)
+        book = local_book(cfg)
+        if book is not None:
+            settings = local_settings(settings, book, DASHBOARD_USER)
+        if settings.username is not None:
+            settings = dataclasses.replace(settings, client_id=settings.username)
         title = f"fleet: {cfg.site.name if site == cfg.site.id else site}"
     else:
         parse_broker_url(url)

@@ -1,0 +1,56 @@
+"""Credentials for fleet's own clients, so that nothing has to be typed on the
+controller's machine: ``fleet run`` makes them in the state folder and starts the
+broker with them; ``fleet dashboard`` and ``fleet sim-robots`` run beside it find
+them there.
+
+Whoever sets ``broker.username`` (with ``password_env`` or ``password_file``) is
+taken at their word: the state folder is only consulted when the config names no
+user, so a till or a tablet elsewhere uses the credentials it was given.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from drivers.mqtt.broker import BrokerAuth
+from drivers.mqtt.settings import MqttSettings
+from fleet.access.userbook import UserBook
+from fleet.config import Config
+
+log = logging.getLogger(__name__)
+
+
+def prepare_embedded(cfg: Config) -> UserBook:
+    """The site's users with fleet's own made where missing, and the broker's password
+    file and ACL written afresh from them and the config (a robot added to the config
+    is in the ACL at the next start)."""
+    book = UserBook.open(cfg)
+    made = book.provision_local(cfg)
+    book.save(cfg)
+    if made:
+        log.info("made broker users %s in %s", ", ".join(made), book.folder)
+    return book
+
+
+def broker_auth(book: UserBook) -> BrokerAuth:
+    return BrokerAuth(password_file=book.passwd_path, acl_file=book.acl_path)
+
+
+def local_settings(settings: MqttSettings, book: UserBook, user: str) -> MqttSettings:
+    """``settings`` as the local user ``user``, when this machine holds its password and
+    the config names no user of its own; else unchanged. The client id becomes the user
+    name: the broker replaces it so anyway, and a till's or dashboard's reply topic is
+    named by it."""
+    if settings.username is not None:
+        return settings
+    password = book.local_password(user)
+    if password is None:
+        return settings
+    return dataclasses.replace(settings, username=user, password=password, client_id=user)
+
+
+def local_book(cfg: Config) -> UserBook | None:
+    """The state folder's users if there are any (``fleet run`` made them), else None."""
+    book = UserBook.open(cfg)
+    return book if book.users else None

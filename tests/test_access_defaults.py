@@ -1,0 +1,34 @@
+"""Defaults that keep strangers out, checked before anything starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from accesskit import site_config
+
+from drivers.mqtt.broker import BrokerAuth, EmbeddedBroker
+from fleet.config import load_config
+from fleet.errors import ConfigError
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "::"])
+def test_an_anonymous_broker_beyond_loopback_is_refused_with_the_way_out(host: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        EmbeddedBroker(host=host)
+    text = str(caught.value)
+    assert "\n" not in text
+    assert f"refusing anonymous access on {host}" in text
+    assert "fleet users add NAME --role ROLE" in text
+
+
+def test_rumqttd_cannot_serve_fleet_run(tmp_path: Path) -> None:
+    auth = BrokerAuth(tmp_path / "passwd", tmp_path / "acl")
+    with pytest.raises(ConfigError, match="needs mosquitto to check passwords and the ACL"):
+        EmbeddedBroker(kind="iotcore", auth=auth)
+
+
+def test_the_listen_port_is_checked(tmp_path: Path) -> None:
+    site_config(tmp_path)
+    with pytest.raises(ConfigError, match=r"broker.listen_port: must be 0 .* got 70000"):
+        load_config(tmp_path / "config.toml", env={"FLEET_BROKER__LISTEN_PORT": "70000"})
