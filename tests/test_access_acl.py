@@ -81,3 +81,12 @@ def test_the_acl_follows_the_config_interface_and_manufacturer(tmp_path: Path) -
     assert "user till-1\ntopic write fleet/v1/bistro/pos/till-1\n" in text
     again = UserBook.open(cfg)
     assert again.acl_text(cfg) == text
+
+
+def test_the_acl_in_the_fleet_api_doc_is_what_fleet_generates() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "fleet-api.md").read_text("utf-8")
+    block = doc.split("<!-- generated acl -->\n```\n", 1)[1].split("```", 1)[0]
+    assert block == render_acl(
+        [Grantee("fleet-controller", "controller"), Grantee("robot-R1", "robot", "R1"),
+         Grantee("till-1", "pos")], site="bistro", interface="uagv",
+        manufacturers={"R1": "fleet-sim"})
