@@ -10,6 +10,7 @@ broker handles one client's messages in order, so no waiting on a clock.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,13 +21,14 @@ from accesskit import login, password_of, site_config, site_users, until_topic
 from brokers import HAVE_MOSQUITTO
 
 from drivers.mqtt import MqttConnection, MqttSettings
-from drivers.mqtt.broker import BrokerAuth, EmbeddedBroker
+from drivers.mqtt.broker import BrokerAuth, EmbeddedBroker, reload_users
 from drivers.mqtt.probe import anonymous_publish
 from drivers.vda5050.topics import Topic, topic_name
 from fleet.access.passwords import hash_password
 from fleet.access.userbook import UserBook, robot_user
 from fleet.api.messages import Request, StopAll
 from fleet.api.topics import Topics
+from fleet.cli.credentials import broker_auth
 from fleet.errors import LinkError
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio,
@@ -187,6 +189,33 @@ async def test_the_controllers_client_id_without_its_credentials_takes_nothing_o
             await until_topic(ctl, T.summary)
         assert ctl.counters.connects == 1
         assert ctl.connected.is_set()
+
+
+async def logs_in(broker: EmbeddedBroker, user: str, password: str) -> bool:
+    try:
+        async with login(broker, user, password):
+            return True
+    except LinkError:
+        return False
+
+
+async def test_users_added_or_removed_during_service_count_without_a_restart(
+        tmp_path: Path) -> None:
+    cfg = site_config(tmp_path / "site")
+    book = site_users(cfg)
+    auth = broker_auth(book)
+    assert reload_users(auth) is None  # no broker yet: nobody to signal
+    async with EmbeddedBroker(kind="mosquitto", workdir=tmp_path / "broker", auth=auth) as b:
+        assert not await logs_in(b, "till-3", "pw-3")
+        book.add("till-3", "pos", "pw-3")
+        book.remove("till-1")
+        book.save(cfg)
+        assert reload_users(auth) == b.pid
+        async with asyncio.timeout(5):  # the broker rereads on its next loop turn
+            while not await logs_in(b, "till-3", "pw-3"):
+                pass
+        assert not await logs_in(b, "till-1", password_of(book, "till-1"))
+    assert reload_users(auth) is None  # stopped: a stale pid file signals nobody
 
 
 async def test_a_password_written_by_fleet_logs_in_to_mosquitto(tmp_path: Path) -> None:

@@ -99,6 +99,36 @@ class BrokerAuth:
 
     password_file: Path
     acl_file: Path
+    pid_file: Path | None = None
+    """Where Mosquitto writes its pid, so that ``fleet users`` can have it reread the
+    users (``reload_users``) without a restart of ``fleet run``."""
+
+
+def reload_users(auth: BrokerAuth) -> int | None:
+    """Ask the running Mosquitto that serves ``auth`` to reread its password file and
+    ACL (SIGHUP); its pid, or None when none runs. The pid file may be stale and its
+    number reused, so the process must be a Mosquitto whose config names this very
+    password file (Linux: read from /proc); else nobody is signalled."""
+    if auth.pid_file is None:
+        return None
+    try:
+        pid = int(auth.pid_file.read_text(encoding="utf-8").strip())
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except (OSError, ValueError):
+        return None
+    if "-c" not in argv[:-1] or "mosquitto" not in Path(argv[0]).name:
+        return None
+    try:
+        conf = Path(argv[argv.index("-c") + 1]).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    if f"password_file {auth.password_file}" not in conf.splitlines():
+        return None
+    try:
+        os.kill(pid, signal.SIGHUP)
+    except OSError:
+        return None
+    return pid
 
 
 USERS_HINT = ("set up users with `fleet users add NAME --role ROLE` and let `fleet run` start "
@@ -120,6 +150,7 @@ def _mosquitto_config(host: str, port: int, extra: str, auth: BrokerAuth | None 
         "use_username_as_clientid true",
         f"password_file {auth.password_file}",
         f"acl_file {auth.acl_file}",
+        *([f"pid_file {auth.pid_file}"] if auth.pid_file is not None else []),
     ])
     lines = [
         f"listener {port} {host}",

@@ -34,7 +34,8 @@ def prepare_embedded(cfg: Config) -> UserBook:
 
 
 def broker_auth(book: UserBook) -> BrokerAuth:
-    return BrokerAuth(password_file=book.passwd_path, acl_file=book.acl_path)
+    return BrokerAuth(password_file=book.passwd_path, acl_file=book.acl_path,
+                      pid_file=book.folder / "mosquitto.pid")
 
 
 def local_settings(settings: MqttSettings, book: UserBook, user: str) -> MqttSettings:

@@ -1,9 +1,9 @@
 """``fleet users``: who may log in to the site's broker, and as what.
 
 Users live in the site's state folder (``store.state_dir``, beside the config);
-``add`` and ``remove`` rewrite the broker's password file and ACL there at once,
-and ``fleet run`` reads them when it starts the broker (restart it for a change
-to take effect). ``acl`` prints the ACL for a broker of your own.
+``add`` and ``remove`` rewrite the broker's password file and ACL there at once
+and have the broker of a running ``fleet run`` reread them, so a till can be
+added during service. ``acl`` prints the ACL for a broker of your own.
 """
 
 from __future__ import annotations
@@ -82,6 +82,18 @@ def _password(args: argparse.Namespace) -> tuple[str, bool]:
     return new_password(), True
 
 
+def _reloaded(book: UserBook) -> str:
+    """Have a running fleet run's broker reread the users; say what became of it."""
+    from drivers.mqtt.broker import reload_users  # noqa: PLC0415  (MQTT only when needed)
+    from fleet.cli.credentials import broker_auth  # noqa: PLC0415
+
+    pid = reload_users(broker_auth(book))
+    if pid is None:
+        return "fleet run's broker reads it when it starts"
+    return (f"the running broker (pid {pid}) reread the users (a removed user still "
+            "connected keeps its session, but the ACL grants it nothing)")
+
+
 def run_users(args: argparse.Namespace, console: Console) -> int:
     cfg = _config(args.config)
     book = UserBook.open(cfg)
@@ -101,8 +113,8 @@ def run_users(args: argparse.Namespace, console: Console) -> int:
     if args.verb == "remove":
         user = book.remove(args.name)
         book.save(cfg)
-        console.print(f"removed {user.name} ({user.role}) from {book.users_path}; restart fleet "
-                      "run for the broker to forget it")
+        console.print(f"removed {user.name} ({user.role}) from {book.users_path}; "
+                      f"{_reloaded(book)}")
         return 0
     robot = args.robot
     if args.role == "robot":
@@ -117,7 +129,7 @@ def run_users(args: argparse.Namespace, console: Console) -> int:
     user = book.add(args.name, args.role, password, robot=robot)
     book.save(cfg)
     console.print(f"added {user.name} ({user.role}{' ' + robot if robot else ''}) to "
-                  f"{book.users_path}; restart fleet run for the broker to know it")
+                  f"{book.users_path}; {_reloaded(book)}")
     if generated:
         console.print(f"password (shown once): {password}", markup=False, highlight=False)
     return 0
