@@ -8,6 +8,7 @@ import pytest
 from accesskit import site_config
 
 from drivers.mqtt.broker import BrokerAuth, EmbeddedBroker
+from fleet.cli.main import main
 from fleet.config import load_config
 from fleet.errors import ConfigError
 
@@ -32,3 +33,14 @@ def test_the_listen_port_is_checked(tmp_path: Path) -> None:
     site_config(tmp_path)
     with pytest.raises(ConfigError, match=r"broker.listen_port: must be 0 .* got 70000"):
         load_config(tmp_path / "config.toml", env={"FLEET_BROKER__LISTEN_PORT": "70000"})
+
+
+def test_fleet_run_with_a_bad_state_folder_says_where_in_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = site_config(tmp_path)
+    cfg.state_path.write_text("a file where the folder should be", encoding="utf-8")
+    assert main(["run", "--config", str(tmp_path / "config.toml")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == (f"fleet run: {cfg.state_path}: the state folder (store.state_dir) is not a "
+                   "folder")
+    assert not (tmp_path / "fleet.db").exists()  # nothing started, nothing written

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -77,6 +78,16 @@ async def _check_strangers_refused(settings: MqttSettings, site: str) -> None:
 async def run_site(cfg: Config, until: Awaitable[None], *, on_ready: Ready | None = None) -> None:
     """Serve until ``until`` completes, then shut down in order: the controller stops
     sending, simulated vehicles say OFFLINE, the connection and the broker close."""
+    try:
+        await _serve_site(cfg, until, on_ready)
+    finally:
+        if inspect.iscoroutine(until):
+            until.close()  # never awaited if start-up failed: close it rather than leak it
+
+
+async def _serve_site(cfg: Config, until: Awaitable[None], on_ready: Ready | None) -> None:
+    embedded = cfg.broker.url == "embedded"
+    book = prepare_embedded(cfg) if embedded else None  # a bad state folder stops us here
     radius = max(m.radius for m in cfg.robot_models)
     plan = load_floor(cfg.map_path, robot_radius=radius)
     models = {r.serial: cfg.robot_model(r.model) for r in cfg.robots}
@@ -90,8 +101,6 @@ async def run_site(cfg: Config, until: Awaitable[None], *, on_ready: Ready | Non
                                   no_progress_s=cfg.dispatch.no_progress_s, resume=True,
                                   epoch=time.time() - loop.time(), now=loop.time())
     password = cfg.broker_password()
-    embedded = cfg.broker.url == "embedded"
-    book = prepare_embedded(cfg) if embedded else None
     simulated: list[SimRobot] = []
     try:
         async with contextlib.AsyncExitStack() as stack:
