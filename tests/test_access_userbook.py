@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
+import os
 import re
 import stat
 from pathlib import Path
@@ -165,3 +167,19 @@ def test_fleet_users_without_a_config_says_so(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["users", "--config", str(tmp_path / "none.toml"), "list"]) == 1
     assert "none.toml: no such config file" in capsys.readouterr().err
+
+
+def test_whoever_edits_the_users_holds_the_folders_lock(tmp_path: Path) -> None:
+    cfg = site_config(tmp_path)
+    with UserBook.editing(cfg) as book:
+        fd = os.open(book.folder / ".lock", os.O_RDWR)
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(fd)
+    fd = os.open(book.folder / ".lock", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released at the end of the block
+    finally:
+        os.close(fd)

@@ -14,12 +14,16 @@
 
 Every file is replaced whole (written beside, then renamed), so a broker starting
 while ``fleet users`` writes reads the old file or the new one, never half of one.
+Whoever changes the users holds ``editing`` (a lock on ``.lock`` there), so a
+``fleet users add`` while ``fleet run`` starts and makes its own loses neither.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,6 +92,12 @@ def _fits(name: str) -> bool:
     return True
 
 
+def _check_state_folder(folder: Path) -> None:
+    if folder.parent.exists() and not folder.parent.is_dir():
+        raise AccessError(f"{folder.parent}: the state folder (store.state_dir) is not a "
+                          "folder")
+
+
 def _write(path: Path, text: str) -> None:
     """Replace ``path`` whole, readable by its owner only."""
     tmp = path.with_name(f".{path.name}.tmp")
@@ -125,9 +135,7 @@ class UserBook:
         """The users in the config's state folder; none when the folder is new."""
         folder = cfg.state_path / "broker"
         path = folder / "users.json"
-        if folder.parent.exists() and not folder.parent.is_dir():
-            raise AccessError(f"{folder.parent}: the state folder (store.state_dir) is not "
-                              "a folder")
+        _check_state_folder(folder)
         try:
             data = path.read_bytes()
         except FileNotFoundError:
@@ -146,6 +154,25 @@ class UserBook:
                 raise AccessError(f"{path}: user {user.name}: the password hash is not "
                                   "Mosquitto's $7$ form")
         return cls(folder, users)
+
+    @classmethod
+    @contextlib.contextmanager
+    def editing(cls, cfg: Config) -> Iterator[UserBook]:
+        """The users, read and held under the folder's lock until the block ends (save
+        inside it)."""
+        folder = cfg.state_path / "broker"
+        _check_state_folder(folder)
+        cls(folder, [])._ensure_folder()
+        try:
+            fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise AccessError(f"{folder / '.lock'}: cannot open: {exc.strerror} "
+                              "(store.state_dir)") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield cls.open(cfg)
+        finally:
+            os.close(fd)  # closing releases the lock
 
     def find(self, name: str) -> BrokerUser | None:
         return next((u for u in self.users if u.name == name), None)

@@ -25,9 +25,9 @@ def prepare_embedded(cfg: Config) -> UserBook:
     """The site's users with fleet's own made where missing, and the broker's password
     file and ACL written afresh from them and the config (a robot added to the config
     is in the ACL at the next start)."""
-    book = UserBook.open(cfg)
-    made = book.provision_local(cfg)
-    book.save(cfg)
+    with UserBook.editing(cfg) as book:
+        made = book.provision_local(cfg)
+        book.save(cfg)
     if made:
         log.info("made broker users %s in %s", ", ".join(made), book.folder)
     return book

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fleet.access.passwords import new_password
-from fleet.access.roles import ROLES
+from fleet.access.roles import ROLES, check_name, check_role
 from fleet.access.userbook import UserBook
 from fleet.config import Config, load_config
 from fleet.errors import AccessError
@@ -68,6 +68,20 @@ def _config(path: Path) -> Config:
     return load_config(path)
 
 
+def _robot(args: argparse.Namespace, cfg: Config) -> str | None:
+    """A robot user's serial (default its name), which the config must have."""
+    if args.role != "robot":
+        if args.robot is not None:
+            raise AccessError(f"user {args.name}: --robot goes with --role robot")
+        return None
+    robot: str = args.robot or args.name
+    serials = [r.serial for r in cfg.robots]
+    if robot not in serials:
+        raise AccessError(f"user {args.name}: no robot {robot!r} in {args.config} "
+                          f"(robots: {', '.join(serials) or 'none'}); give --robot SERIAL")
+    return robot
+
+
 def _password(args: argparse.Namespace) -> tuple[str, bool]:
     """(password, generated): from the file or stdin given, else a fresh one."""
     if args.password_file is not None:
@@ -96,6 +110,25 @@ def _reloaded(book: UserBook) -> str:
 
 def run_users(args: argparse.Namespace, console: Console) -> int:
     cfg = _config(args.config)
+    if args.verb == "add":
+        check_name(args.name)
+        check_role(args.role)
+        robot, (password, generated) = _robot(args, cfg), _password(args)
+        with UserBook.editing(cfg) as book:  # the password is read before: no lock held on it
+            user = book.add(args.name, args.role, password, robot=robot)
+            book.save(cfg)
+            console.print(f"added {user.name} ({user.role}{' ' + robot if robot else ''}) to "
+                          f"{book.users_path}; {_reloaded(book)}")
+        if generated:
+            console.print(f"password (shown once): {password}", markup=False, highlight=False)
+        return 0
+    if args.verb == "remove":
+        with UserBook.editing(cfg) as book:
+            user = book.remove(args.name)
+            book.save(cfg)
+            console.print(f"removed {user.name} ({user.role}) from {book.users_path}; "
+                          f"{_reloaded(book)}")
+        return 0
     book = UserBook.open(cfg)
     if args.verb == "list":
         table = Table("user", "role", "robot", "password", box=None, pad_edge=False)
@@ -110,26 +143,4 @@ def run_users(args: argparse.Namespace, console: Console) -> int:
     if args.verb == "acl":
         console.print(book.acl_text(cfg), markup=False, highlight=False, soft_wrap=True)
         return 0
-    if args.verb == "remove":
-        user = book.remove(args.name)
-        book.save(cfg)
-        console.print(f"removed {user.name} ({user.role}) from {book.users_path}; "
-                      f"{_reloaded(book)}")
-        return 0
-    robot = args.robot
-    if args.role == "robot":
-        robot = robot or args.name
-        serials = [r.serial for r in cfg.robots]
-        if robot not in serials:
-            raise AccessError(f"user {args.name}: no robot {robot!r} in {args.config} "
-                              f"(robots: {', '.join(serials) or 'none'}); give --robot SERIAL")
-    elif robot is not None:
-        raise AccessError(f"user {args.name}: --robot goes with --role robot")
-    password, generated = _password(args)
-    user = book.add(args.name, args.role, password, robot=robot)
-    book.save(cfg)
-    console.print(f"added {user.name} ({user.role}{' ' + robot if robot else ''}) to "
-                  f"{book.users_path}; {_reloaded(book)}")
-    if generated:
-        console.print(f"password (shown once): {password}", markup=False, highlight=False)
-    return 0
+    raise AssertionError(f"unknown verb {args.verb}")  # argparse allows no other
