@@ -134,8 +134,11 @@ def run_users(args: argparse.Namespace, console: Console) -> int:
         table = Table("user", "role", "robot", "password", box=None, pad_edge=False)
         for user in sorted(book.users, key=lambda u: u.name):
             table.add_row(user.name, user.role, user.robot or "",
-                          f"local ({book.local_path(user.name)})" if user.local else "given")
+                          "local" if user.local else "given")
         console.print(table)
+        if any(u.local for u in book.users):
+            console.print(f"local: made by fleet run for its own clients; passwords in "
+                          f"{book.folder / 'local'}", soft_wrap=True)
         if not book.users:
             console.print(f"no users yet in {book.users_path}: fleet run makes its own on the "
                           "first start; add others with fleet users add NAME --role ROLE")
