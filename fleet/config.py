@@ -116,6 +116,11 @@ class BrokerConfig(_Strict, frozen=True):
     for robots and tills on other machines; it is always password-protected there."""
     listen_port: int = 0
     """The embedded broker's port; 0 picks a free one at each start (printed by ``fleet run``)."""
+    listen_cert_file: str | None = None
+    """PEM certificate the embedded broker presents (then mqtts://); needed beyond loopback.
+    Its names must include the address clients connect to (``listen_host``)."""
+    listen_key_file: str | None = None
+    """The certificate's private key (PEM, unencrypted)."""
 
 
 class StoreConfig(_Strict, frozen=True):
@@ -304,6 +309,9 @@ def _check(cfg: Config, where: str) -> None:
     if not cfg.broker.listen_host or any(c.isspace() for c in cfg.broker.listen_host):
         fail("broker.listen_host", f"expected an address such as 127.0.0.1 or 0.0.0.0, got "
              f"{cfg.broker.listen_host!r}")
+    if (cfg.broker.listen_cert_file is None) != (cfg.broker.listen_key_file is None):
+        fail("broker.listen_cert_file", "listen_cert_file and listen_key_file go together "
+             "(the embedded broker's TLS certificate and its key)")
     if not cfg.store.state_dir:
         fail("store.state_dir", "must name a folder (relative to the config file)")
     if cfg.broker.keepalive < 5:

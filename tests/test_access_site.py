@@ -5,6 +5,7 @@ an external broker that lets strangers in, it warns before serving."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import signal
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from accesskit import ROOT
-from brokers import HAVE_MOSQUITTO
+from brokers import HAVE_MOSQUITTO, make_tls_files
 
 from drivers.mqtt import MqttConnection, MqttSettings
 from drivers.mqtt.broker import EmbeddedBroker
@@ -50,9 +51,10 @@ path = "site.db"
 """
 
 
-def config(tmp_path: Path, url: str = "embedded") -> Config:
+def config(tmp_path: Path, url: str = "embedded", broker: str = "") -> Config:
     path = tmp_path / "config.toml"
-    path.write_text(SITE.format(map=ROOT / "maps" / "bistro.toml", url=url), encoding="utf-8")
+    text = SITE.format(map=ROOT / "maps" / "bistro.toml", url=url)
+    path.write_text(text.replace("[store]", broker + "\n[store]"), encoding="utf-8")
     return load_config(path, env={})
 
 
@@ -115,6 +117,39 @@ async def test_sim_robots_beside_fleet_run_log_in_as_their_own_robots(tmp_path: 
             async with asyncio.timeout(20):
                 _, err = await robots.communicate()
         assert robots.returncode == 0, err.decode()
+
+    def ready(url: str, serials: list[str]) -> None:
+        served.put_nowait(url)
+
+    await run_site(cfg, visit(), on_ready=ready)
+
+
+async def test_fleet_run_on_every_interface_speaks_only_tls(tmp_path: Path) -> None:
+    tls = make_tls_files(tmp_path / "tls")
+    cfg = config(tmp_path, broker=f'''listen_host = "0.0.0.0"
+listen_cert_file = "{tls['server.crt']}"
+listen_key_file = "{tls['server.key']}"
+ca_file = "{tls['ca.crt']}"
+''')
+    served: asyncio.Queue[str] = asyncio.Queue()
+
+    async def visit() -> None:
+        url = await served.get()
+        assert url.startswith("mqtts://127.0.0.1:"), url
+        tls_on, host, port = parse_broker_url(url)
+        book = UserBook.open(cfg)
+        plain = local_settings(MqttSettings(host=host, port=port, client_id="x"), book,
+                               DASHBOARD_USER)
+        with pytest.raises(LinkError):
+            async with MqttConnection(plain) as conn:
+                await conn.wait_connected(5.0)
+        secure = dataclasses.replace(plain, tls=tls_on, ca_file=str(tls["ca.crt"]))
+        async with FleetClient(secure, "bistro") as client, asyncio.timeout(20):
+            async for _ in client.updates():
+                views = client.mirror.robots.values()
+                if client.mirror.controller_online and len(views) == 2 and all(
+                        r.online for r in views):
+                    break
 
     def ready(url: str, serials: list[str]) -> None:
         served.put_nowait(url)

@@ -13,10 +13,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from drivers.mqtt.broker import BrokerAuth
+from drivers.mqtt.broker import BrokerAuth, ListenerTls
 from drivers.mqtt.settings import MqttSettings
 from fleet.access.userbook import UserBook
 from fleet.config import Config
+from fleet.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -55,3 +56,19 @@ def local_book(cfg: Config) -> UserBook | None:
     """The state folder's users if there are any (``fleet run`` made them), else None."""
     book = UserBook.open(cfg)
     return book if book.users else None
+
+
+def listener_tls(cfg: Config) -> ListenerTls | None:
+    """The embedded broker's certificate and key, if the config gives them; a missing
+    file is a ``ConfigError`` naming its key before anything starts."""
+    b = cfg.broker
+    if b.listen_cert_file is None or b.listen_key_file is None:
+        return None
+    paths = []
+    for key, value in (("listen_cert_file", b.listen_cert_file),
+                       ("listen_key_file", b.listen_key_file)):
+        path = cfg.resolve(value)
+        if not path.is_file():
+            raise ConfigError(f"broker.{key}: no such file: {path}")
+        paths.append(path)
+    return ListenerTls(cert_file=paths[0], key_file=paths[1])

@@ -24,7 +24,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from drivers.mqtt import MqttSettings
-from drivers.mqtt.broker import broker_for
+from drivers.mqtt.broker import broker_for, check_exposure
 from drivers.mqtt.probe import anonymous_publish
 from drivers.serial.link import SerialRobotLink
 from drivers.serial.port import PortSettings
@@ -33,7 +33,7 @@ from fleet.access.userbook import robot_user
 from fleet.api.server import ApiServer
 from fleet.api.topics import Topics
 from fleet.assembly import build_controller
-from fleet.cli.credentials import broker_auth, local_settings, prepare_embedded
+from fleet.cli.credentials import broker_auth, listener_tls, local_settings, prepare_embedded
 from fleet.config import Config, RobotConfig
 from fleet.errors import LinkError
 from fleet.floor import load_floor
@@ -87,6 +87,9 @@ async def run_site(cfg: Config, until: Awaitable[None], *, on_ready: Ready | Non
 
 async def _serve_site(cfg: Config, until: Awaitable[None], on_ready: Ready | None) -> None:
     embedded = cfg.broker.url == "embedded"
+    tls = listener_tls(cfg) if embedded else None
+    if embedded:  # refused beyond loopback without TLS: say so before anything is written
+        check_exposure(cfg.broker.listen_host, passwords=True, tls=tls is not None)
     book = prepare_embedded(cfg) if embedded else None  # a bad state folder stops us here
     radius = max(m.radius for m in cfg.robot_models)
     plan = load_floor(cfg.map_path, robot_radius=radius)
@@ -105,7 +108,7 @@ async def _serve_site(cfg: Config, until: Awaitable[None], on_ready: Ready | Non
     try:
         async with contextlib.AsyncExitStack() as stack:
             url = await stack.enter_async_context(
-                broker_for(cfg.broker, broker_auth(book) if book is not None else None))
+                broker_for(cfg.broker, broker_auth(book) if book is not None else None, tls))
             epoch = time.time() - asyncio.get_running_loop().time()
 
             def settings(client_id: str) -> MqttSettings:
