@@ -15,7 +15,9 @@ from accesskit import site_config
 
 from fleet.access.passwords import verify_password
 from fleet.access.userbook import DASHBOARD_USER, UserBook, robot_user
+from fleet.cli.dashboard_cmd import settings_for
 from fleet.cli.main import main
+from fleet.config import load_config
 from fleet.errors import AccessError
 
 
@@ -183,3 +185,32 @@ def test_whoever_edits_the_users_holds_the_folders_lock(tmp_path: Path) -> None:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released at the end of the block
     finally:
         os.close(fd)
+
+
+# -- fleet dashboard's credentials ----------------------------------------------------
+
+
+def test_a_dashboard_beside_fleet_run_logs_in_as_the_local_dashboard(tmp_path: Path) -> None:
+    cfg = site_config(tmp_path)
+    assert settings_for(cfg, "mqtt://127.0.0.1:1883").username is None  # no users yet
+    with UserBook.editing(cfg) as book:
+        book.provision_local(cfg)
+        book.save(cfg)
+    got = settings_for(cfg, "mqtt://127.0.0.1:1883")
+    assert (got.username, got.client_id) == (DASHBOARD_USER, DASHBOARD_USER)
+    assert got.password == UserBook.open(cfg).local_password(DASHBOARD_USER)
+
+
+def test_a_dashboard_with_a_user_of_its_own_keeps_it_and_names_its_topics_by_it(
+        tmp_path: Path) -> None:
+    site_config(tmp_path)
+    secret = tmp_path / "tablet.secret"
+    secret.write_text("tablet-password\n", encoding="utf-8")
+    cfg = load_config(tmp_path / "config.toml", env={
+        "FLEET_BROKER__USERNAME": "tablet-1", "FLEET_BROKER__PASSWORD_FILE": str(secret)})
+    with UserBook.editing(cfg) as book:
+        book.provision_local(cfg)
+        book.save(cfg)
+    got = settings_for(cfg, "mqtt://10.0.0.2:1883")
+    assert (got.username, got.password, got.client_id) == ("tablet-1", "tablet-password",
+                                                          "tablet-1")
