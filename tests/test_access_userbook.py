@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from accesskit import site_config
 
-from fleet.access.passwords import verify_password
+from fleet.access.passwords import hash_password, verify_password
 from fleet.access.userbook import DASHBOARD_USER, UserBook, robot_user
 from fleet.cli.dashboard_cmd import settings_for
 from fleet.cli.main import main
@@ -105,6 +105,10 @@ def test_a_damaged_users_file_is_named(tmp_path: Path) -> None:
     path.write_text(json.dumps({"users": [{"name": "a", "role": "pos", "hash": "plain"}]}),
                     encoding="utf-8")
     with pytest.raises(AccessError, match="user a: the password hash is not"):
+        UserBook.open(cfg)
+    user = {"name": "a", "role": "pos", "hash": hash_password("x")}
+    path.write_text(json.dumps({"users": [user, user]}), encoding="utf-8")
+    with pytest.raises(AccessError, match="users listed twice: a"):
         UserBook.open(cfg)
 
 

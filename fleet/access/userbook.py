@@ -147,6 +147,10 @@ class UserBook:
             users = msgspec.json.decode(data, type=_UsersFile).users
         except msgspec.DecodeError as exc:
             raise AccessError(f"{path}: not a users file: {exc}") from exc
+        names = [u.name for u in users]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise AccessError(f"{path}: users listed twice: {', '.join(twice)}")
         for user in users:
             check_name(user.name, f"{path}: user name")
             check_role(user.role)
