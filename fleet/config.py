@@ -146,11 +146,24 @@ class BrokerConfig(_Strict, frozen=True):
     ca_file: str | None = None
     cert_file: str | None = None
     key_file: str | None = None
+    listen_host: str = "127.0.0.1"
+    """Where the embedded broker listens. Beyond loopback (``0.0.0.0``, a LAN address) is
+    for robots and tills on other machines; it is always password-protected there."""
+    listen_port: int = 0
+    """The embedded broker's port; 0 picks a free one at each start (printed by ``fleet run``)."""
+    listen_cert_file: str | None = None
+    """PEM certificate the embedded broker presents (then mqtts://); needed beyond loopback.
+    Its names must include the address clients connect to (``listen_host``)."""
+    listen_key_file: str | None = None
+    """The certificate's private key (PEM, unencrypted)."""
 
 
 class StoreConfig(_Strict, frozen=True):
     path: str = "fleet.db"
     """SQLite file, relative to the config file; ``:memory:`` keeps nothing."""
+    state_dir: str = "fleet-state"
+    """The site's other files, relative to the config file: the broker's users, password
+    file and ACL (``broker/``), and the passwords of fleet's own clients."""
 
 
 class DispatchConfig(_Strict, frozen=True):
@@ -182,6 +195,10 @@ class Config(_Strict, frozen=True):
     @property
     def map_path(self) -> Path:
         return self.resolve(self.site.map)
+
+    @property
+    def state_path(self) -> Path:
+        return self.resolve(self.store.state_dir)
 
     def model(self, name: str) -> RobotModelConfig:
         for m in self.robot_models:
@@ -333,6 +350,17 @@ def _check(cfg: Config, where: str) -> None:
         if parsed.username is not None or parsed.password is not None:
             fail("broker.url", "no user or password in the URL: the config file is no place for "
                  "secrets; set broker.username and broker.password_env or password_file")
+    if not 0 <= cfg.broker.listen_port < 65536:
+        fail("broker.listen_port", f"must be 0 (any free port) or 1..65535, got "
+             f"{cfg.broker.listen_port}")
+    if not cfg.broker.listen_host or any(c.isspace() for c in cfg.broker.listen_host):
+        fail("broker.listen_host", f"expected an address such as 127.0.0.1 or 0.0.0.0, got "
+             f"{cfg.broker.listen_host!r}")
+    if (cfg.broker.listen_cert_file is None) != (cfg.broker.listen_key_file is None):
+        fail("broker.listen_cert_file", "listen_cert_file and listen_key_file go together "
+             "(the embedded broker's TLS certificate and its key)")
+    if not cfg.store.state_dir:
+        fail("store.state_dir", "must name a folder (relative to the config file)")
     if cfg.broker.keepalive < 5:
         fail("broker.keepalive", f"must be >= 5 s, got {cfg.broker.keepalive}")
     if cfg.dispatch.cold_food_s <= 0 or cfg.dispatch.guest_timeout_s <= 0:

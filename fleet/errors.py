@@ -15,6 +15,8 @@ prints its message, which always says what went wrong and where.
     ├── CommandError         a manager's or the POS's command names something unknown
     │                        (robot, table, zone, order) or cannot be done now
     ├── StoreError           the order/event store cannot be opened, read or written
+    ├── AccessError          the broker's users cannot be read or written, or a user
+    │                        command is wrong (unknown role, duplicate or missing user)
     ├── ReportError          a report asks for what the store cannot answer (an unknown
     │                        dish, a time range that is malformed, empty or needs a
     │                        wall clock the store never recorded)
@@ -112,6 +114,12 @@ class CommandError(FleetError):
 class StoreError(FleetError):
     """Raised when the store cannot be opened, read or written (names the file), or is
     used after ``close()``."""
+
+
+class AccessError(FleetError):
+    """Raised by ``fleet users`` and at start-up when the site's broker users (in the
+    state folder) cannot be read or written, or a command names an unknown role, a user
+    that exists already or one that does not; the message names the file or the user."""
 
 
 class ReportError(FleetError):

@@ -27,6 +27,14 @@ else ``iotcore`` if installed, else a ``ConfigError`` saying what to install.
 Either runs as a child process on a free loopback port with its own config and
 log file in a temporary directory, never as a system service; ``stop()``
 terminates it, then kills it after a timeout.
+
+With ``auth`` (what ``fleet run`` always gives) Mosquitto refuses anonymous
+clients, checks the site's password file and ACL (``fleet.access``), and replaces
+each client id by the user name, so that no client can take over another's
+session by borrowing its id; with ``tls`` its listener speaks mqtts://. rumqttd can
+do none of this, so it serves only anonymous use (``fleet demo``). Beyond loopback
+it listens only with both: anyone on the network could command the fleet without
+the one, and read the passwords without the other.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ import asyncio
 import contextlib
 import ctypes
 import importlib.util
+import ipaddress
 import logging
 import os
 import shutil
@@ -43,6 +52,7 @@ import socket
 import sys
 import tempfile
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Literal, Self
@@ -85,10 +95,95 @@ def available_kinds() -> list[Literal["mosquitto", "iotcore"]]:
     return kinds
 
 
-def _mosquitto_config(host: str, port: int, extra: str) -> str:
+@dataclass(frozen=True, slots=True)
+class BrokerAuth:
+    """The files an authenticating Mosquitto reads (``fleet.access.userbook`` writes them)."""
+
+    password_file: Path
+    acl_file: Path
+    pid_file: Path | None = None
+    """Where Mosquitto writes its pid, so that ``fleet users`` can have it reread the
+    users (``reload_users``) without a restart of ``fleet run``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerTls:
+    """The certificate and key an embedded Mosquitto's listener presents (mqtts://)."""
+
+    cert_file: Path
+    key_file: Path
+
+
+TLS_HINT = ("set broker.listen_cert_file and broker.listen_key_file (docs/operations.md, "
+            "section 5)")
+
+
+def check_exposure(host: str, *, passwords: bool, tls: bool) -> None:
+    """``ConfigError`` for a broker beyond loopback without passwords or without TLS."""
+    if is_loopback(host):
+        return
+    if not passwords:
+        raise ConfigError(f"embedded broker: refusing anonymous access on {host} (beyond "
+                          f"loopback); {USERS_HINT}")
+    if not tls:
+        raise ConfigError(f"embedded broker: refusing to listen on {host} (beyond loopback) "
+                          f"without TLS, where passwords would cross the network in the "
+                          f"clear; {TLS_HINT}")
+
+
+def reload_users(auth: BrokerAuth) -> int | None:
+    """Ask the running Mosquitto that serves ``auth`` to reread its password file and
+    ACL (SIGHUP); its pid, or None when none runs. The pid file may be stale and its
+    number reused, so the process must be a Mosquitto whose config names this very
+    password file (Linux: read from /proc); else nobody is signalled."""
+    if auth.pid_file is None:
+        return None
+    try:
+        pid = int(auth.pid_file.read_text(encoding="utf-8").strip())
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except (OSError, ValueError):
+        return None
+    if "-c" not in argv[:-1] or "mosquitto" not in Path(argv[0]).name:
+        return None
+    try:
+        conf = Path(argv[argv.index("-c") + 1]).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    if f"password_file {auth.password_file}" not in conf.splitlines():
+        return None
+    try:
+        os.kill(pid, signal.SIGHUP)
+    except OSError:
+        return None
+    return pid
+
+
+USERS_HINT = ("set up users with `fleet users add NAME --role ROLE` and let `fleet run` start "
+              "the broker with them (docs/operations.md, section 5)")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _mosquitto_config(host: str, port: int, extra: str, auth: BrokerAuth | None = None,
+                      tls: ListenerTls | None = None) -> str:
+    access = (["allow_anonymous true"] if auth is None else [
+        "allow_anonymous false",
+        "use_username_as_clientid true",
+        f"password_file {auth.password_file}",
+        f"acl_file {auth.acl_file}",
+        *([f"pid_file {auth.pid_file}"] if auth.pid_file is not None else []),
+    ])
     lines = [
         f"listener {port} {host}",
-        "allow_anonymous true",
+        *([] if tls is None else [f"certfile {tls.cert_file}", f"keyfile {tls.key_file}"]),
+        *access,
         "persistence false",
         "set_tcp_nodelay true",
         "max_queued_messages 10000",
@@ -130,15 +225,26 @@ class EmbeddedBroker:
 
     ``port`` None picks a free loopback port. ``extra_config`` is appended to a
     Mosquitto config after its listener line (TLS files, password file), which is
-    how the tests run Mosquitto with their own settings. ``stop()`` and
-    ``start()`` may be called again to restart on the same port.
+    how the tests run Mosquitto with their own settings. ``auth`` makes it refuse
+    anonymous clients and enforce a password file and an ACL; without it, a
+    ``host`` beyond loopback is refused (``ConfigError``), since anyone on the network
+    could then command the fleet. ``stop()`` and ``start()`` may be called again to
+    restart on the same port.
     """
 
     def __init__(self, *, kind: BrokerKind = "auto", host: str = "127.0.0.1",
                  port: int | None = None, workdir: str | Path | None = None,
                  extra_config: str = "", start_timeout: float = 10.0,
-                 stop_timeout: float = 5.0) -> None:
+                 stop_timeout: float = 5.0, auth: BrokerAuth | None = None,
+                 tls: ListenerTls | None = None) -> None:
+        check_exposure(host, passwords=auth is not None, tls=tls is not None)
         kinds = available_kinds()
+        if (auth is not None or tls is not None) and kind != "mosquitto":
+            if kind == "iotcore" or "mosquitto" not in kinds:
+                raise ConfigError("embedded broker: fleet run needs mosquitto to check "
+                                  "passwords and the ACL (rumqttd cannot): apt-get install "
+                                  "mosquitto, or set broker.url to a broker of your own")
+            kind = "mosquitto"
         if kind == "auto":
             if not kinds:
                 raise ConfigError("broker.url = 'embedded' needs a broker to start: install "
@@ -151,9 +257,14 @@ class EmbeddedBroker:
         if extra_config and kind != "mosquitto":
             raise ConfigError(f"embedded broker: extra_config is for mosquitto, not {kind}")
         self.kind: Literal["mosquitto", "iotcore"] = kind
-        self.host = host
-        self.port = port if port is not None else free_port(host)
+        self.listen_host = host
+        self.host = "127.0.0.1" if host == "0.0.0.0" else host
+        """Where clients on this machine connect (``url``): on all interfaces, loopback,
+        which a certificate for the machine is more likely to name than 0.0.0.0."""
+        self.port = port if port is not None else free_port(self.host)
         self._extra = extra_config
+        self.auth = auth
+        self.tls = tls
         self._start_timeout = start_timeout
         self._stop_timeout = stop_timeout
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -166,7 +277,7 @@ class EmbeddedBroker:
 
     @property
     def url(self) -> str:
-        return f"mqtt://{self.host}:{self.port}"
+        return f"{'mqtt' if self.tls is None else 'mqtts'}://{self.host}:{self.port}"
 
     @property
     def pid(self) -> int | None:
@@ -182,11 +293,12 @@ class EmbeddedBroker:
     def _command(self) -> list[str]:
         if self.kind == "mosquitto":
             conf = self.workdir / f"mosquitto-{self.port}.conf"
-            conf.write_text(_mosquitto_config(self.host, self.port, self._extra),
+            conf.write_text(_mosquitto_config(self.listen_host, self.port, self._extra, self.auth,
+                                              self.tls),
                             encoding="utf-8")
             return [mosquitto_path() or "mosquitto", "-c", str(conf)]
         conf = self.workdir / f"rumqttd-{self.port}.toml"
-        conf.write_text(_iotcore_config(self.host, self.port), encoding="utf-8")
+        conf.write_text(_iotcore_config(self.listen_host, self.port), encoding="utf-8")
         return [sys.executable, "-m", "iotcore", "--config", str(conf), "--log-level", "WARNING"]
 
     async def start(self) -> None:
@@ -265,11 +377,16 @@ class EmbeddedBroker:
 
 
 @contextlib.asynccontextmanager
-async def broker_for(config: BrokerConfig) -> AsyncIterator[str]:
+async def broker_for(config: BrokerConfig, auth: BrokerAuth | None = None,
+                     tls: ListenerTls | None = None) -> AsyncIterator[str]:
     """The URL to connect to: the configured one, or an embedded broker's for the
-    lifetime of the context (``url = "embedded"``)."""
+    lifetime of the context (``url = "embedded"``). With ``auth`` the embedded broker
+    listens where the config says (``listen_host``, ``listen_port``; with ``tls``,
+    mqtts://) and authenticates; without, it is anonymous on loopback (``fleet demo``)."""
     if config.url == "embedded":
-        async with EmbeddedBroker() as broker:
+        host, port = ("127.0.0.1", None) if auth is None else (
+            config.listen_host, config.listen_port or None)
+        async with EmbeddedBroker(host=host, port=port, auth=auth, tls=tls) as broker:
             yield broker.url
         return
     parse_broker_url(config.url)  # fail early, with the key named

@@ -82,13 +82,15 @@ class FleetClient:
     def __init__(self, settings: MqttSettings, site: str, client_id: str | None = None, *,
                  role: Role = "manager", connect_timeout_s: float | None = 10.0,
                  queue_size: int = QUEUE_SIZE) -> None:
-        """``client_id`` names the request and reply topics (default: the MQTT client
-        id). ``role`` is where ``request`` sends by default: "manager" or "pos".
+        """``client_id`` names the request and reply topics (default: the user name when
+        there is one, as a site's broker grants a user the topics named after it; else
+        the MQTT client id). ``role`` is where ``request`` sends by default: "manager" or "pos".
         ``connect_timeout_s``: how long entering waits for the broker (retrying);
         None enters at once and lets the connection come when it can."""
         self.settings = settings
         self.topics = Topics(site)
-        self.client_id = check_level(client_id or settings.client_id, "client id")
+        self.client_id = check_level(client_id or settings.username or settings.client_id,
+                                     "client id")
         self.role: Role = role
         self.mirror = FleetMirror()
         self.counters = ClientCounters()

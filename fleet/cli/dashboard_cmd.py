@@ -4,19 +4,29 @@ It reaches the controller only through the fleet API on the broker: the
 retained state (so it starts full whenever it opens) and the manager's commands.
 The broker may be down when it starts; the banner says so and it connects when
 the broker is back.
+
+Credentials: the config's (``broker.username`` with ``password_env`` or
+``password_file``, or ``FLEET_BROKER__...``), else, beside ``fleet run``, the local
+dashboard user from the site's state folder. With a user, the client id is the
+user name: the site's broker replaces it so anyway, and the ACL grants a
+dashboard the reply topic named after its user.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from fleet.config import Config, load_config
 from fleet.errors import ConfigError
+
+if TYPE_CHECKING:
+    from drivers.mqtt import MqttSettings
 
 DEFAULT_CONFIG = Path("config.toml")
 
@@ -57,22 +67,35 @@ def resolve(args: argparse.Namespace) -> tuple[Config | None, str, str]:
     return cfg, url, site
 
 
-def run_dashboard(args: argparse.Namespace, console: Console) -> int:
+def settings_for(cfg: Config | None, url: str) -> MqttSettings:
+    """How this dashboard connects: the config's credentials, else the local dashboard
+    user's (beside ``fleet run``), else none; with a user, the user name as client id."""
     from drivers.mqtt import MqttSettings  # noqa: PLC0415  (loads MQTT only when it runs)
     from drivers.mqtt.settings import parse_broker_url  # noqa: PLC0415
+    from fleet.access.userbook import DASHBOARD_USER  # noqa: PLC0415
     from fleet.api.client import dashboard_client_id  # noqa: PLC0415
+    from fleet.cli.credentials import local_book, local_settings  # noqa: PLC0415
     from fleet.config import BrokerConfig  # noqa: PLC0415
 
-    cfg, url, site = resolve(args)
     client_id = dashboard_client_id()
-    if cfg is not None:
-        settings = MqttSettings.from_config(cfg.broker, url, password=cfg.broker_password(),
-                                            base_dir=cfg.base_dir, client_id=client_id)
-        title = f"fleet: {cfg.site.name if site == cfg.site.id else site}"
-    else:
+    if cfg is None:
         parse_broker_url(url)
-        settings = MqttSettings.from_config(BrokerConfig(url=url), url, client_id=client_id)
-        title = f"fleet: {site}"
+        return MqttSettings.from_config(BrokerConfig(url=url), url, client_id=client_id)
+    settings = MqttSettings.from_config(cfg.broker, url, password=cfg.broker_password(),
+                                        base_dir=cfg.base_dir, client_id=client_id)
+    book = local_book(cfg)
+    if book is not None:
+        settings = local_settings(settings, book, DASHBOARD_USER)
+    if settings.username is not None:
+        settings = dataclasses.replace(settings, client_id=settings.username)
+    return settings
+
+
+def run_dashboard(args: argparse.Namespace, console: Console) -> int:
+    cfg, url, site = resolve(args)
+    settings = settings_for(cfg, url)
+    title = (f"fleet: {cfg.site.name if site == cfg.site.id else site}" if cfg is not None
+             else f"fleet: {site}")
     asyncio.run(_follow(settings, site, title))
     return 0
 

@@ -22,6 +22,7 @@ from fleet.cli import (
     sim_cmd,
     simrobots_cmd,
     size_cmd,
+    users_cmd,
 )
 from fleet.errors import FleetError
 
@@ -40,6 +41,7 @@ Start here:
   fleet map show maps/bistro.toml    draw a floor plan (--png OUT for a picture)
   fleet map route maps/bistro.toml pass W1   a route, its length and driving time
   fleet map generate --seed 7 --style narrow   a restaurant floor nobody tuned fleet to
+  fleet users add NAME --role ROLE   who may log in to the site's broker (list, remove, acl)
   fleet api schemas --check          the fleet API's JSON schemas (docs/api) against the code
   fleet bench routes|sim|floors|mqtt|serial|dashboard   figures beside a baseline
                                      (BENCHMARKS.md)
@@ -54,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="log more (-v info, -vv debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in (demo_cmd, run_cmd, sim_cmd, simrobots_cmd, dashboard_cmd, map_cmd, config_cmd,
-                   report_cmd, size_cmd, bench_cmd, api_cmd):
+                   report_cmd, size_cmd, bench_cmd, api_cmd, users_cmd):
         module.register(sub)
     return parser
 

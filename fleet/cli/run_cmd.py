@@ -39,10 +39,11 @@ def register(sub: Any) -> None:
 
 def run_run(args: argparse.Namespace, console: Console) -> int:
     cfg = load_config(args.config)
-    return asyncio.run(_serve(cfg, console, args.duration))
+    return asyncio.run(_serve(cfg, console, args.duration, args.config))
 
 
-async def _serve(cfg: Config, console: Console, duration: float | None) -> int:
+async def _serve(cfg: Config, console: Console, duration: float | None,
+                 config: Path = Path("config.toml")) -> int:
     from fleet.cli.site import run_site  # noqa: PLC0415  (loads drivers only when serving)
 
     stop = asyncio.Event()
@@ -54,8 +55,13 @@ async def _serve(cfg: Config, console: Console, duration: float | None) -> int:
     def ready(url: str, serials: list[str]) -> None:
         console.print(f"fleet: site {cfg.site.id!r} on {url}, robots: {', '.join(serials)}; "
                       "Ctrl-C to stop")
+        # Beside the controller the dashboard finds its password through the config.
+        where = "" if config == Path("config.toml") else f" --config {config}"
         console.print(f"fleet: the dashboard: fleet dashboard --broker {url} "
-                      f"--site {cfg.site.id}", soft_wrap=True)
+                      f"--site {cfg.site.id}{where}", soft_wrap=True)
+        if cfg.broker.url == "embedded":
+            console.print(f"fleet: broker users in {cfg.state_path / 'broker'} (fleet users "
+                          "list; add tills and screens with fleet users add)", soft_wrap=True)
 
     async def until_stopped() -> None:
         if duration is None:

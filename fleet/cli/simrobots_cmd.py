@@ -12,6 +12,10 @@ interface, manufacturer, serials; or each robot's device path or address); then
 a status line every few seconds.
 The simulator and MQTT are imported when the command runs, so ``--help`` and
 the other commands neither wait for them nor break with them.
+
+On the broker of a ``fleet run`` on this machine, each robot logs in as the user
+``fleet run`` made for it (``robot-{serial}``, password in the site's state folder)
+unless the config names a user; so they may speak only for themselves.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from fleet.errors import FleetError
 
 if TYPE_CHECKING:
     from drivers.mqtt import MqttSettings
+    from fleet.access.userbook import UserBook
     from fleet.config import Config
     from sim.robot import SimRobot
     from sim.serial_robot import SerialRobot
@@ -121,6 +126,17 @@ def _settings(cfg: Config, url: str, base_dir: Path) -> MqttSettings:
                                     base_dir=base_dir)
 
 
+def _robot_settings(settings: MqttSettings, book: UserBook | None,
+                    serial: str) -> MqttSettings:
+    """A robot's own credentials from the state folder, when there are any."""
+    if book is None:
+        return settings
+    from fleet.access.userbook import robot_user  # noqa: PLC0415
+    from fleet.cli.credentials import local_settings  # noqa: PLC0415
+
+    return local_settings(settings, book, robot_user(serial))
+
+
 @contextlib.asynccontextmanager
 async def _broker(url: str) -> AsyncIterator[str]:
     if url != "embedded":
@@ -198,8 +214,14 @@ async def _serve(args: argparse.Namespace, console: Console, cfg: Config,
                                              protocol_version=model.protocol_version,
                                              map_id=model.map_id),
                               highlight=False, markup=False, soft_wrap=True)
+                book = None
+                if args.broker != "embedded":
+                    from fleet.cli.credentials import local_book  # noqa: PLC0415
+
+                    book = local_book(cfg)
                 links = [await stack.enter_async_context(
-                    MqttVehicle(robot, settings, interface=interface,
+                    MqttVehicle(robot, _robot_settings(settings, book, robot.serial),
+                                interface=interface,
                                 visualization_hz=args.visualization_hz, clock_epoch=epoch,
                                 close_timeout=CLOSE_TIMEOUT_S * args.speed, strict=strict))
                          for robot in robots]

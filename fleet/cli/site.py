@@ -6,25 +6,37 @@ Robots with ``transport = "mqtt"`` are real VDA 5050 vehicles; those with
 by the serial driver; those with ``transport = "sim"`` are simulated vehicles
 started here on the same broker, so a site can be tried end to end before its
 robots arrive. The controller holds one kind of link as well as the other.
+
+With the embedded broker every client, ours included, logs in as a user of the
+site (``fleet.access``): the controller's two connections and the simulated
+vehicles with passwords from the state folder, made on the first run. Against an
+external broker we cannot see its ACL, so we try an anonymous publish on the
+manager topic before serving, and warn loudly if it gets through.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
 
 from drivers.mqtt import MqttSettings
-from drivers.mqtt.broker import broker_for
+from drivers.mqtt.broker import broker_for, check_exposure
+from drivers.mqtt.probe import anonymous_publish
 from drivers.serial.link import SerialRobotLink
 from drivers.serial.port import PortSettings
 from drivers.vda5050.master import VdaMaster
+from fleet.access.userbook import robot_user
 from fleet.api.server import ApiServer
+from fleet.api.topics import Topics
 from fleet.assembly import build_controller
+from fleet.cli.credentials import broker_auth, listener_tls, local_settings, prepare_embedded
 from fleet.cli.factsheets import configured_capabilities
 from fleet.config import Config, RobotConfig
+from fleet.errors import LinkError
 from fleet.floor import load_floor
 from fleet.link import RobotLink
 from fleet.runtime import FleetRuntime
@@ -46,9 +58,40 @@ def port_settings(robot: RobotConfig) -> PortSettings:
                         write_timeout_s=robot.write_timeout_s)
 
 
+async def _check_strangers_refused(settings: MqttSettings, site: str) -> None:
+    """Warn, loudly, when an anonymous client can publish a manager's command."""
+    topic = Topics(site).request("manager", "fleet-anonymous-probe")
+    try:
+        verdict, why = await anonymous_publish(settings, topic)
+    except LinkError as exc:
+        log.warning("could not check that %s refuses anonymous clients: %s", settings.url, exc)
+        return
+    if verdict == "open":
+        log.warning("SECURITY: the broker %s lets ANYONE command this fleet: %s. Give it "
+                    "allow_anonymous false and an ACL (fleet users acl prints one; "
+                    "docs/operations.md, section 5)", settings.url, why)
+    elif verdict == "unknown":
+        log.warning("could not check that %s refuses anonymous clients: %s", settings.url, why)
+    else:
+        log.info("broker %s refuses anonymous commands: %s", settings.url, why)
+
+
 async def run_site(cfg: Config, until: Awaitable[None], *, on_ready: Ready | None = None) -> None:
     """Serve until ``until`` completes, then shut down in order: the controller stops
     sending, simulated vehicles say OFFLINE, the connection and the broker close."""
+    try:
+        await _serve_site(cfg, until, on_ready)
+    finally:
+        if inspect.iscoroutine(until):
+            until.close()  # never awaited if start-up failed: close it rather than leak it
+
+
+async def _serve_site(cfg: Config, until: Awaitable[None], on_ready: Ready | None) -> None:
+    embedded = cfg.broker.url == "embedded"
+    tls = listener_tls(cfg) if embedded else None
+    if embedded:  # refused beyond loopback without TLS: say so before anything is written
+        check_exposure(cfg.broker.listen_host, passwords=True, tls=tls is not None)
+    book = prepare_embedded(cfg) if embedded else None  # a bad state folder stops us here
     radius = max(m.radius for m in cfg.robot_models)
     plan = load_floor(cfg.map_path, robot_radius=radius)
     models = {r.serial: cfg.robot_model(r.model) for r in cfg.robots}
@@ -65,12 +108,19 @@ async def run_site(cfg: Config, until: Awaitable[None], *, on_ready: Ready | Non
     simulated: list[SimRobot] = []
     try:
         async with contextlib.AsyncExitStack() as stack:
-            url = await stack.enter_async_context(broker_for(cfg.broker))
+            url = await stack.enter_async_context(
+                broker_for(cfg.broker, broker_auth(book) if book is not None else None, tls))
             epoch = time.time() - asyncio.get_running_loop().time()
 
             def settings(client_id: str) -> MqttSettings:
-                return MqttSettings.from_config(cfg.broker, url, password=password,
-                                                base_dir=cfg.base_dir, client_id=client_id)
+                given = MqttSettings.from_config(cfg.broker, url, password=password,
+                                                 base_dir=cfg.base_dir, client_id=client_id)
+                # The embedded broker knows only the site's users: ours log in as the
+                # local user named like the client.
+                return given if book is None else local_settings(given, book, client_id)
+
+            if not embedded:
+                await _check_strangers_refused(settings(cfg.broker.client_id), cfg.site.id)
 
             sims = [r for r in cfg.robots if r.transport == "sim"]
             if sims:
@@ -80,7 +130,7 @@ async def run_site(cfg: Config, until: Awaitable[None], *, on_ready: Ready | Non
                                      minimal=cfg.model(robot_cfg.model).sim_minimal)
                     simulated.append(robot)
                     await stack.enter_async_context(MqttVehicle(
-                        robot, settings(f"sim-{robot_cfg.serial}"),
+                        robot, settings(robot_user(robot_cfg.serial)),
                         interface=cfg.broker.interface, clock_epoch=epoch,
                         strict=cfg.model(robot_cfg.model).sim_strict))
             master = await stack.enter_async_context(
