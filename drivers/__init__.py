@@ -1,1 +1,1 @@
-"""Robot links: VDA 5050 over MQTT, serial, in-process."""
+"""Robot links: VDA 5050 over MQTT and serial."""

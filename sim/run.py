@@ -13,15 +13,18 @@ import contextlib
 import os
 import signal
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from drivers.mqtt_races import socket_gone_under_aiomqtt
 from fleet.assembly import build_controller
 from fleet.clock import run
 from fleet.config import BrokerConfig
 from fleet.controller.core import Controller
 from fleet.domain import RobotModel
+from fleet.domain.events import DISH_SERVED
 from fleet.floor import FloorPlan, PlaceKind
 from fleet.floor.model import Cell, ways_around
 from fleet.intake import Pos
@@ -29,6 +32,7 @@ from fleet.link import RobotLink
 from fleet.routing import distance_field
 from fleet.runtime import FleetRuntime
 from fleet.store import MemoryStore, Store
+from sim.chaos import ChaosPlan
 from sim.faults import FaultRates, Faults
 from sim.floor_staff import FloorStaff
 from sim.inproc import InProcLink
@@ -82,6 +86,9 @@ class SimOptions:
     stop_on_signal: bool = False
     """End the service early, with a report of what happened so far, on SIGINT or SIGTERM
     (a demo's site process, stopped by its parent)."""
+    chaos: ChaosPlan | None = None
+    """A fault campaign against the broker and every inbound topic (``sim.chaos``);
+    needs ``transport`` "mqtt", the embedded broker and ``api_site``."""
     watch: Callable[[Controller, float], None] | None = None
     """Called every simulated 30 s with the controller and the simulated time (headless
     progress lines)."""
@@ -130,7 +137,10 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
     loop = asyncio.get_running_loop()
     failures: list[BaseException] = []
 
-    def on_error(_: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    def on_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if socket_gone_under_aiomqtt(context):
+            loop.default_exception_handler(context)  # logged; aiomqtt reconnects
+            return
         exc = context.get("exception")
         failures.append(exc if isinstance(exc, BaseException)
                         else RuntimeError(str(context.get("message"))))
@@ -153,9 +163,14 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
                                                      strict=True))]
     stack = contextlib.AsyncExitStack()
     url: str | None = None
+    broker: Any = None
+    if opts.chaos is not None and (opts.transport != "mqtt" or opts.api_site is None
+                                   or opts.broker_url is not None):
+        raise ValueError("a chaos campaign needs transport 'mqtt', the embedded broker "
+                         "and the fleet API (api_site)")
     try:
         if opts.transport in ("mqtt", "mixed"):
-            url = await _broker_url(stack, opts)
+            url, broker = await _broker_url(stack, opts)
         links = await _links(stack, opts, robots, url)
         runtime = FleetRuntime(controller, links)
         pos: Pos = runtime
@@ -187,6 +202,14 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
                 faults.random(robots, until=t0 + service_s, rates=rates)
                 faults.aisle_blockages(blockages_per_h, until=t0 + service_s)
             kitchen_task = tg.create_task(kitchen.run(), name="kitchen")
+            chaos = None
+            if opts.chaos is not None:
+                from sim.chaos import Chaos  # noqa: PLC0415  (MQTT: not for in-process runs)
+
+                chaos = Chaos(opts.chaos, broker, site=opts.api_site or "sim",
+                              robots=[(r.capabilities.manufacturer, r.serial) for r in robots],
+                              start=t0, until=t0 + service_s)
+                tg.create_task(chaos.run(), name="chaos")
             if opts.staff_help_s is not None:
                 staff = FloorStaff(runtime, opts.staff_help_s)
             watcher = (tg.create_task(_orphan_watch(stopped, opts.speed), name="orphan-watch")
@@ -247,7 +270,19 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
                           policy=opts.policy, seed=opts.seed, scenario=kitchen.summary(),
                           fields=fields)
     report["liveness"] = progress_watch.summary()
+    end = t0 + sim_s
+    report["still_at_end"] = [
+        f"{rec.serial}: {rec.note or 'no progress'} for {end - rec.progress_at:.0f} s"
+        for rec in controller.robots.values()
+        if rec.trip is not None and end - rec.progress_at > progress_watch.bound_s]
     report["near_misses"] = int(summary.get("near_misses", 0))
+    if chaos is not None:
+        served = Counter(e.dish_id for e in store.events(kinds=(DISH_SERVED,)))
+        report["chaos"] = {
+            "injected": dict(sorted(chaos.injected.items())),
+            "served_twice": sum(1 for n in served.values() if n > 1),
+            "kitchen_refused": {str(k): v for k, v in kitchen.refused.items()},
+            "rss_mb": [round(x, 1) for x in chaos.rss_mb]}
     report["staff"] = {"help_after_s": opts.staff_help_s,
                        "tables_helped": staff.carried if staff is not None else 0}
     report["transport"] = opts.transport
@@ -304,13 +339,15 @@ async def _mqtt_links(stack: contextlib.AsyncExitStack, opts: SimOptions,
             for r in robots}
 
 
-async def _broker_url(stack: contextlib.AsyncExitStack, opts: SimOptions) -> str:
-    """The broker given, or the embedded one (started once, for the links and the API)."""
+async def _broker_url(stack: contextlib.AsyncExitStack, opts: SimOptions) -> tuple[str, Any]:
+    """The broker given, or the embedded one (started once, for the links and the API),
+    and the embedded broker itself (None for a broker given): a campaign kills it."""
     from drivers.mqtt.broker import EmbeddedBroker  # noqa: PLC0415
 
     if opts.broker_url is not None:
-        return opts.broker_url
-    return (await stack.enter_async_context(EmbeddedBroker())).url
+        return opts.broker_url, None
+    broker = await stack.enter_async_context(EmbeddedBroker())
+    return broker.url, broker
 
 
 async def _fleet_api(stack: contextlib.AsyncExitStack, opts: SimOptions,

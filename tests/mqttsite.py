@@ -34,6 +34,7 @@ from sitebase import SiteView, run_scene
 
 from drivers.mqtt import MqttConnection
 from drivers.mqtt.broker import EmbeddedBroker
+from drivers.mqtt_races import socket_gone_under_aiomqtt
 from drivers.vda5050 import Topic, Vehicle, topic_name
 from drivers.vda5050.codec import encode_instant_actions, encode_order
 from drivers.vda5050.master import MqttRobotLink, VdaMaster
@@ -234,7 +235,7 @@ def run_site(plan: FloorPlan, starts: Mapping[str, Cell], scene: Scene[T], *, tm
     async def checked() -> T:
         def handler(_: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
             error = context.get("exception")
-            if _socket_gone_under_aiomqtt(error, context):
+            if socket_gone_under_aiomqtt(context):
                 return  # aiomqtt's own race when the broker drops the socket (see below)
             raised.append(error if isinstance(error, BaseException)
                           else RuntimeError(str(context.get("message"))))
@@ -270,17 +271,3 @@ async def sim_robots(site: Site, map_path: Path, count: int, config: Path = ROOT
             os.kill(proc.pid, signal.SIGKILL)
         async with asyncio.timeout(10.0 * site.speed):
             await proc.wait()
-
-
-def _socket_gone_under_aiomqtt(error: object, context: dict[str, Any]) -> bool:
-    """When the broker restarts, paho may ask aiomqtt to watch a socket it has just
-    closed; that callback then fails with EBADF or "fd is not registered". It is the
-    library's race, the client reconnects by itself, and nothing of ours is involved."""
-    if not isinstance(error, OSError | KeyError):
-        return False
-    where = repr(context.get("handle", "")) + repr(context.get("message", ""))
-    # The handle is aiomqtt's own callback, or the loop's add_writer/add_reader that
-    # aiomqtt scheduled with that callback as its argument (its repr then names the
-    # callback, not the module).
-    ours = "aiomqtt" in where or "Client._on_socket_" in where
-    return ours and ("not registered" in str(error) or getattr(error, "errno", None) == 9)

@@ -13,6 +13,7 @@ from rich.console import Console
 from fleet.cli import (
     api_cmd,
     bench_cmd,
+    chaos_cmd,
     config_cmd,
     dashboard_cmd,
     demo_cmd,
@@ -36,6 +37,7 @@ Start here:
   fleet run                          serve the site in config.toml (robots over MQTT or serial)
   fleet report --db fleet.db         a run's figures from its store (--csv DIR, dish ID)
   fleet size --target-mean 60        how many robots for this floor and service (a sweep)
+  fleet chaos --seed 3               a fault campaign on a simulated site, then the invariants
   fleet dashboard --broker URL --site ID   the floor manager's dashboard on a running site
   fleet map check maps/bistro.toml   validate a floor plan and summarise it
   fleet map show maps/bistro.toml    draw a floor plan (--png OUT for a picture)
@@ -56,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="log more (-v info, -vv debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in (demo_cmd, run_cmd, sim_cmd, simrobots_cmd, dashboard_cmd, map_cmd, config_cmd,
-                   report_cmd, size_cmd, bench_cmd, api_cmd, users_cmd):
+                   report_cmd, size_cmd, chaos_cmd, bench_cmd, api_cmd,
+                   users_cmd):
         module.register(sub)
     return parser
 

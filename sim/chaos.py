@@ -1,0 +1,149 @@
+"""A fault campaign against a simulated site on a real broker (``fleet chaos``).
+
+While the kitchen orders through the fleet API as a till would, the campaign
+kills the broker (SIGKILL: no will for anyone, retained state lost) and brings it
+back, freezes it (SIGSTOP: sockets open, nothing answered, keep-alives run out),
+and floods hostile payloads (``sim.hostile``) onto every inbound topic: the API's
+request topics and each robot's VDA 5050 state, connection and factsheet. Robots
+dropping their links, e-stops and stuck wheels come from the simulator's own
+faults. The times are drawn from the seed, so a campaign that found something can
+be run again. The invariants are checked by the caller on the run's report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from random import Random
+from typing import TYPE_CHECKING
+
+from drivers.vda5050.topics import Topic, topic_name
+from fleet.config import BrokerConfig
+from fleet.errors import LinkError
+from sim.hostile import hostile_payloads
+
+if TYPE_CHECKING:
+    from drivers.mqtt.broker import EmbeddedBroker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ChaosPlan:
+    broker_kills: int = 5
+    broker_freezes: int = 1
+    freeze_s: float = 30.0
+    """How long each freeze lasts, in site seconds."""
+    down_s: tuple[float, float] = (2.0, 15.0)
+    """How long the broker stays dead after a kill, in site seconds (drawn)."""
+    hostile: int = 2000
+    """Hostile payloads in all, spread over the service."""
+    seed: int = 1
+
+
+def _rss_mb() -> float | None:
+    """This process's resident memory now (Linux), for the memory invariant."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as f:
+            pages = int(f.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+class Chaos:
+    """Runs ``plan`` between ``start`` and ``until`` (loop time) against ``broker``."""
+
+    def __init__(self, plan: ChaosPlan, broker: EmbeddedBroker, *, site: str,
+                 robots: Sequence[tuple[str, str]], start: float, until: float) -> None:
+        self.plan = plan
+        self.broker = broker
+        self.site = site
+        self.robots = list(robots)
+        """(manufacturer, serial) of each robot."""
+        self.start = start
+        self.until = until
+        self.injected: Counter[str] = Counter()
+        self.rss_mb: list[float] = []
+        self._rng = Random(plan.seed)
+
+    def _times(self, count: int) -> list[float]:
+        span = max(1.0, self.until - self.start)
+        return sorted(self.start + self._rng.uniform(0.1, 0.9) * span for _ in range(count))
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        faults = sorted([(t, "kill") for t in self._times(self.plan.broker_kills)]
+                        + [(t, "freeze") for t in self._times(self.plan.broker_freezes)])
+        flood = asyncio.create_task(self._flood(), name="chaos-flood")
+        try:
+            for at, kind in faults:
+                await asyncio.sleep(max(0.0, at - loop.time()))
+                if kind == "kill":
+                    await self._kill()
+                else:
+                    await self._freeze()
+                self._sample_memory()
+        finally:
+            flood.cancel()
+            await asyncio.gather(flood, return_exceptions=True)
+            self._sample_memory()
+
+    def _sample_memory(self) -> None:
+        rss = _rss_mb()
+        if rss is not None:
+            self.rss_mb.append(rss)
+
+    async def _kill(self) -> None:
+        await self.broker.kill()
+        self.injected["broker killed"] += 1
+        await asyncio.sleep(self._rng.uniform(*self.plan.down_s))
+        await self.broker.start()
+
+    async def _freeze(self) -> None:
+        pid = self.broker.pid
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGSTOP)
+        self.injected["broker frozen"] += 1
+        try:
+            await asyncio.sleep(self.plan.freeze_s)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+
+    def _topics(self) -> list[str]:
+        prefix = f"fleet/v1/{self.site}"
+        topics = [f"{prefix}/pos/chaos", f"{prefix}/manager/chaos"]
+        for manufacturer, serial in self.robots:
+            topics += [topic_name(manufacturer, serial, t)
+                       for t in (Topic.STATE, Topic.CONNECTION, Topic.FACTSHEET)]
+        return topics
+
+    async def _flood(self) -> None:
+        """The hostile payloads, evenly over the service, from a client of their own
+        (it reconnects by itself after each broker kill; what it cannot send while
+        the broker is down is counted as such)."""
+        if self.plan.hostile <= 0:
+            return
+        from drivers.mqtt import MqttConnection, MqttSettings  # noqa: PLC0415  (see sim.run)
+
+        loop = asyncio.get_running_loop()
+        settings = MqttSettings.from_config(BrokerConfig(url=self.broker.url), self.broker.url,
+                                            client_id="chaos-hostile")
+        topics = self._topics()
+        gap = max(0.0, (self.until - loop.time()) / self.plan.hostile)
+        payloads = hostile_payloads(self.plan.seed)
+        async with MqttConnection(settings, timeout=5.0) as conn:
+            for i in range(self.plan.hostile):
+                kind, payload = next(payloads)
+                try:
+                    await conn.publish(topics[i % len(topics)], payload, 0, False)
+                    self.injected[f"hostile: {kind}"] += 1
+                except LinkError:
+                    self.injected["hostile: not sent (broker down)"] += 1
+                await asyncio.sleep(gap)
