@@ -165,7 +165,7 @@ class VdaMaster:
 
     def _reject(self, reason: str, message: Received, exc: Exception) -> None:
         self.rejected[reason] += 1
-        now = self.now()
+        now = time.monotonic()  # the wall's seconds: a log read by people, at any site speed
         if now - self._last_log >= _LOG_EVERY_S:
             self._last_log = now
             log.warning("refused a message on %s (%d refused so far): %s", message.topic[:120],
