@@ -89,6 +89,7 @@ class Chaos:
                 else:
                     await self._freeze()
                 self._sample_memory()
+            await flood  # spread to the end of the service: every payload is sent
         finally:
             flood.cancel()
             await asyncio.gather(flood, return_exceptions=True)

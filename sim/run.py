@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import time
@@ -44,6 +45,7 @@ from sim.robot import SimRobot
 from sim.scenarios import get_scenario
 from sim.world import World
 
+log = logging.getLogger(__name__)
 Progress = Callable[[float, float], None]
 
 FAULT_LEVELS: dict[str, tuple[FaultRates | None, float]] = {
@@ -137,9 +139,9 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
     loop = asyncio.get_running_loop()
     failures: list[BaseException] = []
 
-    def on_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    def on_error(_: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         if socket_gone_under_aiomqtt(context):
-            loop.default_exception_handler(context)  # logged; aiomqtt reconnects
+            log.info("MQTT client lost its socket as the broker went away (it reconnects)")
             return
         exc = context.get("exception")
         failures.append(exc if isinstance(exc, BaseException)
