@@ -8,7 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 from dashscene import T, alerts, make_app, orders, robots, scene, settle, summary, until
-from textual.widgets import Input, RichLog, Static
+from rich.cells import cell_len
+from textual.widgets import Footer, Input, RichLog, Static
+from textual.widgets._footer import FooterKey
 
 from fleet.api.messages import (
     AcknowledgeAlert,
@@ -81,7 +83,8 @@ async def pick(pilot: object, table: OrdersTable | RobotsTable | AlertsTable, ke
 @pytest.mark.asyncio
 async def test_the_screen_shows_robots_orders_alerts_and_figures() -> None:
     app, _ = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    # a wide screen, where every column and the header's words are shown in full
+    async with app.run_test(size=(200, 50)) as pilot:
         await settle(pilot)
         rt = robots_table(app)
         assert rt.keys == ["R1", "R2", "R3", "R4", "R5"]
@@ -433,7 +436,7 @@ async def test_help_lists_the_keys() -> None:
         assert isinstance(app.screen, HelpScreen)
         keys = str(app.screen.query_one("#help-keys", Static).render())
         for line in ("n  New order", "p  Pause the selected robot", "s  E-stop all robots",
-                     "F1 / ?", "a  Acknowledge"):
+                     "? / F1", "a  Acknowledge"):
             assert line.replace("  ", " ") in " ".join(keys.split()), line
         await pilot.press("escape")
         await pilot.pause()
@@ -481,3 +484,54 @@ def test_orders_fixture_has_every_state() -> None:
     """The scene the tests above read covers each way a dish is shown."""
     states = {d.state for o in orders() for d in o.dishes}
     assert {"ready", "received", "on_the_way", "loaded", "served"} <= states
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("size", "robot_columns", "order_columns"), [
+    ((80, 24), ["Robot", "Doing / waiting"], ["Wait", "Table", "Dish", "Where"]),
+    ((100, 30), ["Robot", "Doing / waiting"], ["Wait", "Table", "Order", "Dish", "Where"]),
+    ((160, 48), ["Robot", "Mode", "Batt", "Trays", "Doing / waiting", "Trip"],
+     ["Wait", "Table", "Order", "Dish", "Where"]),
+])
+async def test_every_size_keeps_what_a_manager_reads(
+        size: tuple[int, int], robot_columns: list[str], order_columns: list[str]) -> None:
+    """Issue 14 finding 3: a tablet at the host stand or a small terminal at the pass.
+    The less needed columns go first; the robot's words, the dish, its table, wait
+    and where stay, the header keeps to one line and the footer is whole."""
+    app, _ = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        rt, ot = robots_table(app), orders_table(app)
+        at = app.query_one("#alerts", AlertsTable)
+        assert rt.columns_shown == robot_columns
+        assert ot.columns_shown == order_columns
+        assert "Alert" in at.columns_shown
+        # what each table shows fits its width: nothing scrolls sideways out of view
+        for table in (ot, at):
+            widest = max(cell_len(table.shown_text(k)) for k in table.keys)
+            assert widest <= table.scrollable_content_region.width, table.id
+        assert "to table A1 with 1 dish" in rt.shown_text("R4")
+        steak = ot.shown_text("O-101/2")
+        assert steak.startswith("3:20") and "A3" in steak and "steak" in steak
+        assert "pass" in steak
+        assert "pasta  ! nut allergy" in ot.shown_text("O-102/1")
+        assert "R1" in ot.shown_text("O-102/1")
+        assert at.keys == ["3", "2"]
+        assert at.visible_keys() == ["3", "2"], "both open alerts are in view"
+        assert "R4 battery low (18 %) (×2)" in at.shown_text("2")
+
+        header = app.query_one("#figures", Static)
+        assert header.size.height == 1
+        words = str(header.render())
+        assert cell_len(words) <= size[0] - 2
+        assert "3 (" in words and "3:20" in words, "the waiting dishes and the oldest"
+        assert "1 off" in words and "5 open" in words
+        # the footer: every key shown fits the line beside the palette's key
+        footer = app.query_one(Footer)
+        assert footer.region.bottom == size[1]
+        keys = [k for k in footer.query(FooterKey) if not k.has_class("-command-palette")]
+        palette = footer.query_one("FooterKey.-command-palette")
+        assert len(keys) >= 8
+        assert max(k.region.right for k in keys) <= palette.region.x
+        # the selected robot's words in full under the table, at every size
+        assert "to table B2 with 1 dish" in str(app.query_one("#robot-detail", Static).render())
