@@ -17,6 +17,7 @@ from fleet.api.messages import (
     Alerts,
     AlertView,
     ApiError,
+    BlockZone,
     CancelOrder,
     Command,
     ControllerStatus,
@@ -35,6 +36,7 @@ from fleet.api.messages import (
     StopAll,
     SubmitOrder,
     UnblockTable,
+    UnblockZone,
 )
 from fleet.api.updates import LinkChanged, OrderCleared
 from fleet.dashboard import FleetDashboard
@@ -419,6 +421,7 @@ async def test_block_form_unblocks_a_blocked_table_and_refuses_an_unknown_one() 
         await pilot.press(*"a2")
         await pilot.click("#unblock")
         assert "table A2 is not blocked" in str(screen.query_one("#form-error", Static).render())
+        assert app.focused is screen.query_one("#name", Input), "the cursor is where the fix goes"
         screen.query_one("#name", Input).value = "w3"
         # a button takes no second press during its 0.2 s press effect
         await until(pilot, lambda: not screen.query_one("#unblock").has_class("-active"))
@@ -535,3 +538,119 @@ async def test_every_size_keeps_what_a_manager_reads(
         assert max(k.region.right for k in keys) <= palette.region.x
         # the selected robot's words in full under the table, at every size
         assert "to table B2 with 1 dish" in str(app.query_one("#robot-detail", Static).render())
+
+
+async def open_zone_form(pilot: object, app: FleetDashboard) -> BlockScreen:
+    await pilot.press("z")  # type: ignore[attr-defined]
+    await until(pilot, lambda: isinstance(app.screen, BlockScreen))  # type: ignore[arg-type]
+    screen = app.screen
+    assert isinstance(screen, BlockScreen)
+    return screen
+
+
+def form_error(screen: BlockScreen | NewOrderScreen) -> str:
+    return str(screen.query_one("#form-error", Static).render())
+
+
+@pytest.mark.asyncio
+async def test_zone_form_lists_the_plans_zones_and_blocks_a_spill_round_a_table() -> None:
+    """Issue 14 finding 5: a spill by A4 is blocked by naming the table and a size."""
+    app, source = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_zone_form(pilot, app)
+        assert "Zones of the plan: behind the bar, entrance" in str(
+            screen.query_one("#plan-zones", Static).render())
+        assert "entrance (delivery)" in str(screen.query_one("#blocked-now", Static).render())
+        screen.query_one("#place", Input).value = "a4"
+        screen.query_one("#size", Input).value = "1"
+        screen.query_one("#reason", Input).value = "spill"
+        await pilot.click("#block")
+        await until(pilot, lambda: len(source.requests) == 1)
+        a4 = next(p for p in app.mirror.floor.places if p.name == "A4")  # type: ignore[union-attr]
+        x, y = a4.spots[0]
+        (sent,) = source.requests
+        assert isinstance(sent, BlockZone)
+        assert sent.zone == "spill by A4" and sent.reason == "spill"
+        assert sent.rect == pytest.approx([x - 0.5, y - 0.5, x + 0.5, y + 0.5])
+
+
+@pytest.mark.asyncio
+async def test_zone_form_blocks_a_typed_rectangle_under_a_new_name() -> None:
+    app, source = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_zone_form(pilot, app)
+        await pilot.press(*"high chair", "enter", "enter", "enter", *"3, 4.5, 4, 5.5", "enter",
+                          "enter")
+        await until(pilot, lambda: len(source.requests) == 1)
+        assert source.requests == [BlockZone(zone="high chair", rect=[3.0, 4.5, 4.0, 5.5])]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("fields", "wrong", "says"), [
+    ({"rect": "4 4 3 5"}, "rect", "x0 < x1"),
+    ({"rect": "3 4 5"}, "rect", "four numbers"),
+    ({"rect": "30 30 31 31"}, "rect", "off the floor"),
+    ({"place": "A4", "rect": "3 4 5 6"}, "rect", "not both"),
+    ({"place": "Z9"}, "place", "no place 'Z9'"),
+    ({"place": "A4", "size": "big"}, "size", "'big' is not a number"),
+    ({"place": "A4", "size": "40"}, "size", "0.25 to 10 metres"),
+    ({"name": "entrance", "rect": "3 4 5 6"}, "name", "exists already"),
+    ({"name": "spill/A4", "rect": "3 4 5 6"}, "name", "not / + #"),
+    ({"rect": "3 4 5 6"}, "name", "name the new area"),
+])
+async def test_zone_form_names_what_is_wrong_and_puts_the_cursor_there(
+        fields: dict[str, str], wrong: str, says: str) -> None:
+    """Issue 14 findings 5 and 8: bad input is named in the form, the field that is
+    wrong is marked and focused (not the button pressed), and nothing is sent."""
+    app, source = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_zone_form(pilot, app)
+        for field, value in fields.items():
+            screen.query_one(f"#{field}", Input).value = value
+        await pilot.click("#block")
+        await until(pilot, lambda: says in form_error(screen))
+        field = screen.query_one(f"#{wrong}", Input)
+        assert field.has_class("-invalid")
+        assert app.focused is field
+        assert source.requests == []
+
+
+@pytest.mark.asyncio
+async def test_zone_form_unblocks_a_blocked_zone() -> None:
+    app, source = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_zone_form(pilot, app)
+        screen.query_one("#name", Input).value = "behind the bar"
+        await pilot.click("#unblock")
+        await until(pilot, lambda: "is not blocked" in form_error(screen))
+        assert app.focused is screen.query_one("#name", Input)
+        screen.query_one("#name", Input).value = "Entrance"
+        await until(pilot, lambda: not screen.query_one("#unblock").has_class("-active"))
+        await pilot.click("#unblock")
+        await until(pilot, lambda: len(source.requests) == 1)
+        assert source.requests == [UnblockZone(zone="entrance")]
+
+
+@pytest.mark.asyncio
+async def test_order_form_focuses_the_wrong_field_after_submit() -> None:
+    """Issue 14 finding 8: submitting from the note with bad dishes puts the cursor in
+    the dishes, where the fix is typed."""
+    app, source = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, NewOrderScreen))
+        screen = app.screen
+        assert isinstance(screen, NewOrderScreen)
+        await pilot.press(*"a3", "enter", *"soup:x", "enter", *"no nuts")
+        assert app.focused is screen.query_one("#note", Input)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "trays after ':'" in form_error(screen))
+        assert app.focused is screen.query_one("#dishes", Input)
+        assert screen.query_one("#dishes", Input).has_class("-invalid")
+        assert not screen.query_one("#table", Input).has_class("-invalid")
+        assert source.requests == []

@@ -57,3 +57,14 @@ def test_main_screen_at_each_size(snap_compare: SnapCompare, size: tuple[int, in
     desk monitor get."""
     app, _ = make_app()
     assert snap_compare(app, terminal_size=size, run_before=settle)
+
+
+def test_zone_form_names_a_bad_rectangle_at_80x24(snap_compare: SnapCompare) -> None:
+    async def fill(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("z", *"spill", "enter", "enter", "enter", *"4 4 3 5", "enter", "enter")
+        await steady_cursors(pilot)
+
+    app, source = make_app()
+    assert snap_compare(app, terminal_size=(80, 24), run_before=fill)
+    assert source.requests == []

@@ -365,7 +365,8 @@ class FleetDashboard(App[None]):
             names = [p.name for p in floor.places if p.kind == "table"] if floor else []
             blocked = s.blocked_tables if s else {}
         else:
-            names = [z.name for z in floor.zones] if floor else []
+            # the plan's own zones: blocked areas are listed apart, as blocked
+            names = [z.name for z in floor.zones if z.kind != "blocked"] if floor else []
             blocked = s.blocked_zones if s else {}
 
         def chosen(command: BlockCommand | None) -> None:
@@ -374,7 +375,8 @@ class FleetDashboard(App[None]):
                 name = getattr(command, what)
                 self.send_command(command, f"{verb} {what} {name}")
 
-        self.push_screen(BlockScreen(what, names, blocked), chosen)
+        self.push_screen(BlockScreen(what, names, blocked,
+                                     floor if what == "zone" else None), chosen)
 
     def action_block_table(self) -> None:
         self._block("table")
