@@ -170,3 +170,28 @@ def test_table_names_match_as_the_floor_spells_them() -> None:
         match_name("  ", names, "table")
     with pytest.raises(FormError, match="it has no zones"):
         match_name("spill", [], "zone")
+
+
+@pytest.mark.parametrize("size", [(28, 9), (36, 12), (60, 24), (100, 40)])
+def test_robots_and_routes_leave_table_names_readable(size: tuple[int, int]) -> None:
+    """Issue 14 finding 3: on a small map "C↓R4C2" and "B•1" hid which table was which.
+    A route colours a name and keeps its letters; a robot's id goes where it covers
+    no name and touches none, or is left out (the robots table names every robot)."""
+    layer = draw_floor(bistro(), *size)
+    rs = robots()
+    over = overlay(layer, rs, {}, selected=None)
+    cells = {(r, c): v for r, row in over.items() for c, v in row.items()}
+    glyphs = {heading_glyph(r.theta) for r in rs}
+    for cell in layer.labels:
+        if cell in cells:
+            ch, style = cells[cell]
+            assert ch is None or (ch in glyphs and style.startswith("mode-")), (cell, ch, style)
+    labels = [(cell, v) for cell, v in cells.items() if v[1].startswith("label-")]
+    for (r, c), _ in labels:
+        for beside in ((r, c - 1), (r, c + 1)):
+            assert beside not in layer.labels, f"a robot's id touches a table name at {beside}"
+    at = {cell for cell, _ in labels}
+    shown = {"".join(cells[(r, c + i)][0] or "" for i in range(2))
+             for (r, c) in at if (r, c - 1) not in at}
+    assert shown <= {r.serial for r in rs}
+    assert len(shown) >= 3, "most robots keep their id beside them"
