@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+import msgspec
 import pytest
 from dashscene import T, alerts, make_app, orders, robots, scene, settle, summary, until
 from rich.cells import cell_len
@@ -532,6 +533,9 @@ async def test_every_size_keeps_what_a_manager_reads(
         # the footer: every key shown fits the line beside the palette's key
         footer = app.query_one(Footer)
         assert footer.region.bottom == size[1]
+        # the footer composes its keys on its own after a resize: wait for them
+        await until(pilot, lambda: bool(footer.query("FooterKey.-command-palette")))
+        await pilot.pause()
         keys = [k for k in footer.query(FooterKey) if not k.has_class("-command-palette")]
         palette = footer.query_one("FooterKey.-command-palette")
         assert len(keys) >= 8
@@ -654,3 +658,24 @@ async def test_order_form_focuses_the_wrong_field_after_submit() -> None:
         assert screen.query_one("#dishes", Input).has_class("-invalid")
         assert not screen.query_one("#table", Input).has_class("-invalid")
         assert source.requests == []
+
+
+@pytest.mark.asyncio
+async def test_a_dropped_column_comes_back_when_the_words_get_shorter() -> None:
+    """The robots' words change all service long: a column hidden for a long
+    sentence returns once it is gone, and goes again for the next one."""
+    app, source = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        rt = robots_table(app)
+        assert "Mode" not in rt.columns_shown
+        r4 = robots()[3]
+        source.feed(msgspec.structs.replace(r4, doing="idle at the pass", waiting=""))
+        await settle(pilot)
+        assert {"Robot", "Mode", "Doing / waiting"} <= set(rt.columns_shown)
+        assert rt.keys == ["R1", "R2", "R3", "R4", "R5"]
+        assert "idle at the pass" in rt.shown_text("R4")
+        source.feed(r4)
+        await settle(pilot)
+        assert "Mode" not in rt.columns_shown
+        assert "paused by the manager" in rt.shown_text("R4")

@@ -116,11 +116,12 @@ class KeyedTable(DataTable[str | Text]):
                 for k, cells in rows]
         keys = [k for k, _ in rows]
         if keys == self._order:
-            grew = False
+            grew = changed = False
             for key, cells in rows:
                 old = self._shown[key]
                 for i, (a, b) in enumerate(zip(old, cells, strict=True)):
                     if a != b:
+                        changed = True
                         width = _width(b)
                         wider = width > self._widths[i]
                         if wider:
@@ -130,6 +131,14 @@ class KeyedTable(DataTable[str | Text]):
                             self.update_cell(key, str(i), b, update_width=wider)
                 self._shown[key] = cells
             if grew:
+                self._refit()
+            elif changed and len(self._columns) < len(self.COLUMNS):
+                # Words got shorter ("offline; no word from it for 2:00" became "idle
+                # at the pass"): measure again, so that hidden columns come back when
+                # they fit. Only while some are hidden, and it is our own measure, not
+                # the table's.
+                self._widths = [max((_width(cells[i]) for cells in self._shown.values()),
+                                    default=0) for i in range(len(self.COLUMNS))]
                 self._refit()
             return
         selected = self.selected_key()
