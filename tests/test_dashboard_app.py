@@ -679,3 +679,27 @@ async def test_a_dropped_column_comes_back_when_the_words_get_shorter() -> None:
         await settle(pilot)
         assert "Mode" not in rt.columns_shown
         assert "paused by the manager" in rt.shown_text("R4")
+
+
+@pytest.mark.asyncio
+async def test_one_long_alert_does_not_hide_every_alerts_level() -> None:
+    """Found in the demo at 160x48: an alert of 90 characters hid the level and age
+    of all of them; the words are cut instead, and the level stays."""
+    long = ("R3: WARNING orderUpdateError: order R3-s1-3: update 3 starts where the "
+            "last one did not end")
+    app, source = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        at = app.query_one("#alerts", AlertsTable)
+        assert at.columns_shown == ["Age", "Level", "Alert"]
+        source.feed(Alerts(alerts=[*alerts().alerts, AlertView(
+            alert_id=4, at=T - 10, level="warning", kind="RobotErrorReported", text=long,
+            robot="R3")]))
+        await settle(pilot)
+        assert sorted(at.keys) == ["2", "3", "4"]
+        assert at.columns_shown == ["Age", "Level", "Alert"]
+        assert "critical" in at.shown_text("3")
+    async with make_app()[0].run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # on a narrow pane the words still come first
+        assert pilot.app.query_one("#alerts", AlertsTable).columns_shown == ["Alert"]

@@ -13,6 +13,7 @@ the dish's table must stay on screen, its trip and battery can go.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -39,6 +40,9 @@ class KeyedTable(DataTable[str | Text]):
     DROP: tuple[int, ...] = ()
     """Column indices that may be hidden when the table is too narrow, first to go
     first; the others are always shown."""
+    ENOUGH: ClassVar[dict[int, int]] = {}
+    """Columns that read well enough cut at this many cells: a longer cell there does
+    not push the other columns out (one long alert must not hide every level)."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
@@ -67,8 +71,9 @@ class KeyedTable(DataTable[str | Text]):
         pad = 2 * self.cell_padding
 
         def need(cols: Sequence[int]) -> int:
-            return sum(max(self._widths[i] if i < len(self._widths) else 0,
-                           cell_len(self.COLUMNS[i])) + pad for i in cols)
+            return sum(min(max(self._widths[i] if i < len(self._widths) else 0,
+                               cell_len(self.COLUMNS[i])), self.ENOUGH.get(i, 1 << 30)) + pad
+                       for i in cols)
 
         cols = list(range(len(self.COLUMNS)))
         for i in self.DROP:
@@ -195,3 +200,4 @@ class AlertsTable(KeyedTable):
     COLUMNS = ALERT_COLUMNS
     DROP = (1, 0)
     """The level (the age is in its colour), then the age: the alert's words stay."""
+    ENOUGH: ClassVar[dict[int, int]] = {2: 40}
