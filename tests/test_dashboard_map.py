@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 
 import pytest
-from dashscene import T, bistro, orders, robots
+from dashscene import T, bistro, orders, robots, summary
 from rich.text import Text
 
 from fleet.api.messages import FloorView, PlaceView, RobotView, ZoneView
@@ -195,3 +195,18 @@ def test_robots_and_routes_leave_table_names_readable(size: tuple[int, int]) -> 
              for (r, c) in at if (r, c - 1) not in at}
     assert shown <= {r.serial for r in rs}
     assert len(shown) >= 3, "most robots keep their id beside them"
+
+
+def test_header_figures_shorten_to_fit_one_line() -> None:
+    full = views.figures(summary(), T, "fleet").plain
+    assert "mean wait 15 min 1:35, 4 served" in full and "0 faulted" in full
+    hms = views.time_of_day(T)
+    for width, keeps in ((170, f"Bistro {hms} │ waiting 3 (oldest 3:20)"),
+                         (120, f"Bistro {hms[:5]} │ wait 3 (3:20) · 2 on robots │ mean 1:35"),
+                         (78, f"{hms[:5]} │ wait 3 (3:20) · 2 on robots │ 1 act 1 idle")):
+        line = views.figures(summary(), T, "fleet", width).plain
+        assert len(line) <= width and keeps in line, (width, line)
+        assert "faulted" not in line and "FAULT" not in line, "zero counts left out"
+    assert "2 FAULT" in views.figures(summary(faulted=2), T, "fleet", 78).plain
+    tiny = views.figures(summary(), T, "fleet", 20).plain
+    assert len(tiny) == 20 and tiny.endswith("…")

@@ -251,7 +251,7 @@ def alert_rows(alerts: Sequence[AlertView], now: float) -> list[Row]:
 def figures(summary: Summary | None, now: float, title: str, width: int = 1000) -> Text:
     """The header's live figures, from the controller's summary, on one line of
     ``width`` cells: the words are shortened, then the least needed figures left out
-    (zero counts, the 15-minute figures, the date of the clock's seconds), so that a
+    (zero counts, the clock's seconds, the 15-minute figures, the site's name), so that a
     small terminal at the pass still reads waiting dishes and robots at a glance and
     the header never wraps over the panels."""
     if summary is None:
