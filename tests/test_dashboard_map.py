@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 
 import pytest
-from dashscene import T, bistro, orders, robots
+from dashscene import T, bistro, orders, robots, summary
 from rich.text import Text
 
 from fleet.api.messages import FloorView, PlaceView, RobotView, ZoneView
@@ -170,3 +170,43 @@ def test_table_names_match_as_the_floor_spells_them() -> None:
         match_name("  ", names, "table")
     with pytest.raises(FormError, match="it has no zones"):
         match_name("spill", [], "zone")
+
+
+@pytest.mark.parametrize("size", [(28, 9), (36, 12), (60, 24), (100, 40)])
+def test_robots_and_routes_leave_table_names_readable(size: tuple[int, int]) -> None:
+    """Issue 14 finding 3: on a small map "C↓R4C2" and "B•1" hid which table was which.
+    A route colours a name and keeps its letters; a robot's id goes where it covers
+    no name and touches none, or is left out (the robots table names every robot)."""
+    layer = draw_floor(bistro(), *size)
+    rs = robots()
+    over = overlay(layer, rs, {}, selected=None)
+    cells = {(r, c): v for r, row in over.items() for c, v in row.items()}
+    glyphs = {heading_glyph(r.theta) for r in rs}
+    for cell in layer.labels:
+        if cell in cells:
+            ch, style = cells[cell]
+            assert ch is None or (ch in glyphs and style.startswith("mode-")), (cell, ch, style)
+    labels = [(cell, v) for cell, v in cells.items() if v[1].startswith("label-")]
+    for (r, c), _ in labels:
+        for beside in ((r, c - 1), (r, c + 1)):
+            assert beside not in layer.labels, f"a robot's id touches a table name at {beside}"
+    at = {cell for cell, _ in labels}
+    shown = {"".join(cells[(r, c + i)][0] or "" for i in range(2))
+             for (r, c) in at if (r, c - 1) not in at}
+    assert shown <= {r.serial for r in rs}
+    assert len(shown) >= 3, "most robots keep their id beside them"
+
+
+def test_header_figures_shorten_to_fit_one_line() -> None:
+    full = views.figures(summary(), T, "fleet").plain
+    assert "mean wait 15 min 1:35, 4 served" in full and "0 faulted" in full
+    hms = views.time_of_day(T)
+    for width, keeps in ((170, f"Bistro {hms} │ waiting 3 (oldest 3:20)"),
+                         (120, f"Bistro {hms[:5]} │ wait 3 (3:20) · 2 on robots │ mean 1:35"),
+                         (78, f"{hms[:5]} │ wait 3 (3:20) · 2 on robots │ 1 act 1 idle")):
+        line = views.figures(summary(), T, "fleet", width).plain
+        assert len(line) <= width and keeps in line, (width, line)
+        assert "faulted" not in line and "FAULT" not in line, "zero counts left out"
+    assert "2 FAULT" in views.figures(summary(faulted=2), T, "fleet", 78).plain
+    tiny = views.figures(summary(), T, "fleet", 20).plain
+    assert len(tiny) == 20 and tiny.endswith("…")

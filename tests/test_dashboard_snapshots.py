@@ -29,11 +29,6 @@ def test_main_screen(snap_compare: SnapCompare) -> None:
     assert snap_compare(app, terminal_size=(120, 40), run_before=settle)
 
 
-def test_main_screen_at_100_by_30(snap_compare: SnapCompare) -> None:
-    app, _ = make_app()
-    assert snap_compare(app, terminal_size=(100, 30), run_before=settle)
-
-
 def test_order_form(snap_compare: SnapCompare) -> None:
     async def fill(pilot: Pilot[Any]) -> None:
         await settle(pilot)
@@ -52,4 +47,24 @@ def test_order_form_names_a_bad_table(snap_compare: SnapCompare) -> None:
 
     app, source = make_app()
     assert snap_compare(app, terminal_size=(100, 30), run_before=fill)
+    assert source.requests == []
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (160, 48)],
+                         ids=["80x24", "100x30", "160x48"])
+def test_main_screen_at_each_size(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    """Issue 14 finding 3: the layouts a host-stand tablet, a pass terminal and a
+    desk monitor get."""
+    app, _ = make_app()
+    assert snap_compare(app, terminal_size=size, run_before=settle)
+
+
+def test_zone_form_names_a_bad_rectangle_at_80x24(snap_compare: SnapCompare) -> None:
+    async def fill(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("z", *"spill", "enter", "enter", "enter", *"4 4 3 5", "enter", "enter")
+        await steady_cursors(pilot)
+
+    app, source = make_app()
+    assert snap_compare(app, terminal_size=(80, 24), run_before=fill)
     assert source.requests == []

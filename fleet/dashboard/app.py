@@ -76,6 +76,13 @@ class FleetDashboard(App[None]):
     TITLE = "fleet"
     BINDINGS: ClassVar[list[BindingType]] = bindings()  # type: ignore[assignment]
     COMMANDS = App.COMMANDS | {FleetCommands}
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # type: ignore[misc]
+        (0, "-narrow"), (100, "-medium"), (140, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # type: ignore[misc]
+        (0, "-short"), (36, "-tall")]
+    COMPACT_BELOW = 120
+    """Below this many columns the orders say where a dish is in short words, so that
+    wait, table, dish and where fit side by side on a tablet."""
 
     def __init__(self, source: FleetSource, *, title: str = "fleet",
                  clock: Callable[[], float] = time.monotonic,
@@ -167,7 +174,7 @@ class FleetDashboard(App[None]):
         ticking = m.controller_online and m.summary is not None
         if dirty & {"summary", "status", "link"} or ticking:
             self.figures.update(
-                views.figures(m.summary, now, self.title or "fleet"))
+                views.figures(m.summary, now, self.title or "fleet", self.size.width - 2))
             text, kind = views.banner(m, ever_connected=self._ever_connected,
                                       source_error=self._source_error)
             self.banner.update(Text(text))
@@ -176,7 +183,8 @@ class FleetDashboard(App[None]):
             self.robots_table.sync(views.robot_rows(m.robots))
             self._show_detail()
         if dirty & {"orders", "summary", "link"} or ticking:
-            self.orders_table.sync(views.order_rows(m.orders.values(), now))
+            self.orders_table.sync(views.order_rows(
+                m.orders.values(), now, compact=self.size.width < self.COMPACT_BELOW))
         if dirty & {"alerts", "link"} or ticking:
             self.alerts_table.sync(views.alert_rows(m.open_alerts(), now))
         if dirty & {"floor", "robots", "orders", "summary", "link"}:
@@ -185,6 +193,11 @@ class FleetDashboard(App[None]):
             for event in self._new_events[-EVENTS_SHOWN:]:
                 self.events_log.write(views.event_line(event))
             self._new_events.clear()
+
+    def on_resize(self) -> None:
+        """The header's figures and the orders' words are chosen for the width."""
+        self._dirty |= {"summary", "orders"}
+        self.flush()
 
     def _show_map(self, now: float) -> None:
         m = self.mirror
@@ -352,7 +365,8 @@ class FleetDashboard(App[None]):
             names = [p.name for p in floor.places if p.kind == "table"] if floor else []
             blocked = s.blocked_tables if s else {}
         else:
-            names = [z.name for z in floor.zones] if floor else []
+            # the plan's own zones: blocked areas are listed apart, as blocked
+            names = [z.name for z in floor.zones if z.kind != "blocked"] if floor else []
             blocked = s.blocked_zones if s else {}
 
         def chosen(command: BlockCommand | None) -> None:
@@ -361,7 +375,8 @@ class FleetDashboard(App[None]):
                 name = getattr(command, what)
                 self.send_command(command, f"{verb} {what} {name}")
 
-        self.push_screen(BlockScreen(what, names, blocked), chosen)
+        self.push_screen(BlockScreen(what, names, blocked,
+                                     floor if what == "zone" else None), chosen)
 
     def action_block_table(self) -> None:
         self._block("table")

@@ -27,33 +27,35 @@ class Action:
     action: str
     """The app's action name (``action_<name>``)."""
     label: str
-    """Short, for the footer."""
+    """Short, for the footer: all shown fit 80 columns beside the palette's key, so a
+    small terminal at the pass never cuts one off."""
     title: str
     """For the palette and the help screen."""
     show: bool = True
-    """In the footer (all are in the help screen and the palette)."""
+    """In the footer (all are in the help screen and the palette). Release is not:
+    the e-stop banner names its key when it is needed."""
     alias: bool = False
     """A second key for an action listed already."""
 
 
 ACTIONS: tuple[Action, ...] = (
-    Action("n", "new_order", "New order", "New order for a table"),
+    Action("n", "new_order", "New", "New order for a table"),
     Action("r", "mark_ready", "Ready", "Mark the selected order's dishes ready at the pass"),
-    Action("x", "cancel_order", "Cancel order", "Cancel the selected order"),
+    Action("x", "cancel_order", "Cancel", "Cancel the selected order"),
     Action("b", "by_staff", "By staff", "The selected order's table: its dishes waiting at "
            "the pass were carried by staff (asks first)", show=False),
     Action("h", "hurry", "Hurry", "High priority for the selected order (again: normal)",
            show=False),
-    Action("p", "pause_robot", "Pause/resume", "Pause the selected robot (resume if paused)"),
+    Action("p", "pause_robot", "Pause", "Pause the selected robot (resume if paused)"),
     Action("c", "charge", "Charge", "Send the selected robot to charge", show=False),
     Action("d", "dock", "Dock", "Send the selected robot to its dock", show=False),
     Action("s", "stop_all", "E-STOP", "E-stop all robots (asks first)"),
-    Action("g", "release_all", "Release", "Release all robots after an e-stop"),
+    Action("g", "release_all", "Release", "Release all robots after an e-stop", show=False),
     Action("t", "block_table", "Table", "Block or unblock a table", show=False),
     Action("z", "block_zone", "Zone", "Block or unblock a zone", show=False),
-    Action("a", "acknowledge", "Ack alert", "Acknowledge the selected alert"),
-    Action("f1", "help", "Help", "Show the keys"),
-    Action("question_mark", "help", "Help", "Show the keys", show=False, alias=True),
+    Action("a", "acknowledge", "Ack", "Acknowledge the selected alert"),
+    Action("question_mark", "help", "Help", "Show the keys"),
+    Action("f1", "help", "Help", "Show the keys", show=False, alias=True),
     Action("q", "quit", "Quit", "Quit the dashboard"),
 )
 

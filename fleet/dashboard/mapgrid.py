@@ -127,6 +127,8 @@ class FloorLayer:
     styles: list[list[str]]
     tables: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     """Each table's characters (row, column), for colouring it by its state."""
+    labels: set[tuple[int, int]] = field(default_factory=set)
+    """The characters of table names: what moves is drawn round them, never over."""
 
 
 def _codes(floor: FloorView, blocked: Iterable[str]) -> IntArray:
@@ -272,6 +274,7 @@ def draw_floor(floor: FloorView, width: int, height: int,
                 if at is not None and at not in labelled:
                     chars[at[0]][at[1]] = ch
                     styles[at[0]][at[1]] = st
+    layer.labels = labelled
     return layer
 
 
@@ -341,19 +344,30 @@ def overlay(layer: FloorLayer, robots: Iterable[RobotView],
         if at is None:
             continue
         placed.append((robot, at))
+        # a route over a table's name colours it and leaves the name readable
         route, end = _path(scale, at, robot.route)
         for cell in route:
             if cell != at:
-                put(cell, ROUTE_GLYPH, "route")
+                put(cell, None if cell in layer.labels else ROUTE_GLYPH, "route")
         horizon, _ = _path(scale, end, robot.horizon)
         for cell in horizon:
             if cell not in (end, at):
-                put(cell, HORIZON_GLYPH, "horizon")
+                put(cell, None if cell in layer.labels else HORIZON_GLYPH, "horizon")
+    taken = set(layer.labels) | {at for _, at in placed}
     for robot, (r, c) in placed:
+        # beside the robot, right or else left, where it covers no table's name nor
+        # another robot or its name; none at all rather than one that collides (the
+        # robots table names every robot)
         label = robot.serial[:LABEL_MAX]
-        start = c + 1 if c + 1 + len(label) <= scale.width else c - len(label)
-        for i, ch in enumerate(label):
-            put((r, start + i), ch, f"label-{robot.mode}")
+        for start, beyond in ((c + 1, c + 1 + len(label)), (c - len(label), c - len(label) - 1)):
+            cells = [(r, start + i) for i in range(len(label))]
+            # and not touching a name beyond it: "R4C2" would read as one word
+            if (start >= 0 and start + len(label) <= scale.width
+                    and not any(cell in taken for cell in (*cells, (r, beyond)))):
+                for cell, ch in zip(cells, label, strict=True):
+                    put(cell, ch, f"label-{robot.mode}")
+                taken.update(cells)
+                break
     for robot, at in placed:
         style = "robot-selected" if robot.serial == selected else f"mode-{robot.mode}"
         put(at, heading_glyph(robot.theta), style)

@@ -9,21 +9,27 @@ leaves the dashboard); they return the API command, and the app sends it.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from fleet.api.messages import (
+    NAME_PATTERN,
+    NAME_RULE,
     BlockTable,
     BlockZone,
     DishSpec,
+    FloorView,
+    PlaceView,
     SubmitOrder,
     UnblockTable,
     UnblockZone,
@@ -134,8 +140,7 @@ class NewOrderScreen(ModalScreen[SubmitOrder | None]):
             order = self.build()
         except FormError as exc:
             self.query_one("#form-error", Static).update(Text(str(exc)))
-            self.query_one(f"#{exc.field}", Input).add_class("-invalid")
-            self.query_one(f"#{exc.field}", Input).focus()
+            show_error(self, exc)
             return
         self.dismiss(order)
 
@@ -159,28 +164,101 @@ class NewOrderScreen(ModalScreen[SubmitOrder | None]):
 
 
 BlockCommand = BlockTable | UnblockTable | BlockZone | UnblockZone
+SPILL_SIZE_M = 1.5
+"""The side of the square blocked round a place when the manager names no size."""
+
+
+def _number(text: str, field: str, what: str) -> float:
+    try:
+        value = float(text.strip().replace(",", "."))
+    except ValueError:
+        raise FormError(field, f"{what}: {text.strip()!r} is not a number") from None
+    if not math.isfinite(value):
+        raise FormError(field, f"{what}: {text.strip()!r} is not a number")
+    return value
+
+
+def parse_rect(text: str, floor: FloorView | None) -> list[float]:
+    """``x0 y0 x1 y1`` in metres (spaces or commas between), lower left corner first,
+    and on the floor: a rectangle off the plan would block nothing and say it had."""
+    parts = [p for p in re.split(r"[\s,;]+", text.strip()) if p]
+    if len(parts) != 4:
+        raise FormError("rect", "a rectangle is four numbers in metres: x0 y0 x1 y1")
+    x0, y0, x1, y1 = (_number(p, "rect", "rectangle") for p in parts)
+    if not (x0 < x1 and y0 < y1):
+        raise FormError("rect", "x0 y0 is the lower left corner: x0 < x1 and y0 < y1")
+    _on_floor([x0, y0, x1, y1], floor, "rect")
+    return [x0, y0, x1, y1]
+
+
+def _on_floor(rect: list[float], floor: FloorView | None, field: str) -> None:
+    if floor is None:
+        return
+    left, bottom = floor.origin
+    right = left + floor.cols * floor.resolution
+    top = bottom + floor.rows * floor.resolution
+    x0, y0, x1, y1 = rect
+    if x1 <= left or x0 >= right or y1 <= bottom or y0 >= top:
+        raise FormError(field, f"the rectangle is off the floor (x {left:g} to {right:g}, "
+                               f"y {bottom:g} to {top:g} m)")
+
+
+def rect_around(place: PlaceView, size: float) -> list[float]:
+    """A square of side ``size`` centred where robots stop at ``place`` (its first
+    spot), as a spill "by A4" is on the way robots serve it; the outline's middle
+    when a place has no spot."""
+    if place.spots:
+        cx, cy = place.spots[0]
+    elif place.outline:
+        xs = [x for x, _ in place.outline]
+        ys = [y for _, y in place.outline]
+        cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+    else:
+        raise FormError("place", f"{place.name} has no position on the plan")
+    h = size / 2
+    return [round(cx - h, 3), round(cy - h, 3), round(cx + h, 3), round(cy + h, 3)]
 
 
 class BlockScreen(ModalScreen[BlockCommand | None]):
-    """Close a table or a zone to robots, or open it again."""
+    """Close a table or a zone to robots, or open it again. For a zone, also a new
+    area: a spill round a table or place (a square of a chosen size) or a rectangle
+    typed in metres, under a new name."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="block.cancel")]
 
-    def __init__(self, what: str, names: Sequence[str], blocked: Mapping[str, str]) -> None:
+    def __init__(self, what: str, names: Sequence[str], blocked: Mapping[str, str],
+                 floor: FloorView | None = None) -> None:
         super().__init__()
         self.what = what
         """"table" or "zone"."""
         self.names = list(names)
         self.blocked = dict(blocked)
+        self.floor = floor
+        """For a zone: the places a spill can be named by, and the floor's bounds."""
 
     def compose(self) -> ComposeResult:
         now = ", ".join(f"{n} ({r})" if r else n for n, r in sorted(self.blocked.items()))
+        zone = self.what == "zone"
         with VerticalScroll(id="block-form", classes="modal-box"):
             yield Label(f"Block or unblock a {self.what}", classes="modal-title")
+            if zone:
+                plan = ", ".join(sorted(self.names))
+                yield Label(Text(f"Zones of the plan: {plan or 'none'}"), id="plan-zones")
             yield Label(Text(f"Blocked now: {now or 'none'}"), id="blocked-now")
-            yield Label(self.what.capitalize())
-            yield Input(id="name", suggester=SuggestFromList(self.names, case_sensitive=False))
+            yield Label(self.what.capitalize() + (" (a new name for a new area)" if zone else ""))
+            yield Input(id="name", suggester=SuggestFromList(
+                self.names + list(self.blocked), case_sensitive=False),
+                placeholder="e.g. spill by A4" if zone else "")
+            if zone:
+                places = [p.name for p in self.floor.places] if self.floor else []
+                yield Label("New area round a table or place, and its size in metres")
+                with Horizontal(classes="checks", id="round"):
+                    yield Input(id="place", placeholder="e.g. A4",
+                                suggester=SuggestFromList(places, case_sensitive=False))
+                    yield Input(id="size", placeholder=f"{SPILL_SIZE_M:g}")
+                yield Label("or a rectangle in metres: x0 y0 x1 y1 (lower left first)")
+                yield Input(id="rect", placeholder="e.g. 3 4.5 4 5.5")
             yield Label("Reason (for blocking)")
             yield Input(id="reason", max_length=200, placeholder="e.g. spill")
             yield Static("", id="form-error")
@@ -192,29 +270,76 @@ class BlockScreen(ModalScreen[BlockCommand | None]):
     def on_mount(self) -> None:
         self.query_one("#name", Input).focus()
 
+    def _value(self, field: str) -> str:
+        found = self.query(f"#{field}")
+        return found.first(Input).value.strip() if found else ""
+
+    def _area(self) -> tuple[list[float], str] | None:
+        """The new area the form describes and the place it is round ("" for a typed
+        rectangle), None when the form names no new area."""
+        place_s, size_s, rect_s = self._value("place"), self._value("size"), self._value("rect")
+        if place_s and rect_s:
+            raise FormError("rect", "give a place or a rectangle, not both")
+        if rect_s:
+            return parse_rect(rect_s, self.floor), ""
+        if not place_s:
+            if size_s:
+                raise FormError("place", "name the table or place the size is round")
+            return None
+        places = self.floor.places if self.floor else []
+        name = match_name(place_s, [p.name for p in places], "place")
+        size = _number(size_s, "size", "size") if size_s else SPILL_SIZE_M
+        if not 0.25 <= size <= 10.0:
+            raise FormError("size", "the size is 0.25 to 10 metres")
+        return rect_around(next(p for p in places if p.name == name), size), name
+
     def build(self, block: bool) -> BlockCommand:
+        reason = self._value("reason")
+        if self.what == "zone" and block:
+            area = self._area()
+            if area is not None:
+                rect, place = area
+                return BlockZone(zone=self._new_name(place), rect=rect, reason=reason)
         names = self.names + [n for n in self.blocked if n not in self.names]
-        name = match_name(self.query_one("#name", Input).value, names, self.what)
-        reason = self.query_one("#reason", Input).value.strip()
+        name = match_name(self._value("name"), names, self.what)
         if not block and name not in self.blocked:
             raise FormError("name", f"{self.what} {name} is not blocked")
         if self.what == "table":
             return BlockTable(table=name, reason=reason) if block else UnblockTable(table=name)
         return BlockZone(zone=name, reason=reason) if block else UnblockZone(zone=name)
 
+    def _new_name(self, place: str) -> str:
+        """The new area's name: as typed, or "spill by <place>" when left empty."""
+        name = self._value("name")
+        if not name:
+            if not place:
+                raise FormError("name", "name the new area (e.g. spill by A4)")
+            name = f"spill by {place}"
+        if len(name) > 64 or not re.match(NAME_PATTERN, name):
+            raise FormError("name", f"{name!r}: {NAME_RULE}")
+        taken = {n.casefold() for n in self.names} | {n.casefold() for n in self.blocked}
+        if name.casefold() in taken:
+            raise FormError("name", f"a zone {name!r} exists already: give the new area "
+                                    "a new name")
+        return name
+
     def _finish(self, block: bool) -> None:
+        for field in self.query(Input):
+            field.remove_class("-invalid")
         try:
             command = self.build(block)
         except FormError as exc:
             self.query_one("#form-error", Static).update(Text(str(exc)))
-            self.query_one("#name", Input).add_class("-invalid")
+            show_error(self, exc)
             return
         self.dismiss(command)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if event.input.id == "name":
-            self.query_one("#reason", Input).focus()
+        fields = [f.id for f in self.query(Input)]
+        i = fields.index(event.input.id)
+        if i + 1 < len(fields):
+            self.query_one(f"#{fields[i + 1]}", Input).focus()
         else:
             self._finish(block=True)
 
@@ -227,6 +352,14 @@ class BlockScreen(ModalScreen[BlockCommand | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def show_error(screen: Screen[Any], exc: FormError) -> None:
+    """Mark the field that is wrong and put the cursor in it: after Submit or a
+    button the focus is elsewhere, and the manager should type the fix at once."""
+    field = screen.query_one(f"#{exc.field}", Input)
+    field.add_class("-invalid")
+    field.focus()
 
 
 class ConfirmScreen(ModalScreen[bool]):

@@ -32,6 +32,10 @@ Row = tuple[str, tuple[str | Text, ...]]
 
 _ON_ROBOT = {"assigned": "assigned to", "loaded": "loaded on", "on_the_way": "on the way on",
              "at_table": "at the table on"}
+_ON_ROBOT_SHORT = {"assigned": "assigned", "loaded": "loaded", "on_the_way": "→",
+                   "at_table": "at table"}
+"""The robot first, then these: if the cell is cut at a narrow pane's edge, the
+robot's name is what stays."""
 _CLOSED = {"served", "cancelled", "failed", "by_staff"}
 
 
@@ -48,9 +52,10 @@ def time_of_day(at: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(at))
 
 
-def _wait(age: float) -> Text:
+def _wait(age: float, compact: bool = False) -> Text:
     if age > LATE_S:
-        return Text(f"{clock(age)} LATE", style="bold #ffffff on #af0000")
+        return Text(f"{clock(age)}!" if compact else f"{clock(age)} LATE",
+                    style="bold #ffffff on #af0000")
     return Text(clock(age), style="bold #ffd700" if age > LATE_S / 2 else "")
 
 
@@ -142,9 +147,11 @@ def robot_detail(r: RobotView | None) -> Text:
 ORDER_COLUMNS = ("Wait", "Table", "Order", "Dish", "Where")
 
 
-def order_rows(orders: Iterable[OrderView], now: float) -> list[Row]:
+def order_rows(orders: Iterable[OrderView], now: float, *, compact: bool = False) -> list[Row]:
     """Ready dishes (oldest first, late ones marked), dishes still in the kitchen,
-    dishes on robots (trips in progress), then those served lately (newest first)."""
+    dishes on robots (trips in progress), then those served lately (newest first).
+    ``compact`` says where in short words (a late wait as ``3:20!``), for a narrow
+    screen where the dish and its note need the room."""
     ready: list[tuple[float, Row]] = []
     kitchen: list[tuple[float, Row]] = []
     moving: list[tuple[float, Row]] = []
@@ -161,24 +168,29 @@ def order_rows(orders: Iterable[OrderView], now: float) -> list[Row]:
             if dish.state == "ready" and order.open:
                 age = now - (dish.ready_at if dish.ready_at is not None else order.created_at)
                 where = Text(f"{prio}at the pass", style="bold #ff8700" if prio else "")
-                ready.append((-age, (key, (_wait(age), *head, where))))
+                if compact:
+                    where = Text(f"{prio}pass", style=where.style)
+                ready.append((-age, (key, (_wait(age, compact), *head, where))))
             elif dish.state == "received" and order.open:
                 age = now - order.created_at
-                kitchen.append((-age, (key, (Text(clock(age), style="dim"), *head,
-                                             Text(f"{prio}in the kitchen", style="dim")))))
+                kitchen.append((-age, (key, (Text(clock(age), style="dim"), *head, Text(
+                    f"{prio}{'kitchen' if compact else 'in the kitchen'}", style="dim")))))
             elif dish.state in _ON_ROBOT and order.open:
                 age = now - (dish.ready_at if dish.ready_at is not None else order.created_at)
-                where = Text(f"{_ON_ROBOT[dish.state]} {dish.robot or '?'}", style="#00d7ff")
-                moving.append((-age, (key, (_wait(age), *head, where))))
+                robot = dish.robot or "?"
+                where = Text(f"{robot} {_ON_ROBOT_SHORT[dish.state]}" if compact
+                             else f"{_ON_ROBOT[dish.state]} {robot}", style="#00d7ff")
+                moving.append((-age, (key, (_wait(age, compact), *head, where))))
             elif dish.state in ("served", "by_staff"):
                 reached = dish.at_table_at if dish.at_table_at is not None else dish.served_at
                 if reached is None or now - reached > SERVED_RECENT_S:
                     continue
                 took = reached - (dish.ready_at if dish.ready_at is not None else reached)
                 who = "by staff " if dish.state == "by_staff" else ""
+                said = (f"served {who}".strip() if compact
+                        else f"served {who}{clock(now - reached)} ago")
                 served.append((-reached, (key, (Text(clock(took), style="#5faf5f"), *head,
-                                                Text(f"served {who}{clock(now - reached)} ago",
-                                                     style="#5faf5f")))))
+                                                Text(said, style="#5faf5f")))))
             elif dish.state in ("cancelled", "failed") and order.open:
                 kitchen.append((0.0, (key, ("", *head, Text(
                     dish.state + (f": {dish.reason}" if dish.reason else ""),
@@ -229,42 +241,71 @@ def alert_rows(alerts: Sequence[AlertView], now: float) -> list[Row]:
             text.append(f" (×{a.count})", style="bold")
         at = a.last_at if a.last_at is not None else a.at
         level = Text(a.level, style=_LEVEL.get(a.level, ""))
-        rows.append((str(a.alert_id), (clock(now - at), level, text)))
+        # The age in the level's colour too: a narrow pane hides the level column.
+        rows.append((str(a.alert_id), (Text(clock(now - at), style=_LEVEL.get(a.level, "")),
+                                       level, text)))
     return rows
 
 
 # -- header -----------------------------------------------------------------------------------
-def figures(summary: Summary | None, now: float, title: str) -> Text:
-    """The header's live figures, from the controller's summary (two lines at 100
-    columns)."""
-    out = Text()
+def figures(summary: Summary | None, now: float, title: str, width: int = 1000) -> Text:
+    """The header's live figures, from the controller's summary, on one line of
+    ``width`` cells: the words are shortened, then the least needed figures left out
+    (zero counts, the clock's seconds, the 15-minute figures, the site's name), so that a
+    small terminal at the pass still reads waiting dishes and robots at a glance and
+    the header never wraps over the panels."""
     if summary is None:
-        out.append(f"{title}: waiting for the controller's figures...")
-        return out
-    out.append(f"{summary.name or summary.site} ", style="bold")
-    out.append(time_of_day(now))
+        return Text(f"{title}: waiting for the controller's figures...")
+    for level in range(4):
+        out = _figures(summary, now, level)
+        if out.cell_len <= width:
+            return out
+    out.truncate(max(1, width), overflow="ellipsis")
+    return out
+
+
+def _figures(summary: Summary, now: float, level: int) -> Text:
+    """The header at a level of brevity: 0 in full words, 1 without zero counts,
+    2 in short words, 3 only what a glance needs."""
+    out = Text()
+    if level < 3:
+        out.append(f"{summary.name or summary.site} ", style="bold")
+    out.append(time_of_day(now) if level < 2 else time_of_day(now)[:5])
     if summary.speed != 1.0:
         out.append(f" ×{summary.speed:g}", style="dim")
-    out.append(" │ waiting ")
+    out.append(" │ waiting " if level < 2 else " │ wait ")
     out.append(str(summary.dishes_waiting),
                style="bold #ffd700" if summary.dishes_waiting else "bold")
     if summary.oldest_wait_s is not None and summary.dishes_waiting:
         late = summary.oldest_wait_s > LATE_S
-        out.append(f" (oldest {clock(summary.oldest_wait_s)})",
+        oldest = clock(summary.oldest_wait_s)
+        out.append(f" (oldest {oldest})" if level < 2 else f" ({oldest})",
                    style="bold #ff5f5f" if late else "")
-    out.append(f" · on robots {summary.dishes_on_robots}")
-    out.append(" │ mean wait 15 min ")
-    out.append("–" if summary.mean_wait_15min_s is None else clock(summary.mean_wait_15min_s),
-               style="bold")
-    out.append(f", {summary.served_15min} served │ robots ")
-    parts = [("active", summary.active, "#00d75f"), ("idle", summary.idle, "#87afaf"),
-             ("charging", summary.charging, "#5f87ff"), ("paused", summary.paused, "#ffd700"),
-             ("faulted", summary.faulted, "#ff5f5f"), ("offline", summary.offline, "#808080")]
-    for i, (word, n, colour) in enumerate(parts):
+    out.append(f" · on robots {summary.dishes_on_robots}" if level < 2
+               else f" · {summary.dishes_on_robots} on robots")
+    if level < 2:
+        out.append(" │ mean wait 15 min ")
+    elif level == 2:
+        out.append(" │ mean ")
+    if level < 3:
+        out.append("–" if summary.mean_wait_15min_s is None
+                   else clock(summary.mean_wait_15min_s), style="bold")
+        out.append(f", {summary.served_15min} served" if level < 2
+                   else f" · {summary.served_15min} served")
+    out.append(" │ robots " if level < 2 else " │ ")
+    parts = [("active", "act", summary.active, "#00d75f"),
+             ("idle", "idle", summary.idle, "#87afaf"),
+             ("charging", "chg", summary.charging, "#5f87ff"),
+             ("paused", "paus", summary.paused, "#ffd700"),
+             ("faulted", "FAULT", summary.faulted, "#ff5f5f"),
+             ("offline", "off", summary.offline, "#808080")]
+    shown = [p for p in parts if p[2] or level == 0] or parts[:1]
+    for i, (word, short, n, colour) in enumerate(shown):
         if i:
-            out.append(" · ")
-        out.append(f"{n} {word}", style=f"bold {colour}" if n else "dim")
-    out.append(f" │ {summary.open_orders} open orders")
+            out.append(" · " if level < 2 else " ")
+        out.append(f"{n} {word if level < 2 else short}", style=f"bold {colour}" if n else "dim")
+    out.append(f" │ {summary.open_orders} open orders" if level < 2
+               else f" │ {summary.open_orders} open")
     return out
 
 
