@@ -41,6 +41,7 @@ def test_the_confidence_range_decides_not_the_mean_alone() -> None:
     assert choose(list(sizes.values()), 90.0) is sizes[4]
     assert choose(list(sizes.values()), 90.0, target_p95_s=120.0) is sizes[6]
     assert choose(list(sizes.values()), 1000.0) is sizes[4], "2 robots left dishes to staff"
+    assert choose(list(sizes.values()), 1000.0, max_staff_share=0.3) is sizes[2]
     assert sizes[8].runs == 0 and sizes[8].errors
     assert choose(list(sizes.values()), 30.0) is None
 
@@ -51,6 +52,7 @@ def test_the_answer_names_the_size_and_its_figures() -> None:
     assert said.startswith("6 robots for mean wait <= 61 s: mean wait 42 s")
     assert "over 3 seeds" in said
     assert answer(sizes, 30.0).startswith("no fleet size tried (2, 4, 6, 8)")
+    assert "0 of 300 carried by staff" in said
 
 
 @pytest.mark.integration  # worker processes

@@ -30,9 +30,20 @@ examples:
 
 The answer is the smallest fleet whose mean wait (ready at the pass -> at the
 table) is at or under --target-mean at the top of its 95 % range over the seeds,
-whose p95 is under --target-p95 (when given), and that leaves no dish for staff
-to carry (--staff-help) and none open.
+whose p95 is under --target-p95 (when given), that leaves no dish open and at
+most --max-staff of them for staff to carry (--staff-help).
 """
+
+
+def share_arg(text: str) -> float:
+    try:
+        value = float(text.strip().rstrip("%")) / (100.0 if text.strip().endswith("%") else 1.0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a share like 1% or 0.01; got {text!r}"
+                                         ) from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"a share is between 0 and 100%; got {text!r}")
+    return value
 
 
 def positive_seconds(text: str) -> float:
@@ -65,6 +76,8 @@ def register(sub: Any) -> None:
                    help="the mean wait to meet, e.g. 60 or 1m (default 60 s)")
     p.add_argument("--target-p95", type=positive_seconds, default=None, metavar="TIME",
                    help="a p95 wait to meet as well (default: none)")
+    p.add_argument("--max-staff", type=share_arg, default=0.01, metavar="SHARE",
+                   help="the share of dishes staff may carry, e.g. 1%% or 0 (default 1%%)")
     p.add_argument("--faults", choices=FAULTS, default="light",
                    help="injected trouble while serving (default light)")
     p.add_argument("--staff-help", type=staff_help_arg, default=180.0, metavar="TIME",
@@ -104,14 +117,14 @@ def run_size(args: argparse.Namespace, console: Console) -> int:
                 err.print(f"{len(rows)}/{len(todo)} services run")
     rows.sort(key=lambda r: (r["robots"], r["seed"]))
     sizes = by_size(rows)
-    console.print(format_sizes(sizes, args.target_mean, args.target_p95), markup=False,
-                  highlight=False, soft_wrap=True)
-    said = answer(sizes, args.target_mean, args.target_p95)
+    console.print(format_sizes(sizes, args.target_mean, args.target_p95, args.max_staff),
+                  markup=False, highlight=False, soft_wrap=True)
+    said = answer(sizes, args.target_mean, args.target_p95, args.max_staff)
     console.print(f"\n{said}", markup=False, highlight=False, soft_wrap=True)
     length = clock(args.duration) if args.duration is not None else "its own length"
     console.print(f"({setup.plan.name}, {args.scenario} for {length}, faults {args.faults}, "
                   f"seeds {','.join(map(str, args.seeds))})", markup=False, highlight=False)
-    best = choose(sizes, args.target_mean, args.target_p95)
+    best = choose(sizes, args.target_mean, args.target_p95, args.max_staff)
     if args.json is not None:
         args.json.write_text(json.dumps({
             "map": str(setup.map_path), "scenario": args.scenario,
