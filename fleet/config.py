@@ -53,6 +53,9 @@ class BatteryConfig(_Strict, frozen=True):
     full_percent: float = 95.0
 
 
+_ACTIONS = ActionProfile()
+
+
 class ActionProfileConfig(_Strict, frozen=True):
     """Which VDA 5050 ``actionType`` expresses each piece of work at a stop on this
     model's vehicles: the standard action, a vendor's own name for it, or "" for none
@@ -60,18 +63,13 @@ class ActionProfileConfig(_Strict, frozen=True):
     ``dwell_s`` when it cannot sense them). Checked against the vehicle's factsheet:
     at run time from the one it publishes, by ``fleet config check`` from ``factsheet``."""
 
-    pick: str = "pick"
-    """Staff load a tray at the pass (and dirty dishes at a table)."""
-    drop: str = "drop"
-    """Present a tray at a table; have it emptied at the dish return."""
-    serve_wait: str = "waitForTrigger"
-    """Wait at a table until the guest has taken the dishes."""
-    dock: str = "finePositioning"
-    """Dock precisely at a charger."""
-    charge: str = "startCharging"
-    """Start charging on a charger ("": it charges on contact there)."""
-    dwell_s: float = 20.0
-    """Seconds a stop waits in place of an action the vehicle does not take."""
+    # The defaults are the domain's (``ActionProfile``), where each role is explained.
+    pick: str = _ACTIONS.pick
+    drop: str = _ACTIONS.drop
+    serve_wait: str = _ACTIONS.serve_wait
+    dock: str = _ACTIONS.dock
+    charge: str = _ACTIONS.charge
+    dwell_s: float = _ACTIONS.dwell_s
 
 
 class RobotModelConfig(_Strict, frozen=True):

@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import platform
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from fleet.cli.sim_cmd import (
     simulate,
     staff_help_arg,
 )
+from fleet.cli.workers import run_in_workers
 from fleet.errors import FleetError
 from fleet.floor import FloorPlan, load_floor
 from fleet.floor.generate import STYLES
@@ -377,22 +377,10 @@ def run_floor_bench_cmd(args: argparse.Namespace, console: Console) -> int:
     setup = load_setup(None, args.config, args.scenario)
     cfg_radius = setup.plan.robot_radius
     todo = floor_cases(args.floors, args.styles, args.robots, args.seeds)
-    err = Console(stderr=True, highlight=False)
-    rows: list[dict[str, Any]] = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=True) as bar, \
-            ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        task = bar.add_task(f"{len(todo)} services on {args.floors} floors", total=len(todo))
-        futures = [pool.submit(run_floor_case, case, setup.model, radius=cfg_radius,
-                               scenario=args.scenario, duration_s=args.duration,
-                               faults=args.faults, staff_help_s=args.staff_help)
-                   for case in todo]
-        for future in as_completed(futures):
-            rows.append(future.result())
-            bar.advance(task)
-            if not err.is_terminal and (len(rows) % 10 == 0 or len(rows) == len(todo)):
-                # No bar without a terminal: a line now and then, so a log shows progress.
-                err.print(f"{len(rows)}/{len(todo)} services run")
+    options = {"radius": cfg_radius, "scenario": args.scenario, "duration_s": args.duration,
+               "faults": args.faults, "staff_help_s": args.staff_help}
+    rows = run_in_workers(run_floor_case, [((case, setup.model), options) for case in todo],
+                          jobs=args.jobs, label=f"{len(todo)} services on {args.floors} floors")
     order = {(c.name, c.robots, c.seed): i for i, c in enumerate(todo)}
     rows.sort(key=lambda r: order[(r["floor"], r["robots"], r["seed"])])
     console.print(format_floor_bench(rows), markup=False, highlight=False, soft_wrap=True)

@@ -11,16 +11,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from fleet.bench.sizing import SizeFigures, answer, by_size, choose, format_sizes
 from fleet.cli.bench_cmd import seeds_arg, sizes_arg
 from fleet.cli.sim_cmd import FAULTS, clock, duration_arg, load_setup, staff_help_arg
+from fleet.cli.workers import run_in_workers
 from fleet.errors import FleetError
 
 EPILOG = """\
@@ -99,22 +98,11 @@ def run_size(args: argparse.Namespace, console: Console) -> int:
     if args.plot is not None and args.plot.suffix.lower() not in (".svg", ".png"):
         raise FleetError(f"--plot {args.plot}: write a .svg or a .png")
     setup = load_setup(args.map, args.config, args.scenario)
-    todo = [(n, s) for n in args.robots for s in args.seeds]
-    err = Console(stderr=True, highlight=False)
-    rows: list[dict[str, Any]] = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=True) as bar, \
-            ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        task = bar.add_task(f"{len(todo)} services on {setup.plan.name}", total=len(todo))
-        futures = [pool.submit(run_size_case, setup.plan, setup.model, n, s,
-                               scenario=args.scenario, duration_s=args.duration,
-                               faults=args.faults, staff_help_s=args.staff_help)
-                   for n, s in todo]
-        for future in as_completed(futures):
-            rows.append(future.result())
-            bar.advance(task)
-            if not err.is_terminal:
-                err.print(f"{len(rows)}/{len(todo)} services run")
+    options = {"scenario": args.scenario, "duration_s": args.duration, "faults": args.faults,
+               "staff_help_s": args.staff_help}
+    calls = [((setup.plan, setup.model, n, s), options) for n in args.robots for s in args.seeds]
+    rows = run_in_workers(run_size_case, calls, jobs=args.jobs,
+                          label=f"{len(calls)} services on {setup.plan.name}")
     rows.sort(key=lambda r: (r["robots"], r["seed"]))
     sizes = by_size(rows)
     console.print(format_sizes(sizes, args.target_mean, args.target_p95, args.max_staff),
