@@ -45,7 +45,7 @@ Start here:
   fleet map generate --seed 7 --style narrow   a restaurant floor nobody tuned fleet to
   fleet users add NAME --role ROLE   who may log in to the site's broker (list, remove, acl)
   fleet api schemas --check          the fleet API's JSON schemas (docs/api) against the code
-  fleet bench routes|sim|floors|mqtt|serial|dashboard   figures beside a baseline
+  fleet bench routes|sim|floors|mapf|mqtt|serial|dashboard   figures beside a baseline
                                      (BENCHMARKS.md)
 """
 
