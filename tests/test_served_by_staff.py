@@ -17,7 +17,7 @@ from simkit import MODEL
 from fleet.api.service import ApiService
 from fleet.assembly import build_controller
 from fleet.controller.commands import SendInstantActions, SendOrder
-from fleet.controller.core import LATE_AFTER_S
+from fleet.controller.lateness import LATE_AFTER_S
 from fleet.domain import DishState
 from fleet.domain import events as ev
 from fleet.errors import OrderError

@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 from fleet.controller.commands import Command, SendInstantActions
+from fleet.controller.lateness import tell_late
 from fleet.controller.legs import cell_of_node
 from fleet.controller.manager import ManagerOps
 from fleet.controller.orderbook import OrderBook
@@ -52,9 +53,6 @@ RESEND_AFTER_S = 5.0
 TICK_S = 1.0
 DEADLOCK_MEMORY_S = 15.0
 JOIN_GRACE_S = 10.0
-LATE_AFTER_S = 120.0
-"""A ready dish still at the pass this long after it was ready is late: the manager
-hears of it, with why, once per table."""
 EVENTS_KEPT = 10_000
 """Events held in memory; older ones are in the store only."""
 """At start-up, how long to wait for every configured robot to report where it is."""
@@ -126,37 +124,6 @@ class Controller:
             self.events_trimmed += cut
         self.store.record(event)
         log.debug("%s %s", event.kind, event.text)
-
-    def _tell_late(self, now: float) -> None:
-        """Dishes waiting at the pass past ``LATE_AFTER_S``, once per table: a floor
-        that has stopped moving must not look well while its dishes go cold."""
-        late: dict[str, list[Dish]] = {}
-        for dish in self.waiting_dishes():
-            if dish.ready_at is not None and now - dish.ready_at >= LATE_AFTER_S:
-                late.setdefault(dish.table, []).append(dish)
-        self._late_tables &= set(late)
-        for table, dishes in sorted(late.items()):
-            if table in self._late_tables:
-                continue
-            self._late_tables.add(table)
-            waited = max(now - (d.ready_at or now) for d in dishes)
-            reason = self._late_reason(table)
-            self.emit(ev.DISHES_LATE, now, f"{len(dishes)} dish(es) for {table} waiting at "
-                      f"the pass for {waited / 60:.0f} min: {reason}",
-                      dish_id=dishes[0].dish_id, order_id=dishes[0].order_id,
-                      data={"table": table, "dishes": [d.dish_id for d in dishes],
-                            "waited_s": round(waited), "reason": reason})
-
-    def _late_reason(self, table: str) -> str:
-        blocked = self.manager.blocked_tables.get(table)
-        if blocked is not None:
-            return f"the table is blocked ({blocked}); serve by hand or unblock it"
-        if self.manager.stopped_all:
-            return "everything is stopped"
-        ready = [r for r in self.robots.values() if r.on_duty]
-        if not ready:
-            return "no robot is available"
-        return f"every available robot is busy ({len(ready)} working)"
 
     def events_since(self, cursor: int) -> tuple[list[Event], int]:
         """Events from the ``cursor``-th ever emitted on (those still kept), and the
@@ -554,7 +521,7 @@ class Controller:
         # and again only after it has been gone for a while.
         self._deadlocks = {k: v for k, v in self._deadlocks.items()
                            if now - v[1] < DEADLOCK_MEMORY_S}
-        self._tell_late(now)
+        tell_late(self, self._late_tables, now)
         if (any(True for _ in self.book.waiting()) or self.work.bussing_requests
                 or any(r.trip is None and r.to_unload() for r in self.robots.values())):
             self._dispatch_due = True

@@ -1,0 +1,49 @@
+"""Dishes late at the pass, told once per table with why: a floor that has stopped
+moving must not look well while its dishes go cold. Split from ``core`` because it
+is one question asked of the whole controller each tick, not part of its flow."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fleet.domain import Dish
+from fleet.domain import events as ev
+
+if TYPE_CHECKING:
+    from fleet.controller.core import Controller
+
+LATE_AFTER_S = 120.0
+"""Dishes waiting at the pass this long are told to the manager (once per table)."""
+
+
+def tell_late(ctl: Controller, told: set[str], now: float) -> None:
+    """Emit ``DishesLate`` for each table with dishes past ``LATE_AFTER_S`` not already
+    in ``told``; ``told`` keeps the tables said and forgets those no longer late."""
+    late: dict[str, list[Dish]] = {}
+    for dish in ctl.waiting_dishes():
+        if dish.ready_at is not None and now - dish.ready_at >= LATE_AFTER_S:
+            late.setdefault(dish.table, []).append(dish)
+    told &= set(late)
+    for table, dishes in sorted(late.items()):
+        if table in told:
+            continue
+        told.add(table)
+        waited = max(now - (d.ready_at or now) for d in dishes)
+        reason = late_reason(ctl, table)
+        ctl.emit(ev.DISHES_LATE, now, f"{len(dishes)} dish(es) for {table} waiting at "
+                 f"the pass for {waited / 60:.0f} min: {reason}",
+                 dish_id=dishes[0].dish_id, order_id=dishes[0].order_id,
+                 data={"table": table, "dishes": [d.dish_id for d in dishes],
+                       "waited_s": round(waited), "reason": reason})
+
+
+def late_reason(ctl: Controller, table: str) -> str:
+    blocked = ctl.manager.blocked_tables.get(table)
+    if blocked is not None:
+        return f"the table is blocked ({blocked}); serve by hand or unblock it"
+    if ctl.manager.stopped_all:
+        return "everything is stopped"
+    ready = [r for r in ctl.robots.values() if r.on_duty]
+    if not ready:
+        return "no robot is available"
+    return f"every available robot is busy ({len(ready)} working)"
