@@ -106,17 +106,10 @@ def leftovers(rec: RobotRecord) -> bool:
     return not any(s.kind is StopKind.UNLOAD for s in trip.stops)
 
 
-def _bound_for(ctl: Controller, place: str, besides: str) -> int:
-    """Robots other than ``besides`` whose current stop is at ``place``."""
-    return sum(1 for r in ctl.robots.values()
-               if r.serial != besides and r.trip is not None and r.trip.current is not None
-               and r.trip.current.place == place)
-
-
 def pass_for_leftovers(ctl: Controller, rec: RobotRecord) -> str:
     """The dish return takes leftovers; without one, the pass they came from. When
-    every dish return already has a robot for each of its spots and a pass has a
-    spot to spare, the nearest such pass takes them instead: staff there take an
+    no dish return has room (``TripWork.room_at``: a robot on or bound for every
+    spot) and a pass has, the nearest such pass takes them instead: staff there take an
     untouched dish back as well, and a line at a one-spot dish return was most of
     the robots standing still on generated floors."""
     returns = ctl.plan.places_of(PlaceKind.DISH_RETURN)
@@ -124,10 +117,10 @@ def pass_for_leftovers(ctl: Controller, rec: RobotRecord) -> str:
         cell = rec.cell
         assert cell is not None
         times = ctl.times[rec.model.name]
-        free = [p for p in returns if _bound_for(ctl, p.name, rec.serial) < len(p.cells)]
+        free = [p for p in returns if ctl.work.room_at(p.name, rec.serial) > 0]
         if not free:
             spare = [p for p in ctl.plan.places_of(PlaceKind.PASS)
-                     if _bound_for(ctl, p.name, rec.serial) < len(p.cells)]
+                     if ctl.work.room_at(p.name, rec.serial) > 0]
             free = spare or returns
         return min(free, key=lambda p: times.from_cell(cell, p.name)).name
     trip = rec.trip

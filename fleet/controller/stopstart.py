@@ -12,10 +12,9 @@ another.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from fleet.controller.dishprogress import (
     leftovers,
@@ -24,13 +23,12 @@ from fleet.controller.dishprogress import (
     still_to_load,
 )
 from fleet.controller.legs import Leg
+from fleet.controller.makeway import clear_spots, make_way
 from fleet.controller.robots import RobotRecord
 from fleet.controller.stops import StopWork, stop_work
-from fleet.dispatch import TripPlan
 from fleet.domain import DishState, Stop, StopKind, TripKind
 from fleet.domain import events as ev
 from fleet.floor.model import Cell
-from fleet.routing import distance_field
 from fleet.traffic import PlanFailed
 
 if TYPE_CHECKING:
@@ -89,7 +87,9 @@ def start_stop(work: TripWork, rec: RobotRecord, now: float) -> bool:
             return _skip_park(work, rec, now)
         if stop.kind is StopKind.LOAD and _hand_over(work, rec, spots, now):
             return True
-        _clear_spots(work, spots, now, asking=rec.serial)
+        if _leftovers_elsewhere(work, rec, stop):
+            return start_stop(work, rec, now)
+        clear_spots(work, spots, now, asking=rec.serial)
         # Every spot is taken by a robot that stands or works there (or owed to one
         # that waited longer): planning a route into it could only fail. Wait here,
         # in turn, until one frees.
@@ -134,6 +134,23 @@ def queued_ahead(robots: Iterable[RobotRecord], rec: RobotRecord,
                   key=lambda r: r.queued_since)
 
 
+def _leftovers_elsewhere(work: TripWork, rec: RobotRecord, stop: Stop) -> bool:
+    """Leftovers queued for a full dish return go to a place with a spot to spare
+    (another dish return, or a pass) when one has come free since the stop was
+    chosen; True when the stop now names it. A line of loaded robots at a one-spot
+    dish return stood 150 s on a generated floor while a pass spot stood empty."""
+    trip = rec.trip
+    assert trip is not None
+    if stop.kind is not StopKind.UNLOAD or trip.kind is not TripKind.SERVE:
+        return False
+    place = pass_for_leftovers(work.ctl, rec)
+    if place == stop.place:
+        return False
+    trip.stops[trip.next_stop] = dataclasses.replace(stop, place=place)
+    rec.queued_for = None
+    return True
+
+
 def _skip_park(work: TripWork, rec: RobotRecord, now: float) -> bool:
     """A park stop with nowhere to go: a park trip ends where the robot stands; a
     step aside within a trip is skipped, and the trip's own next stop begins (ending
@@ -163,6 +180,9 @@ def _start_leg(ctl: Controller, rec: RobotRecord, goals: Sequence[Cell],
         route = ctl.traffic.route(rec.serial, goals, now=now, dwell_s=dwell_s)
     except PlanFailed as exc:
         rec.note = f"cannot route yet: {exc.reason}"
+        sent = make_way(ctl.work, rec, exc, goals, now)
+        if sent:
+            rec.note += f" ({', '.join(sent)} asked to step aside)"
         rec.failures += 1
         rec.retry_at = now + min(RETRY_MAX_S, 2.0 * 2 ** min(rec.failures - 1, 4))
         if rec.failures == ROUTE_FAILED_AFTER:
@@ -192,58 +212,6 @@ def _order_id(ctl: Controller, rec: RobotRecord) -> str:
     """Unique to this controller's run: a restarted controller must not send an id
     the vehicle still holds from the last run (it would read as a stale update)."""
     return f"{rec.serial}-{ctl.run_id}-{rec.legs_sent}"
-
-
-def _clear_spots(work: TripWork, spots: tuple[Cell, ...], now: float, *, asking: str) -> None:
-    """A robot standing on a spot another robot needs steps aside onto open floor:
-    an idle one (a table's only serving spot, with no free home to park in), or one
-    that itself waits there for a spot elsewhere. The second breaks a cycle no one
-    else sees: R11 waits at the dish return for R2's table spot while R2, loaded,
-    waits at that table spot for the dish return (a 6,870 s freeze)."""
-    plan = work.ctl.plan
-    for other in work.idle_robots():
-        if other.cell is None or not set(plan.footprint(other.cell)) & set(spots):
-            continue
-        aside = _open_floor_near(work, other.cell)
-        if aside is None:
-            continue
-        work.begin(TripPlan(robot=other.serial, kind=TripKind.PARK,
-                            stops=(Stop("open floor", StopKind.PARK, cell=aside),),
-                            dish_ids=(), est_finish=now, est_waits={},
-                            reason="steps aside from a spot another robot needs"), now)
-    for other in work.ctl.robots.values():
-        trip = other.trip
-        stop = trip.current if trip is not None else None
-        if (stop is None or trip is None or other.cell is None or other.serial == asking
-                or other.serial not in work.pending or other.retry_at is None
-                or not other.note.startswith("waiting for a free spot")
-                or stop.kind is StopKind.PARK  # already stepping aside
-                or stop.kind is StopKind.LOAD  # waits at the pass hand trips over instead
-                or not set(plan.footprint(other.cell)) & set(spots)):
-            continue
-        aside = _open_floor_near(work, other.cell)
-        if aside is None:
-            continue
-        trip.stops.insert(trip.next_stop, Stop("open floor", StopKind.PARK, cell=aside))
-        other.retry_at = now  # it goes now; its own stop comes after
-        other.note = "steps aside from a spot another robot needs"
-
-
-def _open_floor_near(work: TripWork, start: Cell) -> Cell | None:
-    """The nearest free cell that is no place's spot and not a one-lane aisle."""
-    plan = work.ctl.plan
-    claimed = work.claimed_cells()
-    spots = {c for p in plan.places.values() for c in p.cells}
-    field = distance_field(plan, [start])
-    best: Cell | None = None
-    best_d = float("inf")
-    for r, c in zip(*np.nonzero(np.isfinite(field)), strict=True):
-        cell = (int(r), int(c))
-        d = float(field[cell])
-        if (d < best_d and cell not in spots and len(plan.footprint(cell)) == 1
-                and not claimed.intersection(plan.footprint(cell))):
-            best, best_d = cell, d
-    return best
 
 
 def _hand_over(work: TripWork, rec: RobotRecord, spots: tuple[Cell, ...], now: float) -> bool:

@@ -112,6 +112,21 @@ class TripWork:
         for plan in plans:
             self.begin(plan, now)
 
+    def room_at(self, place: str, besides: str | None = None) -> int:
+        """Spots of ``place`` free as ``start_stop`` will find them: nobody (but
+        ``besides``) standing in or heading for the spot's footprint, not closed by
+        the manager, and not owed to a robot bound for the place with no route yet.
+        The one count of a place's room, for loading, leftovers and housekeeping."""
+        ctl = self.ctl
+        claimed = self.claimed_cells(besides=besides) | ctl.manager.closed_cells()
+        free = sum(1 for c in ctl.plan.place(place).cells
+                   if not claimed.intersection(ctl.plan.footprint(c)))
+        owed = sum(1 for r in ctl.robots.values()
+                   if r.serial != besides and r.serial in self.pending and r.trip is not None
+                   and r.trip.current is not None and r.trip.current.cell is None
+                   and r.trip.current.place == place)
+        return max(0, free - owed)
+
     def _bound_places(self) -> Counter[str]:
         """Places robots are bound for with no route there yet (their stop waits its
         turn, or is about to begin): each will take a spot there."""
@@ -200,13 +215,8 @@ class TripWork:
         pass spots are free (a queue in the aisle in front of the pass blocks it).
         A spot is free as ``start_stop`` will find it: nobody in its footprint, and
         not owed to a robot already bound for that pass without a route yet."""
-        claimed = self.claimed_cells() | self.ctl.manager.closed_cells()
         plan = self.ctl.plan
-        bound = self._bound_places()
-        free_spots = sum(
-            max(0, sum(1 for c in p.cells if not claimed.intersection(plan.footprint(c)))
-                - bound[p.name])
-            for p in plan.places_of(PlaceKind.PASS))
+        free_spots = sum(self.room_at(p.name) for p in plan.places_of(PlaceKind.PASS))
         at_pass = [v for v in views if v.at_pass is not None]
         away = [v for v in views if v.at_pass is None]
         times = self.ctl.times
@@ -250,7 +260,8 @@ class TripWork:
                          order_id=dish.order_id)
         ctl.store.save_trip(trip)
         stops = ", ".join(f"{s.kind.value} {s.place}" for s in trip.stops)
-        ctl.emit(ev.TRIP_ASSIGNED, now, f"{rec.serial}: {trip.kind.value} trip {stops}",
+        why = f" ({plan.reason})" if plan.reason else ""
+        ctl.emit(ev.TRIP_ASSIGNED, now, f"{rec.serial}: {trip.kind.value} trip {stops}{why}",
                  robot=rec.serial, trip_id=trip.trip_id)
         ctl.set_mode(rec, now)
         self.pending.add(rec.serial)

@@ -354,6 +354,23 @@ class TrafficManager:
         track = self._track(robot)
         return track.cells[track.progress]
 
+    def lane(self, robot: RobotId, goals: Sequence[Cell]) -> frozenset[Cell]:
+        """Every cell the robot's empty-floor way to ``goals`` makes unusable for others
+        (its footprints included): where robots must not stand for it to pass."""
+        track = self._track(robot)
+        wanted = frozenset(self.plan.index(g) for g in goals if self.plan.is_passable(g))
+        if not wanted:
+            return frozenset()
+        return frozenset(self._board.cell(i)
+                         for i in lane_of(self._board, track.visits[-1].cell, wanted))
+
+    def in_use(self, besides: RobotId | None = None) -> frozenset[Cell]:
+        """Every cell a robot (other than ``besides``) stands on or has still to pass,
+        footprints included: a robot sent to wait there would be in someone's way."""
+        board = self._board
+        return frozenset(board.cell(f) for t in self._tracks.values() if t.robot != besides
+                         for v in t.live() for f in board.foot[v.cell])
+
     def robots(self) -> list[RobotId]:
         return list(self._tracks)
 

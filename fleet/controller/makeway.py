@@ -1,0 +1,119 @@
+"""Making way: robots standing where another robot must pass step aside onto open floor.
+
+The traffic planner moves robots that are on their way (``traffic.giveway``), but
+a robot with no leg (idle, or waiting for its next stop) is a wall to it: only
+the controller can give that robot somewhere to go. Two cases ask for it: a
+robot that needs a spot another robot stands on (``clear_spots``), and a robot
+whose plan failed because robots stand for good on its only way (``make_way``).
+Measured on generated narrow floors with 12 robots: an idle robot parked in a
+one-lane aisle sealed a loaded robot in a dead end while a third queued behind
+it (390 s without progress; the planner saw no cycle, only walls).
+
+The aside cell is open floor (no place's spot, not a one-lane cell) off the
+asking robot's way and off every cell other robots have still to pass, so that
+stepping aside never makes a new wall.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fleet.controller.robots import RobotRecord
+from fleet.dispatch import TripPlan
+from fleet.domain import Stop, StopKind, TripKind
+from fleet.floor.model import Cell
+from fleet.routing import distance_field
+from fleet.traffic import PlanFailed
+
+if TYPE_CHECKING:
+    from fleet.controller.tripwork import TripWork
+
+
+def clear_spots(work: TripWork, spots: Sequence[Cell], now: float, *, asking: str) -> None:
+    """A robot standing on a spot another robot needs steps aside onto open floor:
+    an idle one (a table's only serving spot, with no free home to park in), or one
+    that itself waits there for a spot elsewhere. The second breaks a cycle no one
+    else sees: R11 waits at the dish return for R2's table spot while R2, loaded,
+    waits at that table spot for the dish return (a 6,870 s freeze)."""
+    _step_aside(work, set(spots), now, asking=asking, avoid=frozenset(spots))
+
+
+def make_way(work: TripWork, rec: RobotRecord, failed: PlanFailed, goals: Sequence[Cell],
+             now: float) -> list[str]:
+    """After ``rec``'s plan to ``goals`` failed: the robots the planner names as standing
+    for good on its way, and that the controller may move, step aside off that way.
+    Returns the robots sent."""
+    if not failed.blockers:
+        return []
+    lane = work.ctl.traffic.lane(rec.serial, goals)
+    return _step_aside(work, lane, now, asking=rec.serial, avoid=lane,
+                       only=set(failed.blockers))
+
+
+def _step_aside(work: TripWork, cells: set[Cell] | frozenset[Cell], now: float, *,
+                asking: str, avoid: frozenset[Cell], only: Collection[str] | None = None
+                ) -> list[str]:
+    plan = work.ctl.plan
+    sent: list[str] = []
+
+    def stands_in(other: RobotRecord) -> bool:
+        return (other.cell is not None and other.serial != asking
+                and (only is None or other.serial in only)
+                and bool(set(plan.footprint(other.cell)) & cells))
+
+    for other in work.idle_robots():
+        if not stands_in(other):
+            continue
+        assert other.cell is not None
+        aside = open_floor_near(work, other.cell, avoid=avoid, mover=other.serial)
+        if aside is None:
+            continue
+        work.begin(TripPlan(robot=other.serial, kind=TripKind.PARK,
+                            stops=(Stop("open floor", StopKind.PARK, cell=aside),),
+                            dish_ids=(), est_finish=now, est_waits={},
+                            reason=f"steps aside for {asking}"), now)
+        sent.append(other.serial)
+    for other in work.ctl.robots.values():
+        trip = other.trip
+        stop = trip.current if trip is not None else None
+        if (stop is None or trip is None or not stands_in(other)
+                or other.serial not in work.pending or other.retry_at is None
+                or not other.note.startswith("waiting for a free spot")
+                or stop.kind is StopKind.PARK  # already stepping aside
+                or stop.kind is StopKind.LOAD):  # waits at the pass hand trips over instead
+            continue
+        assert other.cell is not None
+        aside = open_floor_near(work, other.cell, avoid=avoid, mover=other.serial)
+        if aside is None:
+            continue
+        trip.stops.insert(trip.next_stop, Stop("open floor", StopKind.PARK, cell=aside))
+        other.retry_at = now  # it goes now; its own stop comes after
+        other.note = f"steps aside for {asking}"
+        sent.append(other.serial)
+    return sent
+
+
+def open_floor_near(work: TripWork, start: Cell, *, avoid: Collection[Cell] = (),
+                    mover: str | None = None) -> Cell | None:
+    """The nearest free cell that is no place's spot, not a one-lane aisle, not in
+    ``avoid`` and on no other robot's remaining route."""
+    ctl = work.ctl
+    plan = ctl.plan
+    claimed = work.claimed_cells(besides=mover)
+    taken = ctl.traffic.in_use(besides=mover) if mover is not None else frozenset()
+    spots = {c for p in plan.places.values() for c in p.cells}
+    field = distance_field(plan, [start])
+    best: Cell | None = None
+    best_d = float("inf")
+    for r, c in zip(*np.nonzero(np.isfinite(field)), strict=True):
+        cell = (int(r), int(c))
+        d = float(field[cell])
+        if d >= best_d or cell in spots or cell in avoid or cell in taken:
+            continue
+        foot = plan.footprint(cell)
+        if len(foot) == 1 and not claimed.intersection(foot):
+            best, best_d = cell, d
+    return best
