@@ -20,8 +20,11 @@ prints its message, which always says what went wrong and where.
     ├── ReportError          a report asks for what the store cannot answer (an unknown
     │                        dish, a time range that is malformed, empty or needs a
     │                        wall clock the store never recorded)
-    └── BenchmarkFileError   a benchmark instance (MovingAI .scen, LoRR .json/.agents/
-                             .tasks) is missing or malformed
+    ├── BenchmarkFileError   a benchmark instance (MovingAI .scen, LoRR .json/.agents/
+    │                        .tasks) is missing or malformed
+    └── TillLogError         a till's log given to ``fleet replay`` cannot be read or
+                             has a bad row (missing column, unparsable time, unknown
+                             table, ready before ordered)
 """
 
 from __future__ import annotations
@@ -130,3 +133,10 @@ class ReportError(FleetError):
 class BenchmarkFileError(FleetError):
     """Raised when a benchmark instance file cannot be read or is malformed; the message
     names the file and, where there is one, the line."""
+
+
+class TillLogError(FleetError):
+    """Raised when a till's log (``fleet replay``) cannot be replayed: the file is
+    missing or not CSV, a required column is missing, or a row has a time that cannot
+    be read, a table the floor plan does not have, or a dish ready before it was
+    ordered. The message is one line naming the file, the line and the column."""

@@ -124,21 +124,12 @@ class Kitchen:
     @property
     def dishes_per_hour(self) -> list[int]:
         """Dishes ordered in each hour since opening (the last bin may be partial)."""
-        bins = [0] * max(1, -(-int(self.duration_s) // 3600))
-        for t in self._drawn.submit_times:
-            bins[min(len(bins) - 1, int((t - self.start_s) // 3600))] += 1
-        return bins
+        return dishes_per_hour(self._drawn.submit_times, self.start_s, self.duration_s)
 
     @property
     def peak_hour_dishes(self) -> int:
         """Most dishes ordered in any 60-minute window."""
-        times = sorted(self._drawn.submit_times)
-        best, lo = 0, 0
-        for hi, t in enumerate(times):
-            while times[lo] <= t - 3600.0:
-                lo += 1
-            best = max(best, hi - lo + 1)
-        return best
+        return peak_hour_dishes(self._drawn.submit_times)
 
     def summary(self) -> ScenarioSummary:
         d = self._drawn
@@ -188,6 +179,25 @@ class Kitchen:
             await self.pos.cancel(event.order_id, event.reason)
         else:
             await self.pos.request_bussing(event.table)
+
+
+def dishes_per_hour(submit_times: list[float], start_s: float, duration_s: float) -> list[int]:
+    """Dishes ordered in each hour since ``start_s`` (the last bin may be partial)."""
+    bins = [0] * max(1, -(-int(duration_s) // 3600))
+    for t in submit_times:
+        bins[min(len(bins) - 1, int((t - start_s) // 3600))] += 1
+    return bins
+
+
+def peak_hour_dishes(submit_times: list[float]) -> int:
+    """Most dishes ordered in any 60-minute window."""
+    times = sorted(submit_times)
+    best, lo = 0, 0
+    for hi, t in enumerate(times):
+        while times[lo] <= t - 3600.0:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
 
 
 # -- drawing -----------------------------------------------------------------------

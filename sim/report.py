@@ -201,12 +201,27 @@ def _pairs(mapping: Mapping[str, Any], unit: str = "") -> str:
     return "  ".join(f"{k} {_f(v, unit)}" for k, v in mapping.items()) or "-"
 
 
+def _replayed(replay: Mapping[str, Any]) -> str:
+    """What of a till's log was replayed (``sim.replay.ReplayKitchen.replay_summary``)."""
+    text = (f"{replay['file']} from {replay['opened']}: {replay['replayed']} of "
+            f"{replay['rows']} rows replayed ({replay['orders']} orders), "
+            f"{replay['skipped']} skipped")
+    if replay["skipped_because"]:
+        text += " (" + "; ".join(f"{n} {why}" for why, n in
+                                 replay["skipped_because"].items()) + ")"
+    return text
+
+
 def format_report(report: Mapping[str, Any]) -> str:
     """The report as a plain-text table for a terminal."""
     d, w, lb = report["dishes"], report["wait_s"], report["lower_bound_wait_s"]
     sc = report.get("scenario")
     rows: list[tuple[str, str]] = []
-    if sc is not None:
+    replay = report.get("replay")
+    if replay is not None and sc is not None:
+        rows.append(("replay", f"{_replayed(replay)}; per hour {sc['dishes_per_hour']}, "
+                               f"peak hour {sc['peak_hour_dishes']}"))
+    elif sc is not None:
         rows.append(("scenario", f"{sc['name']}: {sc['parties']} parties "
                      f"({sc['turned_away']} turned away), {sc['ordered_dishes']} dishes, "
                      f"per hour {sc['dishes_per_hour']}, peak hour {sc['peak_hour_dishes']}"))

@@ -40,9 +40,11 @@ from sim.inproc import InProcLink
 from sim.kitchen import Kitchen
 from sim.liveness import ProgressWatch
 from sim.referee import Referee
+from sim.replay import ReplayKitchen
 from sim.report import RobotTally, RunCounts, build_report
 from sim.robot import SimRobot
 from sim.scenarios import get_scenario
+from sim.till_log import TillLog
 from sim.world import World
 
 log = logging.getLogger(__name__)
@@ -94,6 +96,10 @@ class SimOptions:
     watch: Callable[[Controller, float], None] | None = None
     """Called every simulated 30 s with the controller and the simulated time (headless
     progress lines)."""
+    replay: TillLog | None = None
+    """A till's log to play instead of drawing ``scenario`` (``fleet replay``): each order
+    is submitted at its logged time and each dish marked ready at its logged time;
+    ``duration_s`` is then ignored."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -188,8 +194,12 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stopped.set)
-    kitchen = Kitchen(plan, scenario, pos, seed=opts.seed, duration_s=opts.duration_s,
-                      start_s=loop.time())
+    kitchen: Kitchen | ReplayKitchen
+    if opts.replay is not None:
+        kitchen = ReplayKitchen(opts.replay, pos, start_s=loop.time())
+    else:
+        kitchen = Kitchen(plan, scenario, pos, seed=opts.seed, duration_s=opts.duration_s,
+                          start_s=loop.time())
     service_s = kitchen.duration_s
     rates, blockages_per_h = FAULT_LEVELS[opts.faults]
     faults = Faults(world, seed=opts.seed)
@@ -272,6 +282,8 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
                           policy=opts.policy, seed=opts.seed, scenario=kitchen.summary(),
                           fields=fields)
     report["liveness"] = progress_watch.summary()
+    if isinstance(kitchen, ReplayKitchen):
+        report["replay"] = kitchen.replay_summary()
     end = t0 + sim_s
     report["still_at_end"] = [
         f"{rec.serial}: {rec.note or 'no progress'} for {end - rec.progress_at:.0f} s"

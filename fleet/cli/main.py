@@ -18,6 +18,7 @@ from fleet.cli import (
     dashboard_cmd,
     demo_cmd,
     map_cmd,
+    replay_cmd,
     report_cmd,
     run_cmd,
     sim_cmd,
@@ -34,6 +35,7 @@ Start here:
   fleet demo                         a whole simulated site and the live dashboard
   fleet demo --headless              the same without a terminal: progress and a report
   fleet sim --duration 2h            one simulated service and its report
+  fleet replay POS.csv --robots 4,6  a real night from a till's log, served in simulation
   fleet run                          serve the site in config.toml (robots over MQTT or serial)
   fleet report --db fleet.db         a run's figures from its store (--csv DIR, dish ID)
   fleet size --target-mean 60        how many robots for this floor and service (a sweep)
@@ -58,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="log more (-v info, -vv debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in (demo_cmd, run_cmd, sim_cmd, simrobots_cmd, dashboard_cmd, map_cmd, config_cmd,
-                   report_cmd, size_cmd, chaos_cmd, bench_cmd, api_cmd,
+                   replay_cmd, report_cmd, size_cmd, chaos_cmd, bench_cmd, api_cmd,
                    users_cmd):
         module.register(sub)
     return parser

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -27,6 +27,9 @@ from fleet.domain import RobotModel
 from fleet.errors import FleetError
 from fleet.floor import FloorPlan, load_floor
 from sim.scenarios import SCENARIOS, get_scenario
+
+if TYPE_CHECKING:
+    from sim.till_log import TillLog
 
 FAULTS = ("none", "light", "heavy")
 """``sim.run.FAULT_LEVELS``, named here so the parser is built without loading the simulator."""
@@ -89,12 +92,7 @@ def scenario_help() -> str:
 
 def add_service_options(p: argparse.ArgumentParser, *, duration: str | None) -> None:
     """The options ``fleet sim`` and ``fleet bench sim`` share: where, how many, what service."""
-    p.add_argument("--map", type=Path, metavar="PLAN",
-                   help="floor plan to serve on (default: site.map from the config, "
-                        "e.g. maps/bistro.toml)")
-    p.add_argument("--config", type=Path, metavar="FILE",
-                   help="config whose first robot model sets speed, trays and battery "
-                        "(default: ./config.toml if present, else built-in defaults)")
+    add_floor_options(p)
     p.add_argument("--robots", type=positive_int, default=8, metavar="N",
                    help="how many robots serve (default 8); they start on chargers, "
                         "parking spots, then near the pass")
@@ -104,6 +102,21 @@ def add_service_options(p: argparse.ArgumentParser, *, duration: str | None) -> 
                    help="how long guests keep arriving, e.g. 2h, 90m, 300s or 3600 "
                         "(seconds); robots then get up to 30 min to finish "
                         "(default: the scenario's own length)")
+    add_trouble_options(p)
+
+
+def add_floor_options(p: argparse.ArgumentParser) -> None:
+    """Where a simulated service runs: the floor plan and the robot model's config."""
+    p.add_argument("--map", type=Path, metavar="PLAN",
+                   help="floor plan to serve on (default: site.map from the config, "
+                        "e.g. maps/bistro.toml)")
+    p.add_argument("--config", type=Path, metavar="FILE",
+                   help="config whose first robot model sets speed, trays and battery "
+                        "(default: ./config.toml if present, else built-in defaults)")
+
+
+def add_trouble_options(p: argparse.ArgumentParser) -> None:
+    """What goes wrong in a simulated service, and who helps."""
     p.add_argument("--faults", choices=FAULTS, default="light",
                    help="injected trouble: none; light (rare e-stops, stuck robots, dropped "
                         "links, a few guests standing in aisles); heavy (ten times as "
@@ -188,8 +201,10 @@ def load_setup(map_path: Path | None, config_path: Path | None, scenario: str) -
 
 
 def simulate(setup: Setup, args: argparse.Namespace, *, seed: int, policy: str,
-             progress: Callable[[float, float], None] | None) -> dict[str, Any]:
-    """One run with the service options in ``args``; a plan without room for the fleet is
+             progress: Callable[[float, float], None] | None,
+             replay: TillLog | None = None, robots: int | None = None) -> dict[str, Any]:
+    """One run with the service options in ``args`` (``robots`` overrides ``args.robots``),
+    of the scenario or of a till's log (``replay``); a plan without room for the fleet is
     a FleetError."""
     from fleet.store import SqliteStore  # noqa: PLC0415
     from sim.run import SimOptions, run_simulation  # noqa: PLC0415  (see the module docstring)
@@ -201,8 +216,10 @@ def simulate(setup: Setup, args: argparse.Namespace, *, seed: int, policy: str,
         raise FleetError(f"--store {store_path}: the file exists; a simulated service "
                          "writes a store of its own: remove it or give a new path")
     store = SqliteStore(store_path) if store_path is not None else None
-    opts = SimOptions(plan=setup.plan, model=setup.model, robots=args.robots,
-                      scenario=args.scenario, duration_s=args.duration, seed=seed,
+    opts = SimOptions(plan=setup.plan, model=setup.model,
+                      robots=args.robots if robots is None else robots,
+                      scenario=getattr(args, "scenario", "lunch-rush"),
+                      duration_s=getattr(args, "duration", None), seed=seed, replay=replay,
                       policy="baseline" if policy == "baseline" else "fleet",
                       faults=args.faults, store=store,
                       staff_help_s=getattr(args, "staff_help", 180.0),
