@@ -5,6 +5,9 @@ ending served, carried by staff or failed with a reason."""
 
 from __future__ import annotations
 
+import io
+import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -173,3 +176,28 @@ def test_a_short_night_is_replayed_at_its_logged_times_and_every_dish_ends(
     assert report["dishes"]["open"] == 0
     assert report["violations"] == 0
     assert report["scenario"]["name"] == "replay of short.csv"
+
+
+def _blocks(language: str) -> list[str]:
+    text = (REPO / "docs" / "replay.md").read_text(encoding="utf-8")
+    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.DOTALL)
+
+
+def test_the_documented_example_and_converter_give_a_log_that_parses(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    example, export = _blocks("csv")
+    till = parse(example)
+    assert [(d.order_id, d.name) for d in till.dishes] == [
+        ("A17", "risotto"), ("A17", "steak"), ("A17+2", "tiramisu")]
+    assert [s.line for s in till.skipped] == [4]
+    (converter,) = _blocks("python")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(export))
+    exec(compile(converter, "docs/replay.md", "exec"), {"__name__": "convert"})
+    converted = parse_till_log(capsys.readouterr().out, source="night.csv",
+                               tables={"W1", "A1"}, passes={"pass"})
+    assert [(d.order_id, d.table, d.name, d.ordered_s, d.ready_s, d.note)
+            for d in converted.dishes] == [
+        ("1042", "W1", "Margherita", 0, 720, ""), ("1042", "W1", "Margherita", 0, 720, ""),
+        ("1043", "A1", "Sea bass", 180, 1140, "no butter"),
+        ("1042+2", "W1", "Tiramisu", 2280, 2460, ""), ("1042+2", "W1", "Tiramisu", 2280, 2460, "")]
+    assert [s.line for s in converted.skipped] == [4]
