@@ -135,7 +135,7 @@ def parse_till_log(text: str, *, source: str, tables: Collection[str],
     if header_at is None:
         raise TillLogError(f"{source}: empty file; expected a header line with the columns "
                            f"{', '.join(REQUIRED)}")
-    records = list(_records(lines, header_at))
+    records = list(_records(source, lines, header_at))
     header = [_column(name) for name in records[0][1]]
     header_line = records[0][0]
     for name in REQUIRED:
@@ -172,13 +172,23 @@ def parse_till_log(text: str, *, source: str, tables: Collection[str],
                    opened=min(rows, key=lambda r: r.ordered).ordered_text)
 
 
-def _records(lines: list[str], header_at: int) -> Iterator[tuple[int, list[str]]]:
+def _records(source: str, lines: list[str],
+             header_at: int) -> Iterator[tuple[int, list[str]]]:
     """(line number where the record starts, fields) for the header and every row."""
     first = lines[header_at]
     delimiter = max((",", ";", "\t"), key=first.count)
-    reader = csv.reader(io.StringIO("".join(lines[header_at:])), delimiter=delimiter)
+    reader = csv.reader(io.StringIO("".join(lines[header_at:])), delimiter=delimiter,
+                        strict=True)
     start = header_at + 1
-    for fields in reader:
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise TillLogError(f"{source}, line {start}: not CSV ({exc}); a field holding "
+                               "quotes or line breaks is written in double quotes, with a "
+                               "quote inside doubled (\"\")") from exc
         yield start, fields
         start = header_at + reader.line_num + 1
 

@@ -102,6 +102,9 @@ BAD = [
      "unknown pass 'bar'"),
     ('order_time,order_id,table,dish\n19:00,A1,W1,"soup,\nwith bread"\n19:0,A2,W1,x\n', 4,
      "order_time", "cannot read '19:0'"),
+    ('order_time,order_id,table,dish\n19:00,A1,W1,soup\n19:01,A2,W1,"soup\n19:02,A3,W1,x\n',
+     3, None, "not CSV (unexpected end of data)"),
+    ('order_time,order_id,table,dish\n19:01,A2,W1,"soup" du jour\n', 2, None, "not CSV"),
 ]
 
 
