@@ -190,3 +190,37 @@ def test_a_parked_robot_on_the_only_way_fails_the_plan_and_is_named() -> None:
     assert failed.value.blockers == ("B",)
     assert tm.stats.plan_failures == 1
     assert tm.route_of("A").cells == ((0, 0),)  # nothing changed
+
+
+# A one-robot aisle down into a room.
+AISLE_TO_ROOM = """
+.####
+.####
+.####
+.####
+.....
+.....
+.....
+"""
+
+
+def test_a_route_planned_through_a_dwelling_robot_gives_way_to_its_next_leg() -> None:
+    """B is planned down the aisle through A's table spot, to pass once A has left.
+    A's next leg ends, for good, on a cell of B's route: B's later pass there had
+    made that cell unusable for A, while B waits on A (600 s on a generated floor).
+    B's unreleased route is taken back, A goes first, and B is planned round it."""
+    sim = TrafficSim(plan_from_grid(AISLE_TO_ROOM), {"A": (2, 0), "B": (0, 0)}, seed=0,
+                     delay=0.0)
+    sim.give("A", [(2, 0)], dwell=3)  # at the table for a while
+    route = sim.give("B", [(6, 4)])
+    assert (2, 0) in route.cells  # through A's spot, after A
+    sim.run(10)
+    assert sim.robots["B"].cell == (1, 0)  # right behind A, waiting for it
+    park = route.cells[-2]  # a cell of B's route, in the room
+    sim.give("A", [park], dwell=None)
+    assert sim.tm.stats.yields == 1
+    sim.run(100, until=lambda: sim.at_goal("A") and sim.at_goal("B"))
+    assert sim.at_goal("A") and sim.at_goal("B")
+    assert sim.robots["A"].cell == park
+    assert sim.violations == []
+    assert sim.tm.stats.overlaps == 0

@@ -155,11 +155,28 @@ class TrafficManager:
                          goals=targets, dwell=dwell, now=tick, budget=self.budget)
 
     def _make_way(self, track: Track, targets: frozenset[int], now: float) -> list[Track]:
-        """Send robots queueing in ``track``'s way aside; they continue in ``_continue``."""
+        """Send robots queueing in ``track``'s way aside, and take back the unreleased
+        part of routes that would cross its way later; all continue in ``_continue``.
+
+        The second: a robot planned earlier may have been given a route through the
+        cells ``track`` now needs, to be passed after ``track`` leaves its spot. The
+        planner then sees those cells taken from the moment that robot arrives, which
+        waits on ``track`` itself: ``track`` can neither leave nor end anywhere on that
+        route. Two robots parked on their way down a one-lane aisle behind a robot at
+        a table, bound for bays beside the charger it needed, held it 600 s. Taken
+        back, their routes are planned again after ``track``'s leg."""
         lane = lane_of(self._board, track.visits[-1].cell, targets)
         moved: list[Track] = []
         for other in list(self._tracks.values()):
-            if other is track or not in_the_way(other, lane):
+            if other is track or other.held is not None or other.finished:
+                continue
+            if not in_the_way(other, lane):
+                if any(v.cell in lane for v in other.visits[other.released + 1:]):
+                    pending = other.pending or (other.goals, other.dwell)
+                    self.stop(other.robot, now=now)
+                    other.pending = pending
+                    self.stats.yields += 1
+                    moved.append(other)
                 continue
             cell = retreat_cell(self._board, self._tracks.values(), other, lane)
             if cell is None:

@@ -71,6 +71,8 @@ class TrafficStats:
     replans_changed: int = 0
     replan_failures: int = 0
     backouts: int = 0
+    yields: int = 0
+    """Routes taken back (unreleased part) so that a robot that could not plan goes first."""
     deadlocks_detected: int = 0
     deadlocks_unrecovered: int = 0
     stalls: int = 0
