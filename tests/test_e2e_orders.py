@@ -121,20 +121,27 @@ def test_dish_cancelled_on_the_way_is_not_handed_over() -> None:
     run_rig(small_room(), {"A": (1, 0)}, scene)
 
 
-def test_dish_nobody_takes_fails_naming_the_table_and_comes_back() -> None:
+@pytest.mark.parametrize("trays", [1, 2])
+def test_dish_nobody_takes_fails_naming_the_table_and_comes_back(trays: int) -> None:
+    """A dish on two trays is listed once per tray: it comes back once."""
     timeout_s = 30.0
 
     async def scene(rig: Rig) -> None:
-        oid = await rig.order("table-1")
+        oid = await rig.order("table-1", trays=trays)
         dish = rig.dish(oid)
         await rig.until(lambda: dish.state.final, 300, "the dish ends")
         failed_at = rig.events(ev.DISH_FAILED)[0].at
-        arrived_at = next(e.at for e in rig.events(ev.ROBOT_ARRIVED) if "table-1" in e.text)
+        visits = [e.at for e in rig.events(ev.ROBOT_ARRIVED) if "table-1" in e.text]
         assert dish.state is DishState.FAILED
         assert "table-1" in dish.reason and "nobody took it" in dish.reason
+        # Presented twice (the guest may only have been away), each for the timeout.
+        assert len(visits) == 2, visits
+        again = rig.events(ev.DISH_NOT_TAKEN)
+        assert len(again) == 1 and "comes back" in again[0].text
+        assert timeout_s <= again[0].at - visits[0] <= timeout_s + 5.0
         assert dish.at_table_at is not None
-        assert arrived_at <= dish.at_table_at
-        assert timeout_s <= failed_at - arrived_at <= timeout_s + 5.0
+        assert visits[1] <= dish.at_table_at
+        assert timeout_s <= failed_at - visits[1] <= timeout_s + 5.0
         await rig.until(lambda: rig.record("A").trip is None, 120, "the robot moves on")
         assert _unloaded_at_return(rig, "A")
         assert rig.robots["A"].cell != rig.plan.place("table-1").cells[0]

@@ -60,6 +60,14 @@ services = st.builds(
                  absent_p=0.0, blockages_per_h=60.0, faults=True,
                  orders=((9.16, 0, 1), (25.38, 1, 1), (13.75, 1, 1), (37.93, 3, 2), (0.0, 3, 2),
                          (0.0, 1, 1), (29.41, 0, 2), (21.8, 0, 1), (5.15, 3, 2), (0.0, 1, 1))))
+# Froze with a dish at its table for good: the guest was away, the dish was to be
+# presented again, and the drop already finished at that visit presented it again
+# at once (tests/test_e2e_orders.py pins the second visit).
+@example(Service(seed=232, robots=3, staff_s=(2.31, 3.81), guest_s=(12.0, 30.84),
+                 absent_p=0.1, blockages_per_h=0.0, faults=True,
+                 orders=((17.73, 3, 2), (0.0, 3, 1), (0.0, 1, 2), (30.87, 1, 1), (20.25, 2, 2),
+                         (21.01, 2, 2), (37.21, 1, 2), (17.0, 3, 1), (11.84, 3, 2), (0.95, 0, 1),
+                         (0.0, 0, 2), (40.0, 0, 1), (1.71, 0, 2), (33.92, 3, 1))))
 def test_random_delays_never_cause_a_violation(service: Service) -> None:
     rng = Random(service.seed)
     plan = blocks()

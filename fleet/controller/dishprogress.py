@@ -66,7 +66,9 @@ def advance_dishes(ctl: Controller, rec: RobotRecord, stop: Stop,
         elif stop.kind is StopKind.SERVE:
             drop = status.get(f"{key}/drop/{tray}")
             wait = status.get(f"{key}/wait")
-            if drop is ActionStatus.FINISHED and dish.state is DishState.ON_THE_WAY:
+            shown = (dish.at_table_at is not None and rec.goal_since is not None
+                     and dish.at_table_at >= rec.goal_since)  # here, before a second visit
+            if drop is ActionStatus.FINISHED and dish.state is DishState.ON_THE_WAY and not shown:
                 dish.move(DishState.AT_TABLE)
                 dish.at_table_at = now
                 ctl.emit(ev.DISH_AT_TABLE, now, f"{dish_id} at {stop.place}",
@@ -127,3 +129,43 @@ def pass_for_leftovers(ctl: Controller, rec: RobotRecord) -> str:
     assert trip is not None
     loaded_at = [s.place for s in trip.stops if s.kind is StopKind.LOAD]
     return loaded_at[0] if loaded_at else ctl.plan.places_of(PlaceKind.PASS)[0].name
+
+
+def second_visit(ctl: Controller, rec: RobotRecord, stop: Stop, now: float) -> Stop | None:
+    """A table whose guest did not take the dishes within the guest timeout is
+    visited once more, after the trip's other tables (before its leftovers go back),
+    as a waiter comes back when a guest was away: for the dishes presented there
+    for the first time on this trip that will still be warm at the end of a second
+    wait. The new stop, already in the trip; None when no dish gets one. Per visit
+    a guest is away now and then, so one visit per dish made every extra robot
+    (fewer dishes a visit, more visits) serve fewer dishes."""
+    trip = rec.trip
+    assert trip is not None
+    if stop.kind is not StopKind.SERVE:
+        return None
+    again: list[tuple[str, str]] = []
+    for tray, dish_id in zip(stop.trays, stop.dishes, strict=False):
+        dish = ctl.dish(dish_id)
+        visits = sum(1 for s in trip.stops if s.kind is StopKind.SERVE and dish_id in s.dishes)
+        warm = (dish.ready_at is not None
+                and now - dish.ready_at + ctl.guest_timeout_s < ctl.cold_food_s)
+        if dish.state is DishState.AT_TABLE and visits == 1 and warm:
+            again.append((tray, dish_id))
+    if not again:
+        return None
+    retry = Stop(stop.place, StopKind.SERVE, dishes=tuple(d for _, d in again),
+                 trays=tuple(t for t, _ in again))
+    later = trip.stops[trip.next_stop + 1:]
+    at = next((trip.next_stop + 1 + i for i, s in enumerate(later)
+               if s.kind is StopKind.UNLOAD), len(trip.stops))
+    trip.stops.insert(at, retry)
+    for dish_id in dict.fromkeys(d for _, d in again):  # a dish on two trays is listed twice
+        dish = ctl.dish(dish_id)
+        dish.move(DishState.ON_THE_WAY)
+        ctl.save(dish)
+        ctl.emit(ev.DISH_NOT_TAKEN, now, f"nobody took {dish_id} at {stop.place} within "
+                 f"{ctl.guest_timeout_s:.0f} s: {rec.serial} comes back for the guest",
+                 robot=rec.serial, dish_id=dish_id, order_id=dish.order_id,
+                 trip_id=trip.trip_id)
+    return retry
+

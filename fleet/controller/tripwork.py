@@ -21,7 +21,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from fleet.controller.commands import Command, SendInstantActions
-from fleet.controller.dishprogress import advance_dishes, skippable, untaken
+from fleet.controller.dishprogress import advance_dishes, second_visit, skippable, untaken
 from fleet.controller.explain import UNEXPLAINED, stall_words
 from fleet.controller.robots import RobotRecord
 from fleet.controller.standins import stand_in_status
@@ -424,7 +424,12 @@ class TripWork:
             return []
         if now - rec.goal_since < self.ctl.guest_timeout_s:
             return []
+        again = second_visit(self.ctl, rec, stop, now)
+        if again is not None:
+            self.ctl.store.save_trip(trip)
         for dish_id in stop.dishes:
+            if again is not None and dish_id in again.dishes:
+                continue
             dish = self.ctl.dish(dish_id)
             self.ctl.book.fail(dish, now, f"nobody took it at {stop.place} within "
                                           f"{self.ctl.guest_timeout_s:.0f} s")
