@@ -98,7 +98,13 @@ class ProtocolError(FleetError):
 
 class OrderError(FleetError):
     """Raised when an order is refused; the message says why in the guest's terms
-    (unknown table T99, duplicate POS id, 5 trays but robots carry 3)."""
+    (unknown table T99, duplicate POS id, 5 trays but robots carry 3). ``dish`` is
+    the 0-based index of the dish at fault, when one is, so the fleet API can name
+    the request field without reading the words."""
+
+    def __init__(self, message: str, *, dish: int | None = None) -> None:
+        super().__init__(message)
+        self.dish = dish
 
 
 class CommandError(FleetError):

@@ -30,8 +30,10 @@ def test_bad_orders_get_clear_outcomes() -> None:
             await pos.submit(OrderRequest("X1", "windwo table", soup))
         assert "X1" not in rig.controller.book.orders
 
-        with pytest.raises(OrderError, match=r"needs 4 trays .* at most 3"):
-            await pos.submit(OrderRequest("X2", "window table", (DishRequest("platter", 4),)))
+        with pytest.raises(OrderError, match=r"needs 4 trays .* at most 3") as refused:
+            await pos.submit(OrderRequest("X2", "window table",
+                                          (DishRequest("soup"), DishRequest("platter", 4))))
+        assert refused.value.dish == 1  # the dish at fault, for the API's field
         assert "X2" not in rig.controller.book.orders
 
         first = OrderRequest("P1", "window table", soup)

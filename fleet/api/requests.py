@@ -57,7 +57,6 @@ MAX_PAYLOAD = 64 * 1024
 _CODES = frozenset(get_args(ErrorCode))
 _PATH = re.compile(r" - at `(\$[^`]*)`$")
 _UNKNOWN_FIELD = re.compile(r"unknown field `([^`]*)`")
-_DISH_NO = re.compile(r"^dish (\d+)\b")
 _DECODER = msgspec.json.Decoder(Request)
 _REQUEST_ID = re.compile(rb'"request_id"\s*:\s*"([A-Za-z0-9 ._:/+#-]{1,64})"')
 
@@ -167,8 +166,7 @@ class Executor:
                 field = f"$.command.{field}"
             raise Refused(code, str(exc), field) from None
         except OrderError as exc:
-            match = _DISH_NO.match(str(exc))
-            field = f"$.command.dishes[{int(match.group(1)) - 1}]" if match else None
+            field = f"$.command.dishes[{exc.dish}]" if exc.dish is not None else None
             raise Refused("refused", str(exc), field) from None
 
     def _run(self, command: Command, now: float) -> Done:

@@ -53,10 +53,11 @@ class OrderBook:
             if wanted.trays < 1 or wanted.trays > self._max_trays:
                 raise self._refuse(request, now, f"dish {i + 1} ({wanted.name}) needs "
                                    f"{wanted.trays} trays but robots carry at most "
-                                   f"{self._max_trays}")
+                                   f"{self._max_trays}", dish=i)
             if wanted.pass_place is not None and wanted.pass_place not in self._passes:
                 raise self._refuse(request, now, f"dish {i + 1} ({wanted.name}): unknown pass "
-                                   f"{wanted.pass_place!r}; passes: {', '.join(self._passes)}")
+                                   f"{wanted.pass_place!r}; passes: {', '.join(self._passes)}",
+                                   dish=i)
         order = Order(order_id=request.order_id, table=request.table, priority=request.priority,
                       note=request.note, created_at=now, party=request.party)
         for i, req in enumerate(request.dishes):
@@ -100,9 +101,10 @@ class OrderBook:
             dishes=tuple(DishRequest(d.name, d.trays, self.dish_pass[d.dish_id])
                          for d in order.dishes))
 
-    def _refuse(self, request: OrderRequest, now: float, why: str) -> OrderError:
+    def _refuse(self, request: OrderRequest, now: float, why: str, *,
+                dish: int | None = None) -> OrderError:
         self._emit(Event(ev.ORDER_REJECTED, now, order_id=request.order_id, text=why))
-        return OrderError(why)
+        return OrderError(why, dish=dish)
 
     def dish(self, order_id: str, index: int) -> Dish:
         order = self.orders.get(order_id)
