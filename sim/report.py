@@ -58,6 +58,7 @@ class RunCounts:
     violations: int = 0
     deadlocks_detected: int = 0
     deadlocks_unrecovered: int = 0
+    stalls_detected: int = 0
     sim_seconds: float = 0.0
     wall_seconds: float = 0.0
     violation_examples: tuple[str, ...] = ()
@@ -157,7 +158,8 @@ def build_report(dishes: Sequence[Dish], trips: Sequence[Trip], robots: Sequence
         "violations": counts.violations,
         "violation_examples": list(counts.violation_examples),
         "deadlocks": {"detected": counts.deadlocks_detected,
-                      "unrecovered": counts.deadlocks_unrecovered},
+                      "unrecovered": counts.deadlocks_unrecovered,
+                      "stalls": counts.stalls_detected},
         "robots": len(robots),
         "policy": policy,
         "seed": seed,

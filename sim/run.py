@@ -276,6 +276,7 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
     counts = RunCounts(violations=int(summary["violations"]),
                        deadlocks_detected=traffic.stats.deadlocks_detected,
                        deadlocks_unrecovered=traffic.stats.deadlocks_unrecovered,
+                       stalls_detected=traffic.stats.stalls_detected,
                        sim_seconds=sim_s, wall_seconds=time.perf_counter() - wall0,
                        violation_examples=tuple(str(v) for v in referee.violations[:5]))
     report = build_report(dishes, trips, tallies, counts, plan=plan, motion=opts.model,

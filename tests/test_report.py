@@ -76,7 +76,7 @@ TRIPS = [Trip(trip_id=f"t{i}", robot=robot, kind=TripKind.SERVE, stops=[], creat
          for i, robot in enumerate(["bot-1"] * 4 + ["bot-2"] * 2)]
 ROBOTS = [RobotTally("bot-1", busy_s=500.0, distance_m=120.0, traffic_wait_s=20.0),
           RobotTally("bot-2", busy_s=250.0, distance_m=80.5, traffic_wait_s=10.0)]
-COUNTS = RunCounts(violations=0, deadlocks_detected=2, deadlocks_unrecovered=0,
+COUNTS = RunCounts(violations=0, deadlocks_detected=2, deadlocks_unrecovered=0, stalls_detected=5,
                    sim_seconds=1000.0, wall_seconds=0.5)
 SUMMARY = ScenarioSummary(name="quiet", parties=4, orders=6, ordered_dishes=10,
                           dishes_per_hour=(10,), peak_hour_dishes=10)
@@ -129,7 +129,7 @@ def test_report_figures_on_known_data(report: dict[str, object]) -> None:
     assert report["traffic_wait_s"] == {"total": 30.0, "mean_per_trip": 5.0}
     assert report["failed_reasons"] == {"(no reason)": 1, "guest absent": 2}
     assert report["cancelled_reasons"] == {"guest left": 1}
-    assert report["deadlocks"] == {"detected": 2, "unrecovered": 0}
+    assert report["deadlocks"] == {"detected": 2, "unrecovered": 0, "stalls": 5}
     assert report["robots"] == 2
     assert report["speedup"] == 2000.0
 

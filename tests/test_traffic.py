@@ -99,6 +99,8 @@ def test_a_dweller_overstaying_at_an_alcove_is_reported_and_the_robot_inside_wai
     assert stalls and stalls[0].kind == "parked" and not stalls[0].recovered
     assert "P waits for D to leave (1, 3)" in stalls[0].reason
     assert stalls[0].blockers == ("D",)
+    # An overstay is counted as a stall, not as a deadlock (a cycle).
+    assert sim.tm.stats.stalls_detected >= 1 and sim.tm.stats.deadlocks_detected == 0
     sim.give("D", [(0, 0)])
     sim.run(100, until=lambda: sim.at_goal("P") and sim.at_goal("D"))
     assert sim.at_goal("P") and sim.at_goal("D")

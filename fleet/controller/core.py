@@ -509,6 +509,13 @@ class Controller:
                     and (leg.refused is not None or now - leg.sent_at > RESEND_AFTER_S)):
                 commands += resend(self, rec, now)
         for deadlock in self.traffic.resolve_deadlocks(now=now):
+            if deadlock.kind != "cycle":
+                # A robot waiting on one that stays past its dwell (a slow guest) or
+                # is held: the everyday case, for the log, not an alert; it is told
+                # as a stall when it lasts (``tripwork``'s progress watch).
+                if deadlock.recovered:
+                    self.emit(ev.TRAFFIC_STALL, now, f"{deadlock.reason}: {deadlock.action}")
+                continue
             key = tuple(sorted(deadlock.robots))
             known = self._deadlocks.get(key)
             if known is None or known[0] != deadlock.reason:

@@ -57,6 +57,7 @@ MAP_MISMATCH_DETECTED = "MapMismatchDetected"
 reported): the controller's coordinates mean nothing there, so it is held as faulted."""
 DEADLOCK_DETECTED = "DeadlockDetected"
 DEADLOCK_RESOLVED = "DeadlockResolved"
+TRAFFIC_STALL = "TrafficStall"
 ROUTE_FAILED = "RouteFailed"
 ROBOT_STALLED = "RobotStalled"
 """A robot with food riding on it made no progress for a while (``data["reason"]``:

@@ -108,8 +108,10 @@ class DeadlockBook:
         out: list[Situation] = []
         for s in situations:
             when = self._next_try.get(s.signature)
-            if when is None:
+            if when is None and s.kind == "cycle":
                 stats.deadlocks_detected += 1
+            elif when is None:
+                stats.stalls_detected += 1
             elif when > now:
                 continue
             self._next_try[s.signature] = now + self.retry

@@ -74,6 +74,10 @@ class TrafficStats:
     yields: int = 0
     """Routes taken back (unreleased part) so that a robot that could not plan goes first."""
     deadlocks_detected: int = 0
+    """Cycles of robots waiting on each other (a safety net: the graph is acyclic)."""
+    stalls_detected: int = 0
+    """Robots waiting on one that stays past its dwell (a slow guest) or is held:
+    the everyday case, replanned around where there is a way, else waited out."""
     deadlocks_unrecovered: int = 0
     stalls: int = 0
     overlaps: int = 0
