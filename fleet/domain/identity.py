@@ -1,0 +1,61 @@
+"""A robot's identity and its one string key on the site.
+
+VDA 5050 names a vehicle by two things: its ``manufacturer`` and its
+``serialNumber`` (the topic levels ``uagv/v2/{manufacturer}/{serialNumber}/...``
+and the header of every message). Two vendors may both ship a vehicle called
+"sim1", so the identity of a robot is the pair, and configuration refuses the
+same pair twice.
+
+The controller, the store, the fleet API and the dashboard need one string per
+robot (a dict key, a store column, a topic level of ``fleet/v1/{site}/robots/...``,
+a label on the floor map). That key is ``robot_id``:
+
+- the plain serial number whenever no other robot on the site has that serial:
+  every site with unique serials (every site before this module) keeps the keys,
+  topics, stored rows and reports it had;
+- ``{serial}@{manufacturer}`` only for a serial that robots of more than one
+  manufacturer use ("sim1@acme", "sim1@fleet-sim").
+
+Why not ``manufacturer/serial``: the key is a topic level of the fleet API and a
+broker user name's part, where '/' is a level separator; '@' is legal there and
+can never be part of a VDA 5050 serial number (``A-Z a-z 0-9 _ . : -``), so the
+key splits back at its first '@' without ambiguity, whatever the manufacturer's
+name holds. Serial first, because that is what staff read on the robot.
+
+The key is a name for people and tables, never for the wire: drivers address a
+vehicle by the real pair, and match what arrives by both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+SEPARATOR = "@"
+
+
+@dataclass(frozen=True, slots=True)
+class RobotIdentity:
+    """Who a robot is: (manufacturer, serial), and its key on the site."""
+
+    manufacturer: str
+    serial: str
+    robot_id: str
+
+
+def robot_ids(pairs: Iterable[tuple[str, str]]) -> list[RobotIdentity]:
+    """Each (manufacturer, serial) with its key on a site of exactly these robots,
+    in the order given: the serial alone when only one manufacturer uses it, else
+    ``{serial}@{manufacturer}``. Pairs are expected unique (the config checks it)."""
+    listed = list(pairs)
+    makers: dict[str, set[str]] = {}
+    for manufacturer, serial in listed:
+        makers.setdefault(serial, set()).add(manufacturer)
+    return [RobotIdentity(m, s, s if len(makers[s]) == 1 else f"{s}{SEPARATOR}{m}")
+            for m, s in listed]
+
+
+def split_robot_id(robot_id: str) -> tuple[str, str | None]:
+    """(serial, manufacturer) of a key; the manufacturer is None for a plain serial."""
+    serial, sep, manufacturer = robot_id.partition(SEPARATOR)
+    return serial, (manufacturer if sep else None)
