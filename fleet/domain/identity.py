@@ -55,6 +55,12 @@ def robot_ids(pairs: Iterable[tuple[str, str]]) -> list[RobotIdentity]:
             for m, s in listed]
 
 
+def id_part(robot_id: str) -> str:
+    """The key as part of a VDA 5050 id (an orderId): '@' is not among the characters
+    the standard recommends for ids, so ``sim1@acme`` becomes ``sim1.acme``."""
+    return robot_id.replace(SEPARATOR, ".")
+
+
 def split_robot_id(robot_id: str) -> tuple[str, str | None]:
     """(serial, manufacturer) of a key; the manufacturer is None for a plain serial."""
     serial, sep, manufacturer = robot_id.partition(SEPARATOR)
