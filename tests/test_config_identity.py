@@ -3,9 +3,11 @@ pair twice may not, and each robot has one key on the site (``fleet.domain.ident
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from fleet.access.userbook import UserBook, local_users
+from fleet.api.messages import PauseRobot
 from fleet.config import load_config
 from fleet.domain.identity import robot_ids, split_robot_id
 from fleet.errors import ConfigError
@@ -84,3 +86,10 @@ def test_a_robots_manufacturer_must_be_one_topic_level(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"robots\[0\] \(sim1\)\.manufacturer: must be one "
                                           "MQTT topic level"):
         load_config(write(tmp_path, robot("sim1", "ours", "ac/me")), env={})
+
+
+def test_the_fleet_api_takes_a_robot_key_with_its_maker_and_no_slash() -> None:
+    for ok in ("R1", "sim1@acme"):
+        assert msgspec.convert({"serial": ok}, PauseRobot).serial == ok
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.convert({"serial": "acme/sim1"}, PauseRobot)
