@@ -24,6 +24,10 @@ name holds. Serial first, because that is what staff read on the robot.
 
 The key is a name for people and tables, never for the wire: drivers address a
 vehicle by the real pair, and match what arrives by both.
+
+A key depends on the whole site: adding a second manufacturer's "sim1" renames
+the first "sim1" to "sim1@fleet-sim", so a controller restarted across that change
+finds no trip of "sim1" to take back (change the fleet between services).
 """
 
 from __future__ import annotations
