@@ -16,6 +16,7 @@ from brokers import HAVE_MOSQUITTO
 
 from drivers.mqtt import MqttConnection, MqttSettings
 from drivers.mqtt.broker import EmbeddedBroker
+from fleet.cli import main
 from fleet.clock import run
 from fleet.config import load_config
 from fleet.floor import load_floor
@@ -110,3 +111,18 @@ def test_two_makers_sim1_serve_side_by_side_each_with_only_its_own_orders(
     for topic, body in seen:
         maps = {n["nodePosition"]["mapId"] for n in body["nodes"] if "nodePosition" in n}
         assert maps <= ({"acme-ground"} if "/acme/" in topic else {"floor"}), maps
+
+
+@pytest.mark.timeout(300)
+def test_fleet_sim_plays_the_configs_own_robots(tmp_path: Path) -> None:
+    config = tmp_path / "site.toml"
+    config.write_text(SITE.format(map=ROOT / "maps" / "bistro.toml"), encoding="utf-8")
+    out = tmp_path / "report.json"
+    code = main(["sim", "--config", str(config), "--transport", "site", "--duration", "10m",
+                 "--faults", "none", "--speed", f"{SPEED:g}", "--json", str(out)])
+    assert code == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["robots"] == 2 and report["transport"] == "mqtt"
+    assert report["violations"] == 0 and report["dishes"]["open"] == 0
+    assert set(report["served_per_robot"]) <= {"sim1@fleet-sim", "sim1@acme"}
+    assert sum(report["served_per_robot"].values()) > 0, (report["dishes"], report["failed_reasons"])
