@@ -94,8 +94,7 @@ async def _serve_site(cfg: Config, until: Awaitable[None], on_ready: Ready | Non
     book = prepare_embedded(cfg) if embedded else None  # a bad state folder stops us here
     radius = max(m.radius for m in cfg.robot_models)
     plan = load_floor(cfg.map_path, robot_radius=radius)
-    ids = {id(r): who.robot_id for r, who in zip(cfg.robots, cfg.identities(), strict=True)}
-    models = {ids[id(r)]: cfg.model_of(r) for r in cfg.robots}
+    models = {cfg.robot_id(r): cfg.model_of(r) for r in cfg.robots}
     store_path = cfg.store.path
     store = SqliteStore(store_path if store_path == ":memory:" else cfg.resolve(store_path))
     loop = asyncio.get_running_loop()
@@ -127,7 +126,7 @@ async def _serve_site(cfg: Config, until: Awaitable[None], on_ready: Ready | Non
             if sims:
                 world = World(plan, seed=1)
                 for robot_cfg, cell in zip(sims, start_cells(plan, len(sims)), strict=True):
-                    rid = ids[id(robot_cfg)]
+                    rid = cfg.robot_id(robot_cfg)
                     robot = SimRobot(rid, models[rid], world, cell,
                                      minimal=cfg.model(robot_cfg.model).sim_minimal,
                                      vehicle_serial=robot_cfg.serial)
@@ -141,7 +140,7 @@ async def _serve_site(cfg: Config, until: Awaitable[None], on_ready: Ready | Non
                           epoch=epoch))
             links: list[RobotLink] = []
             for robot_cfg in cfg.robots:
-                rid = ids[id(robot_cfg)]
+                rid = cfg.robot_id(robot_cfg)
                 model = models[rid]
                 fallback = configured_capabilities(cfg, robot_cfg, f"config in {cfg.base_dir}")
                 if robot_cfg.transport == "serial":
