@@ -281,11 +281,10 @@ class SerialRobotLink(RobotLink):
                 self._synced = False
                 self._report(message.state, "the robot says so")
         elif isinstance(message, Capabilities):
-            maker = self._fallback.manufacturer
-            if message.serial != self.vehicle_serial or (
-                    maker and message.manufacturer and message.manufacturer != maker):
-                self._refuse("factsheet of another robot",
-                             f"{message.manufacturer}/{message.serial}")
+            # A line reaches one robot: its serial number is checked, its manufacturer
+            # (which configs of serial robots have often left at the default) is not.
+            if message.serial != self.vehicle_serial:
+                self._refuse("factsheet of another robot", message.serial)
                 return
             self.factsheet = message
         else:
