@@ -16,14 +16,19 @@ a label on the floor map). That key is ``robot_id``:
 - ``{serial}@{manufacturer}`` only for a serial that robots of more than one
   manufacturer use ("sim1@acme", "sim1@fleet-sim").
 
-Why not ``manufacturer/serial``: the key is a topic level of the fleet API and a
-broker user name's part, where '/' is a level separator; '@' is legal there and
-can never be part of a VDA 5050 serial number (``A-Z a-z 0-9 _ . : -``), so the
-key splits back at its first '@' without ambiguity, whatever the manufacturer's
-name holds. Serial first, because that is what staff read on the robot.
+Why not ``manufacturer/serial``: the key is a topic level of the fleet API
+(``robots/{key}``), where '/' is the level separator. '@' is legal there and can
+never be part of a VDA 5050 serial number (``A-Z a-z 0-9 _ . : -``), so the key
+splits back at its first '@' without ambiguity, whatever the manufacturer's name
+holds. Serial first, because that is what staff read on the robot. Where '@' is
+not allowed the key is spelt otherwise: in a VDA 5050 id (``id_part``:
+``sim1.acme``) and in a simulated robot's broker user (``robot-sim1-at-acme``).
 
-The key is a name for people and tables, never for the wire: drivers address a
-vehicle by the real pair, and match what arrives by both.
+The key is a name for people and tables, never for the wire: a link is made with
+the real pair and the key (``VdaMaster.link(..., robot_id=)``,
+``SerialRobotLink(..., robot_id=)``), addresses the vehicle by the pair, matches
+what arrives by both (topic and header must agree), and hands the controller
+states and connection events under the key.
 
 A key depends on the whole site: adding a second manufacturer's "sim1" renames
 the first "sim1" to "sim1@fleet-sim", so a controller restarted across that change
