@@ -125,4 +125,5 @@ def test_fleet_sim_plays_the_configs_own_robots(tmp_path: Path) -> None:
     assert report["robots"] == 2 and report["transport"] == "mqtt"
     assert report["violations"] == 0 and report["dishes"]["open"] == 0
     assert set(report["served_per_robot"]) <= {"sim1@fleet-sim", "sim1@acme"}
-    assert sum(report["served_per_robot"].values()) > 0, (report["dishes"], report["failed_reasons"])
+    assert sum(report["served_per_robot"].values()) > 0, (report["dishes"],
+                                                          report["failed_reasons"])
