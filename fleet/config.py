@@ -16,6 +16,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
@@ -24,6 +25,7 @@ import msgspec
 
 from fleet.domain import ActionProfile, RobotModel
 from fleet.domain.actionprofile import ROLES
+from fleet.domain.identity import RobotIdentity, robot_ids
 from fleet.domain.robots import DEFAULT_DEVIATION_THETA, DEFAULT_MAP_ID, PROTOCOL_VERSIONS
 from fleet.errors import ConfigError
 
@@ -115,6 +117,9 @@ class RobotConfig(_Strict, frozen=True):
     serial: str
     """The VDA 5050 serialNumber."""
     model: str
+    manufacturer: str | None = None
+    """The VDA 5050 manufacturer; unset: its model's. (manufacturer, serial) is the
+    robot's identity: unique on the site (``fleet.domain.identity``)."""
     transport: Literal["sim", "mqtt", "serial"] = "sim"
     port: str | None = None
     """pyserial URL for transport = "serial" (``/dev/ttyUSB0``, ``socket://host:port``)."""
@@ -203,6 +208,26 @@ class Config(_Strict, frozen=True):
             if m.name == name:
                 return m
         raise KeyError(name)
+
+    def manufacturer(self, robot: RobotConfig) -> str:
+        """The robot's own manufacturer, else its model's."""
+        return robot.manufacturer if robot.manufacturer is not None else \
+            self.model(robot.model).manufacturer
+
+    def identities(self) -> list[RobotIdentity]:
+        """Each robot's (manufacturer, serial) and its key on the site, in config order:
+        the serial alone unless robots of two manufacturers share it."""
+        return robot_ids((self.manufacturer(r), r.serial) for r in self.robots)
+
+    def robot_id(self, robot: RobotConfig) -> str:
+        """The robot's key for the controller, store, API and dashboard."""
+        return self.identities()[self.robots.index(robot)].robot_id
+
+    def model_of(self, robot: RobotConfig) -> RobotModel:
+        """The robot's model as dispatch and traffic use it, with its own manufacturer."""
+        model = self.robot_model(robot.model)
+        maker = self.manufacturer(robot)
+        return model if maker == model.manufacturer else replace(model, manufacturer=maker)
 
     def robot_model(self, name: str | None = None) -> RobotModel:
         """The model's figures as dispatch and traffic use them (the first model by default)."""
@@ -311,14 +336,22 @@ def _check(cfg: Config, where: str) -> None:
             fail(f"{key}.actions.dwell_s", f"must be > 0 s, got {m.actions.dwell_s:g}")
         if m.factsheet is not None and not cfg.resolve(m.factsheet).is_file():
             fail(f"{key}.factsheet", f"file not found: {cfg.resolve(m.factsheet)}")
-    serials = [r.serial for r in cfg.robots]
-    dup = sorted({s for s in serials if serials.count(s) > 1})
-    if dup:
-        fail("robots", f"serial numbers must be unique, repeated: {', '.join(dup)}")
+    first: dict[tuple[str, str], int] = {}
     for i, r in enumerate(cfg.robots):
         key = f"robots[{i}] ({r.serial})"
         if r.model not in names:
             fail(f"{key}.model", f"unknown robot model '{r.model}'; known: {', '.join(names)}")
+        if r.manufacturer is not None and (not r.manufacturer or any(
+                c in "/+#\0" or c.isspace() for c in r.manufacturer)):
+            fail(f"{key}.manufacturer", f"must be one MQTT topic level (no '/', '+', '#', NUL "
+                 f"or spaces), got {r.manufacturer!r}")
+        pair = (cfg.manufacturer(r), r.serial)
+        if pair in first:
+            j = first[pair]
+            fail("robots", f"robots[{j}] ({r.serial}) and {key} are the same robot: "
+                 f"manufacturer '{pair[0]}' and serial '{r.serial}' must be unique (give one "
+                 f"another serial, or its own manufacturer)")
+        first[pair] = i
         if r.transport == "serial" and not r.port:
             fail(f"{key}.port", "a serial robot needs port (a device path or pyserial URL)")
         if r.baudrate <= 0:

@@ -84,8 +84,11 @@ class SimRobot:
     def __init__(self, serial: str, model: RobotModel, world: World, start_cell: Cell, *,
                  seed: int = 0, manufacturer: str | None = None, battery: float = 100.0,
                  heading: Cell | None = None, can_sense_loads: bool = True,
-                 minimal: bool = False) -> None:
+                 minimal: bool = False, vehicle_serial: str | None = None) -> None:
         self.serial = serial
+        """Its key on the site and in the world (``fleet.domain.identity``); the serial
+        number it speaks with is ``capabilities.serial`` (``vehicle_serial``, by default
+        the same)."""
         self.minimal = minimal
         """Behave as a strict third-party vehicle would (``sim.acceptance``: nodes need
         positions, deviations and its map; ``sim.actions``: no fleet parameters)."""
@@ -94,7 +97,8 @@ class SimRobot:
         self.plan = world.plan
         self.rng = Random(seed)
         self.capabilities = Capabilities(
-            manufacturer=manufacturer or model.manufacturer, serial=serial, model=model.name,
+            manufacturer=manufacturer or model.manufacturer, serial=vehicle_serial or serial,
+            model=model.name,
             trays=model.trays, max_speed=model.speed,
             supported_actions=NODE_ACTIONS | INSTANT_ACTIONS, can_sense_loads=can_sense_loads)
         self.trays = tuple(f"tray{i}" for i in range(1, model.trays + 1))

@@ -24,7 +24,7 @@ from fleet.assembly import build_controller
 from fleet.clock import run
 from fleet.config import BrokerConfig
 from fleet.controller.core import Controller
-from fleet.domain import RobotModel
+from fleet.domain import DishState, RobotModel
 from fleet.domain.events import DISH_SERVED
 from fleet.floor import FloorPlan, PlaceKind
 from fleet.floor.model import Cell, ways_around
@@ -34,6 +34,7 @@ from fleet.routing import distance_field
 from fleet.runtime import FleetRuntime
 from fleet.store import MemoryStore, Store
 from sim.chaos import ChaosPlan
+from sim.configured import FleetRobot
 from sim.faults import FaultRates, Faults
 from sim.floor_staff import FloorStaff
 from sim.inproc import InProcLink
@@ -83,6 +84,8 @@ class SimOptions:
     speed: float = 10.0
     broker_url: str | None = None
     """For ``mqtt``: a broker to use; None starts the embedded one."""
+    broker_kind: Literal["auto", "mosquitto", "iotcore"] = "auto"
+    """Which embedded broker to start when ``broker_url`` is None."""
     api_site: str | None = None
     """For ``mqtt``: serve the fleet API under ``fleet/v1/{api_site}/`` on the broker, and
     have the kitchen order through it as a real POS would (``fleet demo``)."""
@@ -100,6 +103,10 @@ class SimOptions:
     """A till's log to play instead of drawing ``scenario`` (``fleet replay``): each order
     is submitted at its logged time and each dish marked ready at its logged time;
     ``duration_s`` is then ignored."""
+    fleet: tuple[FleetRobot, ...] = ()
+    """A site's own robots (``sim.configured.fleet_of(config)``) instead of ``robots``
+    robots R1.. of ``model``: each with its key, manufacturer, serial, model and wire
+    (``transport`` then only needs to be other than ``inproc``)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -157,18 +164,23 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
     wall0 = time.perf_counter()
     plan = opts.plan
     scenario = get_scenario(opts.scenario)
-    serials = [f"R{i + 1}" for i in range(opts.robots)]
+    fleet = opts.fleet or tuple(
+        FleetRobot(f"R{i + 1}", opts.model.manufacturer, f"R{i + 1}", opts.model, "mqtt")
+        for i in range(opts.robots))
+    if opts.fleet and opts.transport == "inproc":
+        raise ValueError("a configured fleet runs over its own wires: transport 'mqtt'")
     store = opts.store or MemoryStore()
-    controller = build_controller(plan, dict.fromkeys(serials, opts.model), store=store,
+    controller = build_controller(plan, {f.robot_id: f.model for f in fleet}, store=store,
                                   policy=opts.policy, guest_timeout_s=opts.guest_timeout_s,
                                   cold_food_s=opts.cold_food_s, run_id=f"s{opts.seed}")
     traffic = controller.traffic
     fields = controller.fields
     referee = Referee(plan)
     world = World(plan, seed=opts.seed, referee=referee)
-    robots = [SimRobot(serial, opts.model, world, cell, seed=opts.seed * 1000 + i)
-              for i, (serial, cell) in enumerate(zip(serials, start_cells(plan, opts.robots),
-                                                     strict=True))]
+    robots = [SimRobot(f.robot_id, f.model, world, cell, seed=opts.seed * 1000 + i,
+                       manufacturer=f.manufacturer, vehicle_serial=f.serial, minimal=f.minimal)
+              for i, (f, cell) in enumerate(zip(fleet, start_cells(plan, len(fleet)),
+                                                strict=True))]
     stack = contextlib.AsyncExitStack()
     url: str | None = None
     broker: Any = None
@@ -177,7 +189,8 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
         raise ValueError("a chaos campaign needs transport 'mqtt', the embedded broker "
                          "and the fleet API (api_site)")
     try:
-        if opts.transport in ("mqtt", "mixed"):
+        if opts.transport in ("mqtt", "mixed") and (
+                not opts.fleet or any(f.transport == "mqtt" for f in opts.fleet)):
             url, broker = await _broker_url(stack, opts)
         links = await _links(stack, opts, robots, url)
         runtime = FleetRuntime(controller, links)
@@ -219,7 +232,8 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
                 from sim.chaos import Chaos  # noqa: PLC0415  (MQTT: not for in-process runs)
 
                 chaos = Chaos(opts.chaos, broker, site=opts.api_site or "sim",
-                              robots=[(r.capabilities.manufacturer, r.serial) for r in robots],
+                              robots=[(r.capabilities.manufacturer, r.capabilities.serial)
+                                      for r in robots],
                               start=t0, until=t0 + service_s)
                 tg.create_task(chaos.run(), name="chaos")
             if opts.staff_help_s is not None:
@@ -283,6 +297,8 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
                           policy=opts.policy, seed=opts.seed, scenario=kitchen.summary(),
                           fields=fields)
     report["liveness"] = progress_watch.summary()
+    report["served_per_robot"] = dict(sorted(Counter(
+        d.robot for d in dishes if d.state is DishState.SERVED and d.robot).items()))
     if isinstance(kitchen, ReplayKitchen):
         report["replay"] = kitchen.replay_summary()
     end = t0 + sim_s
@@ -315,8 +331,11 @@ async def _links(stack: contextlib.AsyncExitStack, opts: SimOptions,
     broker, serial firmware behind a pty, or some of each (``mixed``)."""
     if opts.transport == "inproc":
         return [InProcLink(robot) for robot in robots]
-    over_serial = {r.serial for i, r in enumerate(robots)
-                   if opts.transport == "serial" or (opts.transport == "mixed" and i % 2)}
+    if opts.fleet:
+        over_serial = {f.robot_id for f in opts.fleet if f.transport == "serial"}
+    else:
+        over_serial = {r.serial for i, r in enumerate(robots)
+                       if opts.transport == "serial" or (opts.transport == "mixed" and i % 2)}
     links: dict[str, RobotLink] = {}
     mqtt = [r for r in robots if r.serial not in over_serial]
     if mqtt:
@@ -341,16 +360,19 @@ async def _mqtt_links(stack: contextlib.AsyncExitStack, opts: SimOptions,
     def settings(client_id: str) -> MqttSettings:
         return MqttSettings.from_config(BrokerConfig(url=url), url, client_id=client_id)
 
+    strict = {f.robot_id for f in opts.fleet if f.strict}
     for robot in robots:
-        vehicle = MqttVehicle(robot, settings(f"{robot.capabilities.manufacturer}-"
-                                              f"{robot.serial}"),
-                              clock_epoch=epoch, close_timeout=timeout)
+        caps = robot.capabilities  # the vehicle's real manufacturer and serial
+        vehicle = MqttVehicle(robot, settings(f"{caps.manufacturer}-{caps.serial}"),
+                              clock_epoch=epoch, close_timeout=timeout,
+                              strict=robot.serial in strict)
         await stack.enter_async_context(vehicle)
     master = await stack.enter_async_context(
         VdaMaster(settings("fleet-controller"), epoch=epoch, timeout=timeout))
     await master.wait_connected(timeout)
-    return {r.serial: master.link(r.capabilities.manufacturer, r.serial,
-                                  fallback=r.capabilities, version=r.model.protocol_version)
+    return {r.serial: master.link(r.capabilities.manufacturer, r.capabilities.serial,
+                                  fallback=r.capabilities, version=r.model.protocol_version,
+                                  robot_id=r.serial)
             for r in robots}
 
 
@@ -361,7 +383,7 @@ async def _broker_url(stack: contextlib.AsyncExitStack, opts: SimOptions) -> tup
 
     if opts.broker_url is not None:
         return opts.broker_url, None
-    broker = await stack.enter_async_context(EmbeddedBroker())
+    broker = await stack.enter_async_context(EmbeddedBroker(kind=opts.broker_kind))
     return broker.url, broker
 
 
@@ -406,8 +428,9 @@ async def _serial_links(stack: contextlib.AsyncExitStack, opts: SimOptions,
     for robot in robots:
         firmware = await stack.enter_async_context(SerialRobot(robot, timings=timings))
         links[robot.serial] = SerialRobotLink(
-            robot.serial, firmware.address, fallback=robot.capabilities, timings=timings,
-            backoff=Backoff(0.5 * opts.speed, 30.0 * opts.speed))
+            robot.capabilities.serial, firmware.address, fallback=robot.capabilities,
+            timings=timings, backoff=Backoff(0.5 * opts.speed, 30.0 * opts.speed),
+            robot_id=robot.serial)
     return links
 
 

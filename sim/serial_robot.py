@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -175,6 +175,8 @@ class SerialRobot:
         pump = self._pump
         if pump is None or not pump.alive:
             return  # nobody listening: the next controller gets a fresh state on contact
+        if state.serial != self.robot.capabilities.serial:  # its wire name, not its site key
+            state = replace(state, serial=self.robot.capabilities.serial)
         self.sent_states.append(state)
         self._send(state)
 

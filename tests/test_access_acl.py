@@ -9,11 +9,12 @@ from accesskit import site_config, site_users
 from fleet.access.acl import Grantee, grants, render_acl
 from fleet.access.userbook import UserBook
 
-MAKERS = {"R1": "acme", "R2": "acme"}
+MAKERS = {"R1": ("acme", "R1"), "R2": ("acme", "R2"), "sim1@acme": ("acme", "sim1"),
+          "sim1@other": ("other", "sim1")}
 
 
 def granted(user: Grantee) -> set[tuple[str, str]]:
-    return set(grants(user, site="bistro", interface="uagv", manufacturers=MAKERS))
+    return set(grants(user, site="bistro", interface="uagv", vehicles=MAKERS))
 
 
 PUBLIC = {("read", f"fleet/v1/bistro/{t}") for t in
@@ -27,6 +28,16 @@ def test_a_robot_publishes_only_its_own_reports_and_reads_only_its_commands() ->
         ("write", f"{own}/state"), ("write", f"{own}/connection"),
         ("write", f"{own}/visualization"), ("write", f"{own}/factsheet"),
         ("read", f"{own}/order"), ("read", f"{own}/instantActions")}
+
+
+def test_two_makers_robots_of_one_serial_each_publish_only_their_own() -> None:
+    for maker in ("acme", "other"):
+        got = granted(Grantee(f"robot-sim1-at-{maker}", "robot", f"sim1@{maker}"))
+        own = f"uagv/v2/{maker}/sim1"
+        assert got - PUBLIC == {
+            ("write", f"{own}/state"), ("write", f"{own}/connection"),
+            ("write", f"{own}/visualization"), ("write", f"{own}/factsheet"),
+            ("read", f"{own}/order"), ("read", f"{own}/instantActions")}
 
 
 def test_a_robot_no_longer_configured_gets_no_robot_topics() -> None:
@@ -64,7 +75,7 @@ def test_only_the_controller_writes_commands_to_robots_and_the_sites_state() -> 
 
 def test_the_file_has_no_line_before_the_first_user_and_no_patterns() -> None:
     text = render_acl([Grantee("b", "observer"), Grantee("a", "pos")], site="bistro",
-                      interface="uagv", manufacturers=MAKERS)
+                      interface="uagv", vehicles=MAKERS)
     lines = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
     assert lines[0] == "user a"
     assert not any(ln.startswith("pattern") for ln in lines)
@@ -89,4 +100,4 @@ def test_the_acl_in_the_fleet_api_doc_is_what_fleet_generates() -> None:
     assert block == render_acl(
         [Grantee("fleet-controller", "controller"), Grantee("robot-R1", "robot", "R1"),
          Grantee("till-1", "pos")], site="bistro", interface="uagv",
-        manufacturers={"R1": "fleet-sim"})
+        vehicles={"R1": ("fleet-sim", "R1")})

@@ -52,7 +52,8 @@ def test_environment_overrides_keys(tmp_path: Path) -> None:
         ("[[robots]]\nserial = 'R1'\nmodel = 'nope'\n", {}, "robots[0] (R1).model: unknown robot "
          "model 'nope'; known: tray-bot"),
         ("[[robots]]\nserial = 'R1'\nmodel = 'tray-bot'\n[[robots]]\nserial = 'R1'\n"
-         "model = 'tray-bot'\n", {}, "repeated: R1"),
+         "model = 'tray-bot'\n", {}, "robots[0] (R1) and robots[1] (R1) are the same robot: "
+         "manufacturer 'fleet-sim' and serial 'R1' must be unique"),
         ("[[robots]]\nserial = 'S1'\nmodel = 'tray-bot'\ntransport = 'serial'\n", {},
          "robots[0] (S1).port: a serial robot needs port"),
         ("[[robot_models]]\nname = 'm'\ntrays = 0\n", {},

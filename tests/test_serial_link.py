@@ -29,7 +29,7 @@ from drivers.serial.link import SerialRobotLink
 from drivers.serial.port import Backoff
 from drivers.serial.pump import SessionTimings
 from fleet.errors import LinkError
-from fleet.link import ConnectionChanged, LinkEvent, RobotLink, StateReceived
+from fleet.link import Capabilities, ConnectionChanged, LinkEvent, RobotLink, StateReceived
 from fleet.vda import Action, ConnectionState, Order, RobotState
 from sim.noisy_line import Noise, NoisyLine
 from sim.referee import Referee
@@ -329,3 +329,35 @@ def test_malformed_frames_of_every_kind_never_crash_the_driver() -> None:
                 assert link._task is not None and not link._task.done()
                 assert all(s.serial == "V1" for s in watcher.states)
     run(main(), 60.0)
+
+
+def test_a_robot_keyed_with_its_maker_speaks_its_own_serial_on_the_line() -> None:
+    """Issue 13, D10: "sim1" of acme beside another maker's "sim1": the firmware and the
+    line speak the real serial; the controller hears of it by its key ``sim1@acme``."""
+    async def main() -> None:
+        plan = open_floor()
+        world = World(plan, seed=1, referee=Referee(plan, strict=True))
+        robot = SimRobot("sim1@acme", FAST, world, ROUTE[0], seed=1, manufacturer="acme",
+                         vehicle_serial="sim1")
+        try:
+            async with SerialRobot(robot, timings=TIMINGS) as firmware:
+                link = SerialRobotLink("sim1", firmware.address, timings=TIMINGS,
+                                       backoff=Backoff(0.05, 0.5), robot_id="sim1@acme",
+                                       fallback=Capabilities(manufacturer="acme",
+                                                             serial="sim1"))
+                async with link:
+                    watcher = Watcher(link)
+                    state = await request_state(link, watcher, "ask-1")
+                    assert state.serial == "sim1@acme" and link.serial == "sim1@acme"
+                    assert {s.serial for s in firmware.sent_states} == {"sim1"}
+                    await until(lambda: link.factsheet is not None, 30.0, 0.02)
+                    assert link.factsheet is not None
+                    assert (link.factsheet.manufacturer, link.factsheet.serial) == (
+                        "acme", "sim1")
+                    assert not link.rejected, link.rejected
+                    assert all(e.serial == "sim1@acme" for e in watcher.events
+                               if isinstance(e, ConnectionChanged))
+                    watcher.task.cancel()
+        finally:
+            robot.close()
+    run(main())

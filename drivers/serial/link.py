@@ -39,6 +39,7 @@ import contextlib
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from types import TracebackType
 from typing import Self
 
@@ -75,8 +76,13 @@ class SerialRobotLink(RobotLink):
     def __init__(self, serial: str, url: str, *, fallback: Capabilities | None = None,
                  port: PortSettings | None = None, timings: SessionTimings | None = None,
                  reopen_after_s: float | None = None, backoff: Backoff | None = None,
-                 connect_timeout_s: float | None = None, max_events: int = 1000) -> None:
-        self._serial = serial
+                 connect_timeout_s: float | None = None, max_events: int = 1000,
+                 robot_id: str | None = None) -> None:
+        """``serial`` is the robot's own serial number (its reports must name it);
+        ``robot_id`` its key on the site (``fleet.domain.identity``; the serial by
+        default), the link's ``serial`` and what its events name."""
+        self._serial = robot_id or serial
+        self.vehicle_serial = serial
         self.url = url
         self._fallback = fallback or Capabilities(manufacturer="", serial=serial)
         self.factsheet: Capabilities | None = None
@@ -252,9 +258,11 @@ class SerialRobotLink(RobotLink):
     # -- robot -> controller --------------------------------------------------------------
     def _deliver(self, message: Message) -> None:
         if isinstance(message, RobotState):
-            if message.serial != self.serial:
+            if message.serial != self.vehicle_serial:
                 self._refuse("state of another robot", message.serial)
                 return
+            if message.serial != self.serial:
+                message = replace(message, serial=self.serial)
             if not self._synced:
                 if (self._resync_id is not None and message.action(self._resync_id) is None
                         and self._unanswered < UNANSWERED_STATES):
@@ -273,7 +281,9 @@ class SerialRobotLink(RobotLink):
                 self._synced = False
                 self._report(message.state, "the robot says so")
         elif isinstance(message, Capabilities):
-            if message.serial != self.serial:
+            # A line reaches one robot: its serial number is checked, its manufacturer
+            # (which configs of serial robots have often left at the default) is not.
+            if message.serial != self.vehicle_serial:
                 self._refuse("factsheet of another robot", message.serial)
                 return
             self.factsheet = message
@@ -293,7 +303,7 @@ class SerialRobotLink(RobotLink):
         if pump is None:
             return
         lost, self._carried = [*self._carried, *self._lost_by(pump)], []
-        ours = f"resync-{self.serial}-"
+        ours = f"resync-{self.vehicle_serial}-"
         actions = tuple(a for m in lost if isinstance(m, InstantActions) for a in m.actions
                         if not a.action_id.startswith(ours) and state.action(a.action_id) is None)
         order = self._last_order
@@ -325,7 +335,7 @@ class SerialRobotLink(RobotLink):
             return
         self._synced = False
         self._resyncs += 1
-        action_id = f"resync-{self.serial}-{self._resyncs}"
+        action_id = f"resync-{self.vehicle_serial}-{self._resyncs}"
         self._resync_id = action_id
         self._unanswered = 0
         try:

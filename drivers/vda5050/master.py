@@ -22,6 +22,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from types import TracebackType
 from typing import Self
 
@@ -106,17 +107,20 @@ class VdaMaster:
         await self._connection.wait_connected(timeout, retry=True)
 
     def link(self, manufacturer: str, serial: str, *,
-             fallback: Capabilities | None = None, version: str = VERSION) -> MqttRobotLink:
+             fallback: Capabilities | None = None, version: str = VERSION,
+             robot_id: str | None = None) -> MqttRobotLink:
         """The link to one vehicle; ``fallback`` stands until its factsheet arrives.
         ``version`` is the VDA 5050 version the vehicle speaks (its robot model's
         ``protocol_version``): every header says it, and a 2.0.x vehicle gets its
-        instant actions under the 2.0 key. A strict vehicle refuses any other."""
+        instant actions under the 2.0 key. A strict vehicle refuses any other.
+        ``robot_id`` is the robot's key on the site (``fleet.domain.identity``; the
+        serial by default): the link's ``serial`` and what its events name."""
         key = (manufacturer, serial)
         if key in self._links:
             raise ValueError(f"vehicle {manufacturer}/{serial} already has a link")
         link = MqttRobotLink(self, Vehicle(manufacturer, serial, version),
                              fallback or Capabilities(manufacturer=manufacturer, serial=serial),
-                             max_events=self._max_events)
+                             max_events=self._max_events, robot_id=robot_id)
         self._links[key] = link
         return link
 
@@ -157,7 +161,9 @@ class VdaMaster:
             return
         if address.topic is Topic.STATE:
             state = decode_state(message.payload, message.topic, received_at=message.at).body
-            link.push(StateReceived(state))
+            # The header named the same vehicle as the topic (checked in decoding): the
+            # controller knows it by its key on the site.
+            link.push(StateReceived(replace(state, serial=link.serial)))
         elif address.topic is Topic.CONNECTION:
             link.connection_changed(*self._last_connection[key])
         elif address.topic is Topic.FACTSHEET:
@@ -185,13 +191,14 @@ class MqttRobotLink(RobotLink):
     """One VDA 5050 vehicle reached through a ``VdaMaster``."""
 
     def __init__(self, master: VdaMaster, vehicle: Vehicle, fallback: Capabilities, *,
-                 max_events: int) -> None:
+                 max_events: int, robot_id: str | None = None) -> None:
         self._master = master
         self._vehicle = vehicle
+        self._robot_id = robot_id or vehicle.serial
         self._fallback = fallback
         self.factsheet: Capabilities | None = None
         self._headers: Counter[Topic] = Counter()
-        self._buffer = EventBuffer(vehicle.serial, max_events)
+        self._buffer = EventBuffer(self._robot_id, max_events)
         self._open = False
         self._closed = False
         self._vehicle_state = ConnectionState.OFFLINE
@@ -203,7 +210,13 @@ class MqttRobotLink(RobotLink):
 
     @property
     def serial(self) -> str:
-        return self._vehicle.serial
+        """The robot's key on the site: its serial, or ``serial@manufacturer``."""
+        return self._robot_id
+
+    @property
+    def vehicle(self) -> Vehicle:
+        """The vehicle's real manufacturer, serial and protocol version."""
+        return self._vehicle
 
     @property
     def capabilities(self) -> Capabilities:
@@ -277,7 +290,7 @@ class MqttRobotLink(RobotLink):
             self._resync = asyncio.create_task(self._request_state())
 
     async def _request_state(self) -> None:
-        action = Action("stateRequest", f"resync-{self.serial}-{self._headers.total()}",
+        action = Action("stateRequest", f"resync-{self._vehicle.serial}-{self._headers.total()}",
                         BlockingType.NONE)
         try:
             await self.send_instant_actions((action,))

@@ -33,6 +33,7 @@ from fleet.access.acl import Grantee, render_acl
 from fleet.access.passwords import hash_password, is_hash, new_password
 from fleet.access.roles import Role, check_name, check_role
 from fleet.config import Config
+from fleet.domain.identity import SEPARATOR
 from fleet.errors import AccessError
 
 DASHBOARD_USER = "fleet-dashboard"
@@ -63,8 +64,10 @@ class LocalUser:
     why: str
 
 
-def robot_user(serial: str) -> str:
-    return f"robot-{serial}"
+def robot_user(robot_id: str) -> str:
+    """The broker user of a simulated robot: ``robot-{serial}``, or for a serial two
+    manufacturers share (``sim1@acme``) ``robot-sim1-at-acme`` (no '@' in user names)."""
+    return f"robot-{robot_id.replace(SEPARATOR, '-at-')}"
 
 
 def local_users(cfg: Config) -> list[LocalUser]:
@@ -77,10 +80,10 @@ def local_users(cfg: Config) -> list[LocalUser]:
            LocalUser(check_name(f"{client}-api", "broker.client_id + '-api'"), "controller",
                      None, "the controller's fleet API"),
            LocalUser(DASHBOARD_USER, "dashboard", None, "a dashboard on this machine")]
-    for robot in cfg.robots:
-        name = robot_user(robot.serial)
+    for robot, who in zip(cfg.robots, cfg.identities(), strict=True):
+        name = robot_user(who.robot_id)
         if robot.transport != "serial" and _fits(name):
-            out.append(LocalUser(name, "robot", robot.serial, f"robot {robot.serial}"))
+            out.append(LocalUser(name, "robot", who.robot_id, f"robot {who.robot_id}"))
     return out
 
 
@@ -256,9 +259,9 @@ class UserBook:
         return [Grantee(u.name, check_role(u.role), u.robot) for u in self.users]
 
     def acl_text(self, cfg: Config) -> str:
-        manufacturers = {r.serial: cfg.model(r.model).manufacturer for r in cfg.robots}
+        vehicles = {who.robot_id: (who.manufacturer, who.serial) for who in cfg.identities()}
         return render_acl(self.grantees(), site=cfg.site.id, interface=cfg.broker.interface,
-                          manufacturers=manufacturers, source=str(self.users_path))
+                          vehicles=vehicles, source=str(self.users_path))
 
     def save(self, cfg: Config) -> None:
         """Write users.json, the password file and the ACL."""

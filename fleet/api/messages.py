@@ -42,6 +42,11 @@ NAME_RULE = ("a name starts with a letter or digit (any language) and goes on wi
 Name = Annotated[str, Meta(min_length=1, max_length=64, pattern=NAME_PATTERN,
                            description="A table, robot, zone or place name as the site "
                                        "names it (no '/', '+' or '#': it may be a topic level)")]
+ROBOT_PATTERN = r"^[^\W_][\w .:@-]*$"
+RobotKey = Annotated[str, Meta(min_length=1, max_length=129, pattern=ROBOT_PATTERN,
+                               description="A robot's key on the site: its VDA 5050 serial "
+                                           "number, or serial@manufacturer for a serial "
+                                           "robots of two manufacturers share")]
 OrderId = Annotated[str, Meta(min_length=1, max_length=64, pattern=ORDER_ID_PATTERN,
                               description="The POS's own order id; also a topic level")]
 RequestId = Annotated[str, Meta(min_length=1, max_length=64,
@@ -97,11 +102,11 @@ class RequestBussing(_Msg, kw_only=True, tag="requestBussing"):
 
 # -- requests: the floor manager ------------------------------------------------------
 class PauseRobot(_Msg, kw_only=True, tag="pauseRobot"):
-    serial: Name
+    serial: RobotKey
 
 
 class ResumeRobot(_Msg, kw_only=True, tag="resumeRobot"):
-    serial: Name
+    serial: RobotKey
 
 
 class StopAll(_Msg, kw_only=True, tag="stopAll"):
@@ -115,11 +120,11 @@ class ReleaseAll(_Msg, kw_only=True, tag="releaseAll"):
 
 
 class SendToCharge(_Msg, kw_only=True, tag="sendToCharge"):
-    serial: Name
+    serial: RobotKey
 
 
 class SendToDock(_Msg, kw_only=True, tag="sendToDock"):
-    serial: Name
+    serial: RobotKey
 
 
 class BlockTable(_Msg, kw_only=True, tag="blockTable"):

@@ -31,9 +31,9 @@ def run_check(args: argparse.Namespace, console: Console) -> int:
     console.print(f"{verdict}: site {cfg.site.id!r} ({cfg.site.name}), plan "
                   f"{plan.name!r} with {len(plan.tables)} tables, {len(cfg.robots)} robots, "
                   f"broker {cfg.broker.url}, store {cfg.store.path}")
-    for robot in cfg.robots:
+    for robot, who in zip(cfg.robots, cfg.identities(), strict=True):
         model = cfg.model(robot.model)
-        console.print(f"  {robot.serial}: {model.manufacturer} {model.name}, {model.trays} "
+        console.print(f"  {who.robot_id}: {who.manufacturer} {model.name}, {model.trays} "
                       f"trays, {robot.transport}" + (f" on {robot.port}" if robot.port else ""))
     for line in lacking:
         console.print(f"[bold red]error[/]: {line}", soft_wrap=True)

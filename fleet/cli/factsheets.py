@@ -36,7 +36,7 @@ def configured_capabilities(cfg: Config, robot: RobotConfig, where: str) -> Capa
     figures, and the actions, tray sensing and limits of the model's factsheet file
     when there is one; else the standard actions and those its action profile names."""
     model = cfg.robot_model(robot.model)
-    caps = Capabilities(manufacturer=model.manufacturer, serial=robot.serial, model=model.name,
+    caps = Capabilities(manufacturer=cfg.manufacturer(robot), serial=robot.serial, model=model.name,
                         trays=model.trays, max_speed=model.speed,
                         supported_actions=PREDEFINED_ACTIONS | model.actions.types())
     sheet = read_factsheet(cfg, robot.model, where)

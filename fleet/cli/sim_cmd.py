@@ -146,13 +146,15 @@ def register(sub: Any) -> None:
                         "trip, to compare against (default fleet)")
     p.add_argument("--json", type=Path, metavar="OUT",
                    help="also write the full report as JSON to OUT")
-    p.add_argument("--transport", choices=("inproc", "mqtt", "serial", "mixed"),
+    p.add_argument("--transport", choices=("inproc", "mqtt", "serial", "mixed", "site"),
                    default="inproc",
                    help="inproc: robots in this process on a virtual clock (fastest); mqtt: "
                         "every robot a VDA 5050 vehicle of its own on a real broker; serial: "
                         "every robot's firmware behind a pseudo-terminal, reached by the serial "
-                        "driver; mixed: half over MQTT, half over serial. All but inproc run "
-                        "on a clock --speed times faster than the wall")
+                        "driver; mixed: half over MQTT, half over serial; site: the config's "
+                        "own [[robots]] (--robots ignored), each as its model and transport "
+                        "say (sim/configured.py). All but inproc run on a clock --speed times "
+                        "faster than the wall")
     p.add_argument("--speed", type=float, default=10.0, metavar="X",
                    help="with --transport mqtt, serial or mixed: simulated seconds per wall "
                         "second (default 10)")
@@ -181,6 +183,7 @@ class Setup:
     map_path: Path
     site_id: str = "sim"
     site_name: str = ""
+    config: Config | None = None
 
 
 def load_setup(map_path: Path | None, config_path: Path | None, scenario: str) -> Setup:
@@ -197,7 +200,8 @@ def load_setup(map_path: Path | None, config_path: Path | None, scenario: str) -
         raise FleetError(f"no floor plan at {plan_path} ({where}); pass --map PLAN")
     radius = cfg.robot_models[0].radius
     return Setup(plan=load_floor(plan_path, robot_radius=radius), model=cfg.robot_model(),
-                 map_path=plan_path, site_id=cfg.site.id, site_name=cfg.site.name)
+                 map_path=plan_path, site_id=cfg.site.id, site_name=cfg.site.name,
+                 config=cfg)
 
 
 def simulate(setup: Setup, args: argparse.Namespace, *, seed: int, policy: str,
@@ -207,6 +211,7 @@ def simulate(setup: Setup, args: argparse.Namespace, *, seed: int, policy: str,
     of the scenario or of a till's log (``replay``); a plan without room for the fleet is
     a FleetError."""
     from fleet.store import SqliteStore  # noqa: PLC0415
+    from sim.configured import FleetRobot, fleet_of  # noqa: PLC0415
     from sim.run import SimOptions, run_simulation  # noqa: PLC0415  (see the module docstring)
 
     store_path: Path | None = getattr(args, "store", None)
@@ -215,15 +220,22 @@ def simulate(setup: Setup, args: argparse.Namespace, *, seed: int, policy: str,
         # from run to run: a second service in one file would mix the two.
         raise FleetError(f"--store {store_path}: the file exists; a simulated service "
                          "writes a store of its own: remove it or give a new path")
+    transport: Any = getattr(args, "transport", "inproc")
+    fleet: tuple[FleetRobot, ...] = ()
+    if transport == "site":
+        if setup.config is None or not setup.config.robots:
+            raise FleetError("--transport site plays the config's [[robots]]: give --config "
+                             "FILE with robots")
+        fleet, transport = fleet_of(setup.config), "mqtt"
     store = SqliteStore(store_path) if store_path is not None else None
-    opts = SimOptions(plan=setup.plan, model=setup.model,
+    opts = SimOptions(fleet=fleet,plan=setup.plan, model=setup.model,
                       robots=args.robots if robots is None else robots,
                       scenario=getattr(args, "scenario", "lunch-rush"),
                       duration_s=getattr(args, "duration", None), seed=seed, replay=replay,
                       policy="baseline" if policy == "baseline" else "fleet",
                       faults=args.faults, store=store,
                       staff_help_s=getattr(args, "staff_help", 180.0),
-                      transport=getattr(args, "transport", "inproc"),
+                      transport=transport,
                       speed=getattr(args, "speed", 10.0), broker_url=getattr(args, "broker", None),
                       api_site=setup.site_id if getattr(args, "api", False) else None,
                       site_name=setup.site_name, stop_on_signal=getattr(args, "api", False))
@@ -294,7 +306,7 @@ def coloured(report: Mapping[str, Any], text: str) -> Text:
 def run_sim(args: argparse.Namespace, console: Console) -> int:
     from sim.report import format_report  # noqa: PLC0415  (see the module docstring)
 
-    if args.api and args.transport != "mqtt":
+    if args.api and args.transport not in ("mqtt", "site"):
         raise FleetError("--api serves the fleet API over MQTT: add --transport mqtt")
     setup = load_setup(args.map, args.config, args.scenario)
     err = Console(stderr=True, highlight=False)

@@ -126,15 +126,18 @@ def _settings(cfg: Config, url: str, base_dir: Path) -> MqttSettings:
                                     base_dir=base_dir)
 
 
-def _robot_settings(settings: MqttSettings, book: UserBook | None,
-                    serial: str) -> MqttSettings:
-    """A robot's own credentials from the state folder, when there are any."""
+def _robot_settings(settings: MqttSettings, book: UserBook | None, cfg: Config,
+                    manufacturer: str, serial: str) -> MqttSettings:
+    """A robot's own credentials from the state folder, when there are any: those of the
+    configured robot with this manufacturer and serial (``robot-{its key}``)."""
     if book is None:
         return settings
     from fleet.access.userbook import robot_user  # noqa: PLC0415
     from fleet.cli.credentials import local_settings  # noqa: PLC0415
 
-    return local_settings(settings, book, robot_user(serial))
+    key = next((w.robot_id for w in cfg.identities()
+                if (w.manufacturer, w.serial) == (manufacturer, serial)), serial)
+    return local_settings(settings, book, robot_user(key))
 
 
 @contextlib.asynccontextmanager
@@ -220,7 +223,8 @@ async def _serve(args: argparse.Namespace, console: Console, cfg: Config,
 
                     book = local_book(cfg)
                 links = [await stack.enter_async_context(
-                    MqttVehicle(robot, _robot_settings(settings, book, robot.serial),
+                    MqttVehicle(robot, _robot_settings(settings, book, cfg, manufacturer,
+                                                       robot.serial),
                                 interface=interface,
                                 visualization_hz=args.visualization_hz, clock_epoch=epoch,
                                 close_timeout=CLOSE_TIMEOUT_S * args.speed, strict=strict))

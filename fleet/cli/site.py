@@ -94,7 +94,7 @@ async def _serve_site(cfg: Config, until: Awaitable[None], on_ready: Ready | Non
     book = prepare_embedded(cfg) if embedded else None  # a bad state folder stops us here
     radius = max(m.radius for m in cfg.robot_models)
     plan = load_floor(cfg.map_path, robot_radius=radius)
-    models = {r.serial: cfg.robot_model(r.model) for r in cfg.robots}
+    models = {cfg.robot_id(r): cfg.model_of(r) for r in cfg.robots}
     store_path = cfg.store.path
     store = SqliteStore(store_path if store_path == ":memory:" else cfg.resolve(store_path))
     loop = asyncio.get_running_loop()
@@ -126,11 +126,13 @@ async def _serve_site(cfg: Config, until: Awaitable[None], on_ready: Ready | Non
             if sims:
                 world = World(plan, seed=1)
                 for robot_cfg, cell in zip(sims, start_cells(plan, len(sims)), strict=True):
-                    robot = SimRobot(robot_cfg.serial, models[robot_cfg.serial], world, cell,
-                                     minimal=cfg.model(robot_cfg.model).sim_minimal)
+                    rid = cfg.robot_id(robot_cfg)
+                    robot = SimRobot(rid, models[rid], world, cell,
+                                     minimal=cfg.model(robot_cfg.model).sim_minimal,
+                                     vehicle_serial=robot_cfg.serial)
                     simulated.append(robot)
                     await stack.enter_async_context(MqttVehicle(
-                        robot, settings(robot_user(robot_cfg.serial)),
+                        robot, settings(robot_user(rid)),
                         interface=cfg.broker.interface, clock_epoch=epoch,
                         strict=cfg.model(robot_cfg.model).sim_strict))
             master = await stack.enter_async_context(
@@ -138,16 +140,17 @@ async def _serve_site(cfg: Config, until: Awaitable[None], on_ready: Ready | Non
                           epoch=epoch))
             links: list[RobotLink] = []
             for robot_cfg in cfg.robots:
-                model = models[robot_cfg.serial]
+                rid = cfg.robot_id(robot_cfg)
+                model = models[rid]
                 fallback = configured_capabilities(cfg, robot_cfg, f"config in {cfg.base_dir}")
                 if robot_cfg.transport == "serial":
                     assert robot_cfg.port is not None  # the config checks it
                     links.append(SerialRobotLink(robot_cfg.serial, robot_cfg.port,
-                                                 fallback=fallback,
+                                                 fallback=fallback, robot_id=rid,
                                                  port=port_settings(robot_cfg)))
                 else:
                     links.append(master.link(model.manufacturer, robot_cfg.serial,
-                                             fallback=fallback,
+                                             fallback=fallback, robot_id=rid,
                                              version=model.protocol_version))
             runtime = FleetRuntime(controller, links, strict=False)  # a real site serves on
             async with asyncio.TaskGroup() as tg:
@@ -159,7 +162,7 @@ async def _serve_site(cfg: Config, until: Awaitable[None], on_ready: Ready | Non
                     runtime, settings(f"{cfg.broker.client_id}-api"), site=cfg.site.id,
                     name=cfg.site.name, epoch=epoch))
                 if on_ready is not None:
-                    on_ready(url, [r.serial for r in cfg.robots])
+                    on_ready(url, list(models))
                 await until
                 runtime.stop()
     finally:

@@ -69,13 +69,14 @@ def _config(path: Path) -> Config:
 
 
 def _robot(args: argparse.Namespace, cfg: Config) -> str | None:
-    """A robot user's serial (default its name), which the config must have."""
+    """A robot user's robot, by its key on the site (default the user's name): the
+    serial, or ``serial@manufacturer`` for a serial two manufacturers share."""
     if args.role != "robot":
         if args.robot is not None:
             raise AccessError(f"user {args.name}: --robot goes with --role robot")
         return None
     robot: str = args.robot or args.name
-    serials = [r.serial for r in cfg.robots]
+    serials = [who.robot_id for who in cfg.identities()]
     if robot not in serials:
         raise AccessError(f"user {args.name}: no robot {robot!r} in {args.config} "
                           f"(robots: {', '.join(serials) or 'none'}); give --robot SERIAL")

@@ -28,6 +28,7 @@ from fleet.controller.robots import RobotRecord
 from fleet.controller.stops import StopWork, stop_work
 from fleet.domain import DishState, Stop, StopKind, TripKind
 from fleet.domain import events as ev
+from fleet.domain.identity import id_part
 from fleet.floor.model import Cell
 from fleet.traffic import PlanFailed
 
@@ -211,7 +212,7 @@ def _start_leg(ctl: Controller, rec: RobotRecord, goals: Sequence[Cell],
 def _order_id(ctl: Controller, rec: RobotRecord) -> str:
     """Unique to this controller's run: a restarted controller must not send an id
     the vehicle still holds from the last run (it would read as a stale update)."""
-    return f"{rec.serial}-{ctl.run_id}-{rec.legs_sent}"
+    return f"{id_part(rec.serial)}-{ctl.run_id}-{rec.legs_sent}"
 
 
 def _hand_over(work: TripWork, rec: RobotRecord, spots: tuple[Cell, ...], now: float) -> bool:
