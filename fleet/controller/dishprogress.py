@@ -136,13 +136,17 @@ def second_visit(ctl: Controller, rec: RobotRecord, stop: Stop, now: float) -> S
     visited once more, after the trip's other tables (before its leftovers go back),
     as a waiter comes back when a guest was away: for the dishes presented there
     for the first time on this trip that will still be warm at the end of a second
-    wait. The new stop, already in the trip; None when no dish gets one. Per visit
-    a guest is away now and then, so one visit per dish made every extra robot
-    (fewer dishes a visit, more visits) serve fewer dishes."""
+    wait. The new stop, already in the trip; None when no dish gets one, or when no
+    other table comes first (coming straight back is standing there twice as long:
+    measured, 150-180 s stands at tables on generated floors). Per visit a guest is
+    away now and then: one visit per dish had every extra robot (fewer dishes a
+    visit, more visits) serve fewer dishes."""
     trip = rec.trip
     assert trip is not None
-    if stop.kind is not StopKind.SERVE:
-        return None
+    if stop.kind is not StopKind.SERVE or not any(
+            s.kind is StopKind.SERVE and s.place != stop.place
+            for s in trip.stops[trip.next_stop + 1:]):
+        return None  # no other table first: it would only stand there twice as long
     again: list[tuple[str, str]] = []
     for tray, dish_id in zip(stop.trays, stop.dishes, strict=False):
         dish = ctl.dish(dish_id)
