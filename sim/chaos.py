@@ -115,7 +115,16 @@ class Chaos:
         self.kills: list[float] = []
         """Loop times of the controller kills."""
         self._heard = _Heard()
+        self._faults_over: float | None = None
         self._rng = Random(plan.seed)
+
+    @property
+    def last_fault_over(self) -> float | None:
+        """When the last fault was over (loop time): the broker back, thawed, or the
+        last restarted controller online; None: no fault."""
+        over = [t for t in (self._faults_over, *(r.online_at for r in self.restarts))
+                if t is not None]
+        return max(over, default=None)
 
     @property
     def restarts(self) -> list[Restart]:
@@ -152,6 +161,7 @@ class Chaos:
                     await self._freeze()
                 else:
                     await self._kill_controller()
+                self._faults_over = loop.time()
                 self._sample_memory()
             await flood  # spread to the end of the service: every payload is sent
         finally:

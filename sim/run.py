@@ -26,8 +26,8 @@ from fleet.assembly import build_controller
 from fleet.clock import ScaledTimeLoop, run
 from fleet.config import BrokerConfig
 from fleet.controller.core import Controller
-from fleet.domain import RobotModel
-from fleet.domain.events import DISH_SERVED
+from fleet.domain import Dish, RobotModel
+from fleet.domain.events import DISH_BY_STAFF, DISH_CANCELLED, DISH_FAILED, DISH_SERVED
 from fleet.floor import FloorPlan, PlaceKind
 from fleet.floor.model import Cell, ways_around
 from fleet.intake import Pos
@@ -50,6 +50,9 @@ from sim.world import World
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, float], None]
+
+DISH_ENDS = (DISH_SERVED, DISH_FAILED, DISH_CANCELLED, DISH_BY_STAFF)
+"""The events that end a dish."""
 
 FAULT_LEVELS: dict[str, tuple[FaultRates | None, float]] = {
     "none": (None, 0.0),
@@ -322,6 +325,22 @@ async def _simulate(opts: SimOptions, progress: Progress | None,
             store.close()
 
 
+def _after(fault_over: float | None, dishes: list[Dish], store: Store,
+           t0: float) -> dict[str, Any]:
+    """The dishes waiting (ready, not ended) when the last fault was over, and how long
+    after it the last of them ended (None: one never did)."""
+    if fault_over is None:
+        return {"fault_over_s": None, "waiting": 0, "last_ended_s": 0.0}
+    ended = {e.dish_id: e.at for e in store.events(kinds=DISH_ENDS) if e.dish_id}
+    waiting = [d.dish_id for d in dishes if d.ready_at is not None and d.ready_at <= fault_over
+               and ended.get(d.dish_id, float("inf")) > fault_over]
+    ends = [ended.get(dish) for dish in waiting]
+    last = (None if None in ends
+            else max((t - fault_over for t in ends if t is not None), default=0.0))
+    return {"fault_over_s": round(fault_over - t0, 1), "waiting": len(waiting),
+            "last_ended_s": None if last is None else round(last, 1)}
+
+
 def _fresh_store(workdir: Path) -> Path:
     """Where the controller's process keeps its store: a fresh service, not the last one's."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -386,6 +405,7 @@ def _report(opts: SimOptions, kitchen: Kitchen, store: Store, *, robots: list[Si
             "acknowledged_lost": sorted(kitchen.acknowledged - in_store),
             "kitchen_refused": {str(k): v for k, v in kitchen.refused.items()},
             "restarts": [r.as_dict(t0, opts.speed) for r in chaos.restarts],
+            "after_last_fault": _after(chaos.last_fault_over, dishes, store, t0),
             "controller_crashes": crashes,
             "rss_mb": [round(x, 1) for x in chaos.rss_mb]}
     report["staff"] = {"help_after_s": opts.staff_help_s, "tables_helped": helped}

@@ -108,7 +108,7 @@ def test_a_campaign_killing_the_controller_loses_no_acknowledged_order(tmp_path:
     every acknowledged order is in the store and ends, none is served twice."""
     out, work = tmp_path / "chaos.json", tmp_path / "work"
     code = main(["chaos", "--map", str(ROOT / "maps" / "bistro.toml"), "--config",
-                 str(ROOT / "config.toml"), "--duration", "8m", "--speed", "5",
+                 str(ROOT / "config.toml"), "--duration", "10m", "--speed", "10",
                  "--controller-kills", "3", "--broker-kills", "1", "--broker-freezes", "0",
                  "--hostile", "100", "--seed", "4", "--workdir", str(work),
                  "--json", str(out)])

@@ -26,6 +26,9 @@ from fleet.bench.text import markdown_table
 from fleet.cli.sim_cmd import duration_arg, load_setup, positive_int
 from fleet.errors import FleetError
 
+BACKLOG_S = 300.0
+"""Every dish waiting when the last fault is over ends within this (the issue's target:
+five site minutes)."""
 RSS_GROWTH_MB = 50.0
 """More than this over the campaign reads as a leak (the issue's target for a
 100,000-payload flood is 20 MB; the simulator itself grows with the service)."""
@@ -80,6 +83,8 @@ def verdicts(report: dict[str, Any]) -> list[tuple[str, bool, str]]:
     restarts = chaos.get("restarts", [])
     back = sum(1 for r in restarts if r["online_s"] is not None)
     crashes = chaos.get("controller_crashes", 0)
+    after = chaos.get("after_last_fault") or {"waiting": 0, "last_ended_s": 0.0}
+    last_end = after["last_ended_s"]
     said = [
         ("orders were taken", d["ordered"] > 0, f"{d['ordered']} dishes ordered"),
         ("no acknowledged order lost", not lost,
@@ -93,6 +98,10 @@ def verdicts(report: dict[str, Any]) -> list[tuple[str, bool, str]]:
         ("no collision", report["violations"] == 0, f"{report['violations']} violations"),
         ("the kitchen was answered", refused == 0, f"{refused} requests refused or unanswered"),
         ("memory bounded", growth <= RSS_GROWTH_MB, f"+{growth:.0f} MB"),
+        ("dishes waiting at the last fault ended within 5 min",
+         last_end is not None and last_end <= BACKLOG_S,
+         f"{after['waiting']} waiting; the last ended "
+         + ("never" if last_end is None else f"{last_end:.0f} s after it")),
     ]
     if restarts or crashes:
         said += [
