@@ -211,9 +211,9 @@ async def _simulate(opts: SimOptions, progress: Progress | None,
         if opts.controller_process:
             assert url is not None and store_path is not None and workdir is not None
             epoch = await _vehicles(stack, opts, robots, url)
-            proc = await stack.enter_async_context(ControllerProcess(
-                _controller_spec(opts, robots, url=url, store_path=store_path, workdir=workdir,
-                             epoch=epoch), workdir))
+            spec = _controller_spec(opts, robots, url=url, store_path=store_path,
+                                    workdir=workdir, epoch=epoch)
+            proc = await stack.enter_async_context(ControllerProcess(spec, workdir))
             await proc.start()
             pos: Pos = await _till(stack, opts, url, wait_online=proc)
         else:
@@ -404,6 +404,7 @@ def _report(opts: SimOptions, kitchen: Kitchen, store: Store, *, robots: list[Si
             "acknowledged": len(kitchen.acknowledged),
             "acknowledged_lost": sorted(kitchen.acknowledged - in_store),
             "kitchen_refused": {str(k): v for k, v in kitchen.refused.items()},
+            "kitchen_resent": int(getattr(kitchen.pos, "resent", 0)),
             "restarts": [r.as_dict(t0, opts.speed) for r in chaos.restarts],
             "after_last_fault": _after(chaos.last_fault_over, dishes, store, t0),
             "controller_crashes": crashes,

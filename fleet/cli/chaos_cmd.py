@@ -96,7 +96,9 @@ def verdicts(report: dict[str, Any]) -> list[tuple[str, bool, str]]:
         ("no dish served twice", chaos["served_twice"] == 0, f"{chaos['served_twice']} twice"),
         ("no robot stuck at the end", not still, ", ".join(still) or "none"),
         ("no collision", report["violations"] == 0, f"{report['violations']} violations"),
-        ("the kitchen was answered", refused == 0, f"{refused} requests refused or unanswered"),
+        ("the kitchen was answered", refused == 0,
+         f"{refused} requests refused or unanswered ({chaos.get('kitchen_resent', 0)} resent "
+         "after no answer)"),
         ("memory bounded", growth <= RSS_GROWTH_MB, f"+{growth:.0f} MB"),
         ("dishes waiting at the last fault ended within 5 min",
          last_end is not None and last_end <= BACKLOG_S,
