@@ -69,6 +69,8 @@ class ControllerSpec:
     """Wall time minus loop time, as the parent's vehicles stamp their messages."""
     final_path: str
     """Where a child stopped by SIGTERM writes its final figures (JSON)."""
+    t0: float = 0.0
+    """When the campaign began (loop time): the liveness watch counts from it."""
     policy: Literal["fleet", "baseline"] = "fleet"
     guest_timeout_s: float = 90.0
     cold_food_s: float = 300.0
@@ -240,7 +242,7 @@ async def serve(spec: ControllerSpec) -> None:
                         stopping.set()
                     if loop.time() - look >= 30.0:
                         look = loop.time()
-                        watch.observe(controller, look)
+                        watch.observe(controller, look - spec.t0)
                         if staff is not None:
                             staff.look()
                 if staff is not None:

@@ -487,7 +487,7 @@ def _controller_spec(opts: SimOptions, robots: list[SimRobot], *, url: str, stor
                                                r.capabilities, opts.model) for r in robots),
         store_path=str(store_path), broker_url=url, site=opts.api_site or "sim",
         site_name=opts.site_name, speed=opts.speed, origin=loop.origin, epoch=epoch,
-        final_path=str(workdir / "controller-final.json"), policy=opts.policy,
+        final_path=str(workdir / "controller-final.json"), t0=loop.time(), policy=opts.policy,
         guest_timeout_s=opts.guest_timeout_s, cold_food_s=opts.cold_food_s,
         staff_help_s=opts.staff_help_s)
 
