@@ -39,13 +39,15 @@ def register(sub: Any) -> None:
         "chaos", help="a seeded fault campaign on a simulated site, then the invariants",
         description="Serve a simulated service over the embedded Mosquitto while killing and "
                     "freezing the broker, flooding hostile payloads onto the fleet API and "
-                    "the robots' VDA 5050 topics, and letting robots drop their links; then "
-                    "check that every dish ended, none twice, no robot is stuck, no robots "
-                    "collided, the kitchen was answered and memory stayed bounded. Exit 1 "
-                    "when an invariant fails.",
+                    "the robots' VDA 5050 topics, letting robots drop their links and, with "
+                    "--controller-kills, killing the controller's own process (SIGKILL) and "
+                    "starting it again from its store; then check that no acknowledged order "
+                    "was lost, every dish ended, none twice, no robot is stuck, no robots "
+                    "collided, the kitchen was answered, every restart came online and "
+                    "memory stayed bounded. Exit 1 when an invariant fails.",
         epilog="examples:\n  fleet chaos --duration 20m --broker-kills 5 --broker-freezes 1 "
-               "--hostile 2000 --seed 3\n  fleet chaos --duration 20m --speed 5 "
-               "--controller-kills 10 --broker-kills 2 --seed 3",
+               "--hostile 2000 --seed 3\n  fleet chaos --duration 30m --speed 10 "
+               "--controller-kills 10 --broker-kills 5 --broker-freezes 2 --seed 3",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--map", type=Path, metavar="PLAN", help="floor plan (default: the config's)")
     p.add_argument("--config", type=Path, metavar="FILE", help="default ./config.toml")
