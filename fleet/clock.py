@@ -91,13 +91,24 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
 class ScaledTimeLoop(asyncio.SelectorEventLoop):
     """An event loop whose clock runs ``speed`` times faster than the wall."""
 
-    def __init__(self, speed: float, start: float | None = None) -> None:
+    def __init__(self, speed: float, start: float | None = None, *,
+                 origin: tuple[float, float] | None = None) -> None:
+        """``origin``: another scaled loop's ``origin``, for a clock that agrees with
+        that loop's to the tick, in another process too (the monotonic clock is the
+        machine's). It overrides ``start``."""
         if speed <= 0:
             raise ValueError(f"speed must be > 0, got {speed}")
         self.speed = float(speed)
         self._wall0 = time.monotonic()
         self._start = self._wall0 if start is None else float(start)
+        if origin is not None:
+            self._start, self._wall0 = float(origin[0]), float(origin[1])
         super().__init__(selector=_ShiftingSelector(self))
+
+    @property
+    def origin(self) -> tuple[float, float]:
+        """(loop time, monotonic time) at one instant: all this clock's reading needs."""
+        return self._start, self._wall0
 
     def time(self) -> float:
         return self._start + (time.monotonic() - self._wall0) * self.speed
@@ -107,15 +118,18 @@ class ScaledTimeLoop(asyncio.SelectorEventLoop):
         return real.select(None if timeout is None else timeout / self.speed)
 
 
-def make_loop(clock: ClockKind = "wall", *, speed: float = 1.0) -> asyncio.AbstractEventLoop:
+def make_loop(clock: ClockKind = "wall", *, speed: float = 1.0,
+              origin: tuple[float, float] | None = None) -> asyncio.AbstractEventLoop:
     if clock == "virtual":
         return VirtualTimeLoop()
     if clock == "scaled":
-        return ScaledTimeLoop(speed)
+        return ScaledTimeLoop(speed, origin=origin)
     return asyncio.new_event_loop()
 
 
-def run(main: Coroutine[Any, Any, T], *, clock: ClockKind = "wall", speed: float = 1.0) -> T:
-    """``asyncio.run`` on the chosen clock."""
-    with asyncio.Runner(loop_factory=lambda: make_loop(clock, speed=speed)) as runner:
+def run(main: Coroutine[Any, Any, T], *, clock: ClockKind = "wall", speed: float = 1.0,
+        origin: tuple[float, float] | None = None) -> T:
+    """``asyncio.run`` on the chosen clock (``origin``: see ``ScaledTimeLoop``)."""
+    with asyncio.Runner(loop_factory=lambda: make_loop(clock, speed=speed,
+                                                       origin=origin)) as runner:
         return runner.run(main)

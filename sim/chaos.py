@@ -6,29 +6,36 @@ back, freezes it (SIGSTOP: sockets open, nothing answered, keep-alives run out),
 and floods hostile payloads (``sim.hostile``) onto every inbound topic: the API's
 request topics and each robot's VDA 5050 state, connection and factsheet. Robots
 dropping their links, e-stops and stuck wheels come from the simulator's own
-faults. The times are drawn from the seed, so a campaign that found something can
-be run again. The invariants are checked by the caller on the run's report.
+faults. With a controller in a process of its own (``sim.controller_process``) it
+also kills the controller with SIGKILL and starts it again at once, as a service
+manager would, and measures each restart: from the kill to the new run's retained
+"online" status, and to the first VDA 5050 order it released. The times are drawn
+from the seed, so a campaign that found something can be run again. The
+invariants are checked by the caller on the run's report.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import signal
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from random import Random
 from typing import TYPE_CHECKING
 
 from drivers.vda5050.topics import Topic, topic_name
+from fleet.api.topics import Topics
 from fleet.config import BrokerConfig
 from fleet.errors import LinkError
 from sim.hostile import hostile_payloads
 
 if TYPE_CHECKING:
     from drivers.mqtt.broker import EmbeddedBroker
+    from sim.controller_process import ControllerProcess
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +50,38 @@ class ChaosPlan:
     """How long the broker stays dead after a kill, in site seconds (drawn)."""
     hostile: int = 2000
     """Hostile payloads in all, spread over the service."""
+    controller_kills: int = 0
+    """SIGKILLs of the controller's process, each followed at once by a new one."""
     seed: int = 1
+
+
+@dataclass(slots=True)
+class Restart:
+    """One controller kill and what followed it (loop seconds)."""
+
+    killed_at: float
+    online_at: float | None = None
+    """The new run's first retained status saying online."""
+    first_order_at: float | None = None
+    """The first VDA 5050 order any robot got after that."""
+
+    def as_dict(self, start: float, speed: float) -> dict[str, float | None]:
+        def since(t: float | None) -> float | None:
+            return None if t is None else round(t - self.killed_at, 1)
+
+        online, order = since(self.online_at), since(self.first_order_at)
+        return {"killed_at_s": round(self.killed_at - start, 1),
+                "online_s": online, "first_order_s": order,
+                "online_wall_s": None if online is None else round(online / speed, 2),
+                "first_order_wall_s": None if order is None else round(order / speed, 2)}
+
+
+@dataclass(slots=True)
+class _Heard:
+    """What the campaign's watcher heard, with loop times."""
+
+    online: list[tuple[float, str]] = field(default_factory=list)
+    orders: list[float] = field(default_factory=list)
 
 
 def _rss_mb() -> float | None:
@@ -60,9 +98,13 @@ class Chaos:
     """Runs ``plan`` between ``start`` and ``until`` (loop time) against ``broker``."""
 
     def __init__(self, plan: ChaosPlan, broker: EmbeddedBroker, *, site: str,
-                 robots: Sequence[tuple[str, str]], start: float, until: float) -> None:
+                 robots: Sequence[tuple[str, str]], start: float, until: float,
+                 controller: ControllerProcess | None = None) -> None:
+        if plan.controller_kills and controller is None:
+            raise ValueError("killing the controller needs it in a process of its own")
         self.plan = plan
         self.broker = broker
+        self.controller = controller
         self.site = site
         self.robots = list(robots)
         """(manufacturer, serial) of each robot."""
@@ -70,7 +112,33 @@ class Chaos:
         self.until = until
         self.injected: Counter[str] = Counter()
         self.rss_mb: list[float] = []
+        self.kills: list[float] = []
+        """Loop times of the controller kills."""
+        self._heard = _Heard()
+        self._faults_over: float | None = None
         self._rng = Random(plan.seed)
+
+    @property
+    def last_fault_over(self) -> float | None:
+        """When the last fault was over (loop time): the broker back, thawed, or the
+        last restarted controller online; None: no fault."""
+        over = [t for t in (self._faults_over, *(r.online_at for r in self.restarts))
+                if t is not None]
+        return max(over, default=None)
+
+    @property
+    def restarts(self) -> list[Restart]:
+        """Each controller kill with the new run's first "online" and first order after
+        it (None: not heard before the campaign ended)."""
+        out: list[Restart] = []
+        for killed in self.kills:
+            before = {run for t, run in self._heard.online if t <= killed}
+            back = next((t for t, run in self._heard.online
+                         if t > killed and run not in before), None)
+            order = (None if back is None
+                     else next((t for t in self._heard.orders if t >= back), None))
+            out.append(Restart(killed, back, order))
+        return out
 
     def _times(self, count: int) -> list[float]:
         span = max(1.0, self.until - self.start)
@@ -79,21 +147,30 @@ class Chaos:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         faults = sorted([(t, "kill") for t in self._times(self.plan.broker_kills)]
-                        + [(t, "freeze") for t in self._times(self.plan.broker_freezes)])
+                        + [(t, "freeze") for t in self._times(self.plan.broker_freezes)]
+                        + [(t, "controller") for t in self._times(self.plan.controller_kills)])
         flood = asyncio.create_task(self._flood(), name="chaos-flood")
+        listen = (asyncio.create_task(self._listen(), name="chaos-listen")
+                  if self.controller is not None else None)
         try:
             for at, kind in faults:
                 await asyncio.sleep(max(0.0, at - loop.time()))
                 if kind == "kill":
                     await self._kill()
-                else:
+                elif kind == "freeze":
                     await self._freeze()
+                else:
+                    await self._kill_controller()
+                self._faults_over = loop.time()
                 self._sample_memory()
             await flood  # spread to the end of the service: every payload is sent
         finally:
             flood.cancel()
             await asyncio.gather(flood, return_exceptions=True)
             self._sample_memory()
+            if listen is not None:
+                listen.cancel()
+                await asyncio.gather(listen, return_exceptions=True)
 
     def _sample_memory(self) -> None:
         rss = _rss_mb()
@@ -105,6 +182,38 @@ class Chaos:
         self.injected["broker killed"] += 1
         await asyncio.sleep(self._rng.uniform(*self.plan.down_s))
         await self.broker.start()
+
+    async def _kill_controller(self) -> None:
+        assert self.controller is not None
+        self.kills.append(asyncio.get_running_loop().time())
+        await self.controller.kill()
+        self.injected["controller killed"] += 1
+        await self.controller.start()
+
+    async def _listen(self) -> None:
+        """Hear the controller's status and every order released to a robot, from a
+        client of our own (it reconnects and resubscribes after a broker kill)."""
+        from drivers.mqtt import MqttConnection, MqttSettings  # noqa: PLC0415
+
+        loop = asyncio.get_running_loop()
+        settings = MqttSettings.from_config(BrokerConfig(url=self.broker.url), self.broker.url,
+                                            client_id="chaos-listen")
+        status = Topics(self.site).status
+        async with MqttConnection(settings) as conn:
+            await conn.subscribe(status, qos=1)
+            for manufacturer, serial in self.robots:
+                await conn.subscribe(topic_name(manufacturer, serial, Topic.ORDER), qos=0)
+            async for message in conn.messages():
+                now = loop.time()
+                if message.topic != status:
+                    self._heard.orders.append(now)
+                    continue
+                try:
+                    said = json.loads(message.payload)
+                except ValueError:
+                    continue  # a hostile payload or a cleared retained status
+                if isinstance(said, dict) and said.get("online") is True:
+                    self._heard.online.append((now, str(said.get("run_id", ""))))
 
     async def _freeze(self) -> None:
         pid = self.broker.pid

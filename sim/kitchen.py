@@ -103,6 +103,8 @@ class Kitchen:
         """Timeline events played so far (for a progress bar)."""
         self.refused: Counter[Call] = Counter()
         """POS calls that raised a FleetError, by call."""
+        self.acknowledged: set[str] = set()
+        """Orders the POS took (their submit returned): each must end in the store."""
 
     # -- the service, drawn up front ---------------------------------------------
     @cached_property
@@ -173,6 +175,7 @@ class Kitchen:
         if event.call is Call.SUBMIT:
             assert event.order is not None
             await self.pos.submit(event.order)
+            self.acknowledged.add(event.order_id)
         elif event.call is Call.READY:
             await self.pos.mark_ready(event.order_id, event.dish_index)
         elif event.call is Call.CANCEL:

@@ -13,28 +13,31 @@ import contextlib
 import logging
 import os
 import signal
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from drivers.mqtt_races import socket_gone_under_aiomqtt
 from fleet.assembly import build_controller
-from fleet.clock import run
+from fleet.clock import ScaledTimeLoop, run
 from fleet.config import BrokerConfig
 from fleet.controller.core import Controller
-from fleet.domain import DishState, RobotModel
-from fleet.domain.events import DISH_SERVED
+from fleet.domain import Dish, DishState, RobotModel
+from fleet.domain.events import DISH_BY_STAFF, DISH_CANCELLED, DISH_FAILED, DISH_SERVED
 from fleet.floor import FloorPlan, PlaceKind
 from fleet.floor.model import Cell, ways_around
 from fleet.intake import Pos
 from fleet.link import RobotLink
-from fleet.routing import distance_field
+from fleet.routing import distance_field, precompute_fields
 from fleet.runtime import FleetRuntime
-from fleet.store import MemoryStore, Store
+from fleet.store import MemoryStore, SqliteStore, Store
 from sim.chaos import ChaosPlan
 from sim.configured import FleetRobot
+from sim.controller_process import ControllerProcess, ControllerSpec, RobotSpec
 from sim.faults import FaultRates, Faults
 from sim.floor_staff import FloorStaff
 from sim.inproc import InProcLink
@@ -50,6 +53,9 @@ from sim.world import World
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, float], None]
+
+DISH_ENDS = (DISH_SERVED, DISH_FAILED, DISH_CANCELLED, DISH_BY_STAFF)
+"""The events that end a dish."""
 
 FAULT_LEVELS: dict[str, tuple[FaultRates | None, float]] = {
     "none": (None, 0.0),
@@ -96,6 +102,12 @@ class SimOptions:
     chaos: ChaosPlan | None = None
     """A fault campaign against the broker and every inbound topic (``sim.chaos``);
     needs ``transport`` "mqtt", the embedded broker and ``api_site``."""
+    controller_process: bool = False
+    """Run the controller in an OS process of its own, its store a SQLite file in
+    ``workdir`` (``sim.controller_process``), so that a campaign can kill it; needs
+    ``transport`` "mqtt" and ``api_site``. ``store`` must be None."""
+    workdir: Path | None = None
+    """For ``controller_process``: the store, the child's logs; None: a temporary folder."""
     watch: Callable[[Controller, float], None] | None = None
     """Called every simulated 30 s with the controller and the simulated time (headless
     progress lines)."""
@@ -149,6 +161,18 @@ def start_cells(plan: FloorPlan, count: int) -> list[Cell]:
 
 
 async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[str, Any]:
+    if opts.controller_process and (opts.transport != "mqtt" or opts.api_site is None
+                                    or opts.store is not None):
+        raise ValueError("a controller in a process of its own needs transport 'mqtt', the "
+                         "fleet API (api_site) and no store given (its store is a file)")
+    if opts.controller_process and opts.workdir is None:
+        with tempfile.TemporaryDirectory(prefix="fleet-sim-") as tmp:
+            return await _simulate(opts, progress, Path(tmp))
+    return await _simulate(opts, progress, opts.workdir)
+
+
+async def _simulate(opts: SimOptions, progress: Progress | None,
+                    workdir: Path | None) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     failures: list[BaseException] = []
 
@@ -169,12 +193,19 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
         for i in range(opts.robots))
     if opts.fleet and opts.transport == "inproc":
         raise ValueError("a configured fleet runs over its own wires: transport 'mqtt'")
-    store = opts.store or MemoryStore()
-    controller = build_controller(plan, {f.robot_id: f.model for f in fleet}, store=store,
-                                  policy=opts.policy, guest_timeout_s=opts.guest_timeout_s,
-                                  cold_food_s=opts.cold_food_s, run_id=f"s{opts.seed}")
-    traffic = controller.traffic
-    fields = controller.fields
+    controller: Controller | None = None
+    store_path: Path | None = None
+    if opts.controller_process:
+        assert workdir is not None
+        store_path = _fresh_store(workdir)
+        store: Store = MemoryStore()  # until the child's file is read at the end
+        fields = precompute_fields(plan)
+    else:
+        store = opts.store or MemoryStore()
+        controller = build_controller(plan, {f.robot_id: f.model for f in fleet}, store=store,
+                                      policy=opts.policy, guest_timeout_s=opts.guest_timeout_s,
+                                      cold_food_s=opts.cold_food_s, run_id=f"s{opts.seed}")
+        fields = controller.fields
     referee = Referee(plan)
     world = World(plan, seed=opts.seed, referee=referee)
     robots = [SimRobot(f.robot_id, f.model, world, cell, seed=opts.seed * 1000 + i,
@@ -184,19 +215,33 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
     stack = contextlib.AsyncExitStack()
     url: str | None = None
     broker: Any = None
+    runtime: FleetRuntime | None = None
+    proc: ControllerProcess | None = None
     if opts.chaos is not None and (opts.transport != "mqtt" or opts.api_site is None
                                    or opts.broker_url is not None):
         raise ValueError("a chaos campaign needs transport 'mqtt', the embedded broker "
                          "and the fleet API (api_site)")
+    if opts.chaos is not None and opts.chaos.controller_kills and not opts.controller_process:
+        raise ValueError("killing the controller needs it in a process of its own")
     try:
         if opts.transport in ("mqtt", "mixed") and (
                 not opts.fleet or any(f.transport == "mqtt" for f in opts.fleet)):
             url, broker = await _broker_url(stack, opts)
-        links = await _links(stack, opts, robots, url)
-        runtime = FleetRuntime(controller, links)
-        pos: Pos = runtime
-        if opts.api_site is not None:
-            pos = await _fleet_api(stack, opts, runtime, url)
+        if opts.controller_process:
+            assert url is not None and store_path is not None and workdir is not None
+            epoch = await _vehicles(stack, opts, robots, url)
+            spec = _controller_spec(opts, robots, url=url, store_path=store_path,
+                                    workdir=workdir, epoch=epoch)
+            proc = await stack.enter_async_context(ControllerProcess(spec, workdir))
+            await proc.start()
+            pos: Pos = await _till(stack, opts, url, wait_online=proc)
+        else:
+            assert controller is not None
+            links = await _links(stack, opts, robots, url)
+            runtime = FleetRuntime(controller, links)
+            pos = runtime
+            if opts.api_site is not None:
+                pos = await _fleet_api(stack, opts, runtime, url)
     except BaseException:
         await stack.aclose()
         for robot in robots:
@@ -219,10 +264,13 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
     t0 = loop.time()
     progress_watch = ProgressWatch()
     staff: FloorStaff | None = None
+    final: dict[str, Any] = {}
+    crashes = 0
     try:
         async with stack, asyncio.TaskGroup() as tg:
-            tg.create_task(runtime.run(), name="runtime")
-            await runtime.ready.wait()
+            if runtime is not None:
+                tg.create_task(runtime.run(), name="runtime")
+                await runtime.ready.wait()
             if rates is not None:
                 faults.random(robots, until=t0 + service_s, rates=rates)
                 faults.aisle_blockages(blockages_per_h, until=t0 + service_s)
@@ -234,15 +282,15 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
                 chaos = Chaos(opts.chaos, broker, site=opts.api_site or "sim",
                               robots=[(r.capabilities.manufacturer, r.capabilities.serial)
                                       for r in robots],
-                              start=t0, until=t0 + service_s)
+                              start=t0, until=t0 + service_s, controller=proc)
                 tg.create_task(chaos.run(), name="chaos")
-            if opts.staff_help_s is not None:
+            if opts.staff_help_s is not None and runtime is not None:
                 staff = FloorStaff(runtime, opts.staff_help_s)
             watcher = (tg.create_task(_orphan_watch(stopped, opts.speed), name="orphan-watch")
                        if opts.stop_on_signal else None)
             kitchen_done: float | None = None
             while (not kitchen_task.done() or loop.time() - t0 < service_s
-                   or _open_dishes(controller)):
+                   or _open_dishes(controller, store_path)):
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(30.0):
                         await stopped.wait()
@@ -251,11 +299,17 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
                     break
                 if progress is not None:
                     progress(loop.time() - t0, service_s)
-                progress_watch.observe(controller, loop.time() - t0)
+                if controller is not None:
+                    progress_watch.observe(controller, loop.time() - t0)
+                    if opts.watch is not None:
+                        opts.watch(controller, loop.time() - t0)
                 if staff is not None:
                     staff.look()
-                if opts.watch is not None:
-                    opts.watch(controller, loop.time() - t0)
+                if proc is not None and proc.crashed:
+                    crashes += 1
+                    log.error("the controller's process exited by itself (code %s): started "
+                              "again; see %s", proc.exited, workdir)
+                    await proc.start()
                 if kitchen_done is None and kitchen_task.done():
                     kitchen_done = loop.time()
                 if (kitchen_done is not None and loop.time() - t0 > service_s
@@ -267,7 +321,10 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
                 watcher.cancel()
             if staff is not None:
                 staff.close()
-            runtime.stop()
+            if runtime is not None:
+                runtime.stop()
+            if proc is not None:
+                final = await proc.stop()
     finally:
         for robot in robots:
             robot.close()
@@ -279,6 +336,51 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
     if failures:
         raise failures[0]
     sim_s = loop.time() - t0
+    if store_path is not None:
+        store = SqliteStore(store_path, read_only=True)
+    try:
+        return _report(opts, kitchen, store, robots=robots, referee=referee, fields=fields,
+                       sim_s=sim_s, t0=t0, wall0=wall0, controller=controller, final=final,
+                       chaos=chaos, progress_watch=progress_watch, staff=staff, faults=faults,
+                       world=world, stopped=stopped.is_set(), crashes=crashes,
+                       starts=proc.starts if proc is not None else 1)
+    finally:
+        if store_path is not None:
+            store.close()
+
+
+def _after(fault_over: float | None, dishes: list[Dish], store: Store,
+           t0: float) -> dict[str, Any]:
+    """The dishes waiting (ready, not ended) when the last fault was over, and how long
+    after it the last of them ended (None: one never did)."""
+    if fault_over is None:
+        return {"fault_over_s": None, "waiting": 0, "last_ended_s": 0.0}
+    ended = {e.dish_id: e.at for e in store.events(kinds=DISH_ENDS) if e.dish_id}
+    waiting = [d.dish_id for d in dishes if d.ready_at is not None and d.ready_at <= fault_over
+               and ended.get(d.dish_id, float("inf")) > fault_over]
+    ends = [ended.get(dish) for dish in waiting]
+    last = (None if None in ends
+            else max((t - fault_over for t in ends if t is not None), default=0.0))
+    return {"fault_over_s": round(fault_over - t0, 1), "waiting": len(waiting),
+            "last_ended_s": None if last is None else round(last, 1)}
+
+
+def _fresh_store(workdir: Path) -> Path:
+    """Where the controller's process keeps its store: a fresh service, not the last one's."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    for old in workdir.glob("site.db*"):
+        old.unlink()
+    return workdir / "site.db"
+
+
+def _report(opts: SimOptions, kitchen: Kitchen | ReplayKitchen, store: Store, *,
+            robots: list[SimRobot],
+            referee: Referee, fields: Any, sim_s: float, t0: float, wall0: float,
+            controller: Controller | None, final: dict[str, Any], chaos: Any,
+            progress_watch: ProgressWatch, staff: FloorStaff | None, faults: Faults,
+            world: World, stopped: bool, crashes: int, starts: int) -> dict[str, Any]:
+    """The run's report; the controller's own figures from ``controller`` in process,
+    else from what its process wrote on the way out (``final``)."""
     # The dish and trip figures come from the store, as `fleet report` reads them.
     dishes, trips = store.dishes(), store.trips()
     tallies = []
@@ -287,41 +389,64 @@ async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[s
         tallies.append(RobotTally(serial=robot.serial, busy_s=t.busy_s, distance_m=t.distance_m,
                                   traffic_wait_s=t.traffic_wait_s + t.waiting_s))
     summary = referee.summary()
+    if controller is not None:
+        stats = controller.traffic.stats
+        traffic = {"plans": stats.plans, "plan_failures": stats.plan_failures,
+                   "stalls": getattr(stats, "stalls", 0),
+                   "deadlocks_detected": stats.deadlocks_detected,
+                   "deadlocks_unrecovered": stats.deadlocks_unrecovered,
+                   "stalls_detected": stats.stalls_detected}
+    else:
+        traffic = dict(final["traffic"])
     counts = RunCounts(violations=int(summary["violations"]),
-                       deadlocks_detected=traffic.stats.deadlocks_detected,
-                       deadlocks_unrecovered=traffic.stats.deadlocks_unrecovered,
-                       stalls_detected=traffic.stats.stalls_detected,
+                       deadlocks_detected=int(traffic.pop("deadlocks_detected")),
+                       deadlocks_unrecovered=int(traffic.pop("deadlocks_unrecovered")),
+                       stalls_detected=int(traffic.pop("stalls_detected", 0)),
                        sim_seconds=sim_s, wall_seconds=time.perf_counter() - wall0,
                        violation_examples=tuple(str(v) for v in referee.violations[:5]))
-    report = build_report(dishes, trips, tallies, counts, plan=plan, motion=opts.model,
+    report = build_report(dishes, trips, tallies, counts, plan=opts.plan, motion=opts.model,
                           policy=opts.policy, seed=opts.seed, scenario=kitchen.summary(),
                           fields=fields)
-    report["liveness"] = progress_watch.summary()
     report["served_per_robot"] = dict(sorted(Counter(
         d.robot for d in dishes if d.state is DishState.SERVED and d.robot).items()))
     if isinstance(kitchen, ReplayKitchen):
         report["replay"] = kitchen.replay_summary()
-    end = t0 + sim_s
-    report["still_at_end"] = [
-        f"{rec.serial}: {rec.note or 'no progress'} for {end - rec.progress_at:.0f} s"
-        for rec in controller.robots.values()
-        if rec.trip is not None and end - rec.progress_at > progress_watch.bound_s]
+    if controller is not None:
+        report["liveness"] = progress_watch.summary()
+        end = t0 + sim_s
+        report["still_at_end"] = [
+            f"{rec.serial}: {rec.note or 'no progress'} for {end - rec.progress_at:.0f} s"
+            for rec in controller.robots.values()
+            if rec.trip is not None and end - rec.progress_at > progress_watch.bound_s]
+        helped = staff.carried if staff is not None else 0
+    else:
+        report["liveness"] = final["liveness"]  # the last run's watch only
+        report["still_at_end"] = final["still_at_end"]
+        helped = int(final["tables_helped"])  # the last run's count only
+        report["controller"] = {"process": True, "starts": starts, "crashes": crashes,
+                                "last_run": final.get("run_id", "")}
     report["near_misses"] = int(summary.get("near_misses", 0))
     if chaos is not None:
+        assert isinstance(kitchen, Kitchen), "a chaos campaign runs a drawn service"
         served = Counter(e.dish_id for e in store.events(kinds=(DISH_SERVED,)))
+        in_store = {d.order_id for d in dishes}
         report["chaos"] = {
             "injected": dict(sorted(chaos.injected.items())),
             "served_twice": sum(1 for n in served.values() if n > 1),
+            "acknowledged": len(kitchen.acknowledged),
+            "acknowledged_lost": sorted(kitchen.acknowledged - in_store),
             "kitchen_refused": {str(k): v for k, v in kitchen.refused.items()},
+            "kitchen_resent": int(getattr(kitchen.pos, "resent", 0)),
+            "restarts": [r.as_dict(t0, opts.speed) for r in chaos.restarts],
+            "after_last_fault": _after(chaos.last_fault_over, dishes, store, t0),
+            "controller_crashes": crashes,
             "rss_mb": [round(x, 1) for x in chaos.rss_mb]}
-    report["staff"] = {"help_after_s": opts.staff_help_s,
-                       "tables_helped": staff.carried if staff is not None else 0}
+    report["staff"] = {"help_after_s": opts.staff_help_s, "tables_helped": helped}
     report["transport"] = opts.transport
-    report["stopped_early"] = stopped.is_set()
+    report["stopped_early"] = stopped
     report["faults"] = {"level": opts.faults, "injected": len(faults.injected),
                         "aisle_blockages": world.blockages}
-    report["traffic"] = {"plans": traffic.stats.plans, "plan_failures": traffic.stats.plan_failures,
-                         "stalls": getattr(traffic.stats, "stalls", 0)}
+    report["traffic"] = traffic
     return report
 
 
@@ -352,21 +477,13 @@ async def _mqtt_links(stack: contextlib.AsyncExitStack, opts: SimOptions,
     # Imported here: the in-process simulator needs no MQTT library.
     from drivers.mqtt import MqttSettings  # noqa: PLC0415
     from drivers.vda5050.master import VdaMaster  # noqa: PLC0415
-    from sim.mqtt_vehicle import MqttVehicle  # noqa: PLC0415
 
     timeout = 10.0 * opts.speed  # loop seconds: ten wall seconds at any speed
-    epoch = time.time() - asyncio.get_running_loop().time()
+    epoch = await _vehicles(stack, opts, robots, url)
 
     def settings(client_id: str) -> MqttSettings:
         return MqttSettings.from_config(BrokerConfig(url=url), url, client_id=client_id)
 
-    strict = {f.robot_id for f in opts.fleet if f.strict}
-    for robot in robots:
-        caps = robot.capabilities  # the vehicle's real manufacturer and serial
-        vehicle = MqttVehicle(robot, settings(f"{caps.manufacturer}-{caps.serial}"),
-                              clock_epoch=epoch, close_timeout=timeout,
-                              strict=robot.serial in strict)
-        await stack.enter_async_context(vehicle)
     master = await stack.enter_async_context(
         VdaMaster(settings("fleet-controller"), epoch=epoch, timeout=timeout))
     await master.wait_connected(timeout)
@@ -374,6 +491,45 @@ async def _mqtt_links(stack: contextlib.AsyncExitStack, opts: SimOptions,
                                   fallback=r.capabilities, version=r.model.protocol_version,
                                   robot_id=r.serial)
             for r in robots}
+
+
+async def _vehicles(stack: contextlib.AsyncExitStack, opts: SimOptions,
+                    robots: list[SimRobot], url: str) -> float:
+    """Each robot a VDA 5050 vehicle on the broker; returns the epoch they stamp with
+    (wall time minus loop time)."""
+    from drivers.mqtt import MqttSettings  # noqa: PLC0415
+    from sim.mqtt_vehicle import MqttVehicle  # noqa: PLC0415
+
+    timeout = 10.0 * opts.speed  # loop seconds: ten wall seconds at any speed
+    epoch = time.time() - asyncio.get_running_loop().time()
+    strict = {f.robot_id for f in opts.fleet if f.strict}
+    for robot in robots:
+        caps = robot.capabilities  # the vehicle's real manufacturer and serial
+        client_id = f"{caps.manufacturer}-{caps.serial}"
+        vehicle = MqttVehicle(robot, MqttSettings.from_config(BrokerConfig(url=url), url,
+                                                              client_id=client_id),
+                              clock_epoch=epoch, close_timeout=timeout,
+                              strict=robot.serial in strict)
+        await stack.enter_async_context(vehicle)
+    return epoch
+
+
+def _controller_spec(opts: SimOptions, robots: list[SimRobot], *, url: str, store_path: Path,
+                     workdir: Path, epoch: float) -> ControllerSpec:
+    """What the controller's own process is told: the same controller, links, API and
+    floor staff as in process, on the same clock as this process's robots."""
+    loop = asyncio.get_running_loop()
+    if not isinstance(loop, ScaledTimeLoop):
+        raise ValueError("a controller in a process of its own needs the scaled clock")
+    return ControllerSpec(
+        plan=opts.plan, robots=tuple(RobotSpec(r.capabilities.manufacturer, r.capabilities.serial,
+                                               r.capabilities, r.model, robot_id=r.serial)
+                                     for r in robots),
+        store_path=str(store_path), broker_url=url, site=opts.api_site or "sim",
+        site_name=opts.site_name, speed=opts.speed, origin=loop.origin, epoch=epoch,
+        final_path=str(workdir / "controller-final.json"), t0=loop.time(), policy=opts.policy,
+        guest_timeout_s=opts.guest_timeout_s, cold_food_s=opts.cold_food_s,
+        staff_help_s=opts.staff_help_s)
 
 
 async def _broker_url(stack: contextlib.AsyncExitStack, opts: SimOptions) -> tuple[str, Any]:
@@ -391,8 +547,6 @@ async def _fleet_api(stack: contextlib.AsyncExitStack, opts: SimOptions,
                      runtime: FleetRuntime, url: str | None) -> Pos:
     """The fleet API served on the run's broker, and the kitchen's till speaking it."""
     from drivers.mqtt import MqttSettings  # noqa: PLC0415
-    from fleet.api.client import FleetClient  # noqa: PLC0415
-    from fleet.api.pos import ApiPos  # noqa: PLC0415
     from fleet.api.server import ApiServer  # noqa: PLC0415
 
     if url is None:
@@ -407,10 +561,51 @@ async def _fleet_api(stack: contextlib.AsyncExitStack, opts: SimOptions,
     await stack.enter_async_context(ApiServer(runtime, settings(f"fleet-api-{site}"), site=site,
                                               name=opts.site_name, epoch=epoch,
                                               speed=opts.speed, connect_timeout_s=wait))
-    client = await stack.enter_async_context(FleetClient(settings(f"kitchen-{site}"), site,
+    return await _till(stack, opts, url)
+
+
+ONLINE_WAIT_S = 120.0
+"""Wall seconds a controller process has to come online the first time (imports, the
+floor's distance fields, the broker) on a busy machine."""
+
+
+async def _till(stack: contextlib.AsyncExitStack, opts: SimOptions, url: str,
+                wait_online: ControllerProcess | None = None) -> Pos:
+    """The kitchen's till on the fleet API. With ``wait_online``: once that process's
+    controller says it is online, and resending long enough to outlast a restart."""
+    from drivers.mqtt import MqttSettings  # noqa: PLC0415
+    from fleet.api.client import FleetClient  # noqa: PLC0415
+    from fleet.api.messages import ControllerStatus  # noqa: PLC0415
+    from fleet.api.pos import ApiPos  # noqa: PLC0415
+
+    site = opts.api_site or "sim"
+    settings = MqttSettings.from_config(BrokerConfig(url=url), url, client_id=f"kitchen-{site}")
+    client = await stack.enter_async_context(FleetClient(settings, site,
                                                          client_id=f"kitchen-{site}",
-                                                         connect_timeout_s=wait))
-    return ApiPos(client, timeout_s=5.0 * opts.speed)
+                                                         connect_timeout_s=10.0 * opts.speed))
+    if wait_online is None:
+        return ApiPos(client, timeout_s=5.0 * opts.speed)
+    async def online() -> None:
+        async with contextlib.aclosing(client.updates()) as updates:
+            async for update in updates:
+                if isinstance(update, ControllerStatus) and update.online:
+                    return
+
+    heard = asyncio.create_task(online(), name="controller-online")
+    gone = asyncio.create_task(wait_online.wait(), name="controller-exit")
+    try:
+        done, _ = await asyncio.wait((heard, gone), timeout=ONLINE_WAIT_S * opts.speed,
+                                     return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (heard, gone):
+            task.cancel()
+        await asyncio.gather(heard, gone, return_exceptions=True)
+    if heard not in done:
+        why = (f"exited (code {wait_online.exited})" if gone in done
+               else f"did not come online within {ONLINE_WAIT_S:.0f} s")
+        raise RuntimeError(f"the controller's process {why}; see {wait_online.workdir}")
+    # A restart takes a few wall seconds: a till resends until the controller is back.
+    return ApiPos(client, timeout_s=5.0 * opts.speed, retries=12)
 
 
 async def _serial_links(stack: contextlib.AsyncExitStack, opts: SimOptions,
@@ -444,8 +639,18 @@ async def _orphan_watch(stopped: asyncio.Event, speed: float) -> None:
             stopped.set()
 
 
-def _open_dishes(controller: Controller) -> bool:
-    return any(not d.state.final for d in controller.book.dishes.values())
+def _open_dishes(controller: Controller | None, store_path: Path | None) -> bool:
+    """Any dish not ended: in the controller's book, or (its process's) in its store."""
+    if controller is not None:
+        return any(not d.state.final for d in controller.book.dishes.values())
+    assert store_path is not None
+    if not store_path.is_file():
+        return True
+    store = SqliteStore(store_path, read_only=True)
+    try:
+        return any(not d.state.final for d in store.dishes())
+    finally:
+        store.close()
 
 
 def run_simulation(opts: SimOptions, progress: Progress | None = None) -> dict[str, Any]:
