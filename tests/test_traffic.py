@@ -179,7 +179,7 @@ def test_waiting_for_names_the_blocker_and_its_cell() -> None:
 def test_robots_cannot_be_added_onto_each_other() -> None:
     tm = TrafficManager(plan_from_grid(LINE))
     tm.add_robot("A", (0, 2), step_s=STEP_S, now=0.0)
-    with pytest.raises(ValueError, match="A is on"):
+    with pytest.raises(ValueError, match="A is on it"):
         tm.add_robot("B", (0, 2), step_s=STEP_S, now=0.0)
 
 
@@ -226,3 +226,28 @@ def test_a_route_planned_through_a_dwelling_robot_gives_way_to_its_next_leg() ->
     assert sim.robots["A"].cell == park
     assert sim.violations == []
     assert sim.tm.stats.overlaps == 0
+
+
+# Two lanes of 0.3 m cells: a robot's footprint spans its neighbours.
+TIGHT = """
+..........
+..........
+"""
+
+
+def test_a_robot_standing_closer_than_plans_allow_still_joins_and_both_move_off() -> None:
+    """After a restart, robots may stand closer than a plan would put them (side by
+    side in each other's footprint). The second is placed all the same (refusing
+    froze a restarted site: neither robot was ever given a leg), and each can drive
+    away from the other; no robot may be added onto a cell another stands on."""
+    tm = TrafficManager(plan_from_grid(TIGHT, resolution=0.3))
+    tm.add_robot("A", (0, 3), step_s=STEP_S, now=0.0)
+    assert (0, 4) in tm.plan.footprint((0, 3))
+    tm.add_robot("B", (0, 4), step_s=STEP_S, now=0.0)
+    with pytest.raises(ValueError, match="A is on it"):
+        tm.add_robot("C", (0, 3), step_s=STEP_S, now=0.0)
+    tm.route("A", [(0, 0)], now=0.0)
+    tm.route("B", [(0, 9)], now=0.0)
+    released = tm.release(now=0.0)
+    assert released["A"] >= 1 and released["B"] >= 1
+    assert tm.stats.overlaps == 0

@@ -59,20 +59,31 @@ class TrafficManager:
             self.tick_s = step_s
         board = self._board
         index = self.plan.index(cell)
+        # A robot released into the cell may drive in: the newcomer waits for it to
+        # pass. One merely standing in the footprint is a fact to plan from, not a
+        # reason to leave the newcomer out: robots restarted, pushed by staff or
+        # placed by hand stand closer than plans would put them, and refusing froze
+        # a restarted site (two robots side by side at a pass, neither ever placed).
         for f in board.foot[index]:
             for w in board.at.get(f, ()):
                 owner = w.owner
-                if not w.left() and w.seq - owner.base <= owner.released:
+                at = w.seq - owner.base
+                if w.left() or at > owner.released:
+                    continue
+                if at > owner.progress:
                     raise ValueError(f"robot {robot} cannot stand on {cell}: {owner.robot} "
-                                     f"is on or released to {board.cell(w.cell)}")
+                                     f"is released to {board.cell(w.cell)}")
+                if w.cell == index:
+                    raise ValueError(f"robot {robot} cannot stand on {cell}: {owner.robot} "
+                                     f"is on it")
         d = max(1, round(step_s / self.tick_s))
         track = Track(robot, cell, index, step_s=step_s, d=d, moves=board.moves(d),
                       now=self._tick(now), turn=round(turn_s / self.tick_s))
         first = track.visits[0]
         for f in board.foot[index]:
             for w in board.at.get(f, ()):
-                if not w.left():
-                    w.preds.append(first)  # others now wait for it to leave
+                if not w.left() and w.seq - w.owner.base > w.owner.progress:
+                    w.preds.append(first)  # others' later visits now wait for it to leave
         board.add(first)
         self._tracks[robot] = track
 
