@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from rich.console import Console
 
 from fleet.cli.output import print_problems, summary_table
@@ -38,6 +39,7 @@ from fleet.cli.sim_cmd import clock, coloured, duration_arg, positive_int, probl
 from fleet.config import Config, load_config
 from fleet.errors import FleetError, FloorPlanError, Severity
 from fleet.floor import FloorPlan, check_floor
+from fleet.words import LANGS, Lang, choose_language
 
 EPILOG = """\
 examples:
@@ -45,6 +47,7 @@ examples:
   fleet demo --speed 5             five simulated seconds per second
   fleet demo --headless --duration 30m    no terminal: progress lines and the report
   fleet demo --web --port 8000     the dashboard in a browser at http://localhost:8000
+  fleet demo --map maps/bulgogi-house.toml --lang ko    a Korean restaurant, in Korean
 """
 
 
@@ -75,6 +78,11 @@ def register(sub: Any) -> None:
     p.add_argument("--web", action="store_true",
                    help="serve the dashboard to a browser (textual-serve) instead of this "
                         "terminal")
+    p.add_argument("--map", type=Path, default=None, metavar="FILE",
+                   help="the floor plan to serve (default: the config's site.map)")
+    p.add_argument("--lang", choices=LANGS, default=None,
+                   help="the dashboard's language: en or ko (default: the config's "
+                        "site.language, else LC_ALL / LANG, else English)")
     p.add_argument("--host", default="localhost", help="with --web: address to listen on")
     p.add_argument("--port", type=int, default=8000, help="with --web: port (default 8000)")
     p.set_defaults(run=run_demo)
@@ -99,6 +107,11 @@ def run_demo(args: argparse.Namespace, console: Console) -> int:
     if args.speed <= 0:
         raise FleetError(f"--speed must be above 0; got {args.speed}")
     cfg = load_config(args.config)
+    if args.map is not None:
+        if not args.map.is_file():
+            raise FleetError(f"--map {args.map}: no such file")
+        site = msgspec.structs.replace(cfg.site, map=str(args.map.resolve()))
+        cfg = msgspec.structs.replace(cfg, site=site)
     robots = args.robots or max(1, len(cfg.robots))
     if args.headless:
         console = Console(no_color=True, highlight=False, width=160)
@@ -225,7 +238,8 @@ def _live(args: argparse.Namespace, cfg: Config, robots: int, console: Console) 
             if args.web:
                 _serve_web(args, cfg, url, console)
             else:
-                asyncio.run(_dashboard(cfg, url))
+                asyncio.run(_dashboard(cfg, url, choose_language(args.lang,
+                                                                   cfg.site.language)))
     except KeyboardInterrupt:
         console.print("fleet demo: interrupted; the site stopped")
     if log_path is not None:
@@ -234,7 +248,7 @@ def _live(args: argparse.Namespace, cfg: Config, robots: int, console: Console) 
     return 0
 
 
-async def _dashboard(cfg: Config, url: str) -> None:
+async def _dashboard(cfg: Config, url: str, lang: Lang) -> None:
     from drivers.mqtt import MqttSettings  # noqa: PLC0415
     from fleet.api.client import FleetClient, dashboard_client_id  # noqa: PLC0415
     from fleet.dashboard import build_app  # noqa: PLC0415
@@ -243,14 +257,15 @@ async def _dashboard(cfg: Config, url: str) -> None:
     settings = MqttSettings.from_config(cfg.broker, url, client_id=client_id,
                                         base_dir=cfg.base_dir)
     async with FleetClient(settings, cfg.site.id, client_id=client_id) as client:
-        await build_app(client, title=f"fleet: {cfg.site.name}").run_async()
+        await build_app(client, title=f"fleet: {cfg.site.name}", lang=lang).run_async()
 
 
 def _serve_web(args: argparse.Namespace, cfg: Config, url: str, console: Console) -> None:
     """textual-serve in a child of its own (it owns its loop and signals), until it ends
     or the demo is interrupted."""
     command = shlex.join([sys.executable, "-m", "fleet", "dashboard", "--broker", url,
-                          "--site", cfg.site.id, "--config", str(args.config)])
+                          "--site", cfg.site.id, "--config", str(args.config),
+                          "--lang", choose_language(args.lang, cfg.site.language)])
     web = subprocess.Popen([sys.executable, "-m", "fleet.dashboard.web", "--host", args.host,
                             "--port", str(args.port), "--title", f"fleet: {cfg.site.name}",
                             command], stdout=subprocess.DEVNULL, start_new_session=True)
