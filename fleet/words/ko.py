@@ -66,8 +66,8 @@ KO.update({
     "holding {dishes} to take back": "반납할 {dishes} 싣고 있음",
     "charging, {battery} %": "충전 중, {battery}%",
     "parked at {name}": "{name}에서 대기 중",
-    "idle at {place}": "{place}에서 대기 중",
-    "idle": "대기 중",
+    "idle at {place}": "{place}에서 대기",
+    "idle": "대기",
 })
 
 # -- words the fleet API sends as values, shown translated -----------------------------
@@ -98,8 +98,8 @@ KO.update({
     "at the pass": "픽업대 대기",
     "high at the pass": "우선, 픽업대 대기",
     "pass": "픽업대",
-    "high pass": "우선, 픽업대",
-    "kitchen": "조리 중",
+    "high pass": "우선픽업",
+    "kitchen": "조리",
     "in the kitchen": "주방 조리 중",
     "high {where}": "우선, {where}",
     "assigned to {robot}": "{robot}에 배정",
@@ -110,7 +110,7 @@ KO.update({
     "{robot} loaded": "{robot} 적재",
     "{robot} →": "{robot} →",
     "{robot} at table": "{robot} 도착",
-    "served": "서빙 완료",
+    "served": "서빙됨",
     "served by staff": "직원 서빙",
     "served {ago} ago": "{ago} 전 서빙",
     "served by staff {ago} ago": "{ago} 전 직원 서빙",
@@ -143,8 +143,8 @@ KO.update({
 
 # -- the dashboard: keys, help, palette, notifications ---------------------------------
 KO.update({
-    "New": "새 주문", "New order for a table": "테이블 새 주문",
-    "Ready": "준비 완료",
+    "New": "새주문", "New order for a table": "테이블 새 주문",
+    "Ready": "준비",
     "Mark the selected order's dishes ready at the pass":
         "선택한 주문의 요리를 픽업대 준비 완료로 표시",
     "Cancel": "취소", "Cancel the selected order": "선택한 주문 취소",
@@ -153,11 +153,11 @@ KO.update({
     "(asks first)": "선택한 주문의 테이블: 픽업대 요리를 직원이 서빙함 (확인 후)",
     "Hurry": "우선", "High priority for the selected order (again: normal)":
         "선택한 주문 우선 처리 (한 번 더: 보통)",
-    "Pause": "일시정지", "Pause the selected robot (resume if paused)":
+    "Pause": "멈춤", "Pause the selected robot (resume if paused)":
         "선택한 로봇 일시정지 (정지 중이면 재개)",
     "Charge": "충전", "Send the selected robot to charge": "선택한 로봇 충전 보내기",
     "Dock": "도크", "Send the selected robot to its dock": "선택한 로봇 도크로 보내기",
-    "E-STOP": "비상 정지", "E-stop all robots (asks first)": "모든 로봇 비상 정지 (확인 후)",
+    "E-STOP": "비상정지", "E-stop all robots (asks first)": "모든 로봇 비상 정지 (확인 후)",
     "Release": "해제", "Release all robots after an e-stop": "비상 정지 후 모든 로봇 해제",
     "Block or unblock a table": "테이블 차단 / 해제",
     "Zone": "구역", "Block or unblock a zone": "구역 차단 / 해제",
