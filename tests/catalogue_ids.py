@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATED = (*sorted((ROOT / "fleet" / "dashboard").glob("*.py")),
-              ROOT / "fleet" / "controller" / "explain.py")
+              ROOT / "fleet" / "controller" / "explain.py", ROOT / "fleet" / "api" / "alerts.py")
 _CALLS = {"_", "N_", "say"}
 
 

@@ -3,8 +3,8 @@ same robots, orders and alerts on maps/bulgogi-house.toml (tables 창가1, 가3,
 dishes with Korean names, and the robots' words sent as the controller sends them
 (``doing_words`` / ``waiting_words`` beside the English), shown in Korean.
 
-Alerts and events keep the controller's English text: they are not translated in
-this round (the catalogue covers the dashboard and the robots' plain words)."""
+Alerts carry their words as the alert book raises them; events keep the
+controller's English text (not translated in this round)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from pathlib import Path
 import msgspec
 from dashscene import T, alerts, events, frozen, orders, robots, summary
 
-from fleet.api.messages import ControllerStatus, FloorView, OrderView, RobotView
-from fleet.api.snapshot import floor_view, words_view
+from fleet.api.messages import Alerts, ControllerStatus, FloorView, OrderView, RobotView
+from fleet.api.snapshot import floor_view
 from fleet.api.updates import LinkChanged, Update
+from fleet.api.words import words_view
 from fleet.dashboard import FleetDashboard, build_app
 from fleet.dashboard.scripted import ScriptedSource
 from fleet.floor import load_floor
@@ -79,10 +80,20 @@ def orders_ko() -> list[OrderView]:
     return out
 
 
+def alerts_ko() -> Alerts:
+    """The scene's alerts with their words, as the alert book raises them."""
+    words = {3: Phrase.of("{robot} is offline", robot="R5"),
+             2: Phrase.of("{robot}: battery low ({percent} %)", robot="R4", percent="18"),
+             1: Phrase.of("{what}: dish failed", what=Phrase.of("order {order}",
+                                                                 order="O-100"))}
+    return Alerts(alerts=[msgspec.structs.replace(a, words=words_view(words[a.alert_id]))
+                          for a in alerts().alerts])
+
+
 def scene_ko() -> list[Update]:
     return [LinkChanged(up=True),
             ControllerStatus(online=True, site="bulgogi", name="불고기 하우스", at=T),
-            bulgogi_house(), *robots_ko(), *orders_ko(), alerts(),
+            bulgogi_house(), *robots_ko(), *orders_ko(), alerts_ko(),
             summary(site="bulgogi", name="불고기 하우스", blocked_tables={"창가3": "물 쏟음"},
                     blocked_zones={"입구": "배송"}),
             *events()]

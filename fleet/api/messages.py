@@ -372,6 +372,9 @@ class AlertView(_Msg, kw_only=True):
     kind: str
     """The event kind that raised it (RobotErrorReported, BatteryLow, ...)."""
     text: str
+    words: Words | None = None
+    """``text`` as words to render in the reader's language (its details, such as a
+    robot's own error or the controller's reason, stay as they were written)."""
     robot: str | None = None
     order_id: str | None = None
     acknowledged: bool = False

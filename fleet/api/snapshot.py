@@ -27,14 +27,13 @@ from fleet.api.messages import (
     RobotView,
     Summary,
     TripView,
-    Words,
     ZoneView,
 )
+from fleet.api.words import words_view
 from fleet.controller.explain import doing_phrase, waiting_phrase
 from fleet.domain import DishState, Order, Priority, RobotMode
 from fleet.floor import FloorPlan
 from fleet.floor.model import BoolGrid, Cell
-from fleet.words import Phrase
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
@@ -68,18 +67,6 @@ def route_parts(ctl: Controller, serial: str) -> tuple[list[tuple[float, float]]
     if progress == len(cells) - 1:
         return [], []  # arrived: nothing ahead
     return _metres(ctl.plan, cells[progress:released + 1]), _metres(ctl.plan, cells[released + 1:])
-
-
-def words_view(phrase: Phrase | None) -> Words | None:
-    """A phrase of the core as the API's words (None stays None)."""
-    return None if phrase is None else _words(phrase)
-
-
-def _words(phrase: Phrase) -> Words:
-    args: dict[str, str | Words] = {}
-    for name, value in phrase.args:
-        args[name] = _words(value) if isinstance(value, Phrase) else value
-    return Words(key=phrase.key, args=args)
 
 
 def robot_view(ctl: Controller, serial: str, now: float, *, epoch: float = 0.0) -> RobotView:

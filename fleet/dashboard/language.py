@@ -42,8 +42,9 @@ def phrase(words: Words) -> Phrase:
 
 def say(words: Words | None, english: str) -> str:
     """The controller's sentence in the chosen language: its words when it sent
-    them, else the English it always sends."""
-    return english if words is None else phrase(words).render(_chosen[0])
+    them, else (and in English) the English text it always sends beside them."""
+    lang = _chosen[0]
+    return english if words is None or lang == "en" else phrase(words).render(lang)
 
 
 def translate_bindings(node: DOMNode) -> None:

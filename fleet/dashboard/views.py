@@ -261,7 +261,7 @@ def event_line(e: EventView) -> Text:
 def alert_rows(alerts: Sequence[AlertView], now: float) -> list[Row]:
     rows: list[Row] = []
     for a in alerts:
-        text = Text(a.text)
+        text = Text(say(a.words, a.text))
         if a.count > 1:
             text.append(f" (×{a.count})", style="bold")
         at = a.last_at if a.last_at is not None else a.at

@@ -98,7 +98,7 @@ KO.update({
     "at the pass": "픽업대 대기",
     "high at the pass": "우선, 픽업대 대기",
     "pass": "픽업대",
-    "high pass": "우선픽업",
+    "high pass": "급 픽업",
     "kitchen": "조리",
     "in the kitchen": "주방 조리 중",
     "high {where}": "우선, {where}",
@@ -286,4 +286,31 @@ KO.update({
     "spaces and _ . : - (not / + #), 64 characters at most":
         "이름은 글자나 숫자(어느 언어든)로 시작하고 글자, 숫자, 공백, _ . : - 만 쓸 수 "
         "있습니다 (/ + # 불가, 최대 64자)",
+})
+
+# -- alerts' headlines (fleet/api/alerts.py); their details stay as written -------------
+KO.update({
+    "{robot} is offline": "{robot} 오프라인",
+    "{robot} is e-stopped": "{robot} 비상 정지됨",
+    "{robot} is faulted": "{robot} 고장",
+    "{robot} is in manual mode": "{robot} 수동 모드",
+    "{robot}: on another map": "{robot}: 다른 지도 사용 중",
+    "{robot}: battery low": "{robot}: 배터리 부족",
+    "{robot}: battery low ({percent} %)": "{robot}: 배터리 부족 ({percent}%)",
+    "{robot}: no route": "{robot}: 경로 없음",
+    "{robot} made no progress": "{robot} 멈춰 있음",
+    "{robot} cannot be unloaded": "{robot}: 요리를 내릴 수 없음",
+    "{robot} taken out of dispatch": "{robot} 배차 제외",
+    "{robot} lacks an action": "{robot}: 지원하지 않는 동작",
+    "{robot} cannot be placed": "{robot}: 위치를 알 수 없음",
+    "{headline}: {detail}": "{headline}: {detail}",
+    "deadlock broken": "교착 상태 해소",
+    "deadlock broken: {detail}": "교착 상태 해소: {detail}",
+    "order {order}": "주문 {order}",
+    "a dish": "요리 하나",
+    "{what}: dish failed": "{what}: 서빙 실패",
+    "{what}: dish failed: {detail}": "{what}: 서빙 실패: {detail}",
+    "dishes late at the pass": "픽업대 요리 지연",
+    "dishes late at the pass: {detail}": "픽업대 요리 지연: {detail}",
+    "{alert} (cleared)": "{alert} (해제됨)",
 })
