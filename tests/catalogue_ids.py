@@ -1,5 +1,5 @@
 """The catalogue's ids as the source uses them, read as xgettext would: every
-string literal given to ``_``, ``say``, ``N_`` or ``Phrase.of`` in the modules
+string literal given to ``_``, ``say``, ``N_``, ``Phrase.of`` or ``_said`` in the modules
 whose words a person reads. Read from the source (``ast``), so nothing runs."""
 
 from __future__ import annotations
@@ -9,8 +9,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATED = (*sorted((ROOT / "fleet" / "dashboard").glob("*.py")),
-              ROOT / "fleet" / "controller" / "explain.py", ROOT / "fleet" / "api" / "alerts.py")
-_CALLS = {"_", "N_", "say"}
+              ROOT / "fleet" / "controller" / "explain.py", ROOT / "fleet" / "api" / "alerts.py",
+              ROOT / "fleet" / "cli" / "demo_cmd.py")
+_CALLS = {"_": 0, "N_": 0, "say": 0, "Phrase.of": 0, "_said": 1}
+"""Calls that take an id, and the id's place among their arguments."""
 
 
 def _name(func: ast.expr) -> str:
@@ -27,8 +29,9 @@ def ids_in(path: Path) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and node.args:
             name = _name(node.func)
-            first = node.args[0]
-            if name in _CALLS or name == "Phrase.of":
+            at = _CALLS.get(name)
+            first = node.args[at] if at is not None and len(node.args) > at else None
+            if first is not None:
                 if isinstance(first, ast.Constant) and isinstance(first.value, str):
                     out.add(first.value)
                 elif isinstance(first, ast.IfExp):

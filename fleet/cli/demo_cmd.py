@@ -39,7 +39,7 @@ from fleet.cli.sim_cmd import clock, coloured, duration_arg, positive_int, probl
 from fleet.config import Config, load_config
 from fleet.errors import FleetError, FloorPlanError, Severity
 from fleet.floor import FloorPlan, check_floor
-from fleet.words import LANGS, Lang, choose_language
+from fleet.words import LANGS, Lang, Phrase, choose_language
 
 EPILOG = """\
 examples:
@@ -98,9 +98,17 @@ def _checked_plan(cfg: Config, console: Console) -> FloorPlan:
     return plan
 
 
+def _said(args: argparse.Namespace, key: str, /, **values: str) -> str:
+    """The demo's own lines in the chosen language (``args.chosen_lang``); its errors
+    and the simulation's report stay in English."""
+    return Phrase.of(key, **values).render(args.chosen_lang)
+
+
 def run_demo(args: argparse.Namespace, console: Console) -> int:
+    args.chosen_lang = choose_language(args.lang)
     if not (args.headless or args.web or (sys.stdin.isatty() and sys.stdout.isatty())):
-        console.print("fleet demo: no terminal here, so no dashboard: running --headless")
+        console.print(Phrase.of("fleet demo: no terminal here, so no dashboard: running "
+                                "--headless").render(args.chosen_lang))
         args.headless = True
     if args.speed is None:
         args.speed = 10.0 if args.headless else 3.0
@@ -112,12 +120,15 @@ def run_demo(args: argparse.Namespace, console: Console) -> int:
             raise FleetError(f"--map {args.map}: no such file")
         site = msgspec.structs.replace(cfg.site, map=str(args.map.resolve()))
         cfg = msgspec.structs.replace(cfg, site=site)
+    args.chosen_lang = choose_language(args.lang, cfg.site.language)
     robots = args.robots or max(1, len(cfg.robots))
     if args.headless:
         console = Console(no_color=True, highlight=False, width=160)
         plan = _checked_plan(cfg, console)
-        console.print(f"{cfg.site.name} (site {cfg.site.id}): {robots} simulated robots, "
-                      f"{args.scenario}, speed x{args.speed:g}")
+        console.print(Phrase.of(
+            "{name} (site {site}): {robots} simulated robots, {scenario}, speed x{speed}",
+            name=cfg.site.name, site=cfg.site.id, robots=str(robots), scenario=args.scenario,
+            speed=f"{args.speed:g}").render(args.chosen_lang))
         console.print(summary_table(plan, None))
         return _headless(args, cfg, plan, robots, console)
     _checked_plan(cfg, console)
@@ -156,17 +167,21 @@ def _headless(args: argparse.Namespace, cfg: Config, plan: FloorPlan, robots: in
         s = summary(controller, site=cfg.site.id, name=cfg.site.name,
                     now=asyncio.get_running_loop().time(), speed=args.speed, deadlocks_broken=0)
         wait = "-" if s.mean_wait_15min_s is None else f"{s.mean_wait_15min_s:.0f} s"
-        console.print(f"{clock(sim_s)}  served {s.served_15min:3d} in 15 min, mean wait {wait}; "
-                      f"waiting {s.dishes_waiting}, on robots {s.dishes_on_robots}; robots "
-                      f"{s.active} on trips, {s.charging} charging, {s.faulted} faulted, "
-                      f"{s.offline} offline")
+        console.print(Phrase.of(
+            "{clock}  served {served} in 15 min, mean wait {wait}; waiting {waiting}, on "
+            "robots {on_robots}; robots {active} on trips, {charging} charging, {faulted} "
+            "faulted, {offline} offline", clock=clock(sim_s), served=f"{s.served_15min:3d}",
+            wait=wait, waiting=str(s.dishes_waiting), on_robots=str(s.dishes_on_robots),
+            active=str(s.active), charging=str(s.charging), faulted=str(s.faulted),
+            offline=str(s.offline)).render(args.chosen_lang))
 
     opts = SimOptions(plan=plan, model=cfg.robot_model(), robots=robots,
                       scenario=args.scenario, duration_s=args.duration or 1200.0,
                       seed=args.seed, transport="mqtt", speed=args.speed,
                       api_site=cfg.site.id, site_name=cfg.site.name, stop_on_signal=True,
                       watch=watch)
-    console.print(f"starting the embedded broker, the controller and {robots} robots ...")
+    console.print(Phrase.of("starting the embedded broker, the controller and {robots} "
+                            "robots ...", robots=str(robots)).render(args.chosen_lang))
     report = run_simulation(opts)
     console.print(coloured(report, format_report(report)), highlight=False, soft_wrap=True)
     failures = [] if report.get("stopped_early") else problems_of(report)
@@ -238,12 +253,11 @@ def _live(args: argparse.Namespace, cfg: Config, robots: int, console: Console) 
             if args.web:
                 _serve_web(args, cfg, url, console)
             else:
-                asyncio.run(_dashboard(cfg, url, choose_language(args.lang,
-                                                                   cfg.site.language)))
+                asyncio.run(_dashboard(cfg, url, args.chosen_lang))
     except KeyboardInterrupt:
-        console.print("fleet demo: interrupted; the site stopped")
+        console.print(_said(args, "fleet demo: interrupted; the site stopped"))
     if log_path is not None:
-        console.print(f"the site's log and report: {log_path}")
+        console.print(_said(args, "the site's log and report: {path}", path=str(log_path)))
         console.print(_tail(log_path, 40), highlight=False, soft_wrap=True, markup=False)
     return 0
 
@@ -265,12 +279,12 @@ def _serve_web(args: argparse.Namespace, cfg: Config, url: str, console: Console
     or the demo is interrupted."""
     command = shlex.join([sys.executable, "-m", "fleet", "dashboard", "--broker", url,
                           "--site", cfg.site.id, "--config", str(args.config),
-                          "--lang", choose_language(args.lang, cfg.site.language)])
+                          "--lang", args.chosen_lang])
     web = subprocess.Popen([sys.executable, "-m", "fleet.dashboard.web", "--host", args.host,
                             "--port", str(args.port), "--title", f"fleet: {cfg.site.name}",
                             command], stdout=subprocess.DEVNULL, start_new_session=True)
-    console.print(f"the dashboard is at http://{args.host}:{args.port} "
-                  "(Ctrl-C stops the demo)")
+    console.print(_said(args, "the dashboard is at {url} (Ctrl-C stops the demo)",
+                        url=f"http://{args.host}:{args.port}"))
     try:
         web.wait()
     finally:

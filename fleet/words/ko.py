@@ -314,3 +314,22 @@ KO.update({
     "dishes late at the pass: {detail}": "픽업대 요리 지연: {detail}",
     "{alert} (cleared)": "{alert} (해제됨)",
 })
+
+# -- fleet demo's own lines (its errors and the simulation's report stay English) -------
+KO.update({
+    "fleet demo: no terminal here, so no dashboard: running --headless":
+        "fleet demo: 터미널이 없어 대시보드 없이 --headless로 실행합니다",
+    "{name} (site {site}): {robots} simulated robots, {scenario}, speed x{speed}":
+        "{name} (사이트 {site}): 시뮬레이션 로봇 {robots}대, {scenario}, 속도 x{speed}",
+    "{clock}  served {served} in 15 min, mean wait {wait}; waiting {waiting}, on robots "
+    "{on_robots}; robots {active} on trips, {charging} charging, {faulted} faulted, "
+    "{offline} offline":
+        "{clock}  15분간 서빙 {served}, 평균 대기 {wait}; 픽업 대기 {waiting}, 배달 중 "
+        "{on_robots}; 로봇 운행 {active}, 충전 {charging}, 고장 {faulted}, 오프라인 {offline}",
+    "starting the embedded broker, the controller and {robots} robots ...":
+        "내장 브로커, 컨트롤러, 로봇 {robots}대를 시작합니다 ...",
+    "fleet demo: interrupted; the site stopped": "fleet demo: 중단됨, 사이트를 멈췄습니다",
+    "the site's log and report: {path}": "사이트 로그와 보고서: {path}",
+    "the dashboard is at {url} (Ctrl-C stops the demo)":
+        "대시보드 주소: {url} (Ctrl-C로 데모 종료)",
+})
