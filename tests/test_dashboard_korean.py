@@ -32,7 +32,8 @@ def utc_and_english_after(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     language.use("en")  # the next test's app chooses its own; a bare view gets English
 
 
-@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (160, 48)],
+                         ids=["80x24", "100x30", "160x48"])
 def test_main_screen_in_korean(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
     app, _ = make_app_ko()
     assert snap_compare(app, terminal_size=size, run_before=settle)
