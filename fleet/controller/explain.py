@@ -147,7 +147,8 @@ def waiting_phrase(ctl: Controller, serial: str, now: float) -> Phrase | None:
             return Phrase.of("at {place}: waiting for staff to unload", place=where)
     note = rec.note
     if note.startswith(("waiting", "cannot route", "finishing")):
-        return text(note)
+        words = rec.note_words
+        return words if words is not None and str(words) == note else text(note)
     return None
 
 

@@ -333,3 +333,15 @@ KO.update({
     "the dashboard is at {url} (Ctrl-C stops the demo)":
         "대시보드 주소: {url} (Ctrl-C로 데모 종료)",
 })
+
+# -- the controller's notes on a robot that waits (fleet/controller/stopstart.py, core.py)
+KO.update({
+    "waiting: {place} is in a zone the manager blocked":
+        "대기: {place}이(가) 관리자가 차단한 구역 안에 있음",
+    "waiting for a free spot at {place}": "{place} 빈자리 대기 중",
+    "waiting for a free spot at {place} ({n} ahead)": "{place} 빈자리 대기 중 (앞에 {n}대)",
+    "finishing its previous move": "이전 이동 마무리 중",
+    "cannot route yet: {reason}": "아직 경로 없음: {reason}",
+    "{note} ({robots} asked to step aside)": "{note} ({robots}에 길 비켜 달라고 요청함)",
+    "waiting to join traffic: {reason}": "주행 합류 대기: {reason}",
+})
