@@ -43,6 +43,9 @@ class SiteConfig(_Strict, frozen=True):
     name: str = "Bistro"
     map: str = "maps/bistro.toml"
     """Floor plan, relative to the config file."""
+    language: Literal["", "en", "ko"] = ""
+    """The dashboard's language ("ko": Korean); "" follows ``LC_ALL`` / ``LANG``.
+    ``--lang`` on ``fleet dashboard`` and ``fleet demo`` overrides it."""
 
 
 class BatteryConfig(_Strict, frozen=True):

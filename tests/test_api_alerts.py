@@ -140,3 +140,26 @@ def test_the_dishes_of_one_order_failing_for_one_reason_make_one_alert() -> None
                        text="nobody took it at A4 within 90 s"))
     alerts = book.open_alerts()
     assert [(a.order_id, a.count) for a in alerts] == [("o8", 1), ("o7", 3)]
+
+
+@pytest.mark.parametrize(("event", "english", "korean"), [
+    (Event(ev.ROBOT_MODE_CHANGED, 1, robot="R1", text="R1: idle -> offline"),
+     "R1 is offline", "R1 오프라인"),
+    (Event(ev.BATTERY_LOW, 1, robot="R1", text="R1 battery 19 %", data={"percent": 19.2}),
+     "R1 battery 19 %", "R1: 배터리 부족 (19%)"),
+    (Event(ev.DISH_FAILED, 1, order_id="o1", dish_id="o1/1", text="not taken by the guest"),
+     "order o1: dish failed: not taken by the guest",
+     "주문 o1: 서빙 실패: not taken by the guest"),
+    (Event(ev.ROBOT_STALLED, 1, robot="R2", text="R2 made no progress for 60 s"),
+     "R2 made no progress for 60 s", "R2 멈춰 있음: R2 made no progress for 60 s"),
+])
+def test_an_alert_carries_its_headline_as_words_for_another_language(
+        event: Event, english: str, korean: str) -> None:
+    """The text stays the English it was; the words say the headline in Korean, the
+    controller's or the robot's own detail as written (issue 14, finding 9)."""
+    from fleet.dashboard.language import phrase  # noqa: PLC0415
+
+    alert = AlertBook(offline_grace_s=0).observe(event)
+    assert alert is not None and alert.words is not None
+    assert alert.text == english
+    assert phrase(alert.words).render("ko") == korean

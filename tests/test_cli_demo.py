@@ -106,3 +106,21 @@ async def _browse(port: int) -> bytes:
                     else:
                         break
         return screen
+
+
+@pytest.mark.timeout(300)
+def test_headless_demo_serves_the_korean_map_in_korean() -> None:
+    """Issue 14, finding 9: the Korean floor plan (tables 창가1, 가3 ...) served by
+    ``fleet demo --map ... --lang ko``; the demo's own lines in Korean, the
+    simulation's report as it is."""
+    done = subprocess.run([*FLEET, "demo", "--headless", "--map", "maps/bulgogi-house.toml",
+                           "--lang", "ko", "--duration", "3m", "--speed", "30"],
+                          cwd=REPO, capture_output=True, text=True, timeout=280, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "시뮬레이션 로봇 4대" in out and "불고기 하우스" in out
+    assert "15분간 서빙" in out
+    report = out[out.index("scenario "):]
+    dishes = next(line for line in report.splitlines() if line.startswith("dishes"))
+    assert " open 0 " in dishes and "served 0 " not in dishes, dishes
+    assert "violations         0" in report

@@ -21,7 +21,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 CORE = ("fleet.domain", "fleet.floor", "fleet.routing", "fleet.traffic", "fleet.dispatch",
-        "fleet.controller", "fleet.vda", "fleet.reporting", "fleet.intake", "fleet.errors")
+        "fleet.controller", "fleet.vda", "fleet.reporting", "fleet.intake", "fleet.errors",
+        "fleet.words")
 IO_LIBRARIES = ("paho", "aiomqtt", "serial", "textual", "rich", "matplotlib", "amqtt",
                 "asyncio", "socket", "sqlite3", "subprocess")
 ABOVE_CORE = ("fleet.api", "fleet.dashboard", "fleet.cli", "fleet.bench", "fleet.runtime",

@@ -16,6 +16,11 @@ them. A robot that goes offline is alerted only when it stays away past
 ``OFFLINE_GRACE_S`` (``tick`` raises it; a link that drops and comes back within
 the grace raises nothing), and the dishes of one order that fail for one reason
 (three dishes nobody took at one table visit) make one alert, counted.
+
+Each alert carries its headline as words too (``AlertView.words``, a
+``fleet.words`` phrase), for a dashboard in another language: "R5 is offline"
+is "R5 오프라인"; the detail the controller or the robot wrote (a reason, an error)
+rides along as it was written.
 """
 
 from __future__ import annotations
@@ -24,11 +29,13 @@ import re
 from collections import deque
 from dataclasses import dataclass
 
-from fleet.api.messages import AlertLevel, Alerts, AlertView
+from fleet.api.messages import AlertLevel, Alerts, AlertView, Words
+from fleet.api.words import words_view
 from fleet.domain import RobotMode
 from fleet.domain import events as ev
 from fleet.domain.events import Event
 from fleet.errors import CommandError
+from fleet.words import N_, Phrase, text
 
 ACKNOWLEDGED_KEPT = 50
 CLEARED_KEPT = 20
@@ -36,11 +43,23 @@ OFFLINE_GRACE_S = 15.0
 """A robot offline for less than this (a Wi-Fi hand-over, a broker restart) needs nobody."""
 
 _MODE_LEVELS: dict[str, tuple[AlertLevel, str]] = {
-    RobotMode.OFFLINE.value: ("critical", "offline"),
-    RobotMode.ESTOPPED.value: ("critical", "e-stopped"),
-    RobotMode.FAULT.value: ("critical", "faulted"),
-    RobotMode.MANUAL.value: ("critical", "in manual mode"),
+    RobotMode.OFFLINE.value: ("critical", N_("{robot} is offline")),
+    RobotMode.ESTOPPED.value: ("critical", N_("{robot} is e-stopped")),
+    RobotMode.FAULT.value: ("critical", N_("{robot} is faulted")),
+    RobotMode.MANUAL.value: ("critical", N_("{robot} is in manual mode")),
 }
+_HEADLINES: dict[str, tuple[AlertLevel, str]] = {
+    ev.MAP_MISMATCH_DETECTED: ("critical", N_("{robot}: on another map")),
+    ev.BATTERY_LOW: ("warning", N_("{robot}: battery low")),
+    ev.ROUTE_FAILED: ("warning", N_("{robot}: no route")),
+    ev.ROBOT_STALLED: ("warning", N_("{robot} made no progress")),
+    ev.ROBOT_STRANDED: ("critical", N_("{robot} cannot be unloaded")),
+    ev.ROBOT_WITHDRAWN: ("critical", N_("{robot} taken out of dispatch")),
+    ev.ACTION_UNSUPPORTED: ("warning", N_("{robot} lacks an action")),
+    ev.ROBOT_UNPLACED: ("critical", N_("{robot} cannot be placed")),
+}
+"""Alerts whose text is the controller's sentence: the headline in words, the
+sentence as its detail ("{robot}: battery low: R4 battery at 18 %")."""
 _MODE_IN_TEXT = re.compile(r"->\s*(\S+)\s*$")
 
 
@@ -48,6 +67,8 @@ _MODE_IN_TEXT = re.compile(r"->\s*(\S+)\s*$")
 class Raised:
     level: AlertLevel
     text: str
+    phrase: Phrase | None = None
+    """The text as words (None: shown as written, in every language)."""
 
 
 def _new_mode(event: Event) -> str:
@@ -67,37 +88,47 @@ def classify(event: Event) -> Raised | None:
         found = _MODE_LEVELS.get(mode)
         if found is None:
             return None
-        level, words = found
-        return Raised(level, f"{event.robot or 'a robot'} is {words}")
+        level, key = found
+        phrase = Phrase.of(key, robot=event.robot or "a robot")
+        return Raised(level, str(phrase), phrase)
     if kind == ev.ROBOT_ERROR_REPORTED:
         fatal = event.data.get("level") == "FATAL" or " FATAL " in f" {event.text} "
         return Raised("critical" if fatal else "warning", event.text)
-    if kind == ev.MAP_MISMATCH_DETECTED:
-        return Raised("critical", event.text or f"{event.robot}: on another map")
-    if kind == ev.BATTERY_LOW:
-        return Raised("warning", event.text or f"{event.robot}: battery low")
     if kind == ev.DEADLOCK_RESOLVED:
-        return Raised("info", f"deadlock broken: {event.text}" if event.text
-                      else "deadlock broken")
+        if event.text:
+            return Raised("info", f"deadlock broken: {event.text}",
+                          Phrase.of("deadlock broken: {detail}", detail=text(event.text)))
+        return Raised("info", "deadlock broken", Phrase.of("deadlock broken"))
     if kind == ev.DISH_FAILED:
         # Per order and reason, so the dishes of one table visit collapse into one.
-        what = f"order {event.order_id}" if event.order_id else event.dish_id or "a dish"
-        return Raised("warning", f"{what}: dish failed: {event.text}" if event.text
-                      else f"{what}: dish failed")
-    if kind == ev.ROUTE_FAILED:
-        return Raised("warning", event.text or f"{event.robot}: no route")
-    if kind == ev.ROBOT_STALLED:
-        return Raised("warning", event.text or f"{event.robot} made no progress")
-    if kind == ev.ROBOT_STRANDED:
-        return Raised("critical", event.text or f"{event.robot} cannot be unloaded")
+        what = (Phrase.of("order {order}", order=event.order_id) if event.order_id
+                else text(event.dish_id) if event.dish_id else Phrase.of("a dish"))
+        if event.text:
+            phrase = Phrase.of("{what}: dish failed: {detail}", what=what,
+                               detail=text(event.text))
+        else:
+            phrase = Phrase.of("{what}: dish failed", what=what)
+        return Raised("warning", str(phrase), phrase)
     if kind == ev.DISHES_LATE:
-        return Raised("warning", event.text or "dishes late at the pass")
-    if kind == ev.ROBOT_WITHDRAWN:
-        return Raised("critical", event.text or f"{event.robot} taken out of dispatch")
-    if kind == ev.ACTION_UNSUPPORTED:
-        return Raised("warning", event.text or f"{event.robot} lacks an action")
-    if kind == ev.ROBOT_UNPLACED:
-        return Raised("critical", event.text or f"{event.robot} cannot be placed")
+        phrase = Phrase.of("dishes late at the pass")
+        if event.text:
+            return Raised("warning", event.text,
+                          Phrase.of("dishes late at the pass: {detail}",
+                                    detail=text(event.text)))
+        return Raised("warning", str(phrase), phrase)
+    percent = event.data.get("percent")
+    if kind == ev.BATTERY_LOW and isinstance(percent, int | float):
+        phrase = Phrase.of("{robot}: battery low ({percent} %)", robot=event.robot or "a robot",
+                           percent=f"{percent:.0f}")
+        return Raised("warning", event.text or str(phrase), phrase)
+    headline = _HEADLINES.get(kind)
+    if headline is not None:
+        level, key = headline
+        phrase = Phrase.of(key, robot=event.robot or "?")
+        if event.text:
+            return Raised(level, event.text, Phrase.of("{headline}: {detail}", headline=phrase,
+                                                       detail=text(event.text)))
+        return Raised(level, str(phrase), phrase)
     return None
 
 
@@ -154,14 +185,16 @@ class AlertBook:
                     and alert.text == raised.text and alert.robot == event.robot
                     and alert.order_id == event.order_id):
                 again = AlertView(alert_id=alert_id, at=alert.at, level=alert.level,
-                                  kind=alert.kind, text=alert.text, robot=alert.robot,
+                                  kind=alert.kind, text=alert.text, words=alert.words,
+                                  robot=alert.robot,
                                   order_id=alert.order_id, count=alert.count + 1,
                                   last_at=event.at)
                 self._open[alert_id] = again
                 self.version += 1
                 return again
         alert = AlertView(alert_id=self._next_id, at=event.at, level=raised.level,
-                          kind=event.kind, text=raised.text, robot=event.robot,
+                          kind=event.kind, text=raised.text, words=words_view(raised.phrase),
+                          robot=event.robot,
                           order_id=event.order_id, last_at=event.at)
         self._next_id += 1
         self._open[alert.alert_id] = alert
@@ -179,7 +212,8 @@ class AlertBook:
                                f"{', '.join(str(i) for i in self._open) or 'none'})",
                                code="unknown_alert", field="alert_id")
         done = AlertView(alert_id=alert.alert_id, at=alert.at, level=alert.level,
-                         kind=alert.kind, text=alert.text, robot=alert.robot,
+                         kind=alert.kind, text=alert.text, words=alert.words,
+                         robot=alert.robot,
                          order_id=alert.order_id, acknowledged=True, count=alert.count,
                          last_at=alert.last_at)
         self._acknowledged.append(done)
@@ -198,6 +232,8 @@ class AlertBook:
                 self._cleared.append(AlertView(
                     alert_id=alert_id, at=alert.at, level=alert.level, kind=alert.kind,
                     text=f"{alert.text} (cleared: {why})", robot=robot,
+                    words=None if alert.words is None else Words(
+                        key=N_("{alert} (cleared)"), args={"alert": alert.words}),
                     order_id=alert.order_id, acknowledged=True, count=alert.count,
                     last_at=at))
                 self.version += 1

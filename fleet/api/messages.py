@@ -266,6 +266,16 @@ class TripView(_Msg, kw_only=True):
     dishes: list[str] = []
 
 
+class Words(_Msg, kw_only=True):
+    """A sentence for a person, as data: ``key`` is its English template (``{name}``
+    placeholders), ``args`` fill them, each text or words in turn. A client renders
+    it in its own language from its catalogue (``fleet.words``), or shows the English
+    text sent beside it."""
+
+    key: str
+    args: dict[str, str | Words] = {}
+
+
 class RobotView(_Msg, kw_only=True):
     serial: str
     manufacturer: str = ""
@@ -286,6 +296,10 @@ class RobotView(_Msg, kw_only=True):
     """Plain words: "to table 7 with 2 dishes", "charging, 64 %"."""
     waiting: str = ""
     """Plain words for why it is not moving, "" when it is not waiting."""
+    doing_words: Words | None = None
+    """``doing`` as words to render in the reader's language."""
+    waiting_words: Words | None = None
+    """``waiting`` as words to render in the reader's language."""
     route: list[tuple[float, float]] = []
     """Released nodes ahead of it, in metres."""
     horizon: list[tuple[float, float]] = []
@@ -358,6 +372,9 @@ class AlertView(_Msg, kw_only=True):
     kind: str
     """The event kind that raised it (RobotErrorReported, BatteryLow, ...)."""
     text: str
+    words: Words | None = None
+    """``text`` as words to render in the reader's language (its details, such as a
+    robot's own error or the controller's reason, stay as they were written)."""
     robot: str | None = None
     order_id: str | None = None
     acknowledged: bool = False

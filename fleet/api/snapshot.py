@@ -29,7 +29,8 @@ from fleet.api.messages import (
     TripView,
     ZoneView,
 )
-from fleet.controller.explain import doing_words, waiting_words
+from fleet.api.words import words_view
+from fleet.controller.explain import doing_phrase, waiting_phrase
 from fleet.domain import DishState, Order, Priority, RobotMode
 from fleet.floor import FloorPlan
 from fleet.floor.model import BoolGrid, Cell
@@ -83,6 +84,7 @@ def robot_view(ctl: Controller, serial: str, now: float, *, epoch: float = 0.0) 
         trip = TripView(trip_id=t.trip_id, kind=t.kind.value, stops=[s.place for s in t.stops],
                         next_stop=t.next_stop, dishes=list(t.dishes))
     route, horizon = route_parts(ctl, serial)
+    doing, waiting = doing_phrase(ctl, serial, now), waiting_phrase(ctl, serial, now)
     errors = ([f"{e.level.value} {e.error_type}: {e.description}".rstrip(": ")
                for e in state.errors] if state is not None else [])
     return RobotView(
@@ -90,7 +92,8 @@ def robot_view(ctl: Controller, serial: str, now: float, *, epoch: float = 0.0) 
         mode=rec.mode.value, online=rec.mode is not RobotMode.OFFLINE, x=x, y=y, theta=theta,
         battery=round(rec.battery, 1), charging=rec.charging, trays=rec.trays,
         loads=[rec.loads[k] for k in sorted(rec.loads)], trip=trip,
-        doing=doing_words(ctl, serial, now), waiting=waiting_words(ctl, serial, now),
+        doing="" if doing is None else str(doing), waiting="" if waiting is None else str(waiting),
+        doing_words=words_view(doing), waiting_words=words_view(waiting),
         route=route, horizon=horizon, paused_by_manager=rec.paused_by_manager, errors=errors,
         at=epoch + now)
 

@@ -24,6 +24,7 @@ from rich.console import Console
 
 from fleet.config import Config, load_config
 from fleet.errors import ConfigError
+from fleet.words import LANGS, Lang, choose_language
 
 if TYPE_CHECKING:
     from drivers.mqtt import MqttSettings
@@ -43,6 +44,9 @@ def register(sub: Any) -> None:
     p.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
                    help="for the defaults and the broker's credentials and TLS files "
                         "(optional when --broker and --site are given)")
+    p.add_argument("--lang", choices=LANGS, default=None,
+                   help="the language of the screen: en or ko (default: the config's "
+                        "site.language, else LC_ALL / LANG, else English)")
     p.set_defaults(run=run_dashboard)
 
 
@@ -96,14 +100,15 @@ def run_dashboard(args: argparse.Namespace, console: Console) -> int:
     settings = settings_for(cfg, url)
     title = (f"fleet: {cfg.site.name if site == cfg.site.id else site}" if cfg is not None
              else f"fleet: {site}")
-    asyncio.run(_follow(settings, site, title))
+    lang = choose_language(args.lang, cfg.site.language if cfg is not None else None)
+    asyncio.run(_follow(settings, site, title, lang))
     return 0
 
 
-async def _follow(settings: Any, site: str, title: str) -> None:
+async def _follow(settings: Any, site: str, title: str, lang: Lang = "en") -> None:
     from fleet.api.client import FleetClient  # noqa: PLC0415
     from fleet.dashboard import build_app  # noqa: PLC0415
 
     async with FleetClient(settings, site, client_id=settings.client_id,
                            connect_timeout_s=None) as client:
-        await build_app(client, title=title).run_async()
+        await build_app(client, title=title, lang=lang).run_async()

@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from rich.console import Console
 
 from fleet.cli.output import print_problems, summary_table
@@ -38,6 +39,7 @@ from fleet.cli.sim_cmd import clock, coloured, duration_arg, positive_int, probl
 from fleet.config import Config, load_config
 from fleet.errors import FleetError, FloorPlanError, Severity
 from fleet.floor import FloorPlan, check_floor
+from fleet.words import LANGS, Lang, Phrase, choose_language
 
 EPILOG = """\
 examples:
@@ -45,6 +47,7 @@ examples:
   fleet demo --speed 5             five simulated seconds per second
   fleet demo --headless --duration 30m    no terminal: progress lines and the report
   fleet demo --web --port 8000     the dashboard in a browser at http://localhost:8000
+  fleet demo --map maps/bulgogi-house.toml --lang ko    a Korean restaurant, in Korean
 """
 
 
@@ -75,6 +78,11 @@ def register(sub: Any) -> None:
     p.add_argument("--web", action="store_true",
                    help="serve the dashboard to a browser (textual-serve) instead of this "
                         "terminal")
+    p.add_argument("--map", type=Path, default=None, metavar="FILE",
+                   help="the floor plan to serve (default: the config's site.map)")
+    p.add_argument("--lang", choices=LANGS, default=None,
+                   help="the dashboard's language: en or ko (default: the config's "
+                        "site.language, else LC_ALL / LANG, else English)")
     p.add_argument("--host", default="localhost", help="with --web: address to listen on")
     p.add_argument("--port", type=int, default=8000, help="with --web: port (default 8000)")
     p.set_defaults(run=run_demo)
@@ -90,21 +98,37 @@ def _checked_plan(cfg: Config, console: Console) -> FloorPlan:
     return plan
 
 
+def _said(args: argparse.Namespace, key: str, /, **values: str) -> str:
+    """The demo's own lines in the chosen language (``args.chosen_lang``); its errors
+    and the simulation's report stay in English."""
+    return Phrase.of(key, **values).render(args.chosen_lang)
+
+
 def run_demo(args: argparse.Namespace, console: Console) -> int:
+    args.chosen_lang = choose_language(args.lang)
     if not (args.headless or args.web or (sys.stdin.isatty() and sys.stdout.isatty())):
-        console.print("fleet demo: no terminal here, so no dashboard: running --headless")
+        console.print(Phrase.of("fleet demo: no terminal here, so no dashboard: running "
+                                "--headless").render(args.chosen_lang))
         args.headless = True
     if args.speed is None:
         args.speed = 10.0 if args.headless else 3.0
     if args.speed <= 0:
         raise FleetError(f"--speed must be above 0; got {args.speed}")
     cfg = load_config(args.config)
+    if args.map is not None:
+        if not args.map.is_file():
+            raise FleetError(f"--map {args.map}: no such file")
+        site = msgspec.structs.replace(cfg.site, map=str(args.map.resolve()))
+        cfg = msgspec.structs.replace(cfg, site=site)
+    args.chosen_lang = choose_language(args.lang, cfg.site.language)
     robots = args.robots or max(1, len(cfg.robots))
     if args.headless:
         console = Console(no_color=True, highlight=False, width=160)
         plan = _checked_plan(cfg, console)
-        console.print(f"{cfg.site.name} (site {cfg.site.id}): {robots} simulated robots, "
-                      f"{args.scenario}, speed x{args.speed:g}")
+        console.print(Phrase.of(
+            "{name} (site {site}): {robots} simulated robots, {scenario}, speed x{speed}",
+            name=cfg.site.name, site=cfg.site.id, robots=str(robots), scenario=args.scenario,
+            speed=f"{args.speed:g}").render(args.chosen_lang))
         console.print(summary_table(plan, None))
         return _headless(args, cfg, plan, robots, console)
     _checked_plan(cfg, console)
@@ -143,17 +167,21 @@ def _headless(args: argparse.Namespace, cfg: Config, plan: FloorPlan, robots: in
         s = summary(controller, site=cfg.site.id, name=cfg.site.name,
                     now=asyncio.get_running_loop().time(), speed=args.speed, deadlocks_broken=0)
         wait = "-" if s.mean_wait_15min_s is None else f"{s.mean_wait_15min_s:.0f} s"
-        console.print(f"{clock(sim_s)}  served {s.served_15min:3d} in 15 min, mean wait {wait}; "
-                      f"waiting {s.dishes_waiting}, on robots {s.dishes_on_robots}; robots "
-                      f"{s.active} on trips, {s.charging} charging, {s.faulted} faulted, "
-                      f"{s.offline} offline")
+        console.print(Phrase.of(
+            "{clock}  served {served} in 15 min, mean wait {wait}; waiting {waiting}, on "
+            "robots {on_robots}; robots {active} on trips, {charging} charging, {faulted} "
+            "faulted, {offline} offline", clock=clock(sim_s), served=f"{s.served_15min:3d}",
+            wait=wait, waiting=str(s.dishes_waiting), on_robots=str(s.dishes_on_robots),
+            active=str(s.active), charging=str(s.charging), faulted=str(s.faulted),
+            offline=str(s.offline)).render(args.chosen_lang))
 
     opts = SimOptions(plan=plan, model=cfg.robot_model(), robots=robots,
                       scenario=args.scenario, duration_s=args.duration or 1200.0,
                       seed=args.seed, transport="mqtt", speed=args.speed,
                       api_site=cfg.site.id, site_name=cfg.site.name, stop_on_signal=True,
                       watch=watch)
-    console.print(f"starting the embedded broker, the controller and {robots} robots ...")
+    console.print(Phrase.of("starting the embedded broker, the controller and {robots} "
+                            "robots ...", robots=str(robots)).render(args.chosen_lang))
     report = run_simulation(opts)
     console.print(coloured(report, format_report(report)), highlight=False, soft_wrap=True)
     failures = [] if report.get("stopped_early") else problems_of(report)
@@ -225,16 +253,16 @@ def _live(args: argparse.Namespace, cfg: Config, robots: int, console: Console) 
             if args.web:
                 _serve_web(args, cfg, url, console)
             else:
-                asyncio.run(_dashboard(cfg, url))
+                asyncio.run(_dashboard(cfg, url, args.chosen_lang))
     except KeyboardInterrupt:
-        console.print("fleet demo: interrupted; the site stopped")
+        console.print(_said(args, "fleet demo: interrupted; the site stopped"))
     if log_path is not None:
-        console.print(f"the site's log and report: {log_path}")
+        console.print(_said(args, "the site's log and report: {path}", path=str(log_path)))
         console.print(_tail(log_path, 40), highlight=False, soft_wrap=True, markup=False)
     return 0
 
 
-async def _dashboard(cfg: Config, url: str) -> None:
+async def _dashboard(cfg: Config, url: str, lang: Lang) -> None:
     from drivers.mqtt import MqttSettings  # noqa: PLC0415
     from fleet.api.client import FleetClient, dashboard_client_id  # noqa: PLC0415
     from fleet.dashboard import build_app  # noqa: PLC0415
@@ -243,19 +271,20 @@ async def _dashboard(cfg: Config, url: str) -> None:
     settings = MqttSettings.from_config(cfg.broker, url, client_id=client_id,
                                         base_dir=cfg.base_dir)
     async with FleetClient(settings, cfg.site.id, client_id=client_id) as client:
-        await build_app(client, title=f"fleet: {cfg.site.name}").run_async()
+        await build_app(client, title=f"fleet: {cfg.site.name}", lang=lang).run_async()
 
 
 def _serve_web(args: argparse.Namespace, cfg: Config, url: str, console: Console) -> None:
     """textual-serve in a child of its own (it owns its loop and signals), until it ends
     or the demo is interrupted."""
     command = shlex.join([sys.executable, "-m", "fleet", "dashboard", "--broker", url,
-                          "--site", cfg.site.id, "--config", str(args.config)])
+                          "--site", cfg.site.id, "--config", str(args.config),
+                          "--lang", args.chosen_lang])
     web = subprocess.Popen([sys.executable, "-m", "fleet.dashboard.web", "--host", args.host,
                             "--port", str(args.port), "--title", f"fleet: {cfg.site.name}",
                             command], stdout=subprocess.DEVNULL, start_new_session=True)
-    console.print(f"the dashboard is at http://{args.host}:{args.port} "
-                  "(Ctrl-C stops the demo)")
+    console.print(_said(args, "the dashboard is at {url} (Ctrl-C stops the demo)",
+                        url=f"http://{args.host}:{args.port}"))
     try:
         web.wait()
     finally:

@@ -44,6 +44,7 @@ from fleet.routing import StationFields
 from fleet.store.base import Store
 from fleet.traffic import TrafficManager
 from fleet.vda import Action, BlockingType, ConnectionState, RobotState
+from fleet.words import Phrase, text
 
 log = logging.getLogger(__name__)
 
@@ -389,7 +390,8 @@ class Controller:
                                    rec.model.acceleration)
         except ValueError as exc:
             # Another robot was released onto it while it was unknown: wait for it to clear.
-            rec.note = f"waiting to join traffic: {exc}"
+            rec.note_words = Phrase.of("waiting to join traffic: {reason}", reason=text(str(exc)))
+            rec.note = str(rec.note_words)
             log.warning("%s cannot join traffic yet: %s", rec.serial, exc)
             return
         rec.in_traffic = True

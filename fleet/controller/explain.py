@@ -4,6 +4,11 @@ The dashboard shows these sentences next to each robot, so they are written for 
 person standing on the floor: places by name ("table 7", "the pass"), robots by
 serial, times in whole seconds. Kept apart from the controller so the wording can
 change without touching how the controller decides anything.
+
+Each sentence is a ``Phrase`` (``fleet.words``): an English template and its
+arguments, so a client renders it in its own language ("테이블 7로 요리 2개 배달 중");
+the ``*_words`` functions are the English text, for logs, alerts and tests.
+Names (tables, robots) and a robot's own error text stay as they are.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from fleet.controller.robots import RobotRecord
 from fleet.domain import RobotMode, StopKind, TripKind
 from fleet.floor import PlaceKind
 from fleet.floor.model import Cell, Place
+from fleet.words import Phrase, text
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
@@ -25,26 +31,38 @@ NEAR_M = 2.0
 _KIND_WORDS = {PlaceKind.TABLE: "table", PlaceKind.PASS: "pass",
                PlaceKind.DISH_RETURN: "dish return", PlaceKind.CHARGER: "charger",
                PlaceKind.PARKING: "parking", PlaceKind.HOST_STAND: "host stand"}
+_THE = {PlaceKind.TABLE: "the table", PlaceKind.PASS: "the pass",
+        PlaceKind.DISH_RETURN: "the dish return", PlaceKind.CHARGER: "the charger",
+        PlaceKind.PARKING: "the parking", PlaceKind.HOST_STAND: "the host stand"}
+_NAMED = {PlaceKind.TABLE: "table {name}", PlaceKind.PASS: "pass {name}",
+          PlaceKind.DISH_RETURN: "dish return {name}", PlaceKind.CHARGER: "charger {name}",
+          PlaceKind.PARKING: "parking {name}", PlaceKind.HOST_STAND: "host stand {name}"}
+"""The English templates are the catalogue's ids (``fleet.words``), so each is
+written out whole here rather than built from the kind's word."""
 
 
-def place_words(place: Place) -> str:
+def place_phrase(place: Place) -> Phrase:
     """"table 7" for a table named "7", "table-1" as it is, "the pass" for a pass named
     "pass" and "the dish return" for one named "return"."""
     word = _KIND_WORDS[place.kind]
     name = place.name.lower().replace("_", " ")
     if name in word:
-        return f"the {word}"
+        return Phrase.of(_THE[place.kind])
     if word.replace(" ", "") in name.replace(" ", ""):
-        return place.name
-    return f"{word} {place.name}"
+        return text(place.name)
+    return Phrase.of(_NAMED[place.kind], name=place.name)
 
 
-def _stop_place_words(ctl: Controller, name: str) -> str:
+def place_words(place: Place) -> str:
+    return str(place_phrase(place))
+
+
+def _stop_place(ctl: Controller, name: str) -> Phrase:
     place = ctl.plan.places.get(name)
-    return place_words(place) if place is not None else name
+    return place_phrase(place) if place is not None else text(name)
 
 
-def where_words(ctl: Controller, cell: Cell) -> str:
+def where_phrase(ctl: Controller, cell: Cell) -> Phrase:
     """"by table 12" when a place is within ``NEAR_M`` of the cell, else "at (x, y) m"."""
     x, y = ctl.plan.centre_of(cell)
     best: tuple[float, Place] | None = None
@@ -56,25 +74,34 @@ def where_words(ctl: Controller, cell: Cell) -> str:
         if best is None or d < best[0]:
             best = (d, place)
     if best is not None and best[0] <= NEAR_M:
-        return f"by {place_words(best[1])}"
-    return f"at ({x:.1f}, {y:.1f}) m"
+        return Phrase.of("by {place}", place=place_phrase(best[1]))
+    return Phrase.of("at ({x}, {y}) m", x=f"{x:.1f}", y=f"{y:.1f}")
 
 
-def _dishes(n: int) -> str:
-    return f"{n} dish" if n == 1 else f"{n} dishes"
+def where_words(ctl: Controller, cell: Cell) -> str:
+    return str(where_phrase(ctl, cell))
 
 
-def _error_words(rec: RobotRecord) -> str:
+def _dishes(n: int) -> Phrase:
+    return Phrase.of("{n} dish" if n == 1 else "{n} dishes", n=str(n))
+
+
+def _error(rec: RobotRecord) -> Phrase | None:
+    """The robot's own first error (its words, not translated), None when it has none."""
     state = rec.state
     if state is None or not state.errors:
-        return "fault"
+        return None
     error = state.errors[0]
-    text = f"{error.error_type}: {error.description}" if error.description else error.error_type
-    return f"fault: {text}"
+    return text(f"{error.error_type}: {error.description}" if error.description
+                else error.error_type)
 
 
-def waiting_words(ctl: Controller, serial: str, now: float) -> str:
-    """Why the robot is not moving, in plain words; "" when it is not waiting.
+def _secs(seconds: float) -> str:
+    return f"{seconds:.0f}"
+
+
+def waiting_phrase(ctl: Controller, serial: str, now: float) -> Phrase | None:
+    """Why the robot is not moving, in plain words; None when it is not waiting.
 
     Charging is not waiting. The order of the checks is the order of what a person
     must do something about first: a link or a safety stop before traffic."""
@@ -82,105 +109,132 @@ def waiting_words(ctl: Controller, serial: str, now: float) -> str:
     mode = rec.mode
     if mode is RobotMode.OFFLINE:
         if rec.state is None:
-            return "offline: not heard from yet"
-        return f"offline for {max(0.0, now - rec.last_state_at):.0f} s"
+            return Phrase.of("offline: not heard from yet")
+        return Phrase.of("offline for {s} s", s=_secs(max(0.0, now - rec.last_state_at)))
     if mode is RobotMode.ESTOPPED:
-        return "e-stop pressed"
+        return Phrase.of("e-stop pressed")
     if mode is RobotMode.FAULT:
-        return _error_words(rec)
+        error = _error(rec)
+        return Phrase.of("fault") if error is None else Phrase.of("fault: {error}", error=error)
     if mode is RobotMode.MANUAL:
-        return "in manual mode"
+        return Phrase.of("in manual mode")
     if rec.paused_by_manager or mode is RobotMode.PAUSED:
-        return "paused by the manager" if rec.paused_by_manager else "paused on the robot"
+        return Phrase.of("paused by the manager" if rec.paused_by_manager
+                         else "paused on the robot")
     if rec.in_traffic:
         wait = ctl.traffic.waiting_for(serial)
         if wait is not None:
-            return f"waiting for {wait.blocker} to clear the aisle {where_words(ctl, wait.cell)}"
+            return Phrase.of("waiting for {robot} to clear the aisle {where}",
+                             robot=wait.blocker, where=where_phrase(ctl, wait.cell))
     trip = rec.trip
     if trip is None:
-        return f"cannot unload: {rec.stranded}" if rec.stranded else ""
+        return (Phrase.of("cannot unload: {reason}", reason=text(rec.stranded))
+                if rec.stranded else None)
     stop = trip.current
     if stop is not None and rec.goal_since is not None:
-        since = max(0.0, now - rec.goal_since)
-        where = _stop_place_words(ctl, stop.place)
+        since = _secs(max(0.0, now - rec.goal_since))
+        where = _stop_place(ctl, stop.place)
         if stop.kind is StopKind.SERVE:
-            return f"at {where}: dish not taken yet ({since:.0f} s)"
+            return Phrase.of("at {place}: dish not taken yet ({s} s)", place=where, s=since)
         if stop.kind is StopKind.LOAD:
             waiting = max(1, len(stop.trays) - len(rec.loads))
-            return f"at {where}: waiting for staff to load {_dishes(waiting)}"
+            return Phrase.of("at {place}: waiting for staff to load {dishes}", place=where,
+                             dishes=_dishes(waiting))
         if stop.kind is StopKind.COLLECT:
-            return f"at {where}: waiting for dirty dishes ({since:.0f} s)"
+            return Phrase.of("at {place}: waiting for dirty dishes ({s} s)", place=where,
+                             s=since)
         if stop.kind is StopKind.UNLOAD:
-            return f"at {where}: waiting for staff to unload"
+            return Phrase.of("at {place}: waiting for staff to unload", place=where)
     note = rec.note
     if note.startswith(("waiting", "cannot route", "finishing")):
-        return note
-    return ""
+        words = rec.note_words
+        return words if words is not None and str(words) == note else text(note)
+    return None
 
 
-def stall_words(ctl: Controller, serial: str, now: float) -> str:
+def waiting_words(ctl: Controller, serial: str, now: float) -> str:
+    phrase = waiting_phrase(ctl, serial, now)
+    return "" if phrase is None else str(phrase)
+
+
+def stall_phrase(ctl: Controller, serial: str, now: float) -> Phrase:
     """What holds a robot that makes no progress: its wait in plain words, else the
     problem it reports (a warning such as ``stuck`` does not stop it being WORKING),
     else that nothing explains it (a person should look)."""
-    waiting = waiting_words(ctl, serial, now)
-    if waiting:
+    waiting = waiting_phrase(ctl, serial, now)
+    if waiting is not None:
         return waiting
-    rec = ctl.robots[serial]
-    if rec.state is not None and rec.state.errors:
-        return f"it reports {_error_words(rec).removeprefix('fault: ')}"
-    return UNEXPLAINED
+    error = _error(ctl.robots[serial])
+    if error is not None:
+        return Phrase.of("it reports {error}", error=error)
+    return Phrase.of(UNEXPLAINED)
+
+
+def stall_words(ctl: Controller, serial: str, now: float) -> str:
+    return str(stall_phrase(ctl, serial, now))
 
 
 UNEXPLAINED = "nothing it reports explains it"
 
 
-def doing_words(ctl: Controller, serial: str, now: float) -> str:
+def doing_phrase(ctl: Controller, serial: str, now: float) -> Phrase | None:
     """What the robot is doing, in plain words ("to table 7 with 2 dishes")."""
     rec = ctl.robots[serial]
     trip = rec.trip
     if rec.withdrawn and trip is None:
-        return f"out of service: {rec.withdrawn} (resume it once fixed)"
+        return Phrase.of("out of service: {reason} (resume it once fixed)",
+                         reason=text(rec.withdrawn))
     if rec.off_duty is not None:
         if trip is not None and trip.current is not None:
-            return f"to dock {rec.off_duty} (off duty)"
-        charging = f", charging {rec.battery:.0f} %" if rec.charging else ""
-        return f"off duty at dock {rec.off_duty}{charging}"
+            return Phrase.of("to dock {dock} (off duty)", dock=rec.off_duty)
+        if rec.charging:
+            return Phrase.of("off duty at dock {dock}, charging {battery} %", dock=rec.off_duty,
+                             battery=f"{rec.battery:.0f}")
+        return Phrase.of("off duty at dock {dock}", dock=rec.off_duty)
     if trip is not None:
         stop = trip.current
         if stop is None:
-            return "finishing its trip"
-        where = _stop_place_words(ctl, stop.place)
+            return Phrase.of("finishing its trip")
+        where = _stop_place(ctl, stop.place)
         there = rec.goal_since is not None
         if stop.kind is StopKind.SERVE:
             if there:
-                return f"serving {where}"
+                return Phrase.of("serving {place}", place=where)
             n = len(stop.dishes) or len(rec.loads)
-            return f"to {where} with {_dishes(n)}"
+            return Phrase.of("to {place} with {dishes}", place=where, dishes=_dishes(n))
         if stop.kind is StopKind.LOAD:
-            return f"loading at {where}" if there else f"to {where} to load"
+            return Phrase.of("loading at {place}" if there else "to {place} to load",
+                             place=where)
         if stop.kind is StopKind.COLLECT:
-            return f"collecting at {where}" if there else f"to {where} to collect"
+            return Phrase.of("collecting at {place}" if there else "to {place} to collect",
+                             place=where)
         if stop.kind is StopKind.UNLOAD:
             if trip.kind is TripKind.UNLOAD:
                 what = _dishes(len(set(stop.dishes)) or len(stop.trays))
-                return (f"unloading {what} at {where}" if there
-                        else f"returning {what} to {where}")
-            return f"unloading at {where}" if there else f"back to {where}"
+                return Phrase.of("unloading {dishes} at {place}" if there
+                                 else "returning {dishes} to {place}", dishes=what, place=where)
+            return Phrase.of("unloading at {place}" if there else "back to {place}",
+                             place=where)
         if stop.kind is StopKind.CHARGE:
-            return f"to {where} to charge"
+            return Phrase.of("to {place} to charge", place=where)
         if stop.kind is StopKind.PARK:
             if trip.kind is TripKind.PARK and stop.cell is not None:
-                return "stepping aside"
-            return f"to {where}"
+                return Phrase.of("stepping aside")
+            return Phrase.of("to {place}", place=where)
     if rec.to_unload():
-        return f"holding {_dishes(rec.dishes_to_unload())} to take back"
+        return Phrase.of("holding {dishes} to take back", dishes=_dishes(rec.dishes_to_unload()))
     if rec.charging:
-        return f"charging, {rec.battery:.0f} %"
+        return Phrase.of("charging, {battery} %", battery=f"{rec.battery:.0f}")
     if rec.cell is not None:
         for place in ctl.plan.places.values():
             if rec.cell in place.cells:
                 if place.kind in (PlaceKind.PARKING, PlaceKind.CHARGER):
-                    return f"parked at {place.name}"
+                    return Phrase.of("parked at {name}", name=place.name)
                 if place.kind is PlaceKind.PASS:
-                    return f"idle at {place_words(place)}"
-    return "idle"
+                    return Phrase.of("idle at {place}", place=place_phrase(place))
+    return Phrase.of("idle")
+
+
+def doing_words(ctl: Controller, serial: str, now: float) -> str:
+    phrase = doing_phrase(ctl, serial, now)
+    return "" if phrase is None else str(phrase)

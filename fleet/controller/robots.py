@@ -10,6 +10,7 @@ from fleet.domain import RobotMode, RobotModel, Trip
 from fleet.floor.model import Cell
 from fleet.link import PREDEFINED_ACTIONS, Capabilities
 from fleet.vda import Action, ConnectionState, ErrorLevel, EStop, RobotState
+from fleet.words import Phrase
 
 _OPPOSITES = {"startPause": "stopPause", "stopPause": "startPause"}
 
@@ -77,6 +78,9 @@ class RobotRecord:
     """When to try again to route the next leg (it could not be planned)."""
     note: str = ""
     """Plain words for the manager: what it is doing or waiting for."""
+    note_words: Phrase | None = None
+    """``note`` as words for another language; read only while it still says what
+    ``note`` says (a note set without words is shown as written)."""
     stale: bool = False
     in_traffic: bool = False
     battery_warned: bool = False

@@ -31,6 +31,7 @@ from fleet.domain import events as ev
 from fleet.domain.identity import id_part
 from fleet.floor.model import Cell
 from fleet.traffic import PlanFailed
+from fleet.words import Phrase, text
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
@@ -66,7 +67,9 @@ def start_stop(work: TripWork, rec: RobotRecord, now: float) -> bool:
     if spots and all(c in shut for c in spots):
         if stop.kind is StopKind.PARK:
             return _skip_park(work, rec, now)
-        rec.note = f"waiting: {stop.place} is in a zone the manager blocked"
+        rec.note_words = Phrase.of("waiting: {place} is in a zone the manager blocked",
+                                   place=stop.place)
+        rec.note = str(rec.note_words)
         rec.retry_at = now + 2.0
         return False
     spots = tuple(c for c in spots if c not in shut)
@@ -96,8 +99,10 @@ def start_stop(work: TripWork, rec: RobotRecord, now: float) -> bool:
         # in turn, until one frees.
         if rec.queued_for != turn:
             rec.queued_for, rec.queued_since = turn, now
-        rec.note = f"waiting for a free spot at {stop.place}" + (
-            f" ({len(ahead)} ahead)" if ahead else "")
+        rec.note_words = (Phrase.of("waiting for a free spot at {place} ({n} ahead)",
+                                    place=stop.place, n=str(len(ahead))) if ahead
+                          else Phrase.of("waiting for a free spot at {place}", place=stop.place))
+        rec.note = str(rec.note_words)
         rec.retry_at = now + 1.0
         return False
     rec.queued_for = None
@@ -174,16 +179,20 @@ def _start_leg(ctl: Controller, rec: RobotRecord, goals: Sequence[Cell],
                work: StopWork, *, dwell_s: float | None, now: float) -> bool:
     """Plan and record the next leg; False (and a note) when it cannot be planned yet."""
     if not ctl.traffic.leg_done(rec.serial):
-        rec.note = "finishing its previous move"
+        rec.note_words = Phrase.of("finishing its previous move")
+        rec.note = str(rec.note_words)
         rec.retry_at = now + 1.0
         return False
     try:
         route = ctl.traffic.route(rec.serial, goals, now=now, dwell_s=dwell_s)
     except PlanFailed as exc:
-        rec.note = f"cannot route yet: {exc.reason}"
+        rec.note_words = Phrase.of("cannot route yet: {reason}", reason=text(exc.reason))
+        rec.note = str(rec.note_words)
         sent = make_way(ctl.work, rec, exc, goals, now)
         if sent:
-            rec.note += f" ({', '.join(sent)} asked to step aside)"
+            rec.note_words = Phrase.of("{note} ({robots} asked to step aside)",
+                                       note=rec.note_words, robots=", ".join(sent))
+            rec.note = str(rec.note_words)
         rec.failures += 1
         rec.retry_at = now + min(RETRY_MAX_S, 2.0 * 2 ** min(rec.failures - 1, 4))
         if rec.failures == ROUTE_FAILED_AFTER:

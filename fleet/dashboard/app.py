@@ -47,7 +47,8 @@ from fleet.api.mirror import FleetMirror, Part
 from fleet.api.updates import FleetSource
 from fleet.dashboard import views
 from fleet.dashboard.commands import FleetCommands, bindings, help_keys
-from fleet.dashboard.floormap import LEGEND, FloorMap
+from fleet.dashboard.floormap import FloorMap, legend
+from fleet.dashboard.language import _, translate_bindings, use
 from fleet.dashboard.panels import AlertsTable, OrdersTable, RobotsTable
 from fleet.dashboard.screens import (
     BlockCommand,
@@ -58,12 +59,17 @@ from fleet.dashboard.screens import (
 )
 from fleet.dashboard.stats import RefreshStats
 from fleet.errors import FleetError
+from fleet.words import N_, Lang
 
 log = logging.getLogger(__name__)
 
 REFRESH_HZ = 4.0
 EVENTS_SHOWN = 200
 """Lines the events log keeps (the newest at the bottom)."""
+
+SELECT_ORDER = N_("Select an order first (Tab moves between tables).")
+SELECT_ROBOT = N_("Select a robot first (Tab moves between tables).")
+SELECT_ALERT = N_("Select an alert first (Tab moves between tables).")
 
 ALL_PARTS: frozenset[Part] = frozenset(
     ("status", "floor", "summary", "robots", "orders", "alerts", "events", "link"))
@@ -86,8 +92,12 @@ class FleetDashboard(App[None]):
 
     def __init__(self, source: FleetSource, *, title: str = "fleet",
                  clock: Callable[[], float] = time.monotonic,
-                 refresh_hz: float = REFRESH_HZ, order_prefix: str | None = None) -> None:
+                 refresh_hz: float = REFRESH_HZ, order_prefix: str | None = None,
+                 lang: Lang = "en") -> None:
+        use(lang)
         super().__init__()
+        self.lang: Lang = lang
+        translate_bindings(self)
         self.source = source
         self.order_prefix = order_prefix or f"mgr-{secrets.token_hex(2)}"
         """Orders typed here get ids under it, so two dashboards never make the same."""
@@ -130,11 +140,11 @@ class FleetDashboard(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.floor_map.border_subtitle = LEGEND
-        self.robots_table.border_title = "Robots"
-        self.orders_table.border_title = "Orders"
-        self.alerts_table.border_title = "Alerts"
-        self.events_log.border_title = "Events"
+        self.floor_map.border_subtitle = legend()
+        self.robots_table.border_title = _("Robots")
+        self.orders_table.border_title = _("Orders")
+        self.alerts_table.border_title = _("Alerts")
+        self.events_log.border_title = _("Events")
         self.robots_table.focus()
         self.run_worker(self._follow(), name="fleet updates", group="source")
         self.set_interval(self._refresh_s, self.flush, name="refresh")
@@ -154,7 +164,7 @@ class FleetDashboard(App[None]):
             log.warning("fleet updates stopped: %s", exc)
             self._source_error = str(exc)
         else:
-            self._source_error = "the fleet source closed"
+            self._source_error = _("the fleet source closed")
         self._dirty.add("link")
 
     def site_now(self) -> float:
@@ -232,9 +242,9 @@ class FleetDashboard(App[None]):
         return None if key is None else int(key)
 
     def _need(self, what: str, value: str | int | None) -> bool:
+        """``what``: "Select a robot first (Tab moves between tables)." and the like."""
         if value is None:
-            self.notify(f"Select {what} first (Tab moves between tables).",
-                        severity="warning", title="Nothing selected")
+            self.notify(_(what), severity="warning", title=_("Nothing selected"))
             return False
         return True
 
@@ -249,19 +259,21 @@ class FleetDashboard(App[None]):
         try:
             reply = await self.source.request(command)
         except FleetError as exc:
-            self.notify(str(exc), title=f"{what}: no reply", severity="error", markup=False)
+            self.notify(str(exc), title=_("{what}: no reply", what=what), severity="error",
+                        markup=False)
             return
         if reply.ok:
-            self.notify(reply.result or "done", title=what, markup=False)
+            self.notify(reply.result or _("done"), title=what, markup=False)
         else:
-            reason = reply.error.message if reply.error is not None else "refused"
-            self.notify(reason, title=f"{what}: refused", severity="error", markup=False)
+            reason = reply.error.message if reply.error is not None else _("refused")
+            self.notify(reason, title=_("{what}: refused", what=what), severity="error",
+                        markup=False)
 
     # -- actions ----------------------------------------------------------------------------
     def action_new_order(self) -> None:
         floor = self.mirror.floor
         if floor is None:
-            self.notify("The floor plan has not arrived yet.", severity="warning")
+            self.notify(_("The floor plan has not arrived yet."), severity="warning")
             return
         tables = [p.name for p in floor.places if p.kind == "table"]
         self._orders_made += 1
@@ -269,47 +281,50 @@ class FleetDashboard(App[None]):
 
         def sent(order: SubmitOrder | None) -> None:
             if order is not None:
-                self.send_command(order, f"new order {order.order_id} for {order.table}")
+                self.send_command(order, _("new order {order} for {table}",
+                                           order=order.order_id, table=order.table))
 
         self.push_screen(NewOrderScreen(tables, order_id), sent)
 
     def action_mark_ready(self) -> None:
         order = self.selected_order()
-        if self._need("an order", order):
+        if self._need(SELECT_ORDER, order):
             assert order is not None
-            self.send_command(MarkReady(order_id=order), f"mark {order} ready")
+            self.send_command(MarkReady(order_id=order), _("mark {order} ready", order=order))
 
     def action_hurry(self) -> None:
         """High priority for the selected order (normal again if it is high already):
         a re-fire, an allergy, a table that waited too long."""
         order_id = self.selected_order()
-        if not self._need("an order", order_id):
+        if not self._need(SELECT_ORDER, order_id):
             return
         assert order_id is not None
         order = self.mirror.orders.get(order_id)
         priority: Literal["normal", "high"] = (
             "normal" if order is not None and order.priority == "high" else "high")
         self.send_command(SetPriority(order_id=order_id, priority=priority),
-                          f"{order_id}: {priority} priority")
+                          _("{order}: high priority", order=order_id) if priority == "high"
+                          else _("{order}: normal priority", order=order_id))
 
     def action_cancel_order(self) -> None:
         order = self.selected_order()
-        if not self._need("an order", order):
+        if not self._need(SELECT_ORDER, order):
             return
         assert order is not None
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.send_command(CancelOrder(order_id=order, reason="cancelled by the manager"),
-                                  f"cancel {order}")
+                                  _("cancel {order}", order=order))
 
-        self.push_screen(ConfirmScreen(f"Cancel order {order}?", "Cancel it"), answered)
+        self.push_screen(ConfirmScreen(_("Cancel order {order}?", order=order), _("Cancel it")),
+                         answered)
 
     def action_by_staff(self) -> None:
         """A table robots cannot reach, or a rush they cannot keep up with: a person
         carried its dishes from the pass, and they end as such, not cancelled."""
         order_id = self.selected_order()
-        if not self._need("an order", order_id):
+        if not self._need(SELECT_ORDER, order_id):
             return
         assert order_id is not None
         order = self.mirror.orders.get(order_id)
@@ -319,44 +334,48 @@ class FleetDashboard(App[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.send_command(ServedByStaff(table=table), f"{table}: served by staff")
+                self.send_command(ServedByStaff(table=table),
+                                  _("{table}: served by staff", table=table))
 
-        self.push_screen(ConfirmScreen(f"Dishes for {table} waiting at the pass: carried "
-                                       "to the table by staff?", "Carried by staff"), answered)
+        self.push_screen(ConfirmScreen(_("Dishes for {table} waiting at the pass: carried "
+                                         "to the table by staff?", table=table),
+                                       _("Carried by staff")), answered)
 
     def action_pause_robot(self) -> None:
         serial = self.selected_robot()
-        if not self._need("a robot", serial):
+        if not self._need(SELECT_ROBOT, serial):
             return
         assert serial is not None
         robot = self.mirror.robots.get(serial)
         if robot is not None and robot.paused_by_manager:
-            self.send_command(ResumeRobot(serial=serial), f"resume {serial}")
+            self.send_command(ResumeRobot(serial=serial), _("resume {robot}", robot=serial))
         else:
-            self.send_command(PauseRobot(serial=serial), f"pause {serial}")
+            self.send_command(PauseRobot(serial=serial), _("pause {robot}", robot=serial))
 
     def action_charge(self) -> None:
         serial = self.selected_robot()
-        if self._need("a robot", serial):
+        if self._need(SELECT_ROBOT, serial):
             assert serial is not None
-            self.send_command(SendToCharge(serial=serial), f"send {serial} to charge")
+            self.send_command(SendToCharge(serial=serial),
+                              _("send {robot} to charge", robot=serial))
 
     def action_dock(self) -> None:
         serial = self.selected_robot()
-        if self._need("a robot", serial):
+        if self._need(SELECT_ROBOT, serial):
             assert serial is not None
-            self.send_command(SendToDock(serial=serial), f"send {serial} to its dock")
+            self.send_command(SendToDock(serial=serial),
+                              _("send {robot} to its dock", robot=serial))
 
     def action_stop_all(self) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
-                self.send_command(StopAll(reason="e-stop from the dashboard"), "e-stop all")
+                self.send_command(StopAll(reason="e-stop from the dashboard"), _("e-stop all"))
 
-        self.push_screen(ConfirmScreen("E-stop: stop [b]every[/b] robot where it stands?",
-                                       "Stop all"), answered)
+        self.push_screen(ConfirmScreen(_("E-stop: stop [b]every[/b] robot where it stands?"),
+                                       _("Stop all")), answered)
 
     def action_release_all(self) -> None:
-        self.send_command(ReleaseAll(), "release all")
+        self.send_command(ReleaseAll(), _("release all"))
 
     def _block(self, what: str) -> None:
         floor = self.mirror.floor
@@ -371,9 +390,13 @@ class FleetDashboard(App[None]):
 
         def chosen(command: BlockCommand | None) -> None:
             if command is not None:
-                verb = "block" if type(command).__name__.startswith("Block") else "unblock"
+                block = type(command).__name__.startswith("Block")
                 name = getattr(command, what)
-                self.send_command(command, f"{verb} {what} {name}")
+                said = {("table", True): N_("block table {name}"),
+                        ("table", False): N_("unblock table {name}"),
+                        ("zone", True): N_("block zone {name}"),
+                        ("zone", False): N_("unblock zone {name}")}[what, block]
+                self.send_command(command, _(said, name=name))
 
         self.push_screen(BlockScreen(what, names, blocked,
                                      floor if what == "zone" else None), chosen)
@@ -388,7 +411,7 @@ class FleetDashboard(App[None]):
         """Only an alert the manager can see: new alerts push the cursor's row down,
         out of a pane a few rows high, and acknowledging what nobody read hides it."""
         alert = self.selected_alert()
-        if not self._need("an alert", alert):
+        if not self._need(SELECT_ALERT, alert):
             return
         assert alert is not None
         table = self.alerts_table
@@ -396,21 +419,24 @@ class FleetDashboard(App[None]):
         if str(alert) not in shown:
             if shown:
                 table.move_cursor(row=table.keys.index(shown[0]), scroll=False)
-            self.notify(f"Alert {alert} is out of view; the cursor is on the top alert "
-                        "shown now. Press a again to acknowledge it.",
-                        severity="warning", title="Not acknowledged")
+            self.notify(_("Alert {alert} is out of view; the cursor is on the top alert "
+                          "shown now. Press a again to acknowledge it.", alert=str(alert)),
+                        severity="warning", title=_("Not acknowledged"))
             return
-        self.send_command(AcknowledgeAlert(alert_id=alert), f"acknowledge alert {alert}")
+        self.send_command(AcknowledgeAlert(alert_id=alert),
+                          _("acknowledge alert {alert}", alert=str(alert)))
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(help_keys(), LEGEND))
+        self.push_screen(HelpScreen(help_keys(), legend()))
 
 
 def build_app(source: FleetSource, *, title: str = "fleet",
               clock: Callable[[], float] = time.monotonic,
-              refresh_hz: float = REFRESH_HZ, order_prefix: str | None = None) -> FleetDashboard:
+              refresh_hz: float = REFRESH_HZ, order_prefix: str | None = None,
+              lang: Lang = "en") -> FleetDashboard:
     """The dashboard over ``source``, as the CLI and the tests build it. ``clock`` is
     the monotonic clock the site's time is estimated with (frozen in snapshot tests);
-    ``order_prefix`` starts the ids of orders typed here (random unless given)."""
+    ``order_prefix`` starts the ids of orders typed here (random unless given);
+    ``lang`` the language of every word it shows (``fleet.words.choose_language``)."""
     return FleetDashboard(source, title=title, clock=clock, refresh_hz=refresh_hz,
-                          order_prefix=order_prefix)
+                          order_prefix=order_prefix, lang=lang)

@@ -16,6 +16,8 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from fleet.api.messages import Command, PauseRobot, ResumeRobot, SendToCharge, SendToDock
+from fleet.dashboard.language import _
+from fleet.words import N_
 
 if TYPE_CHECKING:
     from fleet.dashboard.app import FleetDashboard
@@ -39,24 +41,27 @@ class Action:
 
 
 ACTIONS: tuple[Action, ...] = (
-    Action("n", "new_order", "New", "New order for a table"),
-    Action("r", "mark_ready", "Ready", "Mark the selected order's dishes ready at the pass"),
-    Action("x", "cancel_order", "Cancel", "Cancel the selected order"),
-    Action("b", "by_staff", "By staff", "The selected order's table: its dishes waiting at "
-           "the pass were carried by staff (asks first)", show=False),
-    Action("h", "hurry", "Hurry", "High priority for the selected order (again: normal)",
+    Action("n", "new_order", N_("New"), N_("New order for a table")),
+    Action("r", "mark_ready", N_("Ready"),
+           N_("Mark the selected order's dishes ready at the pass")),
+    Action("x", "cancel_order", N_("Cancel"), N_("Cancel the selected order")),
+    Action("b", "by_staff", N_("By staff"), N_(
+        "The selected order's table: its dishes waiting at the pass were carried by staff "
+        "(asks first)"), show=False),
+    Action("h", "hurry", N_("Hurry"), N_("High priority for the selected order (again: normal)"),
            show=False),
-    Action("p", "pause_robot", "Pause", "Pause the selected robot (resume if paused)"),
-    Action("c", "charge", "Charge", "Send the selected robot to charge", show=False),
-    Action("d", "dock", "Dock", "Send the selected robot to its dock", show=False),
-    Action("s", "stop_all", "E-STOP", "E-stop all robots (asks first)"),
-    Action("g", "release_all", "Release", "Release all robots after an e-stop", show=False),
-    Action("t", "block_table", "Table", "Block or unblock a table", show=False),
-    Action("z", "block_zone", "Zone", "Block or unblock a zone", show=False),
-    Action("a", "acknowledge", "Ack", "Acknowledge the selected alert"),
-    Action("question_mark", "help", "Help", "Show the keys"),
-    Action("f1", "help", "Help", "Show the keys", show=False, alias=True),
-    Action("q", "quit", "Quit", "Quit the dashboard"),
+    Action("p", "pause_robot", N_("Pause"), N_("Pause the selected robot (resume if paused)")),
+    Action("c", "charge", N_("Charge"), N_("Send the selected robot to charge"), show=False),
+    Action("d", "dock", N_("Dock"), N_("Send the selected robot to its dock"), show=False),
+    Action("s", "stop_all", N_("E-STOP"), N_("E-stop all robots (asks first)")),
+    Action("g", "release_all", N_("Release"), N_("Release all robots after an e-stop"),
+           show=False),
+    Action("t", "block_table", N_("Table"), N_("Block or unblock a table"), show=False),
+    Action("z", "block_zone", N_("Zone"), N_("Block or unblock a zone"), show=False),
+    Action("a", "acknowledge", N_("Ack"), N_("Acknowledge the selected alert")),
+    Action("question_mark", "help", N_("Help"), N_("Show the keys")),
+    Action("f1", "help", N_("Help"), N_("Show the keys"), show=False, alias=True),
+    Action("q", "quit", N_("Quit"), N_("Quit the dashboard")),
 )
 
 
@@ -73,12 +78,16 @@ def help_keys() -> list[tuple[str, str]]:
     for a in ACTIONS:
         keys.setdefault(a.action, []).append("?" if a.key == "question_mark" else a.key.upper()
                                              if a.key.startswith("f") else a.key)
-        titles.setdefault(a.action, a.title)
+        titles.setdefault(a.action, _(a.title))
     out = [(" / ".join(k), titles[name]) for name, k in keys.items()]
-    out += [("↑ ↓", "Move the cursor in the focused table"),
-            ("Tab", "Next table (robots, orders, alerts)"),
-            ("ctrl+p", "Command palette: every action, and each robot's commands")]
+    out += [("↑ ↓", _("Move the cursor in the focused table")),
+            ("Tab", _("Next table (robots, orders, alerts)")),
+            ("ctrl+p", _("Command palette: every action, and each robot's commands"))]
     return out
+
+
+PALETTE = N_("palette")
+"""Textual's own footer word for ctrl+p, translated with ours."""
 
 
 class FleetCommands(Provider):
@@ -95,16 +104,17 @@ class FleetCommands(Provider):
             if a.action in seen or a.action == "quit":
                 continue
             seen.add(a.action)
-            out.append((a.title, partial(app.run_action, a.action), f"key: {a.key}"))
+            out.append((_(a.title), partial(app.run_action, a.action),
+                        _("key: {key}", key=a.key)))
         for serial in sorted(app.mirror.robots):
             commands: list[tuple[str, Command]] = [
-                (f"Pause {serial}", PauseRobot(serial=serial)),
-                (f"Resume {serial}", ResumeRobot(serial=serial)),
-                (f"Send {serial} to charge", SendToCharge(serial=serial)),
-                (f"Send {serial} to its dock", SendToDock(serial=serial)),
+                (_("Pause {robot}", robot=serial), PauseRobot(serial=serial)),
+                (_("Resume {robot}", robot=serial), ResumeRobot(serial=serial)),
+                (_("Send {robot} to charge", robot=serial), SendToCharge(serial=serial)),
+                (_("Send {robot} to its dock", robot=serial), SendToDock(serial=serial)),
             ]
             for title, command in commands:
-                out.append((title, partial(app.send_command, command, title), "robot"))
+                out.append((title, partial(app.send_command, command, title), _("robot")))
         return out
 
     async def discover(self) -> Hits:

@@ -18,7 +18,15 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from fleet.api.messages import FloorView, RobotView
-from fleet.dashboard.mapgrid import FloorLayer, Overlay, draw_floor, overlay, rows_for_width
+from fleet.dashboard.language import _
+from fleet.dashboard.mapgrid import (
+    FloorLayer,
+    Overlay,
+    draw_floor,
+    mend,
+    overlay,
+    rows_for_width,
+)
 from fleet.dashboard.views import MODE_COLOURS
 
 _FLOOR_BG = "#262626"
@@ -55,8 +63,15 @@ def _styles() -> dict[str, Style]:
 
 STYLES = _styles()
 _UNKNOWN_MODE = Style(color="#000000", bgcolor="#ffffff", bold=True)
-LEGEND = ("[on #4e4e78] [/]free [on #d7af00] [/]waiting [on #5faf5f] [/]served "
-          "[#ff5f5f on #3a0000]╱[/]blocked [#00d7ff]•[/]route [#87afaf]◦[/]planned")
+def legend() -> str:
+    """What the map's colours and marks mean, in the dashboard's language (markup)."""
+    return (f"[on #4e4e78] [/]{_('free')} [on #d7af00] [/]{_('waiting')} "
+            f"[on #5faf5f] [/]{_('served')} [#ff5f5f on #3a0000]╱[/]{_('blocked')} "
+            f"[#00d7ff]•[/]{_('route')} [#87afaf]◦[/]{_('planned')}")
+
+
+LEGEND = legend()
+"""The legend in English (``legend()`` for the chosen language)."""
 
 
 class FloorMap(Widget):
@@ -95,7 +110,7 @@ class FloorMap(Widget):
         self._selected = selected
         self._scene_stale = True
         if floor is not None:
-            self.border_title = f"floor: {floor.name}"
+            self.border_title = _("floor: {name}", name=floor.name)
         self.refresh(layout=floor is not self._shown_floor)
         self._shown_floor = floor
         self._ensure(build_rows=True)
@@ -170,6 +185,7 @@ class FloorMap(Widget):
                 if ch is not None:
                     chars[c] = ch
                 styles[c] = st
+            mend(chars)
             strip = self._strip(chars, styles, self.rich_style)
             self._over_rows[y] = strip
         return strip

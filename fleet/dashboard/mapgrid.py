@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+from rich.cells import cell_len
 
 from fleet.api.messages import FloorView, PlaceView, RobotView
 
@@ -256,12 +257,13 @@ def draw_floor(floor: FloorView, width: int, height: int,
             mid_r = sorted(r for r, _ in cells)[len(cells) // 2]
             row_cols = [c for r, c in cells if r == mid_r]
             left, right = min(row_cols), max(row_cols)
-            start = max(0, min(scale.width - len(place.name),
-                               left + (right - left + 1 - len(place.name)) // 2))
-            spots = [(mid_r, start + i) for i in range(len(place.name))]
+            label = cells_of(place.name)
+            start = max(0, min(scale.width - len(label),
+                               left + (right - left + 1 - len(label)) // 2))
+            spots = [(mid_r, start + i) for i in range(len(label))]
             if any(s in labelled for s in spots) or start < 0:
                 continue
-            for (r, c), ch in zip(spots, place.name, strict=True):
+            for (r, c), ch in zip(spots, label, strict=True):
                 chars[r][c] = ch
                 if styles[r][c] != "table":
                     styles[r][c] = "table"
@@ -276,6 +278,30 @@ def draw_floor(floor: FloorView, width: int, height: int,
                     styles[at[0]][at[1]] = st
     layer.labels = labelled
     return layer
+
+
+def cells_of(text: str) -> list[str]:
+    """``text`` one terminal cell at a time: a wide character (Hangul, 창가1's 창)
+    takes two cells, the second holding "" so that a row of cells stays as wide
+    on screen as it has cells."""
+    out: list[str] = []
+    for ch in text:
+        out.append(ch)
+        if cell_len(ch) == 2:
+            out.append("")
+    return out
+
+
+def mend(chars: list[str]) -> list[str]:
+    """A row of cells made whole again after an overlay covered one half of a wide
+    character (a robot on a Hangul name): the other half becomes a space, so the row
+    keeps its width and nothing after it shifts."""
+    for i, ch in enumerate(chars):
+        lone_half = ch == "" and (i == 0 or cell_len(chars[i - 1]) != 2)
+        cut_wide = cell_len(ch) == 2 and (i + 1 >= len(chars) or chars[i + 1] != "")
+        if lone_half or cut_wide:
+            chars[i] = " "
+    return chars
 
 
 def heading_glyph(theta: float | None) -> str:
@@ -358,7 +384,9 @@ def overlay(layer: FloorLayer, robots: Iterable[RobotView],
         # beside the robot, right or else left, where it covers no table's name nor
         # another robot or its name; none at all rather than one that collides (the
         # robots table names every robot)
-        label = robot.serial[:LABEL_MAX]
+        label = cells_of(robot.serial)[:LABEL_MAX]
+        if label and cell_len(label[-1]) == 2:
+            label.pop()  # its second half was cut off: cut before it
         for start, beyond in ((c + 1, c + 1 + len(label)), (c - len(label), c - len(label) - 1)):
             cells = [(r, start + i) for i in range(len(label))]
             # and not touching a name beyond it: "R4C2" would read as one word
@@ -382,5 +410,5 @@ def plain(layer: FloorLayer, over: Overlay | None = None) -> list[str]:
         for c, (ch, _) in (over or {}).get(r, {}).items():
             if ch is not None:
                 chars[c] = ch
-        lines.append("".join(chars))
+        lines.append("".join(mend(chars)))
     return lines

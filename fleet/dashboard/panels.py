@@ -20,6 +20,7 @@ from rich.text import Text
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
+from fleet.dashboard.language import _
 from fleet.dashboard.views import ALERT_COLUMNS, ORDER_COLUMNS, ROBOT_COLUMNS, Row
 
 Cells = tuple[str | Text, ...]
@@ -61,7 +62,7 @@ class KeyedTable(DataTable[str | Text]):
 
     def _add_columns(self) -> None:
         for i in self._columns:
-            self.add_column(self.COLUMNS[i], key=str(i))
+            self.add_column(_(self.COLUMNS[i]), key=str(i))
 
     def _fitting(self) -> tuple[int, ...]:
         """The columns that fit the table's width now, dropping by ``DROP``."""
@@ -72,7 +73,7 @@ class KeyedTable(DataTable[str | Text]):
 
         def need(cols: Sequence[int]) -> int:
             return sum(min(max(self._widths[i] if i < len(self._widths) else 0,
-                               cell_len(self.COLUMNS[i])), self.ENOUGH.get(i, 1 << 30)) + pad
+                               cell_len(_(self.COLUMNS[i]))), self.ENOUGH.get(i, 1 << 30)) + pad
                        for i in cols)
 
         cols = list(range(len(self.COLUMNS)))
@@ -105,7 +106,7 @@ class KeyedTable(DataTable[str | Text]):
     @property
     def columns_shown(self) -> list[str]:
         """The labels of the columns on screen now, left to right."""
-        return [self.COLUMNS[i] for i in self._columns]
+        return [_(self.COLUMNS[i]) for i in self._columns]
 
     def shown_text(self, key: str) -> str:
         """A row as the screen has it (only the columns shown), cells joined by two

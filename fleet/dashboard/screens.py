@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -34,6 +35,8 @@ from fleet.api.messages import (
     UnblockTable,
     UnblockZone,
 )
+from fleet.dashboard.language import _, translate_bindings
+from fleet.words import N_
 
 MAX_DISHES = 40
 
@@ -48,18 +51,32 @@ class FormError(ValueError):
 
 def match_name(typed: str, names: Iterable[str], what: str) -> str:
     """The name as the floor spells it for what was typed (case and spaces aside), or
-    a FormError listing a few of the names there are."""
+    a FormError listing a few of the names there are. ``what`` is "table", "place"
+    or "zone"."""
     typed = typed.strip()
+    words = _MATCH_WORDS[what]
     if not typed:
-        raise FormError(what, f"type a {what} name")
+        raise FormError(what, _(words[0]))
     names = list(names)
     norm = {n.casefold().replace(" ", ""): n for n in names}
     found = norm.get(typed.casefold().replace(" ", ""))
     if found is None:
         some = ", ".join(sorted(names)[:12]) + (" ..." if len(names) > 12 else "")
-        raise FormError(what, f"no {what} {typed!r} on this floor"
-                              + (f" ({what}s: {some})" if names else f" (it has no {what}s)"))
+        raise FormError(what, _(words[1], name=repr(typed))
+                        + " " + (_(words[2], names=some) if names else _(words[3])))
     return found
+
+
+_MATCH_WORDS = {
+    "table": (N_("type a table name"), N_("no table {name} on this floor"),
+              N_("(tables: {names})"), N_("(it has no tables)")),
+    "place": (N_("type a place name"), N_("no place {name} on this floor"),
+              N_("(places: {names})"), N_("(it has no places)")),
+    "zone": (N_("type a zone name"), N_("no zone {name} on this floor"),
+             N_("(zones: {names})"), N_("(it has no zones)")),
+}
+"""A form's words about a name, whole for each kind of name (a language may say
+"table" and "zone" in different grammar)."""
 
 
 def parse_dishes(text: str) -> list[DishSpec]:
@@ -78,16 +95,18 @@ def parse_dishes(text: str) -> list[DishSpec]:
             try:
                 trays = int(trays_s.strip())
             except ValueError:
-                raise FormError("dishes", f"{item!r}: trays after ':' must be a number") from None
+                raise FormError("dishes", _("{item}: trays after ':' must be a number",
+                                            item=repr(item))) from None
             if not 1 <= trays <= 8:
-                raise FormError("dishes", f"{item!r}: a dish takes 1 to 8 trays")
+                raise FormError("dishes", _("{item}: a dish takes 1 to 8 trays", item=repr(item)))
         if not name or len(name) > 64:
-            raise FormError("dishes", f"{item!r}: a dish name has 1 to 64 characters")
+            raise FormError("dishes", _("{item}: a dish name has 1 to 64 characters",
+                                        item=repr(item)))
         dishes.append(DishSpec(name=name, trays=trays))
     if not dishes:
-        raise FormError("dishes", "type at least one dish (names separated by commas)")
+        raise FormError("dishes", _("type at least one dish (names separated by commas)"))
     if len(dishes) > MAX_DISHES:
-        raise FormError("dishes", f"at most {MAX_DISHES} dishes in one order")
+        raise FormError("dishes", _("at most {n} dishes in one order", n=str(MAX_DISHES)))
     return dishes
 
 
@@ -95,31 +114,33 @@ class NewOrderScreen(ModalScreen[SubmitOrder | None]):
     """A new order for a table: table, dishes, priority, a note."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="form.cancel"),
-        Binding("ctrl+s", "submit", "Submit", id="form.submit")]
+        Binding("escape", "cancel", N_("Cancel"), id="form.cancel"),
+        Binding("ctrl+s", "submit", N_("Submit"), id="form.submit")]
 
     def __init__(self, tables: Sequence[str], order_id: str) -> None:
         super().__init__()
+        translate_bindings(self)
         self.tables = list(tables)
         self.order_id = order_id
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="form", classes="modal-box"):
-            yield Label(f"New order [b]{self.order_id}[/b]", classes="modal-title")
-            yield Label("Table")
-            yield Input(placeholder="e.g. A3", id="table",
+            yield Label(_("New order [b]{order}[/b]", order=self.order_id),
+                        classes="modal-title")
+            yield Label(_("Table"))
+            yield Input(placeholder=_("e.g. A3"), id="table",
                         suggester=SuggestFromList(self.tables, case_sensitive=False))
-            yield Label("Dishes (comma separated; name:2 for a dish on two trays)")
-            yield Input(placeholder="soup, steak, cake", id="dishes")
-            yield Label("Note")
-            yield Input(placeholder="optional", id="note", max_length=200)
+            yield Label(_("Dishes (comma separated; name:2 for a dish on two trays)"))
+            yield Input(placeholder=_("soup, steak, cake"), id="dishes")
+            yield Label(_("Note"))
+            yield Input(placeholder=_("optional"), id="note", max_length=200)
             with Horizontal(classes="checks"):
-                yield Checkbox("High priority", id="high")
-                yield Checkbox("Ready at the pass", id="ready")
+                yield Checkbox(_("High priority"), id="high")
+                yield Checkbox(_("Ready at the pass"), id="ready")
             yield Static("", id="form-error")
             with Horizontal(classes="buttons"):
-                yield Button("Submit", variant="primary", id="submit")
-                yield Button("Cancel", id="cancel")
+                yield Button(_("Submit"), variant="primary", id="submit")
+                yield Button(_("Cancel"), id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#table", Input).focus()
@@ -172,9 +193,11 @@ def _number(text: str, field: str, what: str) -> float:
     try:
         value = float(text.strip().replace(",", "."))
     except ValueError:
-        raise FormError(field, f"{what}: {text.strip()!r} is not a number") from None
+        raise FormError(field, _("{what}: {value} is not a number", what=_(what),
+                                 value=repr(text.strip()))) from None
     if not math.isfinite(value):
-        raise FormError(field, f"{what}: {text.strip()!r} is not a number")
+        raise FormError(field, _("{what}: {value} is not a number", what=_(what),
+                                 value=repr(text.strip())))
     return value
 
 
@@ -183,10 +206,10 @@ def parse_rect(text: str, floor: FloorView | None) -> list[float]:
     and on the floor: a rectangle off the plan would block nothing and say it had."""
     parts = [p for p in re.split(r"[\s,;]+", text.strip()) if p]
     if len(parts) != 4:
-        raise FormError("rect", "a rectangle is four numbers in metres: x0 y0 x1 y1")
-    x0, y0, x1, y1 = (_number(p, "rect", "rectangle") for p in parts)
+        raise FormError("rect", _("a rectangle is four numbers in metres: x0 y0 x1 y1"))
+    x0, y0, x1, y1 = (_number(p, "rect", N_("rectangle")) for p in parts)
     if not (x0 < x1 and y0 < y1):
-        raise FormError("rect", "x0 y0 is the lower left corner: x0 < x1 and y0 < y1")
+        raise FormError("rect", _("x0 y0 is the lower left corner: x0 < x1 and y0 < y1"))
     _on_floor([x0, y0, x1, y1], floor, "rect")
     return [x0, y0, x1, y1]
 
@@ -199,8 +222,9 @@ def _on_floor(rect: list[float], floor: FloorView | None, field: str) -> None:
     top = bottom + floor.rows * floor.resolution
     x0, y0, x1, y1 = rect
     if x1 <= left or x0 >= right or y1 <= bottom or y0 >= top:
-        raise FormError(field, f"the rectangle is off the floor (x {left:g} to {right:g}, "
-                               f"y {bottom:g} to {top:g} m)")
+        raise FormError(field, _("the rectangle is off the floor (x {left} to {right}, "
+                                 "y {bottom} to {top} m)", left=f"{left:g}",
+                                 right=f"{right:g}", bottom=f"{bottom:g}", top=f"{top:g}"))
 
 
 def rect_around(place: PlaceView, size: float) -> list[float]:
@@ -214,7 +238,7 @@ def rect_around(place: PlaceView, size: float) -> list[float]:
         ys = [y for _, y in place.outline]
         cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
     else:
-        raise FormError("place", f"{place.name} has no position on the plan")
+        raise FormError("place", _("{name} has no position on the plan", name=place.name))
     h = size / 2
     return [round(cx - h, 3), round(cy - h, 3), round(cx + h, 3), round(cy + h, 3)]
 
@@ -225,11 +249,12 @@ class BlockScreen(ModalScreen[BlockCommand | None]):
     typed in metres, under a new name."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="block.cancel")]
+        Binding("escape", "cancel", N_("Cancel"), id="block.cancel")]
 
     def __init__(self, what: str, names: Sequence[str], blocked: Mapping[str, str],
                  floor: FloorView | None = None) -> None:
         super().__init__()
+        translate_bindings(self)
         self.what = what
         """"table" or "zone"."""
         self.names = list(names)
@@ -241,31 +266,34 @@ class BlockScreen(ModalScreen[BlockCommand | None]):
         now = ", ".join(f"{n} ({r})" if r else n for n, r in sorted(self.blocked.items()))
         zone = self.what == "zone"
         with VerticalScroll(id="block-form", classes="modal-box"):
-            yield Label(f"Block or unblock a {self.what}", classes="modal-title")
+            yield Label(_("Block or unblock a zone") if zone else _("Block or unblock a table"),
+                        classes="modal-title")
             if zone:
                 plan = ", ".join(sorted(self.names))
-                yield Label(Text(f"Zones of the plan: {plan or 'none'}"), id="plan-zones")
-            yield Label(Text(f"Blocked now: {now or 'none'}"), id="blocked-now")
-            yield Label(self.what.capitalize() + (" (a new name for a new area)" if zone else ""))
+                yield Label(Text(_("Zones of the plan: {names}", names=plan or _("none"))),
+                            id="plan-zones")
+            yield Label(Text(_("Blocked now: {names}", names=now or _("none"))),
+                        id="blocked-now")
+            yield Label(_("Zone (a new name for a new area)") if zone else _("Table"))
             yield Input(id="name", suggester=SuggestFromList(
                 self.names + list(self.blocked), case_sensitive=False),
-                placeholder="e.g. spill by A4" if zone else "")
+                placeholder=_("e.g. spill by A4") if zone else "")
             if zone:
                 places = [p.name for p in self.floor.places] if self.floor else []
-                yield Label("New area round a table or place, and its size in metres")
+                yield Label(_("New area round a table or place, and its size in metres"))
                 with Horizontal(classes="checks", id="round"):
-                    yield Input(id="place", placeholder="e.g. A4",
+                    yield Input(id="place", placeholder=_("e.g. A4"),
                                 suggester=SuggestFromList(places, case_sensitive=False))
                     yield Input(id="size", placeholder=f"{SPILL_SIZE_M:g}")
-                yield Label("or a rectangle in metres: x0 y0 x1 y1 (lower left first)")
-                yield Input(id="rect", placeholder="e.g. 3 4.5 4 5.5")
-            yield Label("Reason (for blocking)")
-            yield Input(id="reason", max_length=200, placeholder="e.g. spill")
+                yield Label(_("or a rectangle in metres: x0 y0 x1 y1 (lower left first)"))
+                yield Input(id="rect", placeholder=_("e.g. 3 4.5 4 5.5"))
+            yield Label(_("Reason (for blocking)"))
+            yield Input(id="reason", max_length=200, placeholder=_("e.g. spill"))
             yield Static("", id="form-error")
             with Horizontal(classes="buttons"):
-                yield Button("Block", variant="error", id="block")
-                yield Button("Unblock", variant="success", id="unblock")
-                yield Button("Cancel", id="cancel")
+                yield Button(_("Block"), variant="error", id="block")
+                yield Button(_("Unblock"), variant="success", id="unblock")
+                yield Button(_("Cancel"), id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#name", Input).focus()
@@ -279,18 +307,18 @@ class BlockScreen(ModalScreen[BlockCommand | None]):
         rectangle), None when the form names no new area."""
         place_s, size_s, rect_s = self._value("place"), self._value("size"), self._value("rect")
         if place_s and rect_s:
-            raise FormError("rect", "give a place or a rectangle, not both")
+            raise FormError("rect", _("give a place or a rectangle, not both"))
         if rect_s:
             return parse_rect(rect_s, self.floor), ""
         if not place_s:
             if size_s:
-                raise FormError("place", "name the table or place the size is round")
+                raise FormError("place", _("name the table or place the size is round"))
             return None
         places = self.floor.places if self.floor else []
         name = match_name(place_s, [p.name for p in places], "place")
-        size = _number(size_s, "size", "size") if size_s else SPILL_SIZE_M
+        size = _number(size_s, "size", N_("size")) if size_s else SPILL_SIZE_M
         if not 0.25 <= size <= 10.0:
-            raise FormError("size", "the size is 0.25 to 10 metres")
+            raise FormError("size", _("the size is 0.25 to 10 metres"))
         return rect_around(next(p for p in places if p.name == name), size), name
 
     def build(self, block: bool) -> BlockCommand:
@@ -303,7 +331,9 @@ class BlockScreen(ModalScreen[BlockCommand | None]):
         names = self.names + [n for n in self.blocked if n not in self.names]
         name = match_name(self._value("name"), names, self.what)
         if not block and name not in self.blocked:
-            raise FormError("name", f"{self.what} {name} is not blocked")
+            raise FormError("name", _("zone {name} is not blocked", name=name)
+                            if self.what == "zone"
+                            else _("table {name} is not blocked", name=name))
         if self.what == "table":
             return BlockTable(table=name, reason=reason) if block else UnblockTable(table=name)
         return BlockZone(zone=name, reason=reason) if block else UnblockZone(zone=name)
@@ -313,14 +343,14 @@ class BlockScreen(ModalScreen[BlockCommand | None]):
         name = self._value("name")
         if not name:
             if not place:
-                raise FormError("name", "name the new area (e.g. spill by A4)")
-            name = f"spill by {place}"
+                raise FormError("name", _("name the new area (e.g. spill by A4)"))
+            name = _("spill by {place}", place=place)
         if len(name) > 64 or not re.match(NAME_PATTERN, name):
-            raise FormError("name", f"{name!r}: {NAME_RULE}")
+            raise FormError("name", f"{name!r}: {_(NAME_RULE)}")
         taken = {n.casefold() for n in self.names} | {n.casefold() for n in self.blocked}
         if name.casefold() in taken:
-            raise FormError("name", f"a zone {name!r} exists already: give the new area "
-                                    "a new name")
+            raise FormError("name", _("a zone {name} exists already: give the new area "
+                                      "a new name", name=repr(name)))
         return name
 
     def _finish(self, block: bool) -> None:
@@ -366,11 +396,13 @@ class ConfirmScreen(ModalScreen[bool]):
     """Yes or no, for what should not happen by a stray key."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
-        Binding("n,escape", "answer(False)", "No", id="confirm.no")]
+        Binding("y", "answer(True)", N_("Yes"), id="confirm.yes"),
+        Binding("n,escape", "answer(False)", N_("No"), id="confirm.no")]
 
-    def __init__(self, question: str, yes: str = "Yes") -> None:
+    def __init__(self, question: str, yes: str = "") -> None:
         super().__init__()
+        translate_bindings(self)
+        yes = yes or _("Yes")
         self.question = question
         self.yes = yes
 
@@ -379,7 +411,7 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Static(self.question, id="question")
             with Horizontal(classes="buttons"):
                 yield Button(f"{self.yes} (y)", variant="error", id="yes")
-                yield Button("No (n)", id="no")
+                yield Button(_("No (n)"), id="no")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
@@ -396,24 +428,25 @@ class HelpScreen(ModalScreen[None]):
     """Every key of the dashboard, and what the map's marks mean."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,f1,question_mark", "close", "Close", id="help.close")]
+        Binding("escape,q,f1,question_mark", "close", N_("Close"), id="help.close")]
 
     def __init__(self, keys: Sequence[tuple[str, str]], legend: str) -> None:
         super().__init__()
+        translate_bindings(self)
         self.keys = list(keys)
         self.legend = legend
 
     def compose(self) -> ComposeResult:
-        width = max((len(k) for k, _ in self.keys), default=1)
-        lines = [f"[b]{k.ljust(width)}[/b]  {what}" for k, what in self.keys]
+        width = max((cell_len(k) for k, _what in self.keys), default=1)
+        lines = [f"[b]{k}{' ' * (width - cell_len(k))}[/b]  {what}" for k, what in self.keys]
         with VerticalScroll(id="help", classes="modal-box"):
-            yield Label("Keys", classes="modal-title")
+            yield Label(_("Keys"), classes="modal-title")
             yield Static("\n".join(lines), id="help-keys")
-            yield Label("Map", classes="modal-title")
+            yield Label(_("Map"), classes="modal-title")
             yield Static(self.legend, id="help-legend")
-            yield Static("Robots: an arrow for the heading, coloured by mode; the selected "
-                         "robot (the robots table's cursor) in magenta. P pass, C charger, "
-                         "D dish return, H host stand, K parking. Esc closes this.",
+            yield Static(_("Robots: an arrow for the heading, coloured by mode; the selected "
+                           "robot (the robots table's cursor) in magenta. P pass, C charger, "
+                           "D dish return, H host stand, K parking. Esc closes this."),
                          id="help-robots")
 
     def action_close(self) -> None:

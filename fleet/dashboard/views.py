@@ -14,6 +14,8 @@ from rich.text import Text
 
 from fleet.api.messages import AlertView, EventView, OrderView, RobotView, Summary
 from fleet.api.mirror import FleetMirror
+from fleet.dashboard.language import _, say
+from fleet.words import N_
 
 LATE_S = 120.0
 """A dish ready this long without reaching its table stands out."""
@@ -30,10 +32,11 @@ MODE_COLOURS: dict[str, str] = {
 Row = tuple[str, tuple[str | Text, ...]]
 """(key, cells)"""
 
-_ON_ROBOT = {"assigned": "assigned to", "loaded": "loaded on", "on_the_way": "on the way on",
-             "at_table": "at the table on"}
-_ON_ROBOT_SHORT = {"assigned": "assigned", "loaded": "loaded", "on_the_way": "→",
-                   "at_table": "at table"}
+_ON_ROBOT = {"assigned": N_("assigned to {robot}"), "loaded": N_("loaded on {robot}"),
+             "on_the_way": N_("on the way on {robot}"),
+             "at_table": N_("at the table on {robot}")}
+_ON_ROBOT_SHORT = {"assigned": N_("{robot} assigned"), "loaded": N_("{robot} loaded"),
+                   "on_the_way": N_("{robot} →"), "at_table": N_("{robot} at table")}
 """The robot first, then these: if the cell is cut at a narrow pane's edge, the
 robot's name is what stays."""
 _CLOSED = {"served", "cancelled", "failed", "by_staff"}
@@ -54,7 +57,7 @@ def time_of_day(at: float) -> str:
 
 def _wait(age: float, compact: bool = False) -> Text:
     if age > LATE_S:
-        return Text(f"{clock(age)}!" if compact else f"{clock(age)} LATE",
+        return Text(f"{clock(age)}!" if compact else _("{wait} LATE", wait=clock(age)),
                     style="bold #ffffff on #af0000")
     return Text(clock(age), style="bold #ffd700" if age > LATE_S / 2 else "")
 
@@ -78,7 +81,21 @@ def table_states(orders: Iterable[OrderView], blocked: Iterable[str], now: float
 
 
 # -- robots ---------------------------------------------------------------------------------
-ROBOT_COLUMNS = ("Robot", "Mode", "Batt", "Trays", "Doing / waiting", "Trip")
+ROBOT_COLUMNS = (N_("Robot"), N_("Mode"), N_("Batt"), N_("Trays"), N_("Doing / waiting"),
+                 N_("Trip"))
+API_WORDS = (
+    # robot modes
+    N_("idle"), N_("working"), N_("charging"), N_("paused"), N_("e-stopped"), N_("fault"),
+    N_("manual"), N_("offline"),
+    # trip kinds
+    N_("serve"), N_("bus"), N_("charge"), N_("park"), N_("unload"),
+    # dish outcomes shown, alert levels
+    N_("cancelled"), N_("failed"), N_("info"), N_("warning"), N_("critical"),
+    # the header's robot counts, in full and short
+    N_("active"), N_("act"), N_("chg"), N_("paus"), N_("faulted"), N_("FAULT"), N_("off"),
+)
+"""Words the fleet API sends as values (a robot's mode, a trip's kind) that the
+views show translated (``_(r.mode)``)."""
 
 
 def _trip(r: RobotView) -> str:
@@ -86,15 +103,15 @@ def _trip(r: RobotView) -> str:
         return ""
     stops = r.trip.stops
     nxt = stops[r.trip.next_stop] if 0 <= r.trip.next_stop < len(stops) else "back"
-    return f"{r.trip.kind} {nxt} {min(r.trip.next_stop + 1, len(stops))}/{len(stops)}"
+    return f"{_(r.trip.kind)} {nxt} {min(r.trip.next_stop + 1, len(stops))}/{len(stops)}"
 
 
 def _now(r: RobotView) -> Text:
-    now = Text(r.doing)
+    now = Text(say(r.doing_words, r.doing))
     if r.waiting:
         if r.doing:
             now.append("; ")
-        now.append(r.waiting, style="#ffd700")
+        now.append(say(r.waiting_words, r.waiting), style="#ffd700")
     if r.errors:
         now.append(("; " if now.plain else "") + ", ".join(r.errors), style="bold #ff5f5f")
     return now
@@ -102,7 +119,7 @@ def _now(r: RobotView) -> Text:
 
 def _mode(r: RobotView) -> Text:
     colour = MODE_COLOURS.get(r.mode, "#ffffff")
-    return Text(r.mode + ("*" if r.paused_by_manager else ""), style=f"bold {colour}")
+    return Text(_(r.mode) + ("*" if r.paused_by_manager else ""), style=f"bold {colour}")
 
 
 def _battery(r: RobotView) -> Text:
@@ -125,17 +142,20 @@ def robot_rows(robots: Mapping[str, RobotView]) -> list[Row]:
 def robot_detail(r: RobotView | None) -> Text:
     """The selected robot in full, wrapped under the table (its words are never cut)."""
     if r is None:
-        return Text("no robot selected", style="dim")
+        return Text(_("no robot selected"), style="dim")
     out = Text()
     out.append(r.serial, style="bold")
     out.append(" ")
     out.append_text(_mode(r))
     if r.paused_by_manager:
-        out.append(" (paused by you: p resumes)", style="#ffd700")
-    out.append(f" · battery {r.battery:.0f} %{' charging' if r.charging else ''}")
-    out.append(f" · trays {len(r.loads)}/{r.trays}")
+        out.append(" " + _("(paused by you: p resumes)"), style="#ffd700")
+    battery = f"{r.battery:.0f}"
+    out.append(" · " + (_("battery {battery} % charging", battery=battery) if r.charging
+                        else _("battery {battery} %", battery=battery)))
+    out.append(" · " + _("trays {loaded}/{trays}", loaded=str(len(r.loads)), trays=str(r.trays)))
     if r.trip is not None:
-        out.append(f" · trip {r.trip.trip_id}: {r.trip.kind} " + " → ".join(r.trip.stops))
+        out.append(" · " + _("trip {trip}: {kind}", trip=r.trip.trip_id, kind=_(r.trip.kind))
+                   + " " + " → ".join(r.trip.stops))
     words = _now(r)
     if words.plain:
         out.append(" · ")
@@ -144,7 +164,7 @@ def robot_detail(r: RobotView | None) -> Text:
 
 
 # -- orders ---------------------------------------------------------------------------------
-ORDER_COLUMNS = ("Wait", "Table", "Order", "Dish", "Where")
+ORDER_COLUMNS = (N_("Wait"), N_("Table"), N_("Order"), N_("Dish"), N_("Where"))
 
 
 def order_rows(orders: Iterable[OrderView], now: float, *, compact: bool = False) -> list[Row]:
@@ -167,33 +187,38 @@ def order_rows(orders: Iterable[OrderView], now: float, *, compact: bool = False
             prio = "high " if order.priority == "high" else ""
             if dish.state == "ready" and order.open:
                 age = now - (dish.ready_at if dish.ready_at is not None else order.created_at)
-                where = Text(f"{prio}at the pass", style="bold #ff8700" if prio else "")
+                where = Text(_("high at the pass") if prio else _("at the pass"),
+                             style="bold #ff8700" if prio else "")
                 if compact:
-                    where = Text(f"{prio}pass", style=where.style)
+                    where = Text(_("high pass") if prio else _("pass"), style=where.style)
                 ready.append((-age, (key, (_wait(age, compact), *head, where))))
             elif dish.state == "received" and order.open:
                 age = now - order.created_at
+                said = _("kitchen") if compact else _("in the kitchen")
                 kitchen.append((-age, (key, (Text(clock(age), style="dim"), *head, Text(
-                    f"{prio}{'kitchen' if compact else 'in the kitchen'}", style="dim")))))
+                    _("high {where}", where=said) if prio else said, style="dim")))))
             elif dish.state in _ON_ROBOT and order.open:
                 age = now - (dish.ready_at if dish.ready_at is not None else order.created_at)
                 robot = dish.robot or "?"
-                where = Text(f"{robot} {_ON_ROBOT_SHORT[dish.state]}" if compact
-                             else f"{_ON_ROBOT[dish.state]} {robot}", style="#00d7ff")
+                where = Text(_((_ON_ROBOT_SHORT if compact else _ON_ROBOT)[dish.state],
+                               robot=robot), style="#00d7ff")
                 moving.append((-age, (key, (_wait(age, compact), *head, where))))
             elif dish.state in ("served", "by_staff"):
                 reached = dish.at_table_at if dish.at_table_at is not None else dish.served_at
                 if reached is None or now - reached > SERVED_RECENT_S:
                     continue
                 took = reached - (dish.ready_at if dish.ready_at is not None else reached)
-                who = "by staff " if dish.state == "by_staff" else ""
-                said = (f"served {who}".strip() if compact
-                        else f"served {who}{clock(now - reached)} ago")
+                ago = clock(now - reached)
+                if dish.state == "by_staff":
+                    said = (_("served by staff") if compact
+                            else _("served by staff {ago} ago", ago=ago))
+                else:
+                    said = _("served") if compact else _("served {ago} ago", ago=ago)
                 served.append((-reached, (key, (Text(clock(took), style="#5faf5f"), *head,
                                                 Text(said, style="#5faf5f")))))
             elif dish.state in ("cancelled", "failed") and order.open:
                 kitchen.append((0.0, (key, ("", *head, Text(
-                    dish.state + (f": {dish.reason}" if dish.reason else ""),
+                    _(dish.state) + (f": {dish.reason}" if dish.reason else ""),
                     style="#ff5f5f")))))
     out: list[Row] = []
     for group in (ready, moving, kitchen):
@@ -208,7 +233,7 @@ def order_of(row_key: str) -> str:
 
 
 # -- alerts ---------------------------------------------------------------------------------
-ALERT_COLUMNS = ("Age", "Level", "Alert")
+ALERT_COLUMNS = (N_("Age"), N_("Level"), N_("Alert"))
 _LEVEL = {"critical": "bold #ffffff on #af0000", "warning": "bold #ffd700", "info": "#87afaf"}
 
 
@@ -236,11 +261,11 @@ def event_line(e: EventView) -> Text:
 def alert_rows(alerts: Sequence[AlertView], now: float) -> list[Row]:
     rows: list[Row] = []
     for a in alerts:
-        text = Text(a.text)
+        text = Text(say(a.words, a.text))
         if a.count > 1:
             text.append(f" (×{a.count})", style="bold")
         at = a.last_at if a.last_at is not None else a.at
-        level = Text(a.level, style=_LEVEL.get(a.level, ""))
+        level = Text(_(a.level), style=_LEVEL.get(a.level, ""))
         # The age in the level's colour too: a narrow pane hides the level column.
         rows.append((str(a.alert_id), (Text(clock(now - at), style=_LEVEL.get(a.level, "")),
                                        level, text)))
@@ -255,7 +280,7 @@ def figures(summary: Summary | None, now: float, title: str, width: int = 1000) 
     small terminal at the pass still reads waiting dishes and robots at a glance and
     the header never wraps over the panels."""
     if summary is None:
-        return Text(f"{title}: waiting for the controller's figures...")
+        return Text(_("{title}: waiting for the controller's figures...", title=title))
     for level in range(4):
         out = _figures(summary, now, level)
         if out.cell_len <= width:
@@ -273,26 +298,27 @@ def _figures(summary: Summary, now: float, level: int) -> Text:
     out.append(time_of_day(now) if level < 2 else time_of_day(now)[:5])
     if summary.speed != 1.0:
         out.append(f" ×{summary.speed:g}", style="dim")
-    out.append(" │ waiting " if level < 2 else " │ wait ")
+    out.append(" │ " + (_("waiting") if level < 2 else _("wait")) + " ")
     out.append(str(summary.dishes_waiting),
                style="bold #ffd700" if summary.dishes_waiting else "bold")
     if summary.oldest_wait_s is not None and summary.dishes_waiting:
         late = summary.oldest_wait_s > LATE_S
         oldest = clock(summary.oldest_wait_s)
-        out.append(f" (oldest {oldest})" if level < 2 else f" ({oldest})",
+        out.append(" (" + (_("oldest {wait}", wait=oldest) if level < 2 else oldest) + ")",
                    style="bold #ff5f5f" if late else "")
-    out.append(f" · on robots {summary.dishes_on_robots}" if level < 2
-               else f" · {summary.dishes_on_robots} on robots")
+    on_robots = str(summary.dishes_on_robots)
+    out.append(" · " + (_("on robots {n}", n=on_robots) if level < 2
+                        else _("{n} on robots", n=on_robots)))
     if level < 2:
-        out.append(" │ mean wait 15 min ")
+        out.append(" │ " + _("mean wait 15 min") + " ")
     elif level == 2:
-        out.append(" │ mean ")
+        out.append(" │ " + _("mean") + " ")
     if level < 3:
         out.append("–" if summary.mean_wait_15min_s is None
                    else clock(summary.mean_wait_15min_s), style="bold")
-        out.append(f", {summary.served_15min} served" if level < 2
-                   else f" · {summary.served_15min} served")
-    out.append(" │ robots " if level < 2 else " │ ")
+        out.append((", " if level < 2 else " · ")
+                   + _("{n} served", n=str(summary.served_15min)))
+    out.append(" │ " + _("robots") + " " if level < 2 else " │ ")
     parts = [("active", "act", summary.active, "#00d75f"),
              ("idle", "idle", summary.idle, "#87afaf"),
              ("charging", "chg", summary.charging, "#5f87ff"),
@@ -303,9 +329,10 @@ def _figures(summary: Summary, now: float, level: int) -> Text:
     for i, (word, short, n, colour) in enumerate(shown):
         if i:
             out.append(" · " if level < 2 else " ")
-        out.append(f"{n} {word if level < 2 else short}", style=f"bold {colour}" if n else "dim")
-    out.append(f" │ {summary.open_orders} open orders" if level < 2
-               else f" │ {summary.open_orders} open")
+        out.append(f"{n} {_(word) if level < 2 else _(short)}",
+                   style=f"bold {colour}" if n else "dim")
+    out.append(" │ " + (_("{n} open orders", n=str(summary.open_orders)) if level < 2
+                        else _("{n} open", n=str(summary.open_orders))))
     return out
 
 
@@ -313,20 +340,20 @@ def banner(mirror: FleetMirror, *, ever_connected: bool, source_error: str = "")
     """The plain banner over everything, and its kind ("" when all is well): the
     link to the broker lost, the controller offline, or every robot stopped."""
     if source_error:
-        return (f"disconnected: {source_error}", "lost")
+        return (_("disconnected: {error}", error=source_error), "lost")
     if not mirror.connected:
         if not ever_connected:
-            return ("connecting to the broker...", "lost")
+            return (_("connecting to the broker..."), "lost")
         reason = f" ({mirror.link_reason})" if mirror.link_reason else ""
-        return (f"broker lost, reconnecting...{reason}", "lost")
+        return (_("broker lost, reconnecting...") + reason, "lost")
     if mirror.status is None:
-        return ("waiting for the controller...", "offline")
+        return (_("waiting for the controller..."), "offline")
     if not mirror.status.online and mirror.status.stopped:
-        return ("the service has ended: the controller was stopped on purpose (q quits)",
+        return (_("the service has ended: the controller was stopped on purpose (q quits)"),
                 "ended")
     if not mirror.status.online:
-        return ("controller offline: robots keep their last orders; nothing new is dispatched",
-                "offline")
+        return (_("controller offline: robots keep their last orders; nothing new is "
+                  "dispatched"), "offline")
     if mirror.summary is not None and mirror.summary.stopped_all:
-        return ("ALL ROBOTS STOPPED (e-stop). Press g to release them.", "stopped")
+        return (_("ALL ROBOTS STOPPED (e-stop). Press g to release them."), "stopped")
     return ("", "")

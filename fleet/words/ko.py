@@ -1,0 +1,347 @@
+"""Korean: the words of the floor, short and polite, as a restaurant's staff say them.
+
+Ids are the English templates; placeholders (``{name}``) are kept and may move.
+Robot serials, table names and a robot's own error text are never translated.
+"""
+
+from __future__ import annotations
+
+KO: dict[str, str] = {}
+
+# -- the controller's plain words (fleet/controller/explain.py) ------------------------
+KO.update({
+    "table {name}": "테이블 {name}",
+    "pass {name}": "픽업대 {name}",
+    "dish return {name}": "퇴식구 {name}",
+    "charger {name}": "충전기 {name}",
+    "parking {name}": "대기 장소 {name}",
+    "host stand {name}": "안내 데스크 {name}",
+    "the table": "테이블",
+    "the pass": "픽업대",
+    "the dish return": "퇴식구",
+    "the charger": "충전기",
+    "the parking": "대기 장소",
+    "the host stand": "안내 데스크",
+    "by {place}": "{place} 옆",
+    "at ({x}, {y}) m": "({x}, {y}) m 지점",
+    "{n} dish": "요리 {n}개",
+    "{n} dishes": "요리 {n}개",
+    "{text}": "{text}",
+    "offline: not heard from yet": "오프라인: 아직 응답 없음",
+    "offline for {s} s": "{s}초째 오프라인",
+    "e-stop pressed": "비상 정지 버튼 눌림",
+    "fault": "고장",
+    "fault: {error}": "고장: {error}",
+    "in manual mode": "수동 모드",
+    "paused by the manager": "관리자가 일시정지함",
+    "paused on the robot": "로봇에서 일시정지됨",
+    "waiting for {robot} to clear the aisle {where}": "{where} 통로에서 {robot} 통과 대기 중",
+    "cannot unload: {reason}": "내릴 수 없음: {reason}",
+    "at {place}: dish not taken yet ({s} s)": "{place}: 손님 수령 대기 ({s}초)",
+    "at {place}: waiting for staff to load {dishes}": "{place}: 직원이 {dishes} 싣기를 대기",
+    "at {place}: waiting for dirty dishes ({s} s)": "{place}: 빈 그릇 대기 ({s}초)",
+    "at {place}: waiting for staff to unload": "{place}: 직원이 내려 주기를 대기",
+    "it reports {error}": "로봇 보고: {error}",
+    "nothing it reports explains it": "로봇 보고로는 원인을 알 수 없음",
+    "out of service: {reason} (resume it once fixed)":
+        "운행 중지: {reason} (고친 뒤 재개하세요)",
+    "to dock {dock} (off duty)": "도크 {dock} 이동 중 (운행 종료)",
+    "off duty at dock {dock}": "운행 종료, 도크 {dock}",
+    "off duty at dock {dock}, charging {battery} %":
+        "운행 종료, 도크 {dock}에서 충전 중 {battery}%",
+    "finishing its trip": "운행 마무리 중",
+    "serving {place}": "{place} 서빙 중",
+    "to {place} with {dishes}": "{place}에 {dishes} 배달 중",
+    "loading at {place}": "{place}에서 적재 중",
+    "to {place} to load": "적재하러 {place} 이동 중",
+    "collecting at {place}": "{place}에서 그릇 수거 중",
+    "to {place} to collect": "그릇 수거하러 {place} 이동 중",
+    "unloading {dishes} at {place}": "{place}에서 {dishes} 내리는 중",
+    "returning {dishes} to {place}": "{place}에 {dishes} 반납하러 가는 중",
+    "unloading at {place}": "{place}에서 내리는 중",
+    "back to {place}": "{place} 복귀 중",
+    "to {place} to charge": "충전하러 {place} 이동 중",
+    "stepping aside": "길 비켜 주는 중",
+    "to {place}": "{place} 이동 중",
+    "holding {dishes} to take back": "반납할 {dishes} 싣고 있음",
+    "charging, {battery} %": "충전 중, {battery}%",
+    "parked at {name}": "{name}에서 대기 중",
+    "idle at {place}": "{place}에서 대기",
+    "idle": "대기",
+})
+
+# -- words the fleet API sends as values, shown translated -----------------------------
+KO.update({
+    "working": "작업 중", "charging": "충전 중", "paused": "일시정지",
+    "e-stopped": "비상 정지", "manual": "수동", "offline": "오프라인",
+    "serve": "서빙", "bus": "퇴식", "charge": "충전", "park": "대기", "unload": "반납",
+    "cancelled": "취소됨", "failed": "실패",
+    "info": "안내", "warning": "주의", "critical": "긴급",
+    "active": "작업 중", "act": "작업", "chg": "충전", "paus": "정지", "faulted": "고장",
+    "FAULT": "고장", "off": "끊김",
+})
+
+# -- the dashboard: tables, header, banners, map ---------------------------------------
+KO.update({
+    "Robot": "로봇", "Mode": "상태", "Batt": "배터리", "Trays": "트레이",
+    "Doing / waiting": "작업 / 대기", "Trip": "운행",
+    "Wait": "대기", "Table": "테이블", "Order": "주문", "Dish": "요리", "Where": "위치",
+    "Age": "경과", "Level": "등급", "Alert": "알림",
+    "Robots": "로봇", "Orders": "주문", "Alerts": "알림", "Events": "이벤트",
+    "{wait} LATE": "{wait} 지연",
+    "no robot selected": "선택한 로봇 없음",
+    "(paused by you: p resumes)": "(관리자 일시정지: p 키로 재개)",
+    "battery {battery} %": "배터리 {battery}%",
+    "battery {battery} % charging": "배터리 {battery}% 충전 중",
+    "trays {loaded}/{trays}": "트레이 {loaded}/{trays}",
+    "trip {trip}: {kind}": "운행 {trip}: {kind}",
+    "at the pass": "픽업대 대기",
+    "high at the pass": "우선, 픽업대 대기",
+    "pass": "픽업대",
+    "high pass": "급 픽업",
+    "kitchen": "조리",
+    "in the kitchen": "주방 조리 중",
+    "high {where}": "우선, {where}",
+    "assigned to {robot}": "{robot}에 배정",
+    "loaded on {robot}": "{robot}에 적재",
+    "on the way on {robot}": "{robot} 배달 중",
+    "at the table on {robot}": "{robot} 테이블 도착",
+    "{robot} assigned": "{robot} 배정",
+    "{robot} loaded": "{robot} 적재",
+    "{robot} →": "{robot} →",
+    "{robot} at table": "{robot} 도착",
+    "served": "서빙됨",
+    "served by staff": "직원 서빙",
+    "served {ago} ago": "{ago} 전 서빙",
+    "served by staff {ago} ago": "{ago} 전 직원 서빙",
+    "{title}: waiting for the controller's figures...": "{title}: 컨트롤러 수치 대기 중...",
+    "waiting": "대기",
+    "wait": "대기",
+    "oldest {wait}": "최장 {wait}",
+    "on robots {n}": "배달 중 {n}",
+    "{n} on robots": "배달 {n}",
+    "mean wait 15 min": "15분 평균 대기",
+    "mean": "평균",
+    "{n} served": "서빙 {n}",
+    "robots": "로봇",
+    "{n} open orders": "진행 주문 {n}",
+    "{n} open": "주문 {n}",
+    "disconnected: {error}": "연결 끊김: {error}",
+    "connecting to the broker...": "브로커에 연결하는 중...",
+    "broker lost, reconnecting...": "브로커 연결 끊김, 다시 연결하는 중...",
+    "waiting for the controller...": "컨트롤러를 기다리는 중...",
+    "the service has ended: the controller was stopped on purpose (q quits)":
+        "영업 종료: 컨트롤러를 정상적으로 멈췄습니다 (q 키로 닫기)",
+    "controller offline: robots keep their last orders; nothing new is dispatched":
+        "컨트롤러 오프라인: 로봇은 마지막 지시대로 움직이고, 새 배차는 없습니다",
+    "ALL ROBOTS STOPPED (e-stop). Press g to release them.":
+        "모든 로봇 정지 (비상 정지). g 키를 누르면 해제됩니다.",
+    "free": "빈 자리", "blocked": "차단", "route": "경로", "planned": "계획",
+    "floor: {name}": "매장: {name}",
+    "the fleet source closed": "데이터 연결이 닫혔습니다",
+})
+
+# -- the dashboard: keys, help, palette, notifications ---------------------------------
+KO.update({
+    "New": "새주문", "New order for a table": "테이블 새 주문",
+    "Ready": "준비",
+    "Mark the selected order's dishes ready at the pass":
+        "선택한 주문의 요리를 픽업대 준비 완료로 표시",
+    "Cancel": "취소", "Cancel the selected order": "선택한 주문 취소",
+    "By staff": "직원 서빙",
+    "The selected order's table: its dishes waiting at the pass were carried by staff "
+    "(asks first)": "선택한 주문의 테이블: 픽업대 요리를 직원이 서빙함 (확인 후)",
+    "Hurry": "우선", "High priority for the selected order (again: normal)":
+        "선택한 주문 우선 처리 (한 번 더: 보통)",
+    "Pause": "멈춤", "Pause the selected robot (resume if paused)":
+        "선택한 로봇 일시정지 (정지 중이면 재개)",
+    "Charge": "충전", "Send the selected robot to charge": "선택한 로봇 충전 보내기",
+    "Dock": "도크", "Send the selected robot to its dock": "선택한 로봇 도크로 보내기",
+    "E-STOP": "비상정지", "E-stop all robots (asks first)": "모든 로봇 비상 정지 (확인 후)",
+    "Release": "해제", "Release all robots after an e-stop": "비상 정지 후 모든 로봇 해제",
+    "Block or unblock a table": "테이블 차단 / 해제",
+    "Zone": "구역", "Block or unblock a zone": "구역 차단 / 해제",
+    "Ack": "확인", "Acknowledge the selected alert": "선택한 알림 확인",
+    "Help": "도움말", "Show the keys": "키 보기",
+    "Quit": "종료", "Quit the dashboard": "대시보드 종료",
+    "Move the cursor in the focused table": "선택한 표에서 커서 이동",
+    "Next table (robots, orders, alerts)": "다음 표 (로봇, 주문, 알림)",
+    "Command palette: every action, and each robot's commands":
+        "명령 팔레트: 모든 기능과 로봇별 명령",
+    "palette": "명령",
+    "key: {key}": "키: {key}",
+    "robot": "로봇",
+    "Pause {robot}": "{robot} 일시정지",
+    "Resume {robot}": "{robot} 재개",
+    "Send {robot} to charge": "{robot} 충전 보내기",
+    "Send {robot} to its dock": "{robot} 도크로 보내기",
+    "pause {robot}": "{robot} 일시정지",
+    "resume {robot}": "{robot} 재개",
+    "send {robot} to charge": "{robot} 충전 보내기",
+    "send {robot} to its dock": "{robot} 도크로 보내기",
+    "Select an order first (Tab moves between tables).": "먼저 주문을 선택하세요 (Tab: 표 이동).",
+    "Select a robot first (Tab moves between tables).": "먼저 로봇을 선택하세요 (Tab: 표 이동).",
+    "Select an alert first (Tab moves between tables).": "먼저 알림을 선택하세요 (Tab: 표 이동).",
+    "Nothing selected": "선택한 항목 없음",
+    "{what}: no reply": "{what}: 응답 없음",
+    "done": "완료",
+    "refused": "거부됨",
+    "{what}: refused": "{what}: 거부됨",
+    "The floor plan has not arrived yet.": "아직 매장 도면을 받지 못했습니다.",
+    "new order {order} for {table}": "테이블 {table} 새 주문 {order}",
+    "mark {order} ready": "주문 {order} 준비 완료",
+    "{order}: high priority": "{order}: 우선 처리",
+    "{order}: normal priority": "{order}: 보통 순서",
+    "cancel {order}": "주문 {order} 취소",
+    "Cancel order {order}?": "주문 {order}을(를) 취소할까요?",
+    "Cancel it": "주문 취소",
+    "{table}: served by staff": "{table}: 직원 서빙",
+    "Dishes for {table} waiting at the pass: carried to the table by staff?":
+        "픽업대에서 기다리던 테이블 {table}의 요리를 직원이 서빙했나요?",
+    "Carried by staff": "직원이 서빙함",
+    "e-stop all": "전체 비상 정지",
+    "E-stop: stop [b]every[/b] robot where it stands?":
+        "비상 정지: [b]모든[/b] 로봇을 그 자리에 세울까요?",
+    "Stop all": "모두 정지",
+    "release all": "전체 해제",
+    "block table {name}": "테이블 {name} 차단",
+    "unblock table {name}": "테이블 {name} 차단 해제",
+    "block zone {name}": "구역 {name} 차단",
+    "unblock zone {name}": "구역 {name} 차단 해제",
+    "Alert {alert} is out of view; the cursor is on the top alert shown now. Press a again "
+    "to acknowledge it.": "알림 {alert}번이 화면 밖에 있습니다. 커서를 지금 보이는 맨 위 "
+                         "알림으로 옮겼습니다. 확인하려면 a 키를 한 번 더 누르세요.",
+    "Not acknowledged": "확인 안 됨",
+    "acknowledge alert {alert}": "알림 {alert}번 확인",
+    "Keys": "키", "Map": "지도", "Close": "닫기",
+    "Robots: an arrow for the heading, coloured by mode; the selected robot (the robots "
+    "table's cursor) in magenta. P pass, C charger, D dish return, H host stand, K parking. "
+    "Esc closes this.": "로봇: 화살표는 방향, 색은 상태입니다. 선택한 로봇(로봇 표의 커서)은 "
+                        "자홍색. P 픽업대, C 충전기, D 퇴식구, H 안내 데스크, K 대기 장소. "
+                        "Esc로 닫습니다.",
+})
+
+# -- the dashboard's forms and their errors --------------------------------------------
+KO.update({
+    "New order [b]{order}[/b]": "새 주문 [b]{order}[/b]",
+    "e.g. A3": "예: A3",
+    "Dishes (comma separated; name:2 for a dish on two trays)":
+        "요리 (쉼표로 구분, 트레이 두 칸이면 이름:2)",
+    "soup, steak, cake": "된장찌개, 불고기, 공깃밥",
+    "Note": "메모", "optional": "선택 사항",
+    "High priority": "우선 처리", "Ready at the pass": "픽업대 준비 완료",
+    "Submit": "등록",
+    "Yes": "예", "No": "아니요", "No (n)": "아니요 (n)",
+    "type a table name": "테이블 이름을 입력하세요",
+    "type a place name": "장소 이름을 입력하세요",
+    "type a zone name": "구역 이름을 입력하세요",
+    "no table {name} on this floor": "이 매장에 테이블 {name}이(가) 없습니다",
+    "no place {name} on this floor": "이 매장에 장소 {name}이(가) 없습니다",
+    "no zone {name} on this floor": "이 매장에 구역 {name}이(가) 없습니다",
+    "(tables: {names})": "(테이블: {names})",
+    "(places: {names})": "(장소: {names})",
+    "(zones: {names})": "(구역: {names})",
+    "(it has no tables)": "(테이블이 없습니다)",
+    "(it has no places)": "(장소가 없습니다)",
+    "(it has no zones)": "(구역이 없습니다)",
+    "{item}: trays after ':' must be a number": "{item}: ':' 뒤 트레이 수는 숫자로 입력하세요",
+    "{item}: a dish takes 1 to 8 trays": "{item}: 요리 하나에 트레이는 1~8칸입니다",
+    "{item}: a dish name has 1 to 64 characters": "{item}: 요리 이름은 1~64자입니다",
+    "type at least one dish (names separated by commas)":
+        "요리를 하나 이상 입력하세요 (쉼표로 구분)",
+    "at most {n} dishes in one order": "한 주문에 요리는 최대 {n}개입니다",
+    "{what}: {value} is not a number": "{what}: {value}은(는) 숫자가 아닙니다",
+    "rectangle": "사각형", "size": "크기",
+    "a rectangle is four numbers in metres: x0 y0 x1 y1":
+        "사각형은 미터 단위 숫자 네 개입니다: x0 y0 x1 y1",
+    "x0 y0 is the lower left corner: x0 < x1 and y0 < y1":
+        "x0 y0은 왼쪽 아래 꼭짓점입니다: x0 < x1, y0 < y1",
+    "the rectangle is off the floor (x {left} to {right}, y {bottom} to {top} m)":
+        "사각형이 매장 밖에 있습니다 (x {left}~{right}, y {bottom}~{top} m)",
+    "{name} has no position on the plan": "{name}: 도면에 위치가 없습니다",
+    "Zones of the plan: {names}": "도면의 구역: {names}",
+    "none": "없음",
+    "Blocked now: {names}": "현재 차단: {names}",
+    "Zone (a new name for a new area)": "구역 (새 구역은 새 이름으로)",
+    "e.g. spill by A4": "예: A4 옆 쏟음",
+    "New area round a table or place, and its size in metres":
+        "테이블이나 장소 둘레의 새 구역과 크기(m)",
+    "e.g. A4": "예: A4",
+    "or a rectangle in metres: x0 y0 x1 y1 (lower left first)":
+        "또는 미터 단위 사각형: x0 y0 x1 y1 (왼쪽 아래 먼저)",
+    "e.g. 3 4.5 4 5.5": "예: 3 4.5 4 5.5",
+    "Reason (for blocking)": "사유 (차단할 때)",
+    "e.g. spill": "예: 음식 쏟음",
+    "Block": "차단", "Unblock": "해제",
+    "give a place or a rectangle, not both": "장소와 사각형 중 하나만 입력하세요",
+    "name the table or place the size is round": "크기를 적용할 테이블이나 장소를 입력하세요",
+    "the size is 0.25 to 10 metres": "크기는 0.25~10 m입니다",
+    "table {name} is not blocked": "테이블 {name}: 차단되어 있지 않습니다",
+    "zone {name} is not blocked": "구역 {name}: 차단되어 있지 않습니다",
+    "name the new area (e.g. spill by A4)": "새 구역 이름을 입력하세요 (예: A4 옆 쏟음)",
+    "spill by {place}": "{place} 옆 쏟음",
+    "a zone {name} exists already: give the new area a new name":
+        "구역 {name}이(가) 이미 있습니다: 새 구역에는 새 이름을 주세요",
+    "a name starts with a letter or digit (any language) and goes on with letters, digits, "
+    "spaces and _ . : - (not / + #), 64 characters at most":
+        "이름은 글자나 숫자(어느 언어든)로 시작하고 글자, 숫자, 공백, _ . : - 만 쓸 수 "
+        "있습니다 (/ + # 불가, 최대 64자)",
+})
+
+# -- alerts' headlines (fleet/api/alerts.py); their details stay as written -------------
+KO.update({
+    "{robot} is offline": "{robot} 오프라인",
+    "{robot} is e-stopped": "{robot} 비상 정지됨",
+    "{robot} is faulted": "{robot} 고장",
+    "{robot} is in manual mode": "{robot} 수동 모드",
+    "{robot}: on another map": "{robot}: 다른 지도 사용 중",
+    "{robot}: battery low": "{robot}: 배터리 부족",
+    "{robot}: battery low ({percent} %)": "{robot}: 배터리 부족 ({percent}%)",
+    "{robot}: no route": "{robot}: 경로 없음",
+    "{robot} made no progress": "{robot} 멈춰 있음",
+    "{robot} cannot be unloaded": "{robot}: 요리를 내릴 수 없음",
+    "{robot} taken out of dispatch": "{robot} 배차 제외",
+    "{robot} lacks an action": "{robot}: 지원하지 않는 동작",
+    "{robot} cannot be placed": "{robot}: 위치를 알 수 없음",
+    "{headline}: {detail}": "{headline}: {detail}",
+    "deadlock broken": "교착 상태 해소",
+    "deadlock broken: {detail}": "교착 상태 해소: {detail}",
+    "order {order}": "주문 {order}",
+    "a dish": "요리 하나",
+    "{what}: dish failed": "{what}: 서빙 실패",
+    "{what}: dish failed: {detail}": "{what}: 서빙 실패: {detail}",
+    "dishes late at the pass": "픽업대 요리 지연",
+    "dishes late at the pass: {detail}": "픽업대 요리 지연: {detail}",
+    "{alert} (cleared)": "{alert} (해제됨)",
+})
+
+# -- fleet demo's own lines (its errors and the simulation's report stay English) -------
+KO.update({
+    "fleet demo: no terminal here, so no dashboard: running --headless":
+        "fleet demo: 터미널이 없어 대시보드 없이 --headless로 실행합니다",
+    "{name} (site {site}): {robots} simulated robots, {scenario}, speed x{speed}":
+        "{name} (사이트 {site}): 시뮬레이션 로봇 {robots}대, {scenario}, 속도 x{speed}",
+    "{clock}  served {served} in 15 min, mean wait {wait}; waiting {waiting}, on robots "
+    "{on_robots}; robots {active} on trips, {charging} charging, {faulted} faulted, "
+    "{offline} offline":
+        "{clock}  15분간 서빙 {served}, 평균 대기 {wait}; 픽업 대기 {waiting}, 배달 중 "
+        "{on_robots}; 로봇 운행 {active}, 충전 {charging}, 고장 {faulted}, 오프라인 {offline}",
+    "starting the embedded broker, the controller and {robots} robots ...":
+        "내장 브로커, 컨트롤러, 로봇 {robots}대를 시작합니다 ...",
+    "fleet demo: interrupted; the site stopped": "fleet demo: 중단됨, 사이트를 멈췄습니다",
+    "the site's log and report: {path}": "사이트 로그와 보고서: {path}",
+    "the dashboard is at {url} (Ctrl-C stops the demo)":
+        "대시보드 주소: {url} (Ctrl-C로 데모 종료)",
+})
+
+# -- the controller's notes on a robot that waits (fleet/controller/stopstart.py, core.py)
+KO.update({
+    "waiting: {place} is in a zone the manager blocked":
+        "대기: {place}이(가) 관리자가 차단한 구역 안에 있음",
+    "waiting for a free spot at {place}": "{place} 빈자리 대기 중",
+    "waiting for a free spot at {place} ({n} ahead)": "{place} 빈자리 대기 중 (앞에 {n}대)",
+    "finishing its previous move": "이전 이동 마무리 중",
+    "cannot route yet: {reason}": "아직 경로 없음: {reason}",
+    "{note} ({robots} asked to step aside)": "{note} ({robots}에 길 비켜 달라고 요청함)",
+    "waiting to join traffic: {reason}": "주행 합류 대기: {reason}",
+})
