@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -47,7 +48,9 @@ def test_headless_demo_prints_progress_and_a_clean_report() -> None:
     out = done.stdout
     assert "Bistro (site bistro): 4 simulated robots, counter" in out
     assert "starting the embedded broker" in out
-    assert "0:02:00  served" in out, "a progress line every two simulated minutes"
+    # The loop looks every 30 simulated seconds; on a loaded machine at 30x a look
+    # lands a few seconds late, and the line says when it was taken.
+    assert re.search(r"\b0:02:[0-2]\d  served", out), "a progress line every two minutes"
     report = out[out.index("scenario "):]
     dishes = next(line for line in report.splitlines() if line.startswith("dishes"))
     assert " open 0 " in dishes and "served 0 " not in dishes, dishes
