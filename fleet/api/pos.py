@@ -8,8 +8,8 @@ refusal raises ``OrderError`` with the controller's reason; no answer raises
 
 A request that gets no answer (the broker restarting, the controller starting)
 is sent again, ``retries`` times, as a till should: submitting is idempotent by
-order id, and marking ready or cancelling twice changes nothing the second time.
-A bussing call is not resent (a second one would send a second robot).
+order id, and marking ready, cancelling or calling for bussing twice changes
+nothing the second time (a table's bussing call stands until a robot goes).
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ class ApiPos:
         self.resent = 0
         """Requests sent again after no answer."""
 
-    async def _ask(self, command: Command, *, resend: bool = True) -> None:
-        tries = 1 + (self.retries if resend else 0)
+    async def _ask(self, command: Command) -> None:
+        tries = 1 + self.retries
         for attempt in range(tries):
             try:
                 reply = await self.client.request(command, timeout=self.timeout_s, role="pos")
@@ -74,4 +74,4 @@ class ApiPos:
         await self._ask(CancelOrder(order_id=order_id, reason=reason[:200]))
 
     async def request_bussing(self, table: str) -> None:
-        await self._ask(RequestBussing(table=table), resend=False)
+        await self._ask(RequestBussing(table=table))

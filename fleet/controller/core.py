@@ -190,6 +190,10 @@ class Controller:
         return self.work.dishes_cancelled([d.dish_id for d in dishes], now) + self._after(now)
 
     def request_bussing(self, table: str, now: float) -> list[Command]:
+        """Once per table until a robot goes: a call made again (a till resending
+        after no answer, a second press) changes nothing, so tills may resend it."""
+        if self.work.bussing_due(table):
+            return []
         self.work.bussing_requests.append((table, now))
         self._dispatch_due = True
         return self._after(now)

@@ -112,6 +112,15 @@ class TripWork:
         for plan in plans:
             self.begin(plan, now)
 
+    def bussing_due(self, table: str) -> bool:
+        """A bussing call for ``table`` is waiting for a robot, or one is on its way."""
+        if any(t == table for t, _ in self.bussing_requests):
+            return True
+        return any(r.trip is not None and r.trip.kind is TripKind.BUS
+                   and any(s.place == table and s.kind is StopKind.COLLECT
+                           for s in r.trip.stops[r.trip.next_stop:])
+                   for r in self.ctl.robots.values())
+
     def room_at(self, place: str, besides: str | None = None) -> int:
         """Spots of ``place`` free as ``start_stop`` will find them: nobody (but
         ``besides``) standing in or heading for the spot's footprint, not closed by
