@@ -51,7 +51,7 @@ from fleet.controller.trays import match_loads
 from fleet.dispatch import TripPlan
 from fleet.domain import Dish, DishState, Order, Stop, StopKind, Trip, TripKind, TripState
 from fleet.domain import events as ev
-from fleet.vda import ActionStatus, Load, RobotState
+from fleet.vda import ActionStatus, ConnectionState, Load, RobotState
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
@@ -64,6 +64,8 @@ REPORT_GRACE_S = 120.0
 without it (the same patience as for a robot gone offline mid-trip)."""
 HOLD_LIMIT_S = 60.0
 """How long to wait for a robot to stop the order of the dead run."""
+FIRST_REPORT_S = 5.0
+"""How long after the start an online robot not yet heard from holds back new legs."""
 LOST = "lost in a controller restart: not on any robot's trays"
 
 
@@ -108,6 +110,25 @@ class Recovery:
             return []
         dishes = sorted(map(self.ctl.dish, held.dishes), key=self._planned_rank)
         return [(d.tray or "", d.dish_id) for d in dishes]
+
+    def placing(self, now: float) -> bool:
+        """A robot heard from since the restart is not in traffic yet (it is stopping
+        the dead run's order, or waits for a cell to clear): no robot starts a new
+        leg meanwhile, for the planner cannot see it. A robot placed first was once
+        given a leg through the cell of one still stopping its old order; neither
+        could then move (1,832 s in a 50-kill campaign). Bounded by ``HOLD_LIMIT_S``
+        per robot, as its placing is."""
+        def unseen(s: str, h: _Held) -> bool:
+            # Online but not heard from yet, just after the start: its first report
+            # is due within a second or two.
+            return (h.first_seen is None and self.started_at is not None
+                    and now - self.started_at < FIRST_REPORT_S)
+
+        return any((unseen(s, h) or (h.first_seen is not None
+                                     and now - h.first_seen < HOLD_LIMIT_S))
+                   and not self.ctl.robots[s].in_traffic
+                   and self.ctl.robots[s].connection is ConnectionState.ONLINE
+                   for s, h in self.held.items())
 
     def holding(self, serial: str) -> bool:
         """Keep this robot out of traffic: it may still be driving the dead run's order."""

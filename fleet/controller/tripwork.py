@@ -291,6 +291,9 @@ class TripWork:
 
     # -- legs ---------------------------------------------------------------------------
     def start_pending_legs(self, now: float) -> list[Command]:
+        recovery = self.ctl.recovery
+        if recovery is not None and recovery.placing(now):
+            return []  # a robot the planner cannot see yet stands somewhere on the floor
         for serial in sorted(self.pending):
             rec = self.ctl.robots[serial]
             if rec.retry_at is not None and now < rec.retry_at:
