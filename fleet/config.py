@@ -75,6 +75,10 @@ class ActionProfileConfig(_Strict, frozen=True):
     dock: str = _ACTIONS.dock
     charge: str = _ACTIONS.charge
     dwell_s: float = _ACTIONS.dwell_s
+    parameters: dict[str, dict[str, str | float | bool]] = {}
+    """Per role (``pick`` ...), parameters sent with its action beside fleet's own."""
+    parameter_names: dict[str, dict[str, str]] = {}
+    """Per role, fleet's parameter name -> the name the vendor's action reads."""
 
 
 class RobotModelConfig(_Strict, frozen=True):
@@ -245,7 +249,9 @@ class Config(_Strict, frozen=True):
                           allowed_deviation_theta=m.allowed_deviation_theta,
                           actions=ActionProfile(pick=a.pick, drop=a.drop,
                                                 serve_wait=a.serve_wait, dock=a.dock,
-                                                charge=a.charge, dwell_s=a.dwell_s))
+                                                charge=a.charge, dwell_s=a.dwell_s,
+                                                extra=ActionProfile.pairs(a.parameters),
+                                                names=ActionProfile.pairs(a.parameter_names)))
 
     def broker_password(self) -> str | None:
         """The broker password from the environment or a file, never from config.toml."""
@@ -335,6 +341,15 @@ def _check(cfg: Config, where: str) -> None:
             if kind and not _ACTION_TYPE.fullmatch(kind):
                 fail(f"{key}.actions.{role}", f"must be a VDA 5050 actionType (letters, digits, "
                      f"'_', '-', '.', ':') or \"\" for none, got {kind!r}")
+        for table in ("parameters", "parameter_names"):
+            for role, values in getattr(m.actions, table).items():
+                if role not in ROLES:
+                    fail(f"{key}.actions.{table}.{role}", f"no such piece of work; known: "
+                         f"{', '.join(ROLES)}")
+                for name, value in values.items():
+                    if not name or (table == "parameter_names" and not value):
+                        fail(f"{key}.actions.{table}.{role}", "parameter names must not be "
+                             f"empty, got {name!r} = {value!r}")
         if not 0 < m.actions.dwell_s < math.inf:
             fail(f"{key}.actions.dwell_s", f"must be > 0 s, got {m.actions.dwell_s:g}")
         if m.factsheet is not None and not cfg.resolve(m.factsheet).is_file():

@@ -246,3 +246,32 @@ def test_fleet_run_knows_a_vehicle_s_actions_from_its_model_s_factsheet_file(
     with pytest.raises(ConfigError, match=r"here: robot_models\[0\] \(acme-bot\)\.factsheet: "
                                           r".*acme.json is not a VDA 5050 factsheet"):
         configured_capabilities(cfg, cfg.robots[0], "here")
+
+
+def test_a_vendor_s_action_gets_its_parameters_by_its_names_and_the_configured_extras(
+        tmp_path: Path) -> None:
+    """A vendor's pick reads the tray as ``slot`` and wants ``side``: configured, not
+    patched. The profile comes from the config file, and the order carries it."""
+    path = factsheet_config(
+        tmp_path, PREDEFINED_ACTIONS | {"loadTray"},
+        '[robot_models.actions]\npick = "loadTray"\n'
+        '[robot_models.actions.parameters.pick]\nside = "left"\nloadType = "plate"\n'
+        '[robot_models.actions.parameter_names.pick]\nlhd = "slot"\n')
+    model = load_config(path, env={}).robot_model()
+    ctl, hand = setup(model, PREDEFINED_ACTIONS | {"loadTray"})
+    hand.report(0.0, ())
+    ctl.submit(OrderRequest("o1", "table-1", (DishRequest("soup"),)), 0.0)
+    hand.take(ctl.mark_ready("o1", 0, 1.0))
+    picks = [a for c in hand.sent for n in c.order.nodes for a in n.actions
+             if a.action_type == "loadTray"]
+    assert picks and dict(picks[0].parameters) == {
+        "slot": "tray1", "loadId": "o1/1", "loadType": "plate", "stationType": "pass",
+        "side": "left"}
+
+
+def test_config_names_parameters_for_an_unknown_piece_of_work(tmp_path: Path) -> None:
+    path = factsheet_config(tmp_path, PREDEFINED_ACTIONS,
+                            '[robot_models.actions.parameters.serve]\nchime = true\n')
+    with pytest.raises(ConfigError, match=r"robot_models\[0\] \(acme-bot\)\.actions\."
+                                          r"parameters\.serve: no such piece of work"):
+        load_config(path, env={})

@@ -55,8 +55,10 @@ def stop_work(stop: Stop, prefix: str, profile: ActionProfile = STANDARD,
     for role, tray, action in _standard_work(stop, prefix):
         kind = profile.action_type(role)
         if kind and kind in supported:
-            sent.append(action if kind == action.action_type
-                        else replace(action, action_type=kind))
+            params = profile.parameters(role, action.parameters)
+            same = kind == action.action_type and params == dict(action.parameters)
+            sent.append(action if same
+                        else replace(action, action_type=kind, parameters=params))
             continue
         if kind and kind not in unsupported:
             unsupported.append(kind)

@@ -11,7 +11,12 @@ on a robot that cannot sense its trays, ``dwell_s``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+ParamValue = str | float | bool
+Pairs = tuple[tuple[str, tuple[tuple[str, ParamValue], ...]], ...]
+"""Per role, (name, value) pairs: a hashable mapping of mappings."""
 
 ROLES = ("pick", "drop", "serve_wait", "dock", "charge")
 """The pieces of work, as the config's ``actions`` table names them."""
@@ -32,6 +37,26 @@ class ActionProfile:
     dwell_s: float = 20.0
     """How long a stop waits in place of an action the vehicle does not take, when its
     trays cannot tell that the work is done."""
+    extra: Pairs = ()
+    """Per role, parameters sent with the action beside fleet's own (replacing one of
+    the same name): what a vendor's action needs that fleet does not know."""
+    names: Pairs = ()
+    """Per role, fleet's parameter name -> the vendor's, for a vehicle that reads the
+    same value under another key (``lhd`` as ``slot``)."""
+
+    @staticmethod
+    def pairs(table: Mapping[str, Mapping[str, ParamValue]]) -> Pairs:
+        """``extra`` or ``names`` from a role -> {name: value} table."""
+        return tuple(sorted((role, tuple(sorted(values.items())))
+                            for role, values in table.items()))
+
+    def parameters(self, role: str, standard: Mapping[str, object]) -> dict[str, object]:
+        """The parameters sent for ``role``: fleet's own, renamed for the vendor, then
+        the configured extra ones."""
+        renames = {k: str(v) for k, v in dict(self.names).get(role, ())}
+        out: dict[str, object] = {renames.get(k, k): v for k, v in standard.items()}
+        out.update(dict(dict(self.extra).get(role, ())))
+        return out
 
     def action_type(self, role: str) -> str:
         """The ``actionType`` for ``role`` (one of ``ROLES``); "" for none."""
