@@ -130,17 +130,15 @@ class TripWork:
         claimed = self.claimed_cells(besides=besides) | ctl.manager.closed_cells()
         free = sum(1 for c in ctl.plan.place(place).cells
                    if not claimed.intersection(ctl.plan.footprint(c)))
-        owed = sum(1 for r in ctl.robots.values()
-                   if r.serial != besides and r.serial in self.pending and r.trip is not None
-                   and r.trip.current is not None and r.trip.current.cell is None
-                   and r.trip.current.place == place)
-        return max(0, free - owed)
+        return max(0, free - self._bound_places(besides)[place])
 
-    def _bound_places(self) -> Counter[str]:
-        """Places robots are bound for with no route there yet (their stop waits its
-        turn, or is about to begin): each will take a spot there."""
+    def _bound_places(self, besides: str | None = None) -> Counter[str]:
+        """Places robots (other than ``besides``) are bound for with no route there
+        yet (their stop waits its turn, or is about to begin): each will take a spot
+        there."""
         return Counter(r.trip.current.place for r in self.ctl.robots.values()
-                       if r.serial in self.pending and r.trip is not None
+                       if r.serial != besides and r.serial in self.pending
+                       and r.trip is not None
                        and r.trip.current is not None and r.trip.current.cell is None)
 
     def _room_at_dish_returns(self) -> int:
