@@ -78,6 +78,8 @@ def row(case: FloorCase, report: Mapping[str, Any] | None, *, tables: int = 0,
                freezes=live.get("freezes", 0),
                longest_still_s=live.get("longest_no_progress_s", 0.0),
                freeze_examples=live.get("examples", []),
+               phases_unexpected=report.get("phases", {}).get("unexpected", 0),
+               phases_overdue=report.get("phases", {}).get("overdue", 0),
                sim_s=report["sim_seconds"], wall_s=report["wall_seconds"])
     return out
 

@@ -31,6 +31,7 @@ from fleet.controller.robots import RobotRecord, mode_from_state, on_other_map
 from fleet.controller.sending import note_errors, release, resend
 from fleet.controller.trays import match_loads
 from fleet.controller.tripwork import TripWork
+from fleet.controller.watchdog import Watchdog
 from fleet.dispatch import Policy, TravelTimes
 from fleet.domain import Dish, DishState, Priority, RobotMode, RobotModel, StopKind, Trip
 from fleet.domain import events as ev
@@ -104,6 +105,7 @@ class Controller:
         self.trips: dict[str, Trip] = {}
         self.work = TripWork(self)
         self.manager = ManagerOps(self)
+        self.watchdog = Watchdog()
         self._trip_seq = 0
         self._next_tick = 0.0
         self._dispatch_due = False
@@ -535,6 +537,7 @@ class Controller:
         self._deadlocks = {k: v for k, v in self._deadlocks.items()
                            if now - v[1] < DEADLOCK_MEMORY_S}
         tell_late(self, self._late_tables, now)
+        self.watchdog.check(self, now)
         if (any(True for _ in self.book.waiting()) or self.work.bussing_requests
                 or any(r.trip is None and r.to_unload() for r in self.robots.values())):
             self._dispatch_due = True
@@ -548,6 +551,7 @@ class Controller:
             self.work.dispatch(now)
         commands += self.work.start_pending_legs(now)
         commands += release(self, now)
+        self.watchdog.observe(self, now)
         return commands
 
     def _joining(self, now: float) -> bool:

@@ -16,16 +16,14 @@ stepping aside never makes a new wall.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from fleet.controller.robots import RobotRecord
 from fleet.dispatch import TripPlan
 from fleet.domain import Stop, StopKind, TripKind
 from fleet.floor.model import Cell
-from fleet.routing import distance_field
 from fleet.traffic import PlanFailed
 
 if TYPE_CHECKING:
@@ -81,7 +79,8 @@ def _step_aside(work: TripWork, cells: set[Cell] | frozenset[Cell], now: float, 
         stop = trip.current if trip is not None else None
         if (stop is None or trip is None or not stands_in(other)
                 or other.serial not in work.pending or other.retry_at is None
-                or not other.note.startswith("waiting for a free spot")
+                or other.queued_for is None
+                or other.queued_for[:2] != (trip.trip_id, trip.next_stop)
                 or stop.kind is StopKind.PARK  # already stepping aside
                 or stop.kind is StopKind.LOAD):  # waits at the pass hand trips over instead
             continue
@@ -96,24 +95,48 @@ def _step_aside(work: TripWork, cells: set[Cell] | frozenset[Cell], now: float, 
     return sent
 
 
+def step_elsewhere(work: TripWork, rec: RobotRecord, now: float) -> bool:
+    """A robot stepping aside whose way to its aside cell stays blocked goes to another
+    one it can reach now; False when it is not stepping aside or there is none.
+    (Robots move while it waits: the cell chosen was reachable when chosen.)"""
+    trip = rec.trip
+    stop = trip.current if trip is not None else None
+    if (trip is None or stop is None or stop.kind is not StopKind.PARK or stop.cell is None
+            or rec.cell is None or rec.serial not in work.pending):
+        return False
+    aside = open_floor_near(work, rec.cell, avoid={stop.cell}, mover=rec.serial)
+    if aside is None:
+        return False
+    trip.stops[trip.next_stop] = Stop(stop.place, StopKind.PARK, cell=aside)
+    rec.retry_at = now
+    return True
+
+
 def open_floor_near(work: TripWork, start: Cell, *, avoid: Collection[Cell] = (),
                     mover: str | None = None) -> Cell | None:
     """The nearest free cell that is no place's spot, not a one-lane aisle, not in
-    ``avoid`` and on no other robot's remaining route."""
+    ``avoid`` and on no other robot's remaining route, that ``mover`` can reach now:
+    the search does not pass through a cell where it would touch a robot standing
+    on the floor. On a generated bistro a robot at a table in a one-lane aisle was
+    sent to the alcove behind the robot waiting for it to leave; neither moved for
+    180 s."""
     ctl = work.ctl
     plan = ctl.plan
     claimed = work.claimed_cells(besides=mover)
     taken = ctl.traffic.in_use(besides=mover) if mover is not None else frozenset()
     spots = {c for p in plan.places.values() for c in p.cells}
-    field = distance_field(plan, [start])
-    best: Cell | None = None
-    best_d = float("inf")
-    for r, c in zip(*np.nonzero(np.isfinite(field)), strict=True):
-        cell = (int(r), int(c))
-        d = float(field[cell])
-        if d >= best_d or cell in spots or cell in avoid or cell in taken:
-            continue
+    standing = {r.cell for r in ctl.robots.values()
+                if r.cell is not None and r.serial != mover and r.in_traffic}
+    seen = {start}
+    frontier = deque([start])
+    while frontier:
+        cell = frontier.popleft()
         foot = plan.footprint(cell)
-        if len(foot) == 1 and not claimed.intersection(foot):
-            best, best_d = cell, d
-    return best
+        if (cell != start and cell not in spots and cell not in avoid and cell not in taken
+                and len(foot) == 1 and not claimed.intersection(foot)):
+            return cell
+        for nxt in plan.neighbours(cell):
+            if nxt not in seen and standing.isdisjoint(plan.footprint(nxt)):
+                seen.add(nxt)
+                frontier.append(nxt)
+    return None
