@@ -10,6 +10,9 @@ is paused and resumed by the manager while it waits.
 
 from __future__ import annotations
 
+import itertools
+from pathlib import Path
+
 from e2e import Rig, run_rig, small_room
 
 from fleet.controller.phase import RULES, TRANSITIONS, Phase, phase_of
@@ -31,6 +34,14 @@ def test_every_phase_has_a_rule_and_its_expected_changes() -> None:
         for outside in (Phase.OFFLINE, Phase.HELD, Phase.UNPLACED):
             assert outside == phase or outside in TRANSITIONS[phase]
     assert Phase.STRANDED not in TRANSITIONS[Phase.CHARGING]
+
+
+def test_the_operations_guide_lists_every_phase_as_the_code_has_it() -> None:
+    guide = (Path(__file__).parents[1] / "docs" / "operations.md").read_text()
+    for phase, rule in RULES.items():
+        bound = f"{rule.bound_s:.0f} s" if rule.bound_s is not None else "-"
+        row = f"| {phase.value} | {rule.exits} | {rule.cause.value} | {bound} |"
+        assert row in guide, f"docs/operations.md lacks or misstates: {row}"
 
 
 def test_two_robots_walk_the_lifecycle_through_a_queue_and_a_pause() -> None:
@@ -55,7 +66,7 @@ def test_two_robots_walk_the_lifecycle_through_a_queue_and_a_pause() -> None:
 
         for serial in "AB":
             changes = _changes(rig, serial)
-            for (_, to), (frm, _) in zip(changes, changes[1:], strict=False):
+            for (_, to), (frm, _) in itertools.pairwise(changes):
                 assert to == frm, f"{serial}'s changes chain: {changes}"
         assert all(e.data["expected"] for e in rig.events(ev.ROBOT_PHASE_CHANGED)), \
             [e.text for e in rig.events(ev.ROBOT_PHASE_CHANGED) if not e.data["expected"]]
