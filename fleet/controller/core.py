@@ -537,6 +537,7 @@ class Controller:
         self._deadlocks = {k: v for k, v in self._deadlocks.items()
                            if now - v[1] < DEADLOCK_MEMORY_S}
         tell_late(self, self._late_tables, now)
+        self.watchdog.observe(self, now)
         self.watchdog.check(self, now)
         if (any(True for _ in self.book.waiting()) or self.work.bussing_requests
                 or any(r.trip is None and r.to_unload() for r in self.robots.values())):
@@ -551,7 +552,6 @@ class Controller:
             self.work.dispatch(now)
         commands += self.work.start_pending_legs(now)
         commands += release(self, now)
-        self.watchdog.observe(self, now)
         return commands
 
     def _joining(self, now: float) -> bool:

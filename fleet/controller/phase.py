@@ -127,9 +127,9 @@ _CHANGES: dict[Phase, frozenset[Phase]] = {
     **{p: _OUTSIDE | _FREE | _WORK for p in _WORK},
 }
 TRANSITIONS: dict[Phase, frozenset[Phase]] = {p: to - {p} for p, to in _CHANGES.items()}
-"""Changes the controller expects, as seen after each input it handles (one input can
-carry a robot through several phases: an arrival, the stop's work done at once and
-the next leg started read as one change). Not expected, so reported: a charging robot
+"""Changes the controller expects, as its watchdog sees them once a second (a robot
+can go through several phases in that time: an arrival, the stop's work done at
+once and the next leg started read as one change). Not expected, so reported: a charging robot
 found stranded, or a stranded one charging, without a trip between (what is aboard
 is the first business of a robot that leaves the charger)."""
 
