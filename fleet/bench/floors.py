@@ -132,6 +132,8 @@ def summarise(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "runs_with_freezes": sum(1 for r in ran if r["freezes"]),
         "longest_still_s": max((r["longest_still_s"] for r in ran), default=0.0),
         "collapses": collapses(rows),
+        "phases_overdue": sum(r.get("phases_overdue", 0) for r in ran),
+        "phases_unexpected": sum(r.get("phases_unexpected", 0) for r in ran),
         "wait_over_bound_mean": _mean([r["wait_over_bound"] for r in ran]),
     }
 
@@ -171,6 +173,8 @@ def format_floor_bench(rows: Sequence[Mapping[str, Any]]) -> str:
         f"violations {s['violations']}, freezes "
         f"{s['freezes']} (in {s['runs_with_freezes']} runs; longest {s['longest_still_s']} s "
         f"still), mean wait/bound {_f(s['wait_over_bound_mean'])}",
+        f"robot phases past their bound {s['phases_overdue']}, unexpected phase changes "
+        f"{s['phases_unexpected']}",
         f"collapses (served falls > {COLLAPSE:.0%} when a robot is added): "
         + ("; ".join(s["collapses"]) if s["collapses"] else "none"),
     ]
