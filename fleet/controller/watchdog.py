@@ -92,9 +92,24 @@ class Watchdog:
             if stay.phase is Phase.NO_ROUTE and step_elsewhere(ctl.work, rec, now):
                 action = "sent to step aside somewhere it can reach"
             reason = stall_words(ctl, serial, now)
+            if stay.phase is Phase.QUEUED:
+                reason += self._holders(ctl, serial)
             ctl.emit(ev.ROBOT_PHASE_OVERDUE, now,
                      f"{serial} {stay.phase} for {still:.0f} s (bound {rule.bound_s:.0f} s): "
                      f"{reason}" + (f"; {action}" if action else ""),
                      robot=serial, trip_id=rec.trip.trip_id if rec.trip is not None else None,
                      data={"phase": str(stay.phase), "seconds": round(still),
                            "cause": str(rule.cause), "reason": reason, "action": action})
+
+    def _holders(self, ctl: Controller, serial: str) -> str:
+        """Who stands on the spots a queued robot waits for, and in what phase: the
+        first thing a person looking at a queue wants to know."""
+        rec = ctl.robots[serial]
+        if rec.queued_for is None or rec.queued_for[2] not in ctl.plan.places:
+            return ""
+        spots = set(ctl.plan.place(rec.queued_for[2]).cells)
+        held = [f"{o.serial} ({self.phase(o.serial) or 'unknown'})"
+                for o in ctl.robots.values()
+                if o is not rec and o.cell is not None
+                and not spots.isdisjoint(ctl.plan.footprint(o.cell))]
+        return f"; its spots held by {', '.join(held)}" if held else ""
