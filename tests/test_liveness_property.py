@@ -36,6 +36,7 @@ new draw); ``FLEET_LIVENESS_EXAMPLES=200`` explores fresh ones."""
 
 
 @pytest.mark.integration
+@pytest.mark.timeout(max(600, 90 * (EXPLORE or 5)))  # whole services, on a shared machine
 @settings(max_examples=EXPLORE or 5, deadline=None, derandomize=not EXPLORE,
           suppress_health_check=[HealthCheck.too_slow])
 @given(cases)
