@@ -259,3 +259,21 @@ def test_make_policy_names(bistro: TravelTimes) -> None:
     with pytest.raises(ValueError, match="known: fleet, baseline"):
         make_policy("nope")  # type: ignore[arg-type]
     assert ServeSettings().cold_food_s == 300.0
+
+
+@pytest.mark.parametrize("name", ["fleet", "baseline"])
+def test_in_a_mixed_fleet_each_robot_is_timed_at_its_own_pace(name: str) -> None:
+    """A slow robot near the pass is there later than a fast one farther off: each
+    view carries its own model's times (issue 16: every robot was timed with the
+    first idle robot's model)."""
+    plan = load_floor(MAPS / "bistro.toml")
+    slow_model = dataclasses.replace(MODEL, name="slow", speed=0.2)
+    fast_model = dataclasses.replace(MODEL, name="fast", speed=1.5)
+    slow_times, fast_times = TravelTimes(plan, slow_model), TravelTimes(plan, fast_model)
+    near, far = (6, 16), (11, 4)
+    assert slow_times.from_cell(near, "pass") > 2 * fast_times.from_cell(far, "pass")
+    slow = dataclasses.replace(robot("SLOW", near, model=slow_model), travel=slow_times)
+    fast = dataclasses.replace(robot("FAST", far, model=fast_model), travel=fast_times)
+    # The times the policy is given are the slow model's: nearer is sooner by those.
+    plans = make_policy(name).plan(0.0, [dish("d1", "A1")], [slow, fast], slow_times)
+    assert [p.robot for p in plans if p.dish_ids] == ["FAST"]

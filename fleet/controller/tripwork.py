@@ -69,7 +69,8 @@ class TripWork:
         assert rec.cell is not None
         return RobotView(serial=rec.serial, model=rec.model, mode=rec.mode, cell=rec.cell,
                          free_at=now, battery=rec.battery, trays_free=rec.trays - len(rec.loads),
-                         at_pass=self._pass_cells.get(rec.cell), can_charge=rec.can_charge)
+                         at_pass=self._pass_cells.get(rec.cell), can_charge=rec.can_charge,
+                         travel=self.ctl.times[rec.model.name])
 
     def dispatch(self, now: float) -> None:
         ctl = self.ctl
@@ -86,6 +87,8 @@ class TripWork:
                   for d in ctl.waiting_dishes()
                   if busy_tables.get(d.table, 1) > 0 and d.table not in closed]
         views = [self._robot_view(r, now) for r in idle]
+        # Each robot's view carries its own model's times; these serve what is not one
+        # robot's (a dish's own way from its pass to its table).
         times = ctl.times[(idle[0] if idle else ctl.robots[coming[0].serial]).model.name]
         plans: list[TripPlan] = []
         if dishes:
@@ -200,7 +203,8 @@ class TripWork:
             eta = max(1.0, self.ctl.times[rec.model.name].from_cell(cell, at_pass))
             out.append(RobotView(serial=rec.serial, model=rec.model, mode=rec.mode,
                                  cell=leg.cells[-1], free_at=now + eta, battery=rec.battery,
-                                 trays_free=rec.trays, at_pass=at_pass))
+                                 trays_free=rec.trays, at_pass=at_pass,
+                                 travel=self.ctl.times[rec.model.name]))
         return out
 
     def _tables_in_service(self) -> dict[str, int]:

@@ -70,7 +70,7 @@ def housekeeping(now: float, robots: Sequence[RobotView], times: TravelTimes,
 
     def nearest_free(robot: RobotView, kind: PlaceKind, keep: int = 0) -> tuple[str | None, float]:
         names = [p.name for p in plan.places_of(kind) if free_spots(p.name, keep) > 0]
-        return times.nearest(robot.cell, kind, among=names)
+        return _own(robot, times).nearest(robot.cell, kind, among=names)
 
     out: list[TripPlan] = []
     yielding = _charger_to_yield(robots, spot_of, plan, free_spots, now)
@@ -182,12 +182,14 @@ def plan_bussing(now: float, requests: Sequence[BussingRequest | tuple[str, floa
             break
         dish_return = min(returns, key=lambda name: times.between(request.table, name))
         unload_leg = times.between(request.table, dish_return)
-        for robot in sorted(idle, key=lambda r: (times.from_cell(r.cell, request.table),
+        for robot in sorted(idle, key=lambda r: (r.times(times).from_cell(r.cell, request.table),
                                                  r.serial)):
-            leg = times.from_cell(robot.cell, request.table)
+            own = robot.times(times)
+            leg = own.from_cell(robot.cell, request.table)
+            unload_leg = own.between(request.table, dish_return)
             if not (math.isfinite(leg) and math.isfinite(unload_leg)):
                 continue
-            if not battery_ok(robot, leg + unload_leg, times, idle_seconds=collect_s + unload_s,
+            if not battery_ok(robot, leg + unload_leg, own, idle_seconds=collect_s + unload_s,
                               end=dish_return):
                 continue
             trays = robot.slots()
@@ -216,7 +218,7 @@ def plan_unloading(now: float, robot: RobotView, trays: Sequence[str], times: Tr
     """
     plan = plan if plan is not None else times.plan
     for kind in (PlaceKind.DISH_RETURN, PlaceKind.PASS):
-        name, secs = times.nearest(robot.cell, kind)
+        name, secs = _own(robot, times).nearest(robot.cell, kind)
         if name is None or not math.isfinite(secs):
             continue
         what = f"{len(set(dishes)) or len(trays)} on its trays"
@@ -231,3 +233,8 @@ def plan_unloading(now: float, robot: RobotView, trays: Sequence[str], times: Tr
     if not plan.places_of(PlaceKind.DISH_RETURN) and not plan.places_of(PlaceKind.PASS):
         return "the floor plan has no dish return or pass to unload at"
     return f"no dish return or pass can be reached from {where}"
+
+
+def _own(robot: RobotView, times: TravelTimes) -> TravelTimes:
+    """The robot's own model's times (a mixed fleet), else those given."""
+    return robot.travel if robot.travel is not None else times

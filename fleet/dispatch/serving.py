@@ -38,7 +38,7 @@ def at_pass_time(robot: RobotView, pass_place: str, now: float, times: Travel) -
     start = max(now, robot.free_at)
     if robot.at_pass == pass_place:
         return start
-    return start + times.from_cell(robot.cell, pass_place)
+    return start + robot.times(times).from_cell(robot.cell, pass_place)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +70,15 @@ class TripEstimate:
 
     def battery_ok(self, times: Travel) -> bool:
         end = self.order.order[-1] if self.order.order else self.dishes[0].pass_place
-        return battery_ok(self.robot, self.drive_s, times, idle_seconds=self.idle_s, end=end)
+        return battery_ok(self.robot, self.drive_s, self.robot.times(times),
+                          idle_seconds=self.idle_s, end=end)
 
 
 def estimate_trip(robot: RobotView, dishes: Sequence[DishView], now: float, times: Travel,
                   settings: ServeSettings) -> TripEstimate:
-    """The best visiting order for ``dishes`` (all at one pass) and its times."""
+    """The best visiting order for ``dishes`` (all at one pass) and its times, at the
+    robot's own pace."""
+    times = robot.times(times)
     pass_place = dishes[0].pass_place
     start = max(now, robot.free_at)
     at_pass = at_pass_time(robot, pass_place, now, times)

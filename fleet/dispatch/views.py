@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from fleet.domain import Priority, RobotMode, RobotModel, Stop, TripKind
 from fleet.floor.model import Cell
+
+if TYPE_CHECKING:
+    from fleet.dispatch.travel import Travel, TravelTimes
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,12 @@ class RobotView:
     can_charge: bool = True
     """Whether it can be told to charge (its action profile and factsheet): one that
     cannot is never sent to a charger to charge, or it would come back every tick."""
+    travel: TravelTimes | None = None
+    """Its own model's travel times: in a mixed fleet a slow robot near the pass may
+    be there later than a fast one farther off. None: the times the policy is given."""
+
+    def times(self, given: Travel) -> Travel:
+        return self.travel if self.travel is not None else given
 
     def slots(self) -> tuple[str, ...]:
         if self.tray_slots is not None:
