@@ -2,9 +2,10 @@
 
 The traffic planner moves robots that are on their way (``traffic.giveway``), but
 a robot with no leg (idle, or waiting for its next stop) is a wall to it: only
-the controller can give that robot somewhere to go. Two cases ask for it: a
-robot that needs a spot another robot stands on (``clear_spots``), and a robot
-whose plan failed because robots stand for good on its only way (``make_way``).
+the controller can give that robot somewhere to go. Three cases ask for it: a
+robot that needs a spot another robot stands on (``clear_spots``), a robot whose
+plan failed because robots stand for good on its only way (``make_way``), and a
+robot whose route waits on an idle one that was to leave (``clear_for_yielders``).
 Measured on generated narrow floors with 12 robots: an idle robot parked in a
 one-lane aisle sealed a loaded robot in a dead end while a third queued behind
 it (390 s without progress; the planner saw no cycle, only walls).
