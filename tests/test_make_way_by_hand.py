@@ -5,34 +5,14 @@ steps aside off that route, once it has stood idle a few seconds."""
 
 from __future__ import annotations
 
-from e2e import blocks
-from simkit import MODEL
+from handfed import placed
 
-from fleet.assembly import build_controller
-from fleet.controller.core import Controller
 from fleet.controller.makeway import IDLE_BLOCKER_S, clear_for_yielders
 from fleet.domain import Stop, StopKind, Trip, TripKind
-from fleet.floor.model import Cell
-from fleet.store import MemoryStore
-from fleet.vda import ConnectionState, Position, RobotState
-
-
-def _placed(starts: dict[str, Cell]) -> Controller:
-    plan = blocks()
-    ctl = build_controller(plan, dict.fromkeys(starts, MODEL), store=MemoryStore(), run_id="t")
-    for serial in starts:
-        ctl.on_connection(serial, ConnectionState.ONLINE, 0.0)
-    for t in range(12):
-        for serial, cell in starts.items():
-            x, y = plan.anchor_of(cell)
-            ctl.on_state(RobotState(serial, float(t), position=Position(x, y)), float(t))
-        ctl.tick(float(t))
-    assert all(r.in_traffic and r.trip is None for r in ctl.robots.values())
-    return ctl
 
 
 def test_an_idle_robot_a_route_waits_on_steps_aside_off_that_route() -> None:
-    ctl = _placed({"A": (1, 0), "B": (0, 0)})
+    ctl = placed({"A": (1, 0), "B": (0, 0)})
     traffic = ctl.traffic
     traffic.route("A", [(2, 9)], now=12.0, dwell_s=None)
     traffic.route("B", [(2, 5)], now=12.0, dwell_s=None)

@@ -11,12 +11,18 @@ is paused and resumed by the manager while it waits.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from e2e import Rig, run_rig, small_room
+from handfed import placed
 
+from fleet.controller.explain import waiting_words
+from fleet.controller.legs import Leg
 from fleet.controller.phase import RULES, TRANSITIONS, Phase, phase_of
-from fleet.domain import DishState
+from fleet.controller.robots import RobotRecord
+from fleet.domain import DishState, RobotMode, Stop, StopKind, Trip, TripKind
 from fleet.domain import events as ev
 
 
@@ -34,6 +40,59 @@ def test_every_phase_has_a_rule_and_its_expected_changes() -> None:
         for outside in (Phase.OFFLINE, Phase.HELD, Phase.UNPLACED):
             assert outside == phase or outside in TRANSITIONS[phase]
     assert Phase.STRANDED not in TRANSITIONS[Phase.CHARGING]
+
+
+def _trip(serial: str) -> Trip:
+    return Trip(f"t-{serial}", serial, TripKind.SERVE, [Stop("table-1", StopKind.SERVE)], 0.0)
+
+
+SETS: dict[Phase, Callable[[RobotRecord], None]] = {
+    Phase.OFFLINE: lambda r: setattr(r, "mode", RobotMode.OFFLINE),
+    Phase.UNPLACED: lambda r: setattr(r, "in_traffic", False),
+    Phase.HELD: lambda r: setattr(r, "paused_by_manager", True),
+    Phase.IDLE: lambda r: None,
+    Phase.CHARGING: lambda r: setattr(r, "charging", True),
+    Phase.STRANDED: lambda r: setattr(r, "stranded", "no dish return can be reached"),
+    Phase.SETTLING: lambda r: setattr(r, "trip", _trip(r.serial)),
+    Phase.QUEUED: lambda r: (setattr(r, "trip", _trip(r.serial)),
+                             setattr(r, "queued_for", (f"t-{r.serial}", 0, "table-1"))),
+    Phase.NO_ROUTE: lambda r: (setattr(r, "trip", _trip(r.serial)), setattr(r, "failures", 2)),
+    Phase.AT_STOP: lambda r: (setattr(r, "trip", _trip(r.serial)),
+                              setattr(r, "goal_since", 10.0)),
+}
+"""The facts that put an idle, placed robot in each phase (``DRIVING`` and ``YIELDING``
+need traffic: below)."""
+
+
+@pytest.mark.parametrize("phase", list(SETS))
+def test_each_phase_is_read_from_the_facts_that_make_it(phase: Phase) -> None:
+    ctl = placed({"A": (1, 0)})
+    rec = ctl.robots["A"]
+    assert phase_of(ctl, rec) is Phase.IDLE
+    SETS[phase](rec)
+    assert phase_of(ctl, rec) is phase
+    if phase is not Phase.OFFLINE:
+        rec.mode = RobotMode.ESTOPPED
+        assert phase_of(ctl, rec) is Phase.HELD, "a person's hold outranks the trip"
+
+
+def test_a_robot_on_a_leg_drives_and_yields_to_the_robot_in_its_way() -> None:
+    ctl = placed({"A": (1, 0), "B": (0, 0)})
+    a, b = ctl.robots["A"], ctl.robots["B"]
+    for rec, goal in ((a, (2, 9)), (b, (2, 5))):
+        route = ctl.traffic.route(rec.serial, [goal], now=12.0, dwell_s=None)
+        rec.trip = _trip(rec.serial)
+        rec.leg = Leg(order_id=f"{rec.serial}-1", cells=route.cells, goal_actions=())
+    ctl.traffic.release(now=12.0)
+    assert phase_of(ctl, a) is Phase.DRIVING
+    for t in range(13, 30):  # B drives up behind A, which has not moved
+        ctl.traffic.release(now=float(t))
+        released = ctl.traffic.released("B")
+        if released > ctl.traffic.route_of("B").cells.index((0, 0)):
+            ctl.traffic.reached("B", released, now=t + 0.5)
+    assert ctl.traffic.waiting_for("B") is not None
+    assert phase_of(ctl, b) is Phase.YIELDING
+    assert "waiting for A to clear the aisle" in waiting_words(ctl, "B", 30.0)
 
 
 def test_the_operations_guide_lists_every_phase_as_the_code_has_it() -> None:
