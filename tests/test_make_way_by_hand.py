@@ -1,18 +1,21 @@
 """Making way, on the pure controller fed by hand: a route planned past a robot that
 was to leave, whose trip then ended where it stands, waits on it for good and no
 plan fails to say so (a 420 s freeze on a generated narrow floor). The idle robot
-steps aside off that route, once it has stood idle a few seconds."""
+steps aside off that route, once it has stood idle a few seconds. And an idle
+robot with no free home does not wait on a table's spot."""
 
 from __future__ import annotations
 
+from e2e import blocks
 from handfed import placed
 
-from fleet.controller.makeway import IDLE_BLOCKER_S, clear_for_yielders
+from fleet.controller.makeway import IDLE_BLOCKER_S, PARK_AFTER_S, clear_for_yielders
 from fleet.domain import Stop, StopKind, Trip, TripKind
 
 
 def test_an_idle_robot_a_route_waits_on_steps_aside_off_that_route() -> None:
     ctl = placed({"A": (1, 0), "B": (0, 0)})
+    assert all(r.trip is None for r in ctl.robots.values())
     traffic = ctl.traffic
     traffic.route("A", [(2, 9)], now=12.0, dwell_s=None)
     traffic.route("B", [(2, 5)], now=12.0, dwell_s=None)
@@ -44,3 +47,15 @@ def test_an_idle_robot_a_route_waits_on_steps_aside_off_that_route() -> None:
     way = traffic.route_of("B").cells[traffic.released("B"):]
     assert not set(ctl.plan.footprint(aside)) & {f for c in way for f in ctl.plan.footprint(c)}
     assert clear_for_yielders(ctl.work, 41.0) == [], "asked once: it has a trip now"
+
+
+def test_an_idle_robot_with_no_free_home_leaves_a_table_spot_for_open_floor() -> None:
+    plan = blocks(parking=False)  # homes: two pass spots and a charger, all taken
+    ctl = placed({"P1": (0, 0), "P2": (1, 0), "C": (4, 13), "F": (2, 7)}, plan,
+                 seconds=int(PARK_AFTER_S) + 5)
+    trip = ctl.robots["F"].trip
+    assert trip is not None and trip.kind is TripKind.PARK, "F stood on t2's only spot"
+    aside = trip.stops[0].cell
+    assert aside is not None and len(plan.footprint(aside)) == 1
+    assert aside not in {c for p in plan.places.values() for c in p.cells}
+    assert all(ctl.robots[s].trip is None for s in ("P1", "P2")), "the pass is a home"

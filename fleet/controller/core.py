@@ -24,7 +24,7 @@ from typing import Any
 from fleet.controller.commands import Command, SendInstantActions
 from fleet.controller.lateness import tell_late
 from fleet.controller.legs import cell_of_node
-from fleet.controller.makeway import clear_for_yielders
+from fleet.controller.makeway import clear_for_yielders, park_off_the_aisles
 from fleet.controller.manager import ManagerOps
 from fleet.controller.orderbook import OrderBook
 from fleet.controller.recovery import Recovery, adopt_saved
@@ -541,6 +541,7 @@ class Controller:
         self.watchdog.observe(self, now)
         self.watchdog.check(self, now)
         clear_for_yielders(self.work, now)
+        park_off_the_aisles(self.work, self.work.idle_robots(), now)
         if (any(True for _ in self.book.waiting()) or self.work.bussing_requests
                 or any(r.trip is None and r.to_unload() for r in self.robots.values())):
             self._dispatch_due = True

@@ -21,10 +21,11 @@ from collections import deque
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
+from fleet.controller.phase import Phase
 from fleet.controller.robots import RobotRecord
 from fleet.dispatch import TripPlan
 from fleet.domain import Stop, StopKind, TripKind
-from fleet.floor.model import Cell
+from fleet.floor.model import Cell, PlaceKind
 from fleet.traffic import PlanFailed
 
 if TYPE_CHECKING:
@@ -125,6 +126,43 @@ def clear_for_yielders(work: TripWork, now: float) -> list[str]:
         way = frozenset(f for c in route for f in ctl.plan.footprint(c))
         sent += _step_aside(work, way, now, asking=rec.serial, avoid=way,
                             only={blocker.serial})
+    return sent
+
+
+_HOMES = (PlaceKind.PASS, PlaceKind.CHARGER, PlaceKind.PARKING)
+"""Where an idle robot is meant to wait (``fleet.dispatch.housekeeping``)."""
+PARK_AFTER_S = 10.0
+"""How long a robot stands idle with no home before it moves off a spot or a lane."""
+
+
+def park_off_the_aisles(work: TripWork, robots: Sequence[RobotRecord], now: float) -> list[str]:
+    """Idle robots away from home for a while (housekeeping found none free: more
+    robots than passes, chargers and parking spots), standing on a place's spot or
+    where no robot can pass them, wait on open floor nearby instead. There they block nobody, where
+    before each one waited to be asked to move by a robot that already could not
+    pass (12 robots on generated food courts with 8 homes)."""
+    ctl = work.ctl
+    spots = {c for p in ctl.plan.places.values() for c in p.cells}
+    homes = {c for p in ctl.plan.places.values() if p.kind in _HOMES for c in p.cells}
+    sent: list[str] = []
+    for rec in robots:
+        since = ctl.watchdog.since(rec.serial)
+        if (rec.trip is not None or not rec.on_duty or rec.cell is None or rec.loaded
+                or rec.to_unload() or ctl.watchdog.phase(rec.serial) is not Phase.IDLE
+                or since is None or now - since < PARK_AFTER_S
+                or not ctl.traffic.leg_done(rec.serial)):
+            continue
+        if rec.cell in homes or (rec.cell not in spots
+                                 and len(ctl.plan.footprint(rec.cell)) == 1):
+            continue  # at home, or already on open floor
+        aside = open_floor_near(work, rec.cell, mover=rec.serial)
+        if aside is None:
+            continue
+        work.begin(TripPlan(robot=rec.serial, kind=TripKind.PARK,
+                            stops=(Stop("open floor", StopKind.PARK, cell=aside),),
+                            dish_ids=(), est_finish=now, est_waits={},
+                            reason="no free home: waits on open floor"), now)
+        sent.append(rec.serial)
     return sent
 
 
