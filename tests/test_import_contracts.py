@@ -13,7 +13,7 @@ importing anything.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -113,3 +113,34 @@ def test_the_reader_sees_every_kind_of_import() -> None:
              "def h():\n    import i\n"
     found = {name for _, name in _imports_in(source, ["p", "q"])}
     assert {"a.b", "c", "c.d", "p.q", "p.q.e", "p.f", "p.f.g", "i"} <= found
+
+
+API_DOOR = ("fleet.controller.port", "fleet.controller.commands")
+"""All the fleet API may import of the controller: its port (read-only answers and
+the commands a client may give) and the robot commands those return. The order
+book, robot records, traffic and dispatch may change shape without the API
+following."""
+BEHIND_THE_DOOR = ("fleet.controller", "fleet.traffic", "fleet.dispatch")
+
+
+def _past_the_door(imports: Iterable[tuple[int, str]]) -> list[str]:
+    return [f"{line}: {name}" for line, name in imports
+            if _under(name, BEHIND_THE_DOOR) and not _under(name, API_DOOR)]
+
+
+def test_the_api_reaches_the_controller_only_through_its_port() -> None:
+    broken = [f"{path.relative_to(ROOT)}:{hit}" for path in _sources()
+              if _under(_module(path), ("fleet.api",)) for hit in _past_the_door(_imports(path))]
+    assert not broken, ("the fleet API imports controller internals; ask "
+                        "fleet.controller.port instead:\n" + "\n".join(broken))
+
+
+def test_a_reach_past_the_port_is_caught() -> None:
+    """The rule itself: an import for type checking only counts too."""
+    source = ("from fleet.controller.port import FleetPort\n"
+              "from fleet.controller.commands import Command\n"
+              "if TYPE_CHECKING:\n    from fleet.controller.core import Controller\n"
+              "from ..traffic import TrafficManager\n")
+    assert sorted(_past_the_door(_imports_in(source, ["fleet", "api"]))) == [
+        "4: fleet.controller.core", "4: fleet.controller.core.Controller",
+        "5: fleet.traffic", "5: fleet.traffic.TrafficManager"]
