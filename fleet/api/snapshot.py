@@ -3,9 +3,9 @@ the header figures, and the floor drawn as text.
 
 Pure and read-only: each function reads what the controller's port
 (``fleet.controller.port``) answers and builds a message; it never changes what
-it reads. The service calls these to find what changed, so
-they are deterministic (same controller state, same message) and cheap enough to
-call for every robot twice a second.
+it reads. The service calls these to find what changed, so they are
+deterministic (same controller state, same message) and cheap enough to call for
+every robot twice a second.
 
 Times: the controller counts seconds on its event loop's clock; the API speaks
 site time, Unix seconds in production. ``epoch`` is the difference (site time =
