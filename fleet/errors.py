@@ -99,12 +99,17 @@ class ProtocolError(FleetError):
 class OrderError(FleetError):
     """Raised when an order is refused; the message says why in the guest's terms
     (unknown table T99, duplicate POS id, 5 trays but robots carry 3). ``dish`` is
-    the 0-based index of the dish at fault, when one is, so the fleet API can name
-    the request field without reading the words."""
+    the 0-based index of the dish at fault, when one is; ``code`` a stable word for
+    programs (``unknown_table``, ``duplicate``, ``refused``) and ``field`` the
+    request field at fault (``table``, ``dishes[1].pass_place``), so the fleet API
+    answers with both without reading the words."""
 
-    def __init__(self, message: str, *, dish: int | None = None) -> None:
+    def __init__(self, message: str, *, dish: int | None = None, code: str = "refused",
+                 field: str | None = None) -> None:
         super().__init__(message)
         self.dish = dish
+        self.code = code
+        self.field = field if field is not None or dish is None else f"dishes[{dish}]"
 
 
 class CommandError(FleetError):

@@ -14,21 +14,20 @@ from pathlib import Path
 
 import pytest
 from accesskit import ROOT
-from brokers import HAVE_MOSQUITTO, make_tls_files
+from brokers import make_tls_files
+from sitevisit import SITE_MARKS, dashboard_login, load_site, until_shown, visit_site
 
 from drivers.mqtt import MqttConnection, MqttSettings
 from drivers.mqtt.broker import EmbeddedBroker
 from drivers.mqtt.settings import parse_broker_url
-from fleet.access.userbook import DASHBOARD_USER, UserBook
+from fleet.access.userbook import DASHBOARD_USER
 from fleet.api.client import FleetClient
 from fleet.api.messages import ReleaseAll
-from fleet.cli.credentials import local_settings
 from fleet.cli.site import run_site
-from fleet.config import Config, load_config
+from fleet.config import Config
 from fleet.errors import LinkError
 
-pytestmark = [pytest.mark.integration, pytest.mark.asyncio,
-              pytest.mark.skipif(not HAVE_MOSQUITTO, reason="mosquitto is not installed")]
+pytestmark = SITE_MARKS
 
 SITE = """\
 [site]
@@ -52,76 +51,52 @@ path = "site.db"
 
 
 def config(tmp_path: Path, url: str = "embedded", broker: str = "") -> Config:
-    path = tmp_path / "config.toml"
     text = SITE.format(map=ROOT / "maps" / "bistro.toml", url=url)
-    path.write_text(text.replace("[store]", broker + "\n[store]"), encoding="utf-8")
-    return load_config(path, env={})
+    return load_site(tmp_path, text.replace("[store]", broker + "\n[store]"))
 
 
 async def test_fleet_run_serves_its_own_users_and_refuses_strangers(tmp_path: Path) -> None:
     cfg = config(tmp_path)
-    served: asyncio.Queue[str] = asyncio.Queue()
 
-    async def visit() -> None:
-        url = await served.get()
+    async def visit(url: str, served: list[str]) -> None:
         _, host, port = parse_broker_url(url)
         stranger = MqttSettings(host=host, port=port, client_id="fleet-controller-api")
         with pytest.raises(LinkError, match="cannot connect"):
             async with MqttConnection(stranger) as conn:
                 await conn.wait_connected(5.0)
-        book = UserBook.open(cfg)
-        settings = local_settings(MqttSettings(host=host, port=port, client_id="x"), book,
-                                  DASHBOARD_USER)
+        settings = dashboard_login(cfg, url)
         assert settings.username == DASHBOARD_USER
         async with FleetClient(settings, "bistro") as client:
-            async with asyncio.timeout(20):
-                async for _ in client.updates():
-                    robots = client.mirror.robots
-                    if (client.mirror.controller_online and set(robots) == {"R1", "R2"}
-                            and all(r.online for r in robots.values())):
-                        break
+            await until_shown(client, lambda m: m.controller_online and set(m.robots) == {
+                "R1", "R2"} and all(r.online for r in m.robots.values()), 20)
             reply = await client.request(ReleaseAll())
             assert reply.ok, reply
 
-    def ready(url: str, serials: list[str]) -> None:
-        served.put_nowait(url)
-
-    await run_site(cfg, visit(), on_ready=ready)
+    await visit_site(cfg, visit)
 
 
 async def test_sim_robots_beside_fleet_run_log_in_as_their_own_robots(tmp_path: Path) -> None:
     cfg = config(tmp_path)
     path = tmp_path / "config.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace(
-        'model = "tray-bot"\n', 'model = "tray-bot"\ntransport = "mqtt"\n'), encoding="utf-8")
-    cfg = load_config(path, env={})
-    served: asyncio.Queue[str] = asyncio.Queue()
+    cfg = load_site(tmp_path, path.read_text(encoding="utf-8").replace(
+        'model = "tray-bot"\n', 'model = "tray-bot"\ntransport = "mqtt"\n'))
 
-    async def visit() -> None:
-        url = await served.get()
+    async def visit(url: str, served: list[str]) -> None:
         robots = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "fleet", "sim-robots", "--broker", url, "--config", str(path),
             "--count", "2", cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
         try:
-            _, host, port = parse_broker_url(url)
-            settings = local_settings(MqttSettings(host=host, port=port, client_id="x"),
-                                      UserBook.open(cfg), DASHBOARD_USER)
-            async with FleetClient(settings, "bistro") as client, asyncio.timeout(30):
-                async for _ in client.updates():
-                    views = client.mirror.robots.values()
-                    if len(views) == 2 and all(r.online for r in views):
-                        break
+            async with FleetClient(dashboard_login(cfg, url), "bistro") as client:
+                await until_shown(client, lambda m: len(m.robots) == 2 and all(
+                    r.online for r in m.robots.values()), 30)
         finally:
             robots.send_signal(signal.SIGINT)
             async with asyncio.timeout(20):
                 _, err = await robots.communicate()
         assert robots.returncode == 0, err.decode()
 
-    def ready(url: str, serials: list[str]) -> None:
-        served.put_nowait(url)
-
-    await run_site(cfg, visit(), on_ready=ready)
+    await visit_site(cfg, visit)
 
 
 async def test_fleet_run_on_every_interface_speaks_only_tls(tmp_path: Path) -> None:
@@ -131,30 +106,19 @@ listen_cert_file = "{tls['server.crt']}"
 listen_key_file = "{tls['server.key']}"
 ca_file = "{tls['ca.crt']}"
 ''')
-    served: asyncio.Queue[str] = asyncio.Queue()
 
-    async def visit() -> None:
-        url = await served.get()
+    async def visit(url: str, served: list[str]) -> None:
         assert url.startswith("mqtts://127.0.0.1:"), url
-        tls_on, host, port = parse_broker_url(url)
-        book = UserBook.open(cfg)
-        plain = local_settings(MqttSettings(host=host, port=port, client_id="x"), book,
-                               DASHBOARD_USER)
+        plain = dashboard_login(cfg, url)
         with pytest.raises(LinkError):
             async with MqttConnection(plain) as conn:
                 await conn.wait_connected(5.0)
-        secure = dataclasses.replace(plain, tls=tls_on, ca_file=str(tls["ca.crt"]))
-        async with FleetClient(secure, "bistro") as client, asyncio.timeout(20):
-            async for _ in client.updates():
-                views = client.mirror.robots.values()
-                if client.mirror.controller_online and len(views) == 2 and all(
-                        r.online for r in views):
-                    break
+        secure = dataclasses.replace(plain, tls=True, ca_file=str(tls["ca.crt"]))
+        async with FleetClient(secure, "bistro") as client:
+            await until_shown(client, lambda m: m.controller_online and len(m.robots) == 2
+                              and all(r.online for r in m.robots.values()), 20)
 
-    def ready(url: str, serials: list[str]) -> None:
-        served.put_nowait(url)
-
-    await run_site(cfg, visit(), on_ready=ready)
+    await visit_site(cfg, visit)
 
 
 async def test_fleet_run_warns_when_an_external_broker_lets_strangers_command(

@@ -27,16 +27,19 @@ from fleet.api.messages import (
 )
 from fleet.api.service import ApiService, Publication
 from fleet.assembly import build_controller
+from fleet.controller.core import Controller
+from fleet.controller.port import FleetPort
 from fleet.domain import DishState, Order, Priority, RobotMode
 from fleet.domain import events as ev
 from fleet.errors import StoreError
 from fleet.store import MemoryStore
 
 
-def _service(**kw: Any) -> ApiService:
+def _service(**kw: Any) -> tuple[ApiService, Controller]:
+    """The service, and the controller behind it for the test to look into."""
     ctl = build_controller(small_room(), {"A": MODEL, "B": MODEL}, store=MemoryStore(),
                            run_id="t")
-    return ApiService(ctl, "bistro", **kw)
+    return ApiService(FleetPort(ctl), "bistro", **kw), ctl
 
 
 def _req(command: dict[str, Any], *, rid: str = "r1", **extra: Any) -> bytes:
@@ -104,52 +107,68 @@ def _ask(svc: ApiService, payload: bytes, role: str = "manager") -> Reply:
 ])
 def test_bad_requests_get_a_reply_naming_the_problem(payload: bytes, role: str, code: str,
                                                      field: str, rid: str | None) -> None:
-    svc = _service()
+    svc, ctl = _service()
     reply = _ask(svc, payload, role)
     assert not reply.ok
     assert reply.error is not None
     assert (reply.error.code, reply.error.field, reply.request_id) == (code, field, rid), \
         reply.error.message
     assert reply.error.message
-    assert svc.ctl.book.orders == {} or code != "malformed"
+    assert ctl.book.orders == {} or code != "malformed"
 
 
 def test_oversize_payload_is_refused_before_decoding() -> None:
-    svc = _service(max_payload=1024)
+    svc, ctl = _service(max_payload=1024)
     big = _req({**SUBMIT, "note": "x" * 2000})
     reply = _ask(svc, big, "pos")
     assert reply.error is not None and reply.error.code == "too_large"
     assert reply.error.field == "$" and "1024" in reply.error.message
     assert reply.request_id == "r1", "the client can still match the refusal"
-    assert svc.ctl.book.orders == {}
+    assert ctl.book.orders == {}
 
 
 def test_manager_command_on_pos_topic_names_the_topic_to_use() -> None:
-    reply = _ask(_service(), _req({"type": "stopAll"}), "pos")
+    reply = _ask(_service()[0], _req({"type": "stopAll"}), "pos")
     assert reply.error is not None
     assert "fleet/v1/bistro/manager/till" in reply.error.message
     assert "stopAll" in reply.error.message
 
 
 def test_submit_is_idempotent_by_order_id() -> None:
-    svc = _service()
+    svc, ctl = _service()
     first = _ask(svc, _req(SUBMIT), "pos")
     assert first.ok and not first.duplicate and "o1" in first.result
     again = _ask(svc, _req(SUBMIT, rid="r2"), "pos")
     assert again.ok and again.duplicate and again.request_id == "r2"
-    assert len(svc.ctl.book.orders["o1"].dishes) == 2
+    assert len(ctl.book.orders["o1"].dishes) == 2
     other = _ask(svc, _req({**SUBMIT, "table": "table-2"}, rid="r3"), "pos")
     assert not other.ok and other.error is not None
     assert (other.error.code, other.error.field) == ("duplicate", "$.command.order_id")
-    received = [e for e in svc.ctl.events if e.kind == ev.ORDER_RECEIVED]
+    received = [e for e in ctl.events if e.kind == ev.ORDER_RECEIVED]
     assert len(received) == 1
 
 
+def test_an_order_is_checked_once_by_the_order_book() -> None:
+    """The API checks no table or pass of its own: the order book refuses (and records
+    the refusal, as for an in-process till) with a code and field the API maps."""
+    svc, ctl = _service()
+    for change, code, field in [({"table": "tabel-1"}, "unknown_table", "$.command.table"),
+                                ({"dishes": [{"name": "x"}, {"name": "y", "pass_place": "p9"}]},
+                                 "refused", "$.command.dishes[1].pass_place")]:
+        reply = _ask(svc, _req({**SUBMIT, **change}), "pos")
+        assert reply.error is not None
+        assert (reply.error.code, reply.error.field) == (code, field)
+        assert ctl.events[-1].kind == ev.ORDER_REJECTED
+        assert ctl.events[-1].text == reply.error.message
+    assert "did you mean table-1" in ctl.events[0].text
+    assert ctl.book.orders == {}
+
+
 def test_pos_commands_change_the_order_book() -> None:
-    svc = _service()
+    svc, ctl = _service()
     assert _ask(svc, _req({**SUBMIT, "priority": "high", "note": "no nuts", "party": 3}),
                 "pos").ok
-    order = svc.ctl.book.orders["o1"]
+    order = ctl.book.orders["o1"]
     assert order.priority is Priority.HIGH and order.note == "no nuts" and order.party == 3
     bad = _ask(svc, _req({"type": "markReady", "order_id": "o1", "dishes": [1, 3]}), "pos")
     assert bad.error is not None and bad.error.field == "$.command.dishes[1]"
@@ -169,12 +188,11 @@ def test_pos_commands_change_the_order_book() -> None:
                                        "pos").result
     ready = _ask(svc, _req({**SUBMIT, "order_id": "o2", "ready": True}), "pos")
     assert ready.ok and "ready" in ready.result
-    assert all(d.state is DishState.READY for d in svc.ctl.book.orders["o2"].dishes)
+    assert all(d.state is DishState.READY for d in ctl.book.orders["o2"].dishes)
 
 
 def test_manager_commands_reach_the_controller() -> None:
-    svc = _service()
-    ctl = svc.ctl
+    svc, ctl = _service()
     reply, commands = svc.handle("manager", "dash", _req({"type": "pauseRobot", "serial": "A"}),
                                  1.0)
     assert reply.ok and ctl.robots["A"].paused_by_manager
@@ -216,7 +234,7 @@ def test_manager_commands_reach_the_controller() -> None:
 
 def test_publications_follow_a_served_order_and_clear_it_later() -> None:
     async def scene(rig: Rig) -> None:
-        svc = ApiService(rig.controller, "bistro", epoch=1000.0, order_retention_s=60.0)
+        svc = ApiService(FleetPort(rig.controller), "bistro", epoch=1000.0, order_retention_s=60.0)
         full = svc.full_state(rig.now())
         topics = [p.topic for p in full]
         assert topics[0] == "fleet/v1/bistro/status" and topics[-1] == "fleet/v1/bistro/summary"
@@ -276,7 +294,7 @@ def test_publications_follow_a_served_order_and_clear_it_later() -> None:
 
 def test_alerts_raised_from_events_and_acknowledged_over_the_api() -> None:
     async def scene(rig: Rig) -> None:
-        svc = ApiService(rig.controller, "bistro", epoch=1000.0)
+        svc = ApiService(FleetPort(rig.controller), "bistro", epoch=1000.0)
         svc.full_state(rig.now())
         rig.robots["A"].set_e_stop(True)
         await rig.until(lambda: rig.record("A").mode is RobotMode.ESTOPPED, 10, "e-stop seen")
@@ -321,7 +339,7 @@ def test_a_controller_failure_is_answered_and_the_next_request_served(
     """The store under the controller fails once; the till hears it at once with its
     request id, and its next request is served."""
     ctl = build_controller(small_room(), {"A": MODEL}, store=_DiskFullOnce(), run_id="t")
-    svc = ApiService(ctl, "bistro")
+    svc = ApiService(FleetPort(ctl), "bistro")
     with caplog.at_level("ERROR"):
         reply = _ask(svc, _req(SUBMIT, rid="r-fail"), role="pos")
     assert not reply.ok and reply.request_id == "r-fail"

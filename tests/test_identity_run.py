@@ -5,23 +5,22 @@ their keys on the site (issue 13, D10)."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
-import pytest
 from accesskit import ROOT
-from brokers import HAVE_MOSQUITTO
+from sitevisit import (
+    SIM1_TWICE,
+    SITE_MARKS,
+    dashboard_login,
+    load_site,
+    until_shown,
+    visit_site,
+)
 
-from drivers.mqtt import MqttSettings
-from drivers.mqtt.settings import parse_broker_url
-from fleet.access.userbook import DASHBOARD_USER, UserBook
+from fleet.access.userbook import UserBook
 from fleet.api.client import FleetClient
-from fleet.cli.credentials import local_settings
-from fleet.cli.site import run_site
-from fleet.config import load_config
 
-pytestmark = [pytest.mark.integration, pytest.mark.asyncio,
-              pytest.mark.skipif(not HAVE_MOSQUITTO, reason="mosquitto is not installed")]
+pytestmark = SITE_MARKS
 
 SITE = """\
 [site]
@@ -35,14 +34,7 @@ name = "ours"
 name = "theirs"
 manufacturer = "acme"
 
-[[robots]]
-serial = "sim1"
-model = "ours"
-
-[[robots]]
-serial = "sim1"
-model = "theirs"
-
+{robots}
 [store]
 path = "site.db"
 """
@@ -50,34 +42,22 @@ path = "site.db"
 
 async def test_fleet_run_serves_two_makers_sim1_each_on_its_own_topics(
         tmp_path: Path) -> None:
-    path = tmp_path / "config.toml"
-    path.write_text(SITE.format(map=ROOT / "maps" / "bistro.toml"), encoding="utf-8")
-    cfg = load_config(path, env={})
-    served: asyncio.Queue[tuple[str, list[str]]] = asyncio.Queue()
+    cfg = load_site(tmp_path,
+                    SITE.format(map=ROOT / "maps" / "bistro.toml", robots=SIM1_TWICE))
 
-    async def visit() -> None:
-        url, robots = await served.get()
+    async def visit(url: str, robots: list[str]) -> None:
         assert robots == ["sim1@fleet-sim", "sim1@acme"]
-        book = UserBook.open(cfg)
-        acl = book.acl_path.read_text(encoding="utf-8")
+        acl = UserBook.open(cfg).acl_path.read_text(encoding="utf-8")
         for user, maker in (("robot-sim1-at-acme", "acme"),
                             ("robot-sim1-at-fleet-sim", "fleet-sim")):
             block = acl.split(f"user {user}\n", 1)[1].split("\n\n", 1)[0]
             writes = [line for line in block.splitlines() if line.startswith("topic write uagv")]
             assert writes and all(f"uagv/v2/{maker}/sim1/" in line for line in writes), block
-        _, host, port = parse_broker_url(url)
-        settings = local_settings(MqttSettings(host=host, port=port, client_id="x"), book,
-                                  DASHBOARD_USER)
-        async with FleetClient(settings, "bistro") as client, asyncio.timeout(30):
-            async for _ in client.updates():
-                views = client.mirror.robots
-                if (set(views) == {"sim1@fleet-sim", "sim1@acme"}
-                        and all(v.online and v.x is not None for v in views.values())):
-                    break
-            assert {k: v.manufacturer for k, v in views.items()} == {
+        async with FleetClient(dashboard_login(cfg, url), "bistro") as client:
+            mirror = await until_shown(client, lambda m: set(m.robots) == {
+                "sim1@fleet-sim", "sim1@acme"} and all(
+                    v.online and v.x is not None for v in m.robots.values()), 30)
+            assert {k: v.manufacturer for k, v in mirror.robots.items()} == {
                 "sim1@fleet-sim": "fleet-sim", "sim1@acme": "acme"}
 
-    def ready(url: str, robots: list[str]) -> None:
-        served.put_nowait((url, robots))
-
-    await run_site(cfg, visit(), on_ready=ready)
+    await visit_site(cfg, visit)

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from brokers import HAVE_MOSQUITTO
+from sitevisit import SIM1_TWICE
 
 from drivers.mqtt import MqttConnection, MqttSettings
 from drivers.mqtt.broker import EmbeddedBroker
@@ -43,14 +44,14 @@ manufacturer = "acme"
 trays = 2
 map_id = "acme-ground"
 
-[[robots]]
-serial = "sim1"
-model = "ours"
+{robots}"""
 
-[[robots]]
-serial = "sim1"
-model = "theirs"
-"""
+
+def _site_toml(folder: Path) -> Path:
+    path = folder / "site.toml"
+    path.write_text(SITE.format(map=ROOT / "maps" / "bistro.toml", robots=SIM1_TWICE),
+                    encoding="utf-8")
+    return path
 
 
 async def _service(opts: SimOptions) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
@@ -82,8 +83,7 @@ async def _service(opts: SimOptions) -> tuple[dict[str, Any], list[tuple[str, di
 @pytest.mark.timeout(300)
 def test_two_makers_sim1_serve_side_by_side_each_with_only_its_own_orders(
         tmp_path: Path) -> None:
-    config = tmp_path / "site.toml"
-    config.write_text(SITE.format(map=ROOT / "maps" / "bistro.toml"), encoding="utf-8")
+    config = _site_toml(tmp_path)
     cfg = load_config(config, env={})
     fleet = fleet_of(cfg)
     assert [(f.robot_id, f.manufacturer, f.serial) for f in fleet] == [
@@ -115,8 +115,7 @@ def test_two_makers_sim1_serve_side_by_side_each_with_only_its_own_orders(
 
 @pytest.mark.timeout(300)
 def test_fleet_sim_plays_the_configs_own_robots(tmp_path: Path) -> None:
-    config = tmp_path / "site.toml"
-    config.write_text(SITE.format(map=ROOT / "maps" / "bistro.toml"), encoding="utf-8")
+    config = _site_toml(tmp_path)
     out = tmp_path / "report.json"
     code = main(["sim", "--config", str(config), "--transport", "site", "--duration", "10m",
                  "--faults", "none", "--speed", f"{SPEED:g}", "--json", str(out)])

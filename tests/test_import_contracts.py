@@ -13,7 +13,7 @@ importing anything.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -46,7 +46,7 @@ RULES: list[tuple[tuple[str, ...], tuple[str, ...], str]] = [
 ]
 
 
-def _module(path: Path) -> str:
+def module_of(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
@@ -55,7 +55,7 @@ def _module(path: Path) -> str:
 
 def _imports(path: Path) -> Iterator[tuple[int, str]]:
     """(line, absolute module) for each import in the file at ``path``."""
-    package = _module(path).split(".")
+    package = module_of(path).split(".")
     if path.name != "__init__.py":
         package.pop()
     return _imports_in(path.read_text(encoding="utf-8"), package)
@@ -79,11 +79,11 @@ def _imports_in(source: str, package: list[str]) -> Iterator[tuple[int, str]]:
                 yield node.lineno, f"{name}.{alias.name}"
 
 
-def _under(module: str, prefixes: tuple[str, ...]) -> bool:
+def under(module: str, prefixes: tuple[str, ...]) -> bool:
     return any(module == p or module.startswith(p + ".") for p in prefixes)
 
 
-def _sources() -> list[Path]:
+def sources() -> list[Path]:
     return sorted(p for top in ("fleet", "drivers", "sim") for p in (ROOT / top).rglob("*.py"))
 
 
@@ -94,15 +94,15 @@ def test_each_layer_imports_only_what_is_below_it(layer: tuple[str, ...],
                                                   forbidden: tuple[str, ...],
                                                   why: str) -> None:
     broken = []
-    for path in _sources():
-        module = _module(path)
-        if not _under(module, layer):
+    for path in sources():
+        module = module_of(path)
+        if not under(module, layer):
             continue
         for line, name in _imports(path):
             if layer == CORE and name in ("fleet.store", "fleet.store.SqliteStore"):
                 broken.append(f"{path.relative_to(ROOT)}:{line} imports {name} (the package "
                               "loads SQLite: import fleet.store.base)")
-            if _under(name, forbidden) and not _under(name, layer):
+            if under(name, forbidden) and not under(name, layer):
                 broken.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
     assert not broken, f"{why}:\n" + "\n".join(broken)
 
@@ -113,3 +113,34 @@ def test_the_reader_sees_every_kind_of_import() -> None:
              "def h():\n    import i\n"
     found = {name for _, name in _imports_in(source, ["p", "q"])}
     assert {"a.b", "c", "c.d", "p.q", "p.q.e", "p.f", "p.f.g", "i"} <= found
+
+
+API_DOOR = ("fleet.controller.port", "fleet.controller.commands")
+"""All the fleet API may import of the controller: its port (read-only answers and
+the commands a client may give) and the robot commands those return. The order
+book, robot records, traffic and dispatch may change shape without the API
+following."""
+BEHIND_THE_DOOR = ("fleet.controller", "fleet.traffic", "fleet.dispatch")
+
+
+def _past_the_door(imports: Iterable[tuple[int, str]]) -> list[str]:
+    return [f"{line}: {name}" for line, name in imports
+            if under(name, BEHIND_THE_DOOR) and not under(name, API_DOOR)]
+
+
+def test_the_api_reaches_the_controller_only_through_its_port() -> None:
+    broken = [f"{path.relative_to(ROOT)}:{hit}" for path in sources()
+              if under(module_of(path), ("fleet.api",)) for hit in _past_the_door(_imports(path))]
+    assert not broken, ("the fleet API imports controller internals; ask "
+                        "fleet.controller.port instead:\n" + "\n".join(broken))
+
+
+def test_a_reach_past_the_port_is_caught() -> None:
+    """The rule itself: an import for type checking only counts too."""
+    source = ("from fleet.controller.port import FleetPort\n"
+              "from fleet.controller.commands import Command\n"
+              "if TYPE_CHECKING:\n    from fleet.controller.core import Controller\n"
+              "from ..traffic import TrafficManager\n")
+    assert sorted(_past_the_door(_imports_in(source, ["fleet", "api"]))) == [
+        "4: fleet.controller.core", "4: fleet.controller.core.Controller",
+        "5: fleet.traffic", "5: fleet.traffic.TrafficManager"]

@@ -14,6 +14,7 @@ from simkit import MODEL
 
 from fleet.api.service import ApiService
 from fleet.assembly import build_controller
+from fleet.controller.port import FleetPort
 from fleet.domain import DishState
 from fleet.floor.model import FloorPlan, PlaceKind
 from fleet.store import MemoryStore
@@ -34,7 +35,7 @@ def _ask(svc: ApiService, command: dict[str, Any]) -> Any:
 
 def test_korean_table_names_are_taken_and_a_bad_name_is_told_in_words() -> None:
     ctl = build_controller(korean_room(), {"R1": MODEL}, store=MemoryStore(), run_id="t")
-    svc = ApiService(ctl, "hansik")
+    svc = ApiService(FleetPort(ctl), "hansik")
     ok = _ask(svc, {"type": "submitOrder", "order_id": "주문-1", "table": "창가1",
                     "dishes": [{"name": "비빔밥"}]})
     assert ok.ok, ok

@@ -376,6 +376,7 @@ def test_a_closed_order_resent_after_a_restart_is_a_duplicate(tmp_path: Path) ->
     """Only open orders are taken back at start; one closed before the restart is
     still known by its id, so a till resending it does not get it served twice."""
     from fleet.api.service import ApiService  # noqa: PLC0415  (the API over this controller)
+    from fleet.controller.port import FleetPort  # noqa: PLC0415
 
     plan = small_room()
     db = tmp_path / "service.db"
@@ -389,7 +390,7 @@ def test_a_closed_order_resent_after_a_restart_is_a_duplicate(tmp_path: Path) ->
     second = build_controller(plan, models, store=store, resume=True)
     try:
         assert "C1" not in second.book.orders, "closed orders are not reloaded"
-        svc = ApiService(second, "bistro")
+        svc = ApiService(FleetPort(second), "bistro")
         reply = svc.handle("pos", "till", b'{"request_id": "r", "command": {"type": '
                            b'"submitOrder", "order_id": "C1", "table": "table-1", '
                            b'"dishes": [{"name": "soup"}]}}', 200.0)[0]

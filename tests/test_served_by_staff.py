@@ -18,6 +18,7 @@ from fleet.api.service import ApiService
 from fleet.assembly import build_controller
 from fleet.controller.commands import SendInstantActions, SendOrder
 from fleet.controller.lateness import LATE_AFTER_S
+from fleet.controller.port import FleetPort
 from fleet.domain import DishState
 from fleet.domain import events as ev
 from fleet.errors import OrderError
@@ -83,7 +84,7 @@ def _request(command: dict[str, Any]) -> bytes:
 
 def test_the_api_takes_it_from_a_kitchen_display_and_names_a_wrong_table() -> None:
     ctl = build_controller(small_room(), {"A": MODEL}, store=MemoryStore(), run_id="t")
-    svc = ApiService(ctl, "bistro")
+    svc = ApiService(FleetPort(ctl), "bistro")
     ctl.block_table("table-1", "a spill", 0.0)
     ctl.submit(OrderRequest("o1", "table-1", (DishRequest("soup"),)), 0.0)
     ctl.mark_ready("o1", 0, 1.0)

@@ -3,16 +3,18 @@ controller.
 
 Every refusal is an ``ApiError`` with a stable ``code`` and the request field at
 fault as a JSON path, so a till can show "unknown table T99 ($.command.table)"
-and a program can branch on the code. Names are checked here, before the
-controller is touched, so an unknown robot or table never half-does a command.
+and a program can branch on the code. The controller is reached only through
+``fleet.controller.port``; it checks tables and passes itself and refuses with
+a code and field, which are mapped here, never read from the words. Robots and
+orders named are checked before a command is carried out, so an unknown one
+never half-does it.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, get_args
+from typing import get_args
 
 import msgspec
 
@@ -43,13 +45,10 @@ from fleet.api.messages import (
     UnblockZone,
 )
 from fleet.controller.commands import Command as RobotCommand
-from fleet.domain import Priority
+from fleet.controller.port import FleetPort
+from fleet.domain import Order, Priority
 from fleet.errors import CommandError, OrderError
-from fleet.floor import PlaceKind
 from fleet.intake import DishRequest, OrderRequest
-
-if TYPE_CHECKING:
-    from fleet.controller.core import Controller
 
 MAX_PAYLOAD = 64 * 1024
 """Bytes; a request is a few hundred. Bigger is a mistake or an attack."""
@@ -132,52 +131,41 @@ def tag_of(command: Command) -> str:
 class Executor:
     """Carries decoded commands out on one controller."""
 
-    def __init__(self, controller: Controller, alerts: AlertBook) -> None:
-        self.ctl = controller
+    def __init__(self, fleet: FleetPort, alerts: AlertBook) -> None:
+        self.fleet = fleet
         self.alerts = alerts
-        plan = controller.plan
-        self._tables = sorted(p.name for p in plan.places.values() if p.kind is PlaceKind.TABLE)
-        self._passes = sorted(p.name for p in plan.places_of(PlaceKind.PASS))
 
     # -- name checks --------------------------------------------------------------------
-    def _table(self, table: str, field: str = "$.command.table") -> None:
-        if table not in self._tables:
-            close = difflib.get_close_matches(table, self._tables, n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise Refused("unknown_table", f"unknown table {table!r}{hint}", field)
-
     def _robot(self, serial: str) -> None:
-        if serial not in self.ctl.robots:
+        if not self.fleet.has_robot(serial):
             raise Refused("unknown_robot", f"unknown robot {serial!r}; robots: "
-                          f"{', '.join(sorted(self.ctl.robots))}", "$.command.serial")
+                          f"{', '.join(self.fleet.serials())}", "$.command.serial")
 
-    def _order(self, order_id: str) -> None:
-        if order_id not in self.ctl.book.orders:
+    def _order(self, order_id: str) -> Order:
+        order = self.fleet.order(order_id)
+        if order is None:
             raise Refused("unknown_order", f"unknown order {order_id!r}", "$.command.order_id")
+        return order
 
     # -- carrying out ---------------------------------------------------------------------
     def run(self, command: Command, now: float) -> Done:
         try:
             return self._run(command, now)
-        except CommandError as exc:
+        except (CommandError, OrderError) as exc:
             code: ErrorCode = exc.code if exc.code in _CODES else "refused"  # type: ignore[assignment]
             field = exc.field
             if field is not None and not field.startswith("$"):
                 field = f"$.command.{field}"
             raise Refused(code, str(exc), field) from None
-        except OrderError as exc:
-            field = f"$.command.dishes[{exc.dish}]" if exc.dish is not None else None
-            raise Refused("refused", str(exc), field) from None
 
     def _run(self, command: Command, now: float) -> Done:
-        ctl = self.ctl
+        ctl = self.fleet.commands
         if isinstance(command, SubmitOrder):
             return self._submit(command, now)
         if isinstance(command, MarkReady):
             return self._mark_ready(command, now)
         if isinstance(command, CancelOrder):
-            self._order(command.order_id)
-            order = ctl.book.orders[command.order_id]
+            order = self._order(command.order_id)
             if not order.open:
                 return Done(f"nothing to cancel: every dish of {command.order_id} is "
                             "served, cancelled or failed", [])
@@ -190,14 +178,14 @@ class Executor:
             out = ctl.set_priority(command.order_id, prio, now)
             return Done(f"order {command.order_id} now {command.priority} priority", out)
         if isinstance(command, ServedByStaff):
-            self._table(command.table)
+            self.fleet.check_table(command.table)
             try:
                 out = ctl.served_by_staff(command.table, now, command.reason)
             except OrderError as exc:
                 raise Refused("refused", str(exc), "$.command.table") from None
             return Done(f"dishes for {command.table} served by staff", out)
         if isinstance(command, RequestBussing):
-            self._table(command.table)
+            self.fleet.check_table(command.table)
             return Done(f"bussing requested at {command.table}",
                         ctl.request_bussing(command.table, now))
         if isinstance(command, PauseRobot | ResumeRobot | SendToCharge | SendToDock):
@@ -212,11 +200,13 @@ class Executor:
             return Done(f"{command.serial} sent to its dock, off duty until resumed",
                         ctl.send_to_dock(command.serial, now))
         if isinstance(command, StopAll):
-            return Done(f"all {len(ctl.robots)} robots told to stop", ctl.stop_all(now))
+            return Done(f"all {len(self.fleet.serials())} robots told to stop",
+                        ctl.stop_all(now))
         if isinstance(command, ReleaseAll):
-            return Done(f"all {len(ctl.robots)} robots released", ctl.release_all(now))
+            return Done(f"all {len(self.fleet.serials())} robots released",
+                        ctl.release_all(now))
         if isinstance(command, BlockTable | UnblockTable):
-            self._table(command.table)
+            self.fleet.check_table(command.table)
             if isinstance(command, BlockTable):
                 return Done(f"table {command.table} blocked: no robot is sent there",
                             ctl.block_table(command.table, command.reason, now))
@@ -239,25 +229,14 @@ class Executor:
                       "by this controller", "$.command.type")  # pragma: no cover
 
     def _submit(self, command: SubmitOrder, now: float) -> Done:
-        ctl = self.ctl
-        self._table(command.table)
-        for i, dish in enumerate(command.dishes):
-            if dish.pass_place is not None and dish.pass_place not in self._passes:
-                raise Refused("refused", f"dish {i + 1} ({dish.name}): unknown pass "
-                              f"{dish.pass_place!r}; passes: {', '.join(self._passes)}",
-                              f"$.command.dishes[{i}].pass_place")
+        ctl = self.fleet.commands
         request = OrderRequest(
             order_id=command.order_id, table=command.table,
             dishes=tuple(DishRequest(d.name, d.trays, d.pass_place) for d in command.dishes),
             priority=Priority.HIGH if command.priority == "high" else Priority.NORMAL,
             note=command.note, party=command.party)
         known = ctl.knows_order(command.order_id)
-        try:
-            out = ctl.submit(request, now)
-        except OrderError as exc:
-            if known:
-                raise Refused("duplicate", str(exc), "$.command.order_id") from None
-            raise
+        out = ctl.submit(request, now)  # refused with a code and field (``run`` maps them)
         if known:
             return Done(f"order {command.order_id} was already taken; nothing new done", out,
                         duplicate=True)
@@ -270,9 +249,8 @@ class Executor:
         return Done(f"order {command.order_id} for {command.table} taken, {n} dish(es)", out)
 
     def _mark_ready(self, command: MarkReady, now: float) -> Done:
-        ctl = self.ctl
-        self._order(command.order_id)
-        order = ctl.book.orders[command.order_id]
+        ctl = self.fleet.commands
+        order = self._order(command.order_id)
         count = len(order.dishes)
         numbers = command.dishes if command.dishes is not None else list(range(1, count + 1))
         for i, n in enumerate(numbers):

@@ -28,6 +28,7 @@ from typing import Self
 from drivers.mqtt import Connected, ConnectionEvent, LastWill, MqttConnection, MqttSettings
 from fleet.api.requests import MAX_PAYLOAD
 from fleet.api.service import ORDER_RETENTION_S, ApiService, Publication
+from fleet.controller.port import FleetPort
 from fleet.errors import LinkError, ProtocolError
 from fleet.runtime import FleetRuntime
 
@@ -74,7 +75,7 @@ class ApiServer:
     async def __aenter__(self) -> Self:
         epoch = (self._epoch if self._epoch is not None
                  else time.time() - asyncio.get_running_loop().time())
-        svc = ApiService(self.runtime.controller, self._site, name=self._name,
+        svc = ApiService(FleetPort(self.runtime.controller), self._site, name=self._name,
                          speed=self._speed, epoch=epoch, max_payload=self._max_payload,
                          order_retention_s=self._retention)
         self._service = svc

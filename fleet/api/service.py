@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import msgspec
 
@@ -39,11 +39,9 @@ from fleet.api.requests import MAX_PAYLOAD, Executor, Refused, decode, salvage_r
 from fleet.api.snapshot import blocked_areas, floor_view, order_view, robot_view, summary
 from fleet.api.topics import Topics
 from fleet.controller.commands import Command as RobotCommand
+from fleet.controller.port import FleetPort
 from fleet.domain import events as ev
 from fleet.domain.events import Event
-
-if TYPE_CHECKING:
-    from fleet.controller.core import Controller
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +59,11 @@ class Publication:
 
 
 class ApiService:
-    def __init__(self, controller: Controller, site: str, *, name: str = "", speed: float = 1.0,
+    def __init__(self, fleet: FleetPort, site: str, *, name: str = "", speed: float = 1.0,
                  epoch: float = 0.0, max_payload: int = MAX_PAYLOAD,
                  order_retention_s: float = ORDER_RETENTION_S, summary_every_s: float = 1.0,
                  robot_every_s: float = 0.5) -> None:
-        self.ctl = controller
+        self.fleet = fleet
         self.site = site
         self.name = name
         self.speed = speed
@@ -77,13 +75,13 @@ class ApiService:
         self.order_retention_s = order_retention_s
         self._summary_every = summary_every_s * speed
         self._robot_every = robot_every_s * speed
-        self._executor = Executor(controller, self.alerts)
+        self._executor = Executor(fleet, self.alerts)
         self._enc = msgspec.json.Encoder()
         self._event_cursor = 0
         self._deadlocks_broken = 0
         self._robots_sent: dict[str, tuple[RobotView, float]] = {}
         self._orders_sent: dict[str, OrderView] = {}
-        self._live: set[str] = set(controller.book.orders)
+        self._live: set[str] = set(fleet.order_ids())
         """Orders not yet published closed: compared at every call."""
         self._clear_at: dict[str, float] = {}
         self._cleared: set[str] = set()
@@ -143,7 +141,7 @@ class ApiService:
     # -- publications -------------------------------------------------------------------
     def status(self, online: bool, now: float, *, stopped: bool = False) -> Publication:
         msg = ControllerStatus(online=online, site=self.site, name=self.name,
-                               run_id=self.ctl.run_id, speed=self.speed, at=self.epoch + now,
+                               run_id=self.fleet.run_id, speed=self.speed, at=self.epoch + now,
                                stopped=stopped and not online)
         return Publication(self.topics.status, self._enc.encode(msg), True, 1)
 
@@ -154,9 +152,9 @@ class ApiService:
         self._take_events()
         self.alerts.tick(self.epoch + now)
         out: list[Publication | None] = [self.status(True, now), self._floor(force=True)]
-        for serial in sorted(self.ctl.robots):
+        for serial in self.fleet.serials():
             out.append(self._robot(serial, now, force=True))
-        for order_id in sorted(self.ctl.book.orders):
+        for order_id in sorted(self.fleet.order_ids()):
             if order_id not in self._cleared:
                 out.append(self._order(order_id, now, force=True))
         out.append(self._alerts(force=True))
@@ -171,7 +169,7 @@ class ApiService:
         self.alerts.tick(self.epoch + now)
         events, self._events_due = self._events_due, []
         out = [Publication(self.topics.events, self._enc.encode(e), False, 1) for e in events]
-        for serial in sorted(self.ctl.robots):
+        for serial in self.fleet.serials():
             p = self._robot(serial, now)
             if p is not None:
                 out.append(p)
@@ -192,7 +190,7 @@ class ApiService:
         return out
 
     def _take_events(self) -> None:
-        new, self._event_cursor = self.ctl.events_since(self._event_cursor)
+        new, self._event_cursor = self.fleet.events_since(self._event_cursor)
         for event in new:
             self.alerts.observe(dataclasses.replace(event, at=self.epoch + event.at))
             if event.kind == ev.DEADLOCK_RESOLVED:
@@ -209,7 +207,7 @@ class ApiService:
                          order_id=e.order_id, dish_id=e.dish_id, trip_id=e.trip_id)
 
     def _robot(self, serial: str, now: float, *, force: bool = False) -> Publication | None:
-        view = robot_view(self.ctl, serial, now, epoch=self.epoch)
+        view = robot_view(self.fleet.robot(serial, now), self.fleet.plan, now, epoch=self.epoch)
         sent = self._robots_sent.get(serial)
         if not force and sent is not None:
             if now - sent[1] < self._robot_every:
@@ -220,7 +218,7 @@ class ApiService:
         return Publication(self.topics.robot(serial), self._enc.encode(view), True, 1)
 
     def _order(self, order_id: str, now: float, *, force: bool = False) -> Publication | None:
-        order = self.ctl.book.orders.get(order_id)
+        order = self.fleet.order(order_id)
         if order is None:
             return None
         view = order_view(order, epoch=self.epoch)
@@ -243,12 +241,12 @@ class ApiService:
         return Publication(self.topics.alerts, self._enc.encode(self.alerts.view()), True, 1)
 
     def _floor(self, *, force: bool = False) -> Publication | None:
-        key = tuple(sorted((name, hash(self.ctl.blocked_zone_cells(name)))
-                           for name in self.ctl.blocked_zones))
+        key = tuple(sorted((name, hash(self.fleet.blocked_zone_cells(name)))
+                           for name in self.fleet.blocked_zones))
         if self._floor_sent is None or key != self._floor_key:
             # Drawn again only when the manager's blocked zones change, by name or by
             # area (a big plan is tens of thousands of cells).
-            self._floor_sent = floor_view(self.ctl.plan, blocked_areas(self.ctl))
+            self._floor_sent = floor_view(self.fleet.plan, blocked_areas(self.fleet))
             self._floor_key = key
         elif not force:
             return None
@@ -258,6 +256,6 @@ class ApiService:
         if not force and now - self._summary_at < self._summary_every:
             return None
         self._summary_at = now
-        msg = summary(self.ctl, site=self.site, name=self.name, now=now, speed=self.speed,
+        msg = summary(self.fleet, site=self.site, name=self.name, now=now, speed=self.speed,
                       deadlocks_broken=self._deadlocks_broken, epoch=self.epoch)
         return Publication(self.topics.summary, self._enc.encode(msg), True, 1)

@@ -1,10 +1,11 @@
 """The controller's state as the fleet API shows it: one view per robot and order,
 the header figures, and the floor drawn as text.
 
-Pure and read-only: each function reads the controller and builds a message; it
-never changes what it reads. The service calls these to find what changed, so
-they are deterministic (same controller state, same message) and cheap enough to
-call for every robot twice a second.
+Pure and read-only: each function reads what the controller's port
+(``fleet.controller.port``) answers and builds a message; it never changes what
+it reads. The service calls these to find what changed, so they are
+deterministic (same controller state, same message) and cheap enough to call for
+every robot twice a second.
 
 Times: the controller counts seconds on its event loop's clock; the API speaks
 site time, Unix seconds in production. ``epoch`` is the difference (site time =
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,13 +30,10 @@ from fleet.api.messages import (
     ZoneView,
 )
 from fleet.api.words import words_view
-from fleet.controller.explain import doing_phrase, waiting_phrase
+from fleet.controller.port import FleetPort, RobotSight
 from fleet.domain import DishState, Order, Priority, RobotMode
 from fleet.floor import FloorPlan
 from fleet.floor.model import BoolGrid, Cell
-
-if TYPE_CHECKING:
-    from fleet.controller.core import Controller
 
 WAIT_WINDOW_S = 15 * 60.0
 """The header's mean wait is over dishes that reached their table this long ago or less."""
@@ -52,49 +49,32 @@ def _round_xy(xy: tuple[float, float]) -> tuple[float, float]:
     return (round(xy[0], 3), round(xy[1], 3))
 
 
-def route_parts(ctl: Controller, serial: str) -> tuple[list[tuple[float, float]],
-                                                       list[tuple[float, float]]]:
-    """(released nodes from where the robot stands, planned nodes not yet released),
-    in metres; both empty for a robot traffic does not know yet."""
-    rec = ctl.robots[serial]
-    if not rec.in_traffic:
-        return [], []
-    route = ctl.traffic.route_of(serial)
-    cells = route.cells
-    released = min(ctl.traffic.released(serial), len(cells) - 1)
-    here = ctl.traffic.position(serial)
-    progress = next((i for i in range(released, -1, -1) if cells[i] == here), 0)
-    if progress == len(cells) - 1:
-        return [], []  # arrived: nothing ahead
-    return _metres(ctl.plan, cells[progress:released + 1]), _metres(ctl.plan, cells[released + 1:])
-
-
-def robot_view(ctl: Controller, serial: str, now: float, *, epoch: float = 0.0) -> RobotView:
-    rec = ctl.robots[serial]
+def robot_view(rec: RobotSight, plan: FloorPlan, now: float, *, epoch: float = 0.0,
+               ) -> RobotView:
     state = rec.state
     x = y = theta = None
     if state is not None and state.position is not None:
         x, y = _round_xy((state.position.x, state.position.y))
         theta = round(state.position.theta, 3)
     elif rec.cell is not None:
-        x, y = _round_xy(ctl.plan.anchor_of(rec.cell))
+        x, y = _round_xy(plan.anchor_of(rec.cell))
     trip = None
     if rec.trip is not None:
         t = rec.trip
         trip = TripView(trip_id=t.trip_id, kind=t.kind.value, stops=[s.place for s in t.stops],
                         next_stop=t.next_stop, dishes=list(t.dishes))
-    route, horizon = route_parts(ctl, serial)
-    doing, waiting = doing_phrase(ctl, serial, now), waiting_phrase(ctl, serial, now)
+    doing, waiting = rec.doing, rec.waiting
     errors = ([f"{e.level.value} {e.error_type}: {e.description}".rstrip(": ")
                for e in state.errors] if state is not None else [])
     return RobotView(
-        serial=serial, manufacturer=rec.model.manufacturer, model=rec.model.name,
+        serial=rec.serial, manufacturer=rec.manufacturer, model=rec.model,
         mode=rec.mode.value, online=rec.mode is not RobotMode.OFFLINE, x=x, y=y, theta=theta,
         battery=round(rec.battery, 1), charging=rec.charging, trays=rec.trays,
         loads=[rec.loads[k] for k in sorted(rec.loads)], trip=trip,
         doing="" if doing is None else str(doing), waiting="" if waiting is None else str(waiting),
         doing_words=words_view(doing), waiting_words=words_view(waiting),
-        route=route, horizon=horizon, paused_by_manager=rec.paused_by_manager, errors=errors,
+        route=_metres(plan, rec.route), horizon=_metres(plan, rec.horizon),
+        paused_by_manager=rec.paused_by_manager, errors=errors,
         at=epoch + now)
 
 
@@ -114,14 +94,14 @@ def order_view(order: Order, *, epoch: float = 0.0) -> OrderView:
                 for d in order.dishes])
 
 
-def summary(ctl: Controller, *, site: str, name: str, now: float, speed: float,
+def summary(fleet: FleetPort, *, site: str, name: str, now: float, speed: float,
             deadlocks_broken: int, epoch: float = 0.0) -> Summary:
-    modes = [r.mode for r in ctl.robots.values()]
-    waiting = [d for d in ctl.book.waiting()]
+    modes = list(fleet.modes().values())
+    waiting = fleet.waiting_dishes()
     on_robots = 0
     waits: list[float] = []
     open_orders = 0
-    for order in ctl.book.orders.values():
+    for order in fleet.orders():
         if order.open:
             open_orders += 1
         for d in order.dishes:
@@ -146,8 +126,8 @@ def summary(ctl: Controller, *, site: str, name: str, now: float, speed: float,
         oldest_wait_s=None if oldest is None else round(max(0.0, now - oldest), 1),
         mean_wait_15min_s=round(math.fsum(waits) / len(waits), 1) if waits else None,
         served_15min=len(waits), open_orders=open_orders,
-        blocked_tables=dict(ctl.blocked_tables), blocked_zones=dict(ctl.blocked_zones),
-        stopped_all=ctl.stopped_all, deadlocks_broken=deadlocks_broken)
+        blocked_tables=dict(fleet.blocked_tables), blocked_zones=dict(fleet.blocked_zones),
+        stopped_all=fleet.stopped_all, deadlocks_broken=deadlocks_broken)
 
 
 def mask_rows(mask: BoolGrid) -> list[str]:
@@ -155,9 +135,9 @@ def mask_rows(mask: BoolGrid) -> list[str]:
     return ["".join("#" if v else "." for v in row) for row in mask.tolist()]
 
 
-def blocked_areas(ctl: Controller) -> dict[str, frozenset[Cell]]:
+def blocked_areas(fleet: FleetPort) -> dict[str, frozenset[Cell]]:
     """Each zone the manager blocked, with its cells."""
-    return {name: ctl.blocked_zone_cells(name) for name in sorted(ctl.blocked_zones)}
+    return {name: fleet.blocked_zone_cells(name) for name in sorted(fleet.blocked_zones)}
 
 
 def floor_view(plan: FloorPlan, blocked: Mapping[str, frozenset[Cell]] | None = None,

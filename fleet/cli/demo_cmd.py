@@ -154,6 +154,7 @@ def _check_port(host: str, port: int) -> None:
 def _headless(args: argparse.Namespace, cfg: Config, plan: FloorPlan, robots: int,
               console: Console) -> int:
     from fleet.api.snapshot import summary  # noqa: PLC0415
+    from fleet.controller.port import FleetPort  # noqa: PLC0415
     from sim.report import format_report  # noqa: PLC0415
     from sim.run import SimOptions, run_simulation  # noqa: PLC0415
 
@@ -164,7 +165,7 @@ def _headless(args: argparse.Namespace, cfg: Config, plan: FloorPlan, robots: in
         if sim_s < next_line[0]:
             return
         next_line[0] = sim_s + every
-        s = summary(controller, site=cfg.site.id, name=cfg.site.name,
+        s = summary(FleetPort(controller), site=cfg.site.id, name=cfg.site.name,
                     now=asyncio.get_running_loop().time(), speed=args.speed, deadlocks_broken=0)
         wait = "-" if s.mean_wait_15min_s is None else f"{s.mean_wait_15min_s:.0f} s"
         console.print(Phrase.of(

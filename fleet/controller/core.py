@@ -7,10 +7,10 @@ MQTT, or in a unit test, and never asks which.
 
 Flow: a dish is marked ready -> dispatch makes trips -> each stop of a trip is
 one leg (one VDA order) whose route the traffic manager plans and releases
-piece by piece -> the robot's state reports move the route, the dishes and the
-trip on -> a freed robot triggers dispatch again. ``tick`` handles what time
-alone decides: guests who never come, robots gone quiet or stalled with food
-aboard, legs that could not be planned yet, deadlocks.
+piece by piece -> the robot's state reports (``ingest``) move the route, the
+dishes and the trip on -> a freed robot triggers dispatch again. ``tick``
+handles what time alone decides: guests who never come, robots gone quiet or
+stalled with food aboard, legs that could not be planned yet, deadlocks.
 """
 
 from __future__ import annotations
@@ -22,19 +22,18 @@ from types import MappingProxyType
 from typing import Any
 
 from fleet.controller.commands import Command, SendInstantActions
+from fleet.controller.ingest import take_state
 from fleet.controller.lateness import tell_late
-from fleet.controller.legs import cell_of_node
 from fleet.controller.makeway import clear_for_yielders, park_off_the_aisles
 from fleet.controller.manager import ManagerOps
 from fleet.controller.orderbook import OrderBook
 from fleet.controller.recovery import Recovery, adopt_saved
-from fleet.controller.robots import RobotRecord, mode_from_state, on_other_map
-from fleet.controller.sending import note_errors, release, resend
-from fleet.controller.trays import match_loads
+from fleet.controller.robots import RobotRecord, mode_from_state
+from fleet.controller.sending import release, resend
 from fleet.controller.tripwork import TripWork
 from fleet.controller.watchdog import Watchdog
 from fleet.dispatch import Policy, TravelTimes
-from fleet.domain import Dish, DishState, Priority, RobotMode, RobotModel, StopKind, Trip
+from fleet.domain import Dish, DishState, Priority, RobotMode, RobotModel, Trip
 from fleet.domain import events as ev
 from fleet.domain.events import Event
 from fleet.errors import OrderError
@@ -236,153 +235,7 @@ class Controller:
         if rec is None:
             log.warning("state from unknown robot %s ignored", state.serial)
             return []
-        rec.state = state
-        rec.last_state_at = now
-        rec.stale = False
-        if rec.connection is not ConnectionState.ONLINE:
-            rec.connection = ConnectionState.ONLINE
-        rec.battery = state.battery.charge
-        rec.charging = state.battery.charging
-        if (low := rec.battery_crossed()) is not None:
-            self.emit(ev.BATTERY_LOW, now, low, robot=rec.serial,
-                      data={"percent": round(rec.battery, 1)})
-        if state.loads is not None:
-            self._read_trays(rec, state, now)
-            if not rec.loads:  # emptied, at the dish return or by hand: nothing to take back
-                rec.aboard, rec.aboard_dishes, rec.stranded = (), (), ""
-        self._check_map(rec, state, now)
-        cell = cell_of_node(state.last_node_id) if state.last_node_id else None
-        if cell is None and state.position is not None:
-            cell = self.plan.cell_of(state.position.x, state.position.y)
-        if cell is not None:
-            rec.cell = cell
-        commands: list[Command] = []
-        if self.recovery is not None:
-            commands += self.recovery.on_state(rec, state, now)
-        if (not rec.in_traffic and rec.cell is not None
-                and not (self.recovery is not None and self.recovery.holding(rec.serial))):
-            self._join_traffic(rec, now)
-        elif (rec.in_traffic and cell is not None and not state.busy
-                and ((cell != self.traffic.position(rec.serial)
-                      and (rec.leg is None or state.order_id != rec.leg.order_id
-                           or self.traffic.leg_done(rec.serial)))
-                     or self._forgot_its_leg(rec, state))):
-            # Back from a restart (its order forgotten) or pushed by staff while away:
-            # traffic must plan from where it really is; its current stop is planned
-            # again from there, at once (resending the old leg would start it from a
-            # node behind it, which a vehicle refuses as unreachable).
-            log.warning("%s reports %s (order %r) but traffic had it at %s on %s: placing "
-                        "it again", rec.serial, cell, state.order_id,
-                        self.traffic.position(rec.serial),
-                        rec.leg.order_id if rec.leg is not None else "no leg")
-            self.traffic.remove_robot(rec.serial)
-            rec.in_traffic = False
-            rec.leg = None
-            if rec.trip is not None:
-                rec.goal_since = None
-                self.work.pending.add(rec.serial)
-            self._join_traffic(rec, now)
-        self.set_mode(rec, now)
-        leg = rec.leg
-        if rec.unconfirmed:
-            rec.confirm(state)
-        commands += note_errors(self, rec, state, now) if state.errors else []
-        if leg is not None and state.order_id == leg.order_id:
-            leg.taken = True
-            if state.order_update_id == leg.update_id:
-                leg.acknowledged = True
-                leg.refused = None
-            elif state.order_update_id > leg.update_id:
-                # The vehicle holds a later update of our order than we sent (sent by a
-                # controller that crashed before recording it): ours would read as
-                # stale. Resend numbered after its own, from its decision point.
-                leg.acknowledged = False
-                leg.refused = leg.refused or "orderUpdateError"
-            index = state.last_node_sequence_id // 2
-            # A robot that has just taken a new order may still report the last node of
-            # the previous one: trust the sequence id only where the node agrees.
-            if (leg.reached < index < len(leg.cells)
-                    and cell_of_node(state.last_node_id) == leg.cells[index]):
-                released = self.traffic.released(rec.serial)
-                if index > released:
-                    log.error("%s reports node %s beyond its release (%d > %d)", rec.serial,
-                              state.last_node_id, index, released)
-                    index = released
-                leg.reached = index
-                rec.progress_at = now
-                self.work.moved(rec, now)
-                self.traffic.reached(rec.serial, index, now=now)
-        if leg is not None and rec.trip is not None:
-            commands += self.work.on_progress(rec, state, now)
-        return commands + self._after(now)
-
-    def _read_trays(self, rec: RobotRecord, state: RobotState, now: float) -> None:
-        """``rec.loads`` from the reported loads, matched to what it is believed to
-        carry (``trays``: by tray position, else load id, else count)."""
-        assert state.loads is not None
-        matched = match_loads(state.loads, rec.slots, self._aboard(rec))
-        rec.loads = matched.trays
-        if matched.surplus != rec.surplus_loads:
-            rec.surplus_loads = matched.surplus
-            if matched.surplus:
-                log.warning("%s reports %d loads on its %d trays: %d matched to no tray and "
-                            "ignored", rec.serial, len(state.loads), rec.trays, matched.surplus)
-
-    def _aboard(self, rec: RobotRecord) -> list[tuple[str, str]]:
-        """(tray, dish) the controller believes the robot carries or is about to be
-        loaded with, in the order they leave it: its trip's dishes table by table, then
-        what it brings back; after a restart, the dishes recovery holds for it; else
-        the trays an ended trip left loaded."""
-        trip = rec.trip
-        if trip is None:
-            held = self.recovery.aboard(rec.serial) if self.recovery is not None else []
-            return held or [(tray, "") for tray in rec.aboard]
-        serving: list[tuple[str, str]] = []
-        returning: list[tuple[str, str]] = []
-        for stop in trip.stops:
-            if stop.kind is StopKind.SERVE:
-                serving += [(tray, d) for tray, d in zip(stop.trays, stop.dishes, strict=False)
-                            if self.dish(d).state is DishState.ASSIGNED
-                            or self.dish(d).state.on_robot]
-            elif stop.kind in (StopKind.COLLECT, StopKind.UNLOAD):
-                returning += [(tray, "") for tray in stop.trays]
-        return serving + returning
-
-    def _forgot_its_leg(self, rec: RobotRecord, state: RobotState) -> bool:
-        """The vehicle had taken its leg (some update of it) and now, idle, holds
-        another order or none: it restarted, or was reset by hand, mid-leg. Or it
-        holds the leg's latest update but stands idle short of the base it was
-        given: the order was cancelled under it (at its own panel, or by a cancel
-        meant for an order before)."""
-        leg = rec.leg
-        if leg is None or not leg.taken or self.traffic.leg_done(rec.serial):
-            return False
-        if state.order_id != leg.order_id:
-            return True
-        return (state.order_update_id == leg.update_id
-                and state.last_node_sequence_id // 2 < leg.sent_base
-                and not rec.cancel_sent and not rec.calling_off)
-
-    def _check_map(self, rec: RobotRecord, state: RobotState, now: float) -> None:
-        """A robot on another map than its model's ``map_id`` is told once per map it
-        reports (an event, so an alert; ``set_mode`` holds it as faulted), and the
-        all-clear is logged when it reports the expected map again."""
-        expected = rec.model.map_id
-        if not on_other_map(state, expected):
-            if rec.off_map is not None and state.position is not None:
-                log.info("%s is back on map %r", rec.serial, expected)
-                rec.off_map = None
-            return
-        assert state.position is not None
-        reported = state.position.map_id
-        if reported == rec.off_map:
-            return
-        rec.off_map = reported
-        log.error("%s reports map %r but its robot model says map_id %r", rec.serial,
-                  reported, expected)
-        self.emit(ev.MAP_MISMATCH_DETECTED, now, f"{rec.serial} is on map {reported!r}, "
-                  f"not on its model's map {expected!r}", robot=rec.serial,
-                  data={"expected": expected, "reported": reported})
+        return take_state(self, rec, state, now) + self._after(now)
 
     def join_traffic(self, rec: RobotRecord, now: float) -> None:
         self._join_traffic(rec, now)

@@ -15,7 +15,7 @@ from fleet.domain import Dish, DishState, Order
 from fleet.domain import events as ev
 from fleet.domain.events import Event
 from fleet.errors import OrderError
-from fleet.floor import FloorPlan, PlaceKind
+from fleet.floor import FloorPlan, Place, PlaceKind
 from fleet.intake import DishRequest, OrderRequest
 
 Emit = Callable[[Event], None]
@@ -42,11 +42,12 @@ class OrderBook:
             if known == self._resolved(request):
                 return self.orders[request.order_id]
             raise self._refuse(request, now, f"order id {request.order_id} is already used for "
-                               f"table {known.table} with other dishes")
-        if request.table not in self._tables:
-            close = difflib.get_close_matches(request.table, list(self._tables), n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise self._refuse(request, now, f"unknown table {request.table!r}{hint}")
+                               f"table {known.table} with other dishes", code="duplicate",
+                               field="order_id")
+        try:
+            self.table(request.table)
+        except OrderError as exc:
+            raise self._refuse(request, now, str(exc), code=exc.code, field=exc.field) from None
         if not request.dishes:
             raise self._refuse(request, now, "an order needs at least one dish")
         for i, wanted in enumerate(request.dishes):
@@ -57,7 +58,7 @@ class OrderBook:
             if wanted.pass_place is not None and wanted.pass_place not in self._passes:
                 raise self._refuse(request, now, f"dish {i + 1} ({wanted.name}): unknown pass "
                                    f"{wanted.pass_place!r}; passes: {', '.join(self._passes)}",
-                                   dish=i)
+                                   dish=i, field=f"dishes[{i}].pass_place")
         order = Order(order_id=request.order_id, table=request.table, priority=request.priority,
                       note=request.note, created_at=now, party=request.party)
         for i, req in enumerate(request.dishes):
@@ -75,6 +76,17 @@ class OrderBook:
                          text=f"order {order.order_id} for {order.table}: "
                               f"{len(order.dishes)} dish(es)"))
         return order
+
+    def table(self, name: str) -> Place:
+        """The table of that name, or ``OrderError`` (code ``unknown_table``) naming the
+        tables it is close to: the one rule for every request that names a table."""
+        place = self._tables.get(name)
+        if place is None:
+            close = difflib.get_close_matches(name, list(self._tables), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise OrderError(f"unknown table {name!r}{hint}", code="unknown_table",
+                             field="table")
+        return place
 
     def _resolved(self, request: OrderRequest) -> OrderRequest:
         """The request with each dish's pass named, as an order saved and reloaded
@@ -102,9 +114,10 @@ class OrderBook:
                          for d in order.dishes))
 
     def _refuse(self, request: OrderRequest, now: float, why: str, *,
-                dish: int | None = None) -> OrderError:
+                dish: int | None = None, code: str = "refused",
+                field: str | None = None) -> OrderError:
         self._emit(Event(ev.ORDER_REJECTED, now, order_id=request.order_id, text=why))
-        return OrderError(why, dish=dish)
+        return OrderError(why, dish=dish, code=code, field=field)
 
     def dish(self, order_id: str, index: int) -> Dish:
         order = self.orders.get(order_id)

@@ -218,7 +218,7 @@ class Recovery:
         del self.held[rec.serial]
         sensed = state.loads is not None
         if sensed:
-            # Matched by tray, id or count (``core._read_trays``, with this robot's held
+            # Matched by tray, id or count (``ingest._read_trays``, with this robot's held
             # dishes as what it carries): a dish it still carries is on a tray here.
             on_trays = {load_id: tray for tray, load_id in rec.loads.items() if load_id}
         else:

@@ -175,7 +175,14 @@ class FloorPlan:
                 forbidden = (-zone.direction[0], -zone.direction[1])
                 touches = zone.mask | _shift_back(zone.mask, forbidden)
                 masks[forbidden] = masks[forbidden] & ~touches
+        for mask in masks.values():
+            mask.flags.writeable = False  # shared by every reader of the plan
         return masks
+
+    def move_mask(self, move: Cell) -> BoolGrid:
+        """Where ``move`` is allowed, as a read-only source cell mask (one-way rules
+        applied): for planners that step whole grids at once."""
+        return self._move_masks[move]
 
     def can_move(self, cell: Cell, move: Cell) -> bool:
         """True when a robot in passable ``cell`` may step by ``move``."""

@@ -90,8 +90,7 @@ def wavefront_field(plan: FloorPlan, sources: Sequence[Cell], *,
     dist = np.full(plan.shape, np.inf)
     if not indices:
         return dist
-    masks = plan._move_masks  # cached and read-only
-    moves = [(masks[move], *_slices(plan.shape, move)) for move in MOVES]
+    moves = [(plan.move_mask(move), *_slices(plan.shape, move)) for move in MOVES]
     frontier = np.zeros(plan.shape, dtype=bool)
     frontier.flat[indices] = True
     seen = frontier.copy()
