@@ -114,6 +114,17 @@ def summary(**changes: object) -> Summary:
     return Summary(**fields)  # type: ignore[arg-type]
 
 
+def hour() -> list[Summary]:
+    """The summaries of the last 40 minutes before ``summary()``, one a minute: a rush
+    building to eight dishes waiting and easing off, for the header's sparklines."""
+    waiting = [0, 0, 1, 1, 2, 2, 3, 4, 5, 6, 8, 8, 7, 6, 6, 5, 4, 4, 3, 3,
+               2, 2, 3, 4, 4, 3, 3, 2, 2, 1, 1, 2, 2, 3, 3, 3, 4, 3, 3, 3]
+    return [summary(now=T - 60 * (40 - i), dishes_waiting=n, dishes_on_robots=min(n, 3),
+                    mean_wait_15min_s=40.0 + 10 * n, served_15min=2 + i // 5,
+                    open_orders=3 + n // 2, active=min(5, 1 + n // 2))
+            for i, n in enumerate(waiting)]
+
+
 def events() -> list[EventView]:
     """What happened lately, as the events stream brings it (not retained)."""
     return [EventView(kind="DishReady", at=T - 45, text="soup for A3 ready", order_id="O-101"),
@@ -130,7 +141,7 @@ def scene() -> list[Update]:
     events of the last minute."""
     return [LinkChanged(up=True),
             ControllerStatus(online=True, site="bistro", name="Bistro", at=T),
-            bistro(), *robots(), *orders(), alerts(), summary(), *events()]
+            bistro(), *robots(), *orders(), alerts(), *hour(), summary(), *events()]
 
 
 def frozen() -> float:

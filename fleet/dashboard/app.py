@@ -42,12 +42,14 @@ from fleet.api.messages import (
     SetPriority,
     StopAll,
     SubmitOrder,
+    Summary,
 )
 from fleet.api.mirror import FleetMirror, Part
 from fleet.api.updates import FleetSource
 from fleet.dashboard import views
 from fleet.dashboard.commands import FleetCommands, bindings, help_keys
 from fleet.dashboard.floormap import FloorMap, legend
+from fleet.dashboard.kpis import KpiHistory, kpi_line
 from fleet.dashboard.language import _, translate_bindings, use
 from fleet.dashboard.panels import AlertsTable, OrdersTable, RobotsTable
 from fleet.dashboard.screens import (
@@ -114,6 +116,9 @@ class FleetDashboard(App[None]):
         # The app's own widgets, held rather than queried: a refresh may come while
         # a modal screen is on top or the app is closing.
         self.figures = Static(id="figures")
+        self.kpi_strip = Static(id="kpis", classes="-auto")
+        self.kpis = KpiHistory()
+        """The header's figures over the last hour, from every summary received."""
         self.banner = Static(id="banner", classes="-none")
         self.floor_map = FloorMap(id="map")
         self.alerts_table = AlertsTable(id="alerts")
@@ -127,6 +132,7 @@ class FleetDashboard(App[None]):
     # -- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield self.figures
+        yield self.kpi_strip
         yield self.banner
         with Horizontal(id="body"):
             with Vertical(id="left"):
@@ -157,6 +163,8 @@ class FleetDashboard(App[None]):
                 part = self.mirror.apply(update, self._clock())
                 if isinstance(update, EventView) and views.in_log(update):
                     self._new_events.append(update)
+                elif isinstance(update, Summary):
+                    self.kpis.add(update)
                 self._dirty.add(part)
                 if part == "link" and self.mirror.connected:
                     self._ever_connected = True
@@ -189,6 +197,8 @@ class FleetDashboard(App[None]):
                                       source_error=self._source_error)
             self.banner.update(Text(text))
             self.banner.set_classes(f"-{kind}" if kind else "-none")
+        if dirty & {"summary"}:
+            self.kpi_strip.update(kpi_line(self.kpis, now, self.size.width - 2))
         if dirty & {"robots", "link"}:
             self.robots_table.sync(views.robot_rows(m.robots))
             self._show_detail()
@@ -425,6 +435,11 @@ class FleetDashboard(App[None]):
             return
         self.send_command(AcknowledgeAlert(alert_id=alert),
                           _("acknowledge alert {alert}", alert=str(alert)))
+
+    def action_toggle_kpis(self) -> None:
+        """The hour's sparklines cost a line a small screen may need for its orders:
+        shown or hidden by the screen's size until the manager says otherwise."""
+        self.kpi_strip.set_classes("-hidden" if self.kpi_strip.display else "-shown")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(help_keys(), legend()))

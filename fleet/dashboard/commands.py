@@ -59,6 +59,9 @@ ACTIONS: tuple[Action, ...] = (
     Action("t", "block_table", N_("Table"), N_("Block or unblock a table"), show=False),
     Action("z", "block_zone", N_("Zone"), N_("Block or unblock a zone"), show=False),
     Action("a", "acknowledge", N_("Ack"), N_("Acknowledge the selected alert")),
+    Action("k", "toggle_kpis", N_("Hour"), N_(
+        "Show or hide the last hour's figures under the header (hidden at first on a "
+        "small screen)"), show=False),
     Action("question_mark", "help", N_("Help"), N_("Show the keys")),
     Action("f1", "help", N_("Help"), N_("Show the keys"), show=False, alias=True),
     Action("q", "quit", N_("Quit"), N_("Quit the dashboard")),

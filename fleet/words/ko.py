@@ -126,6 +126,15 @@ KO.update({
     "robots": "로봇",
     "{n} open orders": "진행 주문 {n}",
     "{n} open": "주문 {n}",
+    # the header's figures over the last hour (fleet/dashboard/kpis.py)
+    "mean wait": "평균 대기",
+    "open orders": "진행 주문",
+    "on robots": "배달 중",
+    "served 15 min": "15분 서빙",
+    "active robots": "작업 로봇",
+    "Hour": "1시간",
+    "Show or hide the last hour's figures under the header (hidden at first on a small "
+    "screen)": "헤더 아래 지난 1시간 수치 보기/숨기기 (작은 화면에서는 처음에 숨김)",
     "disconnected: {error}": "연결 끊김: {error}",
     "connecting to the broker...": "브로커에 연결하는 중...",
     "broker lost, reconnecting...": "브로커 연결 끊김, 다시 연결하는 중...",
