@@ -170,6 +170,18 @@ def test_events_come_back_in_order_filtered_by_time(make_store: MakeStore) -> No
     assert store.events(since=2.0, kinds={"DishReady"}) == []
 
 
+def test_the_latest_events_are_the_last_recorded_whatever_their_clock(
+        make_store: MakeStore) -> None:
+    store = make_store()
+    # a second run's clock starts again: recorded later, earlier by its time
+    for kind, at in (("A", 500.0), ("B", 600.0), ("ControllerStarted", 0.0), ("C", 3.0)):
+        store.record(Event(kind, at, data={"n": at}))
+    assert [e.kind for e in store.latest_events(3)] == ["B", "ControllerStarted", "C"]
+    assert [e.kind for e in store.latest_events(10)] == ["A", "B", "ControllerStarted", "C"]
+    assert store.latest_events(3)[-1].data == {"n": 3.0}
+    assert store.latest_events(0) == []
+
+
 def test_batches_write_like_single_calls(make_store: MakeStore) -> None:
     store = make_store()
     with store.batch():

@@ -165,13 +165,23 @@ class AcknowledgeAlert(_Msg, kw_only=True, tag="acknowledgeAlert"):
     alert_id: Annotated[int, Meta(ge=1)]
 
 
+class RecentEvents(_Msg, kw_only=True, tag="recentEvents"):
+    """The last ``limit`` events from the controller's store, in the reply's
+    ``events``: what a dashboard opened mid-shift (or back after a broker outage)
+    missed, since ``events`` is a stream and not retained."""
+
+    limit: Annotated[int, Meta(ge=1, le=500)] = 200
+
+
 PosCommand = (SubmitOrder | MarkReady | CancelOrder | SetPriority | RequestBussing
               | ServedByStaff)
 ManagerCommand = (PauseRobot | ResumeRobot | StopAll | ReleaseAll | SendToCharge | SendToDock
-                  | BlockTable | UnblockTable | BlockZone | UnblockZone | AcknowledgeAlert)
+                  | BlockTable | UnblockTable | BlockZone | UnblockZone | AcknowledgeAlert
+                  | RecentEvents)
 Command = (SubmitOrder | MarkReady | CancelOrder | SetPriority | RequestBussing | ServedByStaff
            | PauseRobot | ResumeRobot | StopAll | ReleaseAll | SendToCharge | SendToDock
-           | BlockTable | UnblockTable | BlockZone | UnblockZone | AcknowledgeAlert)
+           | BlockTable | UnblockTable | BlockZone | UnblockZone | AcknowledgeAlert
+           | RecentEvents)
 POS_COMMANDS: tuple[type[Struct], ...] = (SubmitOrder, MarkReady, CancelOrder, SetPriority,
                                           RequestBussing, ServedByStaff)
 """What a POS or kitchen display may send on ``pos/{client}``; the manager's topic
@@ -209,6 +219,8 @@ class Reply(_Msg, kw_only=True):
     duplicate: bool = False
     """An order already taken under this id, with the same content: nothing new done."""
     at: float = 0.0
+    events: list[EventView] = []
+    """Events a request asked for (``recentEvents``), oldest first; empty otherwise."""
 
 
 # -- state: retained -----------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, get_args
 import msgspec
 
 from fleet.api.alerts import AlertBook
+from fleet.api.backlog import recent_events
 from fleet.api.messages import (
     API_VERSION,
     NAME_RULE,
@@ -27,8 +28,10 @@ from fleet.api.messages import (
     CancelOrder,
     Command,
     ErrorCode,
+    EventView,
     MarkReady,
     PauseRobot,
+    RecentEvents,
     ReleaseAll,
     Request,
     RequestBussing,
@@ -76,6 +79,8 @@ class Done:
     result: str
     commands: list[RobotCommand]
     duplicate: bool = False
+    events: tuple[EventView, ...] = ()
+    """What a reading request (``recentEvents``) asked for."""
 
 
 def salvage_request_id(payload: bytes, *, max_payload: int = MAX_PAYLOAD) -> str | None:
@@ -132,9 +137,11 @@ def tag_of(command: Command) -> str:
 class Executor:
     """Carries decoded commands out on one controller."""
 
-    def __init__(self, controller: Controller, alerts: AlertBook) -> None:
+    def __init__(self, controller: Controller, alerts: AlertBook, *, epoch: float = 0.0) -> None:
+        """``epoch``: site time minus the controller's, for the times of events read back."""
         self.ctl = controller
         self.alerts = alerts
+        self.epoch = epoch
         plan = controller.plan
         self._tables = sorted(p.name for p in plan.places.values() if p.kind is PlaceKind.TABLE)
         self._passes = sorted(p.name for p in plan.places_of(PlaceKind.PASS))
@@ -235,6 +242,9 @@ class Executor:
             return Done(f"zone {command.zone} unblocked", ctl.unblock_zone(command.zone, now))
         if isinstance(command, AcknowledgeAlert):
             return Done(self.alerts.acknowledge(command.alert_id), [])
+        if isinstance(command, RecentEvents):
+            events = recent_events(ctl.store, command.limit, self.epoch)
+            return Done(f"the last {len(events)} event(s)", [], events=tuple(events))
         raise Refused("malformed", f"command {type(command).__name__} is not carried out "
                       "by this controller", "$.command.type")  # pragma: no cover
 

@@ -34,6 +34,7 @@ from fleet.api.messages import (
     EventView,
     MarkReady,
     PauseRobot,
+    RecentEvents,
     ReleaseAll,
     ResumeRobot,
     SendToCharge,
@@ -128,6 +129,8 @@ class FleetDashboard(App[None]):
         self.events_log = RichLog(id="events", max_lines=EVENTS_SHOWN, wrap=False,
                                   markup=False, auto_scroll=True)
         self._new_events: list[EventView] = []
+        self._backlog: list[EventView] | None = None
+        """Events read back from the controller's store, to show before the live ones."""
 
     # -- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -160,7 +163,13 @@ class FleetDashboard(App[None]):
     async def _follow(self) -> None:
         try:
             async for update in self.source.updates():
+                was_online = self.mirror.controller_online
                 part = self.mirror.apply(update, self._clock())
+                if self.mirror.controller_online and not was_online:
+                    # Opened mid-shift, or back after an outage: the events stream only
+                    # brings what happens from now on.
+                    self.run_worker(self._catch_up(), name="events backlog",
+                                    group="backlog", exclusive=True)
                 if isinstance(update, EventView) and views.in_log(update):
                     self._new_events.append(update)
                 elif isinstance(update, Summary):
@@ -174,6 +183,18 @@ class FleetDashboard(App[None]):
         else:
             self._source_error = _("the fleet source closed")
         self._dirty.add("link")
+
+    async def _catch_up(self) -> None:
+        try:
+            reply = await self.source.request(RecentEvents(limit=EVENTS_SHOWN))
+        except FleetError as exc:
+            log.info("no events backlog: %s", exc)
+            return
+        if reply.ok:
+            self._backlog = reply.events
+            self._dirty.add("events")
+        else:
+            log.info("no events backlog: %s", reply.error.message if reply.error else "refused")
 
     def site_now(self) -> float:
         return self.mirror.site_now(self._clock())
@@ -209,6 +230,10 @@ class FleetDashboard(App[None]):
             self.alerts_table.sync(views.alert_rows(m.open_alerts(), now))
         if dirty & {"floor", "robots", "orders", "summary", "link"}:
             self._show_map(now)
+        if self._backlog is not None:
+            self.events_log.clear()
+            self._new_events = views.merge_events(self._backlog, list(m.events))
+            self._backlog = None
         if self._new_events:
             for event in self._new_events[-EVENTS_SHOWN:]:
                 self.events_log.write(views.event_line(event))

@@ -71,6 +71,11 @@ class Store(ABC):
         the order recorded."""
 
     @abstractmethod
+    def latest_events(self, limit: int) -> list[Event]:
+        """The last ``limit`` events recorded, in the order recorded, whatever run or
+        clock they came from (a dashboard opened mid-shift reads what it missed)."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release the store; calling it again does nothing."""
 

@@ -103,5 +103,9 @@ class MemoryStore(Store):
         return [e for e in self._events
                 if e.at >= since and (kinds is None or e.kind in kinds)]
 
+    def latest_events(self, limit: int) -> list[Event]:
+        self._check()
+        return list(self._events[-limit:]) if limit > 0 else []
+
     def close(self) -> None:
         self._closed = True

@@ -294,14 +294,24 @@ class SqliteStore(Store):
             args += sorted(kinds)
         with self._tx() as db:
             rows = db.execute(query + " ORDER BY id", args).fetchall()
-        return [Event(kind, at, robot, order_id, dish_id, trip_id, text,
-                      MappingProxyType(json.loads(data)))
-                for kind, at, robot, order_id, dish_id, trip_id, text, data in rows]
+        return _events_of(rows)
+
+    def latest_events(self, limit: int) -> list[Event]:
+        with self._tx() as db:
+            rows = db.execute("SELECT kind, at, robot, order_id, dish_id, trip_id, text, data "
+                              "FROM events ORDER BY id DESC LIMIT ?", (max(0, limit),)).fetchall()
+        return _events_of(rows[::-1])
 
     def close(self) -> None:
         if self._db is not None:
             db, self._db = self._db, None
             db.close()
+
+
+def _events_of(rows: Sequence[tuple[Any, ...]]) -> list[Event]:
+    return [Event(kind, at, robot, order_id, dish_id, trip_id, text,
+                  MappingProxyType(json.loads(data)))
+            for kind, at, robot, order_id, dish_id, trip_id, text, data in rows]
 
 
 def _dish_row(d: Dish) -> dict[str, Any]:
