@@ -18,11 +18,14 @@ from textual.widgets import Input
 from fleet.api.messages import (
     Alerts,
     AlertView,
+    Command,
     ControllerStatus,
+    DishHistory,
     DishView,
     EventView,
     FloorView,
     OrderView,
+    Reply,
     RobotView,
     Summary,
     TripView,
@@ -142,6 +145,35 @@ def scene() -> list[Update]:
     return [LinkChanged(up=True),
             ControllerStatus(online=True, site="bistro", name="Bistro", at=T),
             bistro(), *robots(), *orders(), alerts(), *hour(), summary(), *events()]
+
+
+SERVED = OrderView(order_id="O-106", table="B4", created_at=T - 700, open=False, dishes=[
+    DishView(dish_id="O-106/1", name="ramen [large]", state="served", robot="R2",
+             ready_at=T - 400, at_table_at=T - 250, served_at=T - 240)])
+"""A dish served four minutes ago, its id as the controller gives it (ORDER/N)."""
+STORY = [EventView(kind="OrderReceived", at=T - 700, order_id="O-106",
+                   text="order O-106 for B4 (1 dish)"),
+         EventView(kind="DishReady", at=T - 400, order_id="O-106", dish_id="O-106/1",
+                   text="ramen [large] for B4 ready at pass"),
+         EventView(kind="TripAssigned", at=T - 390, robot="R2", trip_id="t9",
+                   text="R2: serve trip pass -> B4 (1 dish)"),
+         EventView(kind="RobotArrived", at=T - 250, robot="R2", trip_id="t9",
+                   text="R2 at B4"),
+         EventView(kind="DishServed", at=T - 240, robot="R2", order_id="O-106",
+                   dish_id="O-106/1", text="ramen [large] taken at B4")]
+"""Its history, as the controller's ``dishHistory`` reply sends it."""
+
+
+def with_served() -> list[Update]:
+    """The scene with ``SERVED`` among the orders."""
+    updates = scene()
+    return [*updates[:-5], SERVED, *updates[-5:]]
+
+
+def tells(command: Command) -> Reply:
+    """A controller that answers ``dishHistory`` with ``STORY``."""
+    assert isinstance(command, DishHistory)
+    return Reply(request_id=None, ok=True, result=f"{len(STORY)} event(s)", events=STORY)
 
 
 def frozen() -> float:

@@ -1,20 +1,25 @@
-"""``recentEvents``: the last events of the controller's store, on the site's clock
-even across restarts (each run counts on its own clock), answered to a manager and
-refused to a till."""
+"""Reading the controller's store over the fleet API: ``recentEvents`` (the last
+events) and ``dishHistory`` (one dish's story, as ``fleet report dish`` tells it),
+on the site's clock even across restarts (each run counts on its own clock),
+answered to a manager and refused to a till."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from e2e import small_room
+from e2e import Rig, run_rig, small_room
 from simkit import MODEL
 
-from fleet.api.backlog import recent_events
+from fleet.api.backlog import dish_events, recent_events
 from fleet.api.messages import Reply
 from fleet.api.service import ApiService
 from fleet.assembly import build_controller
+from fleet.domain import DishState
+from fleet.domain import events as ev
 from fleet.domain.events import Event
+from fleet.domain.orders import Dish
+from fleet.reporting import dish_history
 from fleet.store import MemoryStore
 
 
@@ -69,7 +74,67 @@ def test_a_manager_reads_the_store_back_in_the_reply() -> None:
     assert encoded["events"][1]["order_id"] == "o1"
 
 
+def test_a_served_dishs_story_is_what_fleet_report_dish_reads() -> None:
+    async def scene(rig: Rig) -> None:
+        svc = ApiService(rig.controller, "bistro", epoch=1000.0)
+        payload = json.dumps({"request_id": "t1", "command": {
+            "type": "submitOrder", "order_id": "o1", "table": "table-1", "ready": True,
+            "dishes": [{"name": "soup"}, {"name": "bread"}]}}).encode()
+        reply, commands = svc.handle("pos", "till", payload, rig.now())
+        assert reply.ok
+        await rig.runtime.execute(commands)
+        order = rig.controller.book.orders["o1"]
+        await rig.until(lambda: not order.open, 300, "the order is served")
+        assert order.dishes[0].state is DishState.SERVED
+        story = _ask(svc, {"type": "dishHistory", "dish_id": "o1/1"})
+        assert story.ok and story.result == f"{len(story.events)} event(s) of dish o1/1"
+        kinds = [e.kind for e in story.events]
+        for kind in (ev.ORDER_RECEIVED, ev.DISH_READY, ev.TRIP_ASSIGNED, ev.ROBOT_ARRIVED,
+                     ev.DISH_SERVED):
+            assert kind in kinds, kind
+        assert kinds.index(ev.ORDER_RECEIVED) < kinds.index(ev.DISH_READY) \
+            < kinds.index(ev.TRIP_ASSIGNED) < kinds.index(ev.DISH_SERVED)
+        report = dish_history(order.dishes[0], rig.controller.store.events())
+        assert [(e.kind, e.at, e.text) for e in story.events] == \
+            [(e.kind, 1000.0 + e.at, e.text) for e in report], "the report's story, on site time"
+        assert all(e.dish_id in (None, "o1/1") for e in story.events)
+
+    run_rig(small_room(), {"A": (1, 0)}, scene)
+
+
+def test_a_dish_ordered_before_a_restart_reads_in_one_time_line() -> None:
+    store = MemoryStore()
+    dish = Dish(dish_id="o1/1", order_id="o1", table="T1", name="soup")
+    for e in (started(0.0, 1000.0),
+              Event(ev.ORDER_RECEIVED, 10.0, order_id="o1", text="order o1"),
+              Event(ev.DISH_READY, 20.0, order_id="o1", dish_id="o1/1", text="ready"),
+              Event(ev.DISH_READY, 21.0, order_id="o2", dish_id="o2/1", text="another's"),
+              started(2.0, 5000.0),
+              Event(ev.DISH_SERVED, 8.0, order_id="o1", dish_id="o1/1", text="served")):
+        store.record(e)
+    story = dish_events(store, dish, epoch=5000.0)
+    assert [(e.text, e.at) for e in story] == [("order o1", 1010.0), ("ready", 1020.0),
+                                               ("served", 5008.0)]
+
+
+@pytest.mark.parametrize(("command", "code", "said"), [
+    ({"type": "dishHistory", "dish_id": "o9/1"}, "unknown_order", "unknown dish 'o9/1'"),
+    ({"type": "dishHistory", "dish_id": "o1/7"}, "unknown_order", "order o1 has o1/1"),
+    ({"type": "dishHistory", "dish_id": "o1-soup"}, "malformed", "not a dish id: ORDER/N"),
+])
+def test_an_unknown_dish_is_named(command: dict[str, object], code: str, said: str) -> None:
+    svc = _service()
+    submit = json.dumps({"request_id": "t1", "command": {
+        "type": "submitOrder", "order_id": "o1", "table": "table-1",
+        "dishes": [{"name": "soup"}]}}).encode()
+    assert svc.handle("pos", "till", submit, 1.0)[0].ok
+    reply = _ask(svc, command)
+    assert reply.error is not None and reply.error.code == code
+    assert said in reply.error.message
+
+
 @pytest.mark.parametrize(("command", "role", "code"), [
+    ({"type": "dishHistory", "dish_id": "o1/1"}, "pos", "not_allowed"),
     ({"type": "recentEvents"}, "pos", "not_allowed"),
     ({"type": "recentEvents", "limit": 0}, "manager", "malformed"),
     ({"type": "recentEvents", "limit": 501}, "manager", "malformed"),

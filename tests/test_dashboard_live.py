@@ -19,12 +19,13 @@ from e2e import small_room
 from mqttsite import Site, run_site
 from rich.style import Style
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, RichLog, Static
+from textual.widgets import Checkbox, DataTable, RichLog, Static
 
 from fleet.api.client import FleetClient
 from fleet.api.messages import EventView
 from fleet.api.server import ApiServer
 from fleet.dashboard import FleetDashboard, build_app
+from fleet.dashboard.dishscreen import DishHistoryScreen
 from fleet.dashboard.floormap import FloorMap
 from fleet.dashboard.panels import OrdersTable, RobotsTable
 from fleet.dashboard.screens import NewOrderScreen
@@ -133,6 +134,18 @@ def test_an_order_typed_into_the_form_is_served_on_the_floor(tmp_path: Path) -> 
                                                  for k in orders.keys), 20.0,
                         "the orders panel shows it served")
             assert any("table-2" in orders.row_text(k) for k in orders.keys)
+            # where did it go? its every event, asked of the controller over the broker
+            (key,) = [k for k in orders.keys if "table-2" in orders.row_text(k)]
+            orders.focus()
+            orders.move_cursor(row=orders.keys.index(key))
+            await pilot.press("i")
+            await until(site, pilot, lambda: isinstance(app.screen, DishHistoryScreen), 20.0,
+                        "the dish's history shown")
+            story = app.screen.query_one("#dish-events", DataTable)
+            kinds = [str(story.get_row_at(i)[3]).rsplit("  ", 1)[-1]
+                     for i in range(story.row_count)]
+            assert kinds[0] == "OrderReceived" and "DishServed" in kinds
+            assert "TripAssigned" in kinds and "RobotArrived" in kinds
             assert site.referee.violations == []
 
     run_site(small_room(), {"R1": PASS, "R2": (0, 0)}, scene, tmp=tmp_path)

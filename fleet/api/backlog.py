@@ -1,4 +1,5 @@
-"""Events from the controller's store as the fleet API shows them, on the site's clock.
+"""Events from the controller's store as the fleet API shows them, on the site's clock:
+the last ones (``recentEvents``) and one dish's (``dishHistory``).
 
 ``events`` is a stream: a client that connects mid-shift, or comes back after
 the broker was away, hears only what happens from then on. ``recentEvents``
@@ -14,9 +15,13 @@ crossed moves to the epoch of the run before.
 
 from __future__ import annotations
 
+import dataclasses
+
 from fleet.api.messages import EventView
 from fleet.domain import events as ev
 from fleet.domain.events import Event
+from fleet.domain.orders import Dish
+from fleet.reporting import dish_history
 from fleet.store.base import Store
 
 
@@ -48,3 +53,25 @@ def recent_events(store: Store, limit: int, epoch: float) -> list[EventView]:
             current = earlier if earlier is not None else epoch
     out.reverse()
     return out
+
+
+def _epoch_of(started: Event) -> float | None:
+    value = started.data.get("epoch")
+    return float(value) if isinstance(value, int | float) else None
+
+
+def dish_events(store: Store, dish: Dish, epoch: float) -> list[EventView]:
+    """Every event of ``dish`` in the order it happened, as ``fleet report dish`` picks
+    them (``fleet.reporting.dish_history``), each on the site's clock: a dish ordered
+    before a restart and served after it reads in one time line."""
+    found = store.events_about(dish.order_id, dish.dish_id)
+    runs = [_epoch_of(e) for e in found if e.kind == ev.CONTROLLER_STARTED]
+    current = next((x for x in runs if x is not None), epoch)
+    on_site: list[Event] = []
+    for e in found:
+        if e.kind == ev.CONTROLLER_STARTED:
+            started = _epoch_of(e)
+            current = started if started is not None else epoch
+            continue
+        on_site.append(dataclasses.replace(e, at=current + e.at))
+    return [event_view(e, 0.0) for e in dish_history(dish, on_site)]

@@ -173,15 +173,25 @@ class RecentEvents(_Msg, kw_only=True, tag="recentEvents"):
     limit: Annotated[int, Meta(ge=1, le=500)] = 200
 
 
+class DishHistory(_Msg, kw_only=True, tag="dishHistory"):
+    """Every event of one dish (ordered, ready, assigned, loaded, each stop of its
+    trips, served or failed and why), in the reply's ``events``: what a manager reads
+    when a guest asks where their food went. The same story ``fleet report dish``
+    tells from the store."""
+
+    dish_id: Annotated[str, Meta(min_length=3, max_length=80, pattern=r"^[^/]+/\d+$",
+                                 description="ORDER/N, the dish's id in every view")]
+
+
 PosCommand = (SubmitOrder | MarkReady | CancelOrder | SetPriority | RequestBussing
               | ServedByStaff)
 ManagerCommand = (PauseRobot | ResumeRobot | StopAll | ReleaseAll | SendToCharge | SendToDock
                   | BlockTable | UnblockTable | BlockZone | UnblockZone | AcknowledgeAlert
-                  | RecentEvents)
+                  | RecentEvents | DishHistory)
 Command = (SubmitOrder | MarkReady | CancelOrder | SetPriority | RequestBussing | ServedByStaff
            | PauseRobot | ResumeRobot | StopAll | ReleaseAll | SendToCharge | SendToDock
            | BlockTable | UnblockTable | BlockZone | UnblockZone | AcknowledgeAlert
-           | RecentEvents)
+           | RecentEvents | DishHistory)
 POS_COMMANDS: tuple[type[Struct], ...] = (SubmitOrder, MarkReady, CancelOrder, SetPriority,
                                           RequestBussing, ServedByStaff)
 """What a POS or kitchen display may send on ``pos/{client}``; the manager's topic
@@ -220,7 +230,8 @@ class Reply(_Msg, kw_only=True):
     """An order already taken under this id, with the same content: nothing new done."""
     at: float = 0.0
     events: list[EventView] = []
-    """Events a request asked for (``recentEvents``), oldest first; empty otherwise."""
+    """Events a request asked for (``recentEvents``, ``dishHistory``), oldest first;
+    empty otherwise."""
 
 
 # -- state: retained -----------------------------------------------------------------

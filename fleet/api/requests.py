@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, get_args
 import msgspec
 
 from fleet.api.alerts import AlertBook
-from fleet.api.backlog import recent_events
+from fleet.api.backlog import dish_events, recent_events
 from fleet.api.messages import (
     API_VERSION,
     NAME_RULE,
@@ -27,6 +27,7 @@ from fleet.api.messages import (
     BlockZone,
     CancelOrder,
     Command,
+    DishHistory,
     ErrorCode,
     EventView,
     MarkReady,
@@ -47,6 +48,7 @@ from fleet.api.messages import (
 )
 from fleet.controller.commands import Command as RobotCommand
 from fleet.domain import Priority
+from fleet.domain.orders import Dish
 from fleet.errors import CommandError, OrderError
 from fleet.floor import PlaceKind
 from fleet.intake import DishRequest, OrderRequest
@@ -113,7 +115,9 @@ def decode(payload: bytes, *, max_payload: int = MAX_PAYLOAD) -> Request:
         unknown = _UNKNOWN_FIELD.search(text)
         if unknown:
             path = f"{path}.{unknown.group(1)}"
-        if "matching regex" in text:
+        if "matching regex" in text and path.endswith("dish_id"):
+            text = "not a dish id: ORDER/N, the order's id and the dish's number in it"
+        elif "matching regex" in text:
             # A person typed it: say the rule, not the regular expression.
             kind = "an order id" if path.endswith("order_id") else "a name"
             text = f"not {kind}: {NAME_RULE}"
@@ -161,6 +165,17 @@ class Executor:
     def _order(self, order_id: str) -> None:
         if order_id not in self.ctl.book.orders:
             raise Refused("unknown_order", f"unknown order {order_id!r}", "$.command.order_id")
+
+    def _dish(self, dish_id: str) -> Dish:
+        """A dish of the order book, or of the store (an order cleared from the book)."""
+        order_id = dish_id.rsplit("/", 1)[0]
+        order = self.ctl.book.orders.get(order_id) or self.ctl.store.order(order_id)
+        dish = next((d for d in order.dishes if d.dish_id == dish_id), None) if order else None
+        if dish is None:
+            raise Refused("unknown_order", f"unknown dish {dish_id!r}" + (
+                f"; order {order_id} has {', '.join(d.dish_id for d in order.dishes)}"
+                if order else ""), "$.command.dish_id")
+        return dish
 
     # -- carrying out ---------------------------------------------------------------------
     def run(self, command: Command, now: float) -> Done:
@@ -242,6 +257,10 @@ class Executor:
             return Done(f"zone {command.zone} unblocked", ctl.unblock_zone(command.zone, now))
         if isinstance(command, AcknowledgeAlert):
             return Done(self.alerts.acknowledge(command.alert_id), [])
+        if isinstance(command, DishHistory):
+            events = dish_events(ctl.store, self._dish(command.dish_id), self.epoch)
+            return Done(f"{len(events)} event(s) of dish {command.dish_id}", [],
+                        events=tuple(events))
         if isinstance(command, RecentEvents):
             events = recent_events(ctl.store, command.limit, self.epoch)
             return Done(f"the last {len(events)} event(s)", [], events=tuple(events))

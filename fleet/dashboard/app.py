@@ -31,8 +31,11 @@ from fleet.api.messages import (
     AcknowledgeAlert,
     CancelOrder,
     Command,
+    DishHistory,
+    DishView,
     EventView,
     MarkReady,
+    OrderView,
     PauseRobot,
     RecentEvents,
     ReleaseAll,
@@ -49,6 +52,8 @@ from fleet.api.mirror import FleetMirror, Part
 from fleet.api.updates import FleetSource
 from fleet.dashboard import views
 from fleet.dashboard.commands import FleetCommands, bindings, help_keys
+from fleet.dashboard.dishscreen import DishHistoryScreen
+from fleet.dashboard.dishviews import dish_title, history_rows
 from fleet.dashboard.floormap import FloorMap, legend
 from fleet.dashboard.kpis import KpiHistory, kpi_line
 from fleet.dashboard.language import _, translate_bindings, use
@@ -460,6 +465,41 @@ class FleetDashboard(App[None]):
             return
         self.send_command(AcknowledgeAlert(alert_id=alert),
                           _("acknowledge alert {alert}", alert=str(alert)))
+
+    def action_dish_history(self) -> None:
+        """Where a guest's food went: the selected dish's every event, asked of the
+        controller (the store holds what no view keeps)."""
+        key = self.orders_table.selected_key()
+        if not self._need(SELECT_ORDER, key):
+            return
+        assert key is not None
+        order_id, dish_id = key.split("/", 1)
+        order = self.mirror.orders.get(order_id)
+        dish = next((d for d in order.dishes if d.dish_id == dish_id), None) if order else None
+        if order is None or dish is None:
+            return
+        self.run_worker(self._dish_history(order, dish), group="requests")
+
+    async def _dish_history(self, order: OrderView, dish: DishView) -> None:
+        what = escape(_("history of {dish}", dish=dish.dish_id))
+        try:
+            reply = await self.source.request(DishHistory(dish_id=dish.dish_id))
+        except FleetError as exc:
+            self.notify(str(exc), title=_("{what}: no reply", what=what), severity="error",
+                        markup=False)
+            return
+        if not reply.ok:
+            reason = reply.error.message if reply.error is not None else _("refused")
+            self.notify(reason, title=_("{what}: refused", what=what), severity="error",
+                        markup=False)
+            return
+        self.push_screen(DishHistoryScreen(dish.dish_id, dish_title(order, dish),
+                                           history_rows(reply.events)))
+
+    def on_data_table_row_selected(self, event: OrdersTable.RowSelected) -> None:
+        """Enter on a dish opens its history, as i does."""
+        if event.data_table.id == "orders":
+            self.action_dish_history()
 
     def action_toggle_kpis(self) -> None:
         """The hour's sparklines cost a line a small screen may need for its orders:

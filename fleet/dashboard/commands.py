@@ -48,6 +48,9 @@ ACTIONS: tuple[Action, ...] = (
     Action("b", "by_staff", N_("By staff"), N_(
         "The selected order's table: its dishes waiting at the pass were carried by staff "
         "(asks first)"), show=False),
+    Action("i", "dish_history", N_("History"),
+           N_("Every event of the selected dish, with times (also Enter in the orders)"),
+           show=False),
     Action("h", "hurry", N_("Hurry"), N_("High priority for the selected order (again: normal)"),
            show=False),
     Action("p", "pause_robot", N_("Pause"), N_("Pause the selected robot (resume if paused)")),

@@ -5,8 +5,9 @@ Updates given to ``feed`` come out of ``updates()`` in order; ``close`` ends the
 stream. Every command is recorded in ``requests`` and answered by ``answer``
 (by default: accepted, with the command's name as the result), so a test can
 assert exactly what the dashboard sent and script refusals. Requests that only
-read (``recentEvents``) change nothing on the floor: they are recorded apart, in
-``reads``, and answered from ``stored``, the events the controller's store holds.
+read (``recentEvents``, ``dishHistory``) change nothing on the floor: they are
+recorded apart, in ``reads``; ``recentEvents`` is answered from ``stored``, the
+events the controller's store holds, and ``dishHistory`` by ``answer``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable
 
-from fleet.api.messages import Command, EventView, RecentEvents, Reply
+from fleet.api.messages import Command, DishHistory, EventView, RecentEvents, Reply
 from fleet.api.updates import Update
 
 
@@ -70,5 +71,8 @@ class ScriptedSource:
             events = self.stored[-command.limit:]
             return Reply(request_id=None, ok=True, result=f"the last {len(events)} event(s)",
                          events=events)
+        if isinstance(command, DishHistory):
+            self.reads.append(command)
+            return self.answer(command)
         self.requests.append(command)
         return self.answer(command)

@@ -29,7 +29,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from fleet.domain.events import Event
+from fleet.domain.events import CONTROLLER_STARTED, Event
 from fleet.domain.orders import Dish, DishState, Order, Priority
 from fleet.domain.trips import Stop, StopKind, Trip, TripKind, TripState
 from fleet.errors import StoreError
@@ -301,6 +301,18 @@ class SqliteStore(Store):
             rows = db.execute("SELECT kind, at, robot, order_id, dish_id, trip_id, text, data "
                               "FROM events ORDER BY id DESC LIMIT ?", (max(0, limit),)).fetchall()
         return _events_of(rows[::-1])
+
+    def events_about(self, order_id: str, dish_id: str) -> list[Event]:
+        query = ("SELECT kind, at, robot, order_id, dish_id, trip_id, text, data FROM events "
+                 "WHERE order_id = :order OR dish_id = :dish OR kind = :started "
+                 "OR trip_id IN (SELECT trip_id FROM events WHERE trip_id IS NOT NULL "
+                 "AND (order_id = :order OR dish_id = :dish)) "
+                 "OR instr(data, :quoted) > 0 ORDER BY id")
+        with self._tx() as db:
+            rows = db.execute(query, {"order": order_id, "dish": dish_id,
+                                      "started": CONTROLLER_STARTED,
+                                      "quoted": json.dumps(dish_id)}).fetchall()
+        return _events_of(rows)
 
     def close(self) -> None:
         if self._db is not None:
