@@ -49,6 +49,17 @@ def test_only_the_last_events_and_runs_without_an_epoch_take_this_runs() -> None
     assert recent_events(MemoryStore(), 3, epoch=100.0) == []
 
 
+def test_kinds_left_out_do_not_fill_the_limit_and_runs_still_tell_their_epoch() -> None:
+    store = MemoryStore()
+    for e in (started(0.0, 1000.0), Event("DishReady", 50.0, text="first run"),
+              started(2.0, 5000.0), *(Event("RobotPhaseChanged", 3.0 + i, text="trace")
+                                      for i in range(10))):
+        store.record(e)
+    views = recent_events(store, 2, epoch=5000.0,
+                          leave_out=["RobotPhaseChanged", "ControllerStarted"])
+    assert [(v.text, v.at) for v in views] == [("first run", 1050.0)]
+
+
 def _service() -> ApiService:
     ctl = build_controller(small_room(), {"A": MODEL}, store=MemoryStore(), run_id="t",
                            epoch=1_700_000_000.0)
@@ -138,6 +149,7 @@ def test_an_unknown_dish_is_named(command: dict[str, object], code: str, said: s
     ({"type": "recentEvents"}, "pos", "not_allowed"),
     ({"type": "recentEvents", "limit": 0}, "manager", "malformed"),
     ({"type": "recentEvents", "limit": 501}, "manager", "malformed"),
+    ({"type": "recentEvents", "leave_out": [""]}, "manager", "malformed"),
 ])
 def test_a_read_is_a_managers_and_bounded(command: dict[str, object], role: str,
                                           code: str) -> None:

@@ -47,7 +47,8 @@ async def test_the_log_starts_with_what_the_store_kept_then_what_came_live() -> 
         await settle(pilot)
         await until(pilot, lambda: len(said(app)) == 7)
         assert said(app) == [e.text for e in EARLIER] + [e.text for e in events()]
-        assert source.reads == [RecentEvents(limit=EVENTS_SHOWN)]
+        assert source.reads == [RecentEvents(limit=EVENTS_SHOWN,
+                                             leave_out=sorted(views.TRACE_KINDS))]
         assert source.requests == [], "a read is not a command"
 
 
@@ -101,7 +102,19 @@ async def test_an_unanswered_read_leaves_the_live_events() -> None:
         assert app.is_running
 
 
+@pytest.mark.asyncio
+async def test_a_robots_trace_in_the_store_is_not_read_into_the_log() -> None:
+    trace = [EventView(kind="RobotPhaseChanged", at=T - 100 + i, robot="R1",
+                       text=f"R1 phase {i}") for i in range(300)]
+    app, _ = make_app(stored=[*EARLIER, *trace])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await until(pilot, lambda: len(said(app)) == 7)
+        assert said(app)[:3] == [e.text for e in EARLIER], "the trace did not push them out"
+
+
 def test_merge_keeps_one_of_each_event_in_time_order() -> None:
     live = events()
-    merged = views.merge_events([*EARLIER, live[1]], [live[0], live[1], live[2]])
+    trace = EventView(kind="RobotPhaseChanged", at=T - 30, text="R1 to a table")
+    merged = views.merge_events([*EARLIER, live[1], trace], [live[0], live[1], live[2], trace])
     assert [e.text for e in merged] == [e.text for e in EARLIER] + [e.text for e in live[:3]]

@@ -180,6 +180,8 @@ def test_the_latest_events_are_the_last_recorded_whatever_their_clock(
     assert [e.kind for e in store.latest_events(10)] == ["A", "B", "ControllerStarted", "C"]
     assert store.latest_events(3)[-1].data == {"n": 3.0}
     assert store.latest_events(0) == []
+    assert [e.kind for e in store.latest_events(2, leave_out={"C", "ControllerStarted"})] == \
+        ["A", "B"], "the limit counts only the kinds kept"
 
 
 def test_events_about_a_dish_are_its_orders_trips_and_listings(make_store: MakeStore) -> None:

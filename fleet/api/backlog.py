@@ -16,6 +16,7 @@ crossed moves to the epoch of the run before.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 
 from fleet.api.messages import EventView
 from fleet.domain import events as ev
@@ -31,11 +32,13 @@ def event_view(e: Event, epoch: float) -> EventView:
                      order_id=e.order_id, dish_id=e.dish_id, trip_id=e.trip_id)
 
 
-def recent_events(store: Store, limit: int, epoch: float) -> list[EventView]:
-    """The last ``limit`` events recorded, oldest first. ``epoch`` is this run's;
-    events of earlier runs take theirs from their ``ControllerStarted`` events
-    (this run's when an earlier run recorded none, as a simulation does)."""
-    latest = store.latest_events(limit)
+def recent_events(store: Store, limit: int, epoch: float,
+                  leave_out: Collection[str] = ()) -> list[EventView]:
+    """The last ``limit`` events recorded, oldest first, none of the kinds in
+    ``leave_out``. ``epoch`` is this run's; events of earlier runs take theirs from
+    their ``ControllerStarted`` events (this run's when an earlier run recorded none,
+    as a simulation does), which are read even when left out."""
+    latest = store.latest_events(limit, set(leave_out) - {ev.CONTROLLER_STARTED})
     if not latest:
         return []
     starts: list[float | None] = []
@@ -52,7 +55,7 @@ def recent_events(store: Store, limit: int, epoch: float) -> list[EventView]:
             earlier = starts[index] if index >= 0 else None
             current = earlier if earlier is not None else epoch
     out.reverse()
-    return out
+    return [v for v in out if v.kind not in leave_out]
 
 
 def _epoch_of(started: Event) -> float | None:

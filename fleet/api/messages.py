@@ -171,6 +171,10 @@ class RecentEvents(_Msg, kw_only=True, tag="recentEvents"):
     missed, since ``events`` is a stream and not retained."""
 
     limit: Annotated[int, Meta(ge=1, le=500)] = 200
+    leave_out: Annotated[list[Annotated[str, Meta(min_length=1, max_length=64)]],
+                         Meta(max_length=20)] = []
+    """Event kinds not wanted: a live log leaves out ``RobotPhaseChanged``, a robot's
+    trace every few seconds, which would fill the ``limit`` with little to read."""
 
 
 class DishHistory(_Msg, kw_only=True, tag="dishHistory"):

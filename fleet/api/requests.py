@@ -262,7 +262,7 @@ class Executor:
             return Done(f"{len(events)} event(s) of dish {command.dish_id}", [],
                         events=tuple(events))
         if isinstance(command, RecentEvents):
-            events = recent_events(ctl.store, command.limit, self.epoch)
+            events = recent_events(ctl.store, command.limit, self.epoch, command.leave_out)
             return Done(f"the last {len(events)} event(s)", [], events=tuple(events))
         raise Refused("malformed", f"command {type(command).__name__} is not carried out "
                       "by this controller", "$.command.type")  # pragma: no cover

@@ -191,7 +191,8 @@ class FleetDashboard(App[None]):
 
     async def _catch_up(self) -> None:
         try:
-            reply = await self.source.request(RecentEvents(limit=EVENTS_SHOWN))
+            reply = await self.source.request(
+                RecentEvents(limit=EVENTS_SHOWN, leave_out=sorted(views.TRACE_KINDS)))
         except FleetError as exc:
             log.info("no events backlog: %s", exc)
             return

@@ -68,7 +68,7 @@ class ScriptedSource:
     async def request(self, command: Command, *, timeout: float = 5.0) -> Reply:  # noqa: ASYNC109
         if isinstance(command, RecentEvents):
             self.reads.append(command)
-            events = self.stored[-command.limit:]
+            events = [e for e in self.stored if e.kind not in command.leave_out][-command.limit:]
             return Reply(request_id=None, ok=True, result=f"the last {len(events)} event(s)",
                          events=events)
         if isinstance(command, DishHistory):

@@ -71,9 +71,10 @@ class Store(ABC):
         the order recorded."""
 
     @abstractmethod
-    def latest_events(self, limit: int) -> list[Event]:
-        """The last ``limit`` events recorded, in the order recorded, whatever run or
-        clock they came from (a dashboard opened mid-shift reads what it missed)."""
+    def latest_events(self, limit: int, leave_out: Collection[str] = ()) -> list[Event]:
+        """The last ``limit`` events recorded not of the kinds in ``leave_out``, in the
+        order recorded, whatever run or clock they came from (a dashboard opened
+        mid-shift reads what it missed)."""
 
     @abstractmethod
     def events_about(self, order_id: str, dish_id: str) -> list[Event]:

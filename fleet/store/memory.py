@@ -104,9 +104,10 @@ class MemoryStore(Store):
         return [e for e in self._events
                 if e.at >= since and (kinds is None or e.kind in kinds)]
 
-    def latest_events(self, limit: int) -> list[Event]:
+    def latest_events(self, limit: int, leave_out: Collection[str] = ()) -> list[Event]:
         self._check()
-        return list(self._events[-limit:]) if limit > 0 else []
+        kept = [e for e in self._events if e.kind not in leave_out]
+        return kept[-limit:] if limit > 0 else []
 
     def events_about(self, order_id: str, dish_id: str) -> list[Event]:
         self._check()

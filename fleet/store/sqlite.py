@@ -296,10 +296,12 @@ class SqliteStore(Store):
             rows = db.execute(query + " ORDER BY id", args).fetchall()
         return _events_of(rows)
 
-    def latest_events(self, limit: int) -> list[Event]:
+    def latest_events(self, limit: int, leave_out: Collection[str] = ()) -> list[Event]:
+        kinds = sorted(leave_out)
+        query = ("SELECT kind, at, robot, order_id, dish_id, trip_id, text, data FROM events "
+                 f"WHERE kind NOT IN ({', '.join('?' * len(kinds))}) ORDER BY id DESC LIMIT ?")
         with self._tx() as db:
-            rows = db.execute("SELECT kind, at, robot, order_id, dish_id, trip_id, text, data "
-                              "FROM events ORDER BY id DESC LIMIT ?", (max(0, limit),)).fetchall()
+            rows = db.execute(query, [*kinds, max(0, limit)]).fetchall()
         return _events_of(rows[::-1])
 
     def events_about(self, order_id: str, dish_id: str) -> list[Event]:
