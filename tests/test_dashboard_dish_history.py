@@ -88,3 +88,12 @@ async def test_a_refused_story_is_said_and_no_screen_opens() -> None:
         assert note.message == "unknown dish 'O-106/1'"
         assert "history of O-106/1" in note.title
         assert not isinstance(app.screen, DishHistoryScreen)
+
+
+def test_the_title_reads_korean() -> None:
+    use("ko")
+    try:
+        title = dish_title(SERVED, SERVED.dishes[0]).plain
+    finally:
+        use("en")
+    assert title == "ramen [large] B4행 · 주문 O-106 · 서빙됨 · 픽업대에서 테이블까지 2:30 대기"

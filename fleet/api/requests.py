@@ -82,7 +82,7 @@ class Done:
     commands: list[RobotCommand]
     duplicate: bool = False
     events: tuple[EventView, ...] = ()
-    """What a reading request (``recentEvents``) asked for."""
+    """What a reading request (``recentEvents``, ``dishHistory``) asked for."""
 
 
 def salvage_request_id(payload: bytes, *, max_payload: int = MAX_PAYLOAD) -> str | None:
