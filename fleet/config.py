@@ -28,6 +28,7 @@ from fleet.domain.actionprofile import ROLES
 from fleet.domain.identity import RobotIdentity, robot_ids
 from fleet.domain.robots import DEFAULT_DEVIATION_THETA, DEFAULT_MAP_ID, PROTOCOL_VERSIONS
 from fleet.errors import ConfigError
+from fleet.shifts import FORMAT, Shift, parse_shift
 
 ENV_PREFIX = "FLEET_"
 _ACTION_TYPE = re.compile(r"[A-Za-z0-9_.:-]+")
@@ -195,6 +196,9 @@ class Config(_Strict, frozen=True):
     broker: BrokerConfig = BrokerConfig()
     store: StoreConfig = StoreConfig()
     dispatch: DispatchConfig = DispatchConfig()
+    shifts: dict[str, str] = {}
+    """Named parts of the day for ``fleet report --shift NAME``: ``lunch = "11:00-14:30"``
+    (``fleet.shifts``)."""
     base_dir: str = "."
     """Directory of the config file; relative paths resolve against it (set by the loader)."""
 
@@ -252,6 +256,11 @@ class Config(_Strict, frozen=True):
                                                 charge=a.charge, dwell_s=a.dwell_s,
                                                 extra=ActionProfile.pairs(a.parameters),
                                                 names=ActionProfile.pairs(a.parameter_names)))
+
+    def shift(self, name: str) -> Shift | None:
+        """The shift called ``name``, None when the config has none of that name."""
+        text = self.shifts.get(name)
+        return None if text is None else parse_shift(name, text)
 
     def broker_password(self) -> str | None:
         """The broker password from the environment or a file, never from config.toml."""
@@ -421,6 +430,13 @@ def _check(cfg: Config, where: str) -> None:
     if d.stall_abort_s > d.cold_food_s:
         fail("dispatch.stall_abort_s", f"must be at most cold_food_s ({d.cold_food_s:g} s): "
              f"a stalled trip is given up before its food is cold, got {d.stall_abort_s:g}")
+    for name, text in cfg.shifts.items():
+        if not name.strip():
+            fail("shifts", "a shift needs a name (lunch = \"11:00-14:30\")")
+        try:
+            parse_shift(name, text)
+        except ValueError as exc:
+            fail(f"shifts.{name}", str(exc))
     if not cfg.map_path.is_file():
         fail("site.map", f"floor plan not found: {cfg.map_path}")
 
@@ -464,6 +480,13 @@ def load_config(path: str | Path | None = None, *,
     if "base_dir" in raw:
         raise ConfigError(f"{where}: base_dir: not a setting (it is the config file's folder)")
     _apply_env(raw, env)
+    shifts = raw.get("shifts")
+    if isinstance(shifts, dict):
+        # msgspec names a table's bad value `shifts[...]`; the manager needs its name.
+        for name, value in shifts.items():
+            if not isinstance(value, str):
+                raise ConfigError(f"{where}: shifts.{name}: Expected `str`, got "
+                                  f"`{type(value).__name__}` ({FORMAT})")
     raw["base_dir"] = str(base)
     try:
         cfg = msgspec.convert(raw, Config, strict=True)

@@ -18,11 +18,14 @@ from textual.widgets import Input
 from fleet.api.messages import (
     Alerts,
     AlertView,
+    Command,
     ControllerStatus,
+    DishHistory,
     DishView,
     EventView,
     FloorView,
     OrderView,
+    Reply,
     RobotView,
     Summary,
     TripView,
@@ -114,6 +117,17 @@ def summary(**changes: object) -> Summary:
     return Summary(**fields)  # type: ignore[arg-type]
 
 
+def hour() -> list[Summary]:
+    """The summaries of the last 40 minutes before ``summary()``, one a minute: a rush
+    building to eight dishes waiting and easing off, for the header's sparklines."""
+    waiting = [0, 0, 1, 1, 2, 2, 3, 4, 5, 6, 8, 8, 7, 6, 6, 5, 4, 4, 3, 3,
+               2, 2, 3, 4, 4, 3, 3, 2, 2, 1, 1, 2, 2, 3, 3, 3, 4, 3, 3, 3]
+    return [summary(now=T - 60 * (40 - i), dishes_waiting=n, dishes_on_robots=min(n, 3),
+                    mean_wait_15min_s=40.0 + 10 * n, served_15min=2 + i // 5,
+                    open_orders=3 + n // 2, active=min(5, 1 + n // 2))
+            for i, n in enumerate(waiting)]
+
+
 def events() -> list[EventView]:
     """What happened lately, as the events stream brings it (not retained)."""
     return [EventView(kind="DishReady", at=T - 45, text="soup for A3 ready", order_id="O-101"),
@@ -130,7 +144,36 @@ def scene() -> list[Update]:
     events of the last minute."""
     return [LinkChanged(up=True),
             ControllerStatus(online=True, site="bistro", name="Bistro", at=T),
-            bistro(), *robots(), *orders(), alerts(), summary(), *events()]
+            bistro(), *robots(), *orders(), alerts(), *hour(), summary(), *events()]
+
+
+SERVED = OrderView(order_id="O-106", table="B4", created_at=T - 700, open=False, dishes=[
+    DishView(dish_id="O-106/1", name="ramen [large]", state="served", robot="R2",
+             ready_at=T - 400, at_table_at=T - 250, served_at=T - 240)])
+"""A dish served four minutes ago, its id as the controller gives it (ORDER/N)."""
+STORY = [EventView(kind="OrderReceived", at=T - 700, order_id="O-106",
+                   text="order O-106 for B4 (1 dish)"),
+         EventView(kind="DishReady", at=T - 400, order_id="O-106", dish_id="O-106/1",
+                   text="ramen [large] for B4 ready at pass"),
+         EventView(kind="TripAssigned", at=T - 390, robot="R2", trip_id="t9",
+                   text="R2: serve trip pass -> B4 (1 dish)"),
+         EventView(kind="RobotArrived", at=T - 250, robot="R2", trip_id="t9",
+                   text="R2 at B4"),
+         EventView(kind="DishServed", at=T - 240, robot="R2", order_id="O-106",
+                   dish_id="O-106/1", text="ramen [large] taken at B4")]
+"""Its history, as the controller's ``dishHistory`` reply sends it."""
+
+
+def with_served() -> list[Update]:
+    """The scene with ``SERVED`` among the orders."""
+    updates = scene()
+    return [*updates[:-5], SERVED, *updates[-5:]]
+
+
+def tells(command: Command) -> Reply:
+    """A controller that answers ``dishHistory`` with ``STORY``."""
+    assert isinstance(command, DishHistory)
+    return Reply(request_id=None, ok=True, result=f"{len(STORY)} event(s)", events=STORY)
 
 
 def frozen() -> float:

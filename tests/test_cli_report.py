@@ -232,6 +232,64 @@ def test_a_production_store_takes_clock_times(tmp_path: Path,
     assert "not a time of day" in capsys.readouterr().err
 
 
+def _day_store(db: Path) -> None:
+    """A controller run from 10:00 with dishes ordered at 10:30, 12:00, 14:00, 18:00 and
+    23:30 on 2026-12-06, and 00:30 the next day."""
+    ten = datetime(2026, 12, 6, 10, 0).timestamp()
+    with SqliteStore(db) as store:
+        store.record(Event(ev.CONTROLLER_STARTED, 0.0, data={"epoch": ten}))
+        for order_id, hours in (("morning", 0.5), ("noon", 2.0), ("two", 4.0),
+                                ("evening", 8.0), ("late", 13.5), ("after-midnight", 14.5)):
+            at = hours * 3600.0
+            store.save_order(Order(order_id, "T1", created_at=at, dishes=[
+                Dish(f"{order_id}/1", order_id, "T1", created_at=at)]))
+
+
+def _config(tmp_path: Path, shifts: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[site]\nmap = "{REPO / "maps" / "bistro.toml"}"\n[shifts]\n{shifts}')
+    return path
+
+
+def test_a_shift_from_the_config_is_its_clock_times(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "fleet.db"
+    _day_store(db)
+    config = _config(tmp_path, 'lunch = "11:00-14:30"\nlate = "22:00-02:00"\n')
+    lunch = report(db, tmp_path, "--config", str(config), "--shift", "lunch")
+    assert lunch["dishes"]["ordered"] == 2, "noon and two"
+    assert lunch == report(db, tmp_path, "--from", "11:00", "--to", "14:30")
+    assert "from 11:00:00 to 14:30:00" in capsys.readouterr().out
+    late = report(db, tmp_path, "--config", str(config), "--shift", "late")
+    assert late["dishes"]["ordered"] == 2, "a shift past midnight ends the next day"
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--shift", "brunch"], "has no shift of that name; its shifts: lunch (11:00-14:30)"),
+    (["--shift", "lunch", "--from", "12:00"], "give it or --from/--to, not both"),
+])
+def test_a_shift_the_config_lacks_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           argv: list[str], message: str) -> None:
+    db = tmp_path / "fleet.db"
+    _day_store(db)
+    config = _config(tmp_path, 'lunch = "11:00-14:30"\n')
+    assert main(["report", "--db", str(db), "--config", str(config), *argv]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert message in err
+    assert argv[1] == "lunch" or str(config) in err
+
+
+def test_a_shift_on_a_simulated_store_asks_for_times_since_the_start(
+        service: tuple[Path, dict[str, Any]], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    db, _ = service
+    config = _config(tmp_path, 'lunch = "11:00-14:30"\n')
+    capsys.readouterr()
+    assert main(["report", "--db", str(db), "--config", str(config), "--shift", "lunch"]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "--shift lunch (11:00-14:30) '11:00'" in err and "holds no wall clock" in err
+
+
 def test_html_page_has_its_plots_and_the_sims_numbers(
         service: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     db, sim = service

@@ -82,6 +82,11 @@ def test_environment_overrides_keys(tmp_path: Path) -> None:
         ("[broker]\nurl = 'mqtt://user:pw@broker'\n", {}, "broker.url: no user or password"),
         ("", {"FLEET_SITE__ID": "a/b#"}, "site.id: must be 1-64 characters and one MQTT topic"),
         ("", {"FLEET_SITE__ID": "''"}, "site.id: must be 1-64"),
+        ("[shifts]\nlunch = '11-14'\n", {}, "shifts.lunch: expected HH:MM-HH:MM"),
+        ("[shifts]\nlunch = '11:00-24:30'\n", {}, "shifts.lunch: not a time of day in"),
+        ("[shifts]\nlunch = '11:00-11:00'\n", {}, "shifts.lunch: starts and ends at 11:00"),
+        ("[shifts]\nlunch = 11\n", {}, "shifts.lunch: Expected `str`, got `int`"),
+        ("", {"FLEET_SHIFTS__BRUNCH": "noon"}, "shifts.brunch: expected HH:MM-HH:MM"),
         ("[dispatch]\nstall_abort_s = 400.0\n", {},
          "dispatch.stall_abort_s: must be at most cold_food_s (300 s)"),
         ("[dispatch]\nno_progress_s = 200.0\nstall_abort_s = 150.0\n", {},
@@ -99,6 +104,18 @@ def test_mistakes_name_file_and_key(tmp_path: Path, text: str, env: dict[str, st
         load_config(path, env=env)
     assert str(path) in str(err.value) or "environment variable" in str(err.value)
     assert expected in str(err.value)
+
+
+def test_shifts_are_named_parts_of_the_day(tmp_path: Path) -> None:
+    path = write(tmp_path, '[shifts]\nlunch = "11:00-14:30"\nlate = " 22:00 - 2:00 "\n')
+    cfg = load_config(path, env={"FLEET_SHIFTS__BREAKFAST": "'7:00-10:00'"})
+    lunch, late, breakfast = cfg.shift("lunch"), cfg.shift("late"), cfg.shift("breakfast")
+    assert lunch is not None and (lunch.start, lunch.end, lunch.overnight) == \
+        ("11:00", "14:30", False)
+    assert late is not None and (late.start, late.end, late.overnight) == ("22:00", "02:00", True)
+    assert breakfast is not None and str(breakfast) == "breakfast (07:00-10:00)"
+    assert cfg.shift("dinner") is None
+    assert load_config(ROOT / "config.toml", env={}).shift("lunch") is not None
 
 
 def test_a_binary_file_is_named_not_a_traceback(tmp_path: Path) -> None:

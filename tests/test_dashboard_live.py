@@ -19,11 +19,13 @@ from e2e import small_room
 from mqttsite import Site, run_site
 from rich.style import Style
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Static
+from textual.widgets import Checkbox, DataTable, RichLog, Static
 
 from fleet.api.client import FleetClient
+from fleet.api.messages import EventView
 from fleet.api.server import ApiServer
 from fleet.dashboard import FleetDashboard, build_app
+from fleet.dashboard.dishscreen import DishHistoryScreen
 from fleet.dashboard.floormap import FloorMap
 from fleet.dashboard.panels import OrdersTable, RobotsTable
 from fleet.dashboard.screens import NewOrderScreen
@@ -132,9 +134,53 @@ def test_an_order_typed_into_the_form_is_served_on_the_floor(tmp_path: Path) -> 
                                                  for k in orders.keys), 20.0,
                         "the orders panel shows it served")
             assert any("table-2" in orders.row_text(k) for k in orders.keys)
+            # where did it go? its every event, asked of the controller over the broker
+            (key,) = [k for k in orders.keys if "table-2" in orders.row_text(k)]
+            orders.focus()
+            orders.move_cursor(row=orders.keys.index(key))
+            await pilot.press("i")
+            await until(site, pilot, lambda: isinstance(app.screen, DishHistoryScreen), 20.0,
+                        "the dish's history shown")
+            story = app.screen.query_one("#dish-events", DataTable)
+            kinds = [str(story.get_row_at(i)[3]).rsplit("  ", 1)[-1]
+                     for i in range(story.row_count)]
+            assert kinds[0] == "OrderReceived" and "DishServed" in kinds
+            assert "TripAssigned" in kinds and "RobotArrived" in kinds
             assert site.referee.violations == []
 
     run_site(small_room(), {"R1": PASS, "R2": (0, 0)}, scene, tmp=tmp_path)
+
+
+def test_a_dashboard_opened_mid_shift_shows_the_events_before_it(tmp_path: Path) -> None:
+    """Issue 15: events are a stream, so a dashboard opened after one was published
+    reads it back from the controller's store (``recentEvents`` over the broker)."""
+    async def scene(site: Site) -> None:
+        async with ApiServer(site.runtime, settings(site.broker, "fleet-api"), site=SITE,
+                             speed=site.speed, connect_timeout_s=10.0 * site.speed):
+            async with FleetClient(settings(site.broker, "witness"), SITE,
+                                   connect_timeout_s=10.0 * site.speed) as witness:
+                site.controller.emit("TableBlocked", site.runtime.now(),
+                                     "table-1 blocked: a spill before the dashboard opened")
+                async with asyncio.timeout(20.0 * site.speed):
+                    # published on the events topic before the dashboard listened
+                    async for update in witness.updates():
+                        if isinstance(update, EventView) and "a spill" in update.text:
+                            break
+            async with FleetClient(settings(site.broker, "dashboard"), SITE,
+                                   connect_timeout_s=10.0 * site.speed) as client:
+                app = build_app(client, title="fleet: Bistro")
+                async with app.run_test(size=SIZE) as pilot:
+                    log = app.query_one("#events", RichLog)
+
+                    def shown() -> list[str]:
+                        return [strip.text for strip in log.lines]
+
+                    await until(site, pilot, lambda: any("a spill before the dashboard" in line
+                                                         for line in shown()), 20.0,
+                                "the event from before the dashboard in its log")
+                    assert sum("a spill before" in line for line in shown()) == 1
+
+    run_site(small_room(), {"R1": PASS}, scene, tmp=tmp_path)
 
 
 def test_the_dashboard_survives_a_broker_restart(tmp_path: Path) -> None:

@@ -9,8 +9,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from dashscene import make_app, settle, steady_cursors
+from dashscene import make_app, settle, steady_cursors, tells, until, with_served
 from textual.pilot import Pilot
+
+from fleet.dashboard.dishscreen import DishHistoryScreen
 
 SnapCompare = Callable[..., bool]
 
@@ -68,3 +70,20 @@ def test_zone_form_names_a_bad_rectangle_at_80x24(snap_compare: SnapCompare) -> 
     app, source = make_app()
     assert snap_compare(app, terminal_size=(80, 24), run_before=fill)
     assert source.requests == []
+
+
+def test_dish_history_at_80x24(snap_compare: SnapCompare) -> None:
+    """Issue 15: one dish's every event, on the smallest screen."""
+    async def open_story(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        app = pilot.app
+        orders = app.orders_table  # type: ignore[attr-defined]
+        orders.focus()
+        orders.move_cursor(row=orders.keys.index("O-106/O-106/1"))
+        await pilot.press("i")
+        await until(pilot, lambda: isinstance(pilot.app.screen, DishHistoryScreen))
+        await steady_cursors(pilot)
+
+    app, source = make_app(with_served(), answer=tells)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_story)
+    assert source.reads[-1].dish_id == "O-106/1"  # type: ignore[attr-defined]

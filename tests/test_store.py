@@ -170,6 +170,38 @@ def test_events_come_back_in_order_filtered_by_time(make_store: MakeStore) -> No
     assert store.events(since=2.0, kinds={"DishReady"}) == []
 
 
+def test_the_latest_events_are_the_last_recorded_whatever_their_clock(
+        make_store: MakeStore) -> None:
+    store = make_store()
+    # a second run's clock starts again: recorded later, earlier by its time
+    for kind, at in (("A", 500.0), ("B", 600.0), ("ControllerStarted", 0.0), ("C", 3.0)):
+        store.record(Event(kind, at, data={"n": at}))
+    assert [e.kind for e in store.latest_events(3)] == ["B", "ControllerStarted", "C"]
+    assert [e.kind for e in store.latest_events(10)] == ["A", "B", "ControllerStarted", "C"]
+    assert store.latest_events(3)[-1].data == {"n": 3.0}
+    assert store.latest_events(0) == []
+    assert [e.kind for e in store.latest_events(2, leave_out={"C", "ControllerStarted"})] == \
+        ["A", "B"], "the limit counts only the kinds kept"
+
+
+def test_events_about_a_dish_are_its_orders_trips_and_listings(make_store: MakeStore) -> None:
+    store = make_store()
+    events = [Event("ControllerStarted", 0.0, data={"epoch": 5.0}),
+              Event("OrderReceived", 1.0, order_id="A"),
+              Event("DishReady", 2.0, order_id="A", dish_id="A/1"),
+              Event("DishReady", 2.0, order_id="B", dish_id="B/1"),
+              Event("TripAssigned", 3.0, robot="r", trip_id="t1", dish_id="A/1"),
+              Event("RobotArrived", 4.0, robot="r", trip_id="t1"),
+              Event("RobotArrived", 4.5, robot="r", trip_id="t2"),
+              Event("DishesLate", 5.0, data={"dishes": ["B/1", "A/1"]}),
+              Event("DishesLate", 5.5, data={"dishes": ["A/11"]})]
+    for e in events:
+        store.record(e)
+    about = [(e.kind, e.at) for e in store.events_about("A", "A/1")]
+    assert about == [("ControllerStarted", 0.0), ("OrderReceived", 1.0), ("DishReady", 2.0),
+                     ("TripAssigned", 3.0), ("RobotArrived", 4.0), ("DishesLate", 5.0)]
+
+
 def test_batches_write_like_single_calls(make_store: MakeStore) -> None:
     store = make_store()
     with store.batch():

@@ -165,13 +165,37 @@ class AcknowledgeAlert(_Msg, kw_only=True, tag="acknowledgeAlert"):
     alert_id: Annotated[int, Meta(ge=1)]
 
 
+class RecentEvents(_Msg, kw_only=True, tag="recentEvents"):
+    """The last ``limit`` events from the controller's store, in the reply's
+    ``events``: what a dashboard opened mid-shift (or back after a broker outage)
+    missed, since ``events`` is a stream and not retained."""
+
+    limit: Annotated[int, Meta(ge=1, le=500)] = 200
+    leave_out: Annotated[list[Annotated[str, Meta(min_length=1, max_length=64)]],
+                         Meta(max_length=20)] = []
+    """Event kinds not wanted: a live log leaves out ``RobotPhaseChanged``, a robot's
+    trace every few seconds, which would fill the ``limit`` with little to read."""
+
+
+class DishHistory(_Msg, kw_only=True, tag="dishHistory"):
+    """Every event of one dish (ordered, ready, assigned, loaded, each stop of its
+    trips, served or failed and why), in the reply's ``events``: what a manager reads
+    when a guest asks where their food went. The same story ``fleet report dish``
+    tells from the store."""
+
+    dish_id: Annotated[str, Meta(min_length=3, max_length=80, pattern=r"^[^/]+/\d+$",
+                                 description="ORDER/N, the dish's id in every view")]
+
+
 PosCommand = (SubmitOrder | MarkReady | CancelOrder | SetPriority | RequestBussing
               | ServedByStaff)
 ManagerCommand = (PauseRobot | ResumeRobot | StopAll | ReleaseAll | SendToCharge | SendToDock
-                  | BlockTable | UnblockTable | BlockZone | UnblockZone | AcknowledgeAlert)
+                  | BlockTable | UnblockTable | BlockZone | UnblockZone | AcknowledgeAlert
+                  | RecentEvents | DishHistory)
 Command = (SubmitOrder | MarkReady | CancelOrder | SetPriority | RequestBussing | ServedByStaff
            | PauseRobot | ResumeRobot | StopAll | ReleaseAll | SendToCharge | SendToDock
-           | BlockTable | UnblockTable | BlockZone | UnblockZone | AcknowledgeAlert)
+           | BlockTable | UnblockTable | BlockZone | UnblockZone | AcknowledgeAlert
+           | RecentEvents | DishHistory)
 POS_COMMANDS: tuple[type[Struct], ...] = (SubmitOrder, MarkReady, CancelOrder, SetPriority,
                                           RequestBussing, ServedByStaff)
 """What a POS or kitchen display may send on ``pos/{client}``; the manager's topic
@@ -209,6 +233,9 @@ class Reply(_Msg, kw_only=True):
     duplicate: bool = False
     """An order already taken under this id, with the same content: nothing new done."""
     at: float = 0.0
+    events: list[EventView] = []
+    """Events a request asked for (``recentEvents``, ``dishHistory``), oldest first;
+    empty otherwise."""
 
 
 # -- state: retained -----------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import get_args
 import msgspec
 
 from fleet.api.alerts import AlertBook
+from fleet.api.backlog import dish_events, recent_events
 from fleet.api.messages import (
     API_VERSION,
     NAME_RULE,
@@ -28,9 +29,12 @@ from fleet.api.messages import (
     BlockZone,
     CancelOrder,
     Command,
+    DishHistory,
     ErrorCode,
+    EventView,
     MarkReady,
     PauseRobot,
+    RecentEvents,
     ReleaseAll,
     Request,
     RequestBussing,
@@ -47,6 +51,7 @@ from fleet.api.messages import (
 from fleet.controller.commands import Command as RobotCommand
 from fleet.controller.port import FleetPort
 from fleet.domain import Order, Priority
+from fleet.domain.orders import Dish
 from fleet.errors import CommandError, OrderError
 from fleet.intake import DishRequest, OrderRequest
 
@@ -75,6 +80,8 @@ class Done:
     result: str
     commands: list[RobotCommand]
     duplicate: bool = False
+    events: tuple[EventView, ...] = ()
+    """What a reading request (``recentEvents``, ``dishHistory``) asked for."""
 
 
 def salvage_request_id(payload: bytes, *, max_payload: int = MAX_PAYLOAD) -> str | None:
@@ -107,7 +114,9 @@ def decode(payload: bytes, *, max_payload: int = MAX_PAYLOAD) -> Request:
         unknown = _UNKNOWN_FIELD.search(text)
         if unknown:
             path = f"{path}.{unknown.group(1)}"
-        if "matching regex" in text:
+        if "matching regex" in text and path.endswith("dish_id"):
+            text = "not a dish id: ORDER/N, the order's id and the dish's number in it"
+        elif "matching regex" in text:
             # A person typed it: say the rule, not the regular expression.
             kind = "an order id" if path.endswith("order_id") else "a name"
             text = f"not {kind}: {NAME_RULE}"
@@ -131,9 +140,11 @@ def tag_of(command: Command) -> str:
 class Executor:
     """Carries decoded commands out on one controller."""
 
-    def __init__(self, fleet: FleetPort, alerts: AlertBook) -> None:
+    def __init__(self, fleet: FleetPort, alerts: AlertBook, *, epoch: float = 0.0) -> None:
+        """``epoch``: site time minus the controller's, for the times of events read back."""
         self.fleet = fleet
         self.alerts = alerts
+        self.epoch = epoch
 
     # -- name checks --------------------------------------------------------------------
     def _robot(self, serial: str) -> None:
@@ -146,6 +157,17 @@ class Executor:
         if order is None:
             raise Refused("unknown_order", f"unknown order {order_id!r}", "$.command.order_id")
         return order
+
+    def _dish(self, dish_id: str) -> Dish:
+        """A dish of the order book, or of the store (an order cleared from the book)."""
+        order_id = dish_id.rsplit("/", 1)[0]
+        order = self.fleet.order(order_id) or self.fleet.store.order(order_id)
+        dish = next((d for d in order.dishes if d.dish_id == dish_id), None) if order else None
+        if dish is None:
+            raise Refused("unknown_order", f"unknown dish {dish_id!r}" + (
+                f"; order {order_id} has {', '.join(d.dish_id for d in order.dishes)}"
+                if order else ""), "$.command.dish_id")
+        return dish
 
     # -- carrying out ---------------------------------------------------------------------
     def run(self, command: Command, now: float) -> Done:
@@ -225,6 +247,14 @@ class Executor:
             return Done(f"zone {command.zone} unblocked", ctl.unblock_zone(command.zone, now))
         if isinstance(command, AcknowledgeAlert):
             return Done(self.alerts.acknowledge(command.alert_id), [])
+        if isinstance(command, DishHistory):
+            events = dish_events(self.fleet.store, self._dish(command.dish_id), self.epoch)
+            return Done(f"{len(events)} event(s) of dish {command.dish_id}", [],
+                        events=tuple(events))
+        if isinstance(command, RecentEvents):
+            events = recent_events(self.fleet.store, command.limit, self.epoch,
+                                   command.leave_out)
+            return Done(f"the last {len(events)} event(s)", [], events=tuple(events))
         raise Refused("malformed", f"command {type(command).__name__} is not carried out "
                       "by this controller", "$.command.type")  # pragma: no cover
 

@@ -25,6 +25,7 @@ from typing import Literal
 import msgspec
 
 from fleet.api.alerts import AlertBook
+from fleet.api.backlog import event_view
 from fleet.api.messages import (
     POS_COMMANDS,
     ApiError,
@@ -75,7 +76,7 @@ class ApiService:
         self.order_retention_s = order_retention_s
         self._summary_every = summary_every_s * speed
         self._robot_every = robot_every_s * speed
-        self._executor = Executor(fleet, self.alerts)
+        self._executor = Executor(fleet, self.alerts, epoch=epoch)
         self._enc = msgspec.json.Encoder()
         self._event_cursor = 0
         self._deadlocks_broken = 0
@@ -133,7 +134,8 @@ class ApiService:
             return Reply(request_id=request_id, ok=False, error=error, at=at), []
         log.info("%s request %s from %s: %s", role, request_id, client_id, done.result)
         return (Reply(request_id=request_id, ok=True, result=done.result,
-                      duplicate=done.duplicate, at=at), done.commands)
+                      duplicate=done.duplicate, at=at, events=list(done.events)),
+                done.commands)
 
     def encode(self, message: Reply) -> bytes:
         return self._enc.encode(message)
@@ -203,8 +205,7 @@ class ApiService:
             del self._events_due[:-EVENTS_HELD]
 
     def _event_view(self, e: Event) -> EventView:
-        return EventView(kind=e.kind, at=self.epoch + e.at, text=e.text, robot=e.robot,
-                         order_id=e.order_id, dish_id=e.dish_id, trip_id=e.trip_id)
+        return event_view(e, self.epoch)
 
     def _robot(self, serial: str, now: float, *, force: bool = False) -> Publication | None:
         view = robot_view(self.fleet.robot(serial, now), self.fleet.plan, now, epoch=self.epoch)

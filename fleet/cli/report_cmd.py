@@ -9,7 +9,8 @@ and writes what the user asked for (screen, CSV, JSON).
 Store times are seconds on the clock of the run that wrote them. A controller
 run records its wall-clock offset (``ControllerStarted``), so clock times such as
 ``--from 12:00`` work on a production store; a simulated run has no time of day,
-so there only times since the start (``--from 30m``) do. Where several runs
+so there only times since the start (``--from 30m``) do; ``--shift lunch`` is the
+config's clock times by name. Where several runs
 wrote one store, clock times use the latest run's offset (the clock open orders
 were moved onto when it resumed).
 """
@@ -33,6 +34,7 @@ from fleet.errors import ReportError
 from fleet.reporting import LATE_S, Records, Window, dish_history, records_span, shift_report
 from fleet.reporting.figures import robot_timeline, wait_of, window_dishes
 from fleet.reporting.tables import tidy_tables
+from fleet.shifts import Shift
 from fleet.store import SqliteStore
 
 EPILOG = """\
@@ -44,6 +46,7 @@ examples:
   fleet report                           the store named in ./config.toml (fleet.db)
   fleet report --db lunch.db --from 30m --to 1h30m
   fleet report --db fleet.db --from 12:00 --to 14:00 --csv out/
+  fleet report --shift lunch             the config's [shifts] lunch = "11:00-14:30"
   fleet report --db lunch.db --html lunch.html   plots and tables in one offline page
   fleet report --db lunch.db dish P0012-1/2    every event of that dish, in order
 
@@ -89,6 +92,10 @@ def register(sub: Any) -> None:
                    help="count dishes ordered from TIME on (default: the start of the record)")
     p.add_argument("--to", dest="end", metavar="TIME",
                    help="... and before TIME (default: the end of the record)")
+    p.add_argument("--shift", metavar="NAME",
+                   help="count dishes ordered in the config's shift NAME ([shifts] in "
+                        "config.toml, e.g. lunch = \"11:00-14:30\"), on the day the record "
+                        "starts; instead of --from/--to")
     p.add_argument("--late", type=non_negative, default=LATE_S, metavar="S",
                    help=f"a served dish that waited more than S seconds is late "
                         f"(default {LATE_S:g}, the default cold-food bound)")
@@ -104,15 +111,36 @@ def register(sub: Any) -> None:
     p.set_defaults(run=run_report)
 
 
+def config_file(args: argparse.Namespace) -> Path | None:
+    """``--config``, else ./config.toml when there is one."""
+    return args.config or (Path("config.toml") if Path("config.toml").is_file() else None)
+
+
 def store_path(args: argparse.Namespace) -> Path:
     """``--db``, else the config's store, else ./fleet.db."""
     if args.db is not None:
         return Path(args.db)
-    config = args.config or (Path("config.toml") if Path("config.toml").is_file() else None)
+    config = config_file(args)
     if config is None:
         return Path("fleet.db")
     cfg = load_config(config)
     return cfg.resolve(cfg.store.path)
+
+
+def shift_named(args: argparse.Namespace) -> Shift:
+    """The config's shift ``--shift`` names; ReportError says which config and shifts."""
+    config = config_file(args)
+    if config is None:
+        raise ReportError(f"--shift {args.shift}: shifts are named in the config's shifts "
+                          "table, and there is no ./config.toml here: give --config FILE")
+    cfg = load_config(config)
+    shift = cfg.shift(args.shift)
+    if shift is None:
+        known = ", ".join(f"{name} ({text})" for name, text in sorted(cfg.shifts.items()))
+        raise ReportError(f"--shift {args.shift}: {config} has no shift of that name; "
+                          + (f"its shifts: {known}" if known else
+                             'it has none (add a shifts table: lunch = "11:00-14:30")'))
+    return shift
 
 
 def load_records(path: Path) -> Records:
@@ -184,6 +212,15 @@ def window_of(args: argparse.Namespace, records: Records, source: str) -> Window
     span = records_span(records)
     start = span[0] if span is not None else 0.0
     offset = wall_offset(records)
+    if args.shift is not None:
+        if args.start is not None or args.end is not None:
+            raise ReportError(f"--shift {args.shift} is a time range of its own: give it or "
+                              "--from/--to, not both")
+        shift = shift_named(args)
+        option = f"--shift {shift}"
+        first = store_time(shift.start, option, start=start, offset=offset, source=source)
+        last = store_time(shift.end, option, start=start, offset=offset, source=source)
+        return Window(first, last + 86400.0 if shift.overnight else last)
     lo = (store_time(args.start, "--from", start=start, offset=offset, source=source)
           if args.start is not None else None)
     hi = (store_time(args.end, "--to", start=start, offset=offset, source=source)

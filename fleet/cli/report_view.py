@@ -18,6 +18,7 @@ from rich.text import Text
 from fleet.domain.events import Event
 from fleet.domain.orders import Dish
 from fleet.reporting.figures import wait_of
+from fleet.reporting.history import history_lines
 
 Clock = Callable[[float], str]
 """Store time -> what a person reads (time since the start, or a wall-clock time)."""
@@ -115,9 +116,8 @@ def dish_view(dish: Dish, events: Sequence[Event], *, source: str,
         f"of order {dish.order_id} for {dish.table}, from {dish.pass_place or '-'}: {outcome}",
         f"; waited {num(wait, ' s')} ready -> table" if wait is not None else "",
         f"\nfrom {source}")
-    first = events[0].at if events else 0.0
-    rows = [[clock(e.at), f"+{e.at - first:,.1f}", e.kind, e.robot or "", e.trip_id or "",
-             e.text] for e in events]
+    rows = [[clock(line.at), f"+{line.since_first:,.1f}", line.kind, line.robot, line.trip,
+             line.text] for line in history_lines(events)]
     table = _table(f"Events ({len(events)})", ("time", "+s", "event", "robot", "trip", "what"),
                    rows)
     for column in table.columns[2:]:

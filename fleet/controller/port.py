@@ -36,6 +36,7 @@ from fleet.words import Phrase
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
+    from fleet.store.base import Store
 
 
 class FleetCommands(Protocol):
@@ -192,6 +193,12 @@ class FleetPort:
     @property
     def stopped_all(self) -> bool:
         return self._ctl.stopped_all
+
+    # -- the store: what this run and earlier ones recorded ------------------------------
+    @property
+    def store(self) -> Store:
+        """For reading back (a dish's history, the last events); the API only reads it."""
+        return self._ctl.store
 
     # -- events ---------------------------------------------------------------------------
     def events_since(self, cursor: int) -> tuple[list[Event], int]:

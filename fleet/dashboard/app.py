@@ -31,9 +31,13 @@ from fleet.api.messages import (
     AcknowledgeAlert,
     CancelOrder,
     Command,
+    DishHistory,
+    DishView,
     EventView,
     MarkReady,
+    OrderView,
     PauseRobot,
+    RecentEvents,
     ReleaseAll,
     ResumeRobot,
     SendToCharge,
@@ -42,12 +46,16 @@ from fleet.api.messages import (
     SetPriority,
     StopAll,
     SubmitOrder,
+    Summary,
 )
 from fleet.api.mirror import FleetMirror, Part
 from fleet.api.updates import FleetSource
 from fleet.dashboard import views
 from fleet.dashboard.commands import FleetCommands, bindings, help_keys
+from fleet.dashboard.dishscreen import DishHistoryScreen
+from fleet.dashboard.dishviews import dish_title, history_rows
 from fleet.dashboard.floormap import FloorMap, legend
+from fleet.dashboard.kpis import KpiHistory, kpi_line
 from fleet.dashboard.language import _, translate_bindings, use
 from fleet.dashboard.panels import AlertsTable, OrdersTable, RobotsTable
 from fleet.dashboard.screens import (
@@ -114,6 +122,9 @@ class FleetDashboard(App[None]):
         # The app's own widgets, held rather than queried: a refresh may come while
         # a modal screen is on top or the app is closing.
         self.figures = Static(id="figures")
+        self.kpi_strip = Static(id="kpis", classes="-auto")
+        self.kpis = KpiHistory()
+        """The header's figures over the last hour, from every summary received."""
         self.banner = Static(id="banner", classes="-none")
         self.floor_map = FloorMap(id="map")
         self.alerts_table = AlertsTable(id="alerts")
@@ -123,10 +134,13 @@ class FleetDashboard(App[None]):
         self.events_log = RichLog(id="events", max_lines=EVENTS_SHOWN, wrap=False,
                                   markup=False, auto_scroll=True)
         self._new_events: list[EventView] = []
+        self._backlog: list[EventView] | None = None
+        """Events read back from the controller's store, to show before the live ones."""
 
     # -- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield self.figures
+        yield self.kpi_strip
         yield self.banner
         with Horizontal(id="body"):
             with Vertical(id="left"):
@@ -154,9 +168,17 @@ class FleetDashboard(App[None]):
     async def _follow(self) -> None:
         try:
             async for update in self.source.updates():
+                was_online = self.mirror.controller_online
                 part = self.mirror.apply(update, self._clock())
+                if self.mirror.controller_online and not was_online:
+                    # Opened mid-shift, or back after an outage: the events stream only
+                    # brings what happens from now on.
+                    self.run_worker(self._catch_up(), name="events backlog",
+                                    group="backlog", exclusive=True)
                 if isinstance(update, EventView) and views.in_log(update):
                     self._new_events.append(update)
+                elif isinstance(update, Summary):
+                    self.kpis.add(update)
                 self._dirty.add(part)
                 if part == "link" and self.mirror.connected:
                     self._ever_connected = True
@@ -166,6 +188,19 @@ class FleetDashboard(App[None]):
         else:
             self._source_error = _("the fleet source closed")
         self._dirty.add("link")
+
+    async def _catch_up(self) -> None:
+        try:
+            reply = await self.source.request(
+                RecentEvents(limit=EVENTS_SHOWN, leave_out=sorted(views.TRACE_KINDS)))
+        except FleetError as exc:
+            log.info("no events backlog: %s", exc)
+            return
+        if reply.ok:
+            self._backlog = reply.events
+            self._dirty.add("events")
+        else:
+            log.info("no events backlog: %s", reply.error.message if reply.error else "refused")
 
     def site_now(self) -> float:
         return self.mirror.site_now(self._clock())
@@ -189,6 +224,8 @@ class FleetDashboard(App[None]):
                                       source_error=self._source_error)
             self.banner.update(Text(text))
             self.banner.set_classes(f"-{kind}" if kind else "-none")
+        if dirty & {"summary"}:
+            self.kpi_strip.update(kpi_line(self.kpis, now, self.size.width - 2))
         if dirty & {"robots", "link"}:
             self.robots_table.sync(views.robot_rows(m.robots))
             self._show_detail()
@@ -199,6 +236,10 @@ class FleetDashboard(App[None]):
             self.alerts_table.sync(views.alert_rows(m.open_alerts(), now))
         if dirty & {"floor", "robots", "orders", "summary", "link"}:
             self._show_map(now)
+        if self._backlog is not None:
+            self.events_log.clear()
+            self._new_events = views.merge_events(self._backlog, list(m.events))
+            self._backlog = None
         if self._new_events:
             for event in self._new_events[-EVENTS_SHOWN:]:
                 self.events_log.write(views.event_line(event))
@@ -425,6 +466,46 @@ class FleetDashboard(App[None]):
             return
         self.send_command(AcknowledgeAlert(alert_id=alert),
                           _("acknowledge alert {alert}", alert=str(alert)))
+
+    def action_dish_history(self) -> None:
+        """Where a guest's food went: the selected dish's every event, asked of the
+        controller (the store holds what no view keeps)."""
+        key = self.orders_table.selected_key()
+        if not self._need(SELECT_ORDER, key):
+            return
+        assert key is not None
+        order_id, dish_id = key.split("/", 1)
+        order = self.mirror.orders.get(order_id)
+        dish = next((d for d in order.dishes if d.dish_id == dish_id), None) if order else None
+        if order is None or dish is None:
+            return
+        self.run_worker(self._dish_history(order, dish), group="requests")
+
+    async def _dish_history(self, order: OrderView, dish: DishView) -> None:
+        what = escape(_("history of {dish}", dish=dish.dish_id))
+        try:
+            reply = await self.source.request(DishHistory(dish_id=dish.dish_id))
+        except FleetError as exc:
+            self.notify(str(exc), title=_("{what}: no reply", what=what), severity="error",
+                        markup=False)
+            return
+        if not reply.ok:
+            reason = reply.error.message if reply.error is not None else _("refused")
+            self.notify(reason, title=_("{what}: refused", what=what), severity="error",
+                        markup=False)
+            return
+        self.push_screen(DishHistoryScreen(dish.dish_id, dish_title(order, dish),
+                                           history_rows(reply.events)))
+
+    def on_data_table_row_selected(self, event: OrdersTable.RowSelected) -> None:
+        """Enter on a dish opens its history, as i does."""
+        if event.data_table.id == "orders":
+            self.action_dish_history()
+
+    def action_toggle_kpis(self) -> None:
+        """The hour's sparklines cost a line a small screen may need for its orders:
+        shown or hidden by the screen's size until the manager says otherwise."""
+        self.kpi_strip.set_classes("-hidden" if self.kpi_strip.display else "-shown")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(help_keys(), legend()))

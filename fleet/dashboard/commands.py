@@ -48,6 +48,9 @@ ACTIONS: tuple[Action, ...] = (
     Action("b", "by_staff", N_("By staff"), N_(
         "The selected order's table: its dishes waiting at the pass were carried by staff "
         "(asks first)"), show=False),
+    Action("i", "dish_history", N_("History"),
+           N_("Every event of the selected dish, with times (also Enter in the orders)"),
+           show=False),
     Action("h", "hurry", N_("Hurry"), N_("High priority for the selected order (again: normal)"),
            show=False),
     Action("p", "pause_robot", N_("Pause"), N_("Pause the selected robot (resume if paused)")),
@@ -59,6 +62,9 @@ ACTIONS: tuple[Action, ...] = (
     Action("t", "block_table", N_("Table"), N_("Block or unblock a table"), show=False),
     Action("z", "block_zone", N_("Zone"), N_("Block or unblock a zone"), show=False),
     Action("a", "acknowledge", N_("Ack"), N_("Acknowledge the selected alert")),
+    Action("k", "toggle_kpis", N_("Hour"), N_(
+        "Show or hide the last hour's figures under the header (hidden at first on a "
+        "small screen)"), show=False),
     Action("question_mark", "help", N_("Help"), N_("Show the keys")),
     Action("f1", "help", N_("Help"), N_("Show the keys"), show=False, alias=True),
     Action("q", "quit", N_("Quit"), N_("Quit the dashboard")),

@@ -2,9 +2,12 @@
 dashboard without a controller.
 
 Updates given to ``feed`` come out of ``updates()`` in order; ``close`` ends the
-stream. Every request is recorded in ``requests`` and answered by ``answer``
+stream. Every command is recorded in ``requests`` and answered by ``answer``
 (by default: accepted, with the command's name as the result), so a test can
-assert exactly what the dashboard sent and script refusals.
+assert exactly what the dashboard sent and script refusals. Requests that only
+read (``recentEvents``, ``dishHistory``) change nothing on the floor: they are
+recorded apart, in ``reads``; ``recentEvents`` is answered from ``stored``, the
+events the controller's store holds, and ``dishHistory`` by ``answer``.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable
 
-from fleet.api.messages import Command, Reply
+from fleet.api.messages import Command, DishHistory, EventView, RecentEvents, Reply
 from fleet.api.updates import Update
 
 
@@ -23,13 +26,16 @@ def accept(command: Command) -> Reply:
 
 class ScriptedSource:
     def __init__(self, updates: Iterable[Update] = (), *,
-                 answer: Callable[[Command], Reply] = accept) -> None:
+                 answer: Callable[[Command], Reply] = accept,
+                 stored: Iterable[EventView] = ()) -> None:
         self._pending: list[Update | None] = list(updates)
         self.fed = len(self._pending)
         """Updates fed so far (a test waits until the dashboard applied them all)."""
         self._queue: asyncio.Queue[Update | None] | None = None
         self.answer = answer
         self.requests: list[Command] = []
+        self.stored = list(stored)
+        self.reads: list[Command] = []
 
     def feed(self, *updates: Update) -> None:
         """Queue updates for the dashboard (callable before or while it runs, from
@@ -60,5 +66,13 @@ class ScriptedSource:
             yield update
 
     async def request(self, command: Command, *, timeout: float = 5.0) -> Reply:  # noqa: ASYNC109
+        if isinstance(command, RecentEvents):
+            self.reads.append(command)
+            events = [e for e in self.stored if e.kind not in command.leave_out][-command.limit:]
+            return Reply(request_id=None, ok=True, result=f"the last {len(events)} event(s)",
+                         events=events)
+        if isinstance(command, DishHistory):
+            self.reads.append(command)
+            return self.answer(command)
         self.requests.append(command)
         return self.answer(command)

@@ -267,6 +267,16 @@ def event_line(e: EventView) -> Text:
     return line
 
 
+def merge_events(stored: Iterable[EventView], live: Iterable[EventView]) -> list[EventView]:
+    """The events log after reading the store back: what it held, then what came live
+    and was not in it, by time, none the log leaves out (``in_log``). An event heard
+    live while the read was on its way is in both: it is shown once."""
+    out = [e for e in stored if in_log(e)]
+    seen = {(e.kind, round(e.at, 3), e.text) for e in out}
+    out += [e for e in live if in_log(e) and (e.kind, round(e.at, 3), e.text) not in seen]
+    return sorted(out, key=lambda e: e.at)
+
+
 def alert_rows(alerts: Sequence[AlertView], now: float) -> list[Row]:
     rows: list[Row] = []
     for a in alerts:

@@ -7,7 +7,7 @@ compared and are equal for the same run. Nothing here reads files or prints:
 callers load records from a ``Store`` and render the dicts and rows returned.
 
 * ``figures``: dish counts, waits, per hour / table / pass / robot, late dishes.
-* ``history``: every event of one dish, in order.
+* ``history``: every event of one dish, in order, and the lines that show it.
 """
 
 from fleet.reporting.figures import (
@@ -19,7 +19,7 @@ from fleet.reporting.figures import (
     shift_report,
     wait_stats,
 )
-from fleet.reporting.history import dish_history
+from fleet.reporting.history import HistoryLine, dish_history, history_lines
 
-__all__ = ["LATE_S", "Records", "Window", "dish_figures", "dish_history", "records_span",
-           "shift_report", "wait_stats"]
+__all__ = ["LATE_S", "HistoryLine", "Records", "Window", "dish_figures", "dish_history",
+           "history_lines", "records_span", "shift_report", "wait_stats"]

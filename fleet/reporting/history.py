@@ -10,7 +10,9 @@ trip it was assigned to, and alerts that list it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 from fleet.domain import events as ev
 from fleet.domain.events import Event
@@ -38,3 +40,37 @@ def dish_history(dish: Dish, events: Iterable[Event]) -> list[Event]:
             or (e.trip_id in trips and e.kind in _TRIP_KINDS)
             or _lists(e, dish.dish_id)]
     return sorted(mine, key=lambda e: e.at)
+
+
+class Happened(Protocol):
+    """An event as the store keeps it or as the fleet API sends it (``EventView``)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def at(self) -> float: ...
+    @property
+    def robot(self) -> str | None: ...
+    @property
+    def trip_id(self) -> str | None: ...
+    @property
+    def text(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLine:
+    at: float
+    since_first: float
+    """Seconds after the story's first event: how long each step took to come."""
+    kind: str
+    robot: str
+    trip: str
+    text: str
+
+
+def history_lines(events: Sequence[Happened]) -> list[HistoryLine]:
+    """A dish's story as lines to show, the same in ``fleet report dish`` and on the
+    dashboard (which gets the events over the fleet API, not from the store)."""
+    first = events[0].at if events else 0.0
+    return [HistoryLine(e.at, e.at - first, e.kind, e.robot or "", e.trip_id or "", e.text)
+            for e in events]

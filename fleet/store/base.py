@@ -71,6 +71,20 @@ class Store(ABC):
         the order recorded."""
 
     @abstractmethod
+    def latest_events(self, limit: int, leave_out: Collection[str] = ()) -> list[Event]:
+        """The last ``limit`` events recorded not of the kinds in ``leave_out``, in the
+        order recorded, whatever run or clock they came from (a dashboard opened
+        mid-shift reads what it missed)."""
+
+    @abstractmethod
+    def events_about(self, order_id: str, dish_id: str) -> list[Event]:
+        """In the order recorded: events naming the order or the dish, those of every
+        trip such an event names, those whose ``data`` lists the dish, and every
+        ``ControllerStarted`` (whose epochs put each run's times on one clock). A
+        superset of the dish's story, for ``fleet.reporting.dish_history`` to pick
+        from without reading a whole day of events."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release the store; calling it again does nothing."""
 

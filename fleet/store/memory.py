@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Collection
 from types import MappingProxyType
 
-from fleet.domain.events import Event
+from fleet.domain.events import CONTROLLER_STARTED, Event
 from fleet.domain.orders import Dish, Order
 from fleet.domain.trips import Trip
 from fleet.errors import StoreError
@@ -102,6 +103,20 @@ class MemoryStore(Store):
         self._check()
         return [e for e in self._events
                 if e.at >= since and (kinds is None or e.kind in kinds)]
+
+    def latest_events(self, limit: int, leave_out: Collection[str] = ()) -> list[Event]:
+        self._check()
+        kept = [e for e in self._events if e.kind not in leave_out]
+        return kept[-limit:] if limit > 0 else []
+
+    def events_about(self, order_id: str, dish_id: str) -> list[Event]:
+        self._check()
+        quoted = json.dumps(dish_id)
+        trips = {e.trip_id for e in self._events
+                 if e.trip_id and (e.order_id == order_id or e.dish_id == dish_id)}
+        return [e for e in self._events
+                if e.order_id == order_id or e.dish_id == dish_id or e.trip_id in trips
+                or e.kind == CONTROLLER_STARTED or quoted in json.dumps(dict(e.data))]
 
     def close(self) -> None:
         self._closed = True

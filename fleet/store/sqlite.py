@@ -29,7 +29,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from fleet.domain.events import Event
+from fleet.domain.events import CONTROLLER_STARTED, Event
 from fleet.domain.orders import Dish, DishState, Order, Priority
 from fleet.domain.trips import Stop, StopKind, Trip, TripKind, TripState
 from fleet.errors import StoreError
@@ -294,14 +294,38 @@ class SqliteStore(Store):
             args += sorted(kinds)
         with self._tx() as db:
             rows = db.execute(query + " ORDER BY id", args).fetchall()
-        return [Event(kind, at, robot, order_id, dish_id, trip_id, text,
-                      MappingProxyType(json.loads(data)))
-                for kind, at, robot, order_id, dish_id, trip_id, text, data in rows]
+        return _events_of(rows)
+
+    def latest_events(self, limit: int, leave_out: Collection[str] = ()) -> list[Event]:
+        kinds = sorted(leave_out)
+        query = ("SELECT kind, at, robot, order_id, dish_id, trip_id, text, data FROM events "
+                 f"WHERE kind NOT IN ({', '.join('?' * len(kinds))}) ORDER BY id DESC LIMIT ?")
+        with self._tx() as db:
+            rows = db.execute(query, [*kinds, max(0, limit)]).fetchall()
+        return _events_of(rows[::-1])
+
+    def events_about(self, order_id: str, dish_id: str) -> list[Event]:
+        query = ("SELECT kind, at, robot, order_id, dish_id, trip_id, text, data FROM events "
+                 "WHERE order_id = :order OR dish_id = :dish OR kind = :started "
+                 "OR trip_id IN (SELECT trip_id FROM events WHERE trip_id IS NOT NULL "
+                 "AND (order_id = :order OR dish_id = :dish)) "
+                 "OR instr(data, :quoted) > 0 ORDER BY id")
+        with self._tx() as db:
+            rows = db.execute(query, {"order": order_id, "dish": dish_id,
+                                      "started": CONTROLLER_STARTED,
+                                      "quoted": json.dumps(dish_id)}).fetchall()
+        return _events_of(rows)
 
     def close(self) -> None:
         if self._db is not None:
             db, self._db = self._db, None
             db.close()
+
+
+def _events_of(rows: Sequence[tuple[Any, ...]]) -> list[Event]:
+    return [Event(kind, at, robot, order_id, dish_id, trip_id, text,
+                  MappingProxyType(json.loads(data)))
+            for kind, at, robot, order_id, dish_id, trip_id, text, data in rows]
 
 
 def _dish_row(d: Dish) -> dict[str, Any]:
