@@ -38,6 +38,7 @@ from fleet.api.messages import (
 from fleet.api.requests import MAX_PAYLOAD, Executor, Refused, decode, salvage_request_id, tag_of
 from fleet.api.snapshot import blocked_areas, floor_view, order_view, robot_view, summary
 from fleet.api.topics import Topics
+from fleet.api.words import words_view
 from fleet.controller.commands import Command as RobotCommand
 from fleet.domain import events as ev
 from fleet.domain.events import Event
@@ -205,7 +206,8 @@ class ApiService:
             del self._events_due[:-EVENTS_HELD]
 
     def _event_view(self, e: Event) -> EventView:
-        return EventView(kind=e.kind, at=self.epoch + e.at, text=e.text, robot=e.robot,
+        return EventView(kind=e.kind, at=self.epoch + e.at, text=e.text,
+                         words=words_view(e.words), robot=e.robot,
                          order_id=e.order_id, dish_id=e.dish_id, trip_id=e.trip_id)
 
     def _robot(self, serial: str, now: float, *, force: bool = False) -> Publication | None:

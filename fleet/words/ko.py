@@ -345,3 +345,30 @@ KO.update({
     "{note} ({robots} asked to step aside)": "{note} ({robots}에 길 비켜 달라고 요청함)",
     "waiting to join traffic: {reason}": "주행 합류 대기: {reason}",
 })
+
+# -- the events log (fleet/controller: core, orderbook, dishprogress, tripwork, robots) --
+KO.update({
+    "{robot} online": "{robot} 온라인",
+    "{robot} offline": "{robot} 오프라인",
+    "{robot} connectionbroken": "{robot} 연결 끊김",
+    "{robot}: {old} -> {new}": "{robot}: {old} → {new}",
+    "deadlock: {detail}": "교착 상태: {detail}",
+    "stall broken: {detail}": "정체 해소: {detail}",
+    "{robot} battery low: {percent} % (below {low} %)":
+        "{robot} 배터리 부족: {percent}% ({low}% 미만)",
+    "order {order} for {table}: {n} dish(es)": "주문 {order}, {table}: 요리 {n}개",
+    "{dish} for {table} ready": "{table}의 {dish} 준비 완료",
+    "{dish} on {robot} {tray}": "{dish}, {robot} {tray} 배정",
+    "{dish} loaded on {robot} {tray}": "{dish}, {robot} {tray}에 적재",
+    "{dish} at {place}": "{dish}, {place} 도착",
+    "{dish} served at {place}": "{dish}, {place} 서빙 완료",
+    "nobody took {dish} at {place} within {s} s: {robot} comes back for the guest":
+        "{place}에서 {s}초 안에 {dish} 수령 없음: {robot}이(가) 손님에게 다시 옴",
+    "nobody took it at {place} within {s} s": "{place}에서 {s}초 안에 수령 없음",
+    "{reason} with the dish on its tray": "{reason} (요리를 실은 채)",
+    "{robot} made no progress for {s} s with {n} dish(es) riding on it: {reason}":
+        "{robot} {s}초째 멈춤, 요리 {n}개 싣고 있음: {reason}",
+    "{robot} is moving again after {s} s stalled": "{robot} {s}초 멈춘 뒤 다시 움직임",
+    "{robot} at {place}": "{robot} {place} 도착",
+    "{robot} finished {trip}": "{robot} {trip} 완료",
+})
