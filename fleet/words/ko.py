@@ -372,3 +372,20 @@ KO.update({
     "{robot} at {place}": "{robot} {place} 도착",
     "{robot} finished {trip}": "{robot} {trip} 완료",
 })
+
+# -- drawing a blocked area on the map (fleet/dashboard/drawing.py) ------------------
+KO.update({
+    "Draw": "그리기",
+    "Draw a blocked area on the map (a spill)": "지도에 차단 구역 그리기 (쏟은 곳 등)",
+    "No floor plan yet: wait for the controller": "아직 평면도가 없습니다: 컨트롤러를 기다리세요",
+    "Corner": "모서리",
+    "Draw a blocked area": "차단 구역 그리기",
+    "Name the area and press Enter to block it (Escape cancels)":
+        "구역 이름을 정하고 Enter를 누르면 차단됩니다 (Escape: 취소)",
+    "Move to the other corner and press Enter (or let go of the mouse); Escape cancels":
+        "반대쪽 모서리로 옮기고 Enter (또는 마우스 버튼을 놓기); Escape: 취소",
+    "Arrow keys move the cursor (with shift: faster); Enter marks a corner, or drag with "
+    "the mouse; Escape cancels":
+        "화살표 키로 커서 이동 (Shift: 빠르게); Enter로 모서리 표시, 또는 마우스로 끌기; "
+        "Escape: 취소",
+})
