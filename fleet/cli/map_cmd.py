@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
+from fleet.cli.lang import ENGLISH, Speaker, add_lang, speaker
 from fleet.cli.output import print_map, print_problems, summary_table
 from fleet.config import RobotModelConfig, load_config
 from fleet.errors import ConfigError, FleetError, Severity
@@ -31,6 +32,7 @@ def register(sub: Any) -> None:
                                         "errors, 0 otherwise (warnings included).")
     check.add_argument("file", type=Path)
     check.add_argument("--radius", type=float, help="robot radius in m (default: the plan's)")
+    add_lang(check)
     check.set_defaults(run=run_check)
 
     show = maps.add_parser("show", help="draw a plan in the terminal, optionally as a PNG")
@@ -38,6 +40,7 @@ def register(sub: Any) -> None:
     show.add_argument("--png", type=Path, metavar="OUT", help="also write a picture")
     show.add_argument("--scale", type=int, default=10, help="PNG pixels per cell (default 10)")
     show.add_argument("--width", type=int, help="characters wide (default: the terminal)")
+    add_lang(show)
     show.set_defaults(run=run_show)
 
     gen = maps.add_parser(
@@ -76,7 +79,7 @@ def register(sub: Any) -> None:
     route.set_defaults(run=run_route)
 
 
-def reach_summary(plan: FloorPlan) -> dict[str, str]:
+def reach_summary(plan: FloorPlan, _: Speaker = ENGLISH) -> dict[str, str]:
     """How far the places are from the pass, in cells and metres, for the summary."""
     passes = plan.places_of(PlaceKind.PASS)
     if not passes or not plan.tables:
@@ -85,31 +88,36 @@ def reach_summary(plan: FloorPlan) -> dict[str, str]:
     steps = [min(float(field[c]) for c in t.cells) for t in plan.tables if t.cells]
     finite = [s for s in steps if np.isfinite(s)]
     if not finite:
-        return {"reachability": "no table reachable from the pass"}
+        return {_("reachability"): _("no table reachable from the pass")}
     far = max(finite) * plan.resolution
-    return {"reachability": f"{len(finite)} of {len(plan.tables)} tables reachable from the "
-                            f"pass; farthest {far:.1f} m by grid"}
+    return {_("reachability"): _("{n} of {all} tables reachable from the pass; farthest {m} m "
+                                 "by grid", n=str(len(finite)), all=str(len(plan.tables)),
+                                 m=f"{far:.1f}")}
 
 
 def run_check(args: argparse.Namespace, console: Console) -> int:
+    _ = speaker(args)
     plan, problems = check_floor(args.file, robot_radius=args.radius)
     if plan is not None:
-        console.print(summary_table(plan, reach_summary(plan)))
+        console.print(summary_table(plan, reach_summary(plan, _), _))
     print_problems(console, problems)
     errors = sum(p.severity is Severity.ERROR for p in problems)
     warnings = len(problems) - errors
-    verdict = "[bold red]INVALID[/]" if errors or plan is None else "[bold green]OK[/]"
-    console.print(f"{verdict}: {errors} error(s), {warnings} warning(s)")
+    verdict = (f"[bold red]{_('INVALID')}[/]" if errors or plan is None
+               else f"[bold green]{_('OK')}[/]")
+    console.print(f"{verdict}: " + _("{errors} error(s), {warnings} warning(s)",
+                                     errors=str(errors), warnings=str(warnings)))
     return 1 if errors or plan is None else 0
 
 
 def run_show(args: argparse.Namespace, console: Console) -> int:
+    _ = speaker(args)
     plan = load_floor(args.file)
-    console.print(summary_table(plan))
+    console.print(summary_table(plan, None, _))
     print_map(console, plan, width=args.width)
     if args.png:
         write_picture(plan, args.png, (), args.scale)
-        console.print(f"picture written to {args.png}")
+        console.print(_("picture written to {path}", path=str(args.png)))
     return 0
 
 

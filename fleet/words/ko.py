@@ -389,3 +389,71 @@ KO.update({
         "화살표 키로 커서 이동 (Shift: 빠르게); Enter로 모서리 표시, 또는 마우스로 끌기; "
         "Escape: 취소",
 })
+
+# -- the command line: fleet map check/show, fleet config check, fleet report ---------
+KO.update({
+    "OK": "정상",
+    "INVALID": "오류 있음",
+    "error": "오류",
+    "{errors} error(s), {warnings} warning(s)": "오류 {errors}건, 경고 {warnings}건",
+    "{n} error(s)": "오류 {n}건",
+    "cells a robot fits in": "로봇이 지날 수 있는 칸",
+    "one-lane cells": "일차선 칸",
+    "tables": "테이블",
+    "table": "테이블",
+    "zones": "구역",
+    "charger": "충전기",
+    "dish return": "퇴식구",
+    "parking": "대기 장소",
+    "host stand": "안내 데스크",
+    "keep out": "진입 금지",
+    "slow": "서행",
+    "one way": "일방통행",
+    "reachability": "도달 가능",
+    "no table reachable from the pass": "픽업대에서 갈 수 있는 테이블 없음",
+    "{n} of {all} tables reachable from the pass; farthest {m} m by grid":
+        "테이블 {all}개 중 {n}개를 픽업대에서 갈 수 있음; 가장 먼 곳 격자 기준 {m} m",
+    "radius {r} m": "반지름 {r} m",
+    "{w} x {h} m, {cols} x {rows} cells of {res} m": "{w} x {h} m, {res} m 칸 {cols} x {rows}개",
+    "{free} of {all} ({pct} %)": "{all}칸 중 {free}칸 ({pct}%)",
+    "{n} (aisles narrower than two robots)": "{n}칸 (로봇 두 대보다 좁은 통로)",
+    "{n} ({seats} seats; sizes {sizes})": "{n}개 (좌석 {seats}석; 크기 {sizes})",
+    "picture written to {path}": "그림 저장: {path}",
+    "site {site} ({name}), plan {plan} with {tables} tables, {robots} robots, broker "
+    "{broker}, store {store}":
+        "사이트 {site} ({name}), 평면도 {plan} 테이블 {tables}개, 로봇 {robots}대, "
+        "브로커 {broker}, 저장소 {store}",
+    "{robot}: {maker} {model}, {trays} trays, {transport}":
+        "{robot}: {maker} {model}, 트레이 {trays}개, {transport}",
+    "{line} on {port}": "{line} ({port})",
+    "{robots} robots but only {homes} chargers and parking spots on {plan}: the others "
+    "wait on the floor when idle; add parking spots out of the aisles":
+        "로봇은 {robots}대인데 {plan}의 충전기와 대기 장소는 {homes}곳뿐입니다: 나머지는 "
+        "쉴 때 홀에서 기다립니다; 통로 밖에 대기 장소를 추가하세요",
+    "from {start} to {end} ({min} min); dishes counted by when they were ordered":
+        "{start}부터 {end}까지 ({min}분); 요리는 주문 시각 기준으로 집계",
+    "Dishes and waits (ready at the pass -> at the table, seconds)":
+        "요리와 대기 시간 (픽업대 준비 -> 테이블 도착, 초)",
+    "Per hour (dishes ordered in the hour; waits in seconds)":
+        "시간대별 (그 시간에 주문된 요리; 대기 시간은 초)",
+    "Per table (waits in seconds)": "테이블별 (대기 시간은 초)",
+    "Per pass (waits in seconds)": "픽업대별 (대기 시간은 초)",
+    "Per robot": "로봇별",
+    "Late dishes (waited more than {late})": "늦은 요리 ({late} 넘게 대기)",
+    "No late dishes (none waited more than {late}).":
+        "늦은 요리 없음 ({late} 넘게 기다린 요리 없음).",
+    "Failed and cancelled, by reason": "실패와 취소, 사유별",
+    "on trips: time from trip start to end over the span, as the controller saw it. Metres "
+    "driven are not in the store (fleet sim reports them).":
+        "운행: 기간 중 운행 시작부터 끝까지의 시간 (컨트롤러 기준). 주행 거리는 저장소에 "
+        "없습니다 (fleet sim이 보고합니다).",
+    "ordered": "주문", "by staff": "직원 서빙", "open": "미완료", "max": "최대",
+    "p50": "p50", "p95": "p95", "hour from": "시작 시각", "trips": "운행",
+    "serving": "서빙", "aborted": "중단", "dishes served": "서빙한 요리",
+    "dishes failed": "실패한 요리", "on trips": "운행 비율", "faults": "고장",
+    "dish": "요리", "ready": "준비", "at table": "테이블 도착", "wait s": "대기(초)",
+    "outcome": "결과", "reason": "사유", "dishes": "요리 수",
+    "{n} CSV files written to {dir}": "CSV 파일 {n}개 저장: {dir}",
+    "page written to {path}": "페이지 저장: {path}",
+    "report written to {path}": "보고서 저장: {path}",
+})
