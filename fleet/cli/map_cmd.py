@@ -17,6 +17,7 @@ from fleet.errors import ConfigError, FleetError, Severity
 from fleet.floor import FloorPlan, PlaceKind, check_floor, load_floor
 from fleet.floor.generate import STYLES, generate_floor, plan_toml
 from fleet.floor.png import draw_plan, write_png
+from fleet.floor.svg import plan_svg, undrawn_in_png
 from fleet.routing import distance_field, route_between, route_length_m, travel_time_s
 
 
@@ -38,6 +39,9 @@ def register(sub: Any) -> None:
     show = maps.add_parser("show", help="draw a plan in the terminal, optionally as a PNG")
     show.add_argument("file", type=Path)
     show.add_argument("--png", type=Path, metavar="OUT", help="also write a picture")
+    show.add_argument("--svg", type=Path, metavar="OUT",
+                      help="also write a picture whose table names are text (any script, "
+                           "Hangul included, in the viewer's fonts)")
     show.add_argument("--scale", type=int, default=10, help="PNG pixels per cell (default 10)")
     show.add_argument("--width", type=int, help="characters wide (default: the terminal)")
     add_lang(show)
@@ -74,8 +78,11 @@ def register(sub: Any) -> None:
                        help="config whose first robot model sets speed and turns "
                             "(default: ./config.toml if present)")
     route.add_argument("--png", type=Path, metavar="OUT", help="also write a picture")
+    route.add_argument("--svg", type=Path, metavar="OUT",
+                       help="also write a picture whose table names are text")
     route.add_argument("--scale", type=int, default=10, help="PNG pixels per cell")
     route.add_argument("--width", type=int, help="characters wide (default: the terminal)")
+    add_lang(route)
     route.set_defaults(run=run_route)
 
 
@@ -115,9 +122,7 @@ def run_show(args: argparse.Namespace, console: Console) -> int:
     plan = load_floor(args.file)
     console.print(summary_table(plan, None, _))
     print_map(console, plan, width=args.width)
-    if args.png:
-        write_picture(plan, args.png, (), args.scale)
-        console.print(_("picture written to {path}", path=str(args.png)))
+    write_pictures(args, plan, (), console, _)
     return 0
 
 
@@ -164,11 +169,26 @@ def run_route(args: argparse.Namespace, console: Console) -> int:
         f"cells, about {seconds:.0f} s for {model.name} ({model.speed:.1f} m/s, "
         f"{model.turn_time:.1f} s a turn); from cell {start} to {goal}; A* expanded "
         f"{result.expanded} cells")
-    if args.png:
-        write_picture(plan, args.png, result.cells, args.scale)
-        console.print(f"picture written to {args.png}")
+    write_pictures(args, plan, result.cells, console, speaker(args))
     return 0
 
 
-def write_picture(plan: FloorPlan, out: Path, route: Any, scale: int) -> None:
-    write_png(out, draw_plan(plan, route=route, scale=scale))
+def write_pictures(args: argparse.Namespace, plan: FloorPlan, route: Any, console: Console,
+                   _: Speaker) -> None:
+    """The pictures asked for (``--png``, ``--svg``); a PNG of names its pixel font
+    cannot draw says so and points to the SVG, rather than leave "??1" unexplained."""
+    if args.png:
+        write_png(args.png, draw_plan(plan, route=route, scale=args.scale))
+        console.print(_("picture written to {path}", path=str(args.png)))
+        undrawn = undrawn_in_png(plan)
+        if undrawn and not args.svg:
+            console.print(_("the PNG's pixel font cannot write {names}: they show as ?; "
+                            "--svg writes the names as text", names=", ".join(undrawn[:6])
+                            + (" ..." if len(undrawn) > 6 else "")))
+    if args.svg:
+        try:
+            args.svg.write_text(plan_svg(plan, route=route, scale=args.scale),
+                                encoding="utf-8")
+        except OSError as exc:
+            raise FleetError(f"--svg {args.svg}: cannot write: {exc}") from exc
+        console.print(_("picture written to {path}", path=str(args.svg)))

@@ -457,3 +457,9 @@ KO.update({
     "page written to {path}": "페이지 저장: {path}",
     "report written to {path}": "보고서 저장: {path}",
 })
+KO.update({
+    "the PNG's pixel font cannot write {names}: they show as ?; --svg writes the names as "
+    "text":
+        "PNG의 픽셀 글꼴로는 {names}을(를) 쓸 수 없어 ?로 표시됩니다; --svg는 이름을 "
+        "글자 그대로 씁니다",
+})
