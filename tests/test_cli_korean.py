@@ -20,9 +20,10 @@ BULGOGI = REPO / "maps" / "bulgogi-house.toml"
 
 @pytest.fixture(autouse=True)
 def no_locale(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The machine's own LANG must not choose for these tests."""
+    """The machine's own LANG must not choose for these tests; lines are not wrapped."""
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COLUMNS", "400")
     yield
 
 

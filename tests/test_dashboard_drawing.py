@@ -229,3 +229,34 @@ def test_the_cursor_stays_on_the_floor_and_corners_come_in_any_order() -> None:
     up_left.mark()
     up_left.point((2, 8))
     assert up_left.corners() == ((2, 8), (6, 20))
+
+
+@pytest.mark.asyncio
+async def test_a_resized_map_starts_the_area_again_at_its_new_scale() -> None:
+    """A corner marked at one size would sit elsewhere at another: the drawing starts
+    again, and the area sent is the one drawn at the new size."""
+    app, source = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_drawing(pilot, app)
+        assert screen.draft is not None
+        before = screen.draft.scale
+        await pilot.press("enter", "right", "right")
+        await pilot.resize_terminal(90, 28)
+        await until(pilot, lambda: screen.map.floor_layer is not None
+                    and screen.map.floor_layer.scale != before)
+        await pilot.press("down")
+        draft = screen.draft
+        assert draft is not None and draft.scale != before and draft.anchor is None
+        assert painted(screen, "area") == set(), "the old corner is gone"
+        start = draft.cursor
+        await pilot.press("enter", "right", "enter")
+        await until(pilot, lambda: screen.query_one("#area-name", Input).has_focus)
+        await pilot.press("enter")
+        await until(pilot, lambda: len(source.requests) == 1)
+    (sent,) = source.requests
+    assert isinstance(sent, BlockZone) and sent.rect is not None
+    x0, y0, x1, y1 = sent.rect
+    for corner in (start, (start[0], start[1] + 1)):
+        cx, cy = centre(draft.scale, corner)
+        assert x0 < cx < x1 and y0 < cy < y1

@@ -170,6 +170,10 @@ def stall_phrase(ctl: Controller, serial: str, now: float) -> Phrase:
     return Phrase.of(UNEXPLAINED)
 
 
+def stall_words(ctl: Controller, serial: str, now: float) -> str:
+    return str(stall_phrase(ctl, serial, now))
+
+
 UNEXPLAINED = "nothing it reports explains it"
 
 

@@ -199,12 +199,22 @@ class AreaScreen(ModalScreen[BlockZone | None]):
 
     def _start(self) -> None:
         """The cursor goes in the middle of the floor once the map knows its size."""
-        layer = self.map.floor_layer
-        if layer is not None and self.draft is None:
-            self.draft = AreaDraft.centred(layer.scale)
-            self._redraw()
-        elif layer is None:
+        if self._fresh() is None:
             self.call_after_refresh(self._start)
+        else:
+            self._redraw()
+
+    def _fresh(self) -> AreaDraft | None:
+        """The draft at the map's present size: a resized map draws at another scale,
+        and an area being drawn starts again rather than move under the cursor (a
+        fixed one keeps its own scale: its metres are what was shown)."""
+        layer = self.map.floor_layer
+        if layer is None:
+            return None
+        draft = self.draft
+        if draft is None or (draft.scale != layer.scale and not draft.fixed):
+            self.draft = draft = AreaDraft.centred(layer.scale)
+        return draft
 
     def _hint(self) -> Text:
         if self.draft is not None and self.draft.fixed:
@@ -228,20 +238,22 @@ class AreaScreen(ModalScreen[BlockZone | None]):
         return area_rect(draft.scale, self.floor, *draft.corners())
 
     def action_move(self, rows: int, cols: int) -> None:
-        if self.draft is not None:
-            self.draft.move(rows, cols)
+        draft = self._fresh()
+        if draft is not None:
+            draft.move(rows, cols)
             self._redraw()
 
     def action_mark(self) -> None:
-        if self.draft is None or self.draft.fixed:
+        draft = self._fresh()
+        if draft is None or draft.fixed:
             return
-        self.draft.mark()
-        if self.draft.fixed:
+        draft.mark()
+        if draft.fixed:
             self._name_it()
         self._redraw()
 
     def on_drawing_map_pointed(self, event: DrawingMap.Pointed) -> None:
-        draft = self.draft
+        draft = self._fresh()
         if draft is None or draft.fixed:
             return
         draft.point(event.at)
