@@ -33,8 +33,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The whole suite: the tests that need no broker, pty or wall time on every core,
+# then the integration tests one at a time (they measure wall time and run brokers).
 unit: $(STAMP)
-	$(BIN)/pytest $(ARGS)
+	$(BIN)/pytest -m "not integration" -n auto --dist loadscope $(ARGS)
+	$(BIN)/pytest -m integration $(ARGS)
 
 fast: $(STAMP)
 	$(BIN)/pytest -m "not integration" -n auto --dist loadscope $(ARGS)

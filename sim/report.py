@@ -236,6 +236,7 @@ def format_report(report: Mapping[str, Any]) -> str:
         ("free-flow bound", f"mean {_f(lb['mean'], ' s')}, wait/bound {_f(lb['ratio'])}"),
         ("violations", str(report["violations"])),
         ("deadlocks", _pairs(report["deadlocks"])),
+        *([("robot phases", _pairs(report["phases"]))] if "phases" in report else []),
         ("utilisation", f"mean {_f(report['utilisation']['mean'] * 100, ' %')}"),
         ("distance", f"{_f(report['distance_m']['total'], ' m')} in {report['trips']} trips"),
         ("traffic waits", f"{_f(report['traffic_wait_s']['total'], ' s')} total, "

@@ -418,6 +418,9 @@ def _report(opts: SimOptions, kitchen: Kitchen | ReplayKitchen, store: Store, *,
         report["replay"] = kitchen.replay_summary()
     if controller is not None:
         report["liveness"] = progress_watch.summary()
+        dog = controller.watchdog
+        report["phases"] = {"changes": dog.changes, "unexpected": dog.unexpected,
+                            "overdue": dog.overdue}
         end = t0 + sim_s
         report["still_at_end"] = [
             f"{rec.serial}: {rec.note or 'no progress'} for {end - rec.progress_at:.0f} s"

@@ -47,6 +47,9 @@ def test_open_dishes_and_freezes_are_counted_per_run() -> None:
     assert (s["open"], s["runs_with_open"], s["freezes"], s["runs_with_freezes"]) == (
         10, 1, 2, 1)
     assert s["longest_still_s"] == 400.0
+    rows[0]["phases_overdue"] = 3
+    assert "robot phases past their bound 3, unexpected phase changes 0" in \
+        format_floor_bench(rows)
 
 
 def test_one_real_case_runs_a_service_on_a_generated_floor() -> None:
@@ -58,6 +61,7 @@ def test_one_real_case_runs_a_service_on_a_generated_floor() -> None:
     assert row["ordered"] > 0 and row["served"] + row["failed"] + row["open"] <= row["ordered"]
     assert row["violations"] == 0
     assert "freezes" in row and row["longest_still_s"] >= 0
+    assert row["phases_unexpected"] == 0 and row["phases_overdue"] >= 0
 
 
 def robot(cell: tuple[int, int] | None, *, trip: object = None,

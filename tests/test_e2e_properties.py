@@ -1,7 +1,8 @@
 """Random delays never break the floor's rules: on a small floor with narrow aisles,
 3-4 robots serve a stream of orders while staff and guests take random times,
 guests stand in aisles and robots fail at random; the referee sees no violation
-and every dish ends served, failed or cancelled with a reason."""
+and every dish ends served, failed or cancelled with a reason, through phase changes
+the controller expects (``fleet.controller.phase``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from fleet.domain import DishState
+from fleet.domain import events as ev
 from sim.faults import FaultRates, Faults
 
 TABLES = ("t1", "t2", "t3", "t4")
@@ -91,6 +93,9 @@ def test_random_delays_never_cause_a_violation(service: Service) -> None:
             if dish.state is not DishState.SERVED:
                 assert dish.reason.strip(), dish
         assert rig.traffic.stats.deadlocks_unrecovered == 0
+        # Every phase change a robot went through is one the controller expects.
+        assert rig.controller.watchdog.unexpected == 0, [
+            e.text for e in rig.events(ev.ROBOT_PHASE_CHANGED) if not e.data["expected"]]
         served = sum(d.state is DishState.SERVED for d in rig.dishes)
         if service.absent_p == 0.0 and not service.faults and service.guest_s[1] < 50.0:
             # Guests always come, within the 60 s timeout: nothing may fail.

@@ -78,6 +78,8 @@ def row(case: FloorCase, report: Mapping[str, Any] | None, *, tables: int = 0,
                freezes=live.get("freezes", 0),
                longest_still_s=live.get("longest_no_progress_s", 0.0),
                freeze_examples=live.get("examples", []),
+               phases_unexpected=report.get("phases", {}).get("unexpected", 0),
+               phases_overdue=report.get("phases", {}).get("overdue", 0),
                sim_s=report["sim_seconds"], wall_s=report["wall_seconds"])
     return out
 
@@ -130,6 +132,8 @@ def summarise(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "runs_with_freezes": sum(1 for r in ran if r["freezes"]),
         "longest_still_s": max((r["longest_still_s"] for r in ran), default=0.0),
         "collapses": collapses(rows),
+        "phases_overdue": sum(r.get("phases_overdue", 0) for r in ran),
+        "phases_unexpected": sum(r.get("phases_unexpected", 0) for r in ran),
         "wait_over_bound_mean": _mean([r["wait_over_bound"] for r in ran]),
     }
 
@@ -169,6 +173,8 @@ def format_floor_bench(rows: Sequence[Mapping[str, Any]]) -> str:
         f"violations {s['violations']}, freezes "
         f"{s['freezes']} (in {s['runs_with_freezes']} runs; longest {s['longest_still_s']} s "
         f"still), mean wait/bound {_f(s['wait_over_bound_mean'])}",
+        f"robot phases past their bound {s['phases_overdue']}, unexpected phase changes "
+        f"{s['phases_unexpected']}",
         f"collapses (served falls > {COLLAPSE:.0%} when a robot is added): "
         + ("; ".join(s["collapses"]) if s["collapses"] else "none"),
     ]

@@ -24,6 +24,7 @@ from typing import Any
 from fleet.controller.commands import Command, SendInstantActions
 from fleet.controller.lateness import tell_late
 from fleet.controller.legs import cell_of_node
+from fleet.controller.makeway import clear_for_yielders
 from fleet.controller.manager import ManagerOps
 from fleet.controller.orderbook import OrderBook
 from fleet.controller.recovery import Recovery, adopt_saved
@@ -31,6 +32,7 @@ from fleet.controller.robots import RobotRecord, mode_from_state, on_other_map
 from fleet.controller.sending import note_errors, release, resend
 from fleet.controller.trays import match_loads
 from fleet.controller.tripwork import TripWork
+from fleet.controller.watchdog import Watchdog
 from fleet.dispatch import Policy, TravelTimes
 from fleet.domain import Dish, DishState, Priority, RobotMode, RobotModel, StopKind, Trip
 from fleet.domain import events as ev
@@ -110,6 +112,7 @@ class Controller:
         self.trips: dict[str, Trip] = {}
         self.work = TripWork(self)
         self.manager = ManagerOps(self)
+        self.watchdog = Watchdog()
         self._trip_seq = 0
         self._next_tick = 0.0
         self._dispatch_due = False
@@ -555,6 +558,9 @@ class Controller:
         self._deadlocks = {k: v for k, v in self._deadlocks.items()
                            if now - v[1] < DEADLOCK_MEMORY_S}
         tell_late(self, self._late_tables, now)
+        self.watchdog.observe(self, now)
+        self.watchdog.check(self, now)
+        clear_for_yielders(self.work, now)
         if (any(True for _ in self.book.waiting()) or self.work.bussing_requests
                 or any(r.trip is None and r.to_unload() for r in self.robots.values())):
             self._dispatch_due = True

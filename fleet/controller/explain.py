@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from fleet.controller.phase import Phase, phase_of
 from fleet.controller.robots import RobotRecord
 from fleet.domain import RobotMode, StopKind, TripKind
 from fleet.floor import PlaceKind
@@ -103,31 +104,36 @@ def _secs(seconds: float) -> str:
 def waiting_phrase(ctl: Controller, serial: str, now: float) -> Phrase | None:
     """Why the robot is not moving, in plain words; None when it is not waiting.
 
-    Charging is not waiting. The order of the checks is the order of what a person
-    must do something about first: a link or a safety stop before traffic."""
+    The sentence follows the robot's phase (``fleet.controller.phase``), whose order
+    of precedence is the order of what a person must do something about first: a
+    link or a safety stop before traffic. Charging is not waiting."""
     rec = ctl.robots[serial]
+    phase = phase_of(ctl, rec)
     mode = rec.mode
-    if mode is RobotMode.OFFLINE:
+    if phase is Phase.OFFLINE:
         if rec.state is None:
             return Phrase.of("offline: not heard from yet")
         return Phrase.of("offline for {s} s", s=_secs(max(0.0, now - rec.last_state_at)))
-    if mode is RobotMode.ESTOPPED:
-        return Phrase.of("e-stop pressed")
-    if mode is RobotMode.FAULT:
-        error = _error(rec)
-        return Phrase.of("fault") if error is None else Phrase.of("fault: {error}", error=error)
-    if mode is RobotMode.MANUAL:
-        return Phrase.of("in manual mode")
-    if rec.paused_by_manager or mode is RobotMode.PAUSED:
-        return Phrase.of("paused by the manager" if rec.paused_by_manager
-                         else "paused on the robot")
-    if rec.in_traffic:
+    if phase is Phase.HELD:
+        if mode is RobotMode.ESTOPPED:
+            return Phrase.of("e-stop pressed")
+        if mode is RobotMode.FAULT:
+            error = _error(rec)
+            return (Phrase.of("fault") if error is None
+                    else Phrase.of("fault: {error}", error=error))
+        if mode is RobotMode.MANUAL:
+            return Phrase.of("in manual mode")
+        if rec.paused_by_manager or mode is RobotMode.PAUSED:
+            return Phrase.of("paused by the manager" if rec.paused_by_manager
+                             else "paused on the robot")
+        return None  # off duty or withdrawn, with no trip: said by what it is doing
+    if phase is Phase.YIELDING:
         wait = ctl.traffic.waiting_for(serial)
-        if wait is not None:
-            return Phrase.of("waiting for {robot} to clear the aisle {where}",
-                             robot=wait.blocker, where=where_phrase(ctl, wait.cell))
+        assert wait is not None
+        return Phrase.of("waiting for {robot} to clear the aisle {where}",
+                         robot=wait.blocker, where=where_phrase(ctl, wait.cell))
     trip = rec.trip
-    if trip is None:
+    if trip is None:  # stranded, or not yet placed with something aboard
         return (Phrase.of("cannot unload: {reason}", reason=text(rec.stranded))
                 if rec.stranded else None)
     stop = trip.current

@@ -16,16 +16,14 @@ stepping aside never makes a new wall.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from fleet.controller.robots import RobotRecord
 from fleet.dispatch import TripPlan
 from fleet.domain import Stop, StopKind, TripKind
 from fleet.floor.model import Cell
-from fleet.routing import distance_field
 from fleet.traffic import PlanFailed
 
 if TYPE_CHECKING:
@@ -81,7 +79,8 @@ def _step_aside(work: TripWork, cells: set[Cell] | frozenset[Cell], now: float, 
         stop = trip.current if trip is not None else None
         if (stop is None or trip is None or not stands_in(other)
                 or other.serial not in work.pending or other.retry_at is None
-                or not other.note.startswith("waiting for a free spot")
+                or other.queued_for is None
+                or other.queued_for[:2] != (trip.trip_id, trip.next_stop)
                 or stop.kind is StopKind.PARK  # already stepping aside
                 or stop.kind is StopKind.LOAD):  # waits at the pass hand trips over instead
             continue
@@ -96,24 +95,90 @@ def _step_aside(work: TripWork, cells: set[Cell] | frozenset[Cell], now: float, 
     return sent
 
 
+IDLE_BLOCKER_S = 5.0
+"""How long a robot stands idle on another's route before it is asked to step aside
+(one just freed is usually given a trip within a dispatch or two)."""
+
+
+def clear_for_yielders(work: TripWork, now: float) -> list[str]:
+    """Idle robots that another robot's route waits on step aside off that route.
+
+    A route is planned past a robot that will leave; when that robot's trip then
+    ends where it stands (cancelled, finished early), the route waits on it for
+    good, and no plan fails to say so. On a generated narrow floor with 12 robots a
+    robot boxed in a corner by two idle ones waited 420 s for one to leave."""
+    ctl = work.ctl
+    sent: list[str] = []
+    for rec in ctl.robots.values():
+        if not rec.in_traffic or rec.trip is None:
+            continue
+        wait = ctl.traffic.waiting_for(rec.serial)
+        blocker = ctl.robots.get(wait.blocker) if wait is not None else None
+        if (blocker is None or blocker.trip is not None or not blocker.on_duty
+                or blocker.serial in sent or not ctl.traffic.leg_done(blocker.serial)):
+            continue
+        idle_since = ctl.watchdog.since(blocker.serial)
+        if idle_since is None or now - idle_since < IDLE_BLOCKER_S:
+            continue
+        route = ctl.traffic.route_of(rec.serial).cells[ctl.traffic.released(rec.serial):]
+        way = frozenset(f for c in route for f in ctl.plan.footprint(c))
+        sent += _step_aside(work, way, now, asking=rec.serial, avoid=way,
+                            only={blocker.serial})
+    return sent
+
+
+def step_elsewhere(work: TripWork, rec: RobotRecord, now: float) -> bool:
+    """A robot stepping aside whose way to its aside cell stays blocked goes to another
+    one it can reach now; False when it is not stepping aside or there is none.
+    (Robots move while it waits: the cell chosen was reachable when chosen.)"""
+    trip = rec.trip
+    stop = trip.current if trip is not None else None
+    if (trip is None or stop is None or stop.kind is not StopKind.PARK or stop.cell is None
+            or rec.cell is None or rec.serial not in work.pending):
+        return False
+    aside = open_floor_near(work, rec.cell, avoid={stop.cell}, mover=rec.serial)
+    if aside is None:
+        return False
+    trip.stops[trip.next_stop] = Stop(stop.place, StopKind.PARK, cell=aside)
+    rec.retry_at = now
+    return True
+
+
 def open_floor_near(work: TripWork, start: Cell, *, avoid: Collection[Cell] = (),
                     mover: str | None = None) -> Cell | None:
     """The nearest free cell that is no place's spot, not a one-lane aisle, not in
-    ``avoid`` and on no other robot's remaining route."""
+    ``avoid`` and on no other robot's remaining route, that ``mover`` can reach now:
+    the search does not pass a robot that would not step aside if its way there
+    failed (one at work, held, or on its way). On a generated bistro a robot at a
+    table in a one-lane aisle was sent to the alcove behind a robot waiting for it
+    to leave; neither moved for 180 s. Idle and queued robots do not count: they
+    step aside in turn, and counting them kept an idle robot on a table spot 45 s
+    with the robot queued for that spot standing at the alcove's mouth."""
     ctl = work.ctl
     plan = ctl.plan
     claimed = work.claimed_cells(besides=mover)
     taken = ctl.traffic.in_use(besides=mover) if mover is not None else frozenset()
     spots = {c for p in plan.places.values() for c in p.cells}
-    field = distance_field(plan, [start])
-    best: Cell | None = None
-    best_d = float("inf")
-    for r, c in zip(*np.nonzero(np.isfinite(field)), strict=True):
-        cell = (int(r), int(c))
-        d = float(field[cell])
-        if d >= best_d or cell in spots or cell in avoid or cell in taken:
-            continue
+    standing = {r.cell for r in ctl.robots.values()
+                if r.cell is not None and r.serial != mover and r.in_traffic
+                and not _asked_aside_if_in_way(r)}
+    seen = {start}
+    frontier = deque([start])
+    while frontier:
+        cell = frontier.popleft()
         foot = plan.footprint(cell)
-        if len(foot) == 1 and not claimed.intersection(foot):
-            best, best_d = cell, d
-    return best
+        if (cell != start and cell not in spots and cell not in avoid and cell not in taken
+                and len(foot) == 1 and not claimed.intersection(foot)):
+            return cell
+        for nxt in plan.neighbours(cell):
+            if nxt not in seen and standing.isdisjoint(plan.footprint(nxt)):
+                seen.add(nxt)
+                frontier.append(nxt)
+    return None
+
+
+def _asked_aside_if_in_way(rec: RobotRecord) -> bool:
+    """Whether ``make_way`` moves this robot when it stands on another's way: an idle
+    one, or one waiting its turn for a spot."""
+    return (rec.trip is None and rec.on_duty) or (
+        rec.queued_for is not None and rec.retry_at is not None)

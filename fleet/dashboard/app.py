@@ -157,7 +157,7 @@ class FleetDashboard(App[None]):
         try:
             async for update in self.source.updates():
                 part = self.mirror.apply(update, self._clock())
-                if isinstance(update, EventView):
+                if isinstance(update, EventView) and views.in_log(update):
                     self._new_events.append(update)
                 self._dirty.add(part)
                 if part == "link" and self.mirror.connected:

@@ -242,13 +242,22 @@ _EVENT_STYLES = {
     "DishFailed": "bold red", "RobotErrorReported": "red", "RouteFailed": "red",
     "MapMismatchDetected": "bold red", "RobotUnplaced": "bold red",
     "RobotWithdrawn": "bold red", "DishesLate": "yellow", "ActionUnsupported": "yellow",
-    "RobotStalled": "red", "RobotStranded": "bold red",
+    "RobotStalled": "red", "RobotStranded": "bold red", "RobotPhaseOverdue": "yellow",
     "OrderRejected": "red", "BatteryLow": "yellow", "DeadlockDetected": "yellow",
     "DeadlockResolved": "yellow", "RobotConnectionChanged": "yellow",
     "TableBlocked": "magenta", "ZoneBlocked": "magenta", "AllStopped": "bold magenta",
     "DishReady": "", "OrderReceived": "", "TripAssigned": "cyan",
 }
 """What stands out in the events log; routine events not named here are dim."""
+
+
+TRACE_KINDS = frozenset({"RobotPhaseChanged"})
+"""Events kept for reading a robot's history back (``fleet report``), not for the live
+log: a phase change every few seconds per robot would push out what a person must see."""
+
+
+def in_log(e: EventView) -> bool:
+    return e.kind not in TRACE_KINDS
 
 
 def event_line(e: EventView) -> Text:

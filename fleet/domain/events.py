@@ -80,6 +80,12 @@ ROBOT_WITHDRAWN = "RobotWithdrawn"
 """The controller took a robot out of dispatch: it kept refusing the orders it was
 sent (``data["error"]``); its dishes went to others. The manager's resume puts it
 back."""
+ROBOT_PHASE_CHANGED = "RobotPhaseChanged"
+"""A robot's phase changed (``data``: from, to, after_s in the phase it left, and
+whether the change is one ``fleet.controller.phase.TRANSITIONS`` expects)."""
+ROBOT_PHASE_OVERDUE = "RobotPhaseOverdue"
+"""A robot stayed in a phase past its bound without progress (``data``: phase,
+seconds, cause, reason in plain words, and what the controller did about it)."""
 ROBOT_UNPLACED = "RobotUnplaced"
 """An online robot could not be placed on the floor for a while (no position, one off
 the plan or in a wall, or a cell another robot holds; ``data["reason"]``): it is
