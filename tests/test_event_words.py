@@ -1,6 +1,7 @@
 """The events log in the reader's language (issue 14, finding 9): the events a real
 controller emits over a shift (an order, a robot stuck with food and freed, a dish
-served, a link lost and back, a guest who never came, a low battery) carry their
+served, a link lost and back, a guest who never came, a low battery, the manager's
+pauses and blocked zones and tables) carry their
 words beside the English, the fleet API sends both, and a Korean dashboard shows them
 in Korean while an English one shows the English text the store keeps.
 
@@ -10,6 +11,7 @@ to the dashboards."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 
@@ -34,7 +36,8 @@ WORDED = {ev.ORDER_RECEIVED, ev.DISH_READY, ev.DISH_ASSIGNED, ev.DISH_LOADED,
           ev.DISH_AT_TABLE, ev.DISH_SERVED,
           ev.DISH_FAILED, ev.ROBOT_CONNECTION_CHANGED, ev.ROBOT_MODE_CHANGED,
           ev.ROBOT_STALLED, ev.ROBOT_MOVED_ON, ev.BATTERY_LOW, ev.ROBOT_ARRIVED,
-          ev.TRIP_FINISHED}
+          ev.TRIP_FINISHED, ev.ROBOT_PAUSED, ev.ROBOT_RESUMED, ev.ZONE_BLOCKED,
+          ev.ZONE_UNBLOCKED, ev.TABLE_BLOCKED, ev.TABLE_UNBLOCKED}
 """The kinds the shift below raises that must carry words."""
 
 
@@ -86,6 +89,19 @@ def _shift() -> list[EventView]:
         await until(seen(ev.DISH_FAILED), 600, "nobody took it")
         assert rig.dish(second).state is DishState.FAILED
         await until(seen(ev.BATTERY_LOW, "B"), 30, "the low battery told")
+        x0, y0 = rig.controller.plan.origin
+        for command in ({"type": "pauseRobot", "serial": "A"},
+                        {"type": "resumeRobot", "serial": "A"},
+                        {"type": "blockZone", "zone": "spill", "reason": "water",
+                         "rect": [x0, y0, x0 + 1.0, y0 + 1.0]},
+                        {"type": "unblockZone", "zone": "spill"},
+                        {"type": "blockTable", "table": "table-3", "reason": "party"},
+                        {"type": "unblockTable", "table": "table-3"}):
+            payload = json.dumps({"request_id": command["type"], "command": command})
+            reply, commands = svc.handle("manager", "dash", payload.encode(), rig.now())
+            assert reply.ok, reply
+            await rig.runtime.execute(commands)
+        await until(seen(ev.TABLE_UNBLOCKED), 10, "the manager's commands told")
         return sent
 
     return run_rig(small_room(), {"A": (1, 0), "B": (4, 11)}, scene, batteries={"B": 20.0},
@@ -125,10 +141,12 @@ async def _log_lines(events: list[EventView], lang: Lang) -> list[str]:
 async def test_a_korean_dashboard_shows_the_events_in_korean(shift: list[EventView]) -> None:
     lines = "\n".join(await _log_lines(shift, "ko"))
     for korean in ("서빙 완료", "초째 멈춤", "다시 움직임", "오프라인", "온라인",
-                   "수령 없음", "B 배터리 부족", "준비 완료"):
+                   "수령 없음", "B 배터리 부족", "준비 완료", "관리자가 A 일시정지",
+                   "A 작업 복귀", "구역 spill 차단", "칸): water", "구역 spill 다시 열림",
+                   "table-3 차단: party", "table-3 차단 해제"):
         assert korean in lines, f"{korean!r} not in the log:\n{lines}"
     for english in (" served at ", "made no progress", "is moving again", "battery low",
-                    "nobody took it"):
+                    "nobody took it", "paused by the manager", "blocked", "open again"):
         assert english not in lines, f"{english!r} left in English:\n{lines}"
 
 

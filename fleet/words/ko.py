@@ -463,3 +463,27 @@ KO.update({
         "PNG의 픽셀 글꼴로는 {names}을(를) 쓸 수 없어 ?로 표시됩니다; --svg는 이름을 "
         "글자 그대로 씁니다",
 })
+
+# -- the manager's commands as the events log tells them (fleet/controller/manager.py) --
+KO.update({
+    "{robot} paused by the manager": "관리자가 {robot} 일시정지",
+    "{robot} back to work (off duty until now)": "{robot} 작업 복귀 (지금까지 운행 종료)",
+    "{robot} back to work (paused until now)": "{robot} 작업 복귀 (지금까지 일시정지)",
+    "all {n} robots stopped by the manager": "관리자가 로봇 {n}대 모두 정지",
+    "{n} robots released": "로봇 {n}대 정지 해제",
+    "{said}; {robots} still paused": "{said}; {robots}은(는) 계속 일시정지",
+    "{said}: {reason}": "{said}: {reason}",
+    "{table} blocked": "{table} 차단",
+    "{said}; {robots} already on the way there finishes":
+        "{said}; 이미 가는 중인 {robots}은(는) 마저 갑니다",
+    "{said}; {robots} already on the way there finish":
+        "{said}; 이미 가는 중인 {robots}은(는) 마저 갑니다",
+    "{table} unblocked; {n} waiting dish go out": "{table} 차단 해제; 대기 중인 요리 {n}개 출발",
+    "{table} unblocked; {n} waiting dishes go out":
+        "{table} 차단 해제; 대기 중인 요리 {n}개 출발",
+    "zone {zone} blocked ({n} cells)": "구역 {zone} 차단 ({n}칸)",
+    "{said}; {robots} stop short of it and look for another way":
+        "{said}; {robots}은(는) 앞에서 멈추고 다른 길을 찾습니다",
+    "{said}; {robots} inside may leave": "{said}; 안에 있는 {robots}은(는) 나갈 수 있습니다",
+    "zone {zone} open again": "구역 {zone} 다시 열림",
+})
