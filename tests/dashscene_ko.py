@@ -3,8 +3,9 @@ same robots, orders and alerts on maps/bulgogi-house.toml (tables 창가1, 가3,
 dishes with Korean names, and the robots' words sent as the controller sends them
 (``doing_words`` / ``waiting_words`` beside the English), shown in Korean.
 
-Alerts carry their words as the alert book raises them; events keep the
-controller's English text (not translated in this round)."""
+Alerts carry their words as the alert book raises them; the events here carry
+none (as events read back from the store), so they show as written: the events log
+in Korean is ``test_event_words``'s."""
 
 from __future__ import annotations
 

@@ -80,6 +80,12 @@ def _new_mode(event: Event) -> str:
     return match.group(1) if match else ""
 
 
+def _detail(event: Event) -> Phrase:
+    """The event's own sentence as an alert's detail: in words when the controller
+    gave it words, else as written."""
+    return event.words if event.words is not None else text(event.text)
+
+
 def classify(event: Event) -> Raised | None:
     """The alert an event raises, or None for the many that need nobody."""
     kind = event.kind
@@ -105,7 +111,7 @@ def classify(event: Event) -> Raised | None:
                 else text(event.dish_id) if event.dish_id else Phrase.of("a dish"))
         if event.text:
             phrase = Phrase.of("{what}: dish failed: {detail}", what=what,
-                               detail=text(event.text))
+                               detail=_detail(event))
         else:
             phrase = Phrase.of("{what}: dish failed", what=what)
         return Raised("warning", str(phrase), phrase)
@@ -127,7 +133,7 @@ def classify(event: Event) -> Raised | None:
         phrase = Phrase.of(key, robot=event.robot or "?")
         if event.text:
             return Raised(level, event.text, Phrase.of("{headline}: {detail}", headline=phrase,
-                                                       detail=text(event.text)))
+                                                       detail=_detail(event)))
         return Raised(level, str(phrase), phrase)
     return None
 

@@ -19,6 +19,7 @@ import dataclasses
 from collections.abc import Collection
 
 from fleet.api.messages import EventView
+from fleet.api.words import words_view
 from fleet.domain import events as ev
 from fleet.domain.events import Event
 from fleet.domain.orders import Dish
@@ -27,9 +28,11 @@ from fleet.store.base import Store
 
 
 def event_view(e: Event, epoch: float) -> EventView:
-    """``e`` for clients: its time on the site's clock (``epoch`` + the run's time)."""
-    return EventView(kind=e.kind, at=epoch + e.at, text=e.text, robot=e.robot,
-                     order_id=e.order_id, dish_id=e.dish_id, trip_id=e.trip_id)
+    """``e`` for clients: its time on the site's clock (``epoch`` + the run's time), and
+    its words when it has them (a live event; the store keeps the English only)."""
+    return EventView(kind=e.kind, at=epoch + e.at, text=e.text, words=words_view(e.words),
+                     robot=e.robot, order_id=e.order_id, dish_id=e.dish_id,
+                     trip_id=e.trip_id)
 
 
 def recent_events(store: Store, limit: int, epoch: float,

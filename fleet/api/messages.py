@@ -421,6 +421,9 @@ class EventView(_Msg, kw_only=True):
     kind: str
     at: float
     text: str = ""
+    words: Words | None = None
+    """``text`` as words to render in the reader's language; absent for an event the
+    controller tells only as written (a detail in it may stay as written too)."""
     robot: str | None = None
     order_id: str | None = None
     dish_id: str | None = None

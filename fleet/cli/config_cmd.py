@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 
 from fleet.cli.factsheets import read_factsheet
+from fleet.cli.lang import add_lang, speaker
 from fleet.config import Config, load_config
 from fleet.floor import PlaceKind, load_floor
 
@@ -20,31 +21,41 @@ def register(sub: Any) -> None:
     actions = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     check = actions.add_parser("check", help="validate and summarise")
     check.add_argument("file", type=Path, nargs="?", default=Path("config.toml"))
+    add_lang(check)
     check.set_defaults(run=run_check)
 
 
 def run_check(args: argparse.Namespace, console: Console) -> int:
     cfg = load_config(args.file)
+    _ = speaker(args, cfg.site.language)
     plan = load_floor(cfg.map_path, robot_radius=max(m.radius for m in cfg.robot_models))
     lacking = _check_factsheets(cfg, str(args.file))
-    verdict = f"[bold red]{len(lacking)} error(s)[/]" if lacking else "[bold green]OK[/]"
-    console.print(f"{verdict}: site {cfg.site.id!r} ({cfg.site.name}), plan "
-                  f"{plan.name!r} with {len(plan.tables)} tables, {len(cfg.robots)} robots, "
-                  f"broker {cfg.broker.url}, store {cfg.store.path}")
+    verdict = (f"[bold red]{_('{n} error(s)', n=str(len(lacking)))}[/]" if lacking
+               else f"[bold green]{_('OK')}[/]")
+    console.print(f"{verdict}: " + _(
+        "site {site} ({name}), plan {plan} with {tables} tables, {robots} robots, broker "
+        "{broker}, store {store}", site=repr(cfg.site.id), name=cfg.site.name,
+        plan=repr(plan.name), tables=str(len(plan.tables)), robots=str(len(cfg.robots)),
+        broker=cfg.broker.url, store=cfg.store.path))
     for robot, who in zip(cfg.robots, cfg.identities(), strict=True):
         model = cfg.model(robot.model)
-        console.print(f"  {who.robot_id}: {who.manufacturer} {model.name}, {model.trays} "
-                      f"trays, {robot.transport}" + (f" on {robot.port}" if robot.port else ""))
+        line = _("{robot}: {maker} {model}, {trays} trays, {transport}", robot=who.robot_id,
+                 maker=who.manufacturer, model=model.name, trays=str(model.trays),
+                 transport=robot.transport)
+        if robot.port:
+            line = _("{line} on {port}", line=line, port=robot.port)
+        console.print(f"  {line}")
     for line in lacking:
-        console.print(f"[bold red]error[/]: {line}", soft_wrap=True)
+        console.print(f"[bold red]{_('error')}[/]: {line}", soft_wrap=True)
     homes = sum(len(p.cells) for k in (PlaceKind.CHARGER, PlaceKind.PARKING)
                 for p in plan.places_of(k))
     if homes < len(cfg.robots):
         # Idle robots beyond the homes wait on the floor near the pass, in the way of
         # the loaded ones (the liveness issue's "too few homes").
-        console.print(f"[bold yellow]warning[/]: {len(cfg.robots)} robots but only {homes} "
-                      f"chargers and parking spots on {plan.name!r}: the others wait on the "
-                      "floor when idle; add parking spots out of the aisles")
+        console.print(f"[bold yellow]{_('warning')}[/]: " + _(
+            "{robots} robots but only {homes} chargers and parking spots on {plan}: the "
+            "others wait on the floor when idle; add parking spots out of the aisles",
+            robots=str(len(cfg.robots)), homes=str(homes), plan=repr(plan.name)))
     return 1 if lacking else 0
 
 

@@ -34,6 +34,7 @@ from typing import Any
 import msgspec
 from rich.console import Console
 
+from fleet.cli.lang import Speaker
 from fleet.cli.output import print_problems, summary_table
 from fleet.cli.sim_cmd import clock, coloured, duration_arg, positive_int, problems_of
 from fleet.config import Config, load_config
@@ -129,7 +130,7 @@ def run_demo(args: argparse.Namespace, console: Console) -> int:
             "{name} (site {site}): {robots} simulated robots, {scenario}, speed x{speed}",
             name=cfg.site.name, site=cfg.site.id, robots=str(robots), scenario=args.scenario,
             speed=f"{args.speed:g}").render(args.chosen_lang))
-        console.print(summary_table(plan, None))
+        console.print(summary_table(plan, None, Speaker(args.chosen_lang)))
         return _headless(args, cfg, plan, robots, console)
     _checked_plan(cfg, console)
     if args.web:

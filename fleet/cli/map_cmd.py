@@ -10,12 +10,14 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
+from fleet.cli.lang import ENGLISH, Speaker, add_lang, speaker
 from fleet.cli.output import print_map, print_problems, summary_table
 from fleet.config import RobotModelConfig, load_config
 from fleet.errors import ConfigError, FleetError, Severity
 from fleet.floor import FloorPlan, PlaceKind, check_floor, load_floor
 from fleet.floor.generate import STYLES, generate_floor, plan_toml
 from fleet.floor.png import draw_plan, write_png
+from fleet.floor.svg import plan_svg, undrawn_in_png
 from fleet.routing import distance_field, route_between, route_length_m, travel_time_s
 
 
@@ -31,13 +33,18 @@ def register(sub: Any) -> None:
                                         "errors, 0 otherwise (warnings included).")
     check.add_argument("file", type=Path)
     check.add_argument("--radius", type=float, help="robot radius in m (default: the plan's)")
+    add_lang(check)
     check.set_defaults(run=run_check)
 
     show = maps.add_parser("show", help="draw a plan in the terminal, optionally as a PNG")
     show.add_argument("file", type=Path)
     show.add_argument("--png", type=Path, metavar="OUT", help="also write a picture")
+    show.add_argument("--svg", type=Path, metavar="OUT",
+                      help="also write a picture whose table names are text (any script, "
+                           "Hangul included, in the viewer's fonts)")
     show.add_argument("--scale", type=int, default=10, help="PNG pixels per cell (default 10)")
     show.add_argument("--width", type=int, help="characters wide (default: the terminal)")
+    add_lang(show)
     show.set_defaults(run=run_show)
 
     gen = maps.add_parser(
@@ -71,12 +78,15 @@ def register(sub: Any) -> None:
                        help="config whose first robot model sets speed and turns "
                             "(default: ./config.toml if present)")
     route.add_argument("--png", type=Path, metavar="OUT", help="also write a picture")
+    route.add_argument("--svg", type=Path, metavar="OUT",
+                       help="also write a picture whose table names are text")
     route.add_argument("--scale", type=int, default=10, help="PNG pixels per cell")
     route.add_argument("--width", type=int, help="characters wide (default: the terminal)")
+    add_lang(route)
     route.set_defaults(run=run_route)
 
 
-def reach_summary(plan: FloorPlan) -> dict[str, str]:
+def reach_summary(plan: FloorPlan, _: Speaker = ENGLISH) -> dict[str, str]:
     """How far the places are from the pass, in cells and metres, for the summary."""
     passes = plan.places_of(PlaceKind.PASS)
     if not passes or not plan.tables:
@@ -85,31 +95,34 @@ def reach_summary(plan: FloorPlan) -> dict[str, str]:
     steps = [min(float(field[c]) for c in t.cells) for t in plan.tables if t.cells]
     finite = [s for s in steps if np.isfinite(s)]
     if not finite:
-        return {"reachability": "no table reachable from the pass"}
+        return {_("reachability"): _("no table reachable from the pass")}
     far = max(finite) * plan.resolution
-    return {"reachability": f"{len(finite)} of {len(plan.tables)} tables reachable from the "
-                            f"pass; farthest {far:.1f} m by grid"}
+    return {_("reachability"): _("{n} of {all} tables reachable from the pass; farthest {m} m "
+                                 "by grid", n=str(len(finite)), all=str(len(plan.tables)),
+                                 m=f"{far:.1f}")}
 
 
 def run_check(args: argparse.Namespace, console: Console) -> int:
+    _ = speaker(args)
     plan, problems = check_floor(args.file, robot_radius=args.radius)
     if plan is not None:
-        console.print(summary_table(plan, reach_summary(plan)))
+        console.print(summary_table(plan, reach_summary(plan, _), _))
     print_problems(console, problems)
     errors = sum(p.severity is Severity.ERROR for p in problems)
     warnings = len(problems) - errors
-    verdict = "[bold red]INVALID[/]" if errors or plan is None else "[bold green]OK[/]"
-    console.print(f"{verdict}: {errors} error(s), {warnings} warning(s)")
+    verdict = (f"[bold red]{_('INVALID')}[/]" if errors or plan is None
+               else f"[bold green]{_('OK')}[/]")
+    console.print(f"{verdict}: " + _("{errors} error(s), {warnings} warning(s)",
+                                     errors=str(errors), warnings=str(warnings)))
     return 1 if errors or plan is None else 0
 
 
 def run_show(args: argparse.Namespace, console: Console) -> int:
+    _ = speaker(args)
     plan = load_floor(args.file)
-    console.print(summary_table(plan))
+    console.print(summary_table(plan, None, _))
     print_map(console, plan, width=args.width)
-    if args.png:
-        write_picture(plan, args.png, (), args.scale)
-        console.print(f"picture written to {args.png}")
+    write_pictures(args, plan, (), console, _)
     return 0
 
 
@@ -156,11 +169,26 @@ def run_route(args: argparse.Namespace, console: Console) -> int:
         f"cells, about {seconds:.0f} s for {model.name} ({model.speed:.1f} m/s, "
         f"{model.turn_time:.1f} s a turn); from cell {start} to {goal}; A* expanded "
         f"{result.expanded} cells")
-    if args.png:
-        write_picture(plan, args.png, result.cells, args.scale)
-        console.print(f"picture written to {args.png}")
+    write_pictures(args, plan, result.cells, console, speaker(args))
     return 0
 
 
-def write_picture(plan: FloorPlan, out: Path, route: Any, scale: int) -> None:
-    write_png(out, draw_plan(plan, route=route, scale=scale))
+def write_pictures(args: argparse.Namespace, plan: FloorPlan, route: Any, console: Console,
+                   _: Speaker) -> None:
+    """The pictures asked for (``--png``, ``--svg``); a PNG of names its pixel font
+    cannot draw says so and points to the SVG, rather than leave "??1" unexplained."""
+    if args.png:
+        write_png(args.png, draw_plan(plan, route=route, scale=args.scale))
+        console.print(_("picture written to {path}", path=str(args.png)))
+        undrawn = undrawn_in_png(plan)
+        if undrawn and not args.svg:
+            console.print(_("the PNG's pixel font cannot write {names}: they show as ?; "
+                            "--svg writes the names as text", names=", ".join(undrawn[:6])
+                            + (" ..." if len(undrawn) > 6 else "")))
+    if args.svg:
+        try:
+            args.svg.write_text(plan_svg(plan, route=route, scale=args.scale),
+                                encoding="utf-8")
+        except OSError as exc:
+            raise FleetError(f"--svg {args.svg}: cannot write: {exc}") from exc
+        console.print(_("picture written to {path}", path=str(args.svg)))

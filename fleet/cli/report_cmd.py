@@ -27,6 +27,7 @@ from typing import Any
 
 from rich.console import Console
 
+from fleet.cli.lang import add_lang, speaker
 from fleet.cli.report_view import Clock, dish_view, summary_view
 from fleet.config import load_config
 from fleet.domain import events as ev
@@ -108,6 +109,7 @@ def register(sub: Any) -> None:
                    help="also write a page with plots (waits per hour, wait distribution, "
                         "robot utilisation over time) and every table: one file that opens "
                         "offline in any browser")
+    add_lang(p)
     p.set_defaults(run=run_report)
 
 
@@ -270,19 +272,21 @@ def run_report(args: argparse.Namespace, console: Console) -> int:
     window = window_of(args, records, source)
     report = shift_report(records, window, late_s=args.late)
     report["store"] = source
-    console.print(summary_view(report, source=source, clock=clock))
+    _ = speaker(args)
+    console.print(summary_view(report, source=source, clock=clock, _=_))
     if args.csv is not None:
         written = write_csv(args.csv, report)
-        console.print(f"{len(written)} CSV files written to {args.csv}")
+        console.print(_("{n} CSV files written to {dir}", n=str(len(written)),
+                        dir=str(args.csv)))
     if args.html is not None:
         write_page(args.html, records, window, report, source=source, clock=clock)
-        console.print(f"page written to {args.html}")
+        console.print(_("page written to {path}", path=str(args.html)))
     if args.json is not None:
         try:
             args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         except OSError as exc:
             raise ReportError(f"--json {args.json}: cannot write: {exc}") from exc
-        console.print(f"report written to {args.json}")
+        console.print(_("report written to {path}", path=str(args.json)))
     return 0
 
 

@@ -15,10 +15,12 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from fleet.cli.lang import ENGLISH, Speaker
 from fleet.domain.events import Event
 from fleet.domain.orders import Dish
 from fleet.reporting.figures import wait_of
 from fleet.reporting.history import history_lines
+from fleet.words import N_
 
 Clock = Callable[[float], str]
 """Store time -> what a person reads (time since the start, or a wall-clock time)."""
@@ -47,8 +49,8 @@ def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]],
 
 _COUNT_COLS = ("ordered", "served", "by_staff", "failed", "cancelled", "open")
 _WAIT_COLS = ("wait_mean_s", "wait_p50_s", "wait_p95_s", "wait_max_s")
-_COUNT_HEAD = ("ordered", "served", "by staff", "failed", "cancelled", "open", "mean", "p50",
-               "p95", "max")
+_COUNT_HEAD = (N_("ordered"), N_("served"), N_("by staff"), N_("failed"), N_("cancelled"),
+               N_("open"), N_("mean"), N_("p50"), N_("p95"), N_("max"))
 
 
 def _dish_rows(rows: Sequence[Mapping[str, Any]], first: Callable[[Mapping[str, Any]], str]
@@ -57,47 +59,51 @@ def _dish_rows(rows: Sequence[Mapping[str, Any]], first: Callable[[Mapping[str, 
             for r in rows]
 
 
-def summary_view(report: Mapping[str, Any], *, source: str, clock: Clock) -> RenderableType:
-    """Every table of the summary, in reading order."""
+def summary_view(report: Mapping[str, Any], *, source: str, clock: Clock,
+                 _: Speaker = ENGLISH) -> RenderableType:
+    """Every table of the summary, in reading order; ``_`` says the headings in the
+    reader's language (reasons and names stay as the store has them)."""
     d, w, span = report["dishes"], report["wait_s"], report["span"]
     start = span["start"]
+    counts = [_(h) for h in _COUNT_HEAD]
     head = Text.assemble(
         ("fleet report ", "bold"), source, "\n",
-        f"from {clock(span['start'])} to {clock(span['end'])} "
-        f"({num(span['seconds'] / 60)} min); dishes counted by when they were ordered")
-    overview = _table("Dishes and waits (ready at the pass -> at the table, seconds)",
-                      _COUNT_HEAD, [[num(d[c]) for c in _COUNT_COLS]
-                                    + [num(w[k]) for k in ("mean", "p50", "p95", "max")]],
+        _("from {start} to {end} ({min} min); dishes counted by when they were ordered",
+          start=clock(span["start"]), end=clock(span["end"]), min=num(span["seconds"] / 60)))
+    overview = _table(_("Dishes and waits (ready at the pass -> at the table, seconds)"),
+                      counts, [[num(d[c]) for c in _COUNT_COLS]
+                               + [num(w[k]) for k in ("mean", "p50", "p95", "max")]],
                       left=0)
-    hours = _table("Per hour (dishes ordered in the hour; waits in seconds)",
-                   ("hour from", *_COUNT_HEAD),
+    hours = _table(_("Per hour (dishes ordered in the hour; waits in seconds)"),
+                   (_("hour from"), *counts),
                    _dish_rows(report["per_hour"], lambda r: clock(start + r["from_s"])))
-    tables = _table("Per table (waits in seconds)", ("table", *_COUNT_HEAD),
+    tables = _table(_("Per table (waits in seconds)"), (_("table"), *counts),
                     _dish_rows(report["per_table"], lambda r: str(r["table"])))
-    passes = _table("Per pass (waits in seconds)", ("pass", *_COUNT_HEAD),
+    passes = _table(_("Per pass (waits in seconds)"), (_("pass"), *counts),
                     _dish_rows(report["per_pass"], lambda r: str(r["pass"])))
     robots = _table(
-        "Per robot", ("robot", "trips", "serving", "charging", "aborted", "dishes served",
-                      "dishes failed", "on trips", "faults"),
+        _("Per robot"), (_("robot"), _("trips"), _("serving"), _("charging"), _("aborted"),
+                         _("dishes served"), _("dishes failed"), _("on trips"), _("faults")),
         [[r["robot"], num(r["trips"]), num(r["serve_trips"]), num(r["charge_trips"]),
           num(r["aborted_trips"]), num(r["dishes_served"]), num(r["dishes_failed"]),
           num(r["on_trips_pct"], " %"), num(r["faults"])] for r in report["per_robot"]],
-        note="on trips: time from trip start to end over the span, as the controller saw "
-             "it. Metres driven are not in the store (fleet sim reports them).")
+        note=_("on trips: time from trip start to end over the span, as the controller saw "
+               "it. Metres driven are not in the store (fleet sim reports them)."))
+    late_s = num(report["late_s"], " s")
     late = _table(
-        f"Late dishes (waited more than {num(report['late_s'], ' s')})",
-        ("dish", "table", "robot", "ready", "at table", "wait s"),
+        _("Late dishes (waited more than {late})", late=late_s),
+        (_("dish"), _("table"), _("robot"), _("ready"), _("at table"), _("wait s")),
         [[r["dish"], r["table"], r["robot"] or "-", clock(start + r["ready_s"]),
           clock(start + r["at_table_s"]), num(r["wait_s"])] for r in report["late"]],
         left=3)
     reasons = _table(
-        "Failed and cancelled, by reason", ("outcome", "reason", "dishes"),
-        [["failed", r, num(n)] for r, n in report["failed_reasons"].items()]
-        + [["cancelled", r, num(n)] for r, n in report["cancelled_reasons"].items()],
+        _("Failed and cancelled, by reason"), (_("outcome"), _("reason"), _("dishes")),
+        [[_("failed"), r, num(n)] for r, n in report["failed_reasons"].items()]
+        + [[_("cancelled"), r, num(n)] for r, n in report["cancelled_reasons"].items()],
         left=2)
     parts: list[RenderableType] = [head, overview, hours, tables, passes, robots]
-    parts.append(late if report["late"] else Text(f"No late dishes (none waited more than "
-                                                  f"{num(report['late_s'], ' s')})."))
+    parts.append(late if report["late"] else Text(
+        _("No late dishes (none waited more than {late}).", late=late_s)))
     if report["failed_reasons"] or report["cancelled_reasons"]:
         parts.append(reasons)
     spaced: list[RenderableType] = []

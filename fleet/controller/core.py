@@ -45,7 +45,7 @@ from fleet.routing import StationFields
 from fleet.store.base import Store
 from fleet.traffic import TrafficManager
 from fleet.vda import Action, BlockingType, ConnectionState, RobotState
-from fleet.words import Phrase, text
+from fleet.words import N_, Phrase, text
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,12 @@ _INSTEAD = {
     "charge": "it is never sent to charge: charge it by hand (its low battery is told)",
 }
 """What is done instead of each piece of work (``ActionProfile`` role) a vehicle lacks."""
+_CONNECTION = {
+    ConnectionState.ONLINE: N_("{robot} online"),
+    ConnectionState.OFFLINE: N_("{robot} offline"),
+    ConnectionState.CONNECTIONBROKEN: N_("{robot} connectionbroken"),
+}
+"""A robot's link as the events log says it (VDA 5050's words, lower case)."""
 
 
 class Controller:
@@ -134,11 +140,18 @@ class Controller:
         start = max(cursor - self.events_trimmed, 0)
         return self.events[start:], self.events_trimmed + len(self.events)
 
-    def emit(self, kind: str, now: float, text: str, *, robot: str | None = None,
+    def emit(self, kind: str, now: float, text: str | Phrase, *, robot: str | None = None,
              order_id: str | None = None, dish_id: str | None = None,
-             trip_id: str | None = None, data: Mapping[str, Any] | None = None) -> None:
+             trip_id: str | None = None, data: Mapping[str, Any] | None = None,
+             words: Phrase | None = None) -> None:
+        """Record an event. ``text`` given as a phrase is its English and its words at
+        once, so the two cannot drift apart; ``words`` is for an event whose English
+        says more than can be put in words (a detail that stays as written)."""
+        if isinstance(text, Phrase):
+            words = text if words is None else words
+            text = str(text)
         self._emit(Event(kind, now, robot=robot, order_id=order_id, dish_id=dish_id,
-                         trip_id=trip_id, text=text,
+                         trip_id=trip_id, text=text, words=words,
                          data=MappingProxyType({}) if data is None else data))
 
     def new_trip_id(self) -> str:
@@ -224,7 +237,7 @@ class Controller:
         if rec is None:
             return []
         rec.connection = state
-        self.emit(ev.ROBOT_CONNECTION_CHANGED, now, f"{serial} {state.value.lower()}",
+        self.emit(ev.ROBOT_CONNECTION_CHANGED, now, Phrase.of(_CONNECTION[state], robot=serial),
                   robot=serial)
         if rec.state is not None:
             self.set_mode(rec, now)
@@ -270,7 +283,9 @@ class Controller:
         if mode is rec.mode:
             return
         old, rec.mode = rec.mode, mode
-        self.emit(ev.ROBOT_MODE_CHANGED, now, f"{rec.serial}: {old.value} -> {mode.value}",
+        self.emit(ev.ROBOT_MODE_CHANGED, now,
+                  Phrase.of("{robot}: {old} -> {new}", robot=rec.serial,
+                            old=Phrase.of(old.value), new=Phrase.of(mode.value)),
                   robot=rec.serial)
         if rec.in_traffic:
             if mode.available:
@@ -376,15 +391,20 @@ class Controller:
                 # is held: the everyday case, for the log, not an alert; it is told
                 # as a stall when it lasts (``tripwork``'s progress watch).
                 if deadlock.recovered:
-                    self.emit(ev.TRAFFIC_STALL, now, f"{deadlock.reason}: {deadlock.action}")
+                    said = f"{deadlock.reason}: {deadlock.action}"
+                    self.emit(ev.TRAFFIC_STALL, now, said,
+                              words=Phrase.of("stall broken: {detail}", detail=text(said)))
                 continue
             key = tuple(sorted(deadlock.robots))
             known = self._deadlocks.get(key)
             if known is None or known[0] != deadlock.reason:
-                self.emit(ev.DEADLOCK_DETECTED, now, deadlock.reason)
+                self.emit(ev.DEADLOCK_DETECTED, now, deadlock.reason,
+                          words=Phrase.of("deadlock: {detail}", detail=text(deadlock.reason)))
             self._deadlocks[key] = (deadlock.reason, now)
             if deadlock.recovered:
-                self.emit(ev.DEADLOCK_RESOLVED, now, deadlock.action)
+                self.emit(ev.DEADLOCK_RESOLVED, now, deadlock.action,
+                          words=Phrase.of("deadlock broken: {detail}",
+                                          detail=text(deadlock.action)))
                 del self._deadlocks[key]
         # Traffic reports a lasting situation again at each retry: tell people once,
         # and again only after it has been gone for a while.

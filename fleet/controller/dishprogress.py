@@ -17,6 +17,7 @@ from fleet.domain import DishState, Stop, StopKind, TripKind
 from fleet.domain import events as ev
 from fleet.floor import PlaceKind
 from fleet.vda import ActionStatus
+from fleet.words import Phrase
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
@@ -56,7 +57,8 @@ def advance_dishes(ctl: Controller, rec: RobotRecord, stop: Stop,
             st = status.get(f"{key}/pick/{tray}")
             if st is ActionStatus.FINISHED and dish.state is DishState.ASSIGNED:
                 dish.move(DishState.LOADED)
-                ctl.emit(ev.DISH_LOADED, now, f"{dish_id} loaded on {rec.serial} {tray}",
+                ctl.emit(ev.DISH_LOADED, now, Phrase.of("{dish} loaded on {robot} {tray}",
+                                                        dish=dish_id, robot=rec.serial, tray=tray),
                          robot=rec.serial, dish_id=dish_id, order_id=dish.order_id)
                 ctl.save(dish)
             elif st is ActionStatus.FAILED and dish.state is DishState.ASSIGNED:
@@ -71,13 +73,15 @@ def advance_dishes(ctl: Controller, rec: RobotRecord, stop: Stop,
             if drop is ActionStatus.FINISHED and dish.state is DishState.ON_THE_WAY and not shown:
                 dish.move(DishState.AT_TABLE)
                 dish.at_table_at = now
-                ctl.emit(ev.DISH_AT_TABLE, now, f"{dish_id} at {stop.place}",
+                ctl.emit(ev.DISH_AT_TABLE, now,
+                         Phrase.of("{dish} at {place}", dish=dish_id, place=stop.place),
                          robot=rec.serial, dish_id=dish_id, order_id=dish.order_id)
                 ctl.save(dish)
             if dish.state is DishState.AT_TABLE and taken(rec, tray, wait):
                 dish.move(DishState.SERVED)
                 dish.served_at = now
-                ctl.emit(ev.DISH_SERVED, now, f"{dish_id} served at {stop.place}",
+                ctl.emit(ev.DISH_SERVED, now,
+                         Phrase.of("{dish} served at {place}", dish=dish_id, place=stop.place),
                          robot=rec.serial, dish_id=dish_id, order_id=dish.order_id)
                 ctl.save(dish)
 
@@ -167,8 +171,10 @@ def second_visit(ctl: Controller, rec: RobotRecord, stop: Stop, now: float) -> S
         dish = ctl.dish(dish_id)
         dish.move(DishState.ON_THE_WAY)
         ctl.save(dish)
-        ctl.emit(ev.DISH_NOT_TAKEN, now, f"nobody took {dish_id} at {stop.place} within "
-                 f"{ctl.guest_timeout_s:.0f} s: {rec.serial} comes back for the guest",
+        ctl.emit(ev.DISH_NOT_TAKEN, now,
+                 Phrase.of("nobody took {dish} at {place} within {s} s: {robot} comes back "
+                           "for the guest", dish=dish_id, place=stop.place,
+                           s=f"{ctl.guest_timeout_s:.0f}", robot=rec.serial),
                  robot=rec.serial, dish_id=dish_id, order_id=dish.order_id,
                  trip_id=trip.trip_id)
     return retry

@@ -25,6 +25,7 @@ from fleet.domain.events import Event
 from fleet.errors import CommandError
 from fleet.floor import Place, PlaceKind
 from fleet.floor.model import Cell
+from fleet.words import Phrase, text
 
 MANAGER_KINDS = frozenset({ev.TABLE_BLOCKED, ev.TABLE_UNBLOCKED, ev.ZONE_BLOCKED,
                            ev.ZONE_UNBLOCKED, ev.ROBOT_PAUSED, ev.ROBOT_RESUMED,
@@ -76,7 +77,8 @@ class ManagerOps:
     def pause(self, serial: str, now: float) -> list[Command]:
         rec = self.robot(serial)
         rec.paused_by_manager = True
-        self.ctl.emit(ev.ROBOT_PAUSED, now, f"{serial} paused by the manager", robot=serial)
+        self.ctl.emit(ev.ROBOT_PAUSED, now,
+                      Phrase.of("{robot} paused by the manager", robot=serial), robot=serial)
         return [self.ctl.instant(rec, "startPause", now)]
 
     def resume(self, serial: str, now: float) -> list[Command]:
@@ -88,7 +90,10 @@ class ManagerOps:
         rec.off_duty = None
         rec.withdrawn = ""
         self.ctl.request_dispatch()
-        self.ctl.emit(ev.ROBOT_RESUMED, now, f"{serial} back to work ({was} until now)",
+        self.ctl.emit(ev.ROBOT_RESUMED, now,
+                      Phrase.of("{robot} back to work (off duty until now)"
+                                if was == "off duty" else
+                                "{robot} back to work (paused until now)", robot=serial),
                       robot=serial)
         if was == "off duty":
             return []
@@ -106,7 +111,8 @@ class ManagerOps:
         if not self.stopped_all:
             self.paused_before_stop = set(already)
         self.stopped_all = True
-        self.ctl.emit(ev.ALL_STOPPED, now, f"all {len(commands)} robots stopped by the manager",
+        self.ctl.emit(ev.ALL_STOPPED, now, Phrase.of("all {n} robots stopped by the manager",
+                                                     n=str(len(commands))),
                       data={"stopped_all": True, "already_paused": already})
         return commands
 
@@ -124,8 +130,10 @@ class ManagerOps:
         self.stopped_all = False
         self.paused_before_stop = set()
         self.ctl.request_dispatch()
-        still = f"; {', '.join(kept)} still paused" if kept else ""
-        self.ctl.emit(ev.ALL_RELEASED, now, f"{len(commands)} robots released{still}",
+        said = Phrase.of("{n} robots released", n=str(len(commands)))
+        if kept:
+            said = Phrase.of("{said}; {robots} still paused", said=said, robots=", ".join(kept))
+        self.ctl.emit(ev.ALL_RELEASED, now, said,
                       data={"stopped_all": False, "still_paused": kept})
         return commands
 
@@ -204,11 +212,13 @@ class ManagerOps:
         coming = sorted(r.serial for r in self.ctl.robots.values() if r.trip is not None
                         and any(s.place == name and s.kind in (StopKind.SERVE, StopKind.COLLECT)
                                 for s in r.trip.stops[r.trip.next_stop:]))
-        text = f"{name} blocked" + (f": {reason}" if reason else "")
+        said = _reasoned(Phrase.of("{table} blocked", table=name), reason)
         if coming:
-            verb = "finishes" if len(coming) == 1 else "finish"
-            text += f"; {', '.join(coming)} already on the way there {verb}"
-        self.ctl.emit(ev.TABLE_BLOCKED, now, text, data={"table": name, "reason": reason})
+            said = Phrase.of("{said}; {robots} already on the way there finishes"
+                             if len(coming) == 1 else
+                             "{said}; {robots} already on the way there finish",
+                             said=said, robots=", ".join(coming))
+        self.ctl.emit(ev.TABLE_BLOCKED, now, said, data={"table": name, "reason": reason})
         return []
 
     def unblock_table(self, table: str, now: float) -> list[Command]:
@@ -218,8 +228,10 @@ class ManagerOps:
             return []
         waiting = sum(1 for d in self.ctl.waiting_dishes() if d.table == name)
         self.ctl.request_dispatch()
-        self.ctl.emit(ev.TABLE_UNBLOCKED, now, f"{name} unblocked; "
-                      f"{waiting} waiting dish{'es' * (waiting != 1)} go out",
+        self.ctl.emit(ev.TABLE_UNBLOCKED, now,
+                      Phrase.of("{table} unblocked; {n} waiting dish go out" if waiting == 1
+                                else "{table} unblocked; {n} waiting dishes go out",
+                                table=name, n=str(waiting)),
                       data={"table": name})
         return []
 
@@ -245,13 +257,16 @@ class ManagerOps:
             rec = self.ctl.robots.get(serial)
             if rec is not None and rec.trip is not None and rec.leg is not None:
                 rec.rerouting = True
-        text = f"zone {zone} blocked ({len(cells)} cells)" + (f": {reason}" if reason else "")
+        said = _reasoned(Phrase.of("zone {zone} blocked ({n} cells)", zone=zone,
+                                   n=str(len(cells))), reason)
         if stopped:
-            text += f"; {', '.join(stopped)} stop short of it and look for another way"
+            said = Phrase.of("{said}; {robots} stop short of it and look for another way",
+                             said=said, robots=", ".join(stopped))
         inside = sorted(r.serial for r in self.ctl.robots.values() if r.cell in cells)
         if inside:
-            text += f"; {', '.join(inside)} inside may leave"
-        self.ctl.emit(ev.ZONE_BLOCKED, now, text, data={
+            said = Phrase.of("{said}; {robots} inside may leave", said=said,
+                             robots=", ".join(inside))
+        self.ctl.emit(ev.ZONE_BLOCKED, now, said, data={
             "zone": zone, "reason": reason, "rect": None if rect is None else list(rect)})
         self.ctl.request_dispatch()
         return []
@@ -266,7 +281,8 @@ class ManagerOps:
         del self.blocked_zones[zone]
         self.ctl.traffic.reopen(zone)
         self.ctl.request_dispatch()
-        self.ctl.emit(ev.ZONE_UNBLOCKED, now, f"zone {zone} open again", data={"zone": zone})
+        self.ctl.emit(ev.ZONE_UNBLOCKED, now, Phrase.of("zone {zone} open again", zone=zone),
+                      data={"zone": zone})
         return []
 
     # -- after a restart (the events ``restore`` replays: MANAGER_KINDS) --------------------
@@ -403,3 +419,8 @@ class ManagerOps:
                       f"{priority.name.lower()} priority: {n} dish{'es' * (n != 1)} not yet "
                       f"loaded", order_id=order_id)
         return []
+
+
+def _reasoned(said: Phrase, reason: str) -> Phrase:
+    """``said``, with the manager's reason after it as they typed it."""
+    return Phrase.of("{said}: {reason}", said=said, reason=text(reason)) if reason else said

@@ -17,6 +17,7 @@ from fleet.domain.events import Event
 from fleet.errors import OrderError
 from fleet.floor import FloorPlan, Place, PlaceKind
 from fleet.intake import DishRequest, OrderRequest
+from fleet.words import Phrase
 
 Emit = Callable[[Event], None]
 
@@ -72,9 +73,10 @@ class OrderBook:
             self.dish_pass[dish.dish_id] = dish.pass_place or self._passes[0]
         self.orders[order.order_id] = order
         self._requests[request.order_id] = self._resolved(request)
-        self._emit(Event(ev.ORDER_RECEIVED, now, order_id=order.order_id,
-                         text=f"order {order.order_id} for {order.table}: "
-                              f"{len(order.dishes)} dish(es)"))
+        said = Phrase.of("order {order} for {table}: {n} dish(es)", order=order.order_id,
+                         table=order.table, n=str(len(order.dishes)))
+        self._emit(Event(ev.ORDER_RECEIVED, now, order_id=order.order_id, text=str(said),
+                         words=said))
         return order
 
     def table(self, name: str) -> Place:
@@ -135,16 +137,20 @@ class OrderBook:
             return None
         dish.move(DishState.READY)
         dish.ready_at = now
+        said = Phrase.of("{dish} for {table} ready", dish=dish.name, table=dish.table)
         self._emit(Event(ev.DISH_READY, now, order_id=order_id, dish_id=dish.dish_id,
-                         text=f"{dish.name} for {dish.table} ready"))
+                         text=str(said), words=said))
         return dish
 
-    def fail(self, dish: Dish, now: float, reason: str) -> None:
+    def fail(self, dish: Dish, now: float, reason: str | Phrase) -> None:
+        """Close a dish as failed; its reason given as a phrase is shown in the reader's
+        language, as text it is shown as written."""
         if dish.state.final:
             return
-        dish.move(DishState.FAILED, reason=reason)
+        dish.move(DishState.FAILED, reason=str(reason))
         self._emit(Event(ev.DISH_FAILED, now, order_id=dish.order_id, dish_id=dish.dish_id,
-                         robot=dish.robot, trip_id=dish.trip_id, text=reason))
+                         robot=dish.robot, trip_id=dish.trip_id, text=str(reason),
+                         words=reason if isinstance(reason, Phrase) else None))
 
     def by_staff(self, dish: Dish, now: float, reason: str) -> None:
         dish.move(DishState.BY_STAFF, reason=reason)

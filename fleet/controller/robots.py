@@ -172,13 +172,14 @@ class RobotRecord:
                 self.unconfirmed.pop(action_id, None)
                 del self.cancels[action_id]
 
-    def battery_crossed(self) -> str | None:
+    def battery_crossed(self) -> Phrase | None:
         """Words for the manager the first time the battery is below the model's low
         mark; None otherwise, and again once it has charged 5 % above the mark."""
         low = self.model.low_percent
         if not self.battery_warned and self.battery < low and not self.charging:
             self.battery_warned = True
-            return f"{self.serial} battery low: {self.battery:.0f} % (below {low:.0f} %)"
+            return Phrase.of("{robot} battery low: {percent} % (below {low} %)",
+                             robot=self.serial, percent=f"{self.battery:.0f}", low=f"{low:.0f}")
         if self.battery_warned and self.battery >= low + 5.0:
             self.battery_warned = False
         return None

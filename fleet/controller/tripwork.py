@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from fleet.controller.commands import Command, SendInstantActions
 from fleet.controller.dishprogress import advance_dishes, second_visit, skippable, untaken
-from fleet.controller.explain import UNEXPLAINED, stall_words
+from fleet.controller.explain import UNEXPLAINED, stall_phrase
 from fleet.controller.robots import RobotRecord
 from fleet.controller.standins import stand_in_status
 from fleet.controller.stopstart import start_stop
@@ -39,6 +39,7 @@ from fleet.domain import events as ev
 from fleet.floor import PlaceKind
 from fleet.floor.model import Cell
 from fleet.vda import ConnectionState, RobotState
+from fleet.words import Phrase, text
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
@@ -266,7 +267,9 @@ class TripWork:
                 dish.trip_id, dish.robot, dish.tray = trip.trip_id, rec.serial, tray
                 dish.attempts += 1
                 ctl.save(dish)
-                ctl.emit(ev.DISH_ASSIGNED, now, f"{dish_id} on {rec.serial} {tray}",
+                ctl.emit(ev.DISH_ASSIGNED, now, Phrase.of("{dish} on {robot} {tray}",
+                                                          dish=dish_id, robot=rec.serial,
+                                                          tray=tray),
                          robot=rec.serial, dish_id=dish_id, trip_id=trip.trip_id,
                          order_id=dish.order_id)
         ctl.store.save_trip(trip)
@@ -340,7 +343,9 @@ class TripWork:
                 # Its dishes were cancelled after the table was in the base: do nothing here.
                 commands.append(self._cancel_order(rec, now))
             else:
-                self.ctl.emit(ev.ROBOT_ARRIVED, now, f"{rec.serial} at {stop.place}",
+                self.ctl.emit(ev.ROBOT_ARRIVED, now,
+                              Phrase.of("{robot} at {place}", robot=rec.serial,
+                                        place=stop.place),
                               robot=rec.serial, trip_id=trip.trip_id)
         wanted = set(leg.action_ids)
         status = {a.action_id: a.status for a in state.action_states if a.action_id in wanted}
@@ -405,15 +410,17 @@ class TripWork:
             still = now - max(rec.progress_at, trip.created_at)
             riding = self._riding(rec, trip)
             if (riding and still >= self.ctl.no_progress_s / 2 and rec.stalled_at is None
-                    and (reason := stall_words(self.ctl, rec.serial, now))
-                    and (still >= self.ctl.no_progress_s or reason == UNEXPLAINED)):
+                    and (reason := stall_phrase(self.ctl, rec.serial, now))
+                    and (still >= self.ctl.no_progress_s or reason.key == UNEXPLAINED)):
                 # Nothing on the floor or in its reports holds it: a person should look
                 # at half the time a robot waiting for another one is given.
                 rec.stalled_at = now
-                self.ctl.emit(ev.ROBOT_STALLED, now, f"{rec.serial} made no progress for "
-                              f"{still:.0f} s with {riding} dish(es) riding on it: {reason}",
+                self.ctl.emit(ev.ROBOT_STALLED, now,
+                              Phrase.of("{robot} made no progress for {s} s with {n} dish(es) "
+                                        "riding on it: {reason}", robot=rec.serial,
+                                        s=f"{still:.0f}", n=str(riding), reason=reason),
                               robot=rec.serial, trip_id=trip.trip_id,
-                              data={"reason": reason, "seconds": round(still)})
+                              data={"reason": str(reason), "seconds": round(still)})
             if still > (self.ctl.stall_abort_s if riding else STALLED_S):
                 # Whatever holds it, its dishes should not wait on it (nor go cold on it).
                 leg = rec.leg
@@ -445,8 +452,9 @@ class TripWork:
             if again is not None and dish_id in again.dishes:
                 continue
             dish = self.ctl.dish(dish_id)
-            self.ctl.book.fail(dish, now, f"nobody took it at {stop.place} within "
-                                          f"{self.ctl.guest_timeout_s:.0f} s")
+            self.ctl.book.fail(dish, now, Phrase.of(
+                "nobody took it at {place} within {s} s", place=stop.place,
+                s=f"{self.ctl.guest_timeout_s:.0f}"))
             self.ctl.save(dish)
         return [self._cancel_order(rec, now)]
 
@@ -462,8 +470,9 @@ class TripWork:
         """The robot made progress: a stall reported for it is over."""
         if rec.stalled_at is None:
             return
-        self.ctl.emit(ev.ROBOT_MOVED_ON, now, f"{rec.serial} is moving again after "
-                      f"{now - rec.stalled_at:.0f} s stalled", robot=rec.serial)
+        self.ctl.emit(ev.ROBOT_MOVED_ON, now,
+                      Phrase.of("{robot} is moving again after {s} s stalled", robot=rec.serial,
+                                s=f"{now - rec.stalled_at:.0f}"), robot=rec.serial)
         rec.stalled_at = None
 
     # -- the end of a trip -------------------------------------------------------------------
@@ -475,7 +484,8 @@ class TripWork:
         rec.trip = None
         rec.note = ""
         self.ctl.store.save_trip(trip)
-        self.ctl.emit(ev.TRIP_FINISHED, now, f"{rec.serial} finished {trip.trip_id}",
+        self.ctl.emit(ev.TRIP_FINISHED, now,
+                      Phrase.of("{robot} finished {trip}", robot=rec.serial, trip=trip.trip_id),
                       robot=rec.serial, trip_id=trip.trip_id)
         self.ctl.set_mode(rec, now)
         self.ctl.request_dispatch()
@@ -506,7 +516,8 @@ class TripWork:
                 dish.trip_id = dish.robot = dish.tray = None
                 self.ctl.request_dispatch()
             elif dish.state.on_robot:
-                self.ctl.book.fail(dish, now, f"{reason} with the dish on its tray")
+                self.ctl.book.fail(dish, now, Phrase.of("{reason} with the dish on its tray",
+                                                        reason=text(reason)))
             self.ctl.save(dish)
         trip.state = TripState.ABORTED
         trip.reason = reason

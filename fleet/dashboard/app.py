@@ -29,6 +29,7 @@ from textual.widgets import Footer, RichLog, Static
 
 from fleet.api.messages import (
     AcknowledgeAlert,
+    BlockZone,
     CancelOrder,
     Command,
     DishHistory,
@@ -54,6 +55,7 @@ from fleet.dashboard import views
 from fleet.dashboard.commands import FleetCommands, bindings, help_keys
 from fleet.dashboard.dishscreen import DishHistoryScreen
 from fleet.dashboard.dishviews import dish_title, history_rows
+from fleet.dashboard.drawing import AreaScreen
 from fleet.dashboard.floormap import FloorMap, legend
 from fleet.dashboard.kpis import KpiHistory, kpi_line
 from fleet.dashboard.language import _, translate_bindings, use
@@ -447,6 +449,22 @@ class FleetDashboard(App[None]):
 
     def action_block_zone(self) -> None:
         self._block("zone")
+
+    def action_draw_area(self) -> None:
+        floor = self.mirror.floor
+        if floor is None:
+            self.notify(_("No floor plan yet: wait for the controller"), severity="warning")
+            return
+        s = self.mirror.summary
+        blocked = list(s.blocked_zones) if s else []
+
+        def drawn(command: BlockZone | None) -> None:
+            if command is not None:
+                self.send_command(command, _("block zone {name}", name=command.zone))
+
+        self.push_screen(AreaScreen(floor, taken=[z.name for z in floor.zones] + blocked,
+                                    blocked=blocked, robots=list(self.mirror.robots.values())),
+                         drawn)
 
     def action_acknowledge(self) -> None:
         """Only an alert the manager can see: new alerts push the cursor's row down,

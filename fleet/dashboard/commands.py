@@ -61,6 +61,8 @@ ACTIONS: tuple[Action, ...] = (
            show=False),
     Action("t", "block_table", N_("Table"), N_("Block or unblock a table"), show=False),
     Action("z", "block_zone", N_("Zone"), N_("Block or unblock a zone"), show=False),
+    Action("m", "draw_area", N_("Draw"), N_("Draw a blocked area on the map (a spill)"),
+           show=False),
     Action("a", "acknowledge", N_("Ack"), N_("Acknowledge the selected alert")),
     Action("k", "toggle_kpis", N_("Hour"), N_(
         "Show or hide the last hour's figures under the header (hidden at first on a "

@@ -54,6 +54,8 @@ def _styles() -> dict[str, Style]:
         "route": Style(color="#00d7ff", bgcolor=_FLOOR_BG, bold=True),
         "horizon": Style(color="#87afaf", bgcolor=_FLOOR_BG),
         "robot-selected": Style(color="#ffffff", bgcolor="#d700d7", bold=True),
+        "area": Style(color="#000000", bgcolor="#d7d700"),
+        "area-cursor": Style(color="#000000", bgcolor="#ffffff", bold=True),
     }
     for mode, colour in MODE_COLOURS.items():
         s[f"mode-{mode}"] = Style(color="#000000", bgcolor=colour, bold=True)
@@ -90,6 +92,7 @@ class FloorMap(Widget):
         self._base: list[Strip] = []
         self._over: Overlay = {}
         self._over_rows: dict[int, Strip] = {}
+        self._marks: Overlay = {}
         self._scene_stale = True
         self.renders = 0
         """Scene rebuilds so far (for benchmarks and tests)."""
@@ -114,6 +117,14 @@ class FloorMap(Widget):
         self.refresh(layout=floor is not self._shown_floor)
         self._shown_floor = floor
         self._ensure(build_rows=True)
+
+    def mark(self, marks: Overlay) -> None:
+        """Lay ``marks`` (row -> column -> (character or None, style name)) over the
+        scene, above robots and routes: an area being drawn and its cursor must show
+        whatever stands there. ``{}`` clears them."""
+        self._marks = marks
+        self._scene_stale = True
+        self.refresh()
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """As tall as the floor is at this width (the stylesheet caps it)."""
@@ -155,6 +166,8 @@ class FloorMap(Widget):
             self._scene_stale = True
         if self._scene_stale:
             self._over = overlay(self._layer, self._robots, self._tables, self._selected)
+            for y, cells in self._marks.items():
+                self._over[y] = {**self._over.get(y, {}), **cells}
             self._over_rows = {}
             self._scene_stale = False
             self.renders += 1

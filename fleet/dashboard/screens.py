@@ -345,13 +345,7 @@ class BlockScreen(ModalScreen[BlockCommand | None]):
             if not place:
                 raise FormError("name", _("name the new area (e.g. spill by A4)"))
             name = _("spill by {place}", place=place)
-        if len(name) > 64 or not re.match(NAME_PATTERN, name):
-            raise FormError("name", f"{name!r}: {_(NAME_RULE)}")
-        taken = {n.casefold() for n in self.names} | {n.casefold() for n in self.blocked}
-        if name.casefold() in taken:
-            raise FormError("name", _("a zone {name} exists already: give the new area "
-                                      "a new name", name=repr(name)))
-        return name
+        return new_zone_name(name, [*self.names, *self.blocked])
 
     def _finish(self, block: bool) -> None:
         for field in self.query(Input):
@@ -382,6 +376,20 @@ class BlockScreen(ModalScreen[BlockCommand | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def new_zone_name(name: str, taken: Iterable[str]) -> str:
+    """``name`` for a new area, checked as the fleet API will check it, and against the
+    zones there are (a second "spill by A4" would be taken for the first); a
+    FormError for the field "name" otherwise."""
+    if not name:
+        raise FormError("name", _("name the new area (e.g. spill by A4)"))
+    if len(name) > 64 or not re.match(NAME_PATTERN, name):
+        raise FormError("name", f"{name!r}: {_(NAME_RULE)}")
+    if name.casefold() in {n.casefold() for n in taken}:
+        raise FormError("name", _("a zone {name} exists already: give the new area "
+                                  "a new name", name=repr(name)))
+    return name
 
 
 def show_error(screen: Screen[Any], exc: FormError) -> None:

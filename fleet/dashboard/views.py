@@ -263,7 +263,7 @@ def in_log(e: EventView) -> bool:
 def event_line(e: EventView) -> Text:
     """One line of the events log: the site's time of day, then what happened."""
     line = Text(time_of_day(e.at) + "  ", style="dim")
-    line.append(e.text or e.kind, style=_EVENT_STYLES.get(e.kind, "dim"))
+    line.append(say(e.words, e.text) or e.kind, style=_EVENT_STYLES.get(e.kind, "dim"))
     return line
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from fleet.words import Phrase
+
 
 @dataclass(frozen=True, slots=True)
 class Event:
@@ -24,6 +26,10 @@ class Event:
     trip_id: str | None = None
     text: str = ""
     data: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    words: Phrase | None = field(default=None, compare=False)
+    """``text`` as words, for a reader in another language (None: shown as written).
+    Not stored: the store keeps the English ``text``, and an event read back from it
+    is shown as written."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "at": self.at, "robot": self.robot, "order_id": self.order_id,

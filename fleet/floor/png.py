@@ -76,6 +76,11 @@ _ARROW: dict[Cell, str] = {NORTH: "↑", SOUTH: "↓", EAST: "→", WEST: "←"}
 ONE_WAY_ARROW: RGB = (0, 110, 140)
 
 
+def drawable(text: str) -> bool:
+    """Whether the pixel font has every character of ``text`` (else it shows "?")."""
+    return all(ch.upper() in _FONT for ch in text)
+
+
 def encode_png(rgb: Image) -> bytes:
     """An 8-bit RGB PNG of ``rgb`` (H, W, 3), unfiltered rows, zlib-compressed."""
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:

@@ -372,3 +372,145 @@ KO.update({
     "{note} ({robots} asked to step aside)": "{note} ({robots}에 길 비켜 달라고 요청함)",
     "waiting to join traffic: {reason}": "주행 합류 대기: {reason}",
 })
+
+# -- the events log (fleet/controller: core, orderbook, dishprogress, tripwork, robots) --
+KO.update({
+    "{robot} online": "{robot} 온라인",
+    "{robot} offline": "{robot} 오프라인",
+    "{robot} connectionbroken": "{robot} 연결 끊김",
+    "{robot}: {old} -> {new}": "{robot}: {old} → {new}",
+    "deadlock: {detail}": "교착 상태: {detail}",
+    "stall broken: {detail}": "정체 해소: {detail}",
+    "{robot} battery low: {percent} % (below {low} %)":
+        "{robot} 배터리 부족: {percent}% ({low}% 미만)",
+    "order {order} for {table}: {n} dish(es)": "주문 {order}, {table}: 요리 {n}개",
+    "{dish} for {table} ready": "{table}의 {dish} 준비 완료",
+    "{dish} on {robot} {tray}": "{dish}, {robot} {tray} 배정",
+    "{dish} loaded on {robot} {tray}": "{dish}, {robot} {tray}에 적재",
+    "{dish} at {place}": "{dish}, {place} 도착",
+    "{dish} served at {place}": "{dish}, {place} 서빙 완료",
+    "nobody took {dish} at {place} within {s} s: {robot} comes back for the guest":
+        "{place}에서 {s}초 안에 {dish} 수령 없음: {robot}이(가) 손님에게 다시 옴",
+    "nobody took it at {place} within {s} s": "{place}에서 {s}초 안에 수령 없음",
+    "{reason} with the dish on its tray": "{reason} (요리를 실은 채)",
+    "{robot} made no progress for {s} s with {n} dish(es) riding on it: {reason}":
+        "{robot} {s}초째 멈춤, 요리 {n}개 싣고 있음: {reason}",
+    "{robot} is moving again after {s} s stalled": "{robot} {s}초 멈춘 뒤 다시 움직임",
+    "{robot} at {place}": "{robot} {place} 도착",
+    "{robot} finished {trip}": "{robot} {trip} 완료",
+})
+
+# -- drawing a blocked area on the map (fleet/dashboard/drawing.py) ------------------
+KO.update({
+    "Draw": "그리기",
+    "Draw a blocked area on the map (a spill)": "지도에 차단 구역 그리기 (쏟은 곳 등)",
+    "No floor plan yet: wait for the controller": "아직 평면도가 없습니다: 컨트롤러를 기다리세요",
+    "Corner": "모서리",
+    "Draw a blocked area": "차단 구역 그리기",
+    "Name the area and press Enter to block it (Escape cancels)":
+        "구역 이름을 정하고 Enter를 누르면 차단됩니다 (Escape: 취소)",
+    "Move to the other corner and press Enter (or let go of the mouse); Escape cancels":
+        "반대쪽 모서리로 옮기고 Enter (또는 마우스 버튼을 놓기); Escape: 취소",
+    "Arrow keys move the cursor (with shift: faster); Enter marks a corner, or drag with "
+    "the mouse; Escape cancels":
+        "화살표 키로 커서 이동 (Shift: 빠르게); Enter로 모서리 표시, 또는 마우스로 끌기; "
+        "Escape: 취소",
+})
+
+# -- the command line: fleet map check/show, fleet config check, fleet report ---------
+KO.update({
+    "OK": "정상",
+    "INVALID": "오류 있음",
+    "error": "오류",
+    "{errors} error(s), {warnings} warning(s)": "오류 {errors}건, 경고 {warnings}건",
+    "{n} error(s)": "오류 {n}건",
+    "cells a robot fits in": "로봇이 지날 수 있는 칸",
+    "one-lane cells": "일차선 칸",
+    "tables": "테이블",
+    "table": "테이블",
+    "zones": "구역",
+    "charger": "충전기",
+    "dish return": "퇴식구",
+    "parking": "대기 장소",
+    "host stand": "안내 데스크",
+    "keep out": "진입 금지",
+    "slow": "서행",
+    "one way": "일방통행",
+    "reachability": "도달 가능",
+    "no table reachable from the pass": "픽업대에서 갈 수 있는 테이블 없음",
+    "{n} of {all} tables reachable from the pass; farthest {m} m by grid":
+        "테이블 {all}개 중 {n}개를 픽업대에서 갈 수 있음; 가장 먼 곳 격자 기준 {m} m",
+    "radius {r} m": "반지름 {r} m",
+    "{w} x {h} m, {cols} x {rows} cells of {res} m": "{w} x {h} m, {res} m 칸 {cols} x {rows}개",
+    "{free} of {all} ({pct} %)": "{all}칸 중 {free}칸 ({pct}%)",
+    "{n} (aisles narrower than two robots)": "{n}칸 (로봇 두 대보다 좁은 통로)",
+    "{n} ({seats} seats; sizes {sizes})": "{n}개 (좌석 {seats}석; 크기 {sizes})",
+    "picture written to {path}": "그림 저장: {path}",
+    "site {site} ({name}), plan {plan} with {tables} tables, {robots} robots, broker "
+    "{broker}, store {store}":
+        "사이트 {site} ({name}), 평면도 {plan} 테이블 {tables}개, 로봇 {robots}대, "
+        "브로커 {broker}, 저장소 {store}",
+    "{robot}: {maker} {model}, {trays} trays, {transport}":
+        "{robot}: {maker} {model}, 트레이 {trays}개, {transport}",
+    "{line} on {port}": "{line} ({port})",
+    "{robots} robots but only {homes} chargers and parking spots on {plan}: the others "
+    "wait on the floor when idle; add parking spots out of the aisles":
+        "로봇은 {robots}대인데 {plan}의 충전기와 대기 장소는 {homes}곳뿐입니다: 나머지는 "
+        "쉴 때 홀에서 기다립니다; 통로 밖에 대기 장소를 추가하세요",
+    "from {start} to {end} ({min} min); dishes counted by when they were ordered":
+        "{start}부터 {end}까지 ({min}분); 요리는 주문 시각 기준으로 집계",
+    "Dishes and waits (ready at the pass -> at the table, seconds)":
+        "요리와 대기 시간 (픽업대 준비 -> 테이블 도착, 초)",
+    "Per hour (dishes ordered in the hour; waits in seconds)":
+        "시간대별 (그 시간에 주문된 요리; 대기 시간은 초)",
+    "Per table (waits in seconds)": "테이블별 (대기 시간은 초)",
+    "Per pass (waits in seconds)": "픽업대별 (대기 시간은 초)",
+    "Per robot": "로봇별",
+    "Late dishes (waited more than {late})": "늦은 요리 ({late} 넘게 대기)",
+    "No late dishes (none waited more than {late}).":
+        "늦은 요리 없음 ({late} 넘게 기다린 요리 없음).",
+    "Failed and cancelled, by reason": "실패와 취소, 사유별",
+    "on trips: time from trip start to end over the span, as the controller saw it. Metres "
+    "driven are not in the store (fleet sim reports them).":
+        "운행: 기간 중 운행 시작부터 끝까지의 시간 (컨트롤러 기준). 주행 거리는 저장소에 "
+        "없습니다 (fleet sim이 보고합니다).",
+    "ordered": "주문", "by staff": "직원 서빙", "open": "미완료", "max": "최대",
+    "p50": "p50", "p95": "p95", "hour from": "시작 시각", "trips": "운행",
+    "serving": "서빙", "aborted": "중단", "dishes served": "서빙한 요리",
+    "dishes failed": "실패한 요리", "on trips": "운행 비율", "faults": "고장",
+    "dish": "요리", "ready": "준비", "at table": "테이블 도착", "wait s": "대기(초)",
+    "outcome": "결과", "reason": "사유", "dishes": "요리 수",
+    "{n} CSV files written to {dir}": "CSV 파일 {n}개 저장: {dir}",
+    "page written to {path}": "페이지 저장: {path}",
+    "report written to {path}": "보고서 저장: {path}",
+})
+KO.update({
+    "the PNG's pixel font cannot write {names}: they show as ?; --svg writes the names as "
+    "text":
+        "PNG의 픽셀 글꼴로는 {names}을(를) 쓸 수 없어 ?로 표시됩니다; --svg는 이름을 "
+        "글자 그대로 씁니다",
+})
+
+# -- the manager's commands as the events log tells them (fleet/controller/manager.py) --
+KO.update({
+    "{robot} paused by the manager": "관리자가 {robot} 일시정지",
+    "{robot} back to work (off duty until now)": "{robot} 작업 복귀 (지금까지 운행 종료)",
+    "{robot} back to work (paused until now)": "{robot} 작업 복귀 (지금까지 일시정지)",
+    "all {n} robots stopped by the manager": "관리자가 로봇 {n}대 모두 정지",
+    "{n} robots released": "로봇 {n}대 정지 해제",
+    "{said}; {robots} still paused": "{said}; {robots}은(는) 계속 일시정지",
+    "{said}: {reason}": "{said}: {reason}",
+    "{table} blocked": "{table} 차단",
+    "{said}; {robots} already on the way there finishes":
+        "{said}; 이미 가는 중인 {robots}은(는) 마저 갑니다",
+    "{said}; {robots} already on the way there finish":
+        "{said}; 이미 가는 중인 {robots}은(는) 마저 갑니다",
+    "{table} unblocked; {n} waiting dish go out": "{table} 차단 해제; 대기 중인 요리 {n}개 출발",
+    "{table} unblocked; {n} waiting dishes go out":
+        "{table} 차단 해제; 대기 중인 요리 {n}개 출발",
+    "zone {zone} blocked ({n} cells)": "구역 {zone} 차단 ({n}칸)",
+    "{said}; {robots} stop short of it and look for another way":
+        "{said}; {robots}은(는) 앞에서 멈추고 다른 길을 찾습니다",
+    "{said}; {robots} inside may leave": "{said}; 안에 있는 {robots}은(는) 나갈 수 있습니다",
+    "zone {zone} open again": "구역 {zone} 다시 열림",
+})

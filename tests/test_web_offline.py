@@ -1,0 +1,101 @@
+"""The browser dashboard on a LAN with no way out (issue 14, finding 10): the page
+``--web`` serves, and every stylesheet and script it loads, name no other host, and
+the font they name is served by the dashboard's own server."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+import pytest
+
+from drivers.mqtt.broker import free_port
+from fleet.dashboard.web import PAGE, SERVE_DIR, offline_page
+
+REPO = Path(__file__).resolve().parents[1]
+_LOADED = re.compile(r"""(?:\bsrc|\bhref)\s*=\s*["']([^"']+)["']"""
+                     r"""|url\(\s*["']([^"']+)["']|url\(\s*([^"')\s]+)"""
+                     r"""|@import\s+["']([^"']+)["']""")
+"""What a page or stylesheet makes a browser fetch: src and href attributes, CSS
+url(...) and @import (an xmlns or a URL in a comment or a script's text is not)."""
+
+
+def loaded(text: str) -> list[str]:
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)  # CSS comments load nothing
+    return [next(g for g in m.groups() if g) for m in _LOADED.finditer(text)]
+
+
+def foreign(urls: list[str], own: str) -> list[str]:
+    """The URLs that point at a host other than ``own`` ("http://host:port")."""
+    out = []
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.netloc and f"{parts.scheme}://{parts.netloc}" != own:
+            out.append(url)
+    return out
+
+
+def test_textual_serves_page_asks_the_internet_for_its_font_and_ours_does_not() -> None:
+    """The rewrite is needed (textual-serve's page asks Google) and complete."""
+    page = (SERVE_DIR / "templates" / PAGE).read_text(encoding="utf-8")
+    assert foreign(loaded(page), "http://localhost:8000"), "nothing to rewrite any more?"
+    ours = offline_page(page)
+    assert foreign(loaded(ours), "http://localhost:8000") == []
+    assert "{{ config.static.url }}fonts/RobotoMono-VariableFont_wght.ttf" in loaded(ours)
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(120)
+def test_the_served_page_and_what_it_loads_name_no_other_host() -> None:
+    port = free_port()
+    own = f"http://localhost:{port}"
+    web = subprocess.Popen([sys.executable, "-m", "fleet.dashboard.web", "--port", str(port),
+                            "--title", "fleet", "true"], cwd=REPO,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        fetched = asyncio.run(_fetch_all(own))
+    finally:
+        web.terminate()
+        web.wait(timeout=30)
+    page = fetched[own + "/"]
+    assert "Roboto Mono" in page
+    for url, text in fetched.items():
+        assert foreign(loaded(text), own) == [], f"{url} loads from another host"
+    assert any(url.endswith(".ttf") for url in fetched), "the font comes from the server"
+
+
+async def _fetch_all(own: str) -> dict[str, str]:
+    """The page and each thing it loads (fonts and images as "")."""
+    out: dict[str, str] = {}
+    async with aiohttp.ClientSession() as http:
+        async with asyncio.timeout(60):
+            while True:
+                try:
+                    async with http.get(own + "/") as reply:
+                        if reply.status == 200:
+                            out[own + "/"] = await reply.text()
+                            break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.2)
+        for ref in loaded(out[own + "/"]):
+            url = urljoin(own + "/", ref)
+            if urlsplit(url).netloc != urlsplit(own).netloc:
+                continue  # reported by the caller; never fetched from here
+            async with http.get(url) as reply:
+                assert reply.status == 200, f"{url}: {reply.status}"
+                body = await reply.read()
+            out[url] = "" if url.endswith((".ttf", ".png")) else body.decode("utf-8", "replace")
+        page = out[own + "/"]
+        for style in [u for u in list(out) if u.endswith(".css")] + [own + "/"]:
+            for ref in loaded(out[style] if style != own + "/" else page):
+                url = urljoin(style, ref)
+                if url.endswith(".ttf") and url not in out:
+                    async with http.get(url) as reply:
+                        assert reply.status == 200, f"{url}: {reply.status}"
+                        out[url] = ""
+    return out
