@@ -19,6 +19,7 @@ from textual.widgets import Input, Static
 from fleet.api.messages import BlockZone, FloorView, PlaceView
 from fleet.api.service import ApiService
 from fleet.assembly import build_controller
+from fleet.controller.port import FleetPort
 from fleet.dashboard import FleetDashboard
 from fleet.dashboard.drawing import AreaDraft, AreaScreen, Char
 from fleet.dashboard.floormap import STYLES
@@ -167,7 +168,8 @@ async def test_a_real_controller_blocks_the_drawn_area_and_the_map_shows_it() ->
     controller on the same plan; the floor it publishes then, fed back to the
     dashboard, draws the area blocked where the manager drew it."""
     plan = load_floor(BISTRO, robot_radius=0.25)
-    svc = ApiService(build_controller(plan, {"R1": MODEL}, store=MemoryStore(), run_id="t"),
+    svc = ApiService(FleetPort(build_controller(plan, {"R1": MODEL}, store=MemoryStore(),
+                                                run_id="t")),
                      "bistro")
     app, source = make_app()
     async with app.run_test(size=SIZE) as pilot:

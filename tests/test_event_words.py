@@ -24,6 +24,7 @@ from textual.widgets import RichLog
 from fleet.api.messages import ControllerStatus, EventView
 from fleet.api.service import ApiService
 from fleet.api.updates import LinkChanged
+from fleet.controller.port import FleetPort
 from fleet.dashboard import build_app, language
 from fleet.dashboard.app import EVENTS_SHOWN
 from fleet.dashboard.scripted import ScriptedSource
@@ -55,7 +56,7 @@ def _shift() -> list[EventView]:
     absent = [False]
 
     async def scene(rig: Rig) -> list[EventView]:
-        svc = ApiService(rig.controller, "bistro", epoch=T - 3600.0)
+        svc = ApiService(FleetPort(rig.controller), "bistro", epoch=T - 3600.0)
         svc.full_state(rig.now())
         sent: list[EventView] = []
 
