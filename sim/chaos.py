@@ -212,6 +212,9 @@ class Chaos:
                 self._faults_over = loop.time()
                 self._sample_memory()
             await flood  # spread to the end of the service: every payload is sent
+            # Listen to the end of the service, faults or not: the figures after the
+            # last fault, and the service's first order, may come late.
+            await asyncio.sleep(max(0.0, self.until - loop.time()))
         finally:
             flood.cancel()
             await asyncio.gather(flood, return_exceptions=True)
