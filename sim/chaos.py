@@ -183,12 +183,6 @@ class Chaos:
                              first(self._heard.orders, back))
                 for fault, at, back in self._returns]
 
-    @property
-    def first_order_at(self) -> float | None:
-        """The first VDA 5050 order of the service (loop time): before it there was no
-        work to release, so no fault before it can be judged by its first order."""
-        return self._heard.orders[0] if self._heard.orders else None
-
     def _times(self, count: int) -> list[float]:
         span = max(1.0, self.until - self.start)
         return sorted(self.start + self._rng.uniform(0.1, 0.9) * span for _ in range(count))

@@ -444,8 +444,6 @@ def _report(opts: SimOptions, kitchen: Kitchen | ReplayKitchen, store: Store, *,
             "kitchen_resent": int(getattr(kitchen.pos, "resent", 0)),
             "restarts": [r.as_dict(t0, opts.speed) for r in chaos.restarts],
             "broker_returns": [r.as_dict(t0, opts.speed) for r in chaos.broker_returns],
-            "first_order_s": (None if chaos.first_order_at is None
-                              else round(chaos.first_order_at - t0, 1)),
             "after_last_fault": _after(chaos.last_fault_over, dishes, store, t0),
             "controller_crashes": crashes,
             "rss_mb": [round(x, 1) for x in chaos.rss_mb]}

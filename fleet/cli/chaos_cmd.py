@@ -189,10 +189,6 @@ def run_chaos(args: argparse.Namespace, console: Console) -> int:
             ["broker fault", "kind", "at site s", "down site s", "to first state: site s",
              "to first order: site s"],
             broker_return_rows(returns)), markup=False, highlight=False, soft_wrap=True)
-        first = report["chaos"].get("first_order_s")
-        console.print(f"The service's first order: {'none' if first is None else first} site s "
-                      "(a fault before it waits for the kitchen, not for the controller).",
-                      markup=False, highlight=False, soft_wrap=True)
     said = verdicts(report)
     console.print("\n" + markdown_table(
         ["invariant", "held", "figure"],
