@@ -9,7 +9,10 @@ dropping their links, e-stops and stuck wheels come from the simulator's own
 faults. With a controller in a process of its own (``sim.controller_process``) it
 also kills the controller with SIGKILL and starts it again at once, as a service
 manager would, and measures each restart: from the kill to the new run's retained
-"online" status, and to the first VDA 5050 order it released. The times are drawn
+"online" status, and to the first VDA 5050 order it released. Each broker fault is
+measured the same way, from the broker's return (started again, or thawed) to the
+first robot state and the first order crossing it: when service resumed. The
+times are drawn
 from the seed, so a campaign that found something can be run again. The
 invariants are checked by the caller on the run's report.
 """
@@ -30,7 +33,7 @@ from typing import TYPE_CHECKING
 from drivers.vda5050.topics import Topic, topic_name
 from fleet.api.topics import Topics
 from fleet.config import BrokerConfig
-from fleet.errors import LinkError
+from fleet.errors import LinkError, ProtocolError
 from sim.hostile import hostile_payloads
 
 if TYPE_CHECKING:
@@ -77,11 +80,38 @@ class Restart:
 
 
 @dataclass(slots=True)
+class BrokerReturn:
+    """One broker fault and how soon service resumed after it (loop seconds)."""
+
+    fault: str
+    """"kill" or "freeze"."""
+    at: float
+    back_at: float
+    """The broker answering again: started after a kill, thawed after a freeze."""
+    first_state_at: float | None = None
+    """The first valid state of a robot on the broker after ``back_at``."""
+    first_order_at: float | None = None
+    """The first VDA 5050 order to a robot after ``back_at``: the controller at work."""
+
+    def as_dict(self, start: float, speed: float) -> dict[str, float | str | None]:
+        def since(t: float | None) -> float | None:
+            return None if t is None else round(t - self.back_at, 1)
+
+        state, order = since(self.first_state_at), since(self.first_order_at)
+        return {"fault": self.fault, "at_s": round(self.at - start, 1),
+                "down_s": round(self.back_at - self.at, 1),
+                "first_state_s": state, "first_order_s": order,
+                "first_state_wall_s": None if state is None else round(state / speed, 2),
+                "first_order_wall_s": None if order is None else round(order / speed, 2)}
+
+
+@dataclass(slots=True)
 class _Heard:
     """What the campaign's watcher heard, with loop times."""
 
     online: list[tuple[float, str]] = field(default_factory=list)
     orders: list[float] = field(default_factory=list)
+    states: list[float] = field(default_factory=list)
 
 
 def _rss_mb() -> float | None:
@@ -114,6 +144,8 @@ class Chaos:
         self.rss_mb: list[float] = []
         self.kills: list[float] = []
         """Loop times of the controller kills."""
+        self._returns: list[tuple[str, float, float]] = []
+        """(fault, when, broker back) of each broker fault, loop times."""
         self._heard = _Heard()
         self._faults_over: float | None = None
         self._rng = Random(plan.seed)
@@ -140,6 +172,17 @@ class Chaos:
             out.append(Restart(killed, back, order))
         return out
 
+    @property
+    def broker_returns(self) -> list[BrokerReturn]:
+        """Each broker fault with the first robot state and order heard after the broker
+        came back (None: none before the campaign ended)."""
+        def first(times: list[float], after: float) -> float | None:
+            return next((t for t in times if t >= after), None)
+
+        return [BrokerReturn(fault, at, back, first(self._heard.states, back),
+                             first(self._heard.orders, back))
+                for fault, at, back in self._returns]
+
     def _times(self, count: int) -> list[float]:
         span = max(1.0, self.until - self.start)
         return sorted(self.start + self._rng.uniform(0.1, 0.9) * span for _ in range(count))
@@ -150,8 +193,7 @@ class Chaos:
                         + [(t, "freeze") for t in self._times(self.plan.broker_freezes)]
                         + [(t, "controller") for t in self._times(self.plan.controller_kills)])
         flood = asyncio.create_task(self._flood(), name="chaos-flood")
-        listen = (asyncio.create_task(self._listen(), name="chaos-listen")
-                  if self.controller is not None else None)
+        listen = asyncio.create_task(self._listen(), name="chaos-listen")
         try:
             for at, kind in faults:
                 await asyncio.sleep(max(0.0, at - loop.time()))
@@ -164,13 +206,15 @@ class Chaos:
                 self._faults_over = loop.time()
                 self._sample_memory()
             await flood  # spread to the end of the service: every payload is sent
+            # Listen to the end of the service, faults or not: the figures after the
+            # last fault, and the service's first order, may come late.
+            await asyncio.sleep(max(0.0, self.until - loop.time()))
         finally:
             flood.cancel()
             await asyncio.gather(flood, return_exceptions=True)
             self._sample_memory()
-            if listen is not None:
-                listen.cancel()
-                await asyncio.gather(listen, return_exceptions=True)
+            listen.cancel()
+            await asyncio.gather(listen, return_exceptions=True)
 
     def _sample_memory(self) -> None:
         rss = _rss_mb()
@@ -178,10 +222,13 @@ class Chaos:
             self.rss_mb.append(rss)
 
     async def _kill(self) -> None:
+        loop = asyncio.get_running_loop()
+        at = loop.time()
         await self.broker.kill()
         self.injected["broker killed"] += 1
         await asyncio.sleep(self._rng.uniform(*self.plan.down_s))
         await self.broker.start()
+        self._returns.append(("kill", at, loop.time()))
 
     async def _kill_controller(self) -> None:
         assert self.controller is not None
@@ -191,20 +238,36 @@ class Chaos:
         await self.controller.start()
 
     async def _listen(self) -> None:
-        """Hear the controller's status and every order released to a robot, from a
-        client of our own (it reconnects and resubscribes after a broker kill)."""
-        from drivers.mqtt import MqttConnection, MqttSettings  # noqa: PLC0415
+        """Hear the controller's status, every order released to a robot and every
+        robot's state, from a client of our own. It reconnects and resubscribes after
+        a broker kill, quickly (its backoff is capped at a site second): it measures
+        how soon the others are back, so it must not be the last."""
+        from drivers.mqtt import Backoff, MqttConnection, MqttSettings  # noqa: PLC0415
+        from drivers.vda5050.codec import decode_state  # noqa: PLC0415
 
         loop = asyncio.get_running_loop()
         settings = MqttSettings.from_config(BrokerConfig(url=self.broker.url), self.broker.url,
                                             client_id="chaos-listen")
         status = Topics(self.site).status
-        async with MqttConnection(settings) as conn:
+        states = {topic_name(m, s, Topic.STATE): s for m, s in self.robots}
+        async with MqttConnection(settings, backoff=Backoff(initial=0.1, cap=1.0)) as conn:
             await conn.subscribe(status, qos=1)
             for manufacturer, serial in self.robots:
                 await conn.subscribe(topic_name(manufacturer, serial, Topic.ORDER), qos=0)
+            for topic in states:
+                await conn.subscribe(topic, qos=0)
             async for message in conn.messages():
                 now = loop.time()
+                if message.topic in states:
+                    # The flood writes on these topics too: only a state that decodes
+                    # and names its robot is the robot's.
+                    try:
+                        state = decode_state(message.payload, message.topic).body
+                    except (LinkError, ProtocolError):
+                        continue
+                    if state.serial == states[message.topic]:
+                        self._heard.states.append(now)
+                    continue
                 if message.topic != status:
                     self._heard.orders.append(now)
                     continue
@@ -219,12 +282,15 @@ class Chaos:
         pid = self.broker.pid
         if pid is None:
             return
+        loop = asyncio.get_running_loop()
+        at = loop.time()
         os.kill(pid, signal.SIGSTOP)
         self.injected["broker frozen"] += 1
         try:
             await asyncio.sleep(self.plan.freeze_s)
         finally:
             os.kill(pid, signal.SIGCONT)
+        self._returns.append(("freeze", at, loop.time()))
 
     def _topics(self) -> list[str]:
         prefix = f"fleet/v1/{self.site}"

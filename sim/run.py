@@ -446,6 +446,7 @@ def _report(opts: SimOptions, kitchen: Kitchen | ReplayKitchen, store: Store, *,
             "kitchen_refused": {str(k): v for k, v in kitchen.refused.items()},
             "kitchen_resent": int(getattr(kitchen.pos, "resent", 0)),
             "restarts": [r.as_dict(t0, opts.speed) for r in chaos.restarts],
+            "broker_returns": [r.as_dict(t0, opts.speed) for r in chaos.broker_returns],
             "after_last_fault": _after(chaos.last_fault_over, dishes, store, t0),
             "controller_crashes": crashes,
             "rss_mb": [round(x, 1) for x in chaos.rss_mb]}

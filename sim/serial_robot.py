@@ -153,6 +153,13 @@ class SerialRobot:
         except (ProtocolError, LinkError) as exc:  # too big, or the queue is full
             log.warning("robot %s: cannot send %s: %s", self.serial, type(message).__name__, exc)
 
+    def send_raw(self, kind: int, body: bytes) -> None:
+        """Firmware with a bug: a data frame body sent as given, in sequence, however
+        wrong (``sim.hostile_frames``). Nothing is sent while out of range or unbooted."""
+        pump = self._pump
+        if pump is not None and self.robot.online:
+            pump.send_raw(kind, body)
+
     def _deliver(self, message: Message) -> None:
         robot = self.robot
         if isinstance(message, Order):

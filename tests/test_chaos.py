@@ -14,7 +14,7 @@ import pytest
 from brokers import HAVE_MOSQUITTO
 
 from fleet.cli import main
-from fleet.cli.chaos_cmd import restart_rows, verdicts
+from fleet.cli.chaos_cmd import broker_return_rows, restart_rows, verdicts
 from fleet.cli.sim_cmd import load_setup
 from fleet.clock import ScaledTimeLoop, run
 from sim.controller_process import ControllerProcess, ControllerSpec
@@ -48,6 +48,10 @@ def test_a_short_campaign_holds_every_invariant(tmp_path: Path) -> None:
     assert injected["broker killed"] == 2 and injected["broker frozen"] == 1
     assert sum(v for k, v in injected.items() if k.startswith("hostile: ")
                and "not sent" not in k) > 300
+    returns = data["report"]["chaos"]["broker_returns"]
+    assert sorted(r["fault"] for r in returns) == ["freeze", "kill", "kill"]
+    assert all(r["first_state_s"] is not None and r["first_state_s"] >= 0 for r in returns), \
+        returns
 
 
 def test_a_scaled_clock_built_from_anothers_origin_agrees_with_it() -> None:
@@ -85,6 +89,22 @@ def test_a_kill_never_followed_by_a_restart_or_a_lost_order_fails_the_campaign()
     assert not held["no acknowledged order lost"]
     assert restart_rows([back, gone]) == [["1", "60", "12.5 (2.50 wall)", "20.0 (4.00 wall)"],
                                           ["2", "300", "none", "none"]]
+
+
+def test_each_broker_fault_is_tabled_with_how_soon_service_resumed() -> None:
+    back = {"fault": "kill", "at_s": 120.4, "down_s": 8.1, "first_state_s": 3.2,
+            "first_order_s": 12.0, "first_state_wall_s": 0.32, "first_order_wall_s": 1.2}
+    idle = {"fault": "freeze", "at_s": 600.0, "down_s": 30.0, "first_state_s": 0.5,
+            "first_order_s": None, "first_state_wall_s": 0.05, "first_order_wall_s": None}
+    assert broker_return_rows([back, idle]) == [
+        ["1", "kill", "120", "8.1", "3.2 (0.32 wall)", "12.0 (1.20 wall)"],
+        ["2", "freeze", "600", "30.0", "0.5 (0.05 wall)", "none"]]
+    report = _report([], [])
+    report["chaos"]["broker_returns"] = [back, idle]  # type: ignore[index]
+    said = {name: (ok, figure) for name, ok, figure in verdicts(report)}
+    ok, figure = said["service resumed after each broker fault"]
+    assert ok and figure.startswith("first robot state within 0.32 wall s, first order "
+                                    "within 1.20 wall s (1 of 2 none)")
 
 
 def _our_children(mark: str) -> list[int]:

@@ -278,3 +278,22 @@ async def test_round_trip_latency(broker: EmbeddedBroker) -> None:
     p99 = samples[int(len(samples) * 0.99)] * 1e3
     print(f"\n{broker.kind}: round trip p50 {p50:.3f} ms, p99 {p99:.3f} ms")
     assert p50 < 20.0, p50  # loopback: anything near this is a bug (Nagle, polling)
+
+
+@pytest.mark.asyncio
+async def test_a_socket_closing_after_its_attempt_was_given_up_raises_nothing() -> None:
+    """A connect attempt given up by our timeout leaves aiomqtt's CONNACK future
+    cancelled; when paho then reports the socket closed, asking that future for its
+    exception raised ``CancelledError`` inside the loop's callback, which ended a
+    chaos campaign on a loaded machine (vehicle R2, "[code:128] Unspecified error")."""
+    import paho.mqtt.client as paho  # noqa: PLC0415
+    from paho.mqtt.packettypes import PacketTypes  # noqa: PLC0415
+    from paho.mqtt.reasoncodes import ReasonCode  # noqa: PLC0415
+
+    from drivers.mqtt.client import _Client  # noqa: PLC0415
+
+    client = _Client("127.0.0.1", port=9, identifier="given-up")
+    client._connected.cancel()
+    client._on_disconnect(client._client, None, paho.DisconnectFlags(False),
+                          ReasonCode(PacketTypes.DISCONNECT, identifier=128))
+    assert not client._disconnected.done()

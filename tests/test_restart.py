@@ -28,7 +28,7 @@ from fleet.errors import OrderError
 from fleet.floor.model import Cell, FloorPlan
 from fleet.intake import DishRequest, OrderRequest
 from fleet.runtime import FleetRuntime
-from fleet.store import SqliteStore
+from fleet.store import SCHEMA_VERSION, SqliteStore
 from sim.inproc import InProcLink
 from sim.robot import SimRobot
 from sim.world import World
@@ -326,7 +326,8 @@ def test_a_file_from_the_first_schema_is_upgraded_in_place(tmp_path: Path) -> No
     finally:
         store.close()
     with sqlite3.connect(db) as raw:
-        assert raw.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+        assert raw.execute("SELECT version FROM schema_version").fetchall() == [
+            (SCHEMA_VERSION,)]
 
 
 @pytest.mark.parametrize("last", ["pause B", "stop all"])

@@ -238,6 +238,46 @@ def test_a_reopened_file_has_the_open_orders_and_trips(tmp_path: Path) -> None:
         assert [e.kind for e in again.events()] == ["OrderReceived"]
 
 
+def test_bussing_calls_keep_their_first_time_until_dropped(make_store: MakeStore) -> None:
+    store = make_store()
+    store.save_bussing_call("T2", 30.0)
+    store.save_bussing_call("T1", 20.0)
+    store.save_bussing_call("T2", 45.0)  # called again before a robot came
+    assert store.bussing_calls() == [("T1", 20.0), ("T2", 30.0)]
+    store.drop_bussing_call("T1")
+    store.drop_bussing_call("T9")  # none kept: nothing to do
+    assert store.bussing_calls() == [("T2", 30.0)]
+
+
+def test_a_reopened_file_has_the_bussing_calls_not_yet_collected(tmp_path: Path) -> None:
+    """A call acknowledged just before a kill is in the file the next run opens
+    (abandoned, not closed, as a killed process leaves it)."""
+    path = tmp_path / "fleet.db"
+    killed = SqliteStore(path)
+    killed.save_bussing_call("T1", 12.5)
+    killed.save_bussing_call("T3", 14.0)
+    killed.drop_bussing_call("T3")  # collected before the kill
+    with SqliteStore(path) as again:
+        assert again.bussing_calls() == [("T1", 12.5)]
+    killed.close()
+
+
+def test_a_file_from_before_bussing_calls_gains_their_table(tmp_path: Path) -> None:
+    path = tmp_path / "fleet.db"
+    with SqliteStore(path) as store:
+        store.save_order(order_of("A"))
+        db = store._conn()
+        db.execute("DROP TABLE bussing_calls")
+        db.execute("UPDATE schema_version SET version = 2")
+    with SqliteStore(path) as again:
+        assert again.bussing_calls() == []
+        again.save_bussing_call("T1", 1.0)
+        assert again.bussing_calls() == [("T1", 1.0)]
+        assert [o.order_id for o in again.open_orders()] == ["A"]
+    with SqliteStore(path, read_only=True) as reader:
+        assert reader.bussing_calls() == [("T1", 1.0)]
+
+
 def test_a_failed_batch_is_rolled_back(tmp_path: Path) -> None:
     with SqliteStore(tmp_path / "fleet.db") as store:
         with pytest.raises(RuntimeError), store.batch():

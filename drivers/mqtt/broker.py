@@ -22,6 +22,11 @@ payloads over 64 KiB) against each candidate with the same client code:
   no half-open will, two live sessions per client id, retained messages replayed
   to non-subscribers, 10-40x Mosquitto's CPU per message) rules it out.
 
+A client that opens a socket and never finishes CONNECT (silent, or half a
+packet) blocks nobody with either, and is closed by Mosquitto 90-95 s later (2.0
+gives such a connection 60 s of keep-alive; no setting changes it) and by
+rumqttd after ``connection_timeout_ms`` (10 s here); ``tests/test_half_open.py``.
+
 So: ``mosquitto`` on PATH first (faster, and the broker sites run anyway),
 else ``iotcore`` if installed, else a ``ConfigError`` saying what to install.
 Either runs as a child process on a free loopback port with its own config and

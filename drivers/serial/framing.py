@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 VERSION = 1
@@ -64,10 +64,25 @@ class FrameError:
     """A frame that was dropped, and why: ``cobs`` (stuffing broken), ``short`` (less
     than a header and CRC), ``crc``, ``version`` (CRC good, version not ours),
     ``length`` (CRC good, length field disagrees), ``oversize`` (more than
-    ``MAX_FRAME``)."""
+    ``MAX_FRAME``). ``detail`` holds the numbers a person needs to tell a noisy line
+    from a peer speaking another protocol (ignored when comparing)."""
 
     reason: Reason
     size: int
+    detail: str = field(default="", compare=False)
+
+    @property
+    def text(self) -> str:
+        """What was wrong, in words, for a log line or the dashboard."""
+        words = {"cobs": "COBS stuffing broken (a code byte points past the frame's end)",
+                 "short": f"shorter than a header and CRC ({OVERHEAD} bytes)",
+                 "crc": "CRC-32 does not match",
+                 "version": "not this protocol's version",
+                 "length": "the length field disagrees with the frame",
+                 "oversize": f"more than a frame can hold ({MAX_FRAME} bytes, "
+                             f"{MAX_STUFFED} stuffed)"}[self.reason]
+        detail = f": {self.detail}" if self.detail else ""
+        return f"{self.reason}: a {self.size}-byte frame, {words}{detail}"
 
 
 def crc32(data: bytes) -> int:
@@ -131,13 +146,15 @@ def unpack_frame(raw: bytes) -> Frame | FrameError:
     if size < OVERHEAD:
         return FrameError("short", size)
     (crc,) = CRC.unpack_from(raw, size - CRC.size)
-    if crc != crc32(raw[:-CRC.size]):
-        return FrameError("crc", size)
+    computed = crc32(raw[:-CRC.size])
+    if crc != computed:
+        return FrameError("crc", size, f"carried {crc:#010x}, computed {computed:#010x}")
     version, kind, flags, seq, ack, length = HEADER.unpack_from(raw)
     if version != VERSION:
-        return FrameError("version", size)
+        return FrameError("version", size, f"version {version}, this end speaks {VERSION}")
     if length != size - OVERHEAD:
-        return FrameError("length", size)
+        return FrameError("length", size, f"says {length} body bytes, carries "
+                                          f"{size - OVERHEAD}")
     return Frame(kind, seq, ack, flags, raw[HEADER.size:-CRC.size], version)
 
 

@@ -5,7 +5,9 @@ reliable session on it (``drivers.serial.pump``) and translates: orders and
 instant actions go out as messages; states, the robot's connection reports and
 its factsheet come in. Malformed frames are the session's to count; a message
 that decodes but speaks for another robot, or goes the wrong way, is counted
-here in ``rejected``. Nothing from the line reaches the controller unchecked.
+here in ``rejected``. Nothing from the line reaches the controller unchecked, and
+each thing refused is told with what was wrong and on which line
+(``refusals``, ``drivers.serial.refusals``).
 
 The controller sees the robot ``ONLINE`` only once the link knows where the
 robot stands: whenever the session hears the robot again (first contact, after
@@ -46,6 +48,7 @@ from typing import Self
 from drivers.serial.codec import ConnectionReport, InstantActions, Message
 from drivers.serial.port import Backoff, PortLost, PortSettings, PortStream, open_port_async
 from drivers.serial.pump import SessionPump, SessionTimings
+from drivers.serial.refusals import Refusals
 from drivers.serial.session import SessionStats
 from fleet.errors import LinkError, ProtocolError
 from fleet.link import (
@@ -114,6 +117,9 @@ class SerialRobotLink(RobotLink):
         """Commands sent again after a robot reboot lost them (see the module docstring)."""
         self.rejected: Counter[str] = Counter()
         """Messages that decoded but were refused, by reason."""
+        self.refusals = Refusals(f"{self._serial} on {url}")
+        """Every frame and message refused on this line, in words (the session's
+        counters say how many, by reason)."""
         self.attempts = 0
         """Times the supervisor tried to open the port."""
         self.opens = 0
@@ -166,6 +172,7 @@ class SerialRobotLink(RobotLink):
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.shield(asyncio.wait({task}, timeout=5.0))
         self._close_line()
+        self.refusals.flush()
         self._buffer.close()
 
     # -- the supervisor ------------------------------------------------------------------
@@ -188,7 +195,9 @@ class SerialRobotLink(RobotLink):
                 self._peer_restarts = 0
                 self._pump = SessionPump(self._timings.session("controller", loop.time()),
                                          write=self._write, deliver=self._deliver,
-                                         on_alive=self._on_alive, name=f"link {self.serial}")
+                                         on_alive=self._on_alive,
+                                         on_refused=self.refusals.frame,
+                                         name=f"link {self.serial}")
                 self._pump.kick()  # say hello now
                 reason = await self._watch()
             finally:
@@ -325,8 +334,7 @@ class SerialRobotLink(RobotLink):
 
     def _refuse(self, reason: str, detail: str) -> None:
         self.rejected[reason] += 1
-        log.warning("%s: refused a message: %s (%s); %d refused so far", self.serial, reason,
-                    detail[:60], self.rejected.total())
+        self.refusals.message(reason, detail)
 
     def _request_state(self) -> None:
         """Ask where the robot stands; nothing new is sent until it answers."""

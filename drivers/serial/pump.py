@@ -51,18 +51,21 @@ class SessionPump:
 
     ``write`` takes bytes for the line; ``deliver`` gets each application message;
     ``on_alive`` is called when the peer is heard again after silence (True) or
-    falls silent (False).
+    falls silent (False); ``on_refused`` gets ``(reason, text)`` for each frame the
+    session refused (``Session.take_refusals``).
     """
 
     def __init__(self, session: Session, *, write: Callable[[bytes], None],
                  deliver: Callable[[Message], None],
-                 on_alive: Callable[[bool], None] | None = None, name: str = "") -> None:
+                 on_alive: Callable[[bool], None] | None = None,
+                 on_refused: Callable[[str, str], None] | None = None, name: str = "") -> None:
         self.session = session
         self.name = name
         self.internal_errors = 0
         self._write = write
         self._deliver = deliver
         self._on_alive = on_alive
+        self._on_refused = on_refused
         self._loop = asyncio.get_running_loop()
         self._timer: asyncio.TimerHandle | None = None
         self._alive = session.alive
@@ -87,6 +90,14 @@ class SessionPump:
             log.exception("%s: the session failed on %d bytes read; dropped", self.name,
                           len(data))
             messages = []
+        refused = self.session.take_refusals()
+        if self._on_refused is not None:
+            try:
+                for reason, text in refused:
+                    self._on_refused(reason, text)
+            except Exception:
+                self.internal_errors += 1
+                log.exception("%s: reporting a refused frame failed", self.name)
         for message in messages:
             if self._closed:
                 return
@@ -100,6 +111,11 @@ class SessionPump:
     def send(self, message: Message) -> None:
         """Queue ``message`` for reliable delivery; what the session raises, raises."""
         self.session.send(message, self.now())
+        self._after()
+
+    def send_raw(self, kind: int, body: bytes) -> None:
+        """``Session.send_raw``: a body as given, for simulated firmware with bugs."""
+        self.session.send_raw(kind, body, self.now())
         self._after()
 
     def kick(self) -> None:

@@ -45,6 +45,8 @@ HELLO = struct.Struct("<IIBH")
 """session id, echoed peer session id (0: none known), flags, largest frame accepted."""
 HELLO_SYNCED = 0x01  # the sender has seen its own session id echoed (it is established)
 MIN_PEER_FRAME = 64
+REFUSALS_KEPT = 64
+"""Refused frames kept for ``take_refusals`` between two calls; ``stats`` counts all."""
 
 _RECEIVES: dict[Role, frozenset[int]] = {
     "controller": frozenset({Kind.STATE, Kind.CONNECTION, Kind.FACTSHEET}),
@@ -141,6 +143,7 @@ class Session:
         self._lost: deque[tuple[int, bytes]] = deque(maxlen=max_queue)
         """Messages dropped unacknowledged by a peer restart or ``reset``, for ``take_lost``."""
         self._reassembler = Reassembler()
+        self._refusals: deque[tuple[str, str]] = deque(maxlen=REFUSALS_KEPT)
         self._start(now, session_id)
 
     # -- state ------------------------------------------------------------------------
@@ -174,6 +177,19 @@ class Session:
         self._parts.clear()
         self._in_flight.clear()
         self._started = 0
+
+    def _reject(self, reason: str, text: str) -> None:
+        self.stats.rejected[reason] += 1
+        self._refusals.append((reason, text))
+
+    def take_refusals(self) -> list[tuple[str, str]]:
+        """(reason, what was wrong in words) for each frame refused since the last call,
+        oldest first, so the caller can tell people; a counter alone says that a line
+        is bad, not how. Bounded (``REFUSALS_KEPT``): a line spewing garbage between
+        two calls cannot grow it."""
+        out = list(self._refusals)
+        self._refusals.clear()
+        return out
 
     def take_lost(self) -> list[Message]:
         """The messages a peer restart or ``reset`` dropped before the peer acknowledged
@@ -213,14 +229,15 @@ class Session:
         out: list[Message] = []
         for item in self._decoder.feed(data):
             if isinstance(item, FrameError):
-                self.stats.rejected[item.reason] += 1
+                self._reject(item.reason, item.text)
             else:
                 self._on_frame(item, now, out)
         return out
 
     def _on_frame(self, frame: Frame, now: float, out: list[Message]) -> None:
         if frame.flags & FLAG_ROBOT == self._role_flag:
-            self.stats.rejected["echo"] += 1
+            self._reject("echo", f"echo: a {_name(frame.kind)} frame flagged as sent by the "
+                                 f"{self.role}, as this end is (our own, or a peer confused)")
             return
         self.stats.frames_in += 1
         kind = frame.kind
@@ -228,7 +245,7 @@ class Session:
             self._on_hello(frame, now)
             return
         if kind not in (Kind.ACK, Kind.HEARTBEAT) and not 0x10 <= kind <= 0x7F:
-            self.stats.rejected["type"] += 1
+            self._reject("type", f"type: frame type {kind:#04x} is no frame of this protocol")
             return
         if not self.established:
             self.stats.unsynced += 1
@@ -236,7 +253,8 @@ class Session:
                 self._hello_owed = True  # the peer thinks we are in session: tell it soon
             return
         if frame.body and kind < 0x10:
-            self.stats.rejected["body"] += 1
+            self._reject("body", f"body: a {_name(kind)} frame carries {len(frame.body)} "
+                                 "body bytes; it carries none")
             return
         self._heard_at = now
         if frame.flags & FLAG_ACK:
@@ -273,31 +291,41 @@ class Session:
         if whole is None:
             return
         if isinstance(whole, str):
-            self.stats.rejected[whole] += 1
+            self._reject(whole, f"{whole}: a message ending in frame seq {frame.seq} " + (
+                f"over {MAX_MESSAGE} bytes" if whole == "message_size"
+                else "whose fragments changed type"))
             return
         kind, body = whole
         if kind not in _RECEIVES[self.role]:
-            self.stats.rejected["direction" if kind in Kind._value2member_map_
-                                else "type"] += 1
+            if kind in Kind._value2member_map_:
+                self._reject("direction", f"direction: a {_name(kind)} message (seq "
+                                          f"{frame.seq}) is never sent to the {self.role}")
+            else:
+                self._reject("type", f"type: message type {kind:#04x} (seq {frame.seq}) is "
+                                     "no message of this protocol")
             return
         try:
             message = decode_body(kind, body)
-        except SerialProtocolError:
-            self.stats.rejected["body"] += 1
+        except SerialProtocolError as exc:
+            self._reject("body", f"body: {_name(kind)} message (seq {frame.seq}, "
+                                 f"{len(body)} bytes) does not decode: {exc}")
             return
         self.stats.messages_in += 1
         out.append(message)
 
     def _on_hello(self, frame: Frame, now: float) -> None:
         if len(frame.body) != HELLO.size:
-            self.stats.rejected["hello"] += 1
+            self._reject("hello", f"hello: a HELLO of {len(frame.body)} body bytes, not "
+                                  f"{HELLO.size}")
             return
         theirs, echo, flags, max_frame = HELLO.unpack(frame.body)
         if theirs == 0 or max_frame < MIN_PEER_FRAME:
-            self.stats.rejected["hello"] += 1
+            self._reject("hello", f"hello: session id {theirs:#x} (0 is none) and largest "
+                                  f"frame {max_frame} (at least {MIN_PEER_FRAME})")
             return
         if self.established and theirs == self.peer_session and echo != self.session_id:
-            self.stats.rejected["stale_hello"] += 1
+            self._reject("stale_hello", f"stale_hello: a HELLO echoing session {echo:#x}, "
+                                        f"not ours ({self.session_id:#x}): from before")
             return
         self._heard_at = now
         if theirs != self.peer_session:
@@ -332,6 +360,19 @@ class Session:
         if len(body) > MAX_MESSAGE:
             raise SerialProtocolError(f"{kind.name} of {len(body)} bytes exceeds the "
                                       f"{MAX_MESSAGE}-byte message limit")
+        self._enqueue(kind, body)
+
+    def send_raw(self, kind: int, body: bytes, now: float) -> None:
+        """Queue a data frame body as given, unchecked: any type of 0x10-0x7F, any
+        bytes, either way. For simulated firmware with bugs (``sim.hostile_frames``):
+        the peer must refuse what this lets through, and say why. ``LinkError`` when
+        the queue is full, ``ValueError`` for a control type or an oversized body."""
+        self._now = now
+        if not 0x10 <= kind <= 0x7F or len(body) > MAX_MESSAGE:
+            raise ValueError(f"not a data frame body: type {kind:#04x}, {len(body)} bytes")
+        self._enqueue(kind, body)
+
+    def _enqueue(self, kind: int, body: bytes) -> None:
         if kind == Kind.STATE and (old := next((m for m in self._queue if m[0] == kind), None)):
             self._queue.remove(old)  # not started yet, so no half message is left behind
             self.stats.superseded += 1
@@ -419,3 +460,9 @@ class Session:
         if self.alive:
             deadlines.append(self._heard_at + self.silence_s)
         return min(deadlines)
+
+
+def _name(kind: int) -> str:
+    """A frame or message type as the protocol document names it."""
+    known = Kind._value2member_map_.get(kind)
+    return known.name if isinstance(known, Kind) else f"{kind:#04x}"

@@ -113,10 +113,35 @@ def verdicts(report: dict[str, Any]) -> list[tuple[str, bool, str]]:
              f"{back} of {len(restarts)} back online"),
             ("the controller never crashed", crashes == 0, f"{crashes} exits of its own"),
         ]
+    returns = chaos.get("broker_returns", [])
+    if returns:
+        said.append(("service resumed after each broker fault", True,
+                     f"first robot state {_slowest(returns, 'first_state_wall_s')}, first order "
+                     f"{_slowest(returns, 'first_order_wall_s')} after the broker was back "
+                     "(reported, not judged: an order also waits for work)"))
     said.append(("liveness watch", True, f"{live.get('freezes', 0)} stands past "
                                          f"{live.get('bound_s', 120):.0f} s (reported, not "
                                          "judged)"))
     return said
+
+
+def _slowest(returns: list[dict[str, Any]], key: str) -> str:
+    heard = [r[key] for r in returns if r[key] is not None]
+    missing = len(returns) - len(heard)
+    worst = f"within {max(heard):.2f} wall s" if heard else "never heard"
+    return worst + (f" ({missing} of {len(returns)} none)" if heard and missing else "")
+
+
+def broker_return_rows(returns: list[dict[str, Any]]) -> list[list[str]]:
+    """One row per broker fault: when, how long down, and how long from its return
+    until a robot's state and the controller's next order crossed it."""
+    def cell(site: float | None, wall: float | None) -> str:
+        return "none" if site is None or wall is None else f"{site:.1f} ({wall:.2f} wall)"
+
+    return [[str(i), r["fault"], f"{r['at_s']:.0f}", f"{r['down_s']:.1f}",
+             cell(r["first_state_s"], r["first_state_wall_s"]),
+             cell(r["first_order_s"], r["first_order_wall_s"])]
+            for i, r in enumerate(returns, 1)]
 
 
 def restart_rows(restarts: list[dict[str, Any]]) -> list[list[str]]:
@@ -158,6 +183,12 @@ def run_chaos(args: argparse.Namespace, console: Console) -> int:
         console.print("\n" + markdown_table(
             ["kill", "at site s", "to online: site s", "to first order: site s"],
             restart_rows(restarts)), markup=False, highlight=False, soft_wrap=True)
+    returns = report["chaos"].get("broker_returns", [])
+    if returns:
+        console.print("\n" + markdown_table(
+            ["broker fault", "kind", "at site s", "down site s", "to first state: site s",
+             "to first order: site s"],
+            broker_return_rows(returns)), markup=False, highlight=False, soft_wrap=True)
     said = verdicts(report)
     console.print("\n" + markdown_table(
         ["invariant", "held", "figure"],

@@ -206,9 +206,12 @@ class Controller:
 
     def request_bussing(self, table: str, now: float) -> list[Command]:
         """Once per table until a robot goes: a call made again (a till resending
-        after no answer, a second press) changes nothing, so tills may resend it."""
+        after no answer, a second press) changes nothing, so tills may resend it.
+        Kept in the store until a robot has collected there (``recovery.resume``
+        takes it back): the till that heard "ok" does not call again."""
         if self.work.bussing_due(table):
             return []
+        self.store.save_bussing_call(table, now)  # before the till is told "ok"
         self.work.bussing_requests.append((table, now))
         self._dispatch_due = True
         return self._after(now)

@@ -1,7 +1,9 @@
 """A restarted controller takes back the service it was running (DESIGN §9).
 
 The order book comes back from the store whole: orders with their dishes, states,
-times and priorities, and the POS resending one of them is a duplicate. Ready
+times and priorities, and the POS resending one of them is a duplicate. Bussing
+calls a till was told "ok" for and no robot has collected yet wait for a robot
+again. Ready
 dishes simply wait for dispatch again. What cannot be taken on trust is where
 the food is: a dish that was on its way may have been served, lost or still
 sit on a tray while no controller was watching. So each robot's own reports
@@ -363,6 +365,14 @@ def resume(ctl: Controller, epoch: float | None = None) -> None:
     restored = ctl.manager.restore(ctl.store.events(kinds=MANAGER_KINDS), now=0.0)
     if restored:
         log.info("restored the manager's settings: %s", "; ".join(restored))
+    for table, called_at in ctl.store.bussing_calls():
+        # Acknowledged and not yet collected: a robot of the dead run may have been on
+        # its way, but that trip is closed below, so the call waits for a robot again.
+        ctl.work.bussing_requests.append((table, called_at + ctl.clock_shift))
+    if ctl.work.bussing_requests:
+        log.info("bussing calls taken back: %s",
+                 ", ".join(t for t, _ in ctl.work.bussing_requests))
+        ctl.request_dispatch()
     trips = ctl.store.open_trips()
     for trip in trips:
         trip.created_at += ctl.clock_shift

@@ -361,6 +361,8 @@ class TripWork:
                     rec.aboard_dishes = ()
                 if not rec.to_unload():
                     rec.stranded = ""
+            if stop.kind is StopKind.COLLECT:
+                self.ctl.store.drop_bussing_call(stop.place)  # answered: a restart forgets it
             self.moved(rec, now)
             trip.next_stop += 1
             rec.goal_since = None
@@ -519,6 +521,11 @@ class TripWork:
                 self.ctl.book.fail(dish, now, Phrase.of("{reason} with the dish on its tray",
                                                         reason=text(reason)))
             self.ctl.save(dish)
+        for stop in trip.stops[trip.next_stop:]:
+            if stop.kind is StopKind.COLLECT:
+                # Given up, the call is forgotten (it always was): a restart must not
+                # bring back what the running controller dropped.
+                self.ctl.store.drop_bussing_call(stop.place)
         trip.state = TripState.ABORTED
         trip.reason = reason
         trip.finished_at = now

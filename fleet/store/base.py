@@ -14,7 +14,7 @@ from fleet.domain.trips import Trip, TripState
 
 
 class Store(ABC):
-    """Orders (with their dishes), trips and events, saved as they change.
+    """Orders (with their dishes), trips, bussing calls and events, saved as they change.
 
     Saving is by value: a store keeps what it was given at the time of the call,
     so the controller saves an object again after changing it (``save_dish``
@@ -43,6 +43,22 @@ class Store(ABC):
 
     @abstractmethod
     def save_trip(self, trip: Trip) -> None: ...
+
+    @abstractmethod
+    def save_bussing_call(self, table: str, at: float) -> None:
+        """Keep a table's acknowledged bussing call until ``drop_bussing_call``: the
+        till heard "ok" and will not call again, so a controller killed before a
+        robot has collected there must find the call on restart. A call already
+        kept for the table keeps its first time."""
+
+    @abstractmethod
+    def drop_bussing_call(self, table: str) -> None:
+        """The robot has collected at ``table`` (or its trip was given up while the
+        controller ran, which forgets the call as before); nothing when none is kept."""
+
+    @abstractmethod
+    def bussing_calls(self) -> list[tuple[str, float]]:
+        """(table, time called) of every call kept, oldest first."""
 
     @abstractmethod
     def open_orders(self) -> list[Order]:

@@ -34,6 +34,7 @@ class MemoryStore(Store):
         self._dish_at: dict[str, tuple[str, int]] = {}
         self._trips: dict[str, Trip] = {}
         self._events: list[Event] = []
+        self._bussing: dict[str, float] = {}
         self._closed = False
 
     def _check(self) -> None:
@@ -77,6 +78,18 @@ class MemoryStore(Store):
     def save_trip(self, trip: Trip) -> None:
         self._check()
         self._trips[trip.trip_id] = _copy_trip(trip)
+
+    def save_bussing_call(self, table: str, at: float) -> None:
+        self._check()
+        self._bussing.setdefault(table, at)
+
+    def drop_bussing_call(self, table: str) -> None:
+        self._check()
+        self._bussing.pop(table, None)
+
+    def bussing_calls(self) -> list[tuple[str, float]]:
+        self._check()
+        return sorted(self._bussing.items(), key=lambda call: call[1])
 
     def open_orders(self) -> list[Order]:
         self._check()

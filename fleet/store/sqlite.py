@@ -16,7 +16,8 @@ The schema has a version (table ``schema_version``): a file from a newer
 release is refused rather than misread, and one from an older release is brought
 up to date in place when opened (version 2 added each dish's ``at_table_at``
 and ``pass_place``, which a restarted controller needs to keep waits and send
-robots to the right pass).
+robots to the right pass; version 3 the table ``bussing_calls``, so that a call a
+till was told "ok" for outlives a killed controller).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from fleet.domain.trips import Stop, StopKind, Trip, TripKind, TripState
 from fleet.errors import StoreError
 from fleet.store.base import OPEN_TRIP_STATES, Store
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _FINAL = tuple(s.value for s in DishState if s.final)
 
@@ -64,6 +65,8 @@ CREATE TABLE IF NOT EXISTS events (
     robot TEXT, order_id TEXT, dish_id TEXT, trip_id TEXT, text TEXT NOT NULL,
     data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_at ON events (at);
+CREATE TABLE IF NOT EXISTS bussing_calls (
+    table_name TEXT PRIMARY KEY, called_at REAL NOT NULL);
 """
 
 _UPSERT_DISH = """
@@ -153,7 +156,8 @@ class SqliteStore(Store):
 
     def _upgrade(self, db: sqlite3.Connection) -> None:
         """Bring a file from an older release up to this schema (inside setup's
-        transaction: all or nothing)."""
+        transaction: all or nothing). Tables new since (``bussing_calls``) were made
+        by ``_SCHEMA``'s ``IF NOT EXISTS`` already; columns are added here."""
         for table, column, kind in _ADDED_IN_2:
             have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
             if column not in have:
@@ -242,7 +246,22 @@ class SqliteStore(Store):
                  trip.state.value, trip.next_stop, trip.finished_at, trip.reason,
                  json.dumps(list(trip.dishes))))
 
+    def save_bussing_call(self, table: str, at: float) -> None:
+        with self._tx() as db:
+            db.execute("INSERT INTO bussing_calls VALUES (?, ?) "
+                       "ON CONFLICT (table_name) DO NOTHING", (table, at))
+
+    def drop_bussing_call(self, table: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM bussing_calls WHERE table_name = ?", (table,))
+
     # -- reading ------------------------------------------------------------------
+    def bussing_calls(self) -> list[tuple[str, float]]:
+        with self._tx() as db:
+            rows = db.execute("SELECT table_name, called_at FROM bussing_calls "
+                              "ORDER BY called_at, rowid").fetchall()
+        return [(table, at) for table, at in rows]
+
     def open_orders(self) -> list[Order]:
         return self._orders("WHERE open = 1", ())
 
