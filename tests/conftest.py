@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import pty
 import subprocess
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -99,3 +100,14 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
     if left_out and "integration" in (config.getoption("markexpr") or ""):
         terminalreporter.write_line(
             f"fast tier: {left_out} integration tests not run (make test runs them)", bold=True)
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The dashboard shows the site's time of day; pin the zone so it reads the same
+    here as on any machine."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

@@ -4,7 +4,6 @@ messages: what the screen shows, and exactly which commands leave it."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 from dashscene import T, alerts, make_app, orders, robots, scene, settle, summary, until
@@ -41,18 +40,9 @@ from fleet.dashboard.mapgrid import heading_glyph
 from fleet.dashboard.panels import AlertsTable, OrdersTable, RobotsTable
 from fleet.dashboard.screens import BlockScreen, ConfirmScreen, HelpScreen, NewOrderScreen
 
+pytestmark = pytest.mark.usefixtures("utc")  # the site's time of day, as anywhere
+
 SIZE = (120, 40)
-
-
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The header shows the site's time of day; pin the zone so it reads the same here
-    as on any machine."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def robots_table(app: FleetDashboard) -> RobotsTable:

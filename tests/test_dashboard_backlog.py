@@ -4,9 +4,6 @@ back, with events heard live while the read was on its way shown once."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-
 import pytest
 from dashscene import T, events, frozen, make_app, scene, settle, until
 from textual.widgets import RichLog
@@ -17,21 +14,14 @@ from fleet.dashboard import build_app, views
 from fleet.dashboard.app import EVENTS_SHOWN, FleetDashboard
 from fleet.dashboard.scripted import ScriptedSource
 
+pytestmark = pytest.mark.usefixtures("utc")  # the site's time of day, as anywhere
+
 SIZE = (120, 40)
 
 EARLIER = [EventView(kind="OrderReceived", at=T - 3000, text="order O-090 for A1 (2 dishes)"),
            EventView(kind="RobotErrorReported", at=T - 2400, robot="R3",
                      text="R3 reported: bumper pressed"),
            EventView(kind="DishServed", at=T - 1800, text="steak served at A1 by R2")]
-
-
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def said(app: FleetDashboard) -> list[str]:

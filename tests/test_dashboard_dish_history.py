@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-
 import pytest
 from dashscene import SERVED, STORY, T, make_app, settle, tells, until, with_served
 from textual.widgets import DataTable
@@ -15,15 +12,9 @@ from fleet.dashboard.dishscreen import DishHistoryScreen
 from fleet.dashboard.dishviews import dish_title, history_rows
 from fleet.dashboard.language import use
 
-SIZE = (120, 40)
+pytestmark = pytest.mark.usefixtures("utc")  # the site's time of day, as anywhere
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+SIZE = (120, 40)
 
 
 def test_the_title_says_where_the_dish_ended_and_how_long_it_waited() -> None:

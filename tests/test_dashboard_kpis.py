@@ -3,9 +3,6 @@ site's clock and drawn as zero-based sparklines that keep the hour's time scale.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-
 import pytest
 from dashscene import T, hour, make_app, settle, summary, until
 from textual.widgets import Static
@@ -110,15 +107,6 @@ def test_the_line_reads_korean() -> None:
         assert line.cell_len <= 160
     finally:
         use("en")
-
-
-@pytest.fixture
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.mark.asyncio

@@ -4,8 +4,7 @@ new ones and accept them with ``--snapshot-update``)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,16 +13,9 @@ from textual.pilot import Pilot
 
 from fleet.dashboard.dishscreen import DishHistoryScreen
 
+pytestmark = pytest.mark.usefixtures("utc")  # the site's time of day, as anywhere
+
 SnapCompare = Callable[..., bool]
-
-
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def test_main_screen(snap_compare: SnapCompare) -> None:
