@@ -155,3 +155,19 @@ def test_a_robot_stuck_on_its_way_is_overdue_once_with_what_holds_it() -> None:
         await rig.until(lambda: rig.dish(first).state.final, 120, "the dish ends")
 
     run_rig(small_room(), {"A": (1, 0)}, scene)
+
+
+def test_an_overdue_stay_is_told_in_the_managers_language() -> None:
+    """The watchdog's sentence is words: a Korean dashboard reads it in Korean."""
+    async def scene(rig: Rig) -> None:
+        first = await rig.order("table-1")
+        await rig.until(lambda: rig.dish(first).state is DishState.ON_THE_WAY, 60, "on the way")
+        rig.robots["A"].set_stuck(True)
+        await rig.until(lambda: bool(rig.events(ev.ROBOT_PHASE_OVERDUE)), 90, "overdue")
+        told = rig.events(ev.ROBOT_PHASE_OVERDUE)[0]
+        assert told.words is not None and str(told.words) == told.text
+        korean = told.words.render("ko")
+        assert "주행 중" in korean and "한도 60초" in korean, korean
+        rig.robots["A"].set_stuck(False)
+
+    run_rig(small_room(), {"A": (1, 0)}, scene)

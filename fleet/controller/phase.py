@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from fleet.controller.robots import RobotRecord
 from fleet.domain import RobotMode
+from fleet.words import N_, Phrase
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
@@ -132,6 +133,20 @@ can go through several phases in that time: an arrival, the stop's work done at
 once and the next leg started read as one change). Not expected, so reported: a charging robot
 found stranded, or a stranded one charging, without a trip between (what is aboard
 is the first business of a robot that leaves the charger)."""
+
+
+WORDS: dict[Phase, str] = {
+    Phase.OFFLINE: N_("offline"), Phase.UNPLACED: N_("unplaced"), Phase.HELD: N_("held"),
+    Phase.IDLE: N_("idle"), Phase.CHARGING: N_("charging"), Phase.STRANDED: N_("stranded"),
+    Phase.SETTLING: N_("settling"), Phase.DRIVING: N_("driving"),
+    Phase.YIELDING: N_("yielding"), Phase.QUEUED: N_("queued"),
+    Phase.NO_ROUTE: N_("no route"), Phase.AT_STOP: N_("at stop"),
+}
+"""Each phase's name as the manager reads it (the English is the value itself)."""
+
+
+def phase_words(phase: Phase) -> Phrase:
+    return Phrase.of(WORDS[phase])
 
 
 def phase_of(ctl: Controller, rec: RobotRecord) -> Phase:

@@ -20,10 +20,11 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from fleet.controller.explain import stall_words
+from fleet.controller.explain import stall_phrase
 from fleet.controller.makeway import step_elsewhere
-from fleet.controller.phase import RULES, Phase, expected, phase_of
+from fleet.controller.phase import RULES, Phase, expected, phase_of, phase_words
 from fleet.domain import events as ev
+from fleet.words import Phrase
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
@@ -88,28 +89,36 @@ class Watchdog:
                 continue
             stay.told = True
             self.overdue += 1
+            reason = stall_phrase(ctl, serial, now)
+            if stay.phase is Phase.QUEUED and (holders := self._holders(ctl, serial)):
+                reason = Phrase.of("{said}; its spots held by {robots}", said=reason,
+                                   robots=holders)
+            said = Phrase.of("{robot} {phase} for {s} s (bound {bound} s): {reason}",
+                             robot=serial, phase=phase_words(stay.phase), s=f"{still:.0f}",
+                             bound=f"{rule.bound_s:.0f}", reason=reason)
             action = ""
             if stay.phase is Phase.NO_ROUTE and step_elsewhere(ctl.work, rec, now):
+                said = Phrase.of("{said}; sent to step aside somewhere it can reach",
+                                 said=said)
                 action = "sent to step aside somewhere it can reach"
-            reason = stall_words(ctl, serial, now)
-            if stay.phase is Phase.QUEUED:
-                reason += self._holders(ctl, serial)
-            ctl.emit(ev.ROBOT_PHASE_OVERDUE, now,
-                     f"{serial} {stay.phase} for {still:.0f} s (bound {rule.bound_s:.0f} s): "
-                     f"{reason}" + (f"; {action}" if action else ""),
-                     robot=serial, trip_id=rec.trip.trip_id if rec.trip is not None else None,
+            ctl.emit(ev.ROBOT_PHASE_OVERDUE, now, said, robot=serial,
+                     trip_id=rec.trip.trip_id if rec.trip is not None else None,
                      data={"phase": str(stay.phase), "seconds": round(still),
-                           "cause": str(rule.cause), "reason": reason, "action": action})
+                           "cause": str(rule.cause), "reason": str(reason), "action": action})
 
-    def _holders(self, ctl: Controller, serial: str) -> str:
+    def _holders(self, ctl: Controller, serial: str) -> Phrase | None:
         """Who stands on the spots a queued robot waits for, and in what phase: the
-        first thing a person looking at a queue wants to know."""
+        first thing a person looking at a queue wants to know (None: nobody)."""
         rec = ctl.robots[serial]
         if rec.queued_for is None or rec.queued_for[2] not in ctl.plan.places:
-            return ""
+            return None
         spots = set(ctl.plan.place(rec.queued_for[2]).cells)
-        held = [f"{o.serial} ({self.phase(o.serial) or 'unknown'})"
-                for o in ctl.robots.values()
-                if o is not rec and o.cell is not None
-                and not spots.isdisjoint(ctl.plan.footprint(o.cell))]
-        return f"; its spots held by {', '.join(held)}" if held else ""
+        held: Phrase | None = None
+        for o in ctl.robots.values():
+            phase = self.phase(o.serial)
+            if (o is rec or o.cell is None or phase is None
+                    or spots.isdisjoint(ctl.plan.footprint(o.cell))):
+                continue
+            one = Phrase.of("{robot} ({phase})", robot=o.serial, phase=phase_words(phase))
+            held = one if held is None else Phrase.of("{a}, {b}", a=held, b=one)
+        return held

@@ -513,4 +513,22 @@ KO.update({
         "{said}; {robots}은(는) 앞에서 멈추고 다른 길을 찾습니다",
     "{said}; {robots} inside may leave": "{said}; 안에 있는 {robots}은(는) 나갈 수 있습니다",
     "zone {zone} open again": "구역 {zone} 다시 열림",
+    # A robot's phases (fleet.controller.phase; offline, idle and charging are its
+    # modes' words above) and the watchdog's words.
+    "unplaced": "위치 미확인",
+    "held": "멈춤(사람·로봇)",
+    "stranded": "하차 불가",
+    "settling": "다음 이동 준비",
+    "driving": "주행 중",
+    "yielding": "양보 중",
+    "queued": "자리 대기",
+    "no route": "경로 없음",
+    "at stop": "정차 작업 중",
+    "{robot} {phase} for {s} s (bound {bound} s): {reason}":
+        "{robot} {phase} 상태 {s}초 (한도 {bound}초): {reason}",
+    "{said}; its spots held by {robots}": "{said}; 자리를 차지한 로봇: {robots}",
+    "{robot} ({phase})": "{robot} ({phase})",
+    "{a}, {b}": "{a}, {b}",
+    "{said}; sent to step aside somewhere it can reach":
+        "{said}; 갈 수 있는 다른 곳으로 비켜 서게 함",
 })
