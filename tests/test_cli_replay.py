@@ -126,7 +126,7 @@ def test_help_says_what_it_does_with_an_example(capsys: pytest.CaptureFixture[st
     assert exited.value.code == 0
     text = capsys.readouterr().out
     assert "till's log" in text
-    assert "examples:\n  fleet replay tests/data/bistro-night.csv" in text
+    assert "examples:\n  fleet replay examples/bistro-night.csv" in text
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "fleet replay POS.csv" in capsys.readouterr().out

@@ -23,7 +23,7 @@ from sim.run import SimOptions, run_simulation
 from sim.till_log import TillLog, parse_till_log
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO / "tests" / "data" / "bistro-night.csv"
+SAMPLE = REPO / "examples" / "bistro-night.csv"
 TABLES = {"W1", "W2", "E1", "A5", "창가1"}
 HEADER = "order_time,order_id,table,dish,ready_time\n"
 

@@ -49,7 +49,7 @@ Times: 19:02[:37], 2026-03-14T19:02:37 or seconds from the start, one kind a fil
 docs/replay.md has the details and a converter from another till's layout.
 
 examples:
-  fleet replay tests/data/bistro-night.csv --map maps/bistro.toml --robots 6
+  fleet replay examples/bistro-night.csv --map maps/bistro.toml --robots 6
   fleet replay friday.csv --robots 4,6,8             # the night with each fleet size
   fleet replay friday.csv --robots 6 --policy baseline --json baseline.json
   fleet replay friday.csv --robots 6 --store friday.db && fleet report --db friday.db
