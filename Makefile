@@ -37,7 +37,7 @@ typecheck: $(STAMP)
 # then the integration tests one at a time (they measure wall time and run brokers).
 unit: $(STAMP)
 	$(BIN)/pytest -m "not integration" -n auto --dist loadscope $(ARGS)
-	$(BIN)/pytest -m integration $(ARGS)
+	$(BIN)/pytest -m integration --durations=15 $(ARGS)
 
 fast: $(STAMP)
 	$(BIN)/pytest -m "not integration" -n auto --dist loadscope $(ARGS)
