@@ -236,7 +236,7 @@ def format_report(report: Mapping[str, Any]) -> str:
         ("free-flow bound", f"mean {_f(lb['mean'], ' s')}, wait/bound {_f(lb['ratio'])}"),
         ("violations", str(report["violations"])),
         ("deadlocks", _pairs(report["deadlocks"])),
-        *([("robot phases", _pairs(report["phases"]))] if "phases" in report else []),
+        *_phase_rows(report.get("phases")),
         ("utilisation", f"mean {_f(report['utilisation']['mean'] * 100, ' %')}"),
         ("distance", f"{_f(report['distance_m']['total'], ' m')} in {report['trips']} trips"),
         ("traffic waits", f"{_f(report['traffic_wait_s']['total'], ' s')} total, "
@@ -253,3 +253,12 @@ def format_report(report: Mapping[str, Any]) -> str:
         rows.append(("  violation", example))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
+def _phase_rows(phases: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The watchdog's counts, then the first stays it found past their bound."""
+    if phases is None:
+        return []
+    counts = {k: v for k, v in phases.items() if k != "overdue_examples"}
+    return [("robot phases", _pairs(counts)),
+            *(("  past its bound", text) for text in phases.get("overdue_examples", []))]

@@ -26,7 +26,13 @@ from fleet.assembly import build_controller
 from fleet.clock import run
 from fleet.controller.core import Controller
 from fleet.domain import Dish, DishState, RobotModel
-from fleet.domain.events import DISH_BY_STAFF, DISH_CANCELLED, DISH_FAILED, DISH_SERVED
+from fleet.domain.events import (
+    DISH_BY_STAFF,
+    DISH_CANCELLED,
+    DISH_FAILED,
+    DISH_SERVED,
+    ROBOT_PHASE_OVERDUE,
+)
 from fleet.floor import FloorPlan, PlaceKind
 from fleet.floor.model import Cell, ways_around
 from fleet.intake import Pos
@@ -420,7 +426,9 @@ def _report(opts: SimOptions, kitchen: Kitchen | ReplayKitchen, store: Store, *,
         report["liveness"] = progress_watch.summary()
         dog = controller.watchdog
         report["phases"] = {"changes": dog.changes, "unexpected": dog.unexpected,
-                            "overdue": dog.overdue}
+                            "overdue": dog.overdue,
+                            "overdue_examples": [
+                                e.text for e in store.events(kinds=(ROBOT_PHASE_OVERDUE,))][:5]}
         end = t0 + sim_s
         report["still_at_end"] = [
             f"{rec.serial}: {rec.note or 'no progress'} for {end - rec.progress_at:.0f} s"
