@@ -12,7 +12,7 @@ import pytest
 from dashscene import BISTRO, make_app, settle, until
 from rich.cells import cell_len
 from simkit import MODEL
-from test_dashboard_app import SIZE, utc  # noqa: F401
+from test_dashboard_app import SIZE
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
@@ -26,6 +26,8 @@ from fleet.dashboard.floormap import STYLES
 from fleet.dashboard.mapgrid import Scale
 from fleet.floor import load_floor
 from fleet.store import MemoryStore
+
+pytestmark = pytest.mark.usefixtures("utc")  # the site's time of day, as anywhere
 
 
 async def open_drawing(pilot: Pilot[object], app: FleetDashboard) -> AreaScreen:

@@ -9,7 +9,7 @@ import msgspec
 import pytest
 from dashscene import T, alerts, make_app, robots, settle, until
 from rich.cells import cell_len
-from test_dashboard_app import SIZE, orders_table, pick, robots_table, told, utc  # noqa: F401
+from test_dashboard_app import SIZE, orders_table, robots_table
 from textual.widgets import Footer, Input, Static
 from textual.widgets._footer import FooterKey
 
@@ -22,6 +22,8 @@ from fleet.api.messages import (
 from fleet.dashboard import FleetDashboard
 from fleet.dashboard.panels import AlertsTable
 from fleet.dashboard.screens import BlockScreen, NewOrderScreen
+
+pytestmark = pytest.mark.usefixtures("utc")  # the site's time of day, as anywhere
 
 
 @pytest.mark.asyncio
