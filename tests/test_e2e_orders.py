@@ -123,31 +123,58 @@ def test_dish_cancelled_on_the_way_is_not_handed_over() -> None:
     run_rig(small_room(), {"A": (1, 0)}, scene)
 
 
-def test_dish_nobody_takes_fails_naming_the_table_and_comes_back() -> None:
+def test_dish_nobody_takes_twice_fails_naming_the_table_and_comes_back() -> None:
+    """The guest is never there: the dish goes back to the pass and out once more,
+    then fails naming its table, and the robot unloads it at the dish return."""
     timeout_s = 30.0
 
     async def scene(rig: Rig) -> None:
         oid = await rig.order("table-1")
         dish = rig.dish(oid)
-        await rig.until(lambda: dish.state.final, 300, "the dish ends")
+        await rig.until(lambda: dish.state.final, 600, "the dish ends")
         failed_at = rig.events(ev.DISH_FAILED)[0].at
-        arrived_at = next(e.at for e in rig.events(ev.ROBOT_ARRIVED) if "table-1" in e.text)
+        arrivals = [e.at for e in rig.events(ev.ROBOT_ARRIVED) if "table-1" in e.text]
         assert dish.state is DishState.FAILED
         assert "table-1" in dish.reason and "nobody took it" in dish.reason
-        assert dish.at_table_at is not None
-        assert arrived_at <= dish.at_table_at
-        assert timeout_s <= failed_at - arrived_at <= timeout_s + 5.0
-        # No other table on the trip: no second visit (it would only stand there longer).
-        assert rig.events(ev.DISH_NOT_TAKEN) == []
+        assert len(arrivals) == 2, "once, then once more after the pass"
+        assert dish.at_table_at is not None and arrivals[1] <= dish.at_table_at
+        assert timeout_s <= failed_at - arrivals[1] <= timeout_s + 5.0
+        back = rig.events(ev.DISH_NOT_TAKEN)
+        assert len(back) == 1 and "brings it back to pass" in back[0].text
+        assert len(rig.events(ev.DISH_BACK_AT_PASS)) == 1
         await rig.until(lambda: rig.record("A").trip is None, 120, "the robot moves on")
         assert _unloaded_at_return(rig, "A")
         assert rig.robots["A"].cell != rig.plan.place("table-1").cells[0]
         # The robot is free again and serves the next table.
         nxt = await rig.order("table-2")
-        await rig.until(lambda: rig.dish(nxt).state.final, 200 + timeout_s, "next dish ends")
+        await rig.until(lambda: rig.dish(nxt).state.final, 400 + timeout_s, "next dish ends")
         assert rig.dish(nxt).robot == "A"
 
     run_rig(small_room(), {"A": (1, 0)}, scene, guest_absent=lambda: True,
+            guest_timeout_s=timeout_s)
+
+
+def test_a_guest_away_at_a_one_table_trip_gets_the_dish_on_a_later_trip() -> None:
+    """No other table on the trip to serve first: the dish goes back to its pass,
+    is ready there again (first in line by its ready time) and is served on the
+    next trip, not failed. Before, every absent guest cost a dish, so each robot
+    added (fewer dishes per visit, more visits) served fewer."""
+    timeout_s = 30.0
+    away = iter([True])
+
+    async def scene(rig: Rig) -> None:
+        oid = await rig.order("table-1")
+        dish = rig.dish(oid)
+        await rig.until(lambda: dish.state is DishState.READY
+                        and bool(rig.events(ev.DISH_BACK_AT_PASS)), 300, "back at the pass")
+        first_trip = rig.events(ev.DISH_NOT_TAKEN)[0].trip_id
+        assert dish.trip_id is None and dish.robot is None and dish.brought_back == 1
+        await rig.until(lambda: dish.state.final, 300, "the dish ends")
+        assert dish.state is DishState.SERVED, rig.describe()
+        assert dish.trip_id != first_trip
+        assert rig.events(ev.DISH_FAILED) == []
+
+    run_rig(small_room(), {"A": (1, 0)}, scene, guest_absent=lambda: next(away, False),
             guest_timeout_s=timeout_s)
 
 

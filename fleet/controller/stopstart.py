@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from fleet.controller.dishprogress import (
+    going_back,
     leftovers,
     pass_for_leftovers,
     skippable,
@@ -56,9 +57,10 @@ def start_stop(work: TripWork, rec: RobotRecord, now: float, *,
     assert trip is not None
     while trip.current is not None and skippable(ctl, trip.current):
         trip.next_stop += 1
-    if trip.current is None and leftovers(rec):
+    if trip.current is None and leftovers(ctl, rec):
+        trays = set(rec.loads).union(d.tray for d in going_back(ctl, rec) if d.tray)
         trip.stops.append(Stop(pass_for_leftovers(ctl, rec), StopKind.UNLOAD,
-                               trays=tuple(sorted(rec.loads))))
+                               trays=tuple(sorted(trays))))
     stop = trip.current
     if stop is None:
         work.finish(rec, now)

@@ -21,7 +21,14 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from fleet.controller.commands import Command, SendInstantActions
-from fleet.controller.dishprogress import advance_dishes, second_visit, skippable, untaken
+from fleet.controller.dishprogress import (
+    advance_dishes,
+    back_at_pass,
+    bring_back,
+    second_visit,
+    skippable,
+    untaken,
+)
 from fleet.controller.explain import UNEXPLAINED, stall_phrase
 from fleet.controller.robots import RobotRecord
 from fleet.controller.standins import stand_in_status
@@ -355,6 +362,7 @@ class TripWork:
         if (all(status.get(a) is not None and status[a].done for a in leg.action_ids)
                 and not untaken(self.ctl, rec, stop)):
             if stop.kind is StopKind.UNLOAD:
+                back_at_pass(self.ctl, rec, stop, now)
                 # Staff took what was on these trays, as at the pass they put it on.
                 rec.aboard = tuple(t for t in rec.aboard if t not in stop.trays)
                 if not rec.aboard:
@@ -452,6 +460,8 @@ class TripWork:
             self.ctl.store.save_trip(trip)
         for dish_id in stop.dishes:
             if again is not None and dish_id in again.dishes:
+                continue
+            if bring_back(self.ctl, rec, stop, dish_id, now):
                 continue
             dish = self.ctl.dish(dish_id)
             self.ctl.book.fail(dish, now, Phrase.of(

@@ -39,11 +39,12 @@ class DishState(StrEnum):
 
 
 _NEXT: dict[DishState, frozenset[DishState]] = {
+    # ON_THE_WAY -> READY: brought back to the pass untaken, to go out again.
     DishState.RECEIVED: frozenset({DishState.READY}),
     DishState.READY: frozenset({DishState.ASSIGNED}),
     DishState.ASSIGNED: frozenset({DishState.LOADED, DishState.READY}),
     DishState.LOADED: frozenset({DishState.ON_THE_WAY, DishState.AT_TABLE}),
-    DishState.ON_THE_WAY: frozenset({DishState.AT_TABLE}),
+    DishState.ON_THE_WAY: frozenset({DishState.AT_TABLE, DishState.READY}),
     DishState.AT_TABLE: frozenset({DishState.SERVED, DishState.ON_THE_WAY}),
 }
 
@@ -76,8 +77,12 @@ class Dish:
     robot: str | None = None
     tray: str | None = None
     attempts: int = 0
+    """Trips it was put on."""
     pass_place: str | None = None
     """The pass it is picked up at (the order book sets it; None before that)."""
+    brought_back: int = 0
+    """Times it came back to the pass untaken (a guest away at the table's one visit on
+    its trip): it goes out once more while warm, then fails."""
 
     def move(self, new: DishState, *, reason: str = "") -> None:
         """Change state, refusing transitions the lifecycle does not have."""

@@ -17,7 +17,9 @@ release is refused rather than misread, and one from an older release is brought
 up to date in place when opened (version 2 added each dish's ``at_table_at``
 and ``pass_place``, which a restarted controller needs to keep waits and send
 robots to the right pass; version 3 the table ``bussing_calls``, so that a call a
-till was told "ok" for outlives a killed controller).
+till was told "ok" for outlives a killed controller; version 4 each dish's
+``brought_back``, so that a dish goes back to the pass untaken at most once
+across restarts too).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from fleet.domain.trips import Stop, StopKind, Trip, TripKind, TripState
 from fleet.errors import StoreError
 from fleet.store.base import OPEN_TRIP_STATES, Store
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _FINAL = tuple(s.value for s in DishState if s.final)
 
@@ -53,7 +55,7 @@ CREATE TABLE IF NOT EXISTS dishes (
     trays INTEGER NOT NULL, priority INTEGER NOT NULL, created_at REAL NOT NULL,
     ready_at REAL, served_at REAL, state TEXT NOT NULL, reason TEXT NOT NULL,
     trip_id TEXT, robot TEXT, tray TEXT, attempts INTEGER NOT NULL,
-    at_table_at REAL, pass_place TEXT);
+    at_table_at REAL, pass_place TEXT, brought_back INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS dishes_order ON dishes (order_id, position);
 CREATE TABLE IF NOT EXISTS trips (
     trip_id TEXT PRIMARY KEY, robot TEXT NOT NULL, kind TEXT NOT NULL, stops TEXT NOT NULL,
@@ -73,13 +75,13 @@ _UPSERT_DISH = """
 INSERT INTO dishes VALUES (:dish_id, :order_id,
     coalesce((SELECT max(position) + 1 FROM dishes WHERE order_id = :order_id), 0),
     :table, :name, :trays, :priority, :created_at, :ready_at, :served_at, :state, :reason,
-    :trip_id, :robot, :tray, :attempts, :at_table_at, :pass_place)
+    :trip_id, :robot, :tray, :attempts, :at_table_at, :pass_place, :brought_back)
 ON CONFLICT (dish_id) DO UPDATE SET table_name = excluded.table_name, name = excluded.name,
     trays = excluded.trays, priority = excluded.priority, created_at = excluded.created_at,
     ready_at = excluded.ready_at, served_at = excluded.served_at, state = excluded.state,
     reason = excluded.reason, trip_id = excluded.trip_id, robot = excluded.robot,
     tray = excluded.tray, attempts = excluded.attempts, at_table_at = excluded.at_table_at,
-    pass_place = excluded.pass_place
+    pass_place = excluded.pass_place, brought_back = excluded.brought_back
 """
 
 _REOPEN = f"""
@@ -90,10 +92,12 @@ WHERE order_id = ?
 
 _DISH_COLS = ("dish_id, order_id, table_name, name, trays, priority, created_at, ready_at, "
               "served_at, state, reason, trip_id, robot, tray, attempts, at_table_at, "
-              "pass_place")
+              "pass_place, brought_back")
 
-_ADDED_IN_2 = (("dishes", "at_table_at", "REAL"), ("dishes", "pass_place", "TEXT"))
-"""Columns version 2 added, at the end of their tables (inserts are positional)."""
+_ADDED_COLUMNS = (("dishes", "at_table_at", "REAL"), ("dishes", "pass_place", "TEXT"),
+                  ("dishes", "brought_back", "INTEGER NOT NULL DEFAULT 0"))
+"""Columns versions 2 and 4 added, at the end of their tables, in order (inserts are
+positional)."""
 
 
 class SqliteStore(Store):
@@ -158,7 +162,7 @@ class SqliteStore(Store):
         """Bring a file from an older release up to this schema (inside setup's
         transaction: all or nothing). Tables new since (``bussing_calls``) were made
         by ``_SCHEMA``'s ``IF NOT EXISTS`` already; columns are added here."""
-        for table, column, kind in _ADDED_IN_2:
+        for table, column, kind in _ADDED_COLUMNS:
             have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
             if column not in have:
                 db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
@@ -352,17 +356,18 @@ def _dish_row(d: Dish) -> dict[str, Any]:
             "trays": d.trays, "priority": int(d.priority), "created_at": d.created_at,
             "ready_at": d.ready_at, "served_at": d.served_at, "state": d.state.value,
             "reason": d.reason, "trip_id": d.trip_id, "robot": d.robot, "tray": d.tray,
-            "attempts": d.attempts, "at_table_at": d.at_table_at, "pass_place": d.pass_place}
+            "attempts": d.attempts, "at_table_at": d.at_table_at, "pass_place": d.pass_place,
+            "brought_back": d.brought_back}
 
 
 def _dish_of(r: tuple[Any, ...]) -> Dish:
     (dish_id, order_id, table, name, trays, priority, created_at, ready_at, served_at, state,
-     reason, trip_id, robot, tray, attempts, at_table_at, pass_place) = r
+     reason, trip_id, robot, tray, attempts, at_table_at, pass_place, brought_back) = r
     return Dish(dish_id=dish_id, order_id=order_id, table=table, name=name, trays=trays,
                 priority=Priority(priority), created_at=created_at, ready_at=ready_at,
                 served_at=served_at, state=DishState(state), reason=reason, trip_id=trip_id,
                 robot=robot, tray=tray, attempts=attempts, at_table_at=at_table_at,
-                pass_place=pass_place)
+                pass_place=pass_place, brought_back=brought_back)
 
 
 def _trip_of(r: tuple[Any, ...]) -> Trip:

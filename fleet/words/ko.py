@@ -391,6 +391,11 @@ KO.update({
     "{dish} served at {place}": "{dish}, {place} 서빙 완료",
     "nobody took {dish} at {place} within {s} s: {robot} comes back for the guest":
         "{place}에서 {s}초 안에 {dish} 수령 없음: {robot}이(가) 손님에게 다시 옴",
+    "nobody took {dish} at {place} within {s} s: {robot} brings it back to {pass_name} "
+    "to go out again":
+        "{place}에서 {s}초 안에 {dish} 수령 없음: {robot}이(가) {pass_name}(으)로 "
+        "가져가 다시 내보냄",
+    "{dish} back at {place} to go out again": "{dish}, {place}에 돌아옴: 다시 내보냄",
     "nobody took it at {place} within {s} s": "{place}에서 {s}초 안에 수령 없음",
     "{reason} with the dish on its tray": "{reason} (요리를 실은 채)",
     "{robot} made no progress for {s} s with {n} dish(es) riding on it: {reason}":
