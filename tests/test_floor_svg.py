@@ -1,6 +1,6 @@
-"""A floor plan's picture with Hangul table names (issue 14, finding 9): the PNG's
-pixel font has no Hangul, so ``fleet map show --svg`` writes the names as text over
-the PNG painter's own picture, and ``--png`` says which names it cannot write."""
+"""A floor plan's picture with Hangul table names (issue 14, finding 9): ``fleet map
+show --svg`` writes the names as text over the PNG painter's own picture, and
+``--png`` says which names neither of its fonts can write (Hangul it can)."""
 
 from __future__ import annotations
 
@@ -64,12 +64,24 @@ def test_the_svg_names_every_table_as_text_on_the_table(bulgogi: FloorPlan) -> N
         assert pixel in colours, f"{name} is written off its table at ({x}, {y})"
 
 
-def test_the_png_says_which_names_it_cannot_write(bulgogi: FloorPlan) -> None:
-    assert "창가1" in undrawn_in_png(bulgogi)
+def test_the_png_says_which_names_it_cannot_write(bulgogi: FloorPlan,
+                                                 tmp_path: Path) -> None:
+    assert undrawn_in_png(bulgogi) == [], "Hangul is lettered in NanumGothic"
     assert undrawn_in_png(load_floor(REPO / "maps" / "bistro.toml")) == []
+    other = load_floor(_devanagari(tmp_path), robot_radius=0.25)
+    assert undrawn_in_png(other) == ["क1"]
 
 
-def test_map_show_writes_the_svg_and_warns_of_the_png(
+def _devanagari(folder: Path) -> Path:
+    """bulgogi-house with 창가1 renamed in a script neither of the PNG's fonts has."""
+    text = (REPO / "maps" / "bulgogi-house.toml").read_text(encoding="utf-8")
+    assert 'name = "창가1"\n' in text
+    path = folder / "devanagari.toml"
+    path.write_text(text.replace('name = "창가1"\n', 'name = "क1"\n'), encoding="utf-8")
+    return path
+
+
+def test_map_show_writes_hangul_in_the_png_and_warns_of_what_it_cannot(
         tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "400")  # a temporary path is not wrapped
@@ -77,7 +89,12 @@ def test_map_show_writes_the_svg_and_warns_of_the_png(
     png, svg = tmp_path / "plan.png", tmp_path / "plan.svg"
     assert main(["map", "show", plan, "--width", "80", "--lang", "en", "--png", str(png)]) == 0
     out = capsys.readouterr().out
-    assert "cannot write 창가1" in out and "--svg" in out
+    assert f"picture written to {png}" in out and "cannot write" not in out
+    assert main(["map", "show", str(_devanagari(tmp_path)), "--width", "80", "--lang", "en",
+                 "--png", str(png)]) == 0
+    out = capsys.readouterr().out
+    warning = next(line for line in out.splitlines() if "cannot write" in line)
+    assert "cannot write क1: they show as ? or boxes; --svg" in warning, warning
     assert main(["map", "show", plan, "--width", "80", "--lang", "en", "--svg", str(svg)]) == 0
     assert f"picture written to {svg}" in capsys.readouterr().out
     assert "창가1</text>" in svg.read_text(encoding="utf-8")

@@ -175,15 +175,16 @@ def run_route(args: argparse.Namespace, console: Console) -> int:
 
 def write_pictures(args: argparse.Namespace, plan: FloorPlan, route: Any, console: Console,
                    _: Speaker) -> None:
-    """The pictures asked for (``--png``, ``--svg``); a PNG of names its pixel font
-    cannot draw says so and points to the SVG, rather than leave "??1" unexplained."""
+    """The pictures asked for (``--png``, ``--svg``); a PNG of names its fonts cannot
+    draw (neither the pixel font nor the Hangul one: an emoji, say) says so and points
+    to the SVG, rather than leave "?" unexplained."""
     if args.png:
         write_png(args.png, draw_plan(plan, route=route, scale=args.scale))
         console.print(_("picture written to {path}", path=str(args.png)))
         undrawn = undrawn_in_png(plan)
         if undrawn and not args.svg:
-            console.print(_("the PNG's pixel font cannot write {names}: they show as ?; "
-                            "--svg writes the names as text", names=", ".join(undrawn[:6])
+            console.print(_("the PNG's fonts cannot write {names}: they show as ? or "
+                            "boxes; --svg writes the names as text", names=", ".join(undrawn[:6])
                             + (" ..." if len(undrawn) > 6 else "")))
     if args.svg:
         try:

@@ -1,4 +1,5 @@
-"""Floor plans as pictures: a PNG writer and a raster painter, stdlib and numpy only.
+"""Floor plans as pictures: a PNG writer and a raster painter, stdlib and numpy only
+(names in Hangul are lettered by ``fleet.floor.lettering``, imported when needed).
 
 A picture is for the person who drew the plan: it shows the true shapes
 (walls, furniture, tables, at ``scale`` pixels per cell) over the cells the
@@ -81,6 +82,11 @@ def drawable(text: str) -> bool:
     return all(ch.upper() in _FONT for ch in text)
 
 
+def letter_size(scale: int) -> int:
+    """The outline font's size in pixels for a picture at ``scale`` pixels per cell."""
+    return max(10, round(scale * 1.2))
+
+
 def encode_png(rgb: Image) -> bytes:
     """An 8-bit RGB PNG of ``rgb`` (H, W, 3), unfiltered rows, zlib-compressed."""
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
@@ -157,7 +163,11 @@ class _Canvas:
 
     def text(self, text: str, centre: tuple[int, int], colour: RGB,
              background: RGB | None = None) -> None:
-        """``text`` in the 3x5 font, centred on pixel ``centre``, magnified to suit the scale."""
+        """``text`` in the 3x5 font, centred on pixel ``centre``, magnified to suit the
+        scale; a name the font lacks letters for (Hangul) is lettered instead."""
+        if not drawable(text):
+            self._lettered(text, centre, colour, background)
+            return
         zoom = max(1, self.scale // 10)
         glyph_w, glyph_h = 4 * zoom, 5 * zoom
         width = len(text) * glyph_w - zoom
@@ -172,6 +182,27 @@ class _Canvas:
                     if bit == "1":
                         self._rect(top + gy * zoom, left + i * glyph_w + gx * zoom, zoom, zoom,
                                    colour)
+
+    def _lettered(self, text: str, centre: tuple[int, int], colour: RGB,
+                  background: RGB | None) -> None:
+        """``text`` in the outline font (``fleet.floor.lettering``), anti-aliased over
+        its background box, at about the size of the pixel font's capitals."""
+        from fleet.floor.lettering import lettered  # noqa: PLC0415
+
+        pad = max(1, self.scale // 10)
+        ink = lettered(text, letter_size(self.scale))
+        height, width = ink.shape
+        top, left = centre[0] - height // 2, centre[1] - width // 2
+        if background is not None:
+            self._rect(top - pad, left - pad, height + 2 * pad, width + 2 * pad, background)
+        t, b = max(top, 0), min(top + height, self.height)
+        lft, rgt = max(left, 0), min(left + width, self.width)
+        if t >= b or lft >= rgt:
+            return
+        alpha = ink[t - top : b - top, lft - left : rgt - left, None] / 255.0
+        under = self.image[t:b, lft:rgt].astype(np.float64)
+        mixed = under * (1.0 - alpha) + np.asarray(colour, dtype=np.float64) * alpha
+        self.image[t:b, lft:rgt] = np.rint(mixed).astype(np.uint8)
 
     def _rect(self, top: int, left: int, height: int, width: int, colour: RGB) -> None:
         t, b = max(top, 0), min(top + height, self.height)

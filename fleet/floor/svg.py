@@ -1,12 +1,12 @@
 """Floor plans as SVG pictures whose names stay text.
 
 The PNG painter (``fleet.floor.png``) writes names in a 3x5 pixel font of Latin
-letters and digits, so a table named in Hangul (창가1) would come out as question
-marks. Shipping a Hangul font would weigh megabytes and a text renderer more; an
-SVG instead keeps each name as text, drawn by the viewer's own fonts (every
-Korean system has Hangul ones; ``FONT_FAMILY`` names the common ones first), and
-searchable and copyable as well. The floor under the names is the PNG painter's
-picture, embedded, so the two pictures never disagree. Stdlib and numpy only.
+letters and digits, and Hangul (창가1) in NanumGothic (``fleet.floor.lettering``);
+a name neither has letters for (an emoji, a rare script) would come out as boxes.
+An SVG keeps each name as text, drawn by the viewer's own fonts (every Korean
+system has Hangul ones; ``FONT_FAMILY`` names the common ones first), searchable
+and copyable as well. The floor under the names is the PNG painter's picture,
+embedded, so the two pictures never disagree. Stdlib and numpy only.
 """
 
 from __future__ import annotations
@@ -55,5 +55,8 @@ def plan_svg(plan: FloorPlan, *, route: Sequence[Cell] = (), scale: int = 10) ->
 
 
 def undrawn_in_png(plan: FloorPlan) -> list[str]:
-    """The tables whose names the PNG's pixel font cannot draw (Hangul, accents)."""
-    return [t.name for t in plan.tables if not drawable(t.name)]
+    """The tables whose names the PNG's fonts cannot draw: neither the pixel font nor
+    the Hangul font has all their letters."""
+    from fleet.floor.lettering import covers  # noqa: PLC0415
+
+    return [t.name for t in plan.tables if not (drawable(t.name) or covers(t.name))]

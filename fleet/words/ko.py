@@ -490,9 +490,9 @@ KO.update({
     "report written to {path}": "보고서 저장: {path}",
 })
 KO.update({
-    "the PNG's pixel font cannot write {names}: they show as ?; --svg writes the names as "
-    "text":
-        "PNG의 픽셀 글꼴로는 {names}을(를) 쓸 수 없어 ?로 표시됩니다; --svg는 이름을 "
+    "the PNG's fonts cannot write {names}: they show as ? or boxes; --svg writes the "
+    "names as text":
+        "PNG의 글꼴로는 {names}을(를) 쓸 수 없어 ? 또는 네모로 표시됩니다; --svg는 이름을 "
         "글자 그대로 씁니다",
 })
 
