@@ -1,6 +1,7 @@
 """The browser dashboard on a LAN with no way out (issue 14, finding 10): the page
 ``--web`` serves, and every stylesheet and script it loads, name no other host, and
-the font they name is served by the dashboard's own server."""
+the fonts they name (Hangul too) are served by the dashboard's own server. What a
+browser really asks for is checked by ``test_web_browser.py``."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 import pytest
+from fontTools.ttLib import TTFont
 
 from drivers.mqtt.broker import free_port
-from fleet.dashboard.web import PAGE, SERVE_DIR, offline_page
+from fleet.dashboard.web import HANGUL, PAGE, SERVE_DIR, offline_page, web_font
+from fleet.floor.lettering import WEB_FONT_FILE, font_path
 
 REPO = Path(__file__).resolve().parents[1]
 _LOADED = re.compile(r"""(?:\bsrc|\bhref)\s*=\s*["']([^"']+)["']"""
@@ -47,6 +50,21 @@ def test_textual_serves_page_asks_the_internet_for_its_font_and_ours_does_not() 
     ours = offline_page(page)
     assert foreign(loaded(ours), "http://localhost:8000") == []
     assert "{{ config.static.url }}fonts/RobotoMono-VariableFont_wght.ttf" in loaded(ours)
+    assert "{{ config.static.url }}fonts/NanumGothic.ttf" in loaded(ours)
+    assert f"unicode-range: {HANGUL};" in ours, "Hangul only: fetched when one is shown"
+
+
+def test_the_served_hangul_font_has_its_letters_and_none_of_the_tables_chrome_refuses(
+        tmp_path: Path) -> None:
+    """Chrome refused NanumGothic whole ("OTS parsing error: TSI3: zero-length table")."""
+    source = font_path(WEB_FONT_FILE)
+    with TTFont(source, lazy=True) as font:
+        assert "TSI3" in font and font.reader["TSI3"] == b"", "nothing to clean any more?"
+    web_font(source, tmp_path / "web.ttf")
+    with TTFont(tmp_path / "web.ttf") as font:
+        assert not [tag for tag in font.keys() if tag.startswith("TSI")]  # noqa: SIM118
+        cmap = font.getBestCmap()
+        assert all(ord(ch) in cmap for ch in "불고기하우스진행주문"), "the glyphs are kept"
 
 
 @pytest.mark.integration

@@ -11,6 +11,15 @@ out, and a host-stand tablet would then wait on a font. textual-serve's page ask
 Google Fonts for Roboto Mono, which textual-serve itself ships in its static files;
 ``offline_page`` rewrites that page to load the font from the server instead, and
 the server is given the rewritten page (``templates_path``, its public setting).
+
+Roboto Mono has no Hangul, and a browser with no Korean font of its own (a kiosk
+image, a headless one) drew the Korean dashboard's words as blanks. The page
+declares NanumGothic (the font ``fleet.floor.lettering`` finds) as more of "Roboto
+Mono" for the Hangul code points only (``unicode-range``), so the terminal's one
+font family covers both and the browser fetches the 4.7 MB file only when a Hangul
+letter is on screen. It is served with textual-serve's own files from a copy of
+its static folder (``statics_path``, its public setting), cleaned of the tables
+that made Chrome refuse it (``web_font``).
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import signal
 import sys
 import tempfile
@@ -33,22 +43,43 @@ SERVE_DIR = Path(textual_serve.__file__).resolve().parent
 FONTS = {"normal": "RobotoMono-VariableFont_wght.ttf",
          "italic": "RobotoMono-Italic-VariableFont_wght.ttf"}
 """The font the page names, as textual-serve ships it in ``static/fonts``."""
+HANGUL_FONT = "NanumGothic.ttf"
+"""Served from ``static/fonts`` beside Roboto Mono, for the code points of ``HANGUL``."""
+HANGUL = "U+1100-11FF, U+3130-318F, U+A960-A97F, U+AC00-D7AF, U+D7B0-D7FF"
+"""Hangul jamo, compatibility jamo, jamo extended A and B, and the syllables."""
 _EXTERNAL_LINK = re.compile(r"<link\b[^>]*\bhref\s*=\s*[\"'](?:https?:)?//[^>]*>", re.I)
 _FONT_FACE = """<style>
 {faces}    </style>
+    <script>
+      // fleet: start the terminal once its fonts are in. It caches each glyph the
+      // first time it draws it, so a Hangul letter drawn while the font was still on
+      // its way stayed blank for good. textual.js (above) set window.onload.
+      (() => {
+        const start = window.onload;
+        window.onload = (event) => {
+          const faces = ["normal", "bold"].flatMap((weight) => ["a", "\uac00"].map(
+            (text) => document.fonts.load(weight + ' 16px "Roboto Mono"', text)));
+          Promise.allSettled(faces).then(() => start && start(event));
+        };
+      })();
+    </script>
   </head>"""
 
 
 def offline_page(page: str) -> str:
     """textual-serve's page without the stylesheets it takes from other hosts (the
-    web font), and with the font declared from the server's own static files."""
+    web font), with the fonts declared from the server's own static files, and the
+    terminal started only once they have loaded."""
     faces = "".join(
         f"      @font-face {{ font-family: \"Roboto Mono\"; font-style: {style}; "
         f"font-weight: 100 700; src: url(\"{{{{ config.static.url }}}}fonts/{file}\") "
         f"format(\"truetype\"); }}\n"
         for style, file in FONTS.items())
+    faces += (f"      @font-face {{ font-family: \"Roboto Mono\"; font-weight: 100 700; "
+              f"src: url(\"{{{{ config.static.url }}}}fonts/{HANGUL_FONT}\") "
+              f"format(\"truetype\"); unicode-range: {HANGUL}; }}\n")
     page = _EXTERNAL_LINK.sub("", page)
-    return page.replace("</head>", _FONT_FACE.format(faces=faces), 1)
+    return page.replace("</head>", _FONT_FACE.replace("{faces}", faces), 1)
 
 
 def write_offline_page(directory: Path) -> Path:
@@ -56,6 +87,31 @@ def write_offline_page(directory: Path) -> Path:
     source = (SERVE_DIR / "templates" / PAGE).read_text(encoding="utf-8")
     (directory / PAGE).write_text(offline_page(source), encoding="utf-8")
     return directory
+
+
+def write_statics(directory: Path) -> Path:
+    """textual-serve's static files with the Hangul font added, in ``directory``, to
+    serve as the statics folder."""
+    from fleet.floor.lettering import WEB_FONT_FILE, font_path  # noqa: PLC0415
+
+    statics = directory / "static"
+    shutil.copytree(SERVE_DIR / "static", statics)
+    web_font(font_path(WEB_FONT_FILE), statics / "fonts" / HANGUL_FONT)
+    return statics
+
+
+def web_font(source: Path, target: Path) -> None:
+    """``source`` without the tables browsers refuse: NanumGothic keeps its hinting
+    tool's sources (the TSI tables, one of them empty), and Chrome's font sanitizer
+    rejects the whole font for an empty table ("OTS parsing error: TSI3: zero-length
+    table"). They are for font editors only; the glyphs are untouched."""
+    from fontTools.ttLib import TTFont  # noqa: PLC0415
+
+    with TTFont(source, lazy=True) as font:
+        tags = list(font.keys())  # a TTFont is not iterable over its tags
+        for tag in (t for t in tags if t.startswith("TSI")):
+            del font[tag]
+        font.save(target)
 
 
 def _orphaned(parent: int) -> None:
@@ -75,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     threading.Thread(target=_orphaned, args=(os.getppid(),), daemon=True).start()
     with tempfile.TemporaryDirectory(prefix="fleet-web-") as pages:
         Server(a.command, host=a.host, port=a.port, title=a.title,
+               statics_path=write_statics(Path(pages)),
                templates_path=write_offline_page(Path(pages))).serve()
     return 0
 

@@ -1,4 +1,5 @@
-"""Names in Hangul (and any letter the pixel font lacks) for the PNG painter.
+"""Names in Hangul (and any letter the pixel font lacks) for the PNG painter, and
+the Hangul font the web dashboard serves.
 
 The painter's own 3x5 pixel font (``fleet.floor.png``) has Latin capitals, digits
 and arrows: a Korean restaurant's tables (창가1, 벽2) came out as "??1". This module
@@ -32,22 +33,25 @@ if TYPE_CHECKING:
 
 FONT_PACKAGE = "koreanize_matplotlib"
 FONT_FILE = "fonts/NanumGothicBold.ttf"
-"""Where in ``FONT_PACKAGE`` the font lies (its wheel's layout since 0.1.1)."""
+"""Where in ``FONT_PACKAGE`` the PNG's font lies (its wheel's layout since 0.1.1)."""
+WEB_FONT_FILE = "fonts/NanumGothic.ttf"
+"""The regular weight, which the web dashboard serves for Hangul (``fleet.dashboard.web``)."""
 INSTALL_HINT = "pip install 'koreanize-matplotlib>=0.1.1,<0.2'"
 
 
 @functools.cache
-def font_path() -> Path:
-    """The Hangul font's file; a ``FleetError`` saying how to install it if absent."""
+def font_path(file: str = FONT_FILE) -> Path:
+    """A Hangul font's file in ``FONT_PACKAGE``; a ``FleetError`` saying how to
+    install it if absent."""
     spec = importlib.util.find_spec(FONT_PACKAGE)
     places = list(spec.submodule_search_locations or []) if spec is not None else []
     for place in places:
-        path = Path(place) / FONT_FILE
+        path = Path(place) / file
         if path.is_file():
             return path
     where = f" (looked in {', '.join(places)})" if places else ""
-    raise FleetError(f"the PNG's Hangul font {FONT_FILE} of the package {FONT_PACKAGE} "
-                     f"is not installed{where}; install it with: {INSTALL_HINT}")
+    raise FleetError(f"the Hangul font {file} of the package {FONT_PACKAGE} is not "
+                     f"installed{where}; install it with: {INSTALL_HINT}")
 
 
 @functools.cache
