@@ -17,7 +17,8 @@ import pytest
 from fontTools.ttLib import TTFont
 
 from drivers.mqtt.broker import free_port
-from fleet.dashboard.web import HANGUL, PAGE, SERVE_DIR, offline_page, web_font
+from fleet.cli.demo_cmd import reachable
+from fleet.dashboard.web import HANGUL, PAGE, SERVE_DIR, lan_address, offline_page, web_font
 from fleet.floor.lettering import WEB_FONT_FILE, font_path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -117,3 +118,60 @@ async def _fetch_all(own: str) -> dict[str, str]:
                         assert reply.status == 200, f"{url}: {reply.status}"
                         out[url] = ""
     return out
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(120)
+def test_on_every_interface_each_browser_is_sent_back_to_the_address_it_used() -> None:
+    """``--host 0.0.0.0`` serves the LAN: a tablet that opened this machine's LAN
+    address gets a page whose script, fonts and websocket are on that address (not
+    on 0.0.0.0, which it cannot reach), and so does a browser on loopback."""
+    lan = lan_address()
+    if lan is None:
+        pytest.skip("this machine has no address but loopback")
+    port = free_port("0.0.0.0")
+    web = subprocess.Popen([sys.executable, "-m", "fleet.dashboard.web", "--host", "0.0.0.0",
+                            "--port", str(port), "true"], cwd=REPO,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        seen = asyncio.run(_through_each([f"http://{lan}:{port}", f"http://127.0.0.1:{port}"]))
+    finally:
+        web.terminate()
+        web.wait(timeout=30)
+    for own, (page, script, handshake) in seen.items():
+        host = urlsplit(own).netloc
+        assert f'data-session-websocket-url="ws://{host}/ws"' in page, own
+        assert foreign(loaded(page), own) == [], f"{own}: the page sends it elsewhere"
+        assert f"{own}/static/js/textual.js" in loaded(page)
+        assert script == 200 and handshake, f"{own}: script {script}, websocket {handshake}"
+
+
+async def _through_each(owns: list[str]) -> dict[str, tuple[str, int, bool]]:
+    """For each address: the page, its script's status, and whether the page's
+    websocket opened."""
+    out: dict[str, tuple[str, int, bool]] = {}
+    async with aiohttp.ClientSession() as http, asyncio.timeout(60):
+        for own in owns:
+            while True:  # the server may still be starting
+                try:
+                    async with http.get(own + "/") as reply:
+                        page = await reply.text()
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.2)
+            async with http.get(own + "/static/js/textual.js") as reply:
+                script = reply.status
+            socket_url = re.search(r'data-session-websocket-url="([^"]+)"', page)
+            assert socket_url is not None, f"{own}: no websocket in the page"
+            async with http.ws_connect(socket_url.group(1) + "?width=80&height=24") as ws:
+                out[own] = (page, script, not ws.closed)
+    return out
+
+
+def test_the_demo_names_an_address_a_tablet_can_open() -> None:
+    """Listening on every interface, the demo points at this machine's LAN address
+    (0.0.0.0 is no address to open); a given address is named as given."""
+    assert reachable("0.0.0.0") == (lan_address() or "localhost") != "0.0.0.0"
+    assert reachable("::") == reachable("0.0.0.0")
+    assert reachable("127.0.0.1") == "127.0.0.1"
+    assert reachable("::1") == "[::1]"

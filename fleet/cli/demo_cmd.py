@@ -84,7 +84,9 @@ def register(sub: Any) -> None:
     p.add_argument("--lang", choices=LANGS, default=None,
                    help="the dashboard's language: en or ko (default: the config's "
                         "site.language, else LC_ALL / LANG, else English)")
-    p.add_argument("--host", default="localhost", help="with --web: address to listen on")
+    p.add_argument("--host", default="localhost",
+                   help="with --web: address to listen on (0.0.0.0: every interface, for "
+                        "tablets on the LAN)")
     p.add_argument("--port", type=int, default=8000, help="with --web: port (default 8000)")
     p.set_defaults(run=run_demo)
 
@@ -286,11 +288,21 @@ def _serve_web(args: argparse.Namespace, cfg: Config, url: str, console: Console
                             "--port", str(args.port), "--title", f"fleet: {cfg.site.name}",
                             command], stdout=subprocess.DEVNULL, start_new_session=True)
     console.print(_said(args, "the dashboard is at {url} (Ctrl-C stops the demo)",
-                        url=f"http://{args.host}:{args.port}"))
+                        url=f"http://{reachable(args.host)}:{args.port}"))
     try:
         web.wait()
     finally:
         _stop(web, timeout=10)
+
+
+def reachable(host: str) -> str:
+    """The address to open for ``--host``: listening on every interface (0.0.0.0,
+    ::), this machine's LAN address, which a tablet can reach, else localhost."""
+    if host not in ("0.0.0.0", "::", ""):
+        return f"[{host}]" if ":" in host else host
+    from fleet.dashboard.web import lan_address  # noqa: PLC0415
+
+    return lan_address() or "localhost"
 
 
 def _stop(child: subprocess.Popen[bytes], timeout: float = 30.0) -> None:

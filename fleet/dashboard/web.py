@@ -29,6 +29,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -36,6 +37,7 @@ import time
 from pathlib import Path
 
 import textual_serve
+from aiohttp import web
 from textual_serve.server import Server
 
 PAGE = "app_index.html"
@@ -114,6 +116,37 @@ def web_font(source: Path, target: Path) -> None:
         font.save(target)
 
 
+class AnyAddressServer(Server):
+    """textual-serve's server, with the page's URLs (its script, styles, fonts and
+    websocket) on the address the browser asked for.
+
+    textual-serve writes them on the address it listens on, so with ``--host
+    0.0.0.0`` (every interface, for tablets on the restaurant's LAN) the page told
+    each browser to fetch ``http://0.0.0.0:8000/static/...``: nothing from another
+    machine, no dashboard. The ``Host`` header of the page's request is the address
+    that browser reached, so the page is written on it. ``public_url`` is read only
+    while the page is rendered, with no wait in between, so one request's address
+    never lands in another's page."""
+
+    async def handle_index(self, request: web.Request) -> web.StreamResponse:
+        self.public_url = f"{request.scheme}://{request.host}"
+        return await super().handle_index(request)
+
+
+def lan_address() -> str | None:
+    """This machine's address on its LAN (of the interface its default route uses),
+    or None with no route but loopback: what to tell people to open when the
+    dashboard listens on every interface. Connecting a UDP socket sends nothing; the
+    kernel only picks the interface a packet to that address would leave by."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # a documentation address (RFC 5737)
+        except OSError:
+            return None
+        address = str(probe.getsockname()[0])
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
+
+
 def _orphaned(parent: int) -> None:
     """Stop when the demo that started this process is gone (killed, not asked)."""
     while os.getppid() == parent:
@@ -130,9 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     threading.Thread(target=_orphaned, args=(os.getppid(),), daemon=True).start()
     with tempfile.TemporaryDirectory(prefix="fleet-web-") as pages:
-        Server(a.command, host=a.host, port=a.port, title=a.title,
-               statics_path=write_statics(Path(pages)),
-               templates_path=write_offline_page(Path(pages))).serve()
+        AnyAddressServer(a.command, host=a.host, port=a.port, title=a.title,
+                         statics_path=write_statics(Path(pages)),
+                         templates_path=write_offline_page(Path(pages))).serve()
     return 0
 
 
