@@ -24,12 +24,14 @@ from textual.widgets import RichLog
 from fleet.api.messages import ControllerStatus, EventView
 from fleet.api.service import ApiService
 from fleet.api.updates import LinkChanged
+from fleet.controller.manager import PRIORITY_WORDS
 from fleet.controller.port import FleetPort
+from fleet.controller.tripwork import STOP_WORDS, TRIP_WORDS, trip_words
 from fleet.dashboard import build_app, language
 from fleet.dashboard.app import EVENTS_SHOWN
 from fleet.dashboard.scripted import ScriptedSource
 from fleet.dashboard.views import in_log
-from fleet.domain import DishState
+from fleet.domain import DishState, Priority, Stop, StopKind, Trip, TripKind
 from fleet.domain import events as ev
 from fleet.words import Lang
 
@@ -38,7 +40,7 @@ WORDED = {ev.ORDER_RECEIVED, ev.DISH_READY, ev.DISH_ASSIGNED, ev.DISH_LOADED,
           ev.DISH_FAILED, ev.ROBOT_CONNECTION_CHANGED, ev.ROBOT_MODE_CHANGED,
           ev.ROBOT_STALLED, ev.ROBOT_MOVED_ON, ev.BATTERY_LOW, ev.ROBOT_ARRIVED,
           ev.TRIP_FINISHED, ev.ROBOT_PAUSED, ev.ROBOT_RESUMED, ev.ZONE_BLOCKED,
-          ev.ZONE_UNBLOCKED, ev.TABLE_BLOCKED, ev.TABLE_UNBLOCKED}
+          ev.ZONE_UNBLOCKED, ev.TABLE_BLOCKED, ev.TABLE_UNBLOCKED, ev.TRIP_ASSIGNED}
 """The kinds the shift below raises that must carry words."""
 
 
@@ -144,10 +146,11 @@ async def test_a_korean_dashboard_shows_the_events_in_korean(shift: list[EventVi
     for korean in ("서빙 완료", "초째 멈춤", "다시 움직임", "오프라인", "온라인",
                    "수령 없음", "B 배터리 부족", "준비 완료", "관리자가 A 일시정지",
                    "A 작업 복귀", "구역 spill 차단", "칸): water", "구역 spill 다시 열림",
-                   "table-3 차단: party", "table-3 차단 해제"):
+                   "table-3 차단: party", "table-3 차단 해제", "서빙 운행 "):
         assert korean in lines, f"{korean!r} not in the log:\n{lines}"
     for english in (" served at ", "made no progress", "is moving again", "battery low",
-                    "nobody took it", "paused by the manager", "blocked", "open again"):
+                    "nobody took it", "paused by the manager", "blocked", "open again",
+                    " trip "):
         assert english not in lines, f"{english!r} left in English:\n{lines}"
 
 
@@ -156,3 +159,23 @@ async def test_an_english_dashboard_shows_the_text_as_stored(shift: list[EventVi
     lines = await _log_lines(shift, "en")
     assert lines == [e.text or e.kind for e in shift if in_log(e)]
     assert any(" served at table-1" in line for line in lines)
+
+
+def test_every_trip_stop_and_priority_has_its_word_which_in_english_is_its_name() -> None:
+    assert set(TRIP_WORDS) == set(TripKind) and set(STOP_WORDS) == set(StopKind)
+    assert set(PRIORITY_WORDS) == set(Priority)
+    assert all(word == kind.value for kind, word in [*TRIP_WORDS.items(), *STOP_WORDS.items()])
+    assert all(word == p.name.lower() for p, word in PRIORITY_WORDS.items())
+
+
+def test_a_trip_reads_as_before_in_english_and_in_korean_words() -> None:
+    """The dispatcher's reason stays as written; the rest is the catalogue's."""
+    trip = Trip(trip_id="t1", robot="R3", kind=TripKind.SERVE, created_at=0.0,
+                stops=[Stop("pass", StopKind.LOAD), Stop("창가1", StopKind.SERVE)])
+    words = trip_words("R3", trip, "nearest idle robot")
+    assert str(words) == "R3: serve trip load pass, serve 창가1 (nearest idle robot)"
+    assert words.render("ko") == "R3: 서빙 운행 pass 적재, 창가1 서빙 (nearest idle robot)"
+    park = Trip(trip_id="t2", robot="R4", kind=TripKind.PARK, created_at=0.0,
+                stops=[Stop("nook 1", StopKind.PARK)])
+    assert trip_words("R4", park, "").render("ko") == "R4: 대기 운행 nook 1 대기"
+    assert str(trip_words("R4", park, "")) == "R4: park trip park nook 1"

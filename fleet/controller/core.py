@@ -186,7 +186,8 @@ class Controller:
                 self.book.cancel_dish(dish, now, reason)
                 self.store.save_dish(dish)
                 cancelled.append(dish.dish_id)
-        self.emit(ev.ORDER_CANCELLED, now, f"order {order_id} cancelled: {reason}",
+        self.emit(ev.ORDER_CANCELLED, now, Phrase.of("order {order} cancelled: {reason}",
+                                                     order=order_id, reason=text(reason)),
                   order_id=order_id)
         return self.work.dishes_cancelled(cancelled, now) + self._after(now)
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from fleet.domain import Dish
 from fleet.domain import events as ev
+from fleet.words import Phrase, text
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
@@ -30,8 +31,9 @@ def tell_late(ctl: Controller, told: set[str], now: float) -> None:
         told.add(table)
         waited = max(now - (d.ready_at or now) for d in dishes)
         reason = late_reason(ctl, table)
-        ctl.emit(ev.DISHES_LATE, now, f"{len(dishes)} dish(es) for {table} waiting at "
-                 f"the pass for {waited / 60:.0f} min: {reason}",
+        ctl.emit(ev.DISHES_LATE, now, Phrase.of(
+            "{n} dish(es) for {table} waiting at the pass for {min} min: {reason}",
+            n=str(len(dishes)), table=table, min=f"{waited / 60:.0f}", reason=text(reason)),
                  dish_id=dishes[0].dish_id, order_id=dishes[0].order_id,
                  data={"table": table, "dishes": [d.dish_id for d in dishes],
                        "waited_s": round(waited), "reason": reason})

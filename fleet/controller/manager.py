@@ -25,8 +25,11 @@ from fleet.domain.events import Event
 from fleet.errors import CommandError
 from fleet.floor import Place, PlaceKind
 from fleet.floor.model import Cell
-from fleet.words import Phrase, text
+from fleet.words import N_, Phrase, text
 
+PRIORITY_WORDS: dict[Priority, str] = {Priority.HIGH: N_("high"),
+                                        Priority.NORMAL: N_("normal")}
+"""A priority's word in the events log (the English is its name)."""
 MANAGER_KINDS = frozenset({ev.TABLE_BLOCKED, ev.TABLE_UNBLOCKED, ev.ZONE_BLOCKED,
                            ev.ZONE_UNBLOCKED, ev.ROBOT_PAUSED, ev.ROBOT_RESUMED,
                            ev.ROBOT_SENT_TO_DOCK, ev.ALL_STOPPED, ev.ALL_RELEASED})
@@ -415,9 +418,12 @@ class ManagerOps:
         self.ctl.store.save_order(order)
         self.ctl.request_dispatch()
         n = len(changed)
-        self.ctl.emit(ev.ORDER_REPRIORITISED, now, f"order {order_id} ({order.table}) now "
-                      f"{priority.name.lower()} priority: {n} dish{'es' * (n != 1)} not yet "
-                      f"loaded", order_id=order_id)
+        self.ctl.emit(ev.ORDER_REPRIORITISED, now, Phrase.of(
+            "order {order} ({table}) now {priority} priority: {n} dish not yet loaded"
+            if n == 1 else
+            "order {order} ({table}) now {priority} priority: {n} dishes not yet loaded",
+            order=order_id, table=order.table, priority=Phrase.of(PRIORITY_WORDS[priority]),
+            n=str(n)), order_id=order_id)
         return []
 
 

@@ -269,8 +269,9 @@ def _hand_over(work: TripWork, rec: RobotRecord, spots: tuple[Cell, ...], now: f
                     work.ctl.save(dish)
             work.pending.discard(rec.serial)
             work.pending.add(other.serial)
-            work.ctl.emit(ev.TRIP_ASSIGNED, now, f"{trip.trip_id} handed from {rec.serial} "
-                          f"to {other.serial}, waiting at {trip.stops[0].place}",
+            work.ctl.emit(ev.TRIP_ASSIGNED, now, Phrase.of(
+                "{trip} handed from {robot} to {other}, waiting at {place}", trip=trip.trip_id,
+                robot=rec.serial, other=other.serial, place=trip.stops[0].place),
                           robot=other.serial, trip_id=trip.trip_id)
             work.ctl.store.save_trip(trip)
             work.ctl.set_mode(rec, now)

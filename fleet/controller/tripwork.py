@@ -46,7 +46,7 @@ from fleet.domain import events as ev
 from fleet.floor import PlaceKind
 from fleet.floor.model import Cell
 from fleet.vda import ConnectionState, RobotState
-from fleet.words import Phrase, text
+from fleet.words import N_, Arg, Phrase, text
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
@@ -280,9 +280,7 @@ class TripWork:
                          robot=rec.serial, dish_id=dish_id, trip_id=trip.trip_id,
                          order_id=dish.order_id)
         ctl.store.save_trip(trip)
-        stops = ", ".join(f"{s.kind.value} {s.place}" for s in trip.stops)
-        why = f" ({plan.reason})" if plan.reason else ""
-        ctl.emit(ev.TRIP_ASSIGNED, now, f"{rec.serial}: {trip.kind.value} trip {stops}{why}",
+        ctl.emit(ev.TRIP_ASSIGNED, now, trip_words(rec.serial, trip, plan.reason),
                  robot=rec.serial, trip_id=trip.trip_id)
         ctl.set_mode(rec, now)
         self.pending.add(rec.serial)
@@ -546,10 +544,36 @@ class TripWork:
             rec.leg.goal_actions = ()
         self.pending.discard(rec.serial)
         self.ctl.store.save_trip(trip)
-        self.ctl.emit(ev.TRIP_ABORTED, now, f"{trip.trip_id} aborted: {reason}",
+        self.ctl.emit(ev.TRIP_ABORTED, now, Phrase.of("{trip} aborted: {reason}",
+                                                      trip=trip.trip_id, reason=text(reason)),
                       robot=rec.serial, trip_id=trip.trip_id)
         if rec.to_unload():
             if trip.kind is TripKind.UNLOAD:
                 self.strand(rec, now, f"could not reach {trip.stops[0].place} to unload: "
                                       f"{reason} (tries again when it can)")
             self.ctl.request_dispatch()
+
+
+TRIP_WORDS: dict[TripKind, str] = {
+    TripKind.SERVE: N_("serve"), TripKind.BUS: N_("bus"), TripKind.CHARGE: N_("charge"),
+    TripKind.PARK: N_("park"), TripKind.UNLOAD: N_("unload")}
+STOP_WORDS: dict[StopKind, str] = {
+    StopKind.LOAD: N_("load"), StopKind.SERVE: N_("serve"), StopKind.COLLECT: N_("collect"),
+    StopKind.UNLOAD: N_("unload"), StopKind.CHARGE: N_("charge"), StopKind.PARK: N_("park")}
+"""Each kind's word in the events log (the English is the kind's own value)."""
+
+
+def trip_words(robot: str, trip: Trip, reason: str | None) -> Phrase:
+    """A trip given to a robot, as the events log says it: "R3: serve trip load pass,
+    serve table 7 (nearest idle robot)". Its kind and the kind of each stop are words
+    of the catalogue; the dispatcher's reason stays as it wrote it."""
+    stops: Phrase | None = None
+    for s in trip.stops:
+        stop = Phrase.of("{kind} {place}", kind=Phrase.of(STOP_WORDS[s.kind]), place=s.place)
+        stops = stop if stops is None else Phrase.of("{stops}, {stop}", stops=stops, stop=stop)
+    kind = Phrase.of(TRIP_WORDS[trip.kind])
+    listed: Arg = stops if stops is not None else ""
+    if reason:
+        return Phrase.of("{robot}: {kind} trip {stops} ({reason})", robot=robot, kind=kind,
+                         stops=listed, reason=text(reason))
+    return Phrase.of("{robot}: {kind} trip {stops}", robot=robot, kind=kind, stops=listed)

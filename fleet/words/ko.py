@@ -403,6 +403,22 @@ KO.update({
     "{robot} is moving again after {s} s stalled": "{robot} {s}초 멈춘 뒤 다시 움직임",
     "{robot} at {place}": "{robot} {place} 도착",
     "{robot} finished {trip}": "{robot} {trip} 완료",
+    "{robot}: {kind} trip {stops} ({reason})": "{robot}: {kind} 운행 {stops} ({reason})",
+    "{robot}: {kind} trip {stops}": "{robot}: {kind} 운행 {stops}",
+    "{kind} {place}": "{place} {kind}",
+    "{stops}, {stop}": "{stops}, {stop}",
+    "load": "적재", "collect": "수거",
+    "{trip} aborted: {reason}": "{trip} 중단: {reason}",
+    "{trip} handed from {robot} to {other}, waiting at {place}":
+        "{trip}: {robot}에서 {other}(으)로 넘김, {place}에서 대기",
+    "order {order} cancelled: {reason}": "주문 {order} 취소: {reason}",
+    "order {order} ({table}) now {priority} priority: {n} dish not yet loaded":
+        "주문 {order} ({table}) 우선순위 {priority}: 아직 싣지 않은 요리 {n}개",
+    "order {order} ({table}) now {priority} priority: {n} dishes not yet loaded":
+        "주문 {order} ({table}) 우선순위 {priority}: 아직 싣지 않은 요리 {n}개",
+    "high": "높음", "normal": "보통",
+    "{n} dish(es) for {table} waiting at the pass for {min} min: {reason}":
+        "{table}의 요리 {n}개, 픽업대에서 {min}분째 대기: {reason}",
 })
 
 # -- drawing a blocked area on the map (fleet/dashboard/drawing.py) ------------------
