@@ -26,6 +26,7 @@ from fleet.api.service import ApiService
 from fleet.api.updates import LinkChanged
 from fleet.controller.manager import PRIORITY_WORDS
 from fleet.controller.port import FleetPort
+from fleet.controller.sending import LEVEL_WORDS
 from fleet.controller.tripwork import STOP_WORDS, TRIP_WORDS, trip_words
 from fleet.dashboard import build_app, language
 from fleet.dashboard.app import EVENTS_SHOWN
@@ -33,6 +34,7 @@ from fleet.dashboard.scripted import ScriptedSource
 from fleet.dashboard.views import in_log
 from fleet.domain import DishState, Priority, Stop, StopKind, Trip, TripKind
 from fleet.domain import events as ev
+from fleet.vda import ErrorLevel
 from fleet.words import Lang
 
 WORDED = {ev.ORDER_RECEIVED, ev.DISH_READY, ev.DISH_ASSIGNED, ev.DISH_LOADED,
@@ -163,7 +165,8 @@ async def test_an_english_dashboard_shows_the_text_as_stored(shift: list[EventVi
 
 def test_every_trip_stop_and_priority_has_its_word_which_in_english_is_its_name() -> None:
     assert set(TRIP_WORDS) == set(TripKind) and set(STOP_WORDS) == set(StopKind)
-    assert set(PRIORITY_WORDS) == set(Priority)
+    assert set(PRIORITY_WORDS) == set(Priority) and set(LEVEL_WORDS) == set(ErrorLevel)
+    assert all(word == level.value for level, word in LEVEL_WORDS.items())
     assert all(word == kind.value for kind, word in [*TRIP_WORDS.items(), *STOP_WORDS.items()])
     assert all(word == p.name.lower() for p, word in PRIORITY_WORDS.items())
 

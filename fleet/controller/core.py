@@ -458,8 +458,9 @@ class Controller:
             if r.cell is None and now - r.unplaced_since >= JOIN_GRACE_S and not r.unplaced_told:
                 r.unplaced_told = True
                 reason = self._unplaced_reason(r)
-                self.emit(ev.ROBOT_UNPLACED, now, f"{r.serial} is online but cannot be placed "
-                          f"on the floor: {reason}; the others carry on without it",
+                self.emit(ev.ROBOT_UNPLACED, now, Phrase.of(
+                    "{robot} is online but cannot be placed on the floor: {reason}; the "
+                    "others carry on without it", robot=r.serial, reason=text(reason)),
                           robot=r.serial, data={"reason": reason})
                 r.note = f"cannot be placed on the floor: {reason}"
         return waiting

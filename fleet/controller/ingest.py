@@ -23,6 +23,7 @@ from fleet.controller.trays import match_loads
 from fleet.domain import DishState, StopKind
 from fleet.domain import events as ev
 from fleet.vda import ConnectionState, RobotState
+from fleet.words import Phrase
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
@@ -183,6 +184,7 @@ def _check_map(ctl: Controller, rec: RobotRecord, state: RobotState, now: float)
     rec.off_map = reported
     log.error("%s reports map %r but its robot model says map_id %r", rec.serial,
               reported, expected)
-    ctl.emit(ev.MAP_MISMATCH_DETECTED, now, f"{rec.serial} is on map {reported!r}, "
-             f"not on its model's map {expected!r}", robot=rec.serial,
+    ctl.emit(ev.MAP_MISMATCH_DETECTED, now, Phrase.of(
+        "{robot} is on map {reported}, not on its model's map {expected}", robot=rec.serial,
+        reported=repr(reported), expected=repr(expected)), robot=rec.serial,
              data={"expected": expected, "reported": reported})

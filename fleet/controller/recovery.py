@@ -54,6 +54,7 @@ from fleet.dispatch import TripPlan
 from fleet.domain import Dish, DishState, Order, Stop, StopKind, Trip, TripKind, TripState
 from fleet.domain import events as ev
 from fleet.vda import ActionStatus, ConnectionState, Load, RobotState
+from fleet.words import Phrase
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
@@ -154,9 +155,10 @@ class Recovery:
                 commands.append(self.ctl.instant(rec, "cancelOrder", now))
             return commands
         if state.busy:
-            self.ctl.emit(ev.ROBOT_ERROR_REPORTED, now, f"{rec.serial} did not stop its order "
-                          f"from before the restart within {HOLD_LIMIT_S:.0f} s; placed at "
-                          "the node it reports", robot=rec.serial)
+            self.ctl.emit(ev.ROBOT_ERROR_REPORTED, now, Phrase.of(
+                "{robot} did not stop its order from before the restart within {s} s; "
+                "placed at the node it reports", robot=rec.serial, s=f"{HOLD_LIMIT_S:.0f}"),
+                          robot=rec.serial)
         held.cancel_sent = False  # free to join now
         if not rec.in_traffic:
             self.ctl.join_traffic(rec, now)
@@ -186,8 +188,8 @@ class Recovery:
                                    f"lost in a controller restart: {serial} {why}")
         if not self.decided and not any(h.dishes for h in self.held.values()):
             self.decided = True
-            self.ctl.emit(ev.CONTROLLER_RESUMED, now, "restart recovery done: every dish "
-                          "that was on a robot is accounted for")
+            self.ctl.emit(ev.CONTROLLER_RESUMED, now, Phrase.of(
+                "restart recovery done: every dish that was on a robot is accounted for"))
         if not self.held:
             self.ctl.recovery = None
         return commands
@@ -210,8 +212,9 @@ class Recovery:
                                "controller's fleet)")
         held = sum(len(h.dishes) for h in self.held.values())
         open_orders = sum(1 for o in ctl.book.orders.values() if o.open)
-        ctl.emit(ev.CONTROLLER_RESUMED, now, f"controller restarted: {open_orders} open "
-                 f"order(s) taken back, {held} dish(es) held until their robots report")
+        ctl.emit(ev.CONTROLLER_RESUMED, now, Phrase.of(
+            "controller restarted: {orders} open order(s) taken back, {held} dish(es) held "
+            "until their robots report", orders=str(open_orders), held=str(held)))
         return []
 
     def _settle(self, rec: RobotRecord, held: _Held, state: RobotState, now: float) -> None:

@@ -15,6 +15,7 @@ from fleet.controller.legs import Leg, horizon_cut, leg_order
 from fleet.controller.robots import RobotRecord
 from fleet.domain import events as ev
 from fleet.vda import ActionStatus, ErrorLevel, RobotError, RobotState
+from fleet.words import N_, Phrase, text
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
@@ -23,6 +24,10 @@ MAX_REFUSALS = 3
 REFUSALS = frozenset({"orderError", "validationError", "orderUpdateError", "noRouteError"})
 """Errors with which a vehicle refuses an order it was sent (VDA 5050 6.6.2, 6.10.6);
 besides these, any FATAL error whose ``errorReferences`` name the order refuses it."""
+
+LEVEL_WORDS: dict[ErrorLevel, str] = {ErrorLevel.WARNING: N_("WARNING"),
+                                      ErrorLevel.FATAL: N_("FATAL")}
+"""A robot's error level in the events log (the English is the level as VDA 5050 says it)."""
 
 
 def refuses(error: RobotError, order_id: str) -> bool:
@@ -69,8 +74,10 @@ def note_errors(ctl: Controller, rec: RobotRecord, state: RobotState, now: float
     leg = rec.leg
     for error in state.errors:
         if (error.error_type, error.description) not in rec.errors_seen:
-            ctl.emit(ev.ROBOT_ERROR_REPORTED, now, f"{rec.serial}: {error.level.value} "
-                     f"{error.error_type}: {error.description}", robot=rec.serial)
+            ctl.emit(ev.ROBOT_ERROR_REPORTED, now, Phrase.of(
+                "{robot}: {level} {error}", robot=rec.serial,
+                level=Phrase.of(LEVEL_WORDS[error.level]), error=text(
+                    f"{error.error_type}: {error.description}")), robot=rec.serial)
         if leg is not None and not leg.acknowledged and refuses(error, leg.order_id):
             leg.refused = f"{error.error_type}: {error.description}".rstrip(": ")
     rec.errors_seen = seen
@@ -101,8 +108,10 @@ def resend(ctl: Controller, rec: RobotRecord, now: float) -> list[Command]:
             # again, a new trip every few seconds. Out of dispatch until the manager
             # has looked.
             rec.withdrawn = why
-            ctl.emit(ev.ROBOT_WITHDRAWN, now, f"{rec.serial} taken out of dispatch: {why}; "
-                     "resume it once fixed", robot=rec.serial, data={"error": leg.refused})
+            ctl.emit(ev.ROBOT_WITHDRAWN, now, Phrase.of(
+                "{robot} taken out of dispatch: {why}; resume it once fixed",
+                robot=rec.serial, why=text(why)), robot=rec.serial,
+                data={"error": leg.refused})
             leg.acknowledged = True  # given up: nothing more to resend
             leg.refused = None
             if state is None or state.order_id != leg.order_id:

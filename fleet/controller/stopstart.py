@@ -226,9 +226,10 @@ def _start_leg(ctl: Controller, rec: RobotRecord, goals: Sequence[Cell],
         if rec.failures == ROUTE_FAILED_AFTER:
             # Stuck for a while, not a passing crowd: worth a person's look.
             stop = rec.trip.current if rec.trip is not None else None
-            where = stop.place if stop is not None else "its goal"
-            ctl.emit(ev.ROUTE_FAILED, now, f"{rec.serial} cannot reach {where}: {exc.reason} "
-                     "(trying again)", robot=rec.serial,
+            where: str | Phrase = stop.place if stop is not None else Phrase.of("its goal")
+            ctl.emit(ev.ROUTE_FAILED, now, Phrase.of(
+                "{robot} cannot reach {where}: {reason} (trying again)", robot=rec.serial,
+                where=where, reason=text(exc.reason)), robot=rec.serial,
                      trip_id=rec.trip.trip_id if rec.trip is not None else None)
         return False
     rec.failures = 0

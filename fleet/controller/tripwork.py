@@ -188,8 +188,9 @@ class TripWork:
             return
         rec.stranded = reason
         n = rec.dishes_to_unload()
-        self.ctl.emit(ev.ROBOT_STRANDED, now, f"{rec.serial} is out of service with {n} "
-                      f"dish(es) on its trays: {reason}", robot=rec.serial,
+        self.ctl.emit(ev.ROBOT_STRANDED, now, Phrase.of(
+            "{robot} is out of service with {n} dish(es) on its trays: {reason}",
+            robot=rec.serial, n=str(n), reason=text(reason)), robot=rec.serial,
                       data={"reason": reason})
 
     def _coming_to_pass(self, now: float) -> list[RobotView]:

@@ -419,6 +419,28 @@ KO.update({
     "high": "높음", "normal": "보통",
     "{n} dish(es) for {table} waiting at the pass for {min} min: {reason}":
         "{table}의 요리 {n}개, 픽업대에서 {min}분째 대기: {reason}",
+    "its goal": "목표 지점",
+    "{robot} cannot reach {where}: {reason} (trying again)":
+        "{robot}이(가) {where}에 갈 수 없음: {reason} (다시 시도 중)",
+    "{robot} is out of service with {n} dish(es) on its trays: {reason}":
+        "{robot} 운행 불가, 트레이에 요리 {n}개: {reason}",
+    "{robot}: {level} {error}": "{robot}: {level} {error}",
+    "WARNING": "경고", "FATAL": "치명적 오류",
+    "{robot} taken out of dispatch: {why}; resume it once fixed":
+        "{robot} 배차에서 제외됨: {why}; 고친 뒤 재개하세요",
+    "{robot} is online but cannot be placed on the floor: {reason}; the others carry on "
+    "without it":
+        "{robot} 온라인이지만 매장 위치를 알 수 없음: {reason}; 다른 로봇은 계속 운행",
+    "{robot} is on map {reported}, not on its model's map {expected}":
+        "{robot}의 지도는 {reported}: 모델의 지도 {expected}와 다름",
+    "restart recovery done: every dish that was on a robot is accounted for":
+        "재시작 복구 완료: 로봇에 있던 요리를 모두 확인함",
+    "controller restarted: {orders} open order(s) taken back, {held} dish(es) held until "
+    "their robots report":
+        "컨트롤러 재시작: 진행 주문 {orders}개 복구, 요리 {held}개는 로봇이 보고할 때까지 보류",
+    "{robot} did not stop its order from before the restart within {s} s; placed at the "
+    "node it reports":
+        "{robot}이(가) {s}초 안에 재시작 전 주문을 멈추지 않음; 보고한 노드에 배치함",
 })
 
 # -- drawing a blocked area on the map (fleet/dashboard/drawing.py) ------------------
