@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -61,17 +62,18 @@ def test_the_korean_dashboard_renders_in_a_browser_with_no_way_off_loopback(
             cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
     png = tmp_path / "web.png"
     try:
+        if isolated:
+            _until_apart(demo)
         inside = ["nsenter", f"--net=/proc/{demo.pid}/ns/net"] if isolated else []
-        looked = subprocess.run(
-            [*inside, sys.executable, str(REPO / "tests" / "webshot.py"), url, str(png),
-             *(a for word in EXPECT for a in ("--expect", word)), "--timeout", "180"],
-            cwd=REPO, capture_output=True, text=True, timeout=240, check=False)
+        out, err = _look(demo, [*inside, sys.executable, str(REPO / "tests" / "webshot.py"),
+                                url, str(png), *(a for w in EXPECT for a in ("--expect", w)),
+                                "--timeout", "180"], demo_log)
     finally:
         demo.send_signal(signal.SIGTERM)
         demo.wait(timeout=60)
-    assert looked.stdout, (f"webshot.py failed:\n{looked.stderr[-3000:]}\n"
-                           f"demo:\n{demo_log.read_text(encoding='utf-8')[-2000:]}")
-    shot = json.loads(looked.stdout)
+    assert out, (f"webshot.py failed:\n{err[-3000:]}\n"
+                 f"demo:\n{demo_log.read_text(encoding='utf-8')[-2000:]}")
+    shot = json.loads(out)
 
     assert shot["leaks"] == [] and webshot.leaks(shot) == []
     own = {u for u in shot["requests"] if urlsplit(u).port == port}
@@ -93,3 +95,37 @@ def test_the_korean_dashboard_renders_in_a_browser_with_no_way_off_loopback(
         colours = image.convert("RGB").getcolors(maxcolors=1 << 16)
     assert colours is not None and len(colours) > 50, "a blank or one-colour page"
     assert max(n for n, _ in colours) < 0.9 * webshot.SIZE[0] * webshot.SIZE[1]
+
+
+def _until_apart(demo: subprocess.Popen[bytes]) -> None:
+    """Wait until ``unshare`` has given the demo its own network namespace: entered
+    before that, the browser was in this machine's and found no server (nothing
+    signals the moment, so look)."""
+    ours = os.readlink("/proc/self/ns/net")
+    deadline = time.monotonic() + 30
+    while os.readlink(f"/proc/{demo.pid}/ns/net") == ours:
+        assert demo.poll() is None, f"the demo ended at start ({demo.returncode})"
+        assert time.monotonic() < deadline, "unshare gave the demo no namespace in 30 s"
+        time.sleep(0.05)
+
+
+def _look(demo: subprocess.Popen[bytes], command: list[str], demo_log: Path) -> tuple[str, str]:
+    """webshot.py's output and errors; fails at once, with the demo's log, if the demo
+    ends before the browser is done (else the browser would wait on a dead port)."""
+    looked = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while True:
+        try:
+            return looked.communicate(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            gone = demo.poll() is not None
+            if gone or time.monotonic() > deadline:
+                looked.terminate()  # it closes its browser
+                try:
+                    looked.communicate(timeout=30)
+                except subprocess.TimeoutExpired:
+                    looked.kill()
+                    looked.communicate()
+                why = f"the demo ended ({demo.returncode})" if gone else "webshot.py hung"
+                pytest.fail(f"{why}:\n{demo_log.read_text(encoding='utf-8')[-3000:]}")

@@ -29,8 +29,10 @@ import base64
 import contextlib
 import ipaddress
 import json
+import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -156,8 +158,10 @@ def look(url: str, png: Path, expect: Sequence[str], timeout: float) -> dict[str
         raise RuntimeError(f"no Chromium on PATH (looked for {', '.join(BROWSERS)})")
     with tempfile.TemporaryDirectory(prefix="fleet-webshot-") as folder:
         profile = Path(folder)
+        # A session of its own: Debian's launcher is a shell script that does not exec,
+        # so stopping the browser means its whole process group.
         process = subprocess.Popen(chromium_args(binary, profile), stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+                                   stderr=subprocess.DEVNULL, start_new_session=True)
         progress: list[str] = []
         try:
             shot, image = asyncio.run(asyncio.wait_for(
@@ -166,8 +170,8 @@ def look(url: str, png: Path, expect: Sequence[str], timeout: float) -> dict[str
             raise RuntimeError(f"{url} did not render {list(expect)} within {timeout:g} s; "
                                f"the last it did: {progress[-3:]}") from None
         finally:
-            if process.poll() is None:
-                process.terminate()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=30)
         log = (profile / "net-log.json").read_text(encoding="utf-8", errors="replace")
     png.write_bytes(image)
@@ -259,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="a word the dashboard must show (repeatable)")
     p.add_argument("--timeout", type=float, default=120.0)
     a = p.parse_args(argv)
+    # Stopped (a test's deadline), still close the browser: ``look`` does in ``finally``.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("webshot.py: stopped (SIGTERM)"))
     shot = look(a.url, a.png, a.expect, a.timeout)
     shot["leaks"] = leaks(shot)
     print(json.dumps(shot, ensure_ascii=False, indent=1))
