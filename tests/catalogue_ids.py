@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FLEET = ROOT / "fleet"
 TRANSLATED = (*sorted((FLEET / "dashboard").glob("*.py")),
               *sorted((FLEET / "controller").glob("*.py")),
+              *sorted((FLEET / "dispatch").glob("*.py")),
               FLEET / "api" / "alerts.py", FLEET / "cli" / "demo_cmd.py",
               *(FLEET / "cli" / name for name in ("map_cmd.py", "config_cmd.py", "output.py",
                                                   "report_cmd.py", "report_view.py")))

@@ -132,7 +132,7 @@ def test_a_charged_robot_gives_its_charger_to_one_that_needs_it(bistro: TravelTi
     moved = [t for t in trips if t.robot.startswith("c")]
     assert [(t.robot, t.kind) for t in moved] == [(sitting[-1].serial, TripKind.PARK)], \
         "the fullest one, 30 points above the neediest, moves off; one a round"
-    assert "gives the charger" in (moved[0].reason or "")
+    assert "gives the charger" in str(moved[0].reason)
     # None is charged enough above it: they keep charging and the flat one waits.
     close = [dataclasses.replace(r, battery=30.0) for r in sitting]
     assert not [t for t in housekeeping(1.0, [*close, flat], bistro) if t.robot != "flat"]

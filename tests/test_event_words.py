@@ -35,7 +35,7 @@ from fleet.dashboard.views import in_log
 from fleet.domain import DishState, Priority, Stop, StopKind, Trip, TripKind
 from fleet.domain import events as ev
 from fleet.vda import ErrorLevel
-from fleet.words import Lang
+from fleet.words import Lang, Phrase
 
 WORDED = {ev.ORDER_RECEIVED, ev.DISH_READY, ev.DISH_ASSIGNED, ev.DISH_LOADED,
           ev.DISH_AT_TABLE, ev.DISH_SERVED,
@@ -152,7 +152,7 @@ async def test_a_korean_dashboard_shows_the_events_in_korean(shift: list[EventVi
         assert korean in lines, f"{korean!r} not in the log:\n{lines}"
     for english in (" served at ", "made no progress", "is moving again", "battery low",
                     "nobody took it", "paused by the manager", "blocked", "open again",
-                    " trip "):
+                    " trip ", "at the pass in", "nearest"):
         assert english not in lines, f"{english!r} left in English:\n{lines}"
 
 
@@ -172,7 +172,7 @@ def test_every_trip_stop_and_priority_has_its_word_which_in_english_is_its_name(
 
 
 def test_a_trip_reads_as_before_in_english_and_in_korean_words() -> None:
-    """The dispatcher's reason stays as written; the rest is the catalogue's."""
+    """A reason given as text stays as written; the rest is the catalogue's."""
     trip = Trip(trip_id="t1", robot="R3", kind=TripKind.SERVE, created_at=0.0,
                 stops=[Stop("pass", StopKind.LOAD), Stop("창가1", StopKind.SERVE)])
     words = trip_words("R3", trip, "nearest idle robot")
@@ -182,3 +182,8 @@ def test_a_trip_reads_as_before_in_english_and_in_korean_words() -> None:
                 stops=[Stop("nook 1", StopKind.PARK)])
     assert trip_words("R4", park, "").render("ko") == "R4: 대기 운행 nook 1 대기"
     assert str(trip_words("R4", park, "")) == "R4: park trip park nook 1"
+    why = Phrase.of("a loading spot is free; waits at the pass")
+    assert trip_words("R4", park, why).render("ko") == (
+        "R4: 대기 운행 nook 1 대기 (적재 자리가 비어 픽업대에서 대기)")
+    assert str(trip_words("R4", park, why)) == (
+        "R4: park trip park nook 1 (a loading spot is free; waits at the pass)")

@@ -27,6 +27,7 @@ from fleet.dispatch import TripPlan
 from fleet.domain import Stop, StopKind, TripKind
 from fleet.floor.model import Cell, PlaceKind
 from fleet.traffic import PlanFailed
+from fleet.words import Phrase
 
 if TYPE_CHECKING:
     from fleet.controller.tripwork import TripWork
@@ -74,7 +75,7 @@ def _step_aside(work: TripWork, cells: set[Cell] | frozenset[Cell], now: float, 
         work.begin(TripPlan(robot=other.serial, kind=TripKind.PARK,
                             stops=(Stop("open floor", StopKind.PARK, cell=aside),),
                             dish_ids=(), est_finish=now, est_waits={},
-                            reason=f"steps aside for {asking}"), now)
+                            reason=Phrase.of("steps aside for {robot}", robot=asking)), now)
         sent.append(other.serial)
     for other in work.ctl.robots.values():
         trip = other.trip
@@ -161,7 +162,7 @@ def park_off_the_aisles(work: TripWork, robots: Sequence[RobotRecord], now: floa
         work.begin(TripPlan(robot=rec.serial, kind=TripKind.PARK,
                             stops=(Stop("open floor", StopKind.PARK, cell=aside),),
                             dish_ids=(), est_finish=now, est_waits={},
-                            reason="no free home: waits on open floor"), now)
+                            reason=Phrase.of("no free home: waits on open floor")), now)
         sent.append(rec.serial)
     return sent
 

@@ -183,7 +183,8 @@ class ManagerOps:
             kind = (TripKind.CHARGE, StopKind.CHARGE) if charger else (TripKind.PARK,
                                                                          StopKind.PARK)
             work.begin(TripPlan(robot=serial, kind=kind[0], stops=(Stop(dock.name, kind[1]),),
-                                dish_ids=(), est_finish=now, reason="sent to its dock"), now)
+                                dish_ids=(), est_finish=now,
+                                reason=Phrase.of("sent to its dock")), now)
         self.ctl.emit(ev.ROBOT_SENT_TO_DOCK, now,
                       f"{serial} off duty at dock {dock.name} until resumed", robot=serial,
                       data={"dock": dock.name})

@@ -564,10 +564,10 @@ STOP_WORDS: dict[StopKind, str] = {
 """Each kind's word in the events log (the English is the kind's own value)."""
 
 
-def trip_words(robot: str, trip: Trip, reason: str | None) -> Phrase:
+def trip_words(robot: str, trip: Trip, reason: Phrase | str | None) -> Phrase:
     """A trip given to a robot, as the events log says it: "R3: serve trip load pass,
     serve table 7 (nearest idle robot)". Its kind and the kind of each stop are words
-    of the catalogue; the dispatcher's reason stays as it wrote it."""
+    of the catalogue, and so is the dispatcher's reason when it gave it as words."""
     stops: Phrase | None = None
     for s in trip.stops:
         stop = Phrase.of("{kind} {place}", kind=Phrase.of(STOP_WORDS[s.kind]), place=s.place)
@@ -576,5 +576,6 @@ def trip_words(robot: str, trip: Trip, reason: str | None) -> Phrase:
     listed: Arg = stops if stops is not None else ""
     if reason:
         return Phrase.of("{robot}: {kind} trip {stops} ({reason})", robot=robot, kind=kind,
-                         stops=listed, reason=text(reason))
+                         stops=listed,
+                         reason=reason if isinstance(reason, Phrase) else text(reason))
     return Phrase.of("{robot}: {kind} trip {stops}", robot=robot, kind=kind, stops=listed)

@@ -16,6 +16,7 @@ from fleet.dispatch.serving import ServeSettings, at_pass_time, estimate_trip, s
 from fleet.dispatch.travel import Travel
 from fleet.dispatch.views import DishView, RobotView, TripPlan
 from fleet.domain import RobotMode
+from fleet.words import Phrase
 
 
 class BaselinePolicy:
@@ -36,7 +37,8 @@ class BaselinePolicy:
             for robot in fits:
                 est = estimate_trip(robot, [dish], now, times, self.settings)
                 if math.isfinite(est.cost) and est.battery_ok(times):
-                    plans.append(serve_plan(est, f"oldest dish, nearest idle robot {robot.serial}"))
+                    plans.append(serve_plan(est, Phrase.of(
+                        "oldest dish, nearest idle robot {robot}", robot=robot.serial)))
                     idle.remove(robot)
                     break
             if not idle:

@@ -33,6 +33,7 @@ from fleet.dispatch.serving import (
 from fleet.dispatch.travel import Travel
 from fleet.dispatch.views import DishView, RobotView, TripPlan, available_mode
 from fleet.domain import Priority, RobotMode
+from fleet.words import Phrase
 
 
 class FleetPolicy:
@@ -160,8 +161,10 @@ class FleetPolicy:
         return cost + self.robot_weight * busy
 
     @staticmethod
-    def _reason(est: TripEstimate, seed: DishView) -> str:
-        where = "waiting at the pass" if est.robot.at_pass == seed.pass_place else "nearest"
-        tables = ", ".join(est.order.order)
-        return (f"{len(est.dishes)} dish(es) for {tables}; {est.robot.serial} {where}, "
-                f"at the pass in {est.at_pass - est.start:.0f} s")
+    def _reason(est: TripEstimate, seed: DishView) -> Phrase:
+        where = Phrase.of("waiting at the pass" if est.robot.at_pass == seed.pass_place
+                          else "nearest")
+        return Phrase.of("{n} dish(es) for {tables}; {robot} {where}, at the pass in {s} s",
+                         n=str(len(est.dishes)), tables=", ".join(est.order.order),
+                         robot=est.robot.serial, where=where,
+                         s=f"{est.at_pass - est.start:.0f}")

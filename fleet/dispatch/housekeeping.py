@@ -32,10 +32,17 @@ from fleet.dispatch.travel import TravelTimes
 from fleet.dispatch.views import BussingRequest, RobotView, TripPlan
 from fleet.domain import RobotMode, Stop, StopKind, TripKind
 from fleet.floor.model import Cell, FloorPlan, PlaceKind
+from fleet.words import N_, Phrase
+
+PLACE_WORDS: dict[PlaceKind, str] = {
+    PlaceKind.PASS: N_("pass"), PlaceKind.PARKING: N_("parking"),
+    PlaceKind.CHARGER: N_("charger"), PlaceKind.DISH_RETURN: N_("dish return"),
+    PlaceKind.HOST_STAND: N_("host stand"), PlaceKind.TABLE: N_("table")}
+"""A kind of place in a trip's reason (the English is the kind's value, spaced)."""
 
 
 def _one_stop(robot: RobotView, kinds: tuple[TripKind, StopKind], place: str,
-              span: tuple[float, float], reason: str) -> TripPlan:
+              span: tuple[float, float], reason: Phrase) -> TripPlan:
     kind, stop = kinds
     now, seconds = span
     return TripPlan(robot=robot.serial, kind=kind, stops=(Stop(place=place, kind=stop),),
@@ -86,8 +93,9 @@ def housekeeping(now: float, robots: Sequence[RobotView], times: TravelTimes,
                 if name is not None and math.isfinite(secs):
                     taken[name] += 1
                     out.append(_one_stop(robot, (TripKind.PARK, StopKind.PARK), name,
-                                         (now, secs), "charged; gives the charger to a "
-                                         "robot that needs it"))
+                                         (now, secs), Phrase.of(
+                                             "charged; gives the charger to a robot that "
+                                             "needs it")))
                     break
             continue
         if robot.mode is RobotMode.CHARGING:
@@ -96,7 +104,7 @@ def housekeeping(now: float, robots: Sequence[RobotView], times: TravelTimes,
                 if name is not None and math.isfinite(secs):
                     taken[name] += 1
                     out.append(_one_stop(robot, (TripKind.PARK, StopKind.PARK), name, (now, secs),
-                                         "charged; waits at the pass"))
+                                         Phrase.of("charged; waits at the pass")))
             continue
         if robot.mode is not RobotMode.IDLE:
             continue
@@ -104,14 +112,16 @@ def housekeeping(now: float, robots: Sequence[RobotView], times: TravelTimes,
                 and robot.battery < m.full_percent):
             assert here is not None
             out.append(_one_stop(robot, (TripKind.CHARGE, StopKind.CHARGE), here, (now, 0.0),
-                                 "idle on a charger: tops up"))
+                                 Phrase.of("idle on a charger: tops up")))
             continue
         if robot.can_charge and needs_charge(robot):
             name, secs = nearest_free(robot, PlaceKind.CHARGER)
             if name is not None and math.isfinite(secs):
                 taken[name] += 1
                 out.append(_one_stop(robot, (TripKind.CHARGE, StopKind.CHARGE), name, (now, secs),
-                                     f"battery {robot.battery:.0f} % below {m.low_percent:.0f} %"))
+                                     Phrase.of("battery {battery} % below {low} %",
+                                               battery=f"{robot.battery:.0f}",
+                                               low=f"{m.low_percent:.0f}")))
                 continue
         if here_kind is PlaceKind.PASS:
             continue  # waiting where dishes appear: the best place to be
@@ -124,7 +134,8 @@ def housekeeping(now: float, robots: Sequence[RobotView], times: TravelTimes,
             if name is not None and math.isfinite(secs):
                 taken[name] += 1
                 out.append(_one_stop(robot, (TripKind.PARK, StopKind.PARK), name, (now, secs),
-                                     "a loading spot is free; waits at the pass"))
+                                     Phrase.of("a loading spot is free; waits at the "
+                                               "pass")))
             continue
         choices: list[tuple[PlaceKind, int]] = [(PlaceKind.PARKING, 0), (PlaceKind.CHARGER, 0)]
         if stage_at_pass and not needs_charge(robot):
@@ -137,7 +148,8 @@ def housekeeping(now: float, robots: Sequence[RobotView], times: TravelTimes,
             trip, stop = ((TripKind.CHARGE, StopKind.CHARGE) if kind is PlaceKind.CHARGER
                           else (TripKind.PARK, StopKind.PARK))
             out.append(_one_stop(robot, (trip, stop), name, (now, secs),
-                                 f"idle in an aisle; goes to {kind.value.replace('_', ' ')}"))
+                                 Phrase.of("idle in an aisle; goes to {place}",
+                                           place=Phrase.of(PLACE_WORDS[kind]))))
             break
     return out
 
@@ -198,7 +210,8 @@ def plan_bussing(now: float, requests: Sequence[BussingRequest | tuple[str, floa
             out.append(TripPlan(robot=robot.serial, kind=TripKind.BUS, stops=stops, dish_ids=(),
                                 est_finish=now + leg + collect_s + unload_leg + unload_s,
                                 est_start=now,
-                                reason=f"bussing {request.table}, nearest idle robot"))
+                                reason=Phrase.of("bussing {table}, nearest idle robot",
+                                                 table=request.table)))
             idle.remove(robot)
             break
     return out
@@ -221,14 +234,14 @@ def plan_unloading(now: float, robot: RobotView, trays: Sequence[str], times: Tr
         name, secs = _own(robot, times).nearest(robot.cell, kind)
         if name is None or not math.isfinite(secs):
             continue
-        what = f"{len(set(dishes)) or len(trays)} on its trays"
-        station = kind.value.replace("_", " ")
+        held = str(len(set(dishes)) or len(trays))
         return TripPlan(robot=robot.serial, kind=TripKind.UNLOAD,
                         stops=(Stop(place=name, kind=StopKind.UNLOAD, dishes=tuple(dishes),
                                     trays=tuple(trays)),),
                         dish_ids=(), est_finish=now + secs + unload_s_per_tray * len(trays),
-                        est_start=now, reason=f"{what} after its trip ended early; "
-                                              f"unloads at the nearest {station}")
+                        est_start=now, reason=Phrase.of(
+                            "{n} on its trays after its trip ended early; unloads at the "
+                            "nearest {station}", n=held, station=Phrase.of(PLACE_WORDS[kind])))
     where = f"r{robot.cell[0]}c{robot.cell[1]}"
     if not plan.places_of(PlaceKind.DISH_RETURN) and not plan.places_of(PlaceKind.PASS):
         return "the floor plan has no dish return or pass to unload at"

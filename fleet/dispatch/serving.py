@@ -19,6 +19,7 @@ from fleet.dispatch.ordering import HIGH_PRIORITY_WEIGHT, TableOrder, best_table
 from fleet.dispatch.travel import Travel
 from fleet.dispatch.views import DishView, RobotView, TripPlan
 from fleet.domain import Priority, Stop, StopKind, TripKind
+from fleet.words import Phrase
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +102,7 @@ def estimate_trip(robot: RobotView, dishes: Sequence[DishView], now: float, time
                         back_s=back_s)
 
 
-def serve_plan(est: TripEstimate, reason: str = "") -> TripPlan:
+def serve_plan(est: TripEstimate, reason: Phrase | str = "") -> TripPlan:
     """The trip for ``est``: one LOAD stop at the pass, then one SERVE stop per table."""
     slots = iter(est.robot.slots())
     by_table: dict[str, list[tuple[str, str]]] = defaultdict(list)

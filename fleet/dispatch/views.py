@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from fleet.domain import Priority, RobotMode, RobotModel, Stop, TripKind
 from fleet.floor.model import Cell
+from fleet.words import Phrase
 
 if TYPE_CHECKING:
     from fleet.dispatch.travel import Travel, TravelTimes
@@ -90,7 +91,9 @@ class TripPlan:
     rides on ``trays[i]``, so a dish on two trays appears twice. There is no return
     stop: after the last stop the controller asks dispatch again (the next plan or
     housekeeping sends the robot on). ``est_waits`` is, per dish, the estimated
-    seconds from ready to on the table; ``reason`` says in words why this robot.
+    seconds from ready to on the table; ``reason`` says in words why this robot (a
+    phrase, so the events log can say it in the reader's language; ``str`` of it is
+    the English).
     """
 
     robot: str
@@ -100,7 +103,7 @@ class TripPlan:
     est_finish: float
     est_waits: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     est_start: float = 0.0
-    reason: str = ""
+    reason: Phrase | str = ""
 
     @property
     def places(self) -> tuple[str, ...]:

@@ -443,6 +443,27 @@ KO.update({
         "{robot}이(가) {s}초 안에 재시작 전 주문을 멈추지 않음; 보고한 노드에 배치함",
 })
 
+# -- why a robot was given a trip (fleet/dispatch, fleet/controller: makeway, manager) ---
+KO.update({
+    "charged; gives the charger to a robot that needs it":
+        "충전 완료: 충전이 필요한 로봇에 충전기를 양보",
+    "charged; waits at the pass": "충전 완료: 픽업대에서 대기",
+    "idle on a charger: tops up": "충전기에서 쉬는 중: 마저 충전",
+    "battery {battery} % below {low} %": "배터리 {battery}%, {low}% 미만",
+    "a loading spot is free; waits at the pass": "적재 자리가 비어 픽업대에서 대기",
+    "idle in an aisle; goes to {place}": "통로에서 쉬는 중: {place}(으)로 이동",
+    "bussing {table}, nearest idle robot": "{table} 퇴식, 가장 가까운 쉬는 로봇",
+    "{n} on its trays after its trip ended early; unloads at the nearest {station}":
+        "운행이 일찍 끝나 트레이에 {n}개 남음: 가장 가까운 {station}에서 내림",
+    "{n} dish(es) for {tables}; {robot} {where}, at the pass in {s} s":
+        "{tables}의 요리 {n}개; {robot} {where}, {s}초 뒤 픽업대 도착",
+    "waiting at the pass": "픽업대에서 대기 중", "nearest": "가장 가까움",
+    "oldest dish, nearest idle robot {robot}": "가장 오래된 요리, 가장 가까운 쉬는 로봇 {robot}",
+    "steps aside for {robot}": "{robot}에 길 비켜 줌",
+    "no free home: waits on open floor": "빈 대기 장소 없음: 빈 바닥에서 대기",
+    "sent to its dock": "도크로 보냄",
+})
+
 # -- drawing a blocked area on the map (fleet/dashboard/drawing.py) ------------------
 KO.update({
     "Draw": "그리기",
