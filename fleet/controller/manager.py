@@ -186,7 +186,8 @@ class ManagerOps:
                                 dish_ids=(), est_finish=now,
                                 reason=Phrase.of("sent to its dock")), now)
         self.ctl.emit(ev.ROBOT_SENT_TO_DOCK, now,
-                      f"{serial} off duty at dock {dock.name} until resumed", robot=serial,
+                      Phrase.of("{robot} off duty at dock {dock} until resumed", robot=serial,
+                                dock=dock.name), robot=serial,
                       data={"dock": dock.name})
         return []
 

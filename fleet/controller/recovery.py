@@ -277,8 +277,9 @@ class Recovery:
             # When exactly is unknown: it was seen served now.
             dish.at_table_at = dish.at_table_at if dish.at_table_at is not None else now
             dish.served_at = now
-            ctl.emit(ev.DISH_SERVED, now, f"{dish.dish_id} served at {dish.table} while the "
-                     "controller was down", robot=dish.robot, dish_id=dish.dish_id,
+            ctl.emit(ev.DISH_SERVED, now, Phrase.of(
+                "{dish} served at {table} while the controller was down", dish=dish.dish_id,
+                table=dish.table), robot=dish.robot, dish_id=dish.dish_id,
                      order_id=dish.order_id)
         elif dish.state is DishState.ASSIGNED:
             dish.move(DishState.READY, reason="put back: the controller restarted before it "
@@ -301,15 +302,16 @@ class Recovery:
         ids = tuple(d.dish_id for d in dishes)
         self.ctl.work.begin(TripPlan(robot=rec.serial, kind=TripKind.SERVE, stops=stops,
                                      dish_ids=ids, est_finish=now,
-                                     reason="serves what it carried when the controller "
-                                            "restarted"), now)
+                                     reason=Phrase.of("serves what it carried when the "
+                                                      "controller restarted")), now)
         trip = rec.trip
         assert trip is not None
         for dish in dishes:
             dish.trip_id = trip.trip_id
             self.ctl.save(dish)
-            self.ctl.emit(ev.DISH_ASSIGNED, now, f"{dish.dish_id} still on {rec.serial} "
-                          f"{dish.tray} after the restart", robot=rec.serial,
+            self.ctl.emit(ev.DISH_ASSIGNED, now, Phrase.of(
+                "{dish} still on {robot} {tray} after the restart", dish=dish.dish_id,
+                robot=rec.serial, tray=str(dish.tray)), robot=rec.serial,
                           dish_id=dish.dish_id, trip_id=trip.trip_id, order_id=dish.order_id)
 
     def _planned_rank(self, dish: Dish) -> tuple[int, str]:

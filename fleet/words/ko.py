@@ -462,6 +462,13 @@ KO.update({
     "steps aside for {robot}": "{robot}에 길 비켜 줌",
     "no free home: waits on open floor": "빈 대기 장소 없음: 빈 바닥에서 대기",
     "sent to its dock": "도크로 보냄",
+    "serves what it carried when the controller restarted":
+        "컨트롤러 재시작 때 싣고 있던 요리를 서빙",
+    "{robot} off duty at dock {dock} until resumed": "{robot} 재개할 때까지 도크 {dock}에서 쉼",
+    "{dish} served at {table} while the controller was down":
+        "{dish}, 컨트롤러가 멈춘 사이 {table}에서 서빙 완료",
+    "{dish} still on {robot} {tray} after the restart":
+        "{dish}, 재시작 뒤에도 {robot} {tray}에 있음",
 })
 
 # -- drawing a blocked area on the map (fleet/dashboard/drawing.py) ------------------
