@@ -5,7 +5,7 @@ campaign can kill it with SIGKILL and start it again (``fleet chaos
 The process serves what ``fleet run`` serves (the VDA 5050 master, the runtime, the
 fleet API and the floor staff who answer late-dish alerts) with the store in a
 SQLite file, and takes the service back from that file each time it starts
-(``fleet.controller.recovery``). The simulated robots, the kitchen and the broker
+(``fleet.controller.restart``). The simulated robots, the kitchen and the broker
 stay in the campaign's process. Both processes run the same scaled clock: the
 child's loop is built from the parent's ``ScaledTimeLoop.origin`` (the monotonic
 clock is the machine's), so a time in a robot's report means the same instant to

@@ -96,7 +96,7 @@ ACTION_UNSUPPORTED = "ActionUnsupported"
 evidence (its trays) or a timed dwell instead. Told once per robot and action."""
 CONTROLLER_STARTED = "ControllerStarted"
 """Carries the run's wall-clock offset (``data["epoch"]``), so a later run can put
-the times this one saved on its own clock (``fleet.controller.recovery``)."""
+the times this one saved on its own clock (``fleet.controller.restart``)."""
 CONTROLLER_RESUMED = "ControllerResumed"
 # The floor manager's commands, as facts.
 TABLE_BLOCKED = "TableBlocked"

@@ -19,10 +19,10 @@ from fleet.floor.model import Cell, FloorPlan
 from fleet.routing import StationFields
 from fleet.traffic.adg import Track, Visit
 from fleet.traffic.closures import Closures, crosses, way_out
+from fleet.traffic.deadlock_breaker import DeadlockBreaker
 from fleet.traffic.giveway import in_the_way, lane_of, retreat_cell
 from fleet.traffic.planning import Board, blockers, free_path, plan_tail
 from fleet.traffic.records import Deadlock, PlanFailed, RobotId, Route, TrafficStats, Wait
-from fleet.traffic.recovery import DeadlockRecovery
 from fleet.traffic.sipp import Found, NoPath
 
 
@@ -40,7 +40,7 @@ class TrafficManager:
         self.stats = TrafficStats()
         self._board = Board(plan, fields)
         self._tracks: dict[RobotId, Track] = {}
-        self._deadlocks = DeadlockRecovery(self)
+        self._deadlocks = DeadlockBreaker(self)
         self._closures = Closures()
 
     # -- robots ------------------------------------------------------------------
@@ -418,13 +418,13 @@ class TrafficManager:
     def _blocker(visit: Visit) -> Visit | None:
         return next((w for w in visit.preds if not w.left()), None)
 
-    # -- deadlocks (see ``recovery``) ----------------------------------------------
+    # -- deadlocks (see ``deadlock_breaker``) ----------------------------------------------
     def resolve_deadlocks(self, *, now: float) -> list[Deadlock]:
         """Find robots that cannot move until something changes and try to end it."""
         return self._deadlocks.resolve(now)
 
     # -- helpers -------------------------------------------------------------------
-    # -- what deadlock recovery works with (``recovery.TrafficView``) -----------------
+    # -- what deadlock recovery works with (``deadlock_breaker.TrafficView``) ---------
     def tick_of(self, now: float) -> int:
         return self._tick(now)
 

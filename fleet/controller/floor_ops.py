@@ -30,7 +30,7 @@ from fleet.words import Phrase, text
 MANAGER_KINDS = frozenset({ev.TABLE_BLOCKED, ev.TABLE_UNBLOCKED, ev.ZONE_BLOCKED,
                            ev.ZONE_UNBLOCKED, ev.ROBOT_PAUSED, ev.ROBOT_RESUMED,
                            ev.ROBOT_SENT_TO_DOCK, ev.ALL_STOPPED, ev.ALL_RELEASED})
-"""The events that carry the manager's settings (see ``ManagerOps.restore``)."""
+"""The events that carry the manager's settings (see ``FloorOps.restore``)."""
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 _NOT_LOADED = (DishState.RECEIVED, DishState.READY, DishState.ASSIGNED)
 
 
-class ManagerOps:
+class FloorOps:
     """The manager's commands and the state they leave (blocked tables and zones,
     the floor stopped). Holds the controller, like ``TripWork``."""
 

@@ -17,7 +17,7 @@ from fleet.domain import Priority, RobotMode, RobotModel, Stop, TripKind
 from fleet.floor.model import Cell
 
 if TYPE_CHECKING:
-    from fleet.dispatch.travel import Travel, TravelTimes
+    from fleet.dispatch.travel_times import Travel, TravelTimes
 
 
 @dataclass(frozen=True, slots=True)
