@@ -34,8 +34,9 @@ RULES: list[tuple[tuple[str, ...], tuple[str, ...], str]] = [
     (CORE, (*IO_LIBRARIES, *ABOVE_CORE),
      "the core is pure: no I/O library, nothing that depends on it"),
     (("drivers",), ("sim", "fleet.controller", "fleet.dispatch", "fleet.traffic",
-                    "fleet.api", "fleet.dashboard", "fleet.cli", "fleet.bench"),
-     "drivers carry messages for the core; they know no simulator and no controller"),
+                    "fleet.api", "fleet.dashboard", "fleet.cli", "fleet.bench", "fleet.config"),
+     "drivers carry messages for the core; they know no simulator, no controller and not "
+     "the config schema (the CLI builds their settings)"),
     (("fleet.dashboard",), ("fleet.controller", "fleet.traffic", "fleet.dispatch", "sim",
                             "fleet.cli"),
      "the dashboard is a client of the fleet API, not of the controller"),
@@ -46,16 +47,16 @@ RULES: list[tuple[tuple[str, ...], tuple[str, ...], str]] = [
 ]
 
 
-def module_of(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+def module_of(path: Path, root: Path = ROOT) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
 
 
-def _imports(path: Path) -> Iterator[tuple[int, str]]:
-    """(line, absolute module) for each import in the file at ``path``."""
-    package = module_of(path).split(".")
+def _imports(path: Path, root: Path = ROOT) -> Iterator[tuple[int, str]]:
+    """(line, absolute module) for each import in the file at ``path`` (under ``root``)."""
+    package = module_of(path, root).split(".")
     if path.name != "__init__.py":
         package.pop()
     return _imports_in(path.read_text(encoding="utf-8"), package)
@@ -93,18 +94,46 @@ def sources() -> list[Path]:
 def test_each_layer_imports_only_what_is_below_it(layer: tuple[str, ...],
                                                   forbidden: tuple[str, ...],
                                                   why: str) -> None:
-    broken = []
-    for path in sources():
-        module = module_of(path)
-        if not under(module, layer):
-            continue
-        for line, name in _imports(path):
-            if layer == CORE and name in ("fleet.store", "fleet.store.SqliteStore"):
-                broken.append(f"{path.relative_to(ROOT)}:{line} imports {name} (the package "
-                              "loads SQLite: import fleet.store.base)")
-            if under(name, forbidden) and not under(name, layer):
-                broken.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
+    broken = [f"{path.relative_to(ROOT)}:{hit}" for path in sources()
+              if under(module_of(path), layer)
+              for hit in _breaches(_imports(path), layer, forbidden)]
     assert not broken, f"{why}:\n" + "\n".join(broken)
+
+
+def _breaches(imports: Iterable[tuple[int, str]], layer: tuple[str, ...],
+              forbidden: tuple[str, ...]) -> list[str]:
+    """The imports of a module of ``layer`` that its rule forbids."""
+    broken = []
+    for line, name in imports:
+        if layer == CORE and name in ("fleet.store", "fleet.store.SqliteStore"):
+            broken.append(f"{line} imports {name} (the package loads SQLite: import "
+                          "fleet.store.base)")
+        if under(name, forbidden) and not under(name, layer):
+            broken.append(f"{line} imports {name}")
+    return broken
+
+
+@pytest.mark.parametrize(("layer", "source", "caught"), [
+    (("drivers",), "from fleet.config import BrokerConfig\n", "1 imports fleet.config"),
+    (("drivers",), "def f():\n    import sim.robot\n", "2 imports sim.robot"),
+    (CORE, "from fleet.store import SqliteStore\n", "1 imports fleet.store (the package"),
+    (CORE, "import paho.mqtt.client\n", "1 imports paho.mqtt.client"),
+    (("fleet.dashboard",), "from ..controller import core\n", "1 imports fleet.controller"),
+])
+def test_a_forbidden_import_is_caught(tmp_path: Path, layer: tuple[str, ...], source: str,
+                                      caught: str) -> None:
+    """The rules themselves: a deliberately added forbidden import is found, in a module
+    of ``layer`` written to a temporary tree and read as the real tree is."""
+    forbidden = next(f for lay, f, _ in RULES if lay == layer)
+    folder = tmp_path.joinpath(*layer[0].split("."))
+    folder.mkdir(parents=True)
+    bad, good = folder / "bad.py", folder / "good.py"
+    bad.write_text(source, encoding="utf-8")
+    good.write_text("from fleet.errors import LinkError\n", encoding="utf-8")
+    assert under(module_of(bad, tmp_path), layer)
+    broken = _breaches(_imports(bad, tmp_path), layer, forbidden)
+    assert any(b.startswith(caught) for b in broken), broken
+    assert not _breaches(_imports(good, tmp_path), layer, forbidden), "an allowed import"
 
 
 def test_the_reader_sees_every_kind_of_import() -> None:
