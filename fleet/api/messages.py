@@ -20,6 +20,9 @@ the order closes) and ``alerts``. ``events`` is a stream, not retained.
 Times (``at``, ``ready_at``, ``now`` ...) are seconds on the site's clock, which
 is Unix time in production and runs ``speed`` times faster in a simulation; a
 client measures ages against ``Summary.now``, never against its own clock.
+
+Long because it is the API's schema: one type per message, from which the JSON
+schemas in ``docs/api/`` are generated; a client's implementer reads it as one list.
 """
 
 from __future__ import annotations

@@ -11,6 +11,10 @@ piece by piece -> the robot's state reports (``ingest``) move the route, the
 dishes and the trip on -> a freed robot triggers dispatch again. ``tick``
 handles what time alone decides: guests who never come, robots gone quiet or
 stalled with food aboard, legs that could not be planned yet, deadlocks.
+
+Long because the controller still forwards each client command to the part that owns
+it (issue 16, finding 1 names these wrappers to remove), beside the wiring of its
+parts.
 """
 
 from __future__ import annotations

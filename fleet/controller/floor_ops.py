@@ -8,6 +8,10 @@ the controller then runs its usual tail (dispatch, legs, release). A command
 that names something the site does not have, or cannot be done now, raises
 ``CommandError`` with a stable ``code`` and the request ``field`` at fault, and
 changes nothing.
+
+Long because each of the manager's dozen operations carries its own refusals, and
+they share the robot, table and zone look-ups; it shrinks when each part of the
+controller owns its state (issue 16, finding 1).
 """
 
 from __future__ import annotations

@@ -10,6 +10,10 @@ same screen every time.
 
 Commands go to the source and their replies come back as notifications: the
 result in plain words, or the controller's reason in red.
+
+Long because the app binds every key and message of the floor manager's screen to
+the source's commands in one class, as Textual apps are built; the drawing, forms
+and views are already apart.
 """
 
 from __future__ import annotations

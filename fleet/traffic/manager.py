@@ -6,6 +6,10 @@ takes ``round(step_s / tick_s)`` ticks per cell (more in slow zones). Plans only
 set the order in which robots pass each footprint; ``release`` lets each robot
 drive on only as far as that order allows, so however late a robot is, others
 wait for it instead of meeting it.
+
+Long because planning a leg and releasing routes work on the same tracks and board,
+one class by design; deadlocks are already apart (``deadlock``,
+``deadlock_breaker``).
 """
 
 from __future__ import annotations

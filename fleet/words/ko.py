@@ -2,6 +2,8 @@
 
 Ids are the English templates; placeholders (``{name}``) are kept and may move.
 Robot serials, table names and a robot's own error text are never translated.
+
+Long because it is a table of data, one entry per English phrase, not code.
 """
 
 from __future__ import annotations
