@@ -359,15 +359,15 @@ def test_the_manager_s_settings_survive_a_restart(tmp_path: Path, last: str) -> 
     store = SqliteStore(db)
     second = build_controller(plan, models, store=store, resume=True)
     try:
-        assert dict(second.blocked_tables) == {"table-1": "spill"}
-        assert dict(second.blocked_zones) == {"mop": "wet floor"}
+        assert dict(second.manager.blocked_tables) == {"table-1": "spill"}
+        assert dict(second.manager.blocked_zones) == {"mop": "wet floor"}
         assert second.traffic.closed_cells("mop") == closed, "the same cells kept out"
         assert not second.traffic.closed_cells("step")
         paused = {s for s, r in second.robots.items() if r.paused_by_manager}
         if last == "pause B":  # A, paused on its own before the stop, stayed paused
-            assert paused == {"A", "B"} and not second.stopped_all
+            assert paused == {"A", "B"} and not second.manager.stopped_all
         else:
-            assert paused == set(STARTS) and second.stopped_all
+            assert paused == set(STARTS) and second.manager.stopped_all
             assert second.manager.paused_before_stop == {"A"}, "A stays paused on release"
     finally:
         store.close()

@@ -42,7 +42,6 @@ from fleet.domain import events as ev
 from fleet.domain.events import Event
 from fleet.errors import OrderError
 from fleet.floor import FloorPlan
-from fleet.floor.model import Cell
 from fleet.intake import OrderRequest
 from fleet.link import Capabilities
 from fleet.routing import StationFields
@@ -262,9 +261,6 @@ class Controller:
         return take_state(self, rec, state, now) + self._after(now)
 
     def join_traffic(self, rec: RobotRecord, now: float) -> None:
-        self._join_traffic(rec, now)
-
-    def _join_traffic(self, rec: RobotRecord, now: float) -> None:
         """A robot is planned around only once traffic knows where it stands."""
         assert rec.cell is not None
         try:
@@ -342,22 +338,6 @@ class Controller:
 
     def set_priority(self, order_id: str, priority: Priority, now: float) -> list[Command]:
         return self.manager.set_priority(order_id, priority, now) + self._after(now)
-
-    @property
-    def blocked_tables(self) -> Mapping[str, str]:
-        return MappingProxyType(self.manager.blocked_tables)
-
-    @property
-    def blocked_zones(self) -> Mapping[str, str]:
-        return MappingProxyType(self.manager.blocked_zones)
-
-    @property
-    def stopped_all(self) -> bool:
-        return self.manager.stopped_all
-
-    def blocked_zone_cells(self, zone: str) -> frozenset[Cell]:
-        """The cells of a blocked zone, to draw it (empty when it is not blocked)."""
-        return self.manager.zone_cells(zone)
 
     def instant(self, rec: RobotRecord, action_type: str, now: float) -> SendInstantActions:
         """An instant action, remembered until the robot's state lists it: one lost on
