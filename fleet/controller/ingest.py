@@ -17,8 +17,8 @@ what is believed aboard), so each reads, and could be tested, on its own.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from fleet.controller.commands import Command
 from fleet.controller.legs import cell_of_node
@@ -27,6 +27,7 @@ from fleet.controller.sending import note_errors
 from fleet.controller.trays import match_loads
 from fleet.domain import Dish, DishState, StopKind
 from fleet.domain import events as ev
+from fleet.domain.events import Emit
 from fleet.vda import ConnectionState, RobotState
 
 if TYPE_CHECKING:
@@ -34,13 +35,6 @@ if TYPE_CHECKING:
     from fleet.traffic import TrafficManager
 
 log = logging.getLogger(__name__)
-
-
-class Emit(Protocol):
-    """Records an event (``Controller.emit``): all a helper that only reports needs."""
-
-    def __call__(self, kind: str, now: float, text: str, *, robot: str | None = None,
-                 data: Mapping[str, Any] | None = None) -> None: ...
 
 
 def take_state(ctl: Controller, rec: RobotRecord, state: RobotState,
@@ -99,7 +93,7 @@ def take_state(ctl: Controller, rec: RobotRecord, state: RobotState,
     leg = rec.leg
     if rec.unconfirmed:
         rec.confirm(state)
-    commands += note_errors(ctl, rec, state, now) if state.errors else []
+    commands += note_errors(ctl.emit, rec, state, now) if state.errors else []
     if leg is not None and state.order_id == leg.order_id:
         leg.taken = True
         if state.order_update_id == leg.update_id:
