@@ -1,5 +1,6 @@
-"""``docs/architecture.md`` stays true: every file and module it names exists, and its
-table of layers is the one ``tests/test_import_contracts.py`` enforces (``RULES``).
+"""``docs/architecture.md`` stays true: every file and module it names exists, its
+arrows between the packages are the imports in the source, and its table of layers
+is the one ``tests/test_import_contracts.py`` enforces (``RULES``).
 
 A map a newcomer trusts must not point at a module that was renamed or a rule
 that was dropped; this test is what makes a rename or a new rule update the page.
@@ -11,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from test_import_contracts import RULES
+from test_import_contracts import CORE, RULES, _imports, module_of, sources
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "architecture.md"
@@ -71,3 +72,55 @@ def test_a_table_that_drifts_is_caught() -> None:
     text = DOC.read_text(encoding="utf-8").replace(", `fleet.config` |", " |")
     assert text != DOC.read_text(encoding="utf-8"), "the drivers row names fleet.config"
     assert layers(text) != [(frozenset(a), frozenset(b)) for a, b, _ in RULES]
+
+
+def part_of(module: str) -> str:
+    """The part of the arrows a module belongs to: ``core`` for the core's packages,
+    else its package under ``fleet`` (``fleet.api``) or its top (``drivers``)."""
+    top, *rest = module.split(".")
+    if top != "fleet" or not rest:
+        return top
+    part = f"fleet.{rest[0]}"
+    return "core" if part in CORE else part
+
+
+def arrows_in_source() -> dict[str, frozenset[str]]:
+    arrows: dict[str, set[str]] = {}
+    for path in sources():
+        here = part_of(module_of(path))
+        arrows.setdefault(here, set())
+        for _, name in _imports(path):
+            if name.split(".")[0] in ("fleet", "drivers", "sim") and part_of(name) != here:
+                arrows[here].add(part_of(name))
+    return {part: frozenset(to) for part, to in arrows.items() if to}
+
+
+def arrows(text: str) -> dict[str, frozenset[str]]:
+    """``part -> a, b, ...`` lines (continued on indented lines) of the first block
+    under "The packages"."""
+    block = text.split("## The packages", 1)[1].split("```", 2)[1]
+    found: dict[str, set[str]] = {}
+    part = None
+    for line in block.splitlines():
+        names = line
+        if "->" in line:
+            head, _, names = line.partition("->")
+            part = head.strip()
+            found[part] = set()
+        elif not line.startswith(" ") or part is None:
+            part = None
+            continue
+        found[part] |= {name.strip() for name in names.split(",") if name.strip()}
+    return {p: frozenset(to) for p, to in found.items()}
+
+
+def test_the_arrows_in_the_doc_are_the_imports() -> None:
+    assert arrows(DOC.read_text(encoding="utf-8")) == arrows_in_source()
+
+
+def test_an_arrow_the_source_lacks_is_caught() -> None:
+    text = DOC.read_text(encoding="utf-8").replace("fleet.dashboard -> fleet.api, core",
+                                                   "fleet.dashboard -> fleet.api, sim, core")
+    drawn = arrows(text)
+    assert drawn["fleet.dashboard"] == {"fleet.api", "sim", "core"}
+    assert drawn != arrows_in_source()
