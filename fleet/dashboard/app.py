@@ -56,11 +56,11 @@ from fleet.api.messages import (
 from fleet.api.mirror import FleetMirror, Part
 from fleet.api.updates import FleetSource
 from fleet.dashboard import views
-from fleet.dashboard.actions import ManagerPalette, bindings, help_keys
 from fleet.dashboard.dishscreen import DishHistoryScreen
 from fleet.dashboard.dishviews import dish_title, history_rows
 from fleet.dashboard.drawing import AreaScreen
 from fleet.dashboard.floormap import FloorMap, legend
+from fleet.dashboard.keys import ManagerPalette, bindings, help_keys
 from fleet.dashboard.kpis import KpiHistory, kpi_line
 from fleet.dashboard.language import _, translate_bindings, use
 from fleet.dashboard.panels import AlertsTable, OrdersTable, RobotsTable
