@@ -7,6 +7,10 @@ variables (double underscore between section and key, e.g.
 the environment are read as TOML values when they parse as one (numbers,
 booleans, quoted strings) and as plain strings otherwise. Secrets never live in
 the file: a broker password comes from ``password_env`` or ``password_file``.
+
+Long because the schema and the checks across its keys (``_check``) must change
+together: a key added without its check is the mistake this module exists to
+prevent.
 """
 
 from __future__ import annotations

@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING
 
 from drivers.vda5050.topics import Topic, topic_name
 from fleet.api.topics import Topics
-from fleet.config import BrokerConfig
 from fleet.errors import LinkError, ProtocolError
 from sim.hostile import hostile_payloads
 
@@ -242,11 +241,16 @@ class Chaos:
         robot's state, from a client of our own. It reconnects and resubscribes after
         a broker kill, quickly (its backoff is capped at a site second): it measures
         how soon the others are back, so it must not be the last."""
-        from drivers.mqtt import Backoff, MqttConnection, MqttSettings  # noqa: PLC0415
+        from drivers.mqtt import (  # noqa: PLC0415
+            Backoff,
+            BrokerSettings,
+            MqttConnection,
+            MqttSettings,
+        )
         from drivers.vda5050.codec import decode_state  # noqa: PLC0415
 
         loop = asyncio.get_running_loop()
-        settings = MqttSettings.from_config(BrokerConfig(url=self.broker.url), self.broker.url,
+        settings = MqttSettings.from_config(BrokerSettings(url=self.broker.url), self.broker.url,
                                             client_id="chaos-listen")
         status = Topics(self.site).status
         states = {topic_name(m, s, Topic.STATE): s for m, s in self.robots}
@@ -306,10 +310,14 @@ class Chaos:
         the broker is down is counted as such)."""
         if self.plan.hostile <= 0:
             return
-        from drivers.mqtt import MqttConnection, MqttSettings  # noqa: PLC0415  (see sim.run)
+        from drivers.mqtt import (  # noqa: PLC0415  (see sim.run)
+            BrokerSettings,
+            MqttConnection,
+            MqttSettings,
+        )
 
         loop = asyncio.get_running_loop()
-        settings = MqttSettings.from_config(BrokerConfig(url=self.broker.url), self.broker.url,
+        settings = MqttSettings.from_config(BrokerSettings(url=self.broker.url), self.broker.url,
                                             client_id="chaos-hostile")
         topics = self._topics()
         gap = max(0.0, (self.until - loop.time()) / self.plan.hostile)

@@ -5,7 +5,7 @@ campaign can kill it with SIGKILL and start it again (``fleet chaos
 The process serves what ``fleet run`` serves (the VDA 5050 master, the runtime, the
 fleet API and the floor staff who answer late-dish alerts) with the store in a
 SQLite file, and takes the service back from that file each time it starts
-(``fleet.controller.recovery``). The simulated robots, the kitchen and the broker
+(``fleet.controller.restart``). The simulated robots, the kitchen and the broker
 stay in the campaign's process. Both processes run the same scaled clock: the
 child's loop is built from the parent's ``ScaledTimeLoop.origin`` (the monotonic
 clock is the machine's), so a time in a robot's report means the same instant to
@@ -194,11 +194,10 @@ def _write(path: Path, data: dict[str, Any]) -> None:
 
 async def serve(spec: ControllerSpec) -> None:
     """Serve until SIGTERM (or the parent is gone), then write the final figures."""
-    from drivers.mqtt import MqttSettings  # noqa: PLC0415  (the child's own imports)
+    from drivers.mqtt import BrokerSettings, MqttSettings  # noqa: PLC0415  (the child's imports)
     from drivers.vda5050.master import VdaMaster  # noqa: PLC0415
     from fleet.api.server import ApiServer  # noqa: PLC0415
     from fleet.assembly import build_controller  # noqa: PLC0415
-    from fleet.config import BrokerConfig  # noqa: PLC0415
     from fleet.runtime import FleetRuntime  # noqa: PLC0415
     from fleet.store import SqliteStore  # noqa: PLC0415
     from sim.floor_staff import FloorStaff  # noqa: PLC0415
@@ -213,7 +212,7 @@ async def serve(spec: ControllerSpec) -> None:
     wait = 10.0 * spec.speed  # loop seconds: ten wall seconds at any speed
 
     def settings(client_id: str) -> MqttSettings:
-        return MqttSettings.from_config(BrokerConfig(url=spec.broker_url), spec.broker_url,
+        return MqttSettings.from_config(BrokerSettings(url=spec.broker_url), spec.broker_url,
                                         client_id=client_id)
 
     try:

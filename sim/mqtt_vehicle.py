@@ -32,6 +32,10 @@ tested with raw clients in ``tests/brokers.py``.)
 Timestamps are ``clock_epoch + loop.time()``, so on a ``ScaledTimeLoop`` a
 vehicle's clock runs as fast as its simulation; the visualization rate is per
 simulated second too.
+
+Long because a vehicle's whole life on the broker (connect, will, topics, bad input,
+version strictness, vanishing) is one protocol role, and a driver writer reads it as
+one.
 """
 
 from __future__ import annotations

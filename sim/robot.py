@@ -10,6 +10,10 @@ a guest blocks; it records that waiting time.
 Everything is driven by loop timers, never by a task per robot, so that a
 move costs microseconds and a lunch rush runs on virtual time. Motion lives in
 ``sim.drive``, actions in ``sim.actions``, the order book in ``sim.acceptance``.
+
+Long because one vehicle's reactions to each event (an order, an instant action, a
+timer, a sensor) read and change the same state; motion, actions and the order book
+are already apart.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ controller dispatches and drives, simulated robots serve, the referee watches.
 Everything goes through the same seams as production: the kitchen talks to the
 runtime as a POS would, robots are reached through ``InProcLink``. The clock
 is virtual, so a two-hour lunch rush takes seconds and a seed fixes the run.
+
+Long because one service is one function from start to report (the wiring, the run,
+the faults, the report), kept whole so that a run reads in order.
 """
 
 from __future__ import annotations

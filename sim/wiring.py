@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fleet.clock import ScaledTimeLoop
-from fleet.config import BrokerConfig
 from fleet.intake import Pos
 from fleet.link import RobotLink
 from fleet.runtime import FleetRuntime
@@ -50,14 +49,14 @@ async def robot_links(stack: contextlib.AsyncExitStack, opts: SimOptions,
 async def _mqtt_links(stack: contextlib.AsyncExitStack, opts: SimOptions,
                       robots: list[SimRobot], url: str) -> dict[str, RobotLink]:
     # Imported here: the in-process simulator needs no MQTT library.
-    from drivers.mqtt import MqttSettings  # noqa: PLC0415
+    from drivers.mqtt import BrokerSettings, MqttSettings  # noqa: PLC0415
     from drivers.vda5050.master import VdaMaster  # noqa: PLC0415
 
     timeout = 10.0 * opts.speed  # loop seconds: ten wall seconds at any speed
     epoch = await start_vehicles(stack, opts, robots, url)
 
     def settings(client_id: str) -> MqttSettings:
-        return MqttSettings.from_config(BrokerConfig(url=url), url, client_id=client_id)
+        return MqttSettings.from_config(BrokerSettings(url=url), url, client_id=client_id)
 
     master = await stack.enter_async_context(
         VdaMaster(settings("fleet-controller"), epoch=epoch, timeout=timeout))
@@ -72,7 +71,7 @@ async def start_vehicles(stack: contextlib.AsyncExitStack, opts: SimOptions,
                     robots: list[SimRobot], url: str) -> float:
     """Each robot a VDA 5050 vehicle on the broker; returns the epoch they stamp with
     (wall time minus loop time)."""
-    from drivers.mqtt import MqttSettings  # noqa: PLC0415
+    from drivers.mqtt import BrokerSettings, MqttSettings  # noqa: PLC0415
     from sim.mqtt_vehicle import MqttVehicle  # noqa: PLC0415
 
     timeout = 10.0 * opts.speed  # loop seconds: ten wall seconds at any speed
@@ -81,7 +80,7 @@ async def start_vehicles(stack: contextlib.AsyncExitStack, opts: SimOptions,
     for robot in robots:
         caps = robot.capabilities  # the vehicle's real manufacturer and serial
         client_id = f"{caps.manufacturer}-{caps.serial}"
-        vehicle = MqttVehicle(robot, MqttSettings.from_config(BrokerConfig(url=url), url,
+        vehicle = MqttVehicle(robot, MqttSettings.from_config(BrokerSettings(url=url), url,
                                                               client_id=client_id),
                               clock_epoch=epoch, close_timeout=timeout,
                               strict=robot.serial in strict)
@@ -121,7 +120,7 @@ async def start_broker(stack: contextlib.AsyncExitStack, opts: SimOptions) -> tu
 async def serve_fleet_api(stack: contextlib.AsyncExitStack, opts: SimOptions,
                      runtime: FleetRuntime, url: str | None) -> Pos:
     """The fleet API served on the run's broker, and the kitchen's till speaking it."""
-    from drivers.mqtt import MqttSettings  # noqa: PLC0415
+    from drivers.mqtt import BrokerSettings, MqttSettings  # noqa: PLC0415
     from fleet.api.server import ApiServer  # noqa: PLC0415
 
     if url is None:
@@ -130,7 +129,7 @@ async def serve_fleet_api(stack: contextlib.AsyncExitStack, opts: SimOptions,
     epoch = time.time() - asyncio.get_running_loop().time()
 
     def settings(client_id: str) -> MqttSettings:
-        return MqttSettings.from_config(BrokerConfig(url=url), url, client_id=client_id)
+        return MqttSettings.from_config(BrokerSettings(url=url), url, client_id=client_id)
 
     wait = 10.0 * opts.speed  # loop seconds: ten wall seconds at any speed
     await stack.enter_async_context(ApiServer(runtime, settings(f"fleet-api-{site}"), site=site,
@@ -148,13 +147,13 @@ async def api_till(stack: contextlib.AsyncExitStack, opts: SimOptions, url: str,
                 wait_online: ControllerProcess | None = None) -> Pos:
     """The kitchen's till on the fleet API. With ``wait_online``: once that process's
     controller says it is online, and resending long enough to outlast a restart."""
-    from drivers.mqtt import MqttSettings  # noqa: PLC0415
+    from drivers.mqtt import BrokerSettings, MqttSettings  # noqa: PLC0415
     from fleet.api.client import FleetClient  # noqa: PLC0415
     from fleet.api.messages import ControllerStatus  # noqa: PLC0415
     from fleet.api.pos import ApiPos  # noqa: PLC0415
 
     site = opts.api_site or "sim"
-    settings = MqttSettings.from_config(BrokerConfig(url=url), url, client_id=f"kitchen-{site}")
+    settings = MqttSettings.from_config(BrokerSettings(url=url), url, client_id=f"kitchen-{site}")
     client = await stack.enter_async_context(FleetClient(settings, site,
                                                          client_id=f"kitchen-{site}",
                                                          connect_timeout_s=10.0 * opts.speed))

@@ -18,7 +18,7 @@ from textual.widgets import Input
 from fleet.api.messages import (
     Alerts,
     AlertView,
-    Command,
+    ClientCommand,
     ControllerStatus,
     DishHistory,
     DishView,
@@ -170,7 +170,7 @@ def with_served() -> list[Update]:
     return [*updates[:-5], SERVED, *updates[-5:]]
 
 
-def tells(command: Command) -> Reply:
+def tells(command: ClientCommand) -> Reply:
     """A controller that answers ``dishHistory`` with ``STORY``."""
     assert isinstance(command, DishHistory)
     return Reply(request_id=None, ok=True, result=f"{len(STORY)} event(s)", events=STORY)

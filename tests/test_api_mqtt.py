@@ -159,7 +159,7 @@ def test_the_controller_s_will_marks_it_offline_and_it_comes_back(tmp_path: Path
                 await site.until(lambda: dash.mirror.controller_online, 30.0,
                                  "back online after reconnecting")
                 reply = await dash.request(StopAll(reason="drill"), timeout=5.0 * site.speed)
-                assert reply.ok and site.controller.stopped_all
+                assert reply.ok and site.controller.manager.stopped_all
             assert dash.mirror.status is not None and not dash.mirror.status.online, \
                 "a clean shutdown says offline too"
             assert dash.mirror.status.stopped, "and that it was stopped on purpose"
@@ -257,7 +257,8 @@ def test_a_retained_request_is_not_carried_out(tmp_path: Path) -> None:
         async with serving(site), client(site, "mgr") as mgr:
             reply = await mgr.request(PauseRobot(serial="R1"), timeout=5.0 * site.speed)
             assert reply.ok, "a request after it is served"
-            assert not site.controller.stopped_all, "the retained stopAll was not carried out"
+            assert not site.controller.manager.stopped_all, (
+                "the retained stopAll was not carried out")
             await site.operator.publish(topic, b"", qos=1, retain=True)  # tidy the broker
 
     run_site(small_room(), {"R1": PASS}, scene, tmp=tmp_path)

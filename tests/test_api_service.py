@@ -197,31 +197,31 @@ def test_manager_commands_reach_the_controller() -> None:
                                  1.0)
     assert reply.ok and ctl.robots["A"].paused_by_manager
     assert [c.serial for c in commands] == ["A"]
-    assert _ask(svc, _req({"type": "stopAll", "reason": "spill"})).ok and ctl.stopped_all
-    assert _ask(svc, _req({"type": "releaseAll"})).ok and not ctl.stopped_all
+    assert _ask(svc, _req({"type": "stopAll", "reason": "spill"})).ok and ctl.manager.stopped_all
+    assert _ask(svc, _req({"type": "releaseAll"})).ok and not ctl.manager.stopped_all
     assert _ask(svc, _req({"type": "blockTable", "table": "table-3", "reason": "spill"})).ok
-    assert dict(ctl.blocked_tables) == {"table-3": "spill"}
+    assert dict(ctl.manager.blocked_tables) == {"table-3": "spill"}
     assert _ask(svc, _req({"type": "unblockTable", "table": "table-3"})).ok
-    assert dict(ctl.blocked_tables) == {}
+    assert dict(ctl.manager.blocked_tables) == {}
     spill = _ask(svc, _req({"type": "blockZone", "zone": "spill", "rect": [2.0, 0.5, 3.0, 1.5],
                             "reason": "water"}))
     assert spill.ok, spill.error
-    assert "spill" in ctl.blocked_zones and ctl.blocked_zone_cells("spill")
+    assert "spill" in ctl.manager.blocked_zones and ctl.manager.zone_cells("spill")
     floors = [msgspec.json.decode(p.payload, type=FloorView) for p in svc.publications(2.0)
               if p.topic.endswith("/floor")]
     assert floors, "the floor is published again with the blocked area"
     (zone,) = [z for z in floors[-1].zones if z.kind == "blocked"]
     assert zone.name == "spill"
-    assert sum(row.count("#") for row in zone.rows) == len(ctl.blocked_zone_cells("spill"))
+    assert sum(row.count("#") for row in zone.rows) == len(ctl.manager.zone_cells("spill"))
     assert not any(p.topic.endswith("/floor") for p in svc.publications(3.0))
     assert _ask(svc, _req({"type": "unblockZone", "zone": "spill"})).ok
-    assert "spill" not in ctl.blocked_zones
+    assert "spill" not in ctl.manager.blocked_zones
     floors = [msgspec.json.decode(p.payload, type=FloorView) for p in svc.publications(4.0)
               if p.topic.endswith("/floor")]
     assert floors and not any(z.kind == "blocked" for z in floors[-1].zones)
     # The same name blocked again elsewhere between two ticks: drawn where it is now.
     for rect in ([2.0, 0.5, 3.0, 1.5], [0.0, 0.0, 1.0, 0.5]):
-        if "spill" in ctl.blocked_zones:
+        if "spill" in ctl.manager.blocked_zones:
             assert _ask(svc, _req({"type": "unblockZone", "zone": "spill"})).ok
         assert _ask(svc, _req({"type": "blockZone", "zone": "spill", "rect": rect})).ok
         floors = [msgspec.json.decode(p.payload, type=FloorView) for p in svc.publications(5.0)
@@ -229,7 +229,7 @@ def test_manager_commands_reach_the_controller() -> None:
         (zone,) = [z for z in floors[-1].zones if z.kind == "blocked"]
         drawn = {(r, c) for r, row in enumerate(zone.rows) for c, ch in enumerate(row)
                  if ch == "#"}
-        assert drawn == set(ctl.blocked_zone_cells("spill"))
+        assert drawn == set(ctl.manager.zone_cells("spill"))
 
 
 def test_publications_follow_a_served_order_and_clear_it_later() -> None:

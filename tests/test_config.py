@@ -1,10 +1,13 @@
 """Config: the shipped default works, every mistake names the file and the key."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
-from fleet.config import load_config
+from drivers.mqtt.settings import BrokerSettings
+from fleet.cli.credentials import broker_settings
+from fleet.config import BrokerConfig, load_config
 from fleet.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -175,3 +178,17 @@ spots = [[2.5, 0.5]]
     assert main(["config", "check", str(path)]) == 0
     out = capsys.readouterr().out
     assert "2 robots but only 1 chargers and parking spots on 'room'" in " ".join(out.split())
+
+
+def test_the_broker_section_reaches_the_mqtt_driver_whole() -> None:
+    """The CLI converts ``[broker]`` into the driver's own settings: every field the
+    driver has is carried, none left at its default (a field added to one side only
+    fails here)."""
+    given = BrokerConfig(url="mqtts://b:8884", client_id="ctl-2", keepalive=17, username="ctl",
+                         ca_file="ca.pem", cert_file="c.pem", key_file="k.pem",
+                         listen_host="0.0.0.0", listen_port=1999)
+    got = broker_settings(given)
+    default = BrokerSettings()
+    for f in dataclasses.fields(BrokerSettings):
+        assert getattr(got, f.name) == getattr(given, f.name), f.name
+        assert getattr(got, f.name) != getattr(default, f.name), f"{f.name}: test a new value"

@@ -15,7 +15,7 @@ from fleet.api.messages import (
     AlertView,
     ApiError,
     CancelOrder,
-    Command,
+    ClientCommand,
     ControllerStatus,
     DishSpec,
     DishView,
@@ -195,7 +195,7 @@ async def test_pause_key_pauses_the_selected_robot_and_resumes_one_paused() -> N
 
 @pytest.mark.asyncio
 async def test_a_refusal_is_shown_as_an_error() -> None:
-    def refuse(command: Command) -> Reply:
+    def refuse(command: ClientCommand) -> Reply:
         return Reply(request_id="x", ok=False,
                      error=ApiError(code="refused", message="R1 is e-stopped"))
 
@@ -303,7 +303,7 @@ async def test_order_keys_act_on_the_selected_order() -> None:
 @pytest.mark.asyncio
 async def test_brackets_in_what_people_typed_are_shown_not_read_as_markup() -> None:
     """A till may name a dish "Fries [/large]"; the reason for a refusal may quote it."""
-    def refuse(command: Command) -> Reply:
+    def refuse(command: ClientCommand) -> Reply:
         return Reply(request_id="x", ok=False,
                      error=ApiError(code="refused", message="no [b]table[/i] 'Q[9'"))
 

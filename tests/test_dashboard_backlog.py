@@ -8,7 +8,7 @@ import pytest
 from dashscene import T, events, frozen, make_app, scene, settle, until
 from textual.widgets import RichLog
 
-from fleet.api.messages import Command, ControllerStatus, EventView, RecentEvents, Reply
+from fleet.api.messages import ClientCommand, ControllerStatus, EventView, RecentEvents, Reply
 from fleet.api.updates import LinkChanged, NoReplyError
 from fleet.dashboard import build_app, views
 from fleet.dashboard.app import EVENTS_SHOWN, FleetDashboard
@@ -73,7 +73,7 @@ async def test_no_read_before_the_controller_is_online() -> None:
 class Unanswered(ScriptedSource):
     """A controller that does not answer reads (a broker dropping the request)."""
 
-    async def request(self, command: Command, *, timeout: float = 5.0) -> Reply:  # noqa: ASYNC109
+    async def request(self, command: ClientCommand, *, timeout: float = 5.0) -> Reply:  # noqa: ASYNC109
         if isinstance(command, RecentEvents):
             self.reads.append(command)
             raise NoReplyError("the controller did not answer")

@@ -7,7 +7,7 @@ import pytest
 from dashscene import SERVED, STORY, T, make_app, settle, tells, until, with_served
 from textual.widgets import DataTable
 
-from fleet.api.messages import ApiError, Command, DishHistory, DishView, Reply
+from fleet.api.messages import ApiError, ClientCommand, DishHistory, DishView, Reply
 from fleet.dashboard.dishscreen import DishHistoryScreen
 from fleet.dashboard.dishviews import dish_title, history_rows
 from fleet.dashboard.language import use
@@ -63,7 +63,7 @@ async def test_i_on_a_dish_opens_its_story_and_escape_closes_it() -> None:
 
 @pytest.mark.asyncio
 async def test_a_refused_story_is_said_and_no_screen_opens() -> None:
-    def refuse(command: Command) -> Reply:
+    def refuse(command: ClientCommand) -> Reply:
         return Reply(request_id=None, ok=False, error=ApiError(
             code="unknown_order", message="unknown dish 'O-106/1'"))
 

@@ -34,8 +34,9 @@ RULES: list[tuple[tuple[str, ...], tuple[str, ...], str]] = [
     (CORE, (*IO_LIBRARIES, *ABOVE_CORE),
      "the core is pure: no I/O library, nothing that depends on it"),
     (("drivers",), ("sim", "fleet.controller", "fleet.dispatch", "fleet.traffic",
-                    "fleet.api", "fleet.dashboard", "fleet.cli", "fleet.bench"),
-     "drivers carry messages for the core; they know no simulator and no controller"),
+                    "fleet.api", "fleet.dashboard", "fleet.cli", "fleet.bench", "fleet.config"),
+     "drivers carry messages for the core; they know no simulator, no controller and not "
+     "the config schema (the CLI builds their settings)"),
     (("fleet.dashboard",), ("fleet.controller", "fleet.traffic", "fleet.dispatch", "sim",
                             "fleet.cli"),
      "the dashboard is a client of the fleet API, not of the controller"),
@@ -46,16 +47,16 @@ RULES: list[tuple[tuple[str, ...], tuple[str, ...], str]] = [
 ]
 
 
-def module_of(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+def module_of(path: Path, root: Path = ROOT) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
 
 
-def _imports(path: Path) -> Iterator[tuple[int, str]]:
-    """(line, absolute module) for each import in the file at ``path``."""
-    package = module_of(path).split(".")
+def _imports(path: Path, root: Path = ROOT) -> Iterator[tuple[int, str]]:
+    """(line, absolute module) for each import in the file at ``path`` (under ``root``)."""
+    package = module_of(path, root).split(".")
     if path.name != "__init__.py":
         package.pop()
     return _imports_in(path.read_text(encoding="utf-8"), package)
@@ -93,18 +94,46 @@ def sources() -> list[Path]:
 def test_each_layer_imports_only_what_is_below_it(layer: tuple[str, ...],
                                                   forbidden: tuple[str, ...],
                                                   why: str) -> None:
-    broken = []
-    for path in sources():
-        module = module_of(path)
-        if not under(module, layer):
-            continue
-        for line, name in _imports(path):
-            if layer == CORE and name in ("fleet.store", "fleet.store.SqliteStore"):
-                broken.append(f"{path.relative_to(ROOT)}:{line} imports {name} (the package "
-                              "loads SQLite: import fleet.store.base)")
-            if under(name, forbidden) and not under(name, layer):
-                broken.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
+    broken = [f"{path.relative_to(ROOT)}:{hit}" for path in sources()
+              if under(module_of(path), layer)
+              for hit in _breaches(_imports(path), layer, forbidden)]
     assert not broken, f"{why}:\n" + "\n".join(broken)
+
+
+def _breaches(imports: Iterable[tuple[int, str]], layer: tuple[str, ...],
+              forbidden: tuple[str, ...]) -> list[str]:
+    """The imports of a module of ``layer`` that its rule forbids."""
+    broken = []
+    for line, name in imports:
+        if layer == CORE and name in ("fleet.store", "fleet.store.SqliteStore"):
+            broken.append(f"{line} imports {name} (the package loads SQLite: import "
+                          "fleet.store.base)")
+        if under(name, forbidden) and not under(name, layer):
+            broken.append(f"{line} imports {name}")
+    return broken
+
+
+@pytest.mark.parametrize(("layer", "source", "caught"), [
+    (("drivers",), "from fleet.config import BrokerConfig\n", "1 imports fleet.config"),
+    (("drivers",), "def f():\n    import sim.robot\n", "2 imports sim.robot"),
+    (CORE, "from fleet.store import SqliteStore\n", "1 imports fleet.store (the package"),
+    (CORE, "import paho.mqtt.client\n", "1 imports paho.mqtt.client"),
+    (("fleet.dashboard",), "from ..controller import core\n", "1 imports fleet.controller"),
+])
+def test_a_forbidden_import_is_caught(tmp_path: Path, layer: tuple[str, ...], source: str,
+                                      caught: str) -> None:
+    """The rules themselves: a deliberately added forbidden import is found, in a module
+    of ``layer`` written to a temporary tree and read as the real tree is."""
+    forbidden = next(f for lay, f, _ in RULES if lay == layer)
+    folder = tmp_path.joinpath(*layer[0].split("."))
+    folder.mkdir(parents=True)
+    bad, good = folder / "bad.py", folder / "good.py"
+    bad.write_text(source, encoding="utf-8")
+    good.write_text("from fleet.errors import LinkError\n", encoding="utf-8")
+    assert under(module_of(bad, tmp_path), layer)
+    broken = _breaches(_imports(bad, tmp_path), layer, forbidden)
+    assert any(b.startswith(caught) for b in broken), broken
+    assert not _breaches(_imports(good, tmp_path), layer, forbidden), "an allowed import"
 
 
 def test_the_reader_sees_every_kind_of_import() -> None:
@@ -144,3 +173,134 @@ def test_a_reach_past_the_port_is_caught() -> None:
     assert sorted(_past_the_door(_imports_in(source, ["fleet", "api"]))) == [
         "4: fleet.controller.core", "4: fleet.controller.core.Controller",
         "5: fleet.traffic", "5: fleet.traffic.TrafficManager"]
+
+
+def _runs_at_import(source: str, package: list[str]) -> Iterator[tuple[str, str | None]]:
+    """(module, name) for each import that runs when a module of ``package`` is
+    imported: top-level statements (inside ``if``/``try`` too), not function bodies
+    and not ``if TYPE_CHECKING:`` blocks. ``name`` is what a ``from`` import takes."""
+    def walk(statements: list[ast.stmt]) -> Iterator[tuple[str, str | None]]:
+        for node in statements:
+            if isinstance(node, ast.If):
+                test = node.test
+                if "TYPE_CHECKING" in (getattr(test, "id", None), getattr(test, "attr", None)):
+                    yield from walk(node.orelse)
+                    continue
+                yield from walk(node.body)
+                yield from walk(node.orelse)
+            elif isinstance(node, ast.Try):
+                for block in (node.body, node.orelse, node.finalbody,
+                              *(h.body for h in node.handlers)):
+                    yield from walk(block)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    yield alias.name, None
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package[:len(package) - node.level + 1]
+                    module = ".".join([*base, node.module] if node.module else base)
+                else:
+                    module = node.module or ""
+                for alias in node.names:
+                    yield module, alias.name
+    return walk(ast.parse(source).body)
+
+
+def import_graph(root: Path, top: str) -> dict[str, set[str]]:
+    """Which modules of ``top`` (a package under ``root``) each one imports as it loads.
+
+    ``from pkg import sub`` is an edge to ``pkg.sub`` when that is a module, else to
+    ``pkg`` (a name read from it, which a half-loaded package may not have yet: an
+    edge even from ``pkg``'s own modules). The packages Python loads on the way to a
+    module are edges too, except a module's own parents, begun before it runs."""
+    paths = {module_of(p, root): p for p in (root / top).rglob("*.py")}
+
+    def known(name: str) -> str | None:
+        parts = name.split(".")
+        while parts and ".".join(parts) not in paths:
+            parts.pop()
+        return ".".join(parts) or None
+
+    graph: dict[str, set[str]] = {}
+    for module, path in paths.items():
+        package = module.split(".")
+        if path.name != "__init__.py":
+            package.pop()
+        edges: set[str] = set()
+        for name, taken in _runs_at_import(path.read_text(encoding="utf-8"), package):
+            target = known(f"{name}.{taken}") if taken and f"{name}.{taken}" in paths \
+                else known(name)
+            if target is None or target == module:
+                continue
+            edges.add(target)
+            parts = target.split(".")
+            for i in range(1, len(parts)):  # importing a.b.c loads a and a.b first
+                step = ".".join(parts[:i])
+                if step in paths and step != module and not module.startswith(step + "."):
+                    edges.add(step)
+        graph[module] = edges
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected parts of more than one module (Tarjan, iteratively)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        while work:
+            node, nexts = work[-1]
+            step = next((n for n in nexts), None)
+            if step is not None:
+                if step not in index:
+                    index[step] = low[step] = len(index)
+                    stack.append(step)
+                    work.append((step, iter(sorted(graph.get(step, ())))))
+                elif step in stack:
+                    low[node] = min(low[node], index[step])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                part = []
+                while True:
+                    top = stack.pop()
+                    part.append(top)
+                    if top == node:
+                        break
+                if len(part) > 1:
+                    found.append(sorted(part))
+    return found
+
+
+def test_no_module_of_fleet_imports_itself_back() -> None:
+    """No cycle among the modules ``fleet`` loads at import time: each part can be read,
+    tested and replaced from the bottom up. (An import inside a function or for type
+    checking only does not run at import and is not counted.)"""
+    assert cycles(import_graph(ROOT, "fleet")) == []
+
+
+def test_an_import_cycle_is_caught(tmp_path: Path) -> None:
+    """The checker itself, on a temporary tree: a cycle through two modules and one
+    through a package's ``__init__`` (a module reading a name from its half-loaded
+    package) are found; a type-checking or function-local import is not one."""
+    files = {
+        "p/__init__.py": "from p.a import A\nfrom p.d import D\n",
+        "p/a.py": "from p import b\nA = 1\n",
+        "p/b.py": "import p.c\nfrom typing import TYPE_CHECKING\n"
+                  "if TYPE_CHECKING:\n    from p.d import D\n",
+        "p/c.py": "from .b import *\n",
+        "p/d.py": "from p import A\nD = A\n",
+        "p/e.py": "def f():\n    import p.d\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    assert sorted(cycles(import_graph(tmp_path, "p"))) == [["p", "p.d"], ["p.b", "p.c"]]

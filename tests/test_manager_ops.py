@@ -36,7 +36,7 @@ def test_a_blocked_tables_dish_waits_while_others_are_served_then_goes_out() -> 
     async def scene(rig: Rig) -> None:
         ctl = rig.controller
         await rig.runtime.execute(ctl.block_table("table-1", "spill under the table", rig.now()))
-        assert dict(ctl.blocked_tables) == {"table-1": "spill under the table"}
+        assert dict(ctl.manager.blocked_tables) == {"table-1": "spill under the table"}
         held = await rig.order("table-1")
         others = [await rig.order(t) for t in ("table-2", "table-3", "table-2")]
         await rig.until(lambda: all(rig.dish(o).state is DishState.SERVED for o in others),
@@ -45,7 +45,7 @@ def test_a_blocked_tables_dish_waits_while_others_are_served_then_goes_out() -> 
         assert rig.dish(held).state is DishState.READY
         assert "table-1" not in _trip_tables(rig)
         await rig.runtime.execute(ctl.unblock_table("table-1", rig.now()))
-        assert dict(ctl.blocked_tables) == {}
+        assert dict(ctl.manager.blocked_tables) == {}
         await rig.until(lambda: rig.dish(held).state is DishState.SERVED, 120,
                         "served once unblocked")
         blocked = rig.events(ev.TABLE_BLOCKED)
@@ -61,17 +61,17 @@ def test_a_blocked_zone_stays_clear_robots_serve_round_it_and_use_it_again() -> 
         # The middle of the room's north side: the straight way from the pass to table-1.
         rect = _rect_over(rig, (0, 7), (2, 9))
         await rig.runtime.execute(ctl.block_zone("spill", "mop bucket", rig.now(), rect=rect))
-        zone = ctl.blocked_zone_cells("spill")
+        zone = ctl.manager.zone_cells("spill")
         assert zone == {(r, c) for r in range(3) for c in range(7, 10)}
-        assert dict(ctl.blocked_zones) == {"spill": "mop bucket"}
+        assert dict(ctl.manager.blocked_zones) == {"spill": "mop bucket"}
         blocked_at = rig.now()
         orders = [await rig.order(t) for t in ("table-1", "table-1", "table-2", "table-1")]
         await rig.until(lambda: all(rig.dish(o).state is DishState.SERVED for o in orders),
                         400, "served round the zone")
         unblocked_at = rig.now()
         await rig.runtime.execute(ctl.unblock_zone("spill", rig.now()))
-        assert ctl.blocked_zone_cells("spill") == frozenset()
-        assert dict(ctl.blocked_zones) == {}
+        assert ctl.manager.zone_cells("spill") == frozenset()
+        assert dict(ctl.manager.blocked_zones) == {}
         inside = [m for m in rig.referee.trace
                   if blocked_at <= m.at <= unblocked_at and m.dst in zone]
         assert inside == []
@@ -101,7 +101,7 @@ def test_a_zone_blocked_mid_trip_is_not_entered_beyond_what_was_released() -> No
         rect = _rect_over(rig, (max(0, cut[0] - 1), cut[1]), (min(4, cut[0] + 1), cut[1]))
         at = rig.now()
         await rig.runtime.execute(ctl.block_zone("cart", "", at, rect=rect))
-        zone = ctl.blocked_zone_cells("cart")
+        zone = ctl.manager.zone_cells("cart")
         assert cut in zone
         await rig.until(lambda: dish.state is DishState.SERVED, 200, "served round the cart")
         entered = {m.dst for m in rig.moves_of(serial, since=at) if m.dst in zone}
@@ -123,7 +123,7 @@ def test_a_robot_cut_off_by_a_blocked_zone_waits_short_of_it_and_goes_on_after()
         at = rig.now()
         await rig.runtime.execute(ctl.block_zone("party", "birthday", at,
                                                  rect=_rect_over(rig, (0, column), (4, column))))
-        zone = ctl.blocked_zone_cells("party")
+        zone = ctl.manager.zone_cells("party")
         assert "A stop short of it" in rig.events(ev.ZONE_BLOCKED)[0].text
         await rig.settle(40.0)
         assert dish.state is DishState.ON_THE_WAY
@@ -229,11 +229,11 @@ def test_unknown_names_are_refused_with_a_code_and_a_field() -> None:
             assert (refused.value.code, refused.value.field) == (code, field), refused.value
         with pytest.raises(CommandError, match="no robot 'Z9' in this fleet"):
             ctl.pause("Z9", now)
-        assert dict(ctl.blocked_tables) == {} and dict(ctl.blocked_zones) == {}
-        assert ctl.blocked_zone_cells("patio") == frozenset()
+        assert dict(ctl.manager.blocked_tables) == {} and dict(ctl.manager.blocked_zones) == {}
+        assert ctl.manager.zone_cells("patio") == frozenset()
         # Names are matched as the plan spells them, whatever the case.
         await rig.runtime.execute(ctl.block_table("TABLE-3", "reserved", now))
-        assert dict(ctl.blocked_tables) == {"table-3": "reserved"}
+        assert dict(ctl.manager.blocked_tables) == {"table-3": "reserved"}
 
     run_rig(small_room(), {"A": (1, 0)}, scene)
 
@@ -242,7 +242,7 @@ def test_stop_all_shows_the_floor_stopped_until_released() -> None:
     async def scene(rig: Rig) -> None:
         ctl = rig.controller
         await rig.runtime.execute(ctl.stop_all(rig.now()))
-        assert ctl.stopped_all
+        assert ctl.manager.stopped_all
         await rig.until(lambda: all(r.paused_by_manager and r.state is not None
                                     and r.state.paused for r in ctl.robots.values()), 10,
                         "every robot reports paused")
@@ -251,7 +251,7 @@ def test_stop_all_shows_the_floor_stopped_until_released() -> None:
         await rig.settle(20.0)
         assert rig.dish(oid).state is DishState.READY
         await rig.runtime.execute(ctl.release_all(rig.now()))
-        assert not ctl.stopped_all
+        assert not ctl.manager.stopped_all
         await rig.until(lambda: rig.dish(oid).state is DishState.SERVED, 120, "served")
         assert [e.kind for e in ctl.events if e.kind in (ev.ALL_STOPPED, ev.ALL_RELEASED)] \
             == [ev.ALL_STOPPED, ev.ALL_RELEASED]
@@ -387,8 +387,8 @@ def test_places_in_words_and_a_spot_far_from_any_place() -> None:
 
     async def scene(rig: Rig) -> None:
         ctl = rig.controller
-        assert where_words(ctl, (0, 4)) == "by table 7"
+        assert where_words(ctl.plan, (0, 4)) == "by table 7"
         x, y = plan.centre_of((0, 17))
-        assert where_words(ctl, (0, 17)) == f"at ({x:.1f}, {y:.1f}) m"
+        assert where_words(ctl.plan, (0, 17)) == f"at ({x:.1f}, {y:.1f}) m"
 
     run_rig(plan, {"A": (1, 29)}, scene)

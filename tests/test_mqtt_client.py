@@ -23,6 +23,7 @@ from brokers import (  # noqa: F401  (pytest fixtures)
 
 from drivers.mqtt import (
     Backoff,
+    BrokerSettings,
     Connected,
     ConnectionEvent,
     Lost,
@@ -31,7 +32,6 @@ from drivers.mqtt import (
     parse_broker_url,
 )
 from drivers.mqtt.broker import EmbeddedBroker, free_port
-from fleet.config import BrokerConfig
 from fleet.errors import ConfigError, LinkError
 
 pytestmark = pytest.mark.integration
@@ -67,7 +67,7 @@ def test_bad_broker_urls_name_the_key(url: str, message: str) -> None:
 
 def test_settings_from_config(tmp_path: Path) -> None:
     (tmp_path / "ca.pem").write_text("x", encoding="utf-8")
-    cfg = BrokerConfig(url="mqtts://b:8884", ca_file="ca.pem", username="ctl", keepalive=15)
+    cfg = BrokerSettings(url="mqtts://b:8884", ca_file="ca.pem", username="ctl", keepalive=15)
     s = MqttSettings.from_config(cfg, password="pw", base_dir=tmp_path)
     assert (s.host, s.port, s.tls, s.username, s.keepalive) == ("b", 8884, True, "ctl", 15)
     assert s.ca_file == str(tmp_path / "ca.pem")
@@ -77,12 +77,12 @@ def test_settings_from_config(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("cfg", "message"), [
-    (BrokerConfig(url="mqtt://b", ca_file="ca.pem"), "broker.ca_file is set but .* mqtt://"),
-    (BrokerConfig(url="mqtts://b", ca_file="missing.pem"), "broker.ca_file: no such file"),
-    (BrokerConfig(url="mqtt://b", keepalive=0), "broker.keepalive"),
-    (BrokerConfig(url="mqtt://b", client_id=""), "broker.client_id"),
+    (BrokerSettings(url="mqtt://b", ca_file="ca.pem"), "broker.ca_file is set but .* mqtt://"),
+    (BrokerSettings(url="mqtts://b", ca_file="missing.pem"), "broker.ca_file: no such file"),
+    (BrokerSettings(url="mqtt://b", keepalive=0), "broker.keepalive"),
+    (BrokerSettings(url="mqtt://b", client_id=""), "broker.client_id"),
 ])
-def test_bad_settings(tmp_path: Path, cfg: BrokerConfig, message: str) -> None:
+def test_bad_settings(tmp_path: Path, cfg: BrokerSettings, message: str) -> None:
     (tmp_path / "ca.pem").write_text("x", encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
         MqttSettings.from_config(cfg, base_dir=tmp_path)
@@ -90,7 +90,7 @@ def test_bad_settings(tmp_path: Path, cfg: BrokerConfig, message: str) -> None:
 
 def test_password_without_username_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"broker\.username"):
-        MqttSettings.from_config(BrokerConfig(url="mqtt://b"), password="pw")
+        MqttSettings.from_config(BrokerSettings(url="mqtt://b"), password="pw")
 
 
 def test_backoff_doubles_to_a_cap_with_bounded_jitter() -> None:
@@ -224,7 +224,7 @@ async def test_tls_with_client_certificate(tmp_path: Path) -> None:
     async with EmbeddedBroker(kind="mosquitto", workdir=tmp_path / "b",
                               extra_config=extra) as b:
         url = f"mqtts://127.0.0.1:{b.port}"
-        good = MqttSettings.from_config(BrokerConfig(
+        good = MqttSettings.from_config(BrokerSettings(
             url=url, ca_file=str(f["ca.crt"]), cert_file=str(f["client.crt"]),
             key_file=str(f["client.key"])))
         async with MqttConnection(good) as conn:
@@ -232,7 +232,7 @@ async def test_tls_with_client_certificate(tmp_path: Path) -> None:
             await conn.subscribe("secure")
             await conn.publish("secure", b"tls", qos=1)
             assert (await receive(conn)).payload == b"tls"
-        no_cert = MqttSettings.from_config(BrokerConfig(url=url, ca_file=str(f["ca.crt"])))
+        no_cert = MqttSettings.from_config(BrokerSettings(url=url, ca_file=str(f["ca.crt"])))
         async with MqttConnection(no_cert, backoff=FAST) as conn:
             with pytest.raises(LinkError, match="cannot connect"):
                 await conn.wait_connected(10)
@@ -244,7 +244,7 @@ async def test_username_and_password(tmp_path: Path) -> None:
     pw = make_password_file(tmp_path / "passwd", "fleet", "s3cret")
     async with EmbeddedBroker(kind="mosquitto", workdir=tmp_path / "b",
                               extra_config=f"allow_anonymous false\npassword_file {pw}\n") as b:
-        cfg = BrokerConfig(url=b.url, username="fleet")
+        cfg = BrokerSettings(url=b.url, username="fleet")
         async with MqttConnection(MqttSettings.from_config(cfg, password="s3cret")) as conn:
             await conn.wait_connected(5)
         wrong = MqttSettings.from_config(cfg, password="guess")

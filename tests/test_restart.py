@@ -21,7 +21,7 @@ from simkit import run_checked
 
 from fleet.assembly import build_controller
 from fleet.controller.core import Controller
-from fleet.controller.recovery import LOST, REPORT_GRACE_S
+from fleet.controller.restart import LOST, REPORT_GRACE_S
 from fleet.domain import Dish, DishState, Priority, TripState
 from fleet.domain import events as ev
 from fleet.errors import OrderError
@@ -359,15 +359,15 @@ def test_the_manager_s_settings_survive_a_restart(tmp_path: Path, last: str) -> 
     store = SqliteStore(db)
     second = build_controller(plan, models, store=store, resume=True)
     try:
-        assert dict(second.blocked_tables) == {"table-1": "spill"}
-        assert dict(second.blocked_zones) == {"mop": "wet floor"}
+        assert dict(second.manager.blocked_tables) == {"table-1": "spill"}
+        assert dict(second.manager.blocked_zones) == {"mop": "wet floor"}
         assert second.traffic.closed_cells("mop") == closed, "the same cells kept out"
         assert not second.traffic.closed_cells("step")
         paused = {s for s, r in second.robots.items() if r.paused_by_manager}
         if last == "pause B":  # A, paused on its own before the stop, stayed paused
-            assert paused == {"A", "B"} and not second.stopped_all
+            assert paused == {"A", "B"} and not second.manager.stopped_all
         else:
-            assert paused == set(STARTS) and second.stopped_all
+            assert paused == set(STARTS) and second.manager.stopped_all
             assert second.manager.paused_before_stop == {"A"}, "A stays paused on release"
     finally:
         store.close()
@@ -429,7 +429,7 @@ def test_saved_times_are_put_on_the_new_run_s_clock_after_a_reboot(tmp_path: Pat
         assert (dish.created_at, dish.ready_at) == (-90.0, -60.0)
         assert 10.0 - dish.ready_at == 70.0, "ready for 70 s, as on the wall clock"
         assert second.book.orders["P1"].created_at == -90.0
-        assert second.knows_order("P0"), "a closed order found in the store"
+        assert second.take_back_order("P0"), "a closed order found in the store"
         assert second.book.orders["P0"].created_at == -80.0, "moved onto this clock too"
         started = store.events(kinds={ev.CONTROLLER_STARTED})
         assert [e.data["epoch"] for e in started] == [1000.0, 1190.0]

@@ -17,10 +17,11 @@ from drivers.mqtt.client import (
     MqttConnection,
     Received,
 )
-from drivers.mqtt.settings import MqttSettings, parse_broker_url
+from drivers.mqtt.settings import BrokerSettings, MqttSettings, parse_broker_url
 
 __all__ = [
     "Backoff",
+    "BrokerSettings",
     "Connected",
     "ConnectionEvent",
     "Counters",

@@ -62,8 +62,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal, Self
 
-from drivers.mqtt.settings import parse_broker_url
-from fleet.config import BrokerConfig
+from drivers.mqtt.settings import BrokerSettings, parse_broker_url
 from fleet.errors import ConfigError, LinkError
 
 log = logging.getLogger(__name__)
@@ -382,7 +381,7 @@ class EmbeddedBroker:
 
 
 @contextlib.asynccontextmanager
-async def broker_for(config: BrokerConfig, auth: BrokerAuth | None = None,
+async def broker_for(config: BrokerSettings, auth: BrokerAuth | None = None,
                      tls: ListenerTls | None = None) -> AsyncIterator[str]:
     """The URL to connect to: the configured one, or an embedded broker's for the
     lifetime of the context (``url = "embedded"``). With ``auth`` the embedded broker

@@ -22,6 +22,9 @@ answer so, but a flood of huge messages cannot fill memory.
 
 Closing the connection sends DISCONNECT, so the broker does not publish the last
 will: a link that wants subscribers to see OFFLINE publishes it before closing.
+
+Long because the supervisor loop, the bounded queue and the boundary types must be
+read together to see that no paho object and no unbounded buffer escapes.
 """
 
 from __future__ import annotations

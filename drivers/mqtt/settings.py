@@ -1,5 +1,11 @@
 """Where a connection goes and how it authenticates, validated once from the config.
 
+The driver has its own type for the broker's settings (``BrokerSettings``), built
+by the command line from ``fleet.config.BrokerConfig``
+(``fleet.cli.credentials.broker_settings``): the driver then loads without the
+config schema, and a key added to or renamed in the config cannot change what a
+link does without the conversion saying so.
+
 Errors name the config key (``broker.url``, ``broker.ca_file``) because the person
 reading them fixes ``config.toml`` or a ``FLEET_BROKER__*`` variable, not code.
 Credentials never come from the URL: the password is resolved by the caller from
@@ -12,10 +18,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fleet.config import BrokerConfig
 from fleet.errors import ConfigError
 
 DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerSettings:
+    """The site's broker as the driver needs it, before the password is resolved and
+    relative paths are placed; the defaults are ``config.toml``'s."""
+
+    url: str = "embedded"
+    """``embedded`` starts a broker in-process; else ``mqtt://host:port`` or ``mqtts://``."""
+    client_id: str = "fleet-controller"
+    keepalive: int = 30
+    username: str | None = None
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    listen_host: str = "127.0.0.1"
+    """Where an embedded broker listens (with users; anonymous ones stay on loopback)."""
+    listen_port: int = 0
+    """An embedded broker's port; 0 picks a free one at each start."""
+
 
 def parse_broker_url(url: str) -> tuple[bool, str, int]:
     """``mqtt://host:port`` or ``mqtts://host:port`` -> (tls, host, port)."""
@@ -61,7 +86,7 @@ class MqttSettings:
         return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
 
     @classmethod
-    def from_config(cls, broker: BrokerConfig, url: str | None = None, *,
+    def from_config(cls, broker: BrokerSettings, url: str | None = None, *,
                     password: str | None = None, base_dir: str | Path = ".",
                     client_id: str | None = None) -> MqttSettings:
         """``url`` overrides ``broker.url`` (the embedded broker's real address);

@@ -9,6 +9,10 @@ every other message, and any message already started, is delivered at most once.
 What a restart of the peer (or ``reset``) leaves undelivered is not forgotten:
 ``take_lost`` hands it to the caller, which alone knows whether the peer's state
 shows it arrived and so whether sending it again is safe.
+
+Long because it is one state machine (handshake, sequence numbers, acknowledgements,
+retransmission, heartbeats) over shared counters; a split would cut its invariants
+in two.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ import msgspec
 from drivers.mqtt import Connected, ConnectionEvent, MqttConnection, MqttSettings, Received
 from fleet.api.messages import (
     Alerts,
-    Command,
+    ClientCommand,
     ControllerStatus,
     EventView,
     FloorView,
@@ -245,7 +245,7 @@ class FleetClient:
             self._emit(update)
 
     # -- requests -----------------------------------------------------------------------
-    async def request(self, command: Command, *, timeout: float = 5.0,  # noqa: ASYNC109
+    async def request(self, command: ClientCommand, *, timeout: float = 5.0,  # noqa: ASYNC109
                       role: Role | None = None) -> Reply:
         """Send ``command`` (as ``role``, by default the client's) and wait for its reply.
         A refusal is a ``Reply`` with ``ok=False``; ``NoReplyError`` when the controller

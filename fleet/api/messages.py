@@ -20,6 +20,9 @@ the order closes) and ``alerts``. ``events`` is a stream, not retained.
 Times (``at``, ``ready_at``, ``now`` ...) are seconds on the site's clock, which
 is Unix time in production and runs ``speed`` times faster in a simulation; a
 client measures ages against ``Summary.now``, never against its own clock.
+
+Long because it is the API's schema: one type per message, from which the JSON
+schemas in ``docs/api/`` are generated; a client's implementer reads it as one list.
 """
 
 from __future__ import annotations
@@ -192,10 +195,12 @@ PosCommand = (SubmitOrder | MarkReady | CancelOrder | SetPriority | RequestBussi
 ManagerCommand = (PauseRobot | ResumeRobot | StopAll | ReleaseAll | SendToCharge | SendToDock
                   | BlockTable | UnblockTable | BlockZone | UnblockZone | AcknowledgeAlert
                   | RecentEvents | DishHistory)
-Command = (SubmitOrder | MarkReady | CancelOrder | SetPriority | RequestBussing | ServedByStaff
-           | PauseRobot | ResumeRobot | StopAll | ReleaseAll | SendToCharge | SendToDock
-           | BlockTable | UnblockTable | BlockZone | UnblockZone | AcknowledgeAlert
-           | RecentEvents | DishHistory)
+ClientCommand = (SubmitOrder | MarkReady | CancelOrder | SetPriority | RequestBussing
+                 | ServedByStaff | PauseRobot | ResumeRobot | StopAll | ReleaseAll | SendToCharge
+                 | SendToDock | BlockTable | UnblockTable | BlockZone | UnblockZone
+                 | AcknowledgeAlert | RecentEvents | DishHistory)
+"""What a client (till, kitchen display, manager) asks of the controller; not the
+controller's own commands to robots (``fleet.controller.commands.Command``)."""
 POS_COMMANDS: tuple[type[Struct], ...] = (SubmitOrder, MarkReady, CancelOrder, SetPriority,
                                           RequestBussing, ServedByStaff)
 """What a POS or kitchen display may send on ``pos/{client}``; the manager's topic
@@ -204,7 +209,7 @@ takes these and the rest."""
 
 class Request(_Msg, kw_only=True):
     request_id: RequestId
-    command: Command
+    command: ClientCommand
     site: Name | None = None
     """When given, it must be the site the controller serves (a misrouted request is
     refused rather than carried out on the wrong floor)."""

@@ -20,7 +20,7 @@ import logging
 from fleet.api.client import FleetClient
 from fleet.api.messages import (
     CancelOrder,
-    Command,
+    ClientCommand,
     DishSpec,
     MarkReady,
     RequestBussing,
@@ -42,7 +42,7 @@ class ApiPos:
         self.resent = 0
         """Requests sent again after no answer."""
 
-    async def _ask(self, command: Command) -> None:
+    async def _ask(self, command: ClientCommand) -> None:
         tries = 1 + self.retries
         for attempt in range(tries):
             try:

@@ -28,7 +28,7 @@ from fleet.api.messages import (
     BlockTable,
     BlockZone,
     CancelOrder,
-    Command,
+    ClientCommand,
     DishHistory,
     ErrorCode,
     EventView,
@@ -132,7 +132,7 @@ def decode(payload: bytes, *, max_payload: int = MAX_PAYLOAD) -> Request:
     return request
 
 
-def tag_of(command: Command) -> str:
+def tag_of(command: ClientCommand) -> str:
     """The command's name on the wire (``submitOrder``)."""
     return str(type(command).__struct_config__.tag)
 
@@ -170,7 +170,7 @@ class Executor:
         return dish
 
     # -- carrying out ---------------------------------------------------------------------
-    def run(self, command: Command, now: float) -> Done:
+    def run(self, command: ClientCommand, now: float) -> Done:
         try:
             return self._run(command, now)
         except (CommandError, OrderError) as exc:
@@ -180,7 +180,7 @@ class Executor:
                 field = f"$.command.{field}"
             raise Refused(code, str(exc), field) from None
 
-    def _run(self, command: Command, now: float) -> Done:
+    def _run(self, command: ClientCommand, now: float) -> Done:
         ctl = self.fleet.commands
         if isinstance(command, SubmitOrder):
             return self._submit(command, now)
@@ -265,7 +265,7 @@ class Executor:
             dishes=tuple(DishRequest(d.name, d.trays, d.pass_place) for d in command.dishes),
             priority=Priority.HIGH if command.priority == "high" else Priority.NORMAL,
             note=command.note, party=command.party)
-        known = ctl.knows_order(command.order_id)
+        known = ctl.take_back_order(command.order_id)
         out = ctl.submit(request, now)  # refused with a code and field (``run`` maps them)
         if known:
             return Done(f"order {command.order_id} was already taken; nothing new done", out,

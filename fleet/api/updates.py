@@ -17,7 +17,7 @@ from typing import Protocol
 
 from fleet.api.messages import (
     Alerts,
-    Command,
+    ClientCommand,
     ControllerStatus,
     EventView,
     FloorView,
@@ -71,7 +71,7 @@ class FleetSource(Protocol):
         when the source is closed. Broker loss and return come as ``LinkChanged``."""
         ...
 
-    async def request(self, command: Command, *, timeout: float = 5.0) -> Reply:  # noqa: ASYNC109
+    async def request(self, command: ClientCommand, *, timeout: float = 5.0) -> Reply:  # noqa: ASYNC109
         """Send one command and wait for its reply; raises ``NoReplyError``
         (a ``FleetError``) when the controller does not answer within ``timeout``
         seconds. A refusal is a ``Reply`` with ``ok=False``, not an exception."""

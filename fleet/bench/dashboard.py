@@ -71,13 +71,12 @@ async def _feed(url: str, site: str, map_path: Path, *, robots: int, hz: float, 
 
 async def _follow(url: str, map_path: Path, *, robots: int, hz: float, orders: int,
                   seconds: float, with_screen: bool) -> Row:
-    from drivers.mqtt import MqttSettings  # noqa: PLC0415
+    from drivers.mqtt import BrokerSettings, MqttSettings  # noqa: PLC0415
     from fleet.api.client import FleetClient  # noqa: PLC0415
     from fleet.api.mirror import FleetMirror  # noqa: PLC0415
-    from fleet.config import BrokerConfig  # noqa: PLC0415
 
     site = f"bench{os.getpid()}{'s' if with_screen else 'b'}"
-    settings = MqttSettings.from_config(BrokerConfig(url=url), url, client_id=f"follow-{site}")
+    settings = MqttSettings.from_config(BrokerSettings(url=url), url, client_id=f"follow-{site}")
     warm = min(3.0, seconds / 4)
     async with (_feed(url, site, map_path, robots=robots, hz=hz, orders=orders,
                       seconds=seconds + warm) as go,
@@ -126,13 +125,13 @@ async def _follow(url: str, map_path: Path, *, robots: int, hz: float, orders: i
 
 async def _submit(url: str, map_path: Path, *, count: int) -> list[Row]:
     """Submit -> acknowledgement through a real controller, against a bare echo."""
-    from drivers.mqtt import MqttSettings  # noqa: PLC0415
+    from drivers.mqtt import BrokerSettings, MqttSettings  # noqa: PLC0415
     from drivers.mqtt.client import MqttConnection  # noqa: PLC0415
     from fleet.api.client import FleetClient  # noqa: PLC0415
     from fleet.api.messages import DishSpec, SubmitOrder  # noqa: PLC0415
     from fleet.api.server import ApiServer  # noqa: PLC0415
     from fleet.assembly import build_controller  # noqa: PLC0415
-    from fleet.config import BrokerConfig, Config  # noqa: PLC0415
+    from fleet.config import Config  # noqa: PLC0415
     from fleet.floor import PlaceKind, load_floor  # noqa: PLC0415
     from fleet.runtime import FleetRuntime  # noqa: PLC0415
     from fleet.store import MemoryStore  # noqa: PLC0415
@@ -142,7 +141,7 @@ async def _submit(url: str, map_path: Path, *, count: int) -> list[Row]:
     from sim.world import World  # noqa: PLC0415
 
     def settings(client_id: str) -> MqttSettings:
-        return MqttSettings.from_config(BrokerConfig(url=url), url, client_id=client_id)
+        return MqttSettings.from_config(BrokerSettings(url=url), url, client_id=client_id)
 
     plan = load_floor(map_path)
     model = Config().robot_model()

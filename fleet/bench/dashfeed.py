@@ -25,7 +25,7 @@ from pathlib import Path
 
 import msgspec
 
-from drivers.mqtt import MqttSettings
+from drivers.mqtt import BrokerSettings, MqttSettings
 from drivers.mqtt.client import MqttConnection
 from fleet.api.messages import (
     ControllerStatus,
@@ -38,7 +38,6 @@ from fleet.api.messages import (
 )
 from fleet.api.snapshot import floor_view
 from fleet.api.topics import Topics
-from fleet.config import BrokerConfig
 from fleet.floor import FloorPlan, PlaceKind, load_floor
 from fleet.floor.model import Cell
 
@@ -84,7 +83,7 @@ async def feed(url: str, site: str, plan: FloorPlan, *, robots: int, hz: float, 
     rng = random.Random(1)
     topics = Topics(site)
     enc = msgspec.json.Encoder()
-    settings = MqttSettings.from_config(BrokerConfig(url=url), url, client_id=f"dashfeed-{site}")
+    settings = MqttSettings.from_config(BrokerSettings(url=url), url, client_id=f"dashfeed-{site}")
     free = [(int(r), int(c)) for r, c in zip(*plan.passable.nonzero(), strict=True)]
     walkers = {f"R{i + 1}": Walker(plan, rng.choice(free), rng) for i in range(robots)}
     now = time.time()

@@ -14,12 +14,23 @@ import dataclasses
 import logging
 
 from drivers.mqtt.broker import BrokerAuth, ListenerTls
-from drivers.mqtt.settings import MqttSettings
+from drivers.mqtt.settings import BrokerSettings, MqttSettings
 from fleet.access.userbook import UserBook
-from fleet.config import Config
+from fleet.config import BrokerConfig, Config
 from fleet.errors import ConfigError
 
 log = logging.getLogger(__name__)
+
+
+def broker_settings(broker: BrokerConfig) -> BrokerSettings:
+    """The config's ``[broker]`` in the MQTT driver's own terms: the one place the two
+    meet, so the driver never imports the config (the password is resolved apart, by
+    ``Config.broker_password``)."""
+    return BrokerSettings(url=broker.url, client_id=broker.client_id,
+                          keepalive=broker.keepalive, username=broker.username,
+                          ca_file=broker.ca_file, cert_file=broker.cert_file,
+                          key_file=broker.key_file, listen_host=broker.listen_host,
+                          listen_port=broker.listen_port)
 
 
 def prepare_embedded(cfg: Config) -> UserBook:

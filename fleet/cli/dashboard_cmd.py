@@ -74,18 +74,18 @@ def resolve(args: argparse.Namespace) -> tuple[Config | None, str, str]:
 def settings_for(cfg: Config | None, url: str) -> MqttSettings:
     """How this dashboard connects: the config's credentials, else the local dashboard
     user's (beside ``fleet run``), else none; with a user, the user name as client id."""
-    from drivers.mqtt import MqttSettings  # noqa: PLC0415  (loads MQTT only when it runs)
+    from drivers.mqtt import BrokerSettings, MqttSettings  # noqa: PLC0415  (MQTT only when run)
     from drivers.mqtt.settings import parse_broker_url  # noqa: PLC0415
     from fleet.access.userbook import DASHBOARD_USER  # noqa: PLC0415
     from fleet.api.client import dashboard_client_id  # noqa: PLC0415
-    from fleet.cli.credentials import local_book, local_settings  # noqa: PLC0415
-    from fleet.config import BrokerConfig  # noqa: PLC0415
+    from fleet.cli.credentials import broker_settings, local_book, local_settings  # noqa: PLC0415
 
     client_id = dashboard_client_id()
     if cfg is None:
         parse_broker_url(url)
-        return MqttSettings.from_config(BrokerConfig(url=url), url, client_id=client_id)
-    settings = MqttSettings.from_config(cfg.broker, url, password=cfg.broker_password(),
+        return MqttSettings.from_config(BrokerSettings(url=url), url, client_id=client_id)
+    settings = MqttSettings.from_config(broker_settings(cfg.broker), url,
+                                        password=cfg.broker_password(),
                                         base_dir=cfg.base_dir, client_id=client_id)
     book = local_book(cfg)
     if book is not None:

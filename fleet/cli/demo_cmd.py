@@ -210,13 +210,14 @@ def _site(args: argparse.Namespace, cfg: Config, robots: int) -> Iterator[tuple[
     thread's loop) and the site's process; stopped in reverse order, on Ctrl-C and
     SIGTERM too. The children watch this process and stop if it is killed."""
     from drivers.mqtt.broker import broker_for  # noqa: PLC0415
+    from fleet.cli.credentials import broker_settings  # noqa: PLC0415
 
     urls: queue.Queue[str | BaseException] = queue.Queue()
     done = threading.Event()
 
     async def hold() -> None:
         try:
-            async with broker_for(cfg.broker) as url:
+            async with broker_for(broker_settings(cfg.broker)) as url:
                 urls.put(url)
                 await asyncio.to_thread(done.wait)
         except BaseException as exc:
@@ -269,10 +270,11 @@ def _live(args: argparse.Namespace, cfg: Config, robots: int, console: Console) 
 async def _dashboard(cfg: Config, url: str, lang: Lang) -> None:
     from drivers.mqtt import MqttSettings  # noqa: PLC0415
     from fleet.api.client import FleetClient, dashboard_client_id  # noqa: PLC0415
+    from fleet.cli.credentials import broker_settings  # noqa: PLC0415
     from fleet.dashboard import build_app  # noqa: PLC0415
 
     client_id = dashboard_client_id()
-    settings = MqttSettings.from_config(cfg.broker, url, client_id=client_id,
+    settings = MqttSettings.from_config(broker_settings(cfg.broker), url, client_id=client_id,
                                         base_dir=cfg.base_dir)
     async with FleetClient(settings, cfg.site.id, client_id=client_id) as client:
         await build_app(client, title=f"fleet: {cfg.site.name}", lang=lang).run_async()

@@ -121,9 +121,10 @@ def register(sub: Any) -> None:
 
 def _settings(cfg: Config, url: str, base_dir: Path) -> MqttSettings:
     from drivers.mqtt import MqttSettings  # noqa: PLC0415  (see the module docstring)
+    from fleet.cli.credentials import broker_settings  # noqa: PLC0415
 
-    return MqttSettings.from_config(cfg.broker, url, password=cfg.broker_password(),
-                                    base_dir=base_dir)
+    return MqttSettings.from_config(broker_settings(cfg.broker), url,
+                                    password=cfg.broker_password(), base_dir=base_dir)
 
 
 def _robot_settings(settings: MqttSettings, book: UserBook | None, cfg: Config,

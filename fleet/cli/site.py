@@ -33,7 +33,13 @@ from fleet.access.userbook import robot_user
 from fleet.api.server import ApiServer
 from fleet.api.topics import Topics
 from fleet.assembly import build_controller
-from fleet.cli.credentials import broker_auth, listener_tls, local_settings, prepare_embedded
+from fleet.cli.credentials import (
+    broker_auth,
+    broker_settings,
+    listener_tls,
+    local_settings,
+    prepare_embedded,
+)
 from fleet.cli.factsheets import configured_capabilities
 from fleet.config import Config, RobotConfig
 from fleet.errors import LinkError
@@ -108,12 +114,13 @@ async def _serve_site(cfg: Config, until: Awaitable[None], on_ready: Ready | Non
     simulated: list[SimRobot] = []
     try:
         async with contextlib.AsyncExitStack() as stack:
+            broker = broker_settings(cfg.broker)
             url = await stack.enter_async_context(
-                broker_for(cfg.broker, broker_auth(book) if book is not None else None, tls))
+                broker_for(broker, broker_auth(book) if book is not None else None, tls))
             epoch = time.time() - asyncio.get_running_loop().time()
 
             def settings(client_id: str) -> MqttSettings:
-                given = MqttSettings.from_config(cfg.broker, url, password=password,
+                given = MqttSettings.from_config(broker, url, password=password,
                                                  base_dir=cfg.base_dir, client_id=client_id)
                 # The embedded broker knows only the site's users: ours log in as the
                 # local user named like the client.

@@ -11,6 +11,10 @@ piece by piece -> the robot's state reports (``ingest``) move the route, the
 dishes and the trip on -> a freed robot triggers dispatch again. ``tick``
 handles what time alone decides: guests who never come, robots gone quiet or
 stalled with food aboard, legs that could not be planned yet, deadlocks.
+
+Long because the controller still forwards each client command to the part that owns
+it (issue 16, finding 1 names these wrappers to remove), beside the wiring of its
+parts.
 """
 
 from __future__ import annotations
@@ -22,12 +26,12 @@ from types import MappingProxyType
 from typing import Any
 
 from fleet.controller.commands import Command, SendInstantActions
+from fleet.controller.floor_ops import FloorOps
 from fleet.controller.ingest import take_state
 from fleet.controller.lateness import tell_late
 from fleet.controller.makeway import clear_for_yielders, park_off_the_aisles
-from fleet.controller.manager import ManagerOps
 from fleet.controller.orderbook import OrderBook
-from fleet.controller.recovery import Recovery, adopt_saved
+from fleet.controller.restart import RestartRecovery, adopt_saved
 from fleet.controller.robots import RobotRecord, mode_from_state
 from fleet.controller.sending import release, resend
 from fleet.controller.tripwork import TripWork
@@ -38,7 +42,6 @@ from fleet.domain import events as ev
 from fleet.domain.events import Event
 from fleet.errors import OrderError
 from fleet.floor import FloorPlan
-from fleet.floor.model import Cell
 from fleet.intake import OrderRequest
 from fleet.link import Capabilities
 from fleet.routing import StationFields
@@ -110,17 +113,19 @@ class Controller:
         self.times = {m.name: TravelTimes(plan, m, fields) for m in models.values()}
         self.trips: dict[str, Trip] = {}
         self.work = TripWork(self)
-        self.manager = ManagerOps(self)
+        self.manager = FloorOps(self)
         self.watchdog = Watchdog()
-        self._trip_seq = 0
+        self._id_seq = 0
+        """Numbers trip ids and instant-action ids alike: one counter, so no two ids
+        this run makes share a number."""
         self._next_tick = 0.0
         self._dispatch_due = False
         self._started_at: float | None = None
         self._deadlocks: dict[tuple[str, ...], tuple[str, float]] = {}
         self.clock_shift = 0.0
-        """Added to times an earlier run saved (see ``recovery.clock_shift``)."""
-        self.recovery: Recovery | None = None
-        """A restart being reconciled with the robots (``fleet.controller.recovery``)."""
+        """Added to times an earlier run saved (see ``restart.clock_shift``)."""
+        self.recovery: RestartRecovery | None = None
+        """A restart being reconciled with the robots (``fleet.controller.restart``)."""
 
     # -- events -----------------------------------------------------------------
     def _emit(self, event: Event) -> None:
@@ -155,16 +160,18 @@ class Controller:
                          data=MappingProxyType({}) if data is None else data))
 
     def new_trip_id(self) -> str:
-        self._trip_seq += 1
-        return f"trip-{self.run_id}-{self._trip_seq}"
+        self._id_seq += 1
+        return f"trip-{self.run_id}-{self._id_seq}"
 
     # -- intake (the POS, the kitchen display, the manager) ------------------------------
-    def knows_order(self, order_id: str) -> bool:
-        """Whether the id is taken, by this run or a saved earlier one (see recovery)."""
+    def take_back_order(self, order_id: str) -> bool:
+        """Whether the id is taken, by this run or an earlier one. An earlier run's
+        order found in the store is taken into the book on the way (``restart``): that
+        is what makes a till's resend after a restart a duplicate, not a new order."""
         return order_id in self.book.orders or adopt_saved(self, order_id)
 
     def submit(self, request: OrderRequest, now: float) -> list[Command]:
-        self.knows_order(request.order_id)
+        self.take_back_order(request.order_id)  # a saved order with this id is a duplicate
         order = self.book.submit(request, now)
         self.store.save_order(order)
         return []
@@ -208,7 +215,7 @@ class Controller:
     def request_bussing(self, table: str, now: float) -> list[Command]:
         """Once per table until a robot goes: a call made again (a till resending
         after no answer, a second press) changes nothing, so tills may resend it.
-        Kept in the store until a robot has collected there (``recovery.resume``
+        Kept in the store until a robot has collected there (``restart.resume``
         takes it back): the till that heard "ok" does not call again."""
         if self.work.bussing_due(table):
             return []
@@ -255,9 +262,6 @@ class Controller:
         return take_state(self, rec, state, now) + self._after(now)
 
     def join_traffic(self, rec: RobotRecord, now: float) -> None:
-        self._join_traffic(rec, now)
-
-    def _join_traffic(self, rec: RobotRecord, now: float) -> None:
         """A robot is planned around only once traffic knows where it stands."""
         assert rec.cell is not None
         try:
@@ -301,7 +305,7 @@ class Controller:
         if mode.available and not old.available:
             self._dispatch_due = True
 
-    # -- manager commands (see ``manager``) ------------------------------------------
+    # -- manager commands (see ``floor_ops``) ----------------------------------------
     def pause(self, serial: str, now: float) -> list[Command]:
         return self.manager.pause(serial, now) + self._after(now)
 
@@ -336,27 +340,11 @@ class Controller:
     def set_priority(self, order_id: str, priority: Priority, now: float) -> list[Command]:
         return self.manager.set_priority(order_id, priority, now) + self._after(now)
 
-    @property
-    def blocked_tables(self) -> Mapping[str, str]:
-        return MappingProxyType(self.manager.blocked_tables)
-
-    @property
-    def blocked_zones(self) -> Mapping[str, str]:
-        return MappingProxyType(self.manager.blocked_zones)
-
-    @property
-    def stopped_all(self) -> bool:
-        return self.manager.stopped_all
-
-    def blocked_zone_cells(self, zone: str) -> frozenset[Cell]:
-        """The cells of a blocked zone, to draw it (empty when it is not blocked)."""
-        return self.manager.zone_cells(zone)
-
     def instant(self, rec: RobotRecord, action_type: str, now: float) -> SendInstantActions:
         """An instant action, remembered until the robot's state lists it: one lost on
         the way (a dropped link) is sent again."""
-        self._trip_seq += 1
-        action = Action(action_type, f"{action_type}-{self.run_id}-{self._trip_seq}",
+        self._id_seq += 1
+        action = Action(action_type, f"{action_type}-{self.run_id}-{self._id_seq}",
                         BlockingType.HARD)
         rec.supersede(action_type)
         rec.unconfirmed[action.action_id] = (action, now)

@@ -20,7 +20,7 @@ from fleet.controller.phase import Phase, phase_of
 from fleet.controller.robots import RobotRecord
 from fleet.domain import RobotMode, StopKind, TripKind
 from fleet.floor import PlaceKind
-from fleet.floor.model import Cell, Place
+from fleet.floor.model import Cell, FloorPlan, Place
 from fleet.words import Phrase, text
 
 if TYPE_CHECKING:
@@ -58,16 +58,16 @@ def place_words(place: Place) -> str:
     return str(place_phrase(place))
 
 
-def _stop_place(ctl: Controller, name: str) -> Phrase:
-    place = ctl.plan.places.get(name)
+def _stop_place(plan: FloorPlan, name: str) -> Phrase:
+    place = plan.places.get(name)
     return place_phrase(place) if place is not None else text(name)
 
 
-def where_phrase(ctl: Controller, cell: Cell) -> Phrase:
+def where_phrase(plan: FloorPlan, cell: Cell) -> Phrase:
     """"by table 12" when a place is within ``NEAR_M`` of the cell, else "at (x, y) m"."""
-    x, y = ctl.plan.centre_of(cell)
+    x, y = plan.centre_of(cell)
     best: tuple[float, Place] | None = None
-    for place in ctl.plan.places.values():
+    for place in plan.places.values():
         points = list(place.spots) + list(place.outline)
         if not points:
             continue
@@ -79,8 +79,8 @@ def where_phrase(ctl: Controller, cell: Cell) -> Phrase:
     return Phrase.of("at ({x}, {y}) m", x=f"{x:.1f}", y=f"{y:.1f}")
 
 
-def where_words(ctl: Controller, cell: Cell) -> str:
-    return str(where_phrase(ctl, cell))
+def where_words(plan: FloorPlan, cell: Cell) -> str:
+    return str(where_phrase(plan, cell))
 
 
 def _dishes(n: int) -> Phrase:
@@ -131,7 +131,7 @@ def waiting_phrase(ctl: Controller, serial: str, now: float) -> Phrase | None:
         wait = ctl.traffic.waiting_for(serial)
         assert wait is not None
         return Phrase.of("waiting for {robot} to clear the aisle {where}",
-                         robot=wait.blocker, where=where_phrase(ctl, wait.cell))
+                         robot=wait.blocker, where=where_phrase(ctl.plan, wait.cell))
     trip = rec.trip
     if trip is None:  # stranded, or not yet placed with something aboard
         return (Phrase.of("cannot unload: {reason}", reason=text(rec.stranded))
@@ -139,7 +139,7 @@ def waiting_phrase(ctl: Controller, serial: str, now: float) -> Phrase | None:
     stop = trip.current
     if stop is not None and rec.goal_since is not None:
         since = _secs(max(0.0, now - rec.goal_since))
-        where = _stop_place(ctl, stop.place)
+        where = _stop_place(ctl.plan, stop.place)
         if stop.kind is StopKind.SERVE:
             return Phrase.of("at {place}: dish not taken yet ({s} s)", place=where, s=since)
         if stop.kind is StopKind.LOAD:
@@ -201,7 +201,7 @@ def doing_phrase(ctl: Controller, serial: str, now: float) -> Phrase | None:
         stop = trip.current
         if stop is None:
             return Phrase.of("finishing its trip")
-        where = _stop_place(ctl, stop.place)
+        where = _stop_place(ctl.plan, stop.place)
         there = rec.goal_since is not None
         if stop.kind is StopKind.SERVE:
             if there:

@@ -8,11 +8,16 @@ the dishes it should carry, its leg acknowledged or resent, its progress passed
 to traffic and to the trip. Kept out of ``core`` so the controller reads as its
 inputs and their common tail; ``Controller.on_state`` finds the robot and adds
 that tail (dispatch, legs to start, releases).
+
+``take_state`` coordinates the controller's parts and so still takes the whole
+controller; the helpers take only what they use (the traffic manager, an ``Emit``,
+what is believed aboard), so each reads, and could be tested, on its own.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from fleet.controller.commands import Command
@@ -20,13 +25,15 @@ from fleet.controller.legs import cell_of_node
 from fleet.controller.robots import RobotRecord, on_other_map
 from fleet.controller.sending import note_errors
 from fleet.controller.trays import match_loads
-from fleet.domain import DishState, StopKind
+from fleet.domain import Dish, DishState, StopKind
 from fleet.domain import events as ev
+from fleet.domain.events import Emit
 from fleet.vda import ConnectionState, RobotState
 from fleet.words import Phrase
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
+    from fleet.traffic import TrafficManager
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +54,11 @@ def take_state(ctl: Controller, rec: RobotRecord, state: RobotState,
         ctl.emit(ev.BATTERY_LOW, now, low, robot=rec.serial,
                  data={"percent": round(rec.battery, 1)})
     if state.loads is not None:
-        _read_trays(ctl, rec, state, now)
+        held = ctl.recovery.aboard(rec.serial) if ctl.recovery is not None else []
+        _read_trays(rec, state, _aboard(rec, held, ctl.dish))
         if not rec.loads:  # emptied, at the dish return or by hand: nothing to take back
             rec.aboard, rec.aboard_dishes, rec.stranded = (), (), ""
-    _check_map(ctl, rec, state, now)
+    _check_map(ctl.emit, rec, state, now)
     cell = cell_of_node(state.last_node_id) if state.last_node_id else None
     if cell is None and state.position is not None:
         cell = ctl.plan.cell_of(state.position.x, state.position.y)
@@ -66,7 +74,7 @@ def take_state(ctl: Controller, rec: RobotRecord, state: RobotState,
             and ((cell != ctl.traffic.position(rec.serial)
                   and (rec.leg is None or state.order_id != rec.leg.order_id
                        or ctl.traffic.leg_done(rec.serial)))
-                 or _forgot_its_leg(ctl, rec, state))):
+                 or _forgot_its_leg(ctl.traffic, rec, state))):
         # Back from a restart (its order forgotten) or pushed by staff while away:
         # traffic must plan from where it really is; its current stop is planned
         # again from there, at once (resending the old leg would start it from a
@@ -86,7 +94,7 @@ def take_state(ctl: Controller, rec: RobotRecord, state: RobotState,
     leg = rec.leg
     if rec.unconfirmed:
         rec.confirm(state)
-    commands += note_errors(ctl, rec, state, now) if state.errors else []
+    commands += note_errors(ctl.emit, rec, state, now) if state.errors else []
     if leg is not None and state.order_id == leg.order_id:
         leg.taken = True
         if state.order_update_id == leg.update_id:
@@ -117,11 +125,11 @@ def take_state(ctl: Controller, rec: RobotRecord, state: RobotState,
     return commands
 
 
-def _read_trays(ctl: Controller, rec: RobotRecord, state: RobotState, now: float) -> None:
+def _read_trays(rec: RobotRecord, state: RobotState, aboard: list[tuple[str, str]]) -> None:
     """``rec.loads`` from the reported loads, matched to what it is believed to
-    carry (``trays``: by tray position, else load id, else count)."""
+    carry (``aboard``; see ``trays``: by tray position, else load id, else count)."""
     assert state.loads is not None
-    matched = match_loads(state.loads, rec.slots, _aboard(ctl, rec))
+    matched = match_loads(state.loads, rec.slots, aboard)
     rec.loads = matched.trays
     if matched.surplus != rec.surplus_loads:
         rec.surplus_loads = matched.surplus
@@ -130,35 +138,35 @@ def _read_trays(ctl: Controller, rec: RobotRecord, state: RobotState, now: float
                         "ignored", rec.serial, len(state.loads), rec.trays, matched.surplus)
 
 
-def _aboard(ctl: Controller, rec: RobotRecord) -> list[tuple[str, str]]:
+def _aboard(rec: RobotRecord, held: list[tuple[str, str]],
+            dish: Callable[[str], Dish]) -> list[tuple[str, str]]:
     """(tray, dish) the controller believes the robot carries or is about to be
     loaded with, in the order they leave it: its trip's dishes table by table, then
-    what it brings back; after a restart, the dishes recovery holds for it; else
-    the trays an ended trip left loaded."""
+    what it brings back; after a restart, ``held`` (the dishes restart recovery
+    holds for it); else the trays an ended trip left loaded. ``dish`` looks a dish
+    up by id."""
     trip = rec.trip
     if trip is None:
-        held = ctl.recovery.aboard(rec.serial) if ctl.recovery is not None else []
         return held or [(tray, "") for tray in rec.aboard]
     serving: list[tuple[str, str]] = []
     returning: list[tuple[str, str]] = []
     for stop in trip.stops:
         if stop.kind is StopKind.SERVE:
             serving += [(tray, d) for tray, d in zip(stop.trays, stop.dishes, strict=False)
-                        if ctl.dish(d).state is DishState.ASSIGNED
-                        or ctl.dish(d).state.on_robot]
+                        if dish(d).state is DishState.ASSIGNED or dish(d).state.on_robot]
         elif stop.kind in (StopKind.COLLECT, StopKind.UNLOAD):
             returning += [(tray, "") for tray in stop.trays]
     return serving + returning
 
 
-def _forgot_its_leg(ctl: Controller, rec: RobotRecord, state: RobotState) -> bool:
+def _forgot_its_leg(traffic: TrafficManager, rec: RobotRecord, state: RobotState) -> bool:
     """The vehicle had taken its leg (some update of it) and now, idle, holds
     another order or none: it restarted, or was reset by hand, mid-leg. Or it
     holds the leg's latest update but stands idle short of the base it was
     given: the order was cancelled under it (at its own panel, or by a cancel
     meant for an order before)."""
     leg = rec.leg
-    if leg is None or not leg.taken or ctl.traffic.leg_done(rec.serial):
+    if leg is None or not leg.taken or traffic.leg_done(rec.serial):
         return False
     if state.order_id != leg.order_id:
         return True
@@ -167,7 +175,7 @@ def _forgot_its_leg(ctl: Controller, rec: RobotRecord, state: RobotState) -> boo
             and not rec.cancel_sent and not rec.calling_off)
 
 
-def _check_map(ctl: Controller, rec: RobotRecord, state: RobotState, now: float) -> None:
+def _check_map(emit: Emit, rec: RobotRecord, state: RobotState, now: float) -> None:
     """A robot on another map than its model's ``map_id`` is told once per map it
     reports (an event, so an alert; ``set_mode`` holds it as faulted), and the
     all-clear is logged when it reports the expected map again."""
@@ -184,7 +192,7 @@ def _check_map(ctl: Controller, rec: RobotRecord, state: RobotState, now: float)
     rec.off_map = reported
     log.error("%s reports map %r but its robot model says map_id %r", rec.serial,
               reported, expected)
-    ctl.emit(ev.MAP_MISMATCH_DETECTED, now, Phrase.of(
+    emit(ev.MAP_MISMATCH_DETECTED, now, Phrase.of(
         "{robot} is on map {reported}, not on its model's map {expected}", robot=rec.serial,
         reported=repr(reported), expected=repr(expected)), robot=rec.serial,
              data={"expected": expected, "reported": reported})

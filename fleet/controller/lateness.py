@@ -4,6 +4,7 @@ is one question asked of the whole controller each tick, not part of its flow.""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from fleet.domain import Dish
@@ -12,6 +13,8 @@ from fleet.words import Phrase, text
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
+    from fleet.controller.floor_ops import FloorOps
+    from fleet.controller.robots import RobotRecord
 
 LATE_AFTER_S = 120.0
 """Dishes waiting at the pass this long are told to the manager (once per table)."""
@@ -30,7 +33,7 @@ def tell_late(ctl: Controller, told: set[str], now: float) -> None:
             continue
         told.add(table)
         waited = max(now - (d.ready_at or now) for d in dishes)
-        reason = late_reason(ctl, table)
+        reason = late_reason(ctl.manager, ctl.robots.values(), table)
         ctl.emit(ev.DISHES_LATE, now, Phrase.of(
             "{n} dish(es) for {table} waiting at the pass for {min} min: {reason}",
             n=str(len(dishes)), table=table, min=f"{waited / 60:.0f}", reason=text(reason)),
@@ -39,13 +42,15 @@ def tell_late(ctl: Controller, told: set[str], now: float) -> None:
                        "waited_s": round(waited), "reason": reason})
 
 
-def late_reason(ctl: Controller, table: str) -> str:
-    blocked = ctl.manager.blocked_tables.get(table)
+def late_reason(floor: FloorOps, robots: Iterable[RobotRecord], table: str) -> str:
+    """Why ``table``'s dishes wait, in the words the manager reads: a closure of the
+    manager's (``floor``) first, then whether any robot is free to take them."""
+    blocked = floor.blocked_tables.get(table)
     if blocked is not None:
         return f"the table is blocked ({blocked}); serve by hand or unblock it"
-    if ctl.manager.stopped_all:
+    if floor.stopped_all:
         return "everything is stopped"
-    ready = [r for r in ctl.robots.values() if r.on_duty]
+    ready = [r for r in robots if r.on_duty]
     if not ready:
         return "no robot is available"
     return f"every available robot is busy ({len(ready)} working)"

@@ -99,7 +99,7 @@ class OrderBook:
 
     def adopt(self, order: Order) -> None:
         """Take back an order a previous run of the controller saved (see
-        ``fleet.controller.recovery``): its dishes keep their states and times, and
+        ``fleet.controller.restart``): its dishes keep their states and times, and
         the POS resending it is a duplicate, as before the restart."""
         if order.order_id in self.orders:
             raise OrderError(f"order {order.order_id} is already in the book")

@@ -43,7 +43,7 @@ class FleetCommands(Protocol):
     """What a client (a till, a kitchen display, the floor manager) may ask. Every
     method takes the controller's ``now`` and returns the commands for the robots."""
 
-    def knows_order(self, order_id: str) -> bool: ...
+    def take_back_order(self, order_id: str) -> bool: ...
 
     def submit(self, request: OrderRequest, now: float) -> list[Command]: ...
 
@@ -178,21 +178,22 @@ class FleetPort:
         self._ctl.book.table(table)
 
     # -- the manager's closures -----------------------------------------------------------
+    # (asked of the floor manager's operations, which own them, not of the controller)
     @property
     def blocked_tables(self) -> Mapping[str, str]:
-        return self._ctl.blocked_tables
+        return MappingProxyType(self._ctl.manager.blocked_tables)
 
     @property
     def blocked_zones(self) -> Mapping[str, str]:
-        return self._ctl.blocked_zones
+        return MappingProxyType(self._ctl.manager.blocked_zones)
 
     def blocked_zone_cells(self, zone: str) -> frozenset[Cell]:
         """The cells of a blocked zone, to draw it (empty when it is not blocked)."""
-        return self._ctl.blocked_zone_cells(zone)
+        return self._ctl.manager.zone_cells(zone)
 
     @property
     def stopped_all(self) -> bool:
-        return self._ctl.stopped_all
+        return self._ctl.manager.stopped_all
 
     # -- the store: what this run and earlier ones recorded ------------------------------
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fleet.controller.legs import Leg
-from fleet.dispatch.views import tray_slot
+from fleet.dispatch.snapshots import tray_slot
 from fleet.domain import RobotMode, RobotModel, Trip
 from fleet.floor.model import Cell
 from fleet.link import PREDEFINED_ACTIONS, Capabilities

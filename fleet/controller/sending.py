@@ -3,22 +3,34 @@ vehicle's refusal, and sending again in the form the vehicle can take.
 
 Kept apart from ``core`` because these are the VDA 5050 order-update rules
 (stitching nodes, update ids, a vehicle holding a newer update than we recorded),
-which read best on their own.
+which read best on their own. ``note_errors`` and ``end_stale_order`` take only
+what they use (an ``Emit``; the plan and an ``Instant``); ``resend`` and
+``release`` move traffic, the trip and the robot record together and still take
+the controller.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from fleet.controller.commands import Command, SendOrder
+from fleet.controller.commands import Command, SendInstantActions, SendOrder
 from fleet.controller.legs import Leg, horizon_cut, leg_order
 from fleet.controller.robots import RobotRecord
 from fleet.domain import events as ev
+from fleet.domain.events import Emit
 from fleet.vda import ActionStatus, ErrorLevel, RobotError, RobotState
 from fleet.words import N_, Phrase, text
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
+    from fleet.floor import FloorPlan
+
+class Instant(Protocol):
+    """Makes an instant action for a robot and remembers it until confirmed
+    (``Controller.instant``)."""
+
+    def __call__(self, rec: RobotRecord, action_type: str, now: float) -> SendInstantActions: ...
+
 
 MAX_REFUSALS = 3
 REFUSALS = frozenset({"orderError", "validationError", "orderUpdateError", "noRouteError"})
@@ -51,7 +63,8 @@ def waits_on_horizon(state: RobotState) -> bool:
             and not any(a.status in IN_PROGRESS for a in state.action_states))
 
 
-def end_stale_order(ctl: Controller, rec: RobotRecord, leg: Leg, now: float) -> list[Command]:
+def end_stale_order(plan: FloorPlan, instant: Instant, rec: RobotRecord, leg: Leg,
+                    now: float) -> list[Command]:
     """Before ``leg`` goes out as a new order: a vehicle still holding the horizon of
     our previous leg is sent the update that ends it where it stands, on the same
     topic just ahead of the new order; a cancelOrder when that order's nodes are
@@ -61,20 +74,20 @@ def end_stale_order(ctl: Controller, rec: RobotRecord, leg: Leg, now: float) -> 
     if (state is None or state.order_id in ("", leg.order_id)
             or state.order_id != rec.previous_order or not waits_on_horizon(state)):
         return []
-    cut = horizon_cut(ctl.plan, rec.model, state)
+    cut = horizon_cut(plan, rec.model, state)
     if cut is None:
-        return [ctl.instant(rec, "cancelOrder", now)]
+        return [instant(rec, "cancelOrder", now)]
     return [SendOrder(rec.serial, cut)]
 
 
-def note_errors(ctl: Controller, rec: RobotRecord, state: RobotState, now: float) -> list[Command]:
+def note_errors(emit: Emit, rec: RobotRecord, state: RobotState, now: float) -> list[Command]:
     """Tell people about each new error, and note a refusal of the current leg's
     order: the resend on the next tick repairs it (see ``resend``)."""
     seen = {(e.error_type, e.description) for e in state.errors}
     leg = rec.leg
     for error in state.errors:
         if (error.error_type, error.description) not in rec.errors_seen:
-            ctl.emit(ev.ROBOT_ERROR_REPORTED, now, Phrase.of(
+            emit(ev.ROBOT_ERROR_REPORTED, now, Phrase.of(
                 "{robot}: {level} {error}", robot=rec.serial,
                 level=Phrase.of(LEVEL_WORDS[error.level]), error=text(
                     f"{error.error_type}: {error.description}")), robot=rec.serial)
@@ -129,7 +142,7 @@ def resend(ctl: Controller, rec: RobotRecord, now: float) -> list[Command]:
         commands.append(SendOrder(rec.serial, leg_order(ctl.plan, rec.model, leg, released)))
         leg.sent_base = released
         return commands
-    stale = end_stale_order(ctl, rec, leg, now)
+    stale = end_stale_order(ctl.plan, ctl.instant, rec, leg, now)
     if stale:
         commands += stale
     elif state is not None and state.busy and not finishing:
@@ -162,7 +175,7 @@ def release(ctl: Controller, now: float) -> list[Command]:
         if leg.sent_base >= 0:
             leg.update_id += 1
         else:
-            commands += end_stale_order(ctl, rec, leg, now)
+            commands += end_stale_order(ctl.plan, ctl.instant, rec, leg, now)
         max_nodes = rec.capabilities.max_nodes_per_order if rec.capabilities else None
         order = leg_order(ctl.plan, rec.model, leg, index, max_nodes=max_nodes)
         leg.sent_base = index

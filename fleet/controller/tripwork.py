@@ -13,6 +13,9 @@ Kept apart from ``core`` so that the controller's wiring and the restaurant's
 rules each fit in one reading. Starting a stop (spots taken, stepping aside,
 handing over at the pass) is in ``stopstart``; what the reports mean for the
 dishes, and leftovers, in ``dishprogress``.
+
+Long because a trip's dispatch, stops and end share the trip and robot records; it
+shrinks when those parts own their state (issue 16, finding 1).
 """
 
 from __future__ import annotations

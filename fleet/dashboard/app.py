@@ -10,6 +10,10 @@ same screen every time.
 
 Commands go to the source and their replies come back as notifications: the
 result in plain words, or the controller's reason in red.
+
+Long because the app binds every key and message of the floor manager's screen to
+the source's commands in one class, as Textual apps are built; the drawing, forms
+and views are already apart.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from fleet.api.messages import (
     AcknowledgeAlert,
     BlockZone,
     CancelOrder,
-    Command,
+    ClientCommand,
     DishHistory,
     DishView,
     EventView,
@@ -52,11 +56,11 @@ from fleet.api.messages import (
 from fleet.api.mirror import FleetMirror, Part
 from fleet.api.updates import FleetSource
 from fleet.dashboard import views
-from fleet.dashboard.commands import FleetCommands, bindings, help_keys
 from fleet.dashboard.dishscreen import DishHistoryScreen
 from fleet.dashboard.dishviews import dish_title, history_rows
 from fleet.dashboard.drawing import AreaScreen
 from fleet.dashboard.floormap import FloorMap, legend
+from fleet.dashboard.keys import ManagerPalette, bindings, help_keys
 from fleet.dashboard.kpis import KpiHistory, kpi_line
 from fleet.dashboard.language import _, translate_bindings, use
 from fleet.dashboard.panels import AlertsTable, OrdersTable, RobotsTable
@@ -91,7 +95,7 @@ class FleetDashboard(App[None]):
     CSS_PATH = "dashboard.tcss"
     TITLE = "fleet"
     BINDINGS: ClassVar[list[BindingType]] = bindings()  # type: ignore[assignment]
-    COMMANDS = App.COMMANDS | {FleetCommands}
+    COMMANDS = App.COMMANDS | {ManagerPalette}
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # type: ignore[misc]
         (0, "-narrow"), (100, "-medium"), (140, "-wide")]
     VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [  # type: ignore[misc]
@@ -292,11 +296,11 @@ class FleetDashboard(App[None]):
         return True
 
     # -- commands out -------------------------------------------------------------------
-    def send_command(self, command: Command, what: str) -> None:
+    def send_command(self, command: ClientCommand, what: str) -> None:
         """Send ``command`` and show its reply when it comes (in a worker the app owns)."""
         self.run_worker(self._request(command, what), group="requests")
 
-    async def _request(self, command: Command, what: str) -> None:
+    async def _request(self, command: ClientCommand, what: str) -> None:
         # Replies quote what tills and people typed ("Fries [large]"): never markup.
         what = escape(what)
         try:

@@ -15,6 +15,9 @@ A character is about twice as tall as it is wide, so one character covers
 fits the whole floor in the widget. A character that covers several planning
 cells shows what most of them are, except that a blocked zone, a table or a
 station anywhere in it wins, so that none of them vanishes on a small terminal.
+
+Long because the cached floor layer and the moving overlay share one scale and one
+set of glyph rules, which a split would have to pass between modules.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ the help screen.
 Forms check what the manager typed against what the floor has before anything is
 sent (a table that does not exist is named in red under the field and nothing
 leaves the dashboard); they return the API command, and the app sends it.
+
+Long because it holds the four modal screens with the form checks they share (names,
+rectangles on the floor); each screen is short.
 """
 
 from __future__ import annotations

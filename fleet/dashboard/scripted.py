@@ -15,27 +15,27 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable
 
-from fleet.api.messages import Command, DishHistory, EventView, RecentEvents, Reply
+from fleet.api.messages import ClientCommand, DishHistory, EventView, RecentEvents, Reply
 from fleet.api.updates import Update
 
 
-def accept(command: Command) -> Reply:
+def accept(command: ClientCommand) -> Reply:
     """The default answer: done."""
     return Reply(request_id=None, ok=True, result=f"{type(command).__name__} done")
 
 
 class ScriptedSource:
     def __init__(self, updates: Iterable[Update] = (), *,
-                 answer: Callable[[Command], Reply] = accept,
+                 answer: Callable[[ClientCommand], Reply] = accept,
                  stored: Iterable[EventView] = ()) -> None:
         self._pending: list[Update | None] = list(updates)
         self.fed = len(self._pending)
         """Updates fed so far (a test waits until the dashboard applied them all)."""
         self._queue: asyncio.Queue[Update | None] | None = None
         self.answer = answer
-        self.requests: list[Command] = []
+        self.requests: list[ClientCommand] = []
         self.stored = list(stored)
-        self.reads: list[Command] = []
+        self.reads: list[ClientCommand] = []
 
     def feed(self, *updates: Update) -> None:
         """Queue updates for the dashboard (callable before or while it runs, from
@@ -65,7 +65,7 @@ class ScriptedSource:
                 return
             yield update
 
-    async def request(self, command: Command, *, timeout: float = 5.0) -> Reply:  # noqa: ASYNC109
+    async def request(self, command: ClientCommand, *, timeout: float = 5.0) -> Reply:  # noqa: ASYNC109
         if isinstance(command, RecentEvents):
             self.reads.append(command)
             events = [e for e in self.stored if e.kind not in command.leave_out][-command.limit:]

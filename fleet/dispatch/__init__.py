@@ -19,8 +19,8 @@ from fleet.dispatch.fleet_policy import FleetPolicy
 from fleet.dispatch.housekeeping import housekeeping, plan_bussing, plan_unloading
 from fleet.dispatch.ordering import TableOrder, best_table_order, dish_cost
 from fleet.dispatch.serving import ServeSettings
-from fleet.dispatch.travel import Travel, TravelTimes
-from fleet.dispatch.views import BussingRequest, DishView, RobotView, TripPlan, tray_slot
+from fleet.dispatch.snapshots import BussingRequest, DishView, RobotView, TripPlan, tray_slot
+from fleet.dispatch.travel_times import Travel, TravelTimes
 
 
 class Policy(Protocol):

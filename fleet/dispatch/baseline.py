@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from fleet.dispatch.battery import needs_charge
 from fleet.dispatch.serving import ServeSettings, at_pass_time, estimate_trip, serve_plan
-from fleet.dispatch.travel import Travel
-from fleet.dispatch.views import DishView, RobotView, TripPlan
+from fleet.dispatch.snapshots import DishView, RobotView, TripPlan
+from fleet.dispatch.travel_times import Travel
 from fleet.domain import RobotMode
 from fleet.words import Phrase
 

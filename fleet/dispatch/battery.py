@@ -8,8 +8,8 @@ and standing (loading, guests) draw at the model's two rates.
 
 from __future__ import annotations
 
-from fleet.dispatch.travel import Travel
-from fleet.dispatch.views import RobotView
+from fleet.dispatch.snapshots import RobotView
+from fleet.dispatch.travel_times import Travel
 from fleet.floor.model import Cell
 
 RESERVE_PERCENT = 5.0

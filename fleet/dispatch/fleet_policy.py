@@ -30,8 +30,8 @@ from fleet.dispatch.serving import (
     estimate_trip,
     serve_plan,
 )
-from fleet.dispatch.travel import Travel
-from fleet.dispatch.views import DishView, RobotView, TripPlan, available_mode
+from fleet.dispatch.snapshots import DishView, RobotView, TripPlan, available_mode
+from fleet.dispatch.travel_times import Travel
 from fleet.domain import Priority, RobotMode
 from fleet.words import Phrase
 

@@ -28,8 +28,8 @@ from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 
 from fleet.dispatch.battery import battery_ok, needs_charge
-from fleet.dispatch.travel import TravelTimes
-from fleet.dispatch.views import BussingRequest, RobotView, TripPlan
+from fleet.dispatch.snapshots import BussingRequest, RobotView, TripPlan
+from fleet.dispatch.travel_times import TravelTimes
 from fleet.domain import RobotMode, Stop, StopKind, TripKind
 from fleet.floor.model import Cell, FloorPlan, PlaceKind
 from fleet.words import N_, Phrase

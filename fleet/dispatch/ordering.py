@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from fleet.dispatch.travel import Travel
+from fleet.dispatch.travel_times import Travel
 from fleet.floor.model import Cell
 
 HIGH_PRIORITY_WEIGHT = 3.0

@@ -16,8 +16,8 @@ from types import MappingProxyType
 
 from fleet.dispatch.battery import battery_ok
 from fleet.dispatch.ordering import HIGH_PRIORITY_WEIGHT, TableOrder, best_table_order
-from fleet.dispatch.travel import Travel
-from fleet.dispatch.views import DishView, RobotView, TripPlan
+from fleet.dispatch.snapshots import DishView, RobotView, TripPlan
+from fleet.dispatch.travel_times import Travel
 from fleet.domain import Priority, Stop, StopKind, TripKind
 from fleet.words import Phrase
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from fleet.words import Phrase
 
@@ -35,6 +35,14 @@ class Event:
         return {"kind": self.kind, "at": self.at, "robot": self.robot, "order_id": self.order_id,
                 "dish_id": self.dish_id, "trip_id": self.trip_id, "text": self.text,
                 "data": dict(self.data)}
+
+
+class Emit(Protocol):
+    """Records an event (``Controller.emit``): handed to a part that only reports, so
+    that it needs no controller to do so."""
+
+    def __call__(self, kind: str, now: float, text: str | Phrase, *, robot: str | None = None,
+                 data: Mapping[str, Any] | None = None) -> None: ...
 
 
 # The kinds in use, so the store, the API and the dashboard agree on names.
@@ -97,7 +105,7 @@ ACTION_UNSUPPORTED = "ActionUnsupported"
 evidence (its trays) or a timed dwell instead. Told once per robot and action."""
 CONTROLLER_STARTED = "ControllerStarted"
 """Carries the run's wall-clock offset (``data["epoch"]``), so a later run can put
-the times this one saved on its own clock (``fleet.controller.recovery``)."""
+the times this one saved on its own clock (``fleet.controller.restart``)."""
 CONTROLLER_RESUMED = "ControllerResumed"
 # The floor manager's commands, as facts.
 TABLE_BLOCKED = "TableBlocked"

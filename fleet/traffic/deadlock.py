@@ -10,7 +10,7 @@ dish at a table in an aisle).
 
 This module finds situations, words them, and keeps count once per situation;
 acting on them (replan a robot around, or back it out of the way) is
-``recovery``'s, which works on the manager's tracks.
+``deadlock_breaker``'s, which works on the manager's tracks.
 """
 
 from __future__ import annotations

@@ -6,6 +6,10 @@ takes ``round(step_s / tick_s)`` ticks per cell (more in slow zones). Plans only
 set the order in which robots pass each footprint; ``release`` lets each robot
 drive on only as far as that order allows, so however late a robot is, others
 wait for it instead of meeting it.
+
+Long because planning a leg and releasing routes work on the same tracks and board,
+one class by design; deadlocks are already apart (``deadlock``,
+``deadlock_breaker``).
 """
 
 from __future__ import annotations
@@ -19,10 +23,10 @@ from fleet.floor.model import Cell, FloorPlan
 from fleet.routing import StationFields
 from fleet.traffic.adg import Track, Visit
 from fleet.traffic.closures import Closures, crosses, way_out
+from fleet.traffic.deadlock_breaker import DeadlockBreaker
 from fleet.traffic.giveway import in_the_way, lane_of, retreat_cell
 from fleet.traffic.planning import Board, blockers, free_path, plan_tail
 from fleet.traffic.records import Deadlock, PlanFailed, RobotId, Route, TrafficStats, Wait
-from fleet.traffic.recovery import DeadlockRecovery
 from fleet.traffic.sipp import Found, NoPath
 
 
@@ -40,7 +44,7 @@ class TrafficManager:
         self.stats = TrafficStats()
         self._board = Board(plan, fields)
         self._tracks: dict[RobotId, Track] = {}
-        self._deadlocks = DeadlockRecovery(self)
+        self._deadlocks = DeadlockBreaker(self)
         self._closures = Closures()
 
     # -- robots ------------------------------------------------------------------
@@ -418,13 +422,13 @@ class TrafficManager:
     def _blocker(visit: Visit) -> Visit | None:
         return next((w for w in visit.preds if not w.left()), None)
 
-    # -- deadlocks (see ``recovery``) ----------------------------------------------
+    # -- deadlocks (see ``deadlock_breaker``) ----------------------------------------------
     def resolve_deadlocks(self, *, now: float) -> list[Deadlock]:
         """Find robots that cannot move until something changes and try to end it."""
         return self._deadlocks.resolve(now)
 
     # -- helpers -------------------------------------------------------------------
-    # -- what deadlock recovery works with (``recovery.TrafficView``) -----------------
+    # -- what deadlock recovery works with (``deadlock_breaker.TrafficView``) ---------
     def tick_of(self, now: float) -> int:
         return self._tick(now)
 

@@ -2,6 +2,8 @@
 
 Ids are the English templates; placeholders (``{name}``) are kept and may move.
 Robot serials, table names and a robot's own error text are never translated.
+
+Long because it is a table of data, one entry per English phrase, not code.
 """
 
 from __future__ import annotations
@@ -562,7 +564,7 @@ KO.update({
         "글자 그대로 씁니다",
 })
 
-# -- the manager's commands as the events log tells them (fleet/controller/manager.py) --
+# -- the manager's commands as the events log tells them (fleet/controller/floor_ops.py) --
 KO.update({
     "{robot} paused by the manager": "관리자가 {robot} 일시정지",
     "{robot} back to work (off duty until now)": "{robot} 작업 복귀 (지금까지 운행 종료)",

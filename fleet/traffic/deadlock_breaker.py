@@ -1,4 +1,4 @@
-"""Deadlock recovery: the traffic manager's attempt to end what ``deadlock`` finds.
+"""Breaking deadlocks: the traffic manager's attempt to end what ``deadlock`` finds.
 
 ``deadlock`` finds situations (cycles, held and parked stalls) and counts each
 once; this module acts on the ones due: replan a robot that waits on the blocker
@@ -58,7 +58,7 @@ def stuck_note(track: Track, board: Board, tick: int) -> tuple[str, str] | None:
     return None
 
 
-class DeadlockRecovery:
+class DeadlockBreaker:
     """One per traffic manager; keeps the book of situations between calls."""
 
     def __init__(self, traffic: TrafficView) -> None:

@@ -18,7 +18,7 @@ from fleet.floor.model import Cell
 from fleet.words import Phrase
 
 if TYPE_CHECKING:
-    from fleet.dispatch.travel import Travel, TravelTimes
+    from fleet.dispatch.travel_times import Travel, TravelTimes
 
 
 @dataclass(frozen=True, slots=True)

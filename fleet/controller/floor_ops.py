@@ -8,6 +8,10 @@ the controller then runs its usual tail (dispatch, legs, release). A command
 that names something the site does not have, or cannot be done now, raises
 ``CommandError`` with a stable ``code`` and the request ``field`` at fault, and
 changes nothing.
+
+Long because each of the manager's dozen operations carries its own refusals, and
+they share the robot, table and zone look-ups; it shrinks when each part of the
+controller owns its state (issue 16, finding 1).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ PRIORITY_WORDS: dict[Priority, str] = {Priority.HIGH: N_("high"),
 MANAGER_KINDS = frozenset({ev.TABLE_BLOCKED, ev.TABLE_UNBLOCKED, ev.ZONE_BLOCKED,
                            ev.ZONE_UNBLOCKED, ev.ROBOT_PAUSED, ev.ROBOT_RESUMED,
                            ev.ROBOT_SENT_TO_DOCK, ev.ALL_STOPPED, ev.ALL_RELEASED})
-"""The events that carry the manager's settings (see ``ManagerOps.restore``)."""
+"""The events that carry the manager's settings (see ``FloorOps.restore``)."""
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
@@ -41,7 +45,7 @@ if TYPE_CHECKING:
 _NOT_LOADED = (DishState.RECEIVED, DishState.READY, DishState.ASSIGNED)
 
 
-class ManagerOps:
+class FloorOps:
     """The manager's commands and the state they leave (blocked tables and zones,
     the floor stopped). Holds the controller, like ``TripWork``."""
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, cast
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from fleet.api.messages import Command, PauseRobot, ResumeRobot, SendToCharge, SendToDock
+from fleet.api.messages import ClientCommand, PauseRobot, ResumeRobot, SendToCharge, SendToDock
 from fleet.dashboard.language import _
 from fleet.words import N_
 
@@ -98,7 +98,7 @@ PALETTE = N_("palette")
 """Textual's own footer word for ctrl+p, translated with ours."""
 
 
-class FleetCommands(Provider):
+class ManagerPalette(Provider):
     """The command palette's entries for the floor manager."""
 
     def _app(self) -> FleetDashboard:
@@ -115,7 +115,7 @@ class FleetCommands(Provider):
             out.append((_(a.title), partial(app.run_action, a.action),
                         _("key: {key}", key=a.key)))
         for serial in sorted(app.mirror.robots):
-            commands: list[tuple[str, Command]] = [
+            commands: list[tuple[str, ClientCommand]] = [
                 (_("Pause {robot}", robot=serial), PauseRobot(serial=serial)),
                 (_("Resume {robot}", robot=serial), ResumeRobot(serial=serial)),
                 (_("Send {robot} to charge", robot=serial), SendToCharge(serial=serial)),

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fleet.controller.commands import Command
-from fleet.controller.manager import MANAGER_KINDS
+from fleet.controller.floor_ops import MANAGER_KINDS
 from fleet.controller.robots import RobotRecord
 from fleet.controller.trays import match_loads
 from fleet.dispatch import TripPlan
@@ -84,7 +84,7 @@ class _Held:
     """Action ids its reports showed FINISHED (the dead run's, for step 3)."""
 
 
-class Recovery:
+class RestartRecovery:
     """The controller's restart in progress; see the module docstring."""
 
     def __init__(self, ctl: Controller, trips: list[Trip]) -> None:
@@ -384,4 +384,4 @@ def resume(ctl: Controller, epoch: float | None = None) -> None:
         if trip.finished_at is not None:
             trip.finished_at += ctl.clock_shift
     if trips or any(not d.state.final for d in ctl.book.dishes.values()):
-        ctl.recovery = Recovery(ctl, trips)
+        ctl.recovery = RestartRecovery(ctl, trips)
