@@ -246,6 +246,9 @@ def register(sub: Any) -> None:
                       help="one-shot: after LaCAM's first plan, improve it by large "
                            "neighbourhood search for up to S seconds (inside --time-limit); "
                            "the table then shows SoC/LB first and refined (default 0: off)")
+    mapf.add_argument("--no-guide", action="store_true",
+                      help="lifelong: PIBT ranks moves by plain distances, without the "
+                           "flow-priced guides (the core before them, for comparison)")
     mapf.add_argument("--seed", type=int, default=0)
     mapf.add_argument("--json", type=Path, metavar="OUT", help="write every row as JSON")
     mapf.add_argument("--plans-out", type=Path, metavar="DIR",
@@ -525,7 +528,8 @@ def run_mapf_bench_cmd(args: argparse.Namespace, console: Console) -> int:
     for path in args.lorr:
         steps = args.steps or read_lorr(path).steps or 500
         jobs.extend(LifelongJob(path, steps, planner, args.time_limit, args.seed,
-                                args.plans_out is not None) for planner in args.planners)
+                                args.plans_out is not None, not args.no_guide)
+                    for planner in args.planners)
     err = Console(stderr=True, highlight=False)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, transient=True) as bar:
