@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from fleet.traffic.gridgraph import UNREACHABLE, DistanceTables, GridGraph
-from fleet.traffic.lacam import solve
+from fleet.traffic.lacam import GUIDE, solve
 from fleet.traffic.lns import refine
 from fleet.traffic.pibt import LifelongPibt
 from fleet.traffic.plancheck import plan_problems
@@ -94,12 +94,12 @@ def instances(draw: st.DrawFn, *, roomy: bool) -> tuple[np.ndarray, list[int], l
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(instances(roomy=False), st.integers(0, 3))
+@given(instances(roomy=False), st.integers(0, 3), st.sampled_from([GUIDE, None, (2.0, 0.5)]))
 def test_every_plan_returned_is_valid(case: tuple[np.ndarray, list[int], list[int]],
-                                      seed: int) -> None:
+                                      seed: int, guide: tuple[float, float] | None) -> None:
     free, starts, goals = case
     graph = GridGraph(free)
-    result = solve(graph, starts, goals, time_limit_s=0.5, seed=seed)
+    result = solve(graph, starts, goals, time_limit_s=0.5, seed=seed, guide=guide)
     if result.plan is None:
         assert result.reason in ("no solution", "time limit")
         return

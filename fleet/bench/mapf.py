@@ -42,6 +42,7 @@ class OneShotJob:
     seed: int = 0
     want_plan: bool = False
     refine_s: float = 0.0  # LNS after LaCAM's first plan, within the time limit
+    guided: bool = True  # LaCAM's PIBT ranks moves by flow-priced guides (``guidance``)
 
 
 @dataclass(frozen=True)
@@ -96,13 +97,15 @@ def run_one_shot(job: OneShotJob) -> dict[str, Any]:
     graph = GridGraph(grid)
     history: list[list[Cell]] | None
     if job.planner == "lacam":
-        from fleet.traffic.lacam import solve  # noqa: PLC0415
+        from fleet.traffic.lacam import GUIDE, solve  # noqa: PLC0415
+
+        row["guided"] = job.guided
 
         sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * job.agents + 1000))
         tables = DistanceTables(graph)
         result = solve(graph, [graph.cell(*c) for c in scen.starts],
                        [graph.cell(*c) for c in scen.goals], time_limit_s=job.time_limit_s,
-                       seed=job.seed, tables=tables)
+                       seed=job.seed, tables=tables, guide=GUIDE if job.guided else None)
         # Graph, distance tables and search: all of it is the planner's work.
         row.update(reason=result.reason, nodes=result.nodes, generated=result.generated,
                    attempts=result.attempts, first_s=time.perf_counter() - t0)
@@ -277,9 +280,9 @@ def run_jobs(jobs: Sequence[Job], *, plans_out: Path | None = None,
 
 
 def _label(job: Job) -> str:
-    if isinstance(job, OneShotJob):
-        return f"{job.scen_path.stem} N={job.agents} {job.planner}"
     plain = "" if job.guided or job.planner != "lacam" else " unguided"
+    if isinstance(job, OneShotJob):
+        return f"{job.scen_path.stem} N={job.agents} {job.planner}{plain}"
     return f"{job.lorr_path.stem} {job.steps} steps {job.planner}{plain}"
 
 
@@ -287,11 +290,11 @@ def _write_plan(folder: Path, job: Job, paths: list[XYPath]) -> Path:
     import json  # noqa: PLC0415
 
     folder.mkdir(parents=True, exist_ok=True)
+    plain = "" if job.guided or job.planner != "lacam" else "-unguided"
     if isinstance(job, OneShotJob):
-        name = f"{job.scen_path.stem}-{job.agents}-{job.planner}.json"
+        name = f"{job.scen_path.stem}-{job.agents}-{job.planner}{plain}.json"
         map_file = job.map_path
     else:
-        plain = "" if job.guided or job.planner != "lacam" else "-unguided"
         name = f"{job.lorr_path.stem}-{job.steps}-{job.planner}{plain}.json"
         map_file = read_lorr(job.lorr_path).map_path
     path = folder / name

@@ -247,8 +247,9 @@ def register(sub: Any) -> None:
                            "neighbourhood search for up to S seconds (inside --time-limit); "
                            "the table then shows SoC/LB first and refined (default 0: off)")
     mapf.add_argument("--no-guide", action="store_true",
-                      help="lifelong: PIBT ranks moves by plain distances, without the "
-                           "flow-priced guides (the core before them, for comparison)")
+                      help="PIBT (lifelong, and inside LaCAM) ranks moves by plain distances, "
+                           "without the flow-priced guides (the core before them, for "
+                           "comparison)")
     mapf.add_argument("--seed", type=int, default=0)
     mapf.add_argument("--json", type=Path, metavar="OUT", help="write every row as JSON")
     mapf.add_argument("--plans-out", type=Path, metavar="DIR",
@@ -523,7 +524,8 @@ def run_mapf_bench_cmd(args: argparse.Namespace, console: Console) -> int:
                     skipped.append(f"{scen.name} N={n} (the file has {lines} agents)")
                     continue
                 jobs.extend(OneShotJob(args.map, scen, n, planner, args.time_limit,
-                                       args.seed, args.plans_out is not None, args.refine)
+                                       args.seed, args.plans_out is not None, args.refine,
+                                       not args.no_guide)
                             for planner in args.planners)
     for path in args.lorr:
         steps = args.steps or read_lorr(path).steps or 500

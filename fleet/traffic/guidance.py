@@ -24,6 +24,7 @@ Pure: numpy, scipy and the traffic grid module.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 
 import numpy as np
@@ -68,9 +69,11 @@ class FlowGuide:
                                  dtype=np.int64)
         self._entering = np.array(targets, dtype=np.int64)
         self._shape = (n_free, n_free)
+        self._free: list[int] = graph.free_cells.tolist()
+        self._compact: list[int] = compact.tolist()
         self.flow = np.zeros(len(sources), dtype=np.float64)  # robots planning edge e
         self.through = np.zeros(graph.size, dtype=np.float64)  # robots planning to pass v
-        self.tables: list[list[float]] = [[] for _ in range(robots)]
+        self.tables: list[array[float]] = [array("d") for _ in range(robots)]
         self._paths: list[list[int]] = [[] for _ in range(robots)]
         self._index: list[dict[int, int]] = [{} for _ in range(robots)]
         self._done = [0] * robots  # how much of each guide lies behind its robot
@@ -81,47 +84,50 @@ class FlowGuide:
                 + self.crowding * self.through[self._entering])
 
     def assign(self, robots: Sequence[int], starts: Sequence[int],
-               goals: Sequence[int]) -> None:
-        """New guides for ``robots`` (standing on ``starts``, bound for ``goals``)."""
-        if not robots:
-            return
+               goals: Sequence[int], *, batch: int = 16) -> None:
+        """New guides for ``robots`` (standing on ``starts``, bound for ``goals``), in
+        order, ``batch`` at a time: each batch is priced by the flow of all guides
+        before it (one scipy call per batch; a batch's robots do not see each other)."""
         for i in robots:
             self._drop(i)
+        for k in range(0, len(robots), batch):
+            self._assign(robots[k:k + batch], starts[k:k + batch], goals[k:k + batch])
+
+    def _assign(self, robots: Sequence[int], starts: Sequence[int],
+                goals: Sequence[int]) -> None:
         weights = self._weights()
         # Cost *to* a goal is cost from it on the reversed graph: edge v->u of the
         # reversed graph carries the weight of u->v, stored at v->u's reverse.
         reversed_graph = sparse.csr_matrix(
             (weights[self._reverse], self._indices, self._indptr), shape=self._shape)
         sources = self.graph.compact[np.array(goals, dtype=np.int64)]
-        dist = np.atleast_2d(csgraph.dijkstra(reversed_graph, directed=True,
-                                              indices=sources))
+        dist, after = csgraph.dijkstra(reversed_graph, directed=True, indices=sources,
+                                       return_predecessors=True)
         full = np.full(self.graph.size, np.inf)
         free = self.graph.free_cells
-        for i, start, goal, row in zip(robots, starts, goals, dist, strict=True):
+        for i, start, goal, row, towards in zip(robots, starts, goals, np.atleast_2d(dist),
+                                                 np.atleast_2d(after), strict=True):
             full[free] = row
-            table = full.tolist()
-            self.tables[i] = table
-            self._trace(i, start, goal, table, weights)
+            self.tables[i] = array("d", full.tobytes())  # 8 bytes a cell, read fast
+            self._trace(i, start, goal, towards.tolist())
 
-    def _trace(self, i: int, start: int, goal: int, table: list[float],
-               weights: np.ndarray) -> None:
-        """Follow the table down from ``start`` and add the way to the flow."""
-        edge = self._edge
+    def _trace(self, i: int, start: int, goal: int, towards: list[int]) -> None:
+        """Add the cheapest way from ``start`` to the flow. ``towards``: for each free
+        cell (compact number), the next one on its cheapest way to ``goal`` (Dijkstra's
+        predecessors on the reversed graph), negative where there is none."""
+        edge, cell, compact = self._edge, self._free, self._compact
+        flow, through = self.flow, self.through
         path = [start]
         v = start
-        limit = 4 * self.graph.size
-        while v != goal and len(path) < limit:
-            best, best_cost = -1, np.inf
-            for u, e in edge[v].items():
-                cost = weights[e] + table[u]
-                if cost < best_cost:
-                    best, best_cost = u, cost
-            if best < 0:
-                break
-            self.flow[edge[v][best]] += 1.0
-            self.through[best] += 1.0
-            path.append(best)
-            v = best
+        while v != goal:
+            c = towards[compact[v]]
+            if c < 0:
+                break  # the goal cannot be reached from here: no guide beyond
+            u = cell[c]
+            flow[edge[v][u]] += 1.0
+            through[u] += 1.0
+            path.append(u)
+            v = u
         self._paths[i] = path
         self._index[i] = {c: k for k, c in enumerate(path)}
         self._done[i] = 0
