@@ -134,11 +134,21 @@ _REACTION = 0.1
 
 def _in_the_way(graph: GridGraph, dist: Sequence[int], start: int, *, res: _Reservations,
                 robot: int, count: int, rng: random.Random) -> list[int]:
-    """Up to ``count`` robots standing on ``robot``'s own shortest way (ties broken at
-    random) at about the time it would pass: the ones that made it late, most likely."""
+    """Up to ``count`` robots that crossed ``robot``'s goal after it could have been
+    there, then those standing on its own shortest way (ties broken at random) at
+    about the time it would pass: the ones that made it late, most likely."""
     found: list[int] = []
-    v, t = start, 0
     neighbours, at, rest, rester = graph.neighbours, res.at, res.rest, res.rester
+    # Those crossing its goal after it could first be there keep it off its goal.
+    goal = start
+    while dist[goal] > 0:
+        goal = next(u for u in neighbours[goal] if dist[u] < dist[goal])
+    for when in range(dist[start], res.last.get(goal, -1) + 1):
+        k = at.get((goal, when))
+        if k is not None and k != robot and k not in found:
+            found.append(k)
+    found = found[:count]
+    v, t = start, 0
     while dist[v] > 0 and len(found) < count:
         steps = [u for u in neighbours[v] if dist[u] < dist[v]]
         v = steps[0] if len(steps) == 1 else rng.choice(steps)
