@@ -79,3 +79,14 @@ def test_flow_is_the_guides_still_ahead() -> None:
     # A new goal drops the rest of the old guide.
     guide.assign([0, 1], [graph.cell(0, 2), b], [graph.cell(0, 2), b])
     assert guide.flow.sum() == 0 and guide.through.sum() == 0
+
+
+def test_a_guide_goes_round_another_robots_goal_when_it_costs_no_steps() -> None:
+    graph = GridGraph(grid(["...", "...", "..."]))
+    centre, start, goal = graph.cell(1, 1), graph.cell(0, 0), graph.cell(2, 2)
+    guide = FlowGuide(graph, 1)
+    guide.avoid([centre], 1.0)
+    guide.assign([0], [start], [goal])
+    assert guide.through[centre] == 0  # round the edge: as short, and no goal entered
+    assert guide.tables[0][start] == 4
+    assert guide.tables[0][graph.cell(0, 1)] == 3  # the cell before the centre

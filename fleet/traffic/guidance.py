@@ -16,6 +16,9 @@ stays the one minimum and the robot never stops heading for it).
 Flow is kept for the part of each guide still ahead of its robot: when a robot
 stands on a later cell of its guide, the part behind it is taken out.
 
+One-shot plans (``lacam``) also price entering other robots' goals (``avoid``),
+so guides pass round robots already home instead of pushing them off.
+
 Cost: one Dijkstra (scipy, in C) per goal handed out, all of a step's new goals
 in one call; the bookkeeping is linear in the length of the guides.
 
@@ -73,6 +76,7 @@ class FlowGuide:
         self._compact: list[int] = compact.tolist()
         self.flow = np.zeros(len(sources), dtype=np.float64)  # robots planning edge e
         self.through = np.zeros(graph.size, dtype=np.float64)  # robots planning to pass v
+        self.fixed = np.zeros(graph.size, dtype=np.float64)  # a cost of entering v, set once
         self.tables: list[array[float]] = [array("d") for _ in range(robots)]
         self._paths: list[list[int]] = [[] for _ in range(robots)]
         self._index: list[dict[int, int]] = [{} for _ in range(robots)]
@@ -81,7 +85,19 @@ class FlowGuide:
     def _weights(self) -> np.ndarray:
         """Cost of each directed edge under today's flow."""
         return (1.0 + self.contraflow * self.flow[self._reverse]
-                + self.crowding * self.through[self._entering])
+                + (self.crowding * self.through + self.fixed)[self._entering])
+
+    def avoid(self, cells: Sequence[int], cost: float) -> None:
+        """Make entering ``cells`` cost ``cost`` more for guides assigned from now on.
+
+        One-shot plans use it for the robots' goals: a robot that has arrived and is
+        pushed off its goal by one passing through walks out and back, and in PIBT's
+        first plans most of the excess cost is that (warehouse-10-20-10-2-1, 30
+        robots: 359 of 404 steps above the lower bound come after a robot first
+        reached its goal). A guide around other robots' goals, where a way of about
+        the same length exists, avoids it; a robot's own goal is entered by every
+        way to it, so pricing it changes nothing for that robot."""
+        self.fixed[np.asarray(cells, dtype=np.int64)] += cost
 
     def assign(self, robots: Sequence[int], starts: Sequence[int],
                goals: Sequence[int], *, batch: int = 16) -> None:

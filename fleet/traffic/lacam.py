@@ -35,15 +35,17 @@ GUIDE = (0.2, 0.02)
 """One-shot guide weights (contraflow, crowding): milder than lifelong's, where any
 guide stronger than this more often sent LaCAM into long searches (0.5/0.05 failed
 warehouse-10-20-10-2-1 at 400 robots in 20 s; 1.0/0.1 room-32-32-4 at 100)."""
+GOAL_COST = 1.0
+"""Extra cost, in the guides, of entering any robot's goal (``FlowGuide.avoid``):
+the larger share of the gain from guides (Table-2 instances, 20-30 robots, first
+plan SoC/LB mean 1.095 -> 1.060; 2.0 did no better and worse when dense)."""
 GUIDE_CELLS = 2_050_000
-GUIDE_DENSITY = 0.03
-"""Guides are priced only for at least this many robots a free cell, and at most
-``GUIDE_CELLS`` table entries (robots times cells). Sparser than that they neither
-helped nor hurt the first plan's cost (warehouse-10-20-10-2-1 at 50 robots, den312d
-at 50, den520d at 10-400: +-5 %). Beyond that bound pricing takes about a second
-and guided searches tended to run out of their first budget (warehouse at 400
-robots: first plan 2.8 -> 5.2 s on a loaded machine); the bound lets in
-warehouse-10-20-10-2-1 at 200 robots (2.03 M entries) and keeps out den312d at 400."""
+"""Guides are priced only up to this many table entries (robots times cells). Beyond
+it pricing takes about a second and guided searches tended to run out of their
+first budget (warehouse at 400 robots: first plan 2.8 -> 5.2 s on a loaded
+machine); the bound lets in warehouse-10-20-10-2-1 at 200 robots (2.03 M entries)
+and keeps out den312d at 400 and den520d beyond 31 robots, where plans are within
+4 % of the lower bound anyway up to 200 robots."""
 
 
 @dataclass(slots=True)
@@ -104,13 +106,14 @@ def solve(graph: GridGraph, starts: Sequence[int], goals: Sequence[int], *,
     """Plan every robot from its start to its goal (where it then stays).
 
     Guides: PIBT ranks each robot's moves by a table priced by the flow of the
-    robots planned before it (``guidance.FlowGuide``, ``guide`` = its contraflow
-    and crowding weights), which spreads robots over parallel ways instead of
-    meeting head-on at doors and aisles (room-32-32-4, 100 robots: SoC/LB 1.62 ->
-    1.47; warehouse, 200: 1.55 -> 1.35). Guided PIBT can however lead LaCAM into
-    long searches (room-32-32-4 at 341 robots), so attempts alternate between
-    guided and plain ranking, guided first; None: plain only. Left out where robots
-    are sparse (``GUIDE_DENSITY``) or the tables large (``GUIDE_CELLS``).
+    robots planned before it and by the other robots' goals (``guidance.FlowGuide``,
+    ``guide`` = its contraflow and crowding weights, ``GOAL_COST``), which spreads
+    robots over parallel ways instead of meeting head-on at doors and aisles, and
+    around robots already home rather than through them (room-32-32-4, 100 robots:
+    SoC/LB 1.62 -> 1.48; warehouse-10-20-10-2-1, 200: 1.55 -> 1.27). Guided PIBT
+    can however lead LaCAM into long searches (room-32-32-4 at 341 robots), so
+    attempts alternate between guided and plain ranking, guided first; None: plain
+    only. Left out when the tables would be large (``GUIDE_CELLS``).
 
     Restarts: how long LaCAM takes to its first plan varies by orders of magnitude
     with the random tie-breaks (warehouse-10-20-10-2-1, 100 robots: 0.2 s to over
@@ -138,14 +141,13 @@ def solve(graph: GridGraph, starts: Sequence[int], goals: Sequence[int], *,
     budget = restart_s if restart_s is not None else time_limit_s
     nodes = generated = attempts = 0
     ranks: list[array[float]] | None = None
-    free = len(graph.free_cells)
     while True:
         attempts += 1
-        if attempts == 1 and guide is not None and (
-                n * graph.size <= GUIDE_CELLS and n >= GUIDE_DENSITY * free):
+        if attempts == 1 and guide is not None and n * graph.size <= GUIDE_CELLS:
             # Priced once, outside the first attempt's budget (up to 0.5 s on
             # warehouse-10-20-10-2-1 at 200 robots, as long as the search).
             flow = FlowGuide(graph, n, contraflow=guide[0], crowding=guide[1])
+            flow.avoid(goals, GOAL_COST)
             flow.assign(range(n), starts, goals)
             ranks = flow.tables
         left = deadline - time.perf_counter()
