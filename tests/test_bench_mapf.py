@@ -137,13 +137,23 @@ def test_refined_row_keeps_the_first_figures_beside_the_better_ones() -> None:
     assert "SoC/LB refined" in format_one_shot([row])
 
 
-def test_lifelong_row_counts_goals_and_checks_the_trajectory(tmp_path: Path) -> None:
-    out = run_lifelong(LifelongJob(lorr_files(tmp_path), 30, "lacam", 10.0, want_plan=True))
+@pytest.mark.parametrize("guided", [True, False])
+def test_lifelong_row_counts_goals_and_checks_the_trajectory(tmp_path: Path,
+                                                             guided: bool) -> None:
+    out = run_lifelong(LifelongJob(lorr_files(tmp_path), 30, "lacam", 10.0, want_plan=True,
+                                   guided=guided))
     row = out["row"]
-    assert row["steps_done"] == 30 and row["valid"]
+    assert row["steps_done"] == 30 and row["valid"] and row["guided"] is guided
     assert row["goals"] >= 2 and row["throughput"] == row["goals"] / 30
     assert len(out["plan"]) == 2 and len(out["plan"][0]) == 31
-    assert "pibt" in format_lifelong([row])
+    assert ("pibt guided" in format_lifelong([row])) is guided
+
+
+@pytest.mark.parametrize("guided", [True, False])
+def test_one_shot_row_says_whether_guides_were_used(guided: bool) -> None:
+    row = run_one_shot(OneShotJob(POCKET, DATA / "pocket.scen", 2, "lacam", 10.0,
+                                  guided=guided))["row"]
+    assert row["solved"] and row["valid"] and row["guided"] is guided
 
 
 def test_cli_needs_an_instance(capsys: pytest.CaptureFixture[str]) -> None:

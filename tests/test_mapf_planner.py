@@ -3,6 +3,7 @@ and on instances with room to spare every robot gets home."""
 
 from __future__ import annotations
 
+import random
 from collections import deque
 
 import numpy as np
@@ -11,8 +12,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from fleet.traffic.gridgraph import UNREACHABLE, DistanceTables, GridGraph
-from fleet.traffic.lacam import solve
-from fleet.traffic.lns import refine
+from fleet.traffic.lacam import GUIDE, solve
+from fleet.traffic.lns import _in_the_way, _Reservations, refine
 from fleet.traffic.pibt import LifelongPibt
 from fleet.traffic.plancheck import plan_problems
 
@@ -94,12 +95,12 @@ def instances(draw: st.DrawFn, *, roomy: bool) -> tuple[np.ndarray, list[int], l
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(instances(roomy=False), st.integers(0, 3))
+@given(instances(roomy=False), st.integers(0, 3), st.sampled_from([GUIDE, None, (2.0, 0.5)]))
 def test_every_plan_returned_is_valid(case: tuple[np.ndarray, list[int], list[int]],
-                                      seed: int) -> None:
+                                      seed: int, guide: tuple[float, float] | None) -> None:
     free, starts, goals = case
     graph = GridGraph(free)
-    result = solve(graph, starts, goals, time_limit_s=0.5, seed=seed)
+    result = solve(graph, starts, goals, time_limit_s=0.5, seed=seed, guide=guide)
     if result.plan is None:
         assert result.reason in ("no solution", "time limit")
         return
@@ -313,6 +314,22 @@ def test_refinement_removes_a_needless_wait_and_detour() -> None:
     better = refine(graph, tables, wasteful, [graph.cell(0, 3), b], time_limit_s=BUDGET_S)
     assert sum_of_costs(better.plan, [graph.cell(0, 3), b]) == 3
     assert better.accepted >= 1
+
+
+def test_lns_picks_the_robots_standing_on_a_late_robots_way() -> None:
+    free = grid([".....", "....."])
+    graph = GridGraph(free)
+    tables = DistanceTables(graph)
+    goal = graph.cell(0, 4)
+    res = _Reservations()
+    # Robot 1 rests on (0, 2), robot 2 passes (0, 3) at step 3, robot 3 is elsewhere.
+    res.add(1, [graph.cell(0, 2)])
+    res.add(2, [graph.cell(1, 1), graph.cell(1, 2), graph.cell(1, 3), graph.cell(0, 3),
+                graph.cell(1, 3), graph.cell(1, 4)])
+    res.add(3, [graph.cell(1, 0)])
+    found = _in_the_way(graph, tables.to(goal), graph.cell(0, 0), res=res, robot=0, count=3,
+                        rng=random.Random(0))
+    assert found == [1, 2]
 
 
 def test_restarts_are_counted_and_an_unsolvable_search_ends_at_once() -> None:

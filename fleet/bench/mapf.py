@@ -42,6 +42,7 @@ class OneShotJob:
     seed: int = 0
     want_plan: bool = False
     refine_s: float = 0.0  # LNS after LaCAM's first plan, within the time limit
+    guided: bool = True  # LaCAM's PIBT ranks moves by flow-priced guides (``guidance``)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class LifelongJob:
     time_limit_s: float
     seed: int = 0
     want_plan: bool = False
+    guided: bool = True  # PIBT ranks moves by flow-priced guide tables (``guidance``)
 
 
 Job = OneShotJob | LifelongJob
@@ -95,13 +97,15 @@ def run_one_shot(job: OneShotJob) -> dict[str, Any]:
     graph = GridGraph(grid)
     history: list[list[Cell]] | None
     if job.planner == "lacam":
-        from fleet.traffic.lacam import solve  # noqa: PLC0415
+        from fleet.traffic.lacam import GUIDE, solve  # noqa: PLC0415
+
+        row["guided"] = job.guided
 
         sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * job.agents + 1000))
         tables = DistanceTables(graph)
         result = solve(graph, [graph.cell(*c) for c in scen.starts],
                        [graph.cell(*c) for c in scen.goals], time_limit_s=job.time_limit_s,
-                       seed=job.seed, tables=tables)
+                       seed=job.seed, tables=tables, guide=GUIDE if job.guided else None)
         # Graph, distance tables and search: all of it is the planner's work.
         row.update(reason=result.reason, nodes=result.nodes, generated=result.generated,
                    attempts=result.attempts, first_s=time.perf_counter() - t0)
@@ -153,14 +157,18 @@ def run_lifelong(job: LifelongJob) -> dict[str, Any]:
     row: dict[str, Any] = {"kind": "lifelong", "instance": job.lorr_path.stem, "agents": n,
                            "steps": job.steps, "planner": job.planner,
                            "time_limit_s": job.time_limit_s}
+    if job.planner == "lacam":
+        row["guided"] = job.guided
     t0 = time.perf_counter()
     if job.planner == "lacam":
         from fleet.traffic.gridgraph import GridGraph  # noqa: PLC0415
+        from fleet.traffic.guidance import FlowGuide  # noqa: PLC0415
         from fleet.traffic.pibt import LifelongPibt  # noqa: PLC0415
 
         sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * n + 1000))
         graph = GridGraph(inst.grid)
-        planner = LifelongPibt(graph, n, seed=job.seed)
+        planner = LifelongPibt(graph, n, seed=job.seed,
+                               guide=FlowGuide(graph, n) if job.guided else None)
         current = [graph.cell(*c) for c in inst.starts]
         done = [0] * n
         goals = [graph.cell(*inst.task(k, 0)) for k in range(n)]
@@ -272,20 +280,22 @@ def run_jobs(jobs: Sequence[Job], *, plans_out: Path | None = None,
 
 
 def _label(job: Job) -> str:
+    plain = "" if job.guided or job.planner != "lacam" else " unguided"
     if isinstance(job, OneShotJob):
-        return f"{job.scen_path.stem} N={job.agents} {job.planner}"
-    return f"{job.lorr_path.stem} {job.steps} steps {job.planner}"
+        return f"{job.scen_path.stem} N={job.agents} {job.planner}{plain}"
+    return f"{job.lorr_path.stem} {job.steps} steps {job.planner}{plain}"
 
 
 def _write_plan(folder: Path, job: Job, paths: list[XYPath]) -> Path:
     import json  # noqa: PLC0415
 
     folder.mkdir(parents=True, exist_ok=True)
+    plain = "" if job.guided or job.planner != "lacam" else "-unguided"
     if isinstance(job, OneShotJob):
-        name = f"{job.scen_path.stem}-{job.agents}-{job.planner}.json"
+        name = f"{job.scen_path.stem}-{job.agents}-{job.planner}{plain}.json"
         map_file = job.map_path
     else:
-        name = f"{job.lorr_path.stem}-{job.steps}-{job.planner}.json"
+        name = f"{job.lorr_path.stem}-{job.steps}-{job.planner}{plain}.json"
         map_file = read_lorr(job.lorr_path).map_path
     path = folder / name
     path.write_text(json.dumps({"map": str(map_file), "agents": paths},
@@ -353,7 +363,9 @@ def format_lifelong(rows: Sequence[dict[str, Any]]) -> str:
             if row is None:
                 continue
             # Lifelong runs use PIBT step by step; LaCAM's search is for one-shot.
-            name = "pibt" if row["planner"] == "lacam" else row["planner"]
+            name = row["planner"]
+            if name == "lacam":
+                name = "pibt guided" if row.get("guided", True) else "pibt"
             body.append([row["instance"], str(row.get("agents", "-")), name,
                          f"{row.get('steps_done', 0)}/{row['steps']}",
                          figure(row.get("goals")), figure(row.get("throughput"), 2),

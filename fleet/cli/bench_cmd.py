@@ -224,6 +224,10 @@ def register(sub: Any) -> None:
                       help="one-shot: after LaCAM's first plan, improve it by large "
                            "neighbourhood search for up to S seconds (inside --time-limit); "
                            "the table then shows SoC/LB first and refined (default 0: off)")
+    mapf.add_argument("--no-guide", action="store_true",
+                      help="PIBT (lifelong, and inside LaCAM) ranks moves by plain distances, "
+                           "without the flow-priced guides (the core before them, for "
+                           "comparison)")
     mapf.add_argument("--seed", type=int, default=0)
     mapf.add_argument("--json", type=Path, metavar="OUT", help="write every row as JSON")
     mapf.add_argument("--plans-out", type=Path, metavar="DIR",

@@ -254,12 +254,14 @@ def run_mapf_bench_cmd(args: argparse.Namespace, console: Console) -> int:
                     skipped.append(f"{scen.name} N={n} (the file has {lines} agents)")
                     continue
                 jobs.extend(OneShotJob(args.map, scen, n, planner, args.time_limit,
-                                       args.seed, args.plans_out is not None, args.refine)
+                                       args.seed, args.plans_out is not None, args.refine,
+                                       not args.no_guide)
                             for planner in args.planners)
     for path in args.lorr:
         steps = args.steps or read_lorr(path).steps or 500
         jobs.extend(LifelongJob(path, steps, planner, args.time_limit, args.seed,
-                                args.plans_out is not None) for planner in args.planners)
+                                args.plans_out is not None, not args.no_guide)
+                    for planner in args.planners)
     err = Console(stderr=True, highlight=False)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, transient=True) as bar:

@@ -37,6 +37,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from fleet.traffic.gridgraph import DistanceTables, GridGraph
+from fleet.traffic.guidance import FlowGuide
 
 NO_ONE = -1
 _JITTER_MASK = 1023
@@ -64,6 +65,7 @@ class ConfigurationGenerator:
         self._cur: Sequence[int] = ()
         self._goal: Sequence[int] = ()
         self._dist: list[Sequence[int]] = []
+        self._rank: Sequence[Sequence[float]] = []
         self._to: list[int] = []
         # Random tie-breaks: a fixed table read at a shifting offset, cheaper than a
         # random draw per option and still different from call to call.
@@ -72,18 +74,23 @@ class ConfigurationGenerator:
 
     def next_config(self, current: Sequence[int], goals: Sequence[int], order: Sequence[int],
                     fixed: Mapping[int, int] | None = None,
-                    dists: list[Sequence[int]] | None = None) -> list[int] | None:
+                    dists: list[Sequence[int]] | None = None,
+                    *, ranks: Sequence[Sequence[float]] | None = None) -> list[int] | None:
         """The next cell of every robot, robots placed in ``order`` (highest priority
         first). ``fixed`` pins some robots' next cells (LaCAM's constraints); None
         when the pins conflict with each other or leave a robot with no valid cell.
         ``dists``: each robot's distance table, when the caller keeps goals fixed
-        over many calls and has them at hand (saves a cache look-up per robot)."""
+        over many calls and has them at hand (saves a cache look-up per robot).
+        ``ranks``: per robot, the table its moves are ranked by when not its plain
+        distances (``guidance.FlowGuide``'s priced tables); any table whose only
+        minimum is the goal and which falls along some move from every cell will do."""
         n = len(current)
         now, nxt = self._now, self._next
         for i, v in enumerate(current):
             now[v] = i
         self._cur, self._goal = current, goals
         self._dist = dists if dists is not None else [self.tables.to(g) for g in goals]
+        self._rank = ranks if ranks is not None else self._dist
         self._to = to = [NO_ONE] * n
         self._salt = self.rng.randrange(_JITTER_MASK + 1)
         ok = True
@@ -127,10 +134,10 @@ class ConfigurationGenerator:
         against its will (the asker then tries elsewhere)."""
         now, nxt, to, cur = self._now, self._next, self._to, self._cur
         here = cur[a]
-        dist = self._dist[a]
+        dist, rank = self._dist[a], self._rank[a]
         jitter, salt = self._jitter, self._salt
         # Nearest to the goal first; among equals a free cell, then at random.
-        ranked = [(dist[c] + (0.5 if now[c] not in (NO_ONE, a) else 0.0)
+        ranked = [(rank[c] + (0.5 if now[c] not in (NO_ONE, a) else 0.0)
                    + jitter[(c + salt) & _JITTER_MASK], c)
                   for c in (*self.graph.neighbours[here], here)]
         if asker != NO_ONE and len(self.graph.neighbours[self._goal[a]]) <= 2:
@@ -242,8 +249,10 @@ class LifelongPibt:
     swap: bool = True
     tables: DistanceTables | None = None
     closeness: float = 2.0
+    guide: FlowGuide | None = None
 
     def __post_init__(self) -> None:
+        self._goals: list[int] = []
         self._tables = self.tables if self.tables is not None else DistanceTables(self.graph)
         self._gen = ConfigurationGenerator(self.graph, self._tables, seed=self.seed,
                                            swap=self.swap)
@@ -266,7 +275,16 @@ class LifelongPibt:
                 pri[i] += 1.0
                 key[i] = pri[i] - w * tables.to(goals[i])[current[i]]
         order = sorted(range(self.robots), key=key.__getitem__, reverse=True)
-        step = self._gen.next_config(current, goals, order)
+        ranks = None
+        if self.guide is not None:
+            old = self._goals
+            fresh = [i for i in range(self.robots) if not old or old[i] != goals[i]]
+            self.guide.assign(fresh, [current[i] for i in fresh], [goals[i] for i in fresh])
+            self._goals = list(goals)
+            ranks = self.guide.tables
+        step = self._gen.next_config(current, goals, order, ranks=ranks)
+        if self.guide is not None and step is not None:
+            self.guide.advance(step)
         if step is None:  # cannot happen without pins: a robot may always stay
             raise AssertionError("PIBT returned no configuration without constraints")
         return step
