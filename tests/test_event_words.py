@@ -19,12 +19,12 @@ import msgspec
 import pytest
 from dashscene import T, frozen, settle
 from e2e import Rig, run_rig, small_room
-from fleet.controller.manager import PRIORITY_WORDS
 from textual.widgets import RichLog
 
 from fleet.api.messages import ControllerStatus, EventView
 from fleet.api.service import ApiService
 from fleet.api.updates import LinkChanged
+from fleet.controller.floor_ops import PRIORITY_WORDS
 from fleet.controller.port import FleetPort
 from fleet.controller.sending import LEVEL_WORDS
 from fleet.controller.tripwork import STOP_WORDS, TRIP_WORDS, trip_words

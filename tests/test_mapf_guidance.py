@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_mapf_planner import grid, instances, paths_of, xy
 
 from fleet.traffic.gridgraph import DistanceTables, GridGraph
 from fleet.traffic.guidance import FlowGuide
 from fleet.traffic.pibt import LifelongPibt
 from fleet.traffic.plancheck import plan_problems
-from tests.test_mapf_planner import grid, instances, paths_of, xy
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
