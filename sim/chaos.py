@@ -35,6 +35,7 @@ from fleet.api.topics import Topics
 from fleet.config import BrokerConfig
 from fleet.errors import LinkError, ProtocolError
 from sim.hostile import hostile_payloads
+from sim.memory_watch import MemoryWatch, rss_mb
 
 if TYPE_CHECKING:
     from drivers.mqtt.broker import EmbeddedBroker
@@ -56,6 +57,9 @@ class ChaosPlan:
     controller_kills: int = 0
     """SIGKILLs of the controller's process, each followed at once by a new one."""
     seed: int = 1
+    rss_every_s: float | None = None
+    """Sample the resident memory of the controller, the broker and the campaign this
+    often (site seconds; ``sim.memory_watch``); None: only at each fault."""
 
 
 @dataclass(slots=True)
@@ -114,22 +118,16 @@ class _Heard:
     states: list[float] = field(default_factory=list)
 
 
-def _rss_mb() -> float | None:
-    """This process's resident memory now (Linux), for the memory invariant."""
-    try:
-        with open("/proc/self/statm", encoding="ascii") as f:
-            pages = int(f.read().split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
-
-
 class Chaos:
     """Runs ``plan`` between ``start`` and ``until`` (loop time) against ``broker``."""
 
     def __init__(self, plan: ChaosPlan, broker: EmbeddedBroker, *, site: str,
                  robots: Sequence[tuple[str, str]], start: float, until: float,
-                 controller: ControllerProcess | None = None) -> None:
+                 controller: ControllerProcess | None = None, speed: float = 1.0) -> None:
+        """``speed``: site seconds per wall second (the memory watch ticks once a wall
+        second)."""
+        if plan.rss_every_s is not None and plan.rss_every_s <= 0:
+            raise ValueError("the memory sampling interval must be above 0")
         if plan.controller_kills and controller is None:
             raise ValueError("killing the controller needs it in a process of its own")
         self.plan = plan
@@ -149,6 +147,11 @@ class Chaos:
         self._heard = _Heard()
         self._faults_over: float | None = None
         self._rng = Random(plan.seed)
+        self.memory: MemoryWatch | None = None
+        if plan.rss_every_s is not None:
+            self.memory = MemoryWatch(
+                plan.rss_every_s, start, speed=speed, broker_pid=lambda: broker.pid,
+                controller_pid=os.getpid if controller is None else lambda: controller.pid)
 
     @property
     def last_fault_over(self) -> float | None:
@@ -194,6 +197,8 @@ class Chaos:
                         + [(t, "controller") for t in self._times(self.plan.controller_kills)])
         flood = asyncio.create_task(self._flood(), name="chaos-flood")
         listen = asyncio.create_task(self._listen(), name="chaos-listen")
+        memory = (asyncio.create_task(self.memory.run(), name="chaos-memory")
+                  if self.memory is not None else None)
         try:
             for at, kind in faults:
                 await asyncio.sleep(max(0.0, at - loop.time()))
@@ -213,11 +218,15 @@ class Chaos:
             flood.cancel()
             await asyncio.gather(flood, return_exceptions=True)
             self._sample_memory()
-            listen.cancel()
-            await asyncio.gather(listen, return_exceptions=True)
+            for task in (listen, memory):
+                if task is not None:
+                    task.cancel()
+            await asyncio.gather(*(t for t in (listen, memory) if t is not None),
+                                 return_exceptions=True)
+
 
     def _sample_memory(self) -> None:
-        rss = _rss_mb()
+        rss = rss_mb()
         if rss is not None:
             self.rss_mb.append(rss)
 

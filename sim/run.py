@@ -293,7 +293,8 @@ async def _simulate(opts: SimOptions, progress: Progress | None,
                 chaos = Chaos(opts.chaos, broker, site=opts.api_site or "sim",
                               robots=[(r.capabilities.manufacturer, r.capabilities.serial)
                                       for r in robots],
-                              start=t0, until=t0 + service_s, controller=proc)
+                              start=t0, until=t0 + service_s, controller=proc,
+                              speed=opts.speed)
                 tg.create_task(chaos.run(), name="chaos")
             if opts.staff_help_s is not None and runtime is not None:
                 staff = FloorStaff(runtime, opts.staff_help_s)
@@ -457,7 +458,9 @@ def _report(opts: SimOptions, kitchen: Kitchen | ReplayKitchen, store: Store, *,
             "broker_returns": [r.as_dict(t0, opts.speed) for r in chaos.broker_returns],
             "after_last_fault": _after(chaos.last_fault_over, dishes, store, t0),
             "controller_crashes": crashes,
-            "rss_mb": [round(x, 1) for x in chaos.rss_mb]}
+            "rss_mb": [round(x, 1) for x in chaos.rss_mb],
+            "rss_samples": ([s.as_dict() for s in chaos.memory.samples]
+                            if chaos.memory is not None else [])}
     report["staff"] = {"help_after_s": opts.staff_help_s, "tables_helped": helped}
     report["transport"] = opts.transport
     report["stopped_early"] = stopped

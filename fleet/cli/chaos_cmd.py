@@ -67,9 +67,16 @@ def register(sub: Any) -> None:
     p.add_argument("--controller-kills", type=int, default=0, metavar="N",
                    help="SIGKILL the controller N times, each followed by a restart from its "
                         "store; it then runs in a process of its own (default 0: in process)")
+    p.add_argument("--robot-faults", choices=("none", "light", "heavy"), default="heavy",
+                   help="robots dropping links, e-stopped, stuck (default heavy)")
+    p.add_argument("--rss-every", type=duration_arg, metavar="TIME",
+                   help="sample the resident memory of the controller (then run in a "
+                        "process of its own), the broker and the campaign this often, "
+                        "print them and judge 'flat within 10 %% after the first hour' "
+                        "(a long day: e.g. --duration 8h --rss-every 30m)")
     p.add_argument("--workdir", type=Path, metavar="DIR",
-                   help="with --controller-kills: keep the store (site.db) and the "
-                        "controller's logs here (default: a temporary folder)")
+                   help="with --controller-kills or --rss-every: keep the store (site.db) "
+                        "and the controller's logs here (default: a temporary folder)")
     p.add_argument("--json", type=Path, metavar="OUT", help="the report and the verdicts")
     p.set_defaults(run=run_chaos)
 
@@ -107,6 +114,13 @@ def verdicts(report: dict[str, Any]) -> list[tuple[str, bool, str]]:
          f"{after['waiting']} waiting; the last ended "
          + ("never" if last_end is None else f"{last_end:.0f} s after it")),
     ]
+    samples = chaos.get("rss_samples") or []
+    if samples:
+        from sim.memory_watch import flat_after_first_hour  # noqa: PLC0415
+
+        flat, figure = flat_after_first_hour(samples)
+        said.append(("controller memory flat within 10 % after the first hour", flat,
+                     figure))
     if restarts or crashes:
         said += [
             ("every controller kill followed by a restart", back == len(restarts),
@@ -161,15 +175,19 @@ def run_chaos(args: argparse.Namespace, console: Console) -> int:
     for name in ("broker_kills", "broker_freezes", "hostile", "controller_kills"):
         if getattr(args, name) < 0:
             raise FleetError(f"--{name.replace('_', '-')} must be 0 or more")
+    if args.rss_every is not None and args.rss_every <= 0:
+        raise FleetError("--rss-every must be above 0")
     setup = load_setup(args.map, args.config, args.scenario)
     plan = ChaosPlan(broker_kills=args.broker_kills, broker_freezes=args.broker_freezes,
                      freeze_s=args.freeze, hostile=args.hostile,
-                     controller_kills=args.controller_kills, seed=args.seed)
+                     controller_kills=args.controller_kills, seed=args.seed,
+                     rss_every_s=args.rss_every)
     opts = SimOptions(plan=setup.plan, model=setup.model, robots=args.robots,
                       scenario=args.scenario, duration_s=args.duration, seed=args.seed,
-                      faults="heavy", transport="mqtt", speed=args.speed,
+                      faults=args.robot_faults, transport="mqtt", speed=args.speed,
                       api_site="chaos", site_name="chaos", chaos=plan, drain_s=600.0,
-                      controller_process=args.controller_kills > 0, workdir=args.workdir)
+                      controller_process=args.controller_kills > 0
+                      or args.rss_every is not None, workdir=args.workdir)
     try:
         report = run_simulation(opts)
     except ValueError as exc:
@@ -189,6 +207,14 @@ def run_chaos(args: argparse.Namespace, console: Console) -> int:
             ["broker fault", "kind", "at site s", "down site s", "to first state: site s",
              "to first order: site s"],
             broker_return_rows(returns)), markup=False, highlight=False, soft_wrap=True)
+    samples = report["chaos"].get("rss_samples", [])
+    if samples:
+        from sim.memory_watch import sample_rows  # noqa: PLC0415
+
+        console.print("\n" + markdown_table(
+            ["site h", "controller MB", "broker MB", "campaign MB", "controller CPU",
+             "worst loop lag: site s"], sample_rows(samples)),
+            markup=False, highlight=False, soft_wrap=True)
     said = verdicts(report)
     console.print("\n" + markdown_table(
         ["invariant", "held", "figure"],
