@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from drivers.mqtt_races import socket_gone_under_aiomqtt
 from fleet.assembly import build_controller
@@ -36,6 +36,7 @@ from fleet.domain.events import (
 from fleet.floor import FloorPlan, PlaceKind
 from fleet.floor.model import Cell, ways_around
 from fleet.intake import Pos
+from fleet.link import RobotLink
 from fleet.routing import distance_field, precompute_fields
 from fleet.runtime import FleetRuntime
 from fleet.store import MemoryStore, SqliteStore, Store
@@ -61,6 +62,9 @@ from sim.wiring import (
     start_vehicles,
 )
 from sim.world import World
+
+if TYPE_CHECKING:
+    from sim.serial_robot import SerialRobot
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, float], None]
@@ -228,10 +232,16 @@ async def _simulate(opts: SimOptions, progress: Progress | None,
     broker: Any = None
     runtime: FleetRuntime | None = None
     proc: ControllerProcess | None = None
-    if opts.chaos is not None and (opts.transport != "mqtt" or opts.api_site is None
-                                   or opts.broker_url is not None):
-        raise ValueError("a chaos campaign needs transport 'mqtt', the embedded broker "
-                         "and the fleet API (api_site)")
+    lines: dict[str, SerialRobot] = {}
+    """The firmware end of each serial robot's line, for a campaign's line faults."""
+    serial_links: list[RobotLink] = []
+    if opts.chaos is not None and (opts.transport not in ("mqtt", "mixed")
+                                   or opts.api_site is None or opts.broker_url is not None):
+        raise ValueError("a chaos campaign needs transport 'mqtt' or 'mixed', the embedded "
+                         "broker and the fleet API (api_site)")
+    if opts.controller_process and opts.transport != "mqtt":
+        raise ValueError("a controller in a process of its own reaches its robots over "
+                         "MQTT only: transport 'mqtt'")
     if opts.chaos is not None and opts.chaos.controller_kills and not opts.controller_process:
         raise ValueError("killing the controller needs it in a process of its own")
     try:
@@ -248,7 +258,9 @@ async def _simulate(opts: SimOptions, progress: Progress | None,
             pos: Pos = await api_till(stack, opts, url, wait_online=proc)
         else:
             assert controller is not None
-            links = await robot_links(stack, opts, robots, url)
+            links = await robot_links(stack, opts, robots, url, lines=lines)
+            serial_links = [link for robot, link in zip(robots, links, strict=True)
+                            if robot.serial in lines]
             runtime = FleetRuntime(controller, links)
             pos = runtime
             if opts.api_site is not None:
@@ -294,7 +306,7 @@ async def _simulate(opts: SimOptions, progress: Progress | None,
                               robots=[(r.capabilities.manufacturer, r.capabilities.serial)
                                       for r in robots],
                               start=t0, until=t0 + service_s, controller=proc,
-                              speed=opts.speed)
+                              speed=opts.speed, lines=lines)
                 tg.create_task(chaos.run(), name="chaos")
             if opts.staff_help_s is not None and runtime is not None:
                 staff = FloorStaff(runtime, opts.staff_help_s)
@@ -355,7 +367,8 @@ async def _simulate(opts: SimOptions, progress: Progress | None,
                        sim_s=sim_s, t0=t0, wall0=wall0, controller=controller, final=final,
                        chaos=chaos, progress_watch=progress_watch, staff=staff, faults=faults,
                        world=world, stopped=stopped.is_set(), crashes=crashes,
-                       starts=proc.starts if proc is not None else 1)
+                       starts=proc.starts if proc is not None else 1,
+                       serial_links=serial_links)
     finally:
         if store_path is not None:
             store.close()
@@ -390,7 +403,8 @@ def _report(opts: SimOptions, kitchen: Kitchen | ReplayKitchen, store: Store, *,
             referee: Referee, fields: Any, sim_s: float, t0: float, wall0: float,
             controller: Controller | None, final: dict[str, Any], chaos: Any,
             progress_watch: ProgressWatch, staff: FloorStaff | None, faults: Faults,
-            world: World, stopped: bool, crashes: int, starts: int) -> dict[str, Any]:
+            world: World, stopped: bool, crashes: int, starts: int,
+            serial_links: list[RobotLink]) -> dict[str, Any]:
     """The run's report; the controller's own figures from ``controller`` in process,
     else from what its process wrote on the way out (``final``)."""
     # The dish and trip figures come from the store, as `fleet report` reads them.
@@ -458,6 +472,7 @@ def _report(opts: SimOptions, kitchen: Kitchen | ReplayKitchen, store: Store, *,
             "broker_returns": [r.as_dict(t0, opts.speed) for r in chaos.broker_returns],
             "after_last_fault": _after(chaos.last_fault_over, dishes, store, t0),
             "controller_crashes": crashes,
+            "wires": chaos.wires.summary(serial_links),
             "rss_mb": [round(x, 1) for x in chaos.rss_mb],
             "rss_samples": ([s.as_dict() for s in chaos.memory.samples]
                             if chaos.memory is not None else [])}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,11 +25,16 @@ from sim.robot import SimRobot
 
 if TYPE_CHECKING:
     from sim.run import SimOptions
+    from sim.serial_robot import SerialRobot
 
 async def robot_links(stack: contextlib.AsyncExitStack, opts: SimOptions,
-                 robots: list[SimRobot], url: str | None) -> list[RobotLink]:
+                 robots: list[SimRobot], url: str | None,
+                 lines: dict[str, SerialRobot] | None = None) -> list[RobotLink]:
     """In process, or each robot on a wire of its own: a VDA 5050 vehicle on a real
-    broker, serial firmware behind a pty, or some of each (``mixed``)."""
+    broker, serial firmware behind a pty, or some of each (``mixed``). Given
+    ``lines``, each serial robot's firmware is put there by robot, its pty behind a
+    symlink that follows it when the line is unplugged and plugged in again (a fault
+    campaign does)."""
     if opts.transport == "inproc":
         return [InProcLink(robot) for robot in robots]
     if opts.fleet:
@@ -43,7 +49,8 @@ async def robot_links(stack: contextlib.AsyncExitStack, opts: SimOptions,
         links.update(await _mqtt_links(stack, opts, mqtt, url))
     if over_serial:
         links.update(await _serial_links(stack, opts,
-                                         [r for r in robots if r.serial in over_serial]))
+                                         [r for r in robots if r.serial in over_serial],
+                                         lines))
     return [links[r.serial] for r in robots]
 
 
@@ -184,8 +191,10 @@ async def api_till(stack: contextlib.AsyncExitStack, opts: SimOptions, url: str,
 
 
 async def _serial_links(stack: contextlib.AsyncExitStack, opts: SimOptions,
-                        robots: list[SimRobot]) -> dict[str, RobotLink]:
-    """Each robot's firmware behind a pty of its own; the driver opens the pty's path."""
+                        robots: list[SimRobot],
+                        lines: dict[str, SerialRobot] | None) -> dict[str, RobotLink]:
+    """Each robot's firmware behind a pty of its own; the driver opens the pty's path
+    (with ``lines``: a symlink to it, which a new pty replaces)."""
     from drivers.serial.link import SerialRobotLink  # noqa: PLC0415
     from drivers.serial.port import Backoff  # noqa: PLC0415
     from drivers.serial.pump import SessionTimings  # noqa: PLC0415
@@ -195,8 +204,14 @@ async def _serial_links(stack: contextlib.AsyncExitStack, opts: SimOptions,
     # are worth ``speed`` times as many loop seconds.
     timings = SessionTimings().scaled(opts.speed)
     links: dict[str, RobotLink] = {}
+    folder = (Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fleet-lines-")))
+              if lines is not None else None)
     for robot in robots:
-        firmware = await stack.enter_async_context(SerialRobot(robot, timings=timings))
+        firmware = await stack.enter_async_context(SerialRobot(
+            robot, timings=timings,
+            link_path=folder / f"robot-{robot.serial}" if folder is not None else None))
+        if lines is not None:
+            lines[robot.serial] = firmware
         links[robot.serial] = SerialRobotLink(
             robot.capabilities.serial, firmware.address, fallback=robot.capabilities,
             timings=timings, backoff=Backoff(0.5 * opts.speed, 30.0 * opts.speed),

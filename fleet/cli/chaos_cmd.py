@@ -2,7 +2,8 @@
 then the invariants a restaurant relies on, each passed or failed.
 
 The site is the simulator's, over Mosquitto (the embedded broker), with the kitchen
-ordering through the fleet API as a till. ``sim.chaos`` says what is injected. With
+ordering through the fleet API as a till; with ``--serial-lines`` every second robot
+is on a serial line over a pty instead. ``sim.chaos`` says what is injected. With
 ``--controller-kills`` the controller runs in a process of its own with its store in
 a SQLite file (``sim.controller_process``) and is killed with SIGKILL and started
 again that many times. The invariants, read from the run's report: every order the
@@ -67,6 +68,16 @@ def register(sub: Any) -> None:
     p.add_argument("--controller-kills", type=int, default=0, metavar="N",
                    help="SIGKILL the controller N times, each followed by a restart from its "
                         "store; it then runs in a process of its own (default 0: in process)")
+    p.add_argument("--serial-lines", action="store_true",
+                   help="put every second robot (R2, R4, ...) on a serial line over a pty "
+                        "(the controller then runs in the campaign's process)")
+    p.add_argument("--line-garbage", type=int, default=0, metavar="N",
+                   help="bursts of broken frames on a serial robot's line (default 0)")
+    p.add_argument("--line-drops", type=int, default=0, metavar="N",
+                   help="serial lines unplugged for 2-15 site s, then plugged in (default 0)")
+    p.add_argument("--half-open", type=int, default=0, metavar="N",
+                   help="TCP sockets to the broker that never finish CONNECT, held until "
+                        "the broker closes them (default 0)")
     p.add_argument("--robot-faults", choices=("none", "light", "heavy"), default="heavy",
                    help="robots dropping links, e-stopped, stuck (default heavy)")
     p.add_argument("--rss-every", type=duration_arg, metavar="TIME",
@@ -114,6 +125,7 @@ def verdicts(report: dict[str, Any]) -> list[tuple[str, bool, str]]:
          f"{after['waiting']} waiting; the last ended "
          + ("never" if last_end is None else f"{last_end:.0f} s after it")),
     ]
+    said += _wire_verdicts(chaos.get("wires") or {})
     samples = chaos.get("rss_samples") or []
     if samples:
         from sim.memory_watch import flat_after_first_hour  # noqa: PLC0415
@@ -136,6 +148,31 @@ def verdicts(report: dict[str, Any]) -> list[tuple[str, bool, str]]:
     said.append(("liveness watch", True, f"{live.get('freezes', 0)} stands past "
                                          f"{live.get('bound_s', 120):.0f} s (reported, not "
                                          "judged)"))
+    return said
+
+
+def _wire_verdicts(wires: dict[str, Any]) -> list[tuple[str, bool, str]]:
+    """The serial lines' and the half-open sockets' lines, when there were any."""
+    said: list[tuple[str, bool, str]] = []
+    if wires.get("serial_robots"):
+        offline = wires["lines_offline_at_end"]
+        refused = sum(wires["frames_refused"].values())
+        said.append(("every serial line online at the end", not offline,
+                     f"{len(wires['serial_robots']) - len(offline)} of "
+                     f"{len(wires['serial_robots'])} online ({wires['line_drops']} drops); "
+                     f"{wires['garbage_frames']} broken frames written, {refused} frames "
+                     "refused with a reason" + (f"; offline: {', '.join(offline)}"
+                                                 if offline else "")))
+    if wires.get("half_open"):
+        longest = wires["half_open_longest_wall_s"]
+        rest = wires["half_open"] - wires["half_open_closed_by_broker"]
+        said.append(("half-open sockets", True,
+                     f"{wires['half_open']} opened, {wires['half_open_closed_by_broker']} "
+                     "closed by the broker (or its kill)"
+                     + (f" within {longest:.0f} wall s" if longest is not None else "")
+                     + (f", {rest} still open at the end" if rest else "")
+                     + " (reported, not judged: the other verdicts say whether they held "
+                       "anyone up)"))
     return said
 
 
@@ -175,19 +212,31 @@ def run_chaos(args: argparse.Namespace, console: Console) -> int:
     for name in ("broker_kills", "broker_freezes", "hostile", "controller_kills"):
         if getattr(args, name) < 0:
             raise FleetError(f"--{name.replace('_', '-')} must be 0 or more")
+    for name in ("line_garbage", "line_drops", "half_open"):
+        if getattr(args, name) < 0:
+            raise FleetError(f"--{name.replace('_', '-')} must be 0 or more")
     if args.rss_every is not None and args.rss_every <= 0:
         raise FleetError("--rss-every must be above 0")
+    if (args.line_garbage or args.line_drops) and not args.serial_lines:
+        raise FleetError("--line-garbage and --line-drops need robots on serial lines: "
+                         "add --serial-lines")
+    in_process = args.controller_kills == 0 and args.rss_every is None
+    if args.serial_lines and not in_process:
+        raise FleetError("--serial-lines runs the controller in the campaign's process: not "
+                         "with --controller-kills or --rss-every (a controller in a process "
+                         "of its own reaches its robots over MQTT only)")
     setup = load_setup(args.map, args.config, args.scenario)
     plan = ChaosPlan(broker_kills=args.broker_kills, broker_freezes=args.broker_freezes,
                      freeze_s=args.freeze, hostile=args.hostile,
                      controller_kills=args.controller_kills, seed=args.seed,
-                     rss_every_s=args.rss_every)
+                     rss_every_s=args.rss_every, line_garbage=args.line_garbage,
+                     line_drops=args.line_drops, half_open=args.half_open)
     opts = SimOptions(plan=setup.plan, model=setup.model, robots=args.robots,
                       scenario=args.scenario, duration_s=args.duration, seed=args.seed,
-                      faults=args.robot_faults, transport="mqtt", speed=args.speed,
+                      faults=args.robot_faults,
+                      transport="mixed" if args.serial_lines else "mqtt", speed=args.speed,
                       api_site="chaos", site_name="chaos", chaos=plan, drain_s=600.0,
-                      controller_process=args.controller_kills > 0
-                      or args.rss_every is not None, workdir=args.workdir)
+                      controller_process=not in_process, workdir=args.workdir)
     try:
         report = run_simulation(opts)
     except ValueError as exc:
