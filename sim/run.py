@@ -390,6 +390,15 @@ def _after(fault_over: float | None, dishes: list[Dish], store: Store,
             "last_ended_s": None if last is None else round(last, 1)}
 
 
+def _waiting_at(at: float, dishes: list[Dish], store: Store) -> int:
+    """Dishes ready and not ended at ``at`` (loop time), from the times the store
+    recorded: work the controller had then, to dispatch or to carry on. A broker's
+    return with none is followed by an order only when the kitchen has one ready."""
+    ended = {e.dish_id: e.at for e in store.events(kinds=DISH_ENDS) if e.dish_id}
+    return sum(1 for d in dishes if d.ready_at is not None and d.ready_at <= at
+               and ended.get(d.dish_id, float("inf")) > at)
+
+
 def _fresh_store(workdir: Path) -> Path:
     """Where the controller's process keeps its store: a fresh service, not the last one's."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -469,7 +478,10 @@ def _report(opts: SimOptions, kitchen: Kitchen | ReplayKitchen, store: Store, *,
             "kitchen_refused": {str(k): v for k, v in kitchen.refused.items()},
             "kitchen_resent": int(getattr(kitchen.pos, "resent", 0)),
             "restarts": [r.as_dict(t0, opts.speed) for r in chaos.restarts],
-            "broker_returns": [r.as_dict(t0, opts.speed) for r in chaos.broker_returns],
+            "broker_returns": [
+                {**r.as_dict(t0, opts.speed), "dishes_waiting": _waiting_at(r.back_at, dishes,
+                                                                            store)}
+                for r in chaos.broker_returns],
             "after_last_fault": _after(chaos.last_fault_over, dishes, store, t0),
             "controller_crashes": crashes,
             "wires": chaos.wires.summary(serial_links),

@@ -141,10 +141,18 @@ def verdicts(report: dict[str, Any]) -> list[tuple[str, bool, str]]:
         ]
     returns = chaos.get("broker_returns", [])
     if returns:
+        # Only a return with dishes waiting says how soon the controller resumed: after
+        # the others the first order waited for the kitchen.
+        busy = [r for r in returns if r.get("dishes_waiting", 1) > 0]
+        idle = len(returns) - len(busy)
+        order = (f"first order {_slowest(busy, 'first_order_wall_s')}" if busy
+                 else "no dish waiting at any return")
         said.append(("service resumed after each broker fault", True,
-                     f"first robot state {_slowest(returns, 'first_state_wall_s')}, first order "
-                     f"{_slowest(returns, 'first_order_wall_s')} after the broker was back "
-                     "(reported, not judged: an order also waits for work)"))
+                     f"first robot state {_slowest(returns, 'first_state_wall_s')}, {order} "
+                     "after the broker was back"
+                     + (f" (left out: {idle} return{'s' if idle > 1 else ''} with no dish "
+                        "waiting)" if busy and idle else "")
+                     + " (reported, not judged)"))
     said.append(("liveness watch", True, f"{live.get('freezes', 0)} stands past "
                                          f"{live.get('bound_s', 120):.0f} s (reported, not "
                                          "judged)"))
@@ -184,12 +192,14 @@ def _slowest(returns: list[dict[str, Any]], key: str) -> str:
 
 
 def broker_return_rows(returns: list[dict[str, Any]]) -> list[list[str]]:
-    """One row per broker fault: when, how long down, and how long from its return
-    until a robot's state and the controller's next order crossed it."""
+    """One row per broker fault: when, how long down, how many dishes were waiting
+    (ready, not ended) at its return, and how long from its return until a robot's
+    state and the controller's next order crossed it."""
     def cell(site: float | None, wall: float | None) -> str:
         return "none" if site is None or wall is None else f"{site:.1f} ({wall:.2f} wall)"
 
     return [[str(i), r["fault"], f"{r['at_s']:.0f}", f"{r['down_s']:.1f}",
+             str(r.get("dishes_waiting", "?")),
              cell(r["first_state_s"], r["first_state_wall_s"]),
              cell(r["first_order_s"], r["first_order_wall_s"])]
             for i, r in enumerate(returns, 1)]
@@ -253,8 +263,8 @@ def run_chaos(args: argparse.Namespace, console: Console) -> int:
     returns = report["chaos"].get("broker_returns", [])
     if returns:
         console.print("\n" + markdown_table(
-            ["broker fault", "kind", "at site s", "down site s", "to first state: site s",
-             "to first order: site s"],
+            ["broker fault", "kind", "at site s", "down site s", "dishes waiting at return",
+             "to first state: site s", "to first order: site s"],
             broker_return_rows(returns)), markup=False, highlight=False, soft_wrap=True)
     samples = report["chaos"].get("rss_samples", [])
     if samples:
