@@ -53,10 +53,13 @@ from sim.report import RobotTally, RunCounts, build_report
 from sim.robot import SimRobot
 from sim.scenarios import get_scenario
 from sim.till_log import TillLog
+from sim.wire_faults import line_state
 from sim.wiring import (
     api_till,
     controller_spec,
     robot_links,
+    serial_firmware,
+    serial_robots,
     serve_fleet_api,
     start_broker,
     start_vehicles,
@@ -176,10 +179,11 @@ def start_cells(plan: FloorPlan, count: int) -> list[Cell]:
 
 
 async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[str, Any]:
-    if opts.controller_process and (opts.transport != "mqtt" or opts.api_site is None
-                                    or opts.store is not None):
-        raise ValueError("a controller in a process of its own needs transport 'mqtt', the "
-                         "fleet API (api_site) and no store given (its store is a file)")
+    if opts.controller_process and (opts.transport not in ("mqtt", "mixed")
+                                    or opts.api_site is None or opts.store is not None):
+        raise ValueError("a controller in a process of its own needs transport 'mqtt' or "
+                         "'mixed', the fleet API (api_site) and no store given (its store "
+                         "is a file)")
     if opts.controller_process and opts.workdir is None:
         with tempfile.TemporaryDirectory(prefix="fleet-sim-") as tmp:
             return await _simulate(opts, progress, Path(tmp))
@@ -239,9 +243,6 @@ async def _simulate(opts: SimOptions, progress: Progress | None,
                                    or opts.api_site is None or opts.broker_url is not None):
         raise ValueError("a chaos campaign needs transport 'mqtt' or 'mixed', the embedded "
                          "broker and the fleet API (api_site)")
-    if opts.controller_process and opts.transport != "mqtt":
-        raise ValueError("a controller in a process of its own reaches its robots over "
-                         "MQTT only: transport 'mqtt'")
     if opts.chaos is not None and opts.chaos.controller_kills and not opts.controller_process:
         raise ValueError("killing the controller needs it in a process of its own")
     try:
@@ -250,17 +251,21 @@ async def _simulate(opts: SimOptions, progress: Progress | None,
             url, broker = await start_broker(stack, opts)
         if opts.controller_process:
             assert url is not None and store_path is not None and workdir is not None
-            epoch = await start_vehicles(stack, opts, robots, url)
+            on_lines = serial_robots(opts, robots)
+            epoch = await start_vehicles(stack, opts,
+                                         [r for r in robots if r.serial not in on_lines], url)
+            lines.update(await serial_firmware(stack, opts.speed,
+                                               [r for r in robots if r.serial in on_lines],
+                                               workdir))
             spec = controller_spec(opts, robots, url=url, store_path=store_path,
-                                    workdir=workdir, epoch=epoch)
+                                    workdir=workdir, epoch=epoch, lines=lines)
             proc = await stack.enter_async_context(ControllerProcess(spec, workdir))
             await proc.start()
             pos: Pos = await api_till(stack, opts, url, wait_online=proc)
         else:
             assert controller is not None
             links = await robot_links(stack, opts, robots, url, lines=lines)
-            serial_links = [link for robot, link in zip(robots, links, strict=True)
-                            if robot.serial in lines]
+            serial_links = links
             runtime = FleetRuntime(controller, links)
             pos = runtime
             if opts.api_site is not None:
@@ -484,7 +489,9 @@ def _report(opts: SimOptions, kitchen: Kitchen | ReplayKitchen, store: Store, *,
                 for r in chaos.broker_returns],
             "after_last_fault": _after(chaos.last_fault_over, dishes, store, t0),
             "controller_crashes": crashes,
-            "wires": chaos.wires.summary(serial_links),
+            "wires": {**chaos.wires.summary(line_state(serial_links) if controller is not None
+                                            else final.get("serial_lines", {})),
+                      "refusals_of_last_run_only": controller is None},
             "rss_mb": [round(x, 1) for x in chaos.rss_mb],
             "rss_samples": ([s.as_dict() for s in chaos.memory.samples]
                             if chaos.memory is not None else [])}

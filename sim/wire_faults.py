@@ -29,10 +29,11 @@ import logging
 import struct
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from random import Random
 from typing import TYPE_CHECKING, Any
 
+from fleet.link import RobotLink
 from sim.hostile_frames import line_frames
 
 if TYPE_CHECKING:
@@ -148,18 +149,30 @@ class WireFaults:
             task.cancel()
         await asyncio.gather(*self._held, return_exceptions=True)
 
-    def summary(self, links: Sequence[Any] = ()) -> dict[str, Any]:
-        """What was done, and what the controller's serial ``links`` made of it: frames
-        refused with a reason, and which line was not online at the end."""
+    def summary(self, lines_seen: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+        """What was done, and what the controller made of it (``line_state`` of its
+        serial links): frames refused with a reason, and which line was not online at
+        the end."""
         refused: Counter[str] = Counter()
-        for link in links:
-            refused.update(link.refusals.counts)
+        for seen in lines_seen.values():
+            refused.update(seen["refused"])
         closed = self.closed_by_broker_s
         return {"serial_robots": sorted(self.lines),
                 "garbage_frames": self.injected["serial: garbage frames"],
                 "frames_refused": dict(sorted(refused.items())),
                 "line_drops": self.injected["serial: line dropped"],
-                "lines_offline_at_end": sorted(link.serial for link in links if not link.online),
+                "lines_offline_at_end": sorted(k for k, seen in lines_seen.items()
+                                               if not seen["online"]),
                 "half_open": self.opened,
                 "half_open_closed_by_broker": len(closed),
                 "half_open_longest_wall_s": round(max(closed), 1) if closed else None}
+
+
+def line_state(links: Iterable[RobotLink]) -> dict[str, dict[str, Any]]:
+    """Each serial link among ``links``, by robot: online or not, and the frames and
+    messages it refused, by reason (the campaign's report; a controller in a process of
+    its own writes it with its final figures)."""
+    from drivers.serial.link import SerialRobotLink  # noqa: PLC0415  (only with serial robots)
+
+    return {link.serial: {"online": link.online, "refused": dict(link.refusals.counts)}
+            for link in links if isinstance(link, SerialRobotLink)}

@@ -65,8 +65,8 @@ def test_line_faults_without_serial_robots_are_refused_with_the_fix(
     bistro = str(ROOT / "maps" / "bistro.toml")
     assert main(["chaos", "--map", bistro, "--line-drops", "1"]) == 1
     assert "add --serial-lines" in capsys.readouterr().err
-    assert main(["chaos", "--map", bistro, "--serial-lines", "--rss-every", "30m"]) == 1
-    assert "MQTT only" in capsys.readouterr().err
+    assert main(["chaos", "--map", bistro, "--half-open", "-2"]) == 1
+    assert "--half-open must be 0 or more" in capsys.readouterr().err
 
 
 @pytest.mark.integration
@@ -99,3 +99,32 @@ def test_a_campaign_with_serial_lines_and_half_open_sockets_holds_every_invarian
         "half-open: not opened (broker down)", 0) == 6
     served = report["served_per_robot"]
     assert served.get("R2", 0) + served.get("R4", 0) > 0, served
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(240)
+@pytest.mark.skipif(not HAVE_MOSQUITTO, reason="mosquitto is not installed")
+def test_serial_robots_reach_a_controller_killed_and_restarted_in_its_own_process(
+        tmp_path: Path) -> None:
+    """Each new controller process opens the serial lines afresh (through the symlink
+    that follows an unplugged pty); the serial robots serve before and after."""
+    out = tmp_path / "chaos.json"
+    code = main(["chaos", "--map", str(ROOT / "maps" / "bistro.toml"), "--config",
+                 str(ROOT / "config.toml"), "--scenario", "counter", "--duration", "6m",
+                 "--speed", "20", "--broker-kills", "1", "--broker-freezes", "0",
+                 "--hostile", "100", "--serial-lines", "--line-garbage", "3",
+                 "--line-drops", "2", "--half-open", "4", "--controller-kills", "2",
+                 "--seed", "3", "--workdir", str(tmp_path / "w"), "--json", str(out)])
+    data = json.loads(out.read_text())
+    failed = [v for v in data["verdicts"] if not v["held"]]
+    assert code == 0 and not failed, failed
+    report = data["report"]
+    chaos = report["chaos"]
+    assert chaos["injected"]["controller killed"] == 2
+    assert chaos["injected"]["serial: line dropped"] == 2
+    assert chaos["wires"]["serial_robots"] == ["R2", "R4"]
+    assert chaos["wires"]["lines_offline_at_end"] == []
+    assert chaos["wires"]["refusals_of_last_run_only"] is True
+    assert report["controller"]["starts"] == 3
+    served = report["served_per_robot"]
+    assert served.get("R2", 0) > 0 and served.get("R4", 0) > 0, served

@@ -69,8 +69,7 @@ def register(sub: Any) -> None:
                    help="SIGKILL the controller N times, each followed by a restart from its "
                         "store; it then runs in a process of its own (default 0: in process)")
     p.add_argument("--serial-lines", action="store_true",
-                   help="put every second robot (R2, R4, ...) on a serial line over a pty "
-                        "(the controller then runs in the campaign's process)")
+                   help="put every second robot (R2, R4, ...) on a serial line over a pty")
     p.add_argument("--line-garbage", type=int, default=0, metavar="N",
                    help="bursts of broken frames on a serial robot's line (default 0)")
     p.add_argument("--line-drops", type=int, default=0, metavar="N",
@@ -169,8 +168,10 @@ def _wire_verdicts(wires: dict[str, Any]) -> list[tuple[str, bool, str]]:
                      f"{len(wires['serial_robots']) - len(offline)} of "
                      f"{len(wires['serial_robots'])} online ({wires['line_drops']} drops); "
                      f"{wires['garbage_frames']} broken frames written, {refused} frames "
-                     "refused with a reason" + (f"; offline: {', '.join(offline)}"
-                                                 if offline else "")))
+                     "refused with a reason"
+                     + (" by the last controller run" if wires.get("refusals_of_last_run_only")
+                        else "")
+                     + (f"; offline: {', '.join(offline)}" if offline else "")))
     if wires.get("half_open"):
         longest = wires["half_open_longest_wall_s"]
         rest = wires["half_open"] - wires["half_open_closed_by_broker"]
@@ -231,10 +232,6 @@ def run_chaos(args: argparse.Namespace, console: Console) -> int:
         raise FleetError("--line-garbage and --line-drops need robots on serial lines: "
                          "add --serial-lines")
     in_process = args.controller_kills == 0 and args.rss_every is None
-    if args.serial_lines and not in_process:
-        raise FleetError("--serial-lines runs the controller in the campaign's process: not "
-                         "with --controller-kills or --rss-every (a controller in a process "
-                         "of its own reaches its robots over MQTT only)")
     setup = load_setup(args.map, args.config, args.scenario)
     plan = ChaosPlan(broker_kills=args.broker_kills, broker_freezes=args.broker_freezes,
                      freeze_s=args.freeze, hostile=args.hostile,
