@@ -216,6 +216,9 @@ class Chaos:
         listen = asyncio.create_task(self._listen(), name="chaos-listen")
         memory = (asyncio.create_task(self.memory.run(), name="chaos-memory")
                   if self.memory is not None else None)
+        # At the start too: a campaign with no fault would otherwise have one sample
+        # and its growth read as nothing.
+        self._sample_memory()
         try:
             for at, kind in faults:
                 await asyncio.sleep(max(0.0, at - loop.time()))
