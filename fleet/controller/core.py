@@ -28,6 +28,7 @@ from fleet.controller.makeway import clear_for_yielders, park_off_the_aisles
 from fleet.controller.manager import ManagerOps
 from fleet.controller.orderbook import OrderBook
 from fleet.controller.recovery import Recovery, adopt_saved
+from fleet.controller.retention import Retention
 from fleet.controller.robots import RobotRecord, mode_from_state
 from fleet.controller.sending import release, resend
 from fleet.controller.tripwork import TripWork
@@ -55,8 +56,11 @@ RESEND_AFTER_S = 5.0
 TICK_S = 1.0
 DEADLOCK_MEMORY_S = 15.0
 JOIN_GRACE_S = 10.0
-EVENTS_KEPT = 10_000
-"""Events held in memory; older ones are in the store only."""
+EVENTS_KEPT = 2_000
+"""Events held in memory; older ones are in the store only. A busy floor emits 3,000
+to 12,000 an hour, so the cap is reached in the first hour: one reached late in the
+day (10,000 once) reads as memory growing for hours. Readers follow them every few
+seconds (``events_since``)."""
 """At start-up, how long to wait for every configured robot to report where it is."""
 _INSTEAD = {
     "pick": "staff load it while it waits at the pass, until its trays show the dish (or "
@@ -112,6 +116,8 @@ class Controller:
         self.work = TripWork(self)
         self.manager = ManagerOps(self)
         self.watchdog = Watchdog()
+        self.retention = Retention()
+        """Lets closed orders and finished trips go from memory (the store keeps them)."""
         self._trip_seq = 0
         self._next_tick = 0.0
         self._dispatch_due = False
@@ -170,6 +176,7 @@ class Controller:
         return []
 
     def mark_ready(self, order_id: str, index: int, now: float) -> list[Command]:
+        self.knows_order(order_id)  # one let go from memory comes back from the store
         dish = self.book.mark_ready(order_id, index, now)
         if dish is not None:
             self.store.save_dish(dish)
@@ -177,6 +184,7 @@ class Controller:
         return self._after(now)
 
     def cancel(self, order_id: str, reason: str, now: float) -> list[Command]:
+        self.knows_order(order_id)
         order = self.book.orders.get(order_id)
         if order is None:
             raise OrderError(f"unknown order {order_id!r}")
@@ -414,6 +422,7 @@ class Controller:
         self._deadlocks = {k: v for k, v in self._deadlocks.items()
                            if now - v[1] < DEADLOCK_MEMORY_S}
         tell_late(self, self._late_tables, now)
+        self.retention.sweep(self, now)
         self.watchdog.observe(self, now)
         self.watchdog.check(self, now)
         clear_for_yielders(self.work, now)
