@@ -46,6 +46,9 @@ BURST = 20
 """Broken frames in one burst of garbage on a line."""
 LINE_DOWN_S = (2.0, 15.0)
 """How long a dropped serial line stays unplugged, in site seconds (drawn)."""
+REOPEN_WAIT_S = 120.0
+"""Site seconds a dropped line's driver has to open the new pty before the campaign
+goes on without it (and says so); the driver's backoff is capped at 30 wall s."""
 
 
 def half_connect(client_id: str) -> bytes:
@@ -76,6 +79,8 @@ class WireFaults:
         self.closed_by_broker_s: list[float] = []
         """Wall seconds from opening to the broker closing each half-open socket."""
         self.opened = 0
+        self.reopened_s: list[float] = []
+        """Site seconds from each dropped line's new pty to the driver speaking on it."""
 
     def _line(self) -> tuple[str, SerialRobot]:
         if not self.lines:
@@ -115,6 +120,21 @@ class WireFaults:
             await asyncio.sleep(down)
         finally:
             await firmware.replug()
+        # The campaign's next fault waits for the driver to open the new pty (bytes
+        # come down it): garbage written into a line nobody has open yet is flushed
+        # when the driver opens it, and would test nothing.
+        loop = asyncio.get_running_loop()
+        back, heard = loop.time(), firmware.counters.heard_bytes
+        try:
+            async with asyncio.timeout(REOPEN_WAIT_S):
+                while firmware.counters.heard_bytes == heard:  # noqa: ASYNC110
+                    await asyncio.sleep(0.5)
+        except TimeoutError:
+            self.injected["serial: line not reopened in time"] += 1
+            log.warning("chaos: robot %s's line not reopened by the controller within %.0f "
+                        "site s", robot, REOPEN_WAIT_S)
+            return
+        self.reopened_s.append(loop.time() - back)
 
     async def half_open(self) -> None:
         """One socket to the broker that never finishes CONNECT, held in a task of its
@@ -161,6 +181,8 @@ class WireFaults:
                 "garbage_frames": self.injected["serial: garbage frames"],
                 "frames_refused": dict(sorted(refused.items())),
                 "line_drops": self.injected["serial: line dropped"],
+                "line_reopened_within_s": (round(max(self.reopened_s), 1) if self.reopened_s
+                                           else None),
                 "lines_offline_at_end": sorted(k for k, seen in lines_seen.items()
                                                if not seen["online"]),
                 "half_open": self.opened,

@@ -95,6 +95,8 @@ def test_a_campaign_with_serial_lines_and_half_open_sockets_holds_every_invarian
     assert sum(refused.values()) >= sent, "a broken frame went unrefused"
     assert set(refused) <= set().union(*LINE_REASONS.values()), refused
     assert injected["serial: line dropped"] == 2 and wires["lines_offline_at_end"] == []
+    assert "serial: line not reopened in time" not in injected, injected
+    assert wires["line_reopened_within_s"] is not None
     assert injected["half-open socket"] + injected.get(
         "half-open: not opened (broker down)", 0) == 6
     served = report["served_per_robot"]

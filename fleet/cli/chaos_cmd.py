@@ -166,7 +166,10 @@ def _wire_verdicts(wires: dict[str, Any]) -> list[tuple[str, bool, str]]:
         refused = sum(wires["frames_refused"].values())
         said.append(("every serial line online at the end", not offline,
                      f"{len(wires['serial_robots']) - len(offline)} of "
-                     f"{len(wires['serial_robots'])} online ({wires['line_drops']} drops); "
+                     f"{len(wires['serial_robots'])} online ({wires['line_drops']} drops"
+                     + (f", each line reopened within {reopened:.0f} site s"
+                        if (reopened := wires.get("line_reopened_within_s")) is not None
+                        else "") + "); "
                      f"{wires['garbage_frames']} broken frames written, {refused} frames "
                      "refused with a reason"
                      + (" by the last controller run" if wires.get("refusals_of_last_run_only")
