@@ -76,3 +76,24 @@ def test_events_held_in_memory_stay_under_the_cap() -> None:
     assert len(ctl.events) <= EVENTS_KEPT
     events, cursor = ctl.events_since(0)
     assert cursor == 3 * EVENTS_KEPT and events[-1].order_id == f"P{3 * EVENTS_KEPT - 1}"
+
+
+def test_a_robots_current_trip_keeps_its_dishes_and_itself_even_once_ended() -> None:
+    """A robot reporting on an aborted trip it still holds reads that trip's dishes
+    (the 8-hour soak's controller died on a dish let go under such a trip)."""
+    ctl = _controller()
+    ctl.submit(_request("P1", 1), 0.0)
+    ctl.cancel("P1", "guest left", 10.0)
+    trip = Trip("trip-1", "A", TripKind.SERVE, [Stop("table-1", StopKind.SERVE,
+                                                     dishes=("P1/1",), trays=("tray1",))],
+                0.0, state=TripState.ABORTED, finished_at=10.0)
+    ctl.trips["trip-1"] = trip
+    ctl.robots["A"].trip = trip
+    # The sweep alone: a tick would let the trip of a robot never heard from go.
+    for now in (10.0, 10.0 + KEEP_S + SWEEP_S):
+        ctl.retention.sweep(ctl, now)
+    assert "P1/1" in ctl.book.dishes and "trip-1" in ctl.trips
+    ctl.robots["A"].trip = None
+    for now in (10.0 + KEEP_S + 2 * SWEEP_S, 10.0 + 2 * KEEP_S + 4 * SWEEP_S):
+        ctl.retention.sweep(ctl, now)
+    assert "P1/1" not in ctl.book.dishes and "trip-1" not in ctl.trips

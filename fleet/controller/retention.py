@@ -10,7 +10,8 @@ makes a long run hold what a fresh one would, plus the last ``KEEP_S``.
 
 An order closes when every dish of it has ended (served, by staff, failed or
 cancelled). It is let go ``KEEP_S`` after the controller first saw it closed, and
-not while a trip that is still going carries one of its dishes. If its id comes
+not while a trip that is still going, or any robot's current trip (an aborted one
+it has not let go of), names one of its dishes. If its id comes
 again (a POS resending), ``Controller.knows_order`` takes it back from the store,
 as after a restart. A trip is let go ``KEEP_S`` after it finished.
 """
@@ -47,8 +48,14 @@ class Retention:
         if now < self._next:
             return
         self._next = now + SWEEP_S
-        going = {d for t in ctl.trips.values()
-                 if t.state not in (TripState.DONE, TripState.ABORTED) for d in t.dishes}
+        # A robot's trip is still read while the robot reports on it, even once it
+        # ended (an aborted trip the robot has not let go of): its dishes and it stay.
+        held = [rec.trip for rec in ctl.robots.values() if rec.trip is not None]
+        trips = held + [t for t in ctl.trips.values()
+                        if t.state not in (TripState.DONE, TripState.ABORTED)]
+        going = {d for t in trips for d in (*t.dishes, *(x for s in t.stops for x in s.dishes))}
+        going.update(d for rec in ctl.robots.values() for d in rec.aboard_dishes)
+        kept = {t.trip_id for t in held}
         book = ctl.book
         for order_id, order in list(book.orders.items()):
             if any(not d.state.final or d.dish_id in going for d in order.dishes):
@@ -60,7 +67,8 @@ class Retention:
                 del self._closed_at[order_id]
                 self.orders_let_go += 1
         for trip_id, trip in list(ctl.trips.items()):
-            if (trip.finished_at is not None and trip.state in (TripState.DONE, TripState.ABORTED)
+            if (trip.finished_at is not None and trip_id not in kept
+                    and trip.state in (TripState.DONE, TripState.ABORTED)
                     and now - trip.finished_at >= self.keep_s):
                 del ctl.trips[trip_id]
                 self.trips_let_go += 1
