@@ -121,8 +121,8 @@ class WireFaults:
         finally:
             await firmware.replug()
         # The campaign's next fault waits for the driver to open the new pty (bytes
-        # come down it): garbage written into a line nobody has open yet is flushed
-        # when the driver opens it, and would test nothing.
+        # come down it): garbage written into a line nobody has open yet may be
+        # flushed when the driver opens it, and would then test nothing.
         loop = asyncio.get_running_loop()
         back, heard = loop.time(), firmware.counters.heard_bytes
         try:
