@@ -6,15 +6,16 @@ back, freezes it (SIGSTOP: sockets open, nothing answered, keep-alives run out),
 and floods hostile payloads (``sim.hostile``) onto every inbound topic: the API's
 request topics and each robot's VDA 5050 state, connection and factsheet. Robots
 dropping their links, e-stops and stuck wheels come from the simulator's own
-faults. With a controller in a process of its own (``sim.controller_process``) it
-also kills the controller with SIGKILL and starts it again at once, as a service
-manager would, and measures each restart: from the kill to the new run's retained
-"online" status, and to the first VDA 5050 order it released. Each broker fault is
-measured the same way, from the broker's return (started again, or thawed) to the
-first robot state and the first order crossing it: when service resumed. The
-times are drawn
-from the seed, so a campaign that found something can be run again. The
-invariants are checked by the caller on the run's report.
+faults. With robots on serial lines it writes bursts of broken frames onto their
+lines and unplugs them, and it opens TCP sockets to the broker that never finish
+CONNECT (``sim.wire_faults``). With a controller in a process of its own
+(``sim.controller_process``) it also kills the controller with SIGKILL and starts
+it again at once, as a service manager would, and measures each restart: from the
+kill to the new run's retained "online" status, and to the first VDA 5050 order
+it released. Each broker fault is measured the same way, from the broker's return
+(started again, or thawed) to the first robot state and the first order crossing
+it: when service resumed. The times are drawn from the seed, so a campaign that
+found something can be run again. The invariants are checked by the caller on the run's report.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import logging
 import os
 import signal
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from random import Random
 from typing import TYPE_CHECKING
@@ -34,10 +35,13 @@ from drivers.vda5050.topics import Topic, topic_name
 from fleet.api.topics import Topics
 from fleet.errors import LinkError, ProtocolError
 from sim.hostile import hostile_payloads
+from sim.memory_watch import MemoryWatch, rss_mb
+from sim.wire_faults import WireFaults
 
 if TYPE_CHECKING:
     from drivers.mqtt.broker import EmbeddedBroker
     from sim.controller_process import ControllerProcess
+    from sim.serial_robot import SerialRobot
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +59,15 @@ class ChaosPlan:
     controller_kills: int = 0
     """SIGKILLs of the controller's process, each followed at once by a new one."""
     seed: int = 1
+    line_garbage: int = 0
+    """Bursts of broken frames on a serial robot's line (``sim.wire_faults``)."""
+    line_drops: int = 0
+    """Serial lines unplugged and plugged in again."""
+    half_open: int = 0
+    """TCP sockets to the broker that never finish CONNECT."""
+    rss_every_s: float | None = None
+    """Sample the resident memory of the controller, the broker and the campaign this
+    often (site seconds; ``sim.memory_watch``); None: only at each fault."""
 
 
 @dataclass(slots=True)
@@ -113,22 +126,19 @@ class _Heard:
     states: list[float] = field(default_factory=list)
 
 
-def _rss_mb() -> float | None:
-    """This process's resident memory now (Linux), for the memory invariant."""
-    try:
-        with open("/proc/self/statm", encoding="ascii") as f:
-            pages = int(f.read().split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
-
-
 class Chaos:
     """Runs ``plan`` between ``start`` and ``until`` (loop time) against ``broker``."""
 
     def __init__(self, plan: ChaosPlan, broker: EmbeddedBroker, *, site: str,
                  robots: Sequence[tuple[str, str]], start: float, until: float,
-                 controller: ControllerProcess | None = None) -> None:
+                 controller: ControllerProcess | None = None, speed: float = 1.0,
+                 lines: Mapping[str, SerialRobot] | None = None) -> None:
+        """``speed``: site seconds per wall second (the memory watch ticks once a wall
+        second); ``lines``: the firmware end of each robot on a serial line, by robot."""
+        if plan.rss_every_s is not None and plan.rss_every_s <= 0:
+            raise ValueError("the memory sampling interval must be above 0")
+        if (plan.line_garbage or plan.line_drops) and not lines:
+            raise ValueError("serial line faults need robots on serial lines")
         if plan.controller_kills and controller is None:
             raise ValueError("killing the controller needs it in a process of its own")
         self.plan = plan
@@ -148,6 +158,13 @@ class Chaos:
         self._heard = _Heard()
         self._faults_over: float | None = None
         self._rng = Random(plan.seed)
+        self.wires = WireFaults(self._rng, self.injected, seed=plan.seed, lines=lines or {},
+                                broker=broker)
+        self.memory: MemoryWatch | None = None
+        if plan.rss_every_s is not None:
+            self.memory = MemoryWatch(
+                plan.rss_every_s, start, speed=speed, broker_pid=lambda: broker.pid,
+                controller_pid=os.getpid if controller is None else lambda: controller.pid)
 
     @property
     def last_fault_over(self) -> float | None:
@@ -190,9 +207,17 @@ class Chaos:
         loop = asyncio.get_running_loop()
         faults = sorted([(t, "kill") for t in self._times(self.plan.broker_kills)]
                         + [(t, "freeze") for t in self._times(self.plan.broker_freezes)]
-                        + [(t, "controller") for t in self._times(self.plan.controller_kills)])
+                        + [(t, "controller") for t in self._times(self.plan.controller_kills)]
+                        + [(t, "garbage") for t in self._times(self.plan.line_garbage)]
+                        + [(t, "drop") for t in self._times(self.plan.line_drops)]
+                        + [(t, "half-open") for t in self._times(self.plan.half_open)])
         flood = asyncio.create_task(self._flood(), name="chaos-flood")
         listen = asyncio.create_task(self._listen(), name="chaos-listen")
+        memory = (asyncio.create_task(self.memory.run(), name="chaos-memory")
+                  if self.memory is not None else None)
+        # At the start too: a campaign with no fault would otherwise have one sample
+        # and its growth read as nothing.
+        self._sample_memory()
         try:
             for at, kind in faults:
                 await asyncio.sleep(max(0.0, at - loop.time()))
@@ -200,6 +225,12 @@ class Chaos:
                     await self._kill()
                 elif kind == "freeze":
                     await self._freeze()
+                elif kind == "garbage":
+                    self.wires.garbage()
+                elif kind == "drop":
+                    await self.wires.drop()
+                elif kind == "half-open":
+                    await self.wires.half_open()
                 else:
                     await self._kill_controller()
                 self._faults_over = loop.time()
@@ -211,12 +242,17 @@ class Chaos:
         finally:
             flood.cancel()
             await asyncio.gather(flood, return_exceptions=True)
+            await self.wires.close()
             self._sample_memory()
-            listen.cancel()
-            await asyncio.gather(listen, return_exceptions=True)
+            for task in (listen, memory):
+                if task is not None:
+                    task.cancel()
+            await asyncio.gather(*(t for t in (listen, memory) if t is not None),
+                                 return_exceptions=True)
+
 
     def _sample_memory(self) -> None:
-        rss = _rss_mb()
+        rss = rss_mb()
         if rss is not None:
             self.rss_mb.append(rss)
 

@@ -53,6 +53,10 @@ class RobotSpec:
     model: RobotModel
     robot_id: str = ""
     """The robot's key on the site (``fleet.domain.identity``); the serial when empty."""
+    line: str = ""
+    """The address of the robot's serial line (a symlink to the parent's pty, which
+    outlives a pty unplugged and plugged in again); empty: a VDA 5050 vehicle on the
+    broker."""
 
     @property
     def key(self) -> str:
@@ -202,6 +206,8 @@ async def serve(spec: ControllerSpec) -> None:
     from fleet.store import SqliteStore  # noqa: PLC0415
     from sim.floor_staff import FloorStaff  # noqa: PLC0415
     from sim.liveness import ProgressWatch  # noqa: PLC0415
+    from sim.wire_faults import line_state  # noqa: PLC0415
+    from sim.wiring import serial_link  # noqa: PLC0415
 
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
@@ -225,7 +231,10 @@ async def serve(spec: ControllerSpec) -> None:
         async with contextlib.AsyncExitStack() as stack:
             master = await stack.enter_async_context(
                 VdaMaster(settings("fleet-controller"), epoch=spec.epoch, timeout=wait))
-            links = [master.link(r.manufacturer, r.serial, fallback=r.capabilities,
+            lines = {r.key: serial_link(r.key, r.serial, r.line, r.capabilities, spec.speed)
+                     for r in spec.robots if r.line}
+            links = [lines[r.key] if r.key in lines else
+                     master.link(r.manufacturer, r.serial, fallback=r.capabilities,
                                  version=r.model.protocol_version, robot_id=r.key)
                      for r in spec.robots]
             runtime = FleetRuntime(controller, links)
@@ -270,7 +279,9 @@ async def serve(spec: ControllerSpec) -> None:
                         "deadlocks_detected": controller.traffic.stats.deadlocks_detected,
                         "stalls_detected": controller.traffic.stats.stalls_detected,
                         "deadlocks_unrecovered": controller.traffic.stats.deadlocks_unrecovered},
-            "send_failures": runtime.send_failures}
+            "send_failures": runtime.send_failures,
+            # This run's serial lines only: each run opens them afresh.
+            "serial_lines": line_state(lines.values())}
         _write(Path(spec.final_path), final)
     finally:
         store.close()

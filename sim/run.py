@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from drivers.mqtt_races import socket_gone_under_aiomqtt
 from fleet.assembly import build_controller
@@ -39,6 +39,7 @@ from fleet.domain.events import (
 from fleet.floor import FloorPlan, PlaceKind
 from fleet.floor.model import Cell, ways_around
 from fleet.intake import Pos
+from fleet.link import RobotLink
 from fleet.routing import distance_field, precompute_fields
 from fleet.runtime import FleetRuntime
 from fleet.store import MemoryStore, SqliteStore, Store
@@ -55,15 +56,21 @@ from sim.report import RobotTally, RunCounts, build_report
 from sim.robot import SimRobot
 from sim.scenarios import get_scenario
 from sim.till_log import TillLog
+from sim.wire_faults import line_state
 from sim.wiring import (
     api_till,
     controller_spec,
     robot_links,
+    serial_firmware,
+    serial_robots,
     serve_fleet_api,
     start_broker,
     start_vehicles,
 )
 from sim.world import World
+
+if TYPE_CHECKING:
+    from sim.serial_robot import SerialRobot
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, float], None]
@@ -175,10 +182,11 @@ def start_cells(plan: FloorPlan, count: int) -> list[Cell]:
 
 
 async def simulate(opts: SimOptions, progress: Progress | None = None) -> dict[str, Any]:
-    if opts.controller_process and (opts.transport != "mqtt" or opts.api_site is None
-                                    or opts.store is not None):
-        raise ValueError("a controller in a process of its own needs transport 'mqtt', the "
-                         "fleet API (api_site) and no store given (its store is a file)")
+    if opts.controller_process and (opts.transport not in ("mqtt", "mixed")
+                                    or opts.api_site is None or opts.store is not None):
+        raise ValueError("a controller in a process of its own needs transport 'mqtt' or "
+                         "'mixed', the fleet API (api_site) and no store given (its store "
+                         "is a file)")
     if opts.controller_process and opts.workdir is None:
         with tempfile.TemporaryDirectory(prefix="fleet-sim-") as tmp:
             return await _simulate(opts, progress, Path(tmp))
@@ -231,10 +239,13 @@ async def _simulate(opts: SimOptions, progress: Progress | None,
     broker: Any = None
     runtime: FleetRuntime | None = None
     proc: ControllerProcess | None = None
-    if opts.chaos is not None and (opts.transport != "mqtt" or opts.api_site is None
-                                   or opts.broker_url is not None):
-        raise ValueError("a chaos campaign needs transport 'mqtt', the embedded broker "
-                         "and the fleet API (api_site)")
+    lines: dict[str, SerialRobot] = {}
+    """The firmware end of each serial robot's line, for a campaign's line faults."""
+    serial_links: list[RobotLink] = []
+    if opts.chaos is not None and (opts.transport not in ("mqtt", "mixed")
+                                   or opts.api_site is None or opts.broker_url is not None):
+        raise ValueError("a chaos campaign needs transport 'mqtt' or 'mixed', the embedded "
+                         "broker and the fleet API (api_site)")
     if opts.chaos is not None and opts.chaos.controller_kills and not opts.controller_process:
         raise ValueError("killing the controller needs it in a process of its own")
     try:
@@ -243,15 +254,21 @@ async def _simulate(opts: SimOptions, progress: Progress | None,
             url, broker = await start_broker(stack, opts)
         if opts.controller_process:
             assert url is not None and store_path is not None and workdir is not None
-            epoch = await start_vehicles(stack, opts, robots, url)
+            on_lines = serial_robots(opts, robots)
+            epoch = await start_vehicles(stack, opts,
+                                         [r for r in robots if r.serial not in on_lines], url)
+            lines.update(await serial_firmware(stack, opts.speed,
+                                               [r for r in robots if r.serial in on_lines],
+                                               workdir))
             spec = controller_spec(opts, robots, url=url, store_path=store_path,
-                                    workdir=workdir, epoch=epoch)
+                                    workdir=workdir, epoch=epoch, lines=lines)
             proc = await stack.enter_async_context(ControllerProcess(spec, workdir))
             await proc.start()
             pos: Pos = await api_till(stack, opts, url, wait_online=proc)
         else:
             assert controller is not None
-            links = await robot_links(stack, opts, robots, url)
+            links = await robot_links(stack, opts, robots, url, lines=lines)
+            serial_links = links
             runtime = FleetRuntime(controller, links)
             pos = runtime
             if opts.api_site is not None:
@@ -296,7 +313,8 @@ async def _simulate(opts: SimOptions, progress: Progress | None,
                 chaos = Chaos(opts.chaos, broker, site=opts.api_site or "sim",
                               robots=[(r.capabilities.manufacturer, r.capabilities.serial)
                                       for r in robots],
-                              start=t0, until=t0 + service_s, controller=proc)
+                              start=t0, until=t0 + service_s, controller=proc,
+                              speed=opts.speed, lines=lines)
                 tg.create_task(chaos.run(), name="chaos")
             if opts.staff_help_s is not None and runtime is not None:
                 staff = FloorStaff(runtime, opts.staff_help_s)
@@ -357,7 +375,8 @@ async def _simulate(opts: SimOptions, progress: Progress | None,
                        sim_s=sim_s, t0=t0, wall0=wall0, controller=controller, final=final,
                        chaos=chaos, progress_watch=progress_watch, staff=staff, faults=faults,
                        world=world, stopped=stopped.is_set(), crashes=crashes,
-                       starts=proc.starts if proc is not None else 1)
+                       starts=proc.starts if proc is not None else 1,
+                       serial_links=serial_links)
     finally:
         if store_path is not None:
             store.close()
@@ -379,6 +398,15 @@ def _after(fault_over: float | None, dishes: list[Dish], store: Store,
             "last_ended_s": None if last is None else round(last, 1)}
 
 
+def _waiting_at(at: float, dishes: list[Dish], store: Store) -> int:
+    """Dishes ready and not ended at ``at`` (loop time), from the times the store
+    recorded: work the controller had then, to dispatch or to carry on. A broker's
+    return with none is followed by an order only when the kitchen has one ready."""
+    ended = {e.dish_id: e.at for e in store.events(kinds=DISH_ENDS) if e.dish_id}
+    return sum(1 for d in dishes if d.ready_at is not None and d.ready_at <= at
+               and ended.get(d.dish_id, float("inf")) > at)
+
+
 def _fresh_store(workdir: Path) -> Path:
     """Where the controller's process keeps its store: a fresh service, not the last one's."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -392,7 +420,8 @@ def _report(opts: SimOptions, kitchen: Kitchen | ReplayKitchen, store: Store, *,
             referee: Referee, fields: Any, sim_s: float, t0: float, wall0: float,
             controller: Controller | None, final: dict[str, Any], chaos: Any,
             progress_watch: ProgressWatch, staff: FloorStaff | None, faults: Faults,
-            world: World, stopped: bool, crashes: int, starts: int) -> dict[str, Any]:
+            world: World, stopped: bool, crashes: int, starts: int,
+            serial_links: list[RobotLink]) -> dict[str, Any]:
     """The run's report; the controller's own figures from ``controller`` in process,
     else from what its process wrote on the way out (``final``)."""
     # The dish and trip figures come from the store, as `fleet report` reads them.
@@ -457,10 +486,18 @@ def _report(opts: SimOptions, kitchen: Kitchen | ReplayKitchen, store: Store, *,
             "kitchen_refused": {str(k): v for k, v in kitchen.refused.items()},
             "kitchen_resent": int(getattr(kitchen.pos, "resent", 0)),
             "restarts": [r.as_dict(t0, opts.speed) for r in chaos.restarts],
-            "broker_returns": [r.as_dict(t0, opts.speed) for r in chaos.broker_returns],
+            "broker_returns": [
+                {**r.as_dict(t0, opts.speed), "dishes_waiting": _waiting_at(r.back_at, dishes,
+                                                                            store)}
+                for r in chaos.broker_returns],
             "after_last_fault": _after(chaos.last_fault_over, dishes, store, t0),
             "controller_crashes": crashes,
-            "rss_mb": [round(x, 1) for x in chaos.rss_mb]}
+            "wires": {**chaos.wires.summary(line_state(serial_links) if controller is not None
+                                            else final.get("serial_lines", {})),
+                      "refusals_of_last_run_only": controller is None},
+            "rss_mb": [round(x, 1) for x in chaos.rss_mb],
+            "rss_samples": ([s.as_dict() for s in chaos.memory.samples]
+                            if chaos.memory is not None else [])}
     report["staff"] = {"help_after_s": opts.staff_help_s, "tables_helped": helped}
     report["transport"] = opts.transport
     report["stopped_early"] = stopped

@@ -52,6 +52,9 @@ class FirmwareCounters:
     commands: int = 0
     refused: int = 0
     """Messages that decoded but make no sense for a robot (a state sent to it)."""
+    heard_bytes: int = 0
+    """Bytes that came down the line from the controller: a line plugged in again is
+    open at the other end once this moves."""
 
 
 class SerialRobot:
@@ -124,6 +127,7 @@ class SerialRobot:
         await self.line.replug()
 
     def _heard(self, data: bytes) -> None:
+        self.counters.heard_bytes += len(data)
         if self.robot.online and self._pump is not None:
             self._pump.feed(data)
 

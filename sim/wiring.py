@@ -9,32 +9,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fleet.clock import ScaledTimeLoop
 from fleet.intake import Pos
-from fleet.link import RobotLink
+from fleet.link import Capabilities, RobotLink
 from fleet.runtime import FleetRuntime
 from sim.controller_process import ControllerProcess, ControllerSpec, RobotSpec
 from sim.inproc import InProcLink
 from sim.robot import SimRobot
 
 if TYPE_CHECKING:
+    from drivers.serial.link import SerialRobotLink
+    from drivers.serial.pump import SessionTimings
     from sim.run import SimOptions
+    from sim.serial_robot import SerialRobot
 
 async def robot_links(stack: contextlib.AsyncExitStack, opts: SimOptions,
-                 robots: list[SimRobot], url: str | None) -> list[RobotLink]:
+                 robots: list[SimRobot], url: str | None,
+                 lines: dict[str, SerialRobot] | None = None) -> list[RobotLink]:
     """In process, or each robot on a wire of its own: a VDA 5050 vehicle on a real
-    broker, serial firmware behind a pty, or some of each (``mixed``)."""
+    broker, serial firmware behind a pty, or some of each (``mixed``). Given
+    ``lines``, each serial robot's firmware is put there by robot, its pty behind a
+    symlink that follows it when the line is unplugged and plugged in again (a fault
+    campaign does)."""
     if opts.transport == "inproc":
         return [InProcLink(robot) for robot in robots]
-    if opts.fleet:
-        over_serial = {f.robot_id for f in opts.fleet if f.transport == "serial"}
-    else:
-        over_serial = {r.serial for i, r in enumerate(robots)
-                       if opts.transport == "serial" or (opts.transport == "mixed" and i % 2)}
+    over_serial = serial_robots(opts, robots)
     links: dict[str, RobotLink] = {}
     mqtt = [r for r in robots if r.serial not in over_serial]
     if mqtt:
@@ -42,8 +46,18 @@ async def robot_links(stack: contextlib.AsyncExitStack, opts: SimOptions,
         links.update(await _mqtt_links(stack, opts, mqtt, url))
     if over_serial:
         links.update(await _serial_links(stack, opts,
-                                         [r for r in robots if r.serial in over_serial]))
+                                         [r for r in robots if r.serial in over_serial],
+                                         lines))
     return [links[r.serial] for r in robots]
+
+
+def serial_robots(opts: SimOptions, robots: list[SimRobot]) -> set[str]:
+    """The robots on serial lines: a site's own say so; else all (``serial``), every
+    second one (``mixed``: R2, R4, ...) or none."""
+    if opts.fleet:
+        return {f.robot_id for f in opts.fleet if f.transport == "serial"}
+    return {r.serial for i, r in enumerate(robots)
+            if opts.transport == "serial" or (opts.transport == "mixed" and i % 2)}
 
 
 async def _mqtt_links(stack: contextlib.AsyncExitStack, opts: SimOptions,
@@ -89,15 +103,20 @@ async def start_vehicles(stack: contextlib.AsyncExitStack, opts: SimOptions,
 
 
 def controller_spec(opts: SimOptions, robots: list[SimRobot], *, url: str, store_path: Path,
-                     workdir: Path, epoch: float) -> ControllerSpec:
+                     workdir: Path, epoch: float,
+                     lines: dict[str, SerialRobot] | None = None) -> ControllerSpec:
     """What the controller's own process is told: the same controller, links, API and
-    floor staff as in process, on the same clock as this process's robots."""
+    floor staff as in process, on the same clock as this process's robots; the robots
+    in ``lines`` on their serial lines (the address of each), the rest on the broker."""
+    lines = lines or {}
     loop = asyncio.get_running_loop()
     if not isinstance(loop, ScaledTimeLoop):
         raise ValueError("a controller in a process of its own needs the scaled clock")
     return ControllerSpec(
         plan=opts.plan, robots=tuple(RobotSpec(r.capabilities.manufacturer, r.capabilities.serial,
-                                               r.capabilities, r.model, robot_id=r.serial)
+                                               r.capabilities, r.model, robot_id=r.serial,
+                                               line=lines[r.serial].address
+                                               if r.serial in lines else "")
                                      for r in robots),
         store_path=str(store_path), broker_url=url, site=opts.api_site or "sim",
         site_name=opts.site_name, speed=opts.speed, origin=loop.origin, epoch=epoch,
@@ -182,22 +201,50 @@ async def api_till(stack: contextlib.AsyncExitStack, opts: SimOptions, url: str,
     return ApiPos(client, timeout_s=5.0 * opts.speed, retries=12)
 
 
-async def _serial_links(stack: contextlib.AsyncExitStack, opts: SimOptions,
-                        robots: list[SimRobot]) -> dict[str, RobotLink]:
-    """Each robot's firmware behind a pty of its own; the driver opens the pty's path."""
-    from drivers.serial.link import SerialRobotLink  # noqa: PLC0415
-    from drivers.serial.port import Backoff  # noqa: PLC0415
-    from drivers.serial.pump import SessionTimings  # noqa: PLC0415
+async def serial_firmware(stack: contextlib.AsyncExitStack, speed: float,
+                          robots: list[SimRobot], folder: Path | None,
+                          ) -> dict[str, SerialRobot]:
+    """Each robot's firmware behind a pty of its own, by robot; with ``folder``, the pty
+    behind a symlink there, which follows it when the line is unplugged and plugged
+    in again (the address a driver is given then outlives the pty)."""
     from sim.serial_robot import SerialRobot  # noqa: PLC0415
 
-    # The protocol's timers are wall seconds on a real line: on the scaled clock they
-    # are worth ``speed`` times as many loop seconds.
-    timings = SessionTimings().scaled(opts.speed)
-    links: dict[str, RobotLink] = {}
+    lines: dict[str, SerialRobot] = {}
     for robot in robots:
-        firmware = await stack.enter_async_context(SerialRobot(robot, timings=timings))
-        links[robot.serial] = SerialRobotLink(
-            robot.capabilities.serial, firmware.address, fallback=robot.capabilities,
-            timings=timings, backoff=Backoff(0.5 * opts.speed, 30.0 * opts.speed),
-            robot_id=robot.serial)
-    return links
+        lines[robot.serial] = await stack.enter_async_context(SerialRobot(
+            robot, timings=line_timings(speed),
+            link_path=folder / f"robot-{robot.serial}" if folder is not None else None))
+    return lines
+
+
+def line_timings(speed: float) -> SessionTimings:
+    """The serial protocol's timers on the scaled clock: wall seconds on a real line, so
+    worth ``speed`` times as many loop seconds."""
+    from drivers.serial.pump import SessionTimings  # noqa: PLC0415
+
+    return SessionTimings().scaled(speed)
+
+
+def serial_link(key: str, serial: str, address: str, fallback: Capabilities,
+                speed: float) -> SerialRobotLink:
+    """The controller's link to one robot's line at ``address`` (on the scaled clock)."""
+    from drivers.serial.link import SerialRobotLink  # noqa: PLC0415
+    from drivers.serial.port import Backoff  # noqa: PLC0415
+
+    return SerialRobotLink(serial, address, fallback=fallback, timings=line_timings(speed),
+                           backoff=Backoff(0.5 * speed, 30.0 * speed), robot_id=key)
+
+
+async def _serial_links(stack: contextlib.AsyncExitStack, opts: SimOptions,
+                        robots: list[SimRobot],
+                        lines: dict[str, SerialRobot] | None) -> dict[str, RobotLink]:
+    """Each robot's firmware behind a pty of its own; the driver opens the pty's path
+    (with ``lines``: a symlink to it, which a new pty replaces)."""
+    folder = (Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fleet-lines-")))
+              if lines is not None else None)
+    firmware = await serial_firmware(stack, opts.speed, robots, folder)
+    if lines is not None:
+        lines.update(firmware)
+    return {r.serial: serial_link(r.serial, r.capabilities.serial, firmware[r.serial].address,
+                                  r.capabilities, opts.speed)
+            for r in robots}

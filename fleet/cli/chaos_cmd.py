@@ -2,7 +2,8 @@
 then the invariants a restaurant relies on, each passed or failed.
 
 The site is the simulator's, over Mosquitto (the embedded broker), with the kitchen
-ordering through the fleet API as a till. ``sim.chaos`` says what is injected. With
+ordering through the fleet API as a till; with ``--serial-lines`` every second robot
+is on a serial line over a pty instead. ``sim.chaos`` says what is injected. With
 ``--controller-kills`` the controller runs in a process of its own with its store in
 a SQLite file (``sim.controller_process``) and is killed with SIGKILL and started
 again that many times. The invariants, read from the run's report: every order the
@@ -67,9 +68,25 @@ def register(sub: Any) -> None:
     p.add_argument("--controller-kills", type=int, default=0, metavar="N",
                    help="SIGKILL the controller N times, each followed by a restart from its "
                         "store; it then runs in a process of its own (default 0: in process)")
+    p.add_argument("--serial-lines", action="store_true",
+                   help="put every second robot (R2, R4, ...) on a serial line over a pty")
+    p.add_argument("--line-garbage", type=int, default=0, metavar="N",
+                   help="bursts of broken frames on a serial robot's line (default 0)")
+    p.add_argument("--line-drops", type=int, default=0, metavar="N",
+                   help="serial lines unplugged for 2-15 site s, then plugged in (default 0)")
+    p.add_argument("--half-open", type=int, default=0, metavar="N",
+                   help="TCP sockets to the broker that never finish CONNECT, held until "
+                        "the broker closes them (default 0)")
+    p.add_argument("--robot-faults", choices=("none", "light", "heavy"), default="heavy",
+                   help="robots dropping links, e-stopped, stuck (default heavy)")
+    p.add_argument("--rss-every", type=duration_arg, metavar="TIME",
+                   help="sample the resident memory of the controller (then run in a "
+                        "process of its own), the broker and the campaign this often, "
+                        "print them and judge 'flat within 10 %% after the first hour' "
+                        "(a long day: e.g. --duration 8h --rss-every 30m)")
     p.add_argument("--workdir", type=Path, metavar="DIR",
-                   help="with --controller-kills: keep the store (site.db) and the "
-                        "controller's logs here (default: a temporary folder)")
+                   help="with --controller-kills or --rss-every: keep the store (site.db) "
+                        "and the controller's logs here (default: a temporary folder)")
     p.add_argument("--json", type=Path, metavar="OUT", help="the report and the verdicts")
     p.set_defaults(run=run_chaos)
 
@@ -107,6 +124,14 @@ def verdicts(report: dict[str, Any]) -> list[tuple[str, bool, str]]:
          f"{after['waiting']} waiting; the last ended "
          + ("never" if last_end is None else f"{last_end:.0f} s after it")),
     ]
+    said += _wire_verdicts(chaos.get("wires") or {})
+    samples = chaos.get("rss_samples") or []
+    if samples:
+        from sim.memory_watch import flat_after_first_hour  # noqa: PLC0415
+
+        flat, figure = flat_after_first_hour(samples)
+        said.append(("controller memory flat within 10 % after the first hour", flat,
+                     figure))
     if restarts or crashes:
         said += [
             ("every controller kill followed by a restart", back == len(restarts),
@@ -115,13 +140,51 @@ def verdicts(report: dict[str, Any]) -> list[tuple[str, bool, str]]:
         ]
     returns = chaos.get("broker_returns", [])
     if returns:
+        # Only a return with dishes waiting says how soon the controller resumed: after
+        # the others the first order waited for the kitchen.
+        busy = [r for r in returns if r.get("dishes_waiting", 1) > 0]
+        idle = len(returns) - len(busy)
+        order = (f"first order {_slowest(busy, 'first_order_wall_s')}" if busy
+                 else "no dish waiting at any return")
         said.append(("service resumed after each broker fault", True,
-                     f"first robot state {_slowest(returns, 'first_state_wall_s')}, first order "
-                     f"{_slowest(returns, 'first_order_wall_s')} after the broker was back "
-                     "(reported, not judged: an order also waits for work)"))
+                     f"first robot state {_slowest(returns, 'first_state_wall_s')}, {order} "
+                     "after the broker was back"
+                     + (f" (left out: {idle} return{'s' if idle > 1 else ''} with no dish "
+                        "waiting)" if busy and idle else "")
+                     + " (reported, not judged)"))
     said.append(("liveness watch", True, f"{live.get('freezes', 0)} stands past "
                                          f"{live.get('bound_s', 120):.0f} s (reported, not "
                                          "judged)"))
+    return said
+
+
+def _wire_verdicts(wires: dict[str, Any]) -> list[tuple[str, bool, str]]:
+    """The serial lines' and the half-open sockets' lines, when there were any."""
+    said: list[tuple[str, bool, str]] = []
+    if wires.get("serial_robots"):
+        offline = wires["lines_offline_at_end"]
+        refused = sum(wires["frames_refused"].values())
+        said.append(("every serial line online at the end", not offline,
+                     f"{len(wires['serial_robots']) - len(offline)} of "
+                     f"{len(wires['serial_robots'])} online ({wires['line_drops']} drops"
+                     + (f", each line reopened within {reopened:.0f} site s"
+                        if (reopened := wires.get("line_reopened_within_s")) is not None
+                        else "") + "); "
+                     f"{wires['garbage_frames']} broken frames written, {refused} frames "
+                     "refused with a reason"
+                     + (" by the last controller run" if wires.get("refusals_of_last_run_only")
+                        else "")
+                     + (f"; offline: {', '.join(offline)}" if offline else "")))
+    if wires.get("half_open"):
+        longest = wires["half_open_longest_wall_s"]
+        rest = wires["half_open"] - wires["half_open_closed_by_broker"]
+        said.append(("half-open sockets", True,
+                     f"{wires['half_open']} opened, {wires['half_open_closed_by_broker']} "
+                     "closed by the broker (or its kill)"
+                     + (f" within {longest:.0f} wall s" if longest is not None else "")
+                     + (f", {rest} still open at the end" if rest else "")
+                     + " (reported, not judged: the other verdicts say whether they held "
+                       "anyone up)"))
     return said
 
 
@@ -133,12 +196,14 @@ def _slowest(returns: list[dict[str, Any]], key: str) -> str:
 
 
 def broker_return_rows(returns: list[dict[str, Any]]) -> list[list[str]]:
-    """One row per broker fault: when, how long down, and how long from its return
-    until a robot's state and the controller's next order crossed it."""
+    """One row per broker fault: when, how long down, how many dishes were waiting
+    (ready, not ended) at its return, and how long from its return until a robot's
+    state and the controller's next order crossed it."""
     def cell(site: float | None, wall: float | None) -> str:
         return "none" if site is None or wall is None else f"{site:.1f} ({wall:.2f} wall)"
 
     return [[str(i), r["fault"], f"{r['at_s']:.0f}", f"{r['down_s']:.1f}",
+             str(r.get("dishes_waiting", "?")),
              cell(r["first_state_s"], r["first_state_wall_s"]),
              cell(r["first_order_s"], r["first_order_wall_s"])]
             for i, r in enumerate(returns, 1)]
@@ -161,15 +226,27 @@ def run_chaos(args: argparse.Namespace, console: Console) -> int:
     for name in ("broker_kills", "broker_freezes", "hostile", "controller_kills"):
         if getattr(args, name) < 0:
             raise FleetError(f"--{name.replace('_', '-')} must be 0 or more")
+    for name in ("line_garbage", "line_drops", "half_open"):
+        if getattr(args, name) < 0:
+            raise FleetError(f"--{name.replace('_', '-')} must be 0 or more")
+    if args.rss_every is not None and args.rss_every <= 0:
+        raise FleetError("--rss-every must be above 0")
+    if (args.line_garbage or args.line_drops) and not args.serial_lines:
+        raise FleetError("--line-garbage and --line-drops need robots on serial lines: "
+                         "add --serial-lines")
+    in_process = args.controller_kills == 0 and args.rss_every is None
     setup = load_setup(args.map, args.config, args.scenario)
     plan = ChaosPlan(broker_kills=args.broker_kills, broker_freezes=args.broker_freezes,
                      freeze_s=args.freeze, hostile=args.hostile,
-                     controller_kills=args.controller_kills, seed=args.seed)
+                     controller_kills=args.controller_kills, seed=args.seed,
+                     rss_every_s=args.rss_every, line_garbage=args.line_garbage,
+                     line_drops=args.line_drops, half_open=args.half_open)
     opts = SimOptions(plan=setup.plan, model=setup.model, robots=args.robots,
                       scenario=args.scenario, duration_s=args.duration, seed=args.seed,
-                      faults="heavy", transport="mqtt", speed=args.speed,
+                      faults=args.robot_faults,
+                      transport="mixed" if args.serial_lines else "mqtt", speed=args.speed,
                       api_site="chaos", site_name="chaos", chaos=plan, drain_s=600.0,
-                      controller_process=args.controller_kills > 0, workdir=args.workdir)
+                      controller_process=not in_process, workdir=args.workdir)
     try:
         report = run_simulation(opts)
     except ValueError as exc:
@@ -186,9 +263,17 @@ def run_chaos(args: argparse.Namespace, console: Console) -> int:
     returns = report["chaos"].get("broker_returns", [])
     if returns:
         console.print("\n" + markdown_table(
-            ["broker fault", "kind", "at site s", "down site s", "to first state: site s",
-             "to first order: site s"],
+            ["broker fault", "kind", "at site s", "down site s", "dishes waiting at return",
+             "to first state: site s", "to first order: site s"],
             broker_return_rows(returns)), markup=False, highlight=False, soft_wrap=True)
+    samples = report["chaos"].get("rss_samples", [])
+    if samples:
+        from sim.memory_watch import sample_rows  # noqa: PLC0415
+
+        console.print("\n" + markdown_table(
+            ["site h", "controller MB", "broker MB", "campaign MB", "controller CPU",
+             "worst loop lag: site s"], sample_rows(samples)),
+            markup=False, highlight=False, soft_wrap=True)
     said = verdicts(report)
     console.print("\n" + markdown_table(
         ["invariant", "held", "figure"],

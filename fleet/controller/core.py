@@ -32,6 +32,7 @@ from fleet.controller.lateness import tell_late
 from fleet.controller.makeway import clear_for_yielders, park_off_the_aisles
 from fleet.controller.orderbook import OrderBook
 from fleet.controller.restart import RestartRecovery, adopt_saved
+from fleet.controller.retention import Retention
 from fleet.controller.robots import RobotRecord, mode_from_state
 from fleet.controller.sending import release, resend
 from fleet.controller.tripwork import TripWork
@@ -58,8 +59,11 @@ RESEND_AFTER_S = 5.0
 TICK_S = 1.0
 DEADLOCK_MEMORY_S = 15.0
 JOIN_GRACE_S = 10.0
-EVENTS_KEPT = 10_000
-"""Events held in memory; older ones are in the store only."""
+EVENTS_KEPT = 2_000
+"""Events held in memory; older ones are in the store only. A busy floor emits 3,000
+to 12,000 an hour, so the cap is reached in the first hour: one reached late in the
+day (10,000 once) reads as memory growing for hours. Readers follow them every few
+seconds (``events_since``)."""
 """At start-up, how long to wait for every configured robot to report where it is."""
 _INSTEAD = {
     "pick": "staff load it while it waits at the pass, until its trays show the dish (or "
@@ -115,6 +119,8 @@ class Controller:
         self.work = TripWork(self)
         self.manager = FloorOps(self)
         self.watchdog = Watchdog()
+        self.retention = Retention()
+        """Lets closed orders and finished trips go from memory (the store keeps them)."""
         self._id_seq = 0
         """Numbers trip ids and instant-action ids alike: one counter, so no two ids
         this run makes share a number."""
@@ -177,6 +183,7 @@ class Controller:
         return []
 
     def mark_ready(self, order_id: str, index: int, now: float) -> list[Command]:
+        self.take_back_order(order_id)  # one let go from memory comes back from the store
         dish = self.book.mark_ready(order_id, index, now)
         if dish is not None:
             self.store.save_dish(dish)
@@ -184,6 +191,7 @@ class Controller:
         return self._after(now)
 
     def cancel(self, order_id: str, reason: str, now: float) -> list[Command]:
+        self.take_back_order(order_id)
         order = self.book.orders.get(order_id)
         if order is None:
             raise OrderError(f"unknown order {order_id!r}")
@@ -403,6 +411,7 @@ class Controller:
         self._deadlocks = {k: v for k, v in self._deadlocks.items()
                            if now - v[1] < DEADLOCK_MEMORY_S}
         tell_late(self, self._late_tables, now)
+        self.retention.sweep(self, now)
         self.watchdog.observe(self, now)
         self.watchdog.check(self, now)
         clear_for_yielders(self.work, now)

@@ -166,6 +166,18 @@ class OrderBook:
         self._emit(Event(ev.DISH_CANCELLED, now, order_id=dish.order_id, dish_id=dish.dish_id,
                          robot=dish.robot, text=reason))
 
+    def forget(self, order_id: str) -> None:
+        """Let a closed order go from memory (``fleet.controller.retention``); the store
+        keeps it, and a POS resending its id is answered from there (``adopt``)."""
+        order = self.orders.pop(order_id)
+        if not order.dishes or any(not d.state.final for d in order.dishes):
+            self.orders[order_id] = order
+            raise OrderError(f"order {order_id} is not closed: it stays in the book")
+        for dish in order.dishes:
+            self.dishes.pop(dish.dish_id, None)
+            self.dish_pass.pop(dish.dish_id, None)
+        self._requests.pop(order_id, None)
+
     def waiting(self) -> Iterator[Dish]:
         """Ready dishes not yet on a trip, oldest first."""
         self._open = [d for d in self._open if not d.state.final]
