@@ -8,13 +8,19 @@ stack), and what the robot says arrives through ``events()`` in order.
 Events wait in a bounded buffer. When the controller falls that far behind, the
 oldest *state* is dropped and logged (a newer state supersedes it); connection
 events are never dropped.
+
+``lag_s`` delays every message both ways by that many seconds of the loop's clock,
+in order: a slow link, or a site run faster than real time where a broker's
+milliseconds are whole seconds of the site's. States then reach the controller
+after the orders they will show were sent, as on any real link, only longer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Sequence
 from types import TracebackType
 from typing import Self
 
@@ -40,8 +46,11 @@ class InProcLink(RobotLink):
     their controller goes away, so closing the link does not stop it).
     """
 
-    def __init__(self, robot: SimRobot, *, max_events: int = 1000) -> None:
+    def __init__(self, robot: SimRobot, *, max_events: int = 1000, lag_s: float = 0.0) -> None:
         self._robot = robot
+        self._lag_s = lag_s
+        self._line: deque[tuple[float, Callable[[], None]]] = deque()
+        """Messages on their way, either direction, in the order they were sent."""
         self._buffer = EventBuffer(robot.serial, max_events)
         self._entered = False
         self._open = False
@@ -89,11 +98,12 @@ class InProcLink(RobotLink):
 
     async def send_order(self, order: Order) -> None:
         self._check_up()
-        asyncio.get_running_loop().call_soon(self._robot.receive_order, order)
+        self._later(lambda: self._robot.receive_order(order))
 
     async def send_instant_actions(self, actions: Sequence[Action]) -> None:
         self._check_up()
-        asyncio.get_running_loop().call_soon(self._robot.receive_instant_actions, tuple(actions))
+        sent = tuple(actions)
+        self._later(lambda: self._robot.receive_instant_actions(sent))
 
     # -- robot -> controller (called by the robot) ----------------------------------------
     def robot_state(self, state: RobotState) -> None:
@@ -103,7 +113,27 @@ class InProcLink(RobotLink):
         self._push(ConnectionChanged(self.serial, state, at))
 
     def _push(self, event: LinkEvent) -> None:
-        self._buffer.push(event)
+        if self._lag_s > 0:
+            self._later(lambda: self._buffer.push(event))
+        else:
+            self._buffer.push(event)
+
+    def _later(self, deliver: Callable[[], None]) -> None:
+        """On a later turn of the loop; with a lag, that much later and in order."""
+        loop = asyncio.get_running_loop()
+        if self._lag_s <= 0:
+            loop.call_soon(deliver)
+            return
+        self._line.append((loop.time() + self._lag_s, deliver))
+        if len(self._line) == 1:
+            loop.call_at(self._line[0][0], self._arrive)
+
+    def _arrive(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._line and self._line[0][0] <= loop.time():
+            self._line.popleft()[1]()
+        if self._line:
+            loop.call_at(self._line[0][0], self._arrive)
 
     async def events(self) -> AsyncIterator[LinkEvent]:
         """States and connection changes in arrival order, until the link is closed."""

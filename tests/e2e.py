@@ -163,12 +163,13 @@ def run_rig(plan: FloorPlan, starts: Mapping[str, Cell], scene: Scene[T], *,
             guest_absent: Callable[[], bool] | None = None,
             guest_timeout_s: float = 90.0,
             policy: Literal["fleet", "baseline"] = "fleet",
-            allow_violations: bool = False, minimal: bool = False) -> T:
+            allow_violations: bool = False, minimal: bool = False, lag_s: float = 0.0) -> T:
     """Build the whole chain on ``plan``, run ``scene`` on a virtual clock, tear down.
 
     People default to fixed times (staff 4 s a tray, guests 10 s, always there)
     so a scene is exact; pass the hooks to vary them. ``minimal``: the robots behave
-    as minimal third-party vehicles (``sim.acceptance``).
+    as minimal third-party vehicles (``sim.acceptance``). ``lag_s``: every message
+    on the robots' links arrives that many seconds late (``InProcLink``).
     """
 
     async def main() -> T:
@@ -187,7 +188,8 @@ def run_rig(plan: FloorPlan, starts: Mapping[str, Cell], scene: Scene[T], *,
                                    battery=(batteries or {}).get(serial, 100.0),
                                    minimal=minimal)
                   for i, (serial, cell) in enumerate(starts.items())}
-        runtime = FleetRuntime(controller, [InProcLink(r) for r in robots.values()])
+        runtime = FleetRuntime(controller, [InProcLink(r, lag_s=lag_s)
+                                            for r in robots.values()])
         rig = Rig(plan, world, referee, robots, controller, runtime, traffic)
         try:
             outcome = await run_scene(runtime, scene(rig))

@@ -383,7 +383,7 @@ class Controller:
             leg = rec.leg
             if (leg is not None and not leg.acknowledged and rec.connection is
                     ConnectionState.ONLINE
-                    and (leg.refused is not None or now - leg.sent_at > RESEND_AFTER_S)):
+                    and (leg.refused_now or now - leg.sent_at > RESEND_AFTER_S)):
                 commands += resend(self, rec, now)
         for deadlock in self.traffic.resolve_deadlocks(now=now):
             if deadlock.kind != "cycle":

@@ -100,12 +100,15 @@ def take_state(ctl: Controller, rec: RobotRecord, state: RobotState,
         if state.order_update_id == leg.update_id:
             leg.acknowledged = True
             leg.refused = None
+            leg.refused_now = False
+            leg.refusals = 0
         elif state.order_update_id > leg.update_id:
             # The vehicle holds a later update of our order than we sent (sent by a
             # controller that crashed before recording it): ours would read as
             # stale. Resend numbered after its own, from its decision point.
             leg.acknowledged = False
             leg.refused = leg.refused or "orderUpdateError"
+            leg.refused_now = True
         index = state.last_node_sequence_id // 2
         # A robot that has just taken a new order may still report the last node of
         # the previous one: trust the sequence id only where the node agrees.

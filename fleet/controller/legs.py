@@ -57,9 +57,15 @@ class Leg:
     taken: bool = False
     """The vehicle has held this leg's order (some update of it) at least once."""
     refusals: int = 0
-    """Times the vehicle refused this leg's orders."""
+    """Times in a row the vehicle refused this leg's orders (an accepted update
+    ends the run: a refusal of a resend built from a late state is not a vehicle
+    that refuses everything)."""
     refused: str | None = None
     """The refusal (error type) seen since the last send, if any."""
+    refused_now: bool = False
+    """That refusal is news (an error not listed in the state before): resend at
+    once. One still listed waits for the resend timer, so an error a vehicle keeps
+    listing until it accepts an order is counted once per resend, not per state."""
     actions_started: bool = False
     action_ids: tuple[str, ...] = field(default=())
     """The stop's work: the goal actions sent, and the stand-ins."""

@@ -51,6 +51,15 @@ def refuses(error: RobotError, order_id: str) -> bool:
     return named == order_id and error.level is ErrorLevel.FATAL
 
 
+def superseded(error: RobotError, leg: Leg) -> bool:
+    """The refusal names an update of the leg older than the last one sent: it is
+    about a message since replaced (a resend built from a state that was already
+    late, at a sped-up site or on a slow link), so nothing to repair or count."""
+    named = error.references.get("orderUpdateId")
+    return (error.references.get("orderId") == leg.order_id and named is not None
+            and named.isdigit() and int(named) < leg.update_id)
+
+
 IN_PROGRESS = frozenset({ActionStatus.INITIALIZING, ActionStatus.RUNNING, ActionStatus.PAUSED})
 
 
@@ -91,8 +100,11 @@ def note_errors(emit: Emit, rec: RobotRecord, state: RobotState, now: float) -> 
                 "{robot}: {level} {error}", robot=rec.serial,
                 level=Phrase.of(LEVEL_WORDS[error.level]), error=text(
                     f"{error.error_type}: {error.description}")), robot=rec.serial)
-        if leg is not None and not leg.acknowledged and refuses(error, leg.order_id):
+        if (leg is not None and not leg.acknowledged and refuses(error, leg.order_id)
+                and not superseded(error, leg)):
             leg.refused = f"{error.error_type}: {error.description}".rstrip(": ")
+            leg.refused_now = leg.refused_now or (
+                (error.error_type, error.description) not in rec.errors_seen)
     rec.errors_seen = seen
     return []
 
@@ -132,6 +144,7 @@ def resend(ctl: Controller, rec: RobotRecord, now: float) -> list[Command]:
                 ctl.traffic.stop(rec.serial, now=now, at=leg.reached)
             return []
     leg.refused = None
+    leg.refused_now = False
     if state is not None and state.order_id == leg.order_id:
         # Taken in part: continue from where the vehicle stands in it.
         base = [n.sequence_id // 2 for n in state.node_states if n.released]
@@ -148,7 +161,9 @@ def resend(ctl: Controller, rec: RobotRecord, now: float) -> list[Command]:
     elif state is not None and state.busy and not finishing:
         commands.append(ctl.instant(rec, "cancelOrder", now))
     # Never taken: the leg again as a new order from its first node, base as released.
-    leg.update_id = 0
+    # Its update id stays: numbering it from 0 again, when the vehicle had in fact
+    # taken the leg and its updates (a state still on its way), made every later
+    # update "older" than what it held, refused until the robot left dispatch.
     leg.sent_base = -1
     released = ctl.traffic.released(rec.serial)
     commands.append(SendOrder(rec.serial, leg_order(ctl.plan, rec.model, leg, released)))
