@@ -6,7 +6,10 @@ one cell longer than ``bound_s``: the freezes a service must not have.
 
 A robot waiting for a guest or for staff also stands still; the default bound
 (120 s) is above the guest timeout (90 s), so a freeze is a robot that waited
-longer than anything it waits for should take.
+longer than anything it waits for should take. Progress is a move to another
+cell or a step of its work (another trip, or the trip's next stop): looked at
+every 30 s, a robot that took a dish back to a pass a few metres away and
+returned to the same table was otherwise seen standing there throughout.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from fleet.floor.model import Cell
 @dataclass(slots=True)
 class _Still:
     cell: Cell
+    work: tuple[str, int] | None
+    """The trip and its next stop when first seen here."""
     since: float
     why: str = ""
     freeze: int | None = None
@@ -56,8 +61,9 @@ class ProgressWatch:
             if not working or rec.cell is None:
                 self._still.pop(serial, None)
                 continue
-            if seen is None or seen.cell != rec.cell:
-                self._still[serial] = _Still(rec.cell, now)
+            work = (rec.trip.trip_id, rec.trip.next_stop) if rec.trip is not None else None
+            if seen is None or seen.cell != rec.cell or seen.work != work:
+                self._still[serial] = _Still(rec.cell, work, now)
                 continue
             held = now - seen.since
             self.longest_s = max(self.longest_s, held)

@@ -71,7 +71,7 @@ def robot(cell: tuple[int, int] | None, *, trip: object = None,
 
 def test_a_robot_with_work_standing_past_the_bound_is_one_freeze_until_it_moves() -> None:
     watch = ProgressWatch(120.0, explain=lambda ctl, serial, now: f"{serial} waits")
-    r1 = robot((1, 1), trip="t1")
+    r1 = robot((1, 1), trip=SimpleNamespace(trip_id="t1", next_stop=0))
     idle = robot((5, 5))  # no work: standing still is fine
     ctl: Any = SimpleNamespace(robots={"R1": r1, "R2": idle})
     for t in range(0, 301, 30):
@@ -88,3 +88,21 @@ def test_a_robot_with_work_standing_past_the_bound_is_one_freeze_until_it_moves(
         watch.observe(ctl, float(t))
     assert len(watch.freezes) == 2
     assert watch.summary()["robots_frozen"] == 1
+
+
+def test_a_robot_whose_work_steps_on_in_one_cell_is_not_frozen() -> None:
+    """Seen every 30 s, a robot that took a dish back to a pass nearby and returned to
+    the same table stands in one cell at every look; its trip moved on meanwhile."""
+    watch = ProgressWatch(120.0, explain=lambda ctl, serial, now: f"{serial} waits")
+    trip = SimpleNamespace(trip_id="t1", next_stop=0)
+    r1 = robot((1, 1), trip=trip)
+    ctl: Any = SimpleNamespace(robots={"R1": r1})
+    for t in range(0, 91, 30):
+        watch.observe(ctl, float(t))
+    r1.trip = SimpleNamespace(trip_id="t2", next_stop=1)  # out again, at the same table
+    for t in range(120, 211, 30):
+        watch.observe(ctl, float(t))
+    assert watch.freezes == [] and watch.longest_s == 90.0
+    for t in range(240, 301, 30):  # and now it stays
+        watch.observe(ctl, float(t))
+    assert len(watch.freezes) == 1 and watch.freezes[0].seconds == 180.0
