@@ -2,7 +2,13 @@
 
 One ``TaskGroup`` owns every task: a pump per robot link (its events into the
 core), a ticker (the core's timers), and the caller's own work. Commands the
-core returns are sent in the order it returned them, one robot at a time.
+core returns are sent in the order it returned them, one robot at a time: each
+robot has an outbox, filled in the order the core made the commands (before any
+await) and emptied in that order by whichever caller holds the robot's lock. The
+pumps and the ticker run side by side; sending each caller's list as it came had
+a tick's order update overtake the one a state had made just before, whenever a
+send for another robot was still on its way (a vehicle then refuses the older as
+stale: thousands of refusals in an 8-hour, 30-robot day).
 The clock is the running loop's (see ``fleet.clock``), so the same runtime runs
 in wall, scaled or virtual time.
 
@@ -20,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Sequence
 
 from fleet.controller.commands import Command, SendInstantActions, SendOrder
@@ -39,6 +46,7 @@ class FleetRuntime:
         self.handler_failures = 0
         self._links = {link.serial: link for link in links}
         self._locks = {serial: asyncio.Lock() for serial in self._links}
+        self._outbox: dict[str, deque[Command]] = {serial: deque() for serial in self._links}
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
         self.send_failures = 0
@@ -103,12 +111,31 @@ class FleetRuntime:
                       what, self.handler_failures)
 
     async def execute(self, commands: Sequence[Command]) -> None:
+        await self.flush(self.queue(commands))
+
+    def queue(self, commands: Sequence[Command]) -> list[str]:
+        """Put commands in their robots' outboxes now, in order (a caller that must
+        await something else before sending queues first); the robots they are for."""
+        serials: list[str] = []
         for command in commands:
-            link = self._links.get(command.serial)
-            if link is None:
+            box = self._outbox.get(command.serial)
+            if box is None:
                 log.warning("command for unknown robot %s dropped", command.serial)
                 continue
-            async with self._locks[command.serial]:
+            box.append(command)
+            if command.serial not in serials:
+                serials.append(command.serial)
+        return serials
+
+    async def flush(self, serials: Sequence[str]) -> None:
+        for serial in serials:
+            await self._send_queued(serial)
+
+    async def _send_queued(self, serial: str) -> None:
+        link, box = self._links[serial], self._outbox[serial]
+        async with self._locks[serial]:
+            while box:
+                command = box.popleft()
                 try:
                     if isinstance(command, SendOrder):
                         await link.send_order(command.order)

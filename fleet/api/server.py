@@ -197,6 +197,9 @@ class ApiServer:
                 log.exception("fleet API: a request from %s on %s could not be handled; "
                               "dropped", client_id, message.topic)
                 continue
+            # Into the robots' outboxes before the reply's await: a tick meanwhile
+            # must not send a later order update ahead of these (``FleetRuntime``).
+            serials = self.runtime.queue(commands) if commands else []
             try:
                 await self._send(Publication(svc.topics.reply(client_id),
                                              svc.encode(reply), False, 1))
@@ -204,9 +207,9 @@ class ApiServer:
                 log.warning("fleet API: reply %s to %s not sent: %s", reply.request_id,
                             client_id, exc)
             self._poke.set()
-            if commands:
+            if serials:
                 try:
-                    await self.runtime.execute(commands)
+                    await self.runtime.flush(serials)
                 except Exception:
                     # Serving the next request matters more; the controller resends what
                     # the robots' states do not show taken.
