@@ -66,14 +66,16 @@ class TapRuntime(FleetRuntime):
         self.sent_to: dict[str, list[Order]] = {}
         self.instants: dict[str, list[Action]] = {}
 
-    async def execute(self, commands: Sequence[Command]) -> None:
+    def queue(self, commands: Sequence[Command]) -> list[str]:
+        """Every command passes here, the pumps' and the ticker's (``execute``) and
+        the fleet API's alike."""
         for command in commands:
             if isinstance(command, SendOrder):
                 self.sent.append(command.order)
                 self.sent_to.setdefault(command.serial, []).append(command.order)
             elif isinstance(command, SendInstantActions):
                 self.instants.setdefault(command.serial, []).extend(command.actions)
-        await super().execute(commands)
+        return super().queue(commands)
 
 
 @dataclass
