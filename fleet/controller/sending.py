@@ -11,11 +11,11 @@ the controller.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from fleet.controller.commands import Command, SendInstantActions, SendOrder
+from fleet.controller.commands import Command, SendOrder
 from fleet.controller.legs import Leg, horizon_cut, leg_order
-from fleet.controller.robots import RobotRecord
+from fleet.controller.robots import Instant, RobotRecord
 from fleet.domain import events as ev
 from fleet.domain.events import Emit
 from fleet.vda import ActionStatus, ErrorLevel, RobotError, RobotState
@@ -24,13 +24,6 @@ from fleet.words import N_, Phrase, text
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
     from fleet.floor import FloorPlan
-
-class Instant(Protocol):
-    """Makes an instant action for a robot and remembers it until confirmed
-    (``Controller.instant``)."""
-
-    def __call__(self, rec: RobotRecord, action_type: str, now: float) -> SendInstantActions: ...
-
 
 MAX_REFUSALS = 3
 REFUSALS = frozenset({"orderError", "validationError", "orderUpdateError", "noRouteError"})
