@@ -313,7 +313,7 @@ ABOVE_THE_CONTROLLER = {
 }
 """Modules of ``fleet.controller`` that sit above the controller object by design."""
 NOT_YET_APART = frozenset({
-    "fleet.controller.dishprogress", "fleet.controller.explain", "fleet.controller.floor_ops",
+    "fleet.controller.dishprogress", "fleet.controller.explain",
     "fleet.controller.ingest", "fleet.controller.lateness", "fleet.controller.phase",
     "fleet.controller.retention", "fleet.controller.sending", "fleet.controller.stopstart",
     "fleet.controller.tripwork", "fleet.controller.watchdog",

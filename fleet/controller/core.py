@@ -118,7 +118,9 @@ class Controller:
         self.times = {m.name: TravelTimes(plan, m, fields) for m in models.values()}
         self.trips: dict[str, Trip] = {}
         self.work = TripWork(self)
-        self.manager = FloorOps(self)
+        self.manager = FloorOps(plan, self.robots, traffic=traffic, book=self.book, store=store,
+                                times=self.times, trips=self.work, emit=self.emit,
+                                instant=self.instant, request_dispatch=self.request_dispatch)
         self.watchdog = Watchdog()
         self.retention = Retention()
         """Lets closed orders and finished trips go from memory (the store keeps them)."""
