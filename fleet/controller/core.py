@@ -426,7 +426,8 @@ class Controller:
         # and again only after it has been gone for a while.
         self._deadlocks = {k: v for k, v in self._deadlocks.items()
                            if now - v[1] < DEADLOCK_MEMORY_S}
-        tell_late(self, self._late_tables, now)
+        tell_late(self.waiting_dishes(), self.manager, self.robots, emit=self.emit,
+                  told=self._late_tables, now=now)
         self.retention.sweep(self, now)
         self.watchdog.observe(self, now)
         self.watchdog.check(self, now)
