@@ -34,7 +34,7 @@ from fleet.controller.orderbook import OrderBook
 from fleet.controller.restart import RestartRecovery, ServiceParts
 from fleet.controller.retention import Retention
 from fleet.controller.robots import RobotRecord, mode_from_state
-from fleet.controller.sending import release, resend
+from fleet.controller.sending import SendParts, release, resend
 from fleet.controller.takeback import adopt_saved, resume
 from fleet.controller.tripwork import TripWork
 from fleet.controller.watchdog import Watchdog
@@ -121,6 +121,8 @@ class Controller:
         self.manager = FloorOps(plan, self.robots, traffic=traffic, book=self.book, store=store,
                                 times=self.times, trips=self.work, emit=self.emit,
                                 instant=self.instant, request_dispatch=self.request_dispatch)
+        self._sending = SendParts(plan, traffic, self.robots, instant=self.instant,
+                                  emit=self.emit, abort_trip=self.work.abort)
         self.watchdog = Watchdog()
         self.retention = Retention()
         """Lets closed orders and finished trips go from memory (the store keeps them)."""
@@ -400,7 +402,7 @@ class Controller:
             if (leg is not None and not leg.acknowledged and rec.connection is
                     ConnectionState.ONLINE
                     and (leg.refused_now or now - leg.sent_at > RESEND_AFTER_S)):
-                commands += resend(self, rec, now)
+                commands += resend(self._sending, rec, now)
         for deadlock in self.traffic.resolve_deadlocks(now=now):
             if deadlock.kind != "cycle":
                 # A robot waiting on one that stays past its dwell (a slow guest) or
@@ -445,7 +447,7 @@ class Controller:
             self._dispatch_due = False
             self.work.dispatch(now)
         commands += self.work.start_pending_legs(now)
-        commands += release(self, now)
+        commands += release(self._sending, now)
         return commands
 
     def _joining(self, now: float) -> bool:
