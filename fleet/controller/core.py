@@ -27,7 +27,7 @@ from typing import Any
 
 from fleet.controller.commands import Command, SendInstantActions
 from fleet.controller.floor_ops import FloorOps
-from fleet.controller.ingest import take_state
+from fleet.controller.ingest import IngestParts, take_state
 from fleet.controller.lateness import tell_late
 from fleet.controller.makeway import clear_for_yielders, park_off_the_aisles
 from fleet.controller.orderbook import OrderBook
@@ -121,6 +121,9 @@ class Controller:
         self.manager = FloorOps(plan, self.robots, traffic=traffic, book=self.book, store=store,
                                 times=self.times, trips=self.work, emit=self.emit,
                                 instant=self.instant, request_dispatch=self.request_dispatch)
+        self._ingest = IngestParts(plan, traffic, dish=self.dish, trips=self.work, emit=self.emit,
+                                   join_traffic=self.join_traffic, set_mode=self.set_mode,
+                                   recovery=lambda: self.recovery)
         self._sending = SendParts(plan, traffic, self.robots, instant=self.instant,
                                   emit=self.emit, abort_trip=self.work.abort)
         self.watchdog = Watchdog()
@@ -283,7 +286,7 @@ class Controller:
         if rec is None:
             log.warning("state from unknown robot %s ignored", state.serial)
             return []
-        return take_state(self, rec, state, now) + self._after(now)
+        return take_state(self._ingest, rec, state, now) + self._after(now)
 
     def join_traffic(self, rec: RobotRecord, now: float) -> None:
         """A robot is planned around only once traffic knows where it stands."""
