@@ -192,6 +192,7 @@ def release(parts: SendParts, now: float) -> list[Command]:
         leg = rec.leg
         if leg is None or leg.refused is not None:
             continue  # a refused leg is repaired by the next tick's resend first
+        first = leg.sent_base < 0
         if parts.traffic.version(serial)[1] != leg.version:
             route = parts.traffic.route_of(serial)
             leg.replace_cells(route.cells, route.version)
@@ -206,8 +207,10 @@ def release(parts: SendParts, now: float) -> list[Command]:
         max_nodes = rec.capabilities.max_nodes_per_order if rec.capabilities else None
         order = leg_order(parts.plan, rec.model, leg, index, max_nodes=max_nodes)
         leg.sent_base = index
-        if leg.acknowledged:
-            leg.sent_at = now  # unacknowledged since now; a resend is due from then
+        if leg.acknowledged or first:
+            # Unacknowledged since now; a resend is due from then. A leg's first order
+            # counts too: timed from 0, it went out twice, the second a tick later.
+            leg.sent_at = now
         leg.acknowledged = False
         commands.append(SendOrder(serial, order))
     return commands
