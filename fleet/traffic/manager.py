@@ -458,9 +458,29 @@ class TrafficManager:
         return MappingProxyType(self._tracks)
 
     def continue_all(self, now: float) -> None:
-        """Robots that stepped aside go on to their real goals where they now can."""
+        """Robots that stepped aside go on to their real goals where they now can, and
+        one parked aside in the way of a robot on its leg steps further aside: the
+        robot on its leg waited for it to leave, and it for that robot to leave its
+        real goal (a random diner, 6 robots: 300 steps, until others moved by chance)."""
         for track in list(self._tracks.values()):
             self._continue(track, now)
+        for track in list(self._tracks.values()):
+            wait = self.waiting_for(track.robot)
+            if wait is None or track.finished:
+                continue
+            blocker = self._tracks[wait.blocker]
+            lane = {f for v in track.visits[track.progress:] for f in self._board.foot[v.cell]}
+            if stepped_aside_in(blocker, lane):
+                self._step_further_aside(blocker, lane, now)
+
+    def _step_further_aside(self, track: Track, lane: set[int], now: float) -> bool:
+        cell = retreat_cell(self._board, self._tracks.values(), track, lane)
+        pending = track.pending
+        if cell is None or self._replan(track, now, target=(frozenset({cell}), None)) is None:
+            return False
+        track.pending = pending
+        self.stats.backouts += 1
+        return True
 
     def replan_robot(self, robot: RobotId, now: float, *, via: int | None = None
                      ) -> Route | None:
