@@ -1,0 +1,73 @@
+"""A long day does not grow the controller's caches and bookkeeping: the traffic board
+keeps only the visits still ahead of each robot, and the heuristic fields of goals
+other than places are bounded.
+
+Before, every visit a robot drove past stayed on the board for the rest of the run
+(a simulated 30-robot dinner held 165,000 after 4 hours), and every goal cell a
+robot was sent to kept a field of the whole floor (up to 512). Lifelong random legs
+on the traffic executor (``trafficsim``), no clock but its steps."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from trafficsim import TrafficSim
+
+from fleet.floor import load_floor
+from fleet.floor.model import Cell
+from fleet.routing import precompute_fields
+from fleet.traffic import TrafficManager
+from fleet.traffic.planning import FIELDS_KEPT
+
+MAPS = Path(__file__).resolve().parent.parent / "maps"
+
+
+def _on_board(tm: TrafficManager) -> int:
+    return sum(len(visits) for visits in tm.board.at.values())
+
+
+def _ahead(tm: TrafficManager) -> int:
+    """Visits from each robot's progress on: what plans and release still read."""
+    return sum(len(t.visits) - t.progress for t in tm.tracks().values())
+
+
+def _bistro(seed: int, *, anywhere: bool) -> TrafficSim:
+    """Eight robots between the pass and the tables; with ``anywhere``, every other leg
+    goes to a random free cell instead of a table (a goal that is no place)."""
+    plan = load_floor(MAPS / "bistro.toml")
+    tables, loading = plan.tables, plan.place("pass")
+    free = [(int(r), int(c)) for r, c in zip(*plan.passable.nonzero(), strict=True)]
+    rng = random.Random(seed)
+    spots = [c for t in tables for c in t.cells]
+    starts = dict(zip([f"R{i}" for i in range(8)], rng.sample(spots, 8), strict=True))
+
+    def legs(rng: random.Random, robot: str, cell: Cell) -> tuple[list[Cell], int]:
+        if cell in loading.cells:
+            if anywhere:
+                return [rng.choice(free)], rng.randrange(0, 5)
+            return list(rng.choice(tables).cells), rng.randrange(5, 40)
+        return list(loading.cells), rng.randrange(2, 10)
+
+    return TrafficSim(plan, starts, seed=seed, delay=0.2, legs=legs,
+                      fields=precompute_fields(plan))
+
+
+def test_the_board_keeps_only_the_visits_ahead_of_the_robots() -> None:
+    sim = _bistro(1, anywhere=False)
+    for _ in range(6):
+        sim.run(1000)
+        assert _on_board(sim.tm) <= _ahead(sim.tm), (
+            f"step {sim.steps}: {_on_board(sim.tm)} visits on the board, "
+            f"{_ahead(sim.tm)} ahead of the robots")
+    assert sim.completed >= 600, "the robots did a day's work"
+    assert sim.violations == []
+
+
+def test_fields_of_goals_that_are_no_place_are_bounded() -> None:
+    sim = _bistro(2, anywhere=True)
+    sim.run(6000)
+    assert sim.completed >= 400, "many legs to cells that are no place"
+    assert 0 < sim.tm.board.fields_kept() <= FIELDS_KEPT
+    assert sim.violations == []
+
