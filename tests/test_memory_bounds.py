@@ -1,19 +1,24 @@
 """A long day does not grow the controller's caches and bookkeeping: the traffic board
-keeps only the visits still ahead of each robot, and the heuristic fields of goals
-other than places are bounded.
+keeps only the visits still ahead of each robot, the heuristic fields of goals other
+than places are bounded, and so are dispatch's travel times from cells.
 
 Before, every visit a robot drove past stayed on the board for the rest of the run
-(a simulated 30-robot dinner held 165,000 after 4 hours), and every goal cell a
-robot was sent to kept a field of the whole floor (up to 512). Lifelong random legs
-on the traffic executor (``trafficsim``), no clock but its steps."""
+(a simulated 30-robot dinner held 165,000 after 4 hours), every goal cell a robot
+was sent to kept a field of the whole floor (up to 512), and every (cell, place)
+time asked was kept. Lifelong random legs on the traffic executor (``trafficsim``),
+no clock but its steps."""
 
 from __future__ import annotations
 
 import random
 from pathlib import Path
 
+import pytest
+from simkit import MODEL
 from trafficsim import TrafficSim
 
+from fleet.dispatch import travel_times
+from fleet.dispatch.travel_times import TravelTimes
 from fleet.floor import load_floor
 from fleet.floor.model import Cell
 from fleet.routing import precompute_fields
@@ -71,3 +76,18 @@ def test_fields_of_goals_that_are_no_place_are_bounded() -> None:
     assert 0 < sim.tm.board.fields_kept() <= FIELDS_KEPT
     assert sim.violations == []
 
+
+def test_travel_times_from_cells_keep_the_pairs_used_last(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(travel_times, "CELLS_KEPT", 50)
+    plan = load_floor(MAPS / "bistro.toml")
+    times = TravelTimes(plan, MODEL)
+    fresh = TravelTimes(plan, MODEL, fields=times.fields)
+    cells = [(int(r), int(c)) for r, c in zip(*plan.passable.nonzero(), strict=True)][:40]
+    places = [p.name for p in plan.tables[:5]]
+    first = times.from_cell(cells[0], places[0])
+    for cell in cells:
+        for place in places:
+            times.from_cell(cell, place)
+    assert times.cells_kept() == 50
+    assert times.from_cell(cells[0], places[0]) == first == fresh.from_cell(cells[0], places[0])
