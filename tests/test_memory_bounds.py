@@ -4,8 +4,9 @@ than places are bounded, and so are dispatch's travel times from cells.
 
 Before, every visit a robot drove past stayed on the board for the rest of the run
 (a simulated 30-robot dinner held 165,000 after 4 hours), every goal cell a robot
-was sent to kept a field of the whole floor (up to 512), and every (cell, place)
-time asked was kept. Lifelong random legs on the traffic executor (``trafficsim``),
+was sent to kept a field of the whole floor (up to 512), every (cell, place)
+time asked was kept, and the fleet API remembered the id of every order it ever
+cleared. Lifelong random legs on the traffic executor (``trafficsim``),
 no clock but its steps."""
 
 from __future__ import annotations
@@ -14,14 +15,21 @@ import random
 from pathlib import Path
 
 import pytest
+from e2e import small_room
 from simkit import MODEL
 from trafficsim import TrafficSim
 
+from fleet.api.service import ApiService
+from fleet.assembly import build_controller
+from fleet.controller.port import FleetPort
+from fleet.controller.retention import KEEP_S, SWEEP_S
 from fleet.dispatch import travel_times
 from fleet.dispatch.travel_times import TravelTimes
 from fleet.floor import load_floor
 from fleet.floor.model import Cell
+from fleet.intake import DishRequest, OrderRequest
 from fleet.routing import precompute_fields
+from fleet.store import MemoryStore
 from fleet.traffic import TrafficManager
 from fleet.traffic.planning import FIELDS_KEPT
 
@@ -91,3 +99,22 @@ def test_travel_times_from_cells_keep_the_pairs_used_last(
             times.from_cell(cell, place)
     assert times.cells_kept() == 50
     assert times.from_cell(cells[0], places[0]) == first == fresh.from_cell(cells[0], places[0])
+
+
+def test_the_fleet_api_forgets_cleared_orders_the_controller_let_go() -> None:
+    ctl = build_controller(small_room(), {"A": MODEL}, store=MemoryStore(), run_id="t")
+    svc = ApiService(FleetPort(ctl), "bistro", order_retention_s=60.0)
+    now = 0.0
+    for i in range(400):  # an order a minute, each cancelled: closed at once
+        order_id = f"P{i}"
+        ctl.submit(OrderRequest(order_id=order_id, table="table-1",
+                                dishes=(DishRequest("soup", 1),)), now)
+        ctl.cancel(order_id, "guest left", now + 1.0)
+        for _ in range(2):
+            now += SWEEP_S / 2
+            ctl.tick(now)
+            svc.publications(now)
+    assert now > 5 * KEEP_S
+    held = len(ctl.book.orders)
+    assert held < 100, "the controller lets closed orders go (retention)"
+    assert svc.cleared_held() <= held
