@@ -37,7 +37,6 @@ from fleet.vda import (
     EStop,
     Load,
     Order,
-    Position,
     RobotError,
     RobotState,
 )
@@ -130,7 +129,6 @@ class SimRobot:
         self._busy_s = 0.0
         self._states = 0
         self._charge_handle: asyncio.TimerHandle | None = None
-        self._positions: dict[tuple[Cell, Cell | None], Position] = {}
         world.place(serial, start_cell)
 
     # -- lifetime ----------------------------------------------------------------------
@@ -225,13 +223,7 @@ class SimRobot:
         now = self.now() if now is None else now
         self._settle(now)
         track = self.track
-        key = (self.cell, self.heading)
-        position = self._positions.get(key)
-        if position is None:
-            x, y = self.world.anchor(self.cell)
-            heading = self.heading or (0, 1)
-            position = self._positions[key] = Position(x, y, math.atan2(-heading[0], heading[1]),
-                                                       self.model.map_id)
+        position = self.world.position(self.cell, self.heading, self.model.map_id)
         return RobotState(
             serial=self.serial, timestamp=now, order_id=track.order_id,
             order_update_id=track.order_update_id, last_node_id=track.last_node_id,

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from random import Random
 
 from fleet.floor.model import Cell, FloorPlan
+from fleet.vda import Position
 from sim.referee import Referee
 
 Wake = Callable[[], None]
@@ -55,6 +56,9 @@ class World:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._anchors: dict[Cell, tuple[float, float]] = {}
         self._factors: dict[Cell, float] = {}
+        self._positions: dict[tuple[Cell, Cell | None, str], Position] = {}
+        """Shared by every robot: one per cell, heading and map at most. Each robot kept
+        its own, and 30 robots kept 100,000 after a simulated 4 hours, still growing."""
         self.blockages = 0
 
     # -- people (seeded defaults) ---------------------------------------------------
@@ -89,6 +93,19 @@ class World:
         if found is None:
             found = self._anchors[cell] = self.plan.anchor_of(cell)
         return found
+
+    def position(self, cell: Cell, heading: Cell | None, map_id: str) -> Position:
+        """Where a robot on ``cell`` facing ``heading`` (east when None) reports it is."""
+        key = (cell, heading, map_id)
+        found = self._positions.get(key)
+        if found is None:
+            x, y = self.anchor(cell)
+            dr, dc = heading or (0, 1)
+            found = self._positions[key] = Position(x, y, math.atan2(-dr, dc), map_id)
+        return found
+
+    def positions_kept(self) -> int:
+        return len(self._positions)
 
     def speed_factor(self, cell: Cell) -> float:
         found = self._factors.get(cell)

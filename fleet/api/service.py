@@ -86,6 +86,8 @@ class ApiService:
         """Orders not yet published closed: compared at every call."""
         self._clear_at: dict[str, float] = {}
         self._cleared: set[str] = set()
+        """Orders the controller still holds whose retained message was cleared: a resync
+        must not publish them again. Ids the controller let go leave it (``_forget``)."""
         self._events_due: list[EventView] = []
         """Taken from the controller (alerts raised) and not yet published."""
         self._summary_at = float("-inf")
@@ -180,16 +182,28 @@ class ApiService:
             p = self._order(order_id, now)
             if p is not None:
                 out.append(p)
-        for order_id, due in list(self._clear_at.items()):
-            if now >= due:
-                del self._clear_at[order_id]
-                self._orders_sent.pop(order_id, None)
-                self._cleared.add(order_id)
-                out.append(Publication(self.topics.order(order_id), b"", True, 1))
+        due_now = [order_id for order_id, due in self._clear_at.items() if now >= due]
+        for order_id in due_now:
+            del self._clear_at[order_id]
+            self._orders_sent.pop(order_id, None)
+            self._cleared.add(order_id)
+            out.append(Publication(self.topics.order(order_id), b"", True, 1))
+        if due_now:
+            self._forget()
         for p in (self._alerts(), self._floor(), self._summary(now)):
             if p is not None:
                 out.append(p)
         return out
+
+    def _forget(self) -> None:
+        """Cleared ids of orders the controller no longer holds go: ``full_state`` only
+        walks the orders it holds, so they are never read again, and a day of them grew
+        the set by every order taken."""
+        self._cleared.intersection_update(self.fleet.order_ids())
+
+    def cleared_held(self) -> int:
+        """Cleared order ids remembered (at most the orders the controller holds)."""
+        return len(self._cleared)
 
     def _take_events(self) -> None:
         new, self._event_cursor = self.fleet.events_since(self._event_cursor)

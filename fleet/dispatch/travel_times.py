@@ -7,12 +7,16 @@ with ``travel_time_s`` (acceleration, stops to turn, slow zones). Other robots
 are ignored: these are free-flow times, the same kind of figure as the report's
 lower bound. Results are cached per (cell, place), so after the first few
 events a plan costs dictionary look-ups; ``warm`` fills the place-to-place table
-up front for the pairs used most.
+up front for the pairs used most. The cell table keeps the ``CELLS_KEPT`` pairs used
+last: robots stop on ever more cells as a day goes on, and every cell times every
+place is more than a day needs (a 30-robot dinner asked 11,000 pairs in 4 hours,
+still growing; the floor has 270,000).
 """
 
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Protocol
 
@@ -20,6 +24,9 @@ from fleet.domain import RobotModel
 from fleet.floor.model import Cell, FloorPlan, PlaceKind
 from fleet.routing import StationFields, precompute_fields, travel_time_s
 from fleet.routing.fields import find_place
+
+CELLS_KEPT = 20_000
+"""(cell, place) times kept, least recently used dropped first: a few MB."""
 
 
 class Travel(Protocol):
@@ -40,7 +47,7 @@ class TravelTimes:
         self.plan = plan
         self.model = model
         self.fields = fields if fields is not None else precompute_fields(plan)
-        self._from_cell: dict[tuple[Cell, str], float] = {}
+        self._from_cell: OrderedDict[tuple[Cell, str], float] = OrderedDict()
         self._between: dict[tuple[str, str], float] = {}
 
     def route(self, cell: Cell, place: str) -> tuple[Cell, ...] | None:
@@ -72,14 +79,22 @@ class TravelTimes:
         """Seconds to drive from ``cell`` to ``place`` at rest at both ends; inf if unreachable."""
         key = (cell, place)
         found = self._from_cell.get(key)
-        if found is None:
-            cells = self.route(cell, place)
-            m = self.model
-            found = (math.inf if cells is None else
-                     travel_time_s(self.plan, cells, speed=m.speed, acceleration=m.acceleration,
-                                   turn_time=m.turn_time))
-            self._from_cell[key] = found
+        if found is not None:
+            self._from_cell.move_to_end(key)
+            return found
+        cells = self.route(cell, place)
+        m = self.model
+        found = (math.inf if cells is None else
+                 travel_time_s(self.plan, cells, speed=m.speed, acceleration=m.acceleration,
+                               turn_time=m.turn_time))
+        if len(self._from_cell) >= CELLS_KEPT:
+            self._from_cell.popitem(last=False)
+        self._from_cell[key] = found
         return found
+
+    def cells_kept(self) -> int:
+        """(cell, place) times held (at most ``CELLS_KEPT``)."""
+        return len(self._from_cell)
 
     def between(self, a: str, b: str) -> float:
         """Seconds from the best spot of place ``a`` to place ``b`` (0 for the same place)."""

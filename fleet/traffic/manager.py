@@ -359,8 +359,10 @@ class TrafficManager:
             raise ValueError(f"robot {robot} reports cell {index} of leg {track.leg} but only "
                              f"0..{track.released} are released")
         if index > track.progress:
+            passed = track.visits[track.progress:index]
             track.progress = index
             track.at = track.base + index
+            self._forget(passed)
             if track.finished:
                 track.arrived = self._tick(now)
 
@@ -486,6 +488,17 @@ class TrafficManager:
                      ) -> Route | None:
         """The robot's leg planned afresh (through board cell ``via`` when given)."""
         return self._replan(self._track(robot), now, via=via)
+
+    def _forget(self, passed: Sequence[Visit]) -> None:
+        """Visits a robot has driven past leave the board and drop their edges.
+
+        Nothing reads them again (plans, release and recovery look at the visits from
+        each robot's progress on), but left on the board they stayed there for the
+        rest of the day: a 30-robot dinner kept 165,000 of them after 4 hours, and
+        each one's edges held older visits of other robots alive in turn."""
+        for v in passed:
+            v.preds = []
+            self._board.prune(v.cell)
 
     def _track(self, robot: RobotId) -> Track:
         try:

@@ -9,6 +9,7 @@ failure it leaves the graph exactly as it was.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -18,7 +19,10 @@ from fleet.traffic.adg import INF, Interval, Track, Visit, estimate
 from fleet.traffic.closures import way_out
 from fleet.traffic.sipp import Found, Leg, NoPath, safe_intervals, search
 
-_FIELD_CACHE = 512
+FIELDS_KEPT = 32
+"""Heuristic fields kept for goal sets other than a place's (a serving spot, a cell to
+step aside to): one costs a few hundred microseconds to draw and 40 KB to keep a
+4,800-cell floor, and a day brings new ones for hours, so the least recently used go."""
 
 
 class Board:
@@ -37,7 +41,10 @@ class Board:
         self.at: dict[int, list[Visit]] = {}
         self.factors: list[float] = plan.speed_factors.ravel().tolist()
         self._moves: dict[int, list[int]] = {}
-        self._fields: dict[frozenset[int], list[float]] = {}
+        self._places: dict[frozenset[int], list[float]] = {}
+        """Every place's field, for the whole run: most legs go to a place."""
+        self._fields: OrderedDict[frozenset[int], list[float]] = OrderedDict()
+        """Other goal sets' fields, least recently used first (``FIELDS_KEPT``)."""
         self.place_at: dict[int, str] = {}
         self.closed: frozenset[int] = frozenset()
         """Cells the manager has closed (see ``closures``): no new plan enters them."""
@@ -46,7 +53,7 @@ class Board:
                 self.place_at.setdefault(plan.index(cell), place.name)
             if fields is not None and place.name in fields:
                 key = frozenset(plan.index(c) for c in place.cells)
-                self._fields[key] = fields[place.name].ravel().tolist()
+                self._places[key] = _shared(fields[place.name].ravel().tolist())
 
     def cell(self, index: int) -> Cell:
         return self.plan.cell_at(index)
@@ -64,14 +71,23 @@ class Board:
         return found
 
     def heuristic(self, goals: frozenset[int]) -> list[float]:
+        found = self._places.get(goals)
+        if found is not None:
+            return found
         found = self._fields.get(goals)
-        if found is None:
-            if len(self._fields) >= _FIELD_CACHE:
-                self._fields.pop(next(iter(self._fields)))
-            field = distance_field(self.plan, [self.cell(g) for g in sorted(goals)], towards=True)
-            found = field.ravel().tolist()
-            self._fields[goals] = found
+        if found is not None:
+            self._fields.move_to_end(goals)
+            return found
+        if len(self._fields) >= FIELDS_KEPT:
+            self._fields.popitem(last=False)
+        field = distance_field(self.plan, [self.cell(g) for g in sorted(goals)], towards=True)
+        found = _shared(field.ravel().tolist())
+        self._fields[goals] = found
         return found
+
+    def fields_kept(self) -> int:
+        """Heuristic fields held for goal sets other than places (at most ``FIELDS_KEPT``)."""
+        return len(self._fields)
 
     def add(self, visit: Visit) -> None:
         self.at.setdefault(visit.cell, []).append(visit)
@@ -84,6 +100,13 @@ class Board:
                 self.at[index] = kept
             else:
                 del self.at[index]
+
+
+def _shared(values: list[float]) -> list[float]:
+    """The same values, one float object per distinct value: a floor's distances are a few
+    hundred numbers, so a field keeps 8 bytes a cell instead of 32."""
+    one: dict[float, float] = {}
+    return [one.setdefault(x, x) for x in values]
 
 
 @dataclass(frozen=True, slots=True)
