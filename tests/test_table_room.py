@@ -94,6 +94,16 @@ def test_a_robot_bound_for_a_table_takes_the_spot_of_a_table_it_overlaps() -> No
         "a robot that has served the table holds nothing"
 
 
+def test_two_tables_served_from_one_spot_are_one_table_for_the_robots() -> None:
+    """food-court-15's T38 and T49 are served from one cell: a robot for T49 queued
+    150 s while robots for T38 took the spot in turn."""
+    plan = floor(ROOM, {"pass": (PlaceKind.PASS, [(4, 0)]), "T6": (PlaceKind.TABLE, [(2, 8)]),
+                        "T7": (PlaceKind.TABLE, [(2, 8)])}, name="one-spot")
+    shared = shared_spots(plan)
+    assert shared == {"T6": ("T6", "T7"), "T7": ("T7", "T6")}
+    assert table_room(plan, [serving("T7")], shared) == {"T6": 0, "T7": 0}
+
+
 def _dish(dish_id: str, table: str, pass_place: str) -> DishView:
     return DishView(dish_id=dish_id, order_id="O", table=table, trays=1, ready_at=0.0,
                     priority=Priority.NORMAL, pass_place=pass_place)
