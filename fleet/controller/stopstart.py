@@ -331,5 +331,4 @@ def swap_loads(work: TripWork, rec: RobotRecord, stop: Stop, spots: Sequence[Cel
             "{trip} handed from {robot} to {other}, waiting at {place}", trip=given.trip_id,
             robot=giver, other=taker.serial, place=given.stops[0].place),
                       robot=taker.serial, trip_id=given.trip_id)
-    work.pending.add(other.serial)
-    return True
+    return True  # both stay pending: each starts its new trip's load in turn
