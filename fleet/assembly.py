@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from fleet.controller import restart
 from fleet.controller.core import Controller
 from fleet.dispatch import make_policy
 from fleet.domain import RobotModel
@@ -32,7 +31,7 @@ def build_controller(plan: FloorPlan, models: Mapping[str, RobotModel], *, store
                      run_id: str | None = None, resume: bool = False,
                      epoch: float | None = None, now: float = 0.0) -> Controller:
     """A controller for ``models`` (serial -> model) on ``plan``; with ``resume``, one
-    that takes back the open orders in ``store`` (``fleet.controller.restart``).
+    that takes back the open orders in ``store`` (``fleet.controller.takeback``).
     ``epoch`` (wall clock minus the loop's, at ``now``) is saved for a later run to
     put this one's times on its own clock; production gives it, simulations need not."""
     fields = precompute_fields(plan)
@@ -43,7 +42,7 @@ def build_controller(plan: FloorPlan, models: Mapping[str, RobotModel], *, store
                             stall_abort_s=stall_abort_s, no_progress_s=no_progress_s,
                             run_id=run_id)
     if resume:
-        restart.resume(controller, epoch)
+        controller.take_back_service(epoch)
     if epoch is not None:
         controller.emit(ev.CONTROLLER_STARTED, now, f"controller run {controller.run_id} "
                         "started", data={"epoch": epoch, "run_id": controller.run_id})

@@ -1,6 +1,7 @@
 """``docs/architecture.md`` stays true: every file and module it names exists, its
-arrows between the packages are the imports in the source, and its table of layers
-is the one ``tests/test_import_contracts.py`` enforces (``RULES``).
+arrows between the packages and between the controller's parts are the imports in
+the source, and its table of layers is the one ``tests/test_import_contracts.py``
+enforces (``RULES``).
 
 A map a newcomer trusts must not point at a module that was renamed or a rule
 that was dropped; this test is what makes a rename or a new rule update the page.
@@ -95,10 +96,10 @@ def arrows_in_source() -> dict[str, frozenset[str]]:
     return {part: frozenset(to) for part, to in arrows.items() if to}
 
 
-def arrows(text: str) -> dict[str, frozenset[str]]:
+def arrows(text: str, section: str = "## The packages") -> dict[str, frozenset[str]]:
     """``part -> a, b, ...`` lines (continued on indented lines) of the first block
-    under "The packages"."""
-    block = text.split("## The packages", 1)[1].split("```", 2)[1]
+    under ``section``."""
+    block = text.split(section, 1)[1].split("```", 2)[1]
     found: dict[str, set[str]] = {}
     part = None
     for line in block.splitlines():
@@ -124,3 +125,35 @@ def test_an_arrow_the_source_lacks_is_caught() -> None:
     drawn = arrows(text)
     assert drawn["fleet.dashboard"] == {"fleet.api", "sim", "core"}
     assert drawn != arrows_in_source()
+
+
+CONTROLLER_SECTION = "## The controller's parts"
+
+
+def controller_arrows_in_source(root: Path = ROOT) -> dict[str, frozenset[str]]:
+    """``part -> parts`` among the modules of ``fleet/controller``, by file name, every
+    import counted (for type checking too): what "The controller's parts" draws."""
+    found: dict[str, frozenset[str]] = {}
+    for path in sorted((root / "fleet" / "controller").glob("*.py")):
+        to = {name.split(".")[2] for _, name in _imports(path, root)
+              if name.startswith("fleet.controller.")} - {path.stem}
+        if to:
+            found[path.stem] = frozenset(to)
+    return found
+
+
+def test_the_controllers_arrows_in_the_doc_are_its_imports() -> None:
+    assert arrows(DOC.read_text(encoding="utf-8"), CONTROLLER_SECTION) == \
+        controller_arrows_in_source()
+
+
+def test_a_part_drawn_apart_while_it_still_holds_the_controller_is_caught() -> None:
+    """The checker itself: tripwork drawn without its arrow back to core (as if it had
+    been handed its parts) is not what the source says."""
+    text = DOC.read_text(encoding="utf-8")
+    line = "tripwork     -> commands, core, dishprogress,"
+    assert line in text
+    drawn = arrows(text.replace(line, "tripwork     -> commands, dishprogress,"),
+                   CONTROLLER_SECTION)
+    assert drawn["tripwork"] == controller_arrows_in_source()["tripwork"] - {"core"}
+    assert drawn != controller_arrows_in_source()

@@ -8,6 +8,7 @@ the order for it (D12)."""
 
 from __future__ import annotations
 
+import itertools
 from types import MappingProxyType
 
 from e2e import small_room
@@ -15,7 +16,7 @@ from simkit import MODEL
 
 from fleet.assembly import build_controller
 from fleet.controller.commands import SendOrder
-from fleet.controller.core import EVENTS_KEPT, JOIN_GRACE_S
+from fleet.controller.core import EVENTS_KEPT, JOIN_GRACE_S, RESEND_AFTER_S
 from fleet.controller.legs import cell_of_node, node_id
 from fleet.domain import events as ev
 from fleet.intake import DishRequest, OrderRequest
@@ -181,6 +182,37 @@ def test_arrival_at_the_pass_waits_for_the_vehicle_to_take_the_order() -> None:
     assert not [e for e in ctl.events if e.kind == ev.ROBOT_ARRIVED]
     report(4.0, order_id=sent[0].order.order_id, order_update_id=0)
     assert [e.robot for e in ctl.events if e.kind == ev.ROBOT_ARRIVED] == ["A"]
+
+
+def test_a_legs_first_order_goes_out_once_and_again_only_when_it_stays_untaken() -> None:
+    """A new leg's order was sent twice: its resend timer ran from time 0, so the
+    tick after the first send found it "unacknowledged for long" and sent it again.
+    Once is enough until RESEND_AFTER_S passes without the vehicle taking it."""
+    plan = small_room()
+    ctl = build_controller(plan, {"A": MODEL}, store=MemoryStore(), run_id="t")
+    x, y = plan.anchor_of(plan.place("pass").cells[1])
+    sent: list[tuple[float, SendOrder]] = []
+
+    def report(now: float) -> None:
+        out = ctl.on_state(RobotState("A", now, position=Position(x, y)), now) + ctl.tick(now)
+        sent.extend((now, c) for c in out if isinstance(c, SendOrder))
+
+    ctl.on_connection("A", ConnectionState.ONLINE, 0.0)
+    ctl.submit(OrderRequest("o1", "table-1", (DishRequest("soup"),)), 100.0)
+    report(100.0)
+    sent.extend((100.0, c) for c in ctl.mark_ready("o1", 0, 100.0) if isinstance(c, SendOrder))
+    now = 100.0
+    while now < 100.0 + 2 * RESEND_AFTER_S + 1.0:
+        now += 0.5
+        report(now)  # the vehicle takes nothing
+    assert sent
+    first = sent[0][1].order
+    times = [t for t, c in sent if (c.order.order_id, c.order.order_update_id)
+             == (first.order_id, first.order_update_id)]
+    assert times[0] == 100.0
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert gaps and all(g >= RESEND_AFTER_S for g in gaps), (
+        f"the same order sent at {times}: again only after {RESEND_AFTER_S} s untaken")
 
 
 def test_a_dish_is_served_when_the_guest_takes_it_not_when_the_executor_says_so() -> None:

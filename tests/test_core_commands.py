@@ -6,7 +6,7 @@ Each case was tested only end to end before (a simulated site over a virtual
 clock), where a failure says "the dish was not served" and not which input got
 the wrong answer: the main path from a ready dish to the leg towards the table,
 a robot that faults with a trip, an order cancelled while its robot is offline,
-and a manager's pause.
+a manager's pause, and a restart (the controller rebuilt from its store mid-trip).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from fleet.vda import (
     ConnectionState,
     ErrorLevel,
     Load,
+    NodeState,
     Position,
     RobotError,
     RobotState,
@@ -175,3 +176,49 @@ def test_a_pause_is_sent_until_the_robot_reports_it_and_holds_the_robot_out_of_d
     assert [a.action_type for a in resume.actions] == ["stopPause"]
     (pick,) = _orders(floor.report("A", 17.0))
     assert pick.serial == "A" and floor.ctl.dish("o1/1").robot == "A"
+
+
+def test_a_controller_rebuilt_mid_trip_stops_the_old_order_then_serves_the_tray_afresh(
+) -> None:
+    """A restart (issue 16, "Done when"): the controller is rebuilt from its store while
+    its robot drives a soup to the table. The robot's first report is answered with a
+    cancelOrder of the dead run's order, and nothing else while it still drives; once
+    it stands still, a new order of this run from where it stands to the table."""
+    floor = Floor(A=PLAN.place("pass").cells[1])
+    (pick,) = _orders(floor.order(1.0))
+    (serve,) = _orders(floor.loaded("A", pick, 2.0))
+    ahead = serve.order.nodes[2]
+    at = cell_of_node(ahead.node_id)
+    assert at is not None
+    left = tuple(NodeState(n.node_id, n.sequence_id, n.released)
+                 for n in serve.order.nodes[3:])
+    old = {"order_id": serve.order.order_id, "last_node_id": ahead.node_id,
+           "last_node_sequence_id": ahead.sequence_id, "loads": SOUP}
+    floor.report("A", 3.0, at=at, driving=True, node_states=left, **old)
+
+    second = build_controller(PLAN, {"A": MODEL}, store=floor.ctl.store, run_id="u",
+                              resume=True)
+    x, y = PLAN.anchor_of(at)
+
+    def report(now: float, **state: object) -> list[Command]:
+        seen = RobotState("A", now, position=Position(x, y), **state)  # type: ignore[arg-type]
+        return second.on_state(seen, now)
+
+    assert second.on_connection("A", ConnectionState.ONLINE, 10.0) == []
+    (cancel,) = report(10.0, driving=True, node_states=left, **old)
+    assert isinstance(cancel, SendInstantActions) and cancel.serial == "A"
+    assert [a.action_type for a in cancel.actions] == ["cancelOrder"]
+    assert second.tick(10.0) == []
+    assert report(11.0, driving=True, node_states=left, **old) + second.tick(11.0) == [], \
+        "no leg, and the cancel not sent again, while it drives the dead run's order"
+    assert second.dish("o1/1").state is DishState.ON_THE_WAY, "held, not failed"
+
+    stopped = (ActionState(cancel.actions[0].action_id, ActionStatus.FINISHED),)
+    (again,) = _orders(report(12.0, action_states=stopped, **old))
+    assert again.serial == "A" and again.order.order_id != serve.order.order_id
+    assert "-u-" in again.order.order_id, "an order of this run"
+    assert _cells(again)[0] == at, "from where it stands"
+    last = again.order.nodes[-1]
+    assert cell_of_node(last.node_id) in PLAN.place("table-1").cells
+    assert [a.action_type for a in last.actions] == ["drop", "waitForTrigger"]
+    assert second.dish("o1/1").robot == "A" and not second.dish("o1/1").state.final

@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from planbuild import plan_from_grid
 from trafficsim import TrafficSim
@@ -33,6 +33,12 @@ LEG_BOUND = 400  # steps a leg may take, waiting included
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 10_000), robots=st.integers(3, 6),
        delay=st.sampled_from([0.0, 0.2, 0.5]))
+# Two robots that had stepped aside parked on each other's goals, each a wall to the
+# other's way on: neither moved again (found by this search).
+@example(seed=637, robots=6, delay=0.5)
+# A robot parked aside on another's goal, its own real goal where that one waited:
+# a 410-step leg, until others moved by chance.
+@example(seed=503, robots=6, delay=0.5)
 def test_random_lifelong_legs_never_collide_and_always_finish(seed: int, robots: int,
                                                               delay: float) -> None:
     plan = plan_from_grid(DINER)

@@ -27,14 +27,15 @@ from typing import Any
 
 from fleet.controller.commands import Command, SendInstantActions
 from fleet.controller.floor_ops import FloorOps
-from fleet.controller.ingest import take_state
+from fleet.controller.ingest import IngestParts, take_state
 from fleet.controller.lateness import tell_late
 from fleet.controller.makeway import clear_for_yielders, park_off_the_aisles
 from fleet.controller.orderbook import OrderBook
-from fleet.controller.restart import RestartRecovery, adopt_saved
+from fleet.controller.restart import RestartRecovery, ServiceParts
 from fleet.controller.retention import Retention
 from fleet.controller.robots import RobotRecord, mode_from_state
-from fleet.controller.sending import release, resend
+from fleet.controller.sending import SendParts, release, resend
+from fleet.controller.takeback import adopt_saved, resume
 from fleet.controller.tripwork import TripWork
 from fleet.controller.watchdog import Watchdog
 from fleet.dispatch import Policy, TravelTimes
@@ -117,7 +118,14 @@ class Controller:
         self.times = {m.name: TravelTimes(plan, m, fields) for m in models.values()}
         self.trips: dict[str, Trip] = {}
         self.work = TripWork(self)
-        self.manager = FloorOps(self)
+        self.manager = FloorOps(plan, self.robots, traffic=traffic, book=self.book, store=store,
+                                times=self.times, trips=self.work, emit=self.emit,
+                                instant=self.instant, request_dispatch=self.request_dispatch)
+        self._ingest = IngestParts(plan, traffic, dish=self.dish, trips=self.work, emit=self.emit,
+                                   join_traffic=self.join_traffic, set_mode=self.set_mode,
+                                   recovery=lambda: self.recovery)
+        self._sending = SendParts(plan, traffic, self.robots, instant=self.instant,
+                                  emit=self.emit, abort_trip=self.work.abort)
         self.watchdog = Watchdog()
         self.retention = Retention()
         """Lets closed orders and finished trips go from memory (the store keeps them)."""
@@ -129,7 +137,7 @@ class Controller:
         self._started_at: float | None = None
         self._deadlocks: dict[tuple[str, ...], tuple[str, float]] = {}
         self.clock_shift = 0.0
-        """Added to times an earlier run saved (see ``restart.clock_shift``)."""
+        """Added to times an earlier run saved (see ``takeback.clock_shift``)."""
         self.recovery: RestartRecovery | None = None
         """A restart being reconciled with the robots (``fleet.controller.restart``)."""
 
@@ -169,12 +177,23 @@ class Controller:
         self._id_seq += 1
         return f"trip-{self.run_id}-{self._id_seq}"
 
+    def take_back_service(self, epoch: float | None = None) -> None:
+        """Take back what an earlier run left in the store, before the first input
+        (``fleet.controller.takeback``, handed the parts it and the recovery work on)."""
+        parts = ServiceParts(robots=self.robots, book=self.book, store=self.store,
+                             emit=self.emit, instant=self.instant,
+                             join_traffic=self.join_traffic,
+                             request_dispatch=self.request_dispatch, begin_trip=self.work.begin)
+        self.clock_shift, self.recovery = resume(parts, self.manager, self.work.bussing_requests,
+                                                 epoch)
+
     # -- intake (the POS, the kitchen display, the manager) ------------------------------
     def take_back_order(self, order_id: str) -> bool:
         """Whether the id is taken, by this run or an earlier one. An earlier run's
-        order found in the store is taken into the book on the way (``restart``): that
+        order found in the store is taken into the book on the way (``takeback``): that
         is what makes a till's resend after a restart a duplicate, not a new order."""
-        return order_id in self.book.orders or adopt_saved(self, order_id)
+        return order_id in self.book.orders or adopt_saved(self.store, self.book,
+                                                           self.clock_shift, order_id)
 
     def submit(self, request: OrderRequest, now: float) -> list[Command]:
         self.take_back_order(request.order_id)  # a saved order with this id is a duplicate
@@ -223,7 +242,7 @@ class Controller:
     def request_bussing(self, table: str, now: float) -> list[Command]:
         """Once per table until a robot goes: a call made again (a till resending
         after no answer, a second press) changes nothing, so tills may resend it.
-        Kept in the store until a robot has collected there (``restart.resume``
+        Kept in the store until a robot has collected there (``takeback.resume``
         takes it back): the till that heard "ok" does not call again."""
         if self.work.bussing_due(table):
             return []
@@ -267,7 +286,7 @@ class Controller:
         if rec is None:
             log.warning("state from unknown robot %s ignored", state.serial)
             return []
-        return take_state(self, rec, state, now) + self._after(now)
+        return take_state(self._ingest, rec, state, now) + self._after(now)
 
     def join_traffic(self, rec: RobotRecord, now: float) -> None:
         """A robot is planned around only once traffic knows where it stands."""
@@ -368,6 +387,8 @@ class Controller:
         """Run what time alone decides; call at or after ``next_wakeup()``."""
         self._next_tick = now + TICK_S
         commands = self.recovery.on_tick(now) if self.recovery is not None else []
+        if self.recovery is not None and self.recovery.over:
+            self.recovery = None
         for rec in self.robots.values():
             if (rec.state is not None and not rec.stale
                     and now - rec.last_state_at > STATE_STALE_S):
@@ -384,7 +405,7 @@ class Controller:
             if (leg is not None and not leg.acknowledged and rec.connection is
                     ConnectionState.ONLINE
                     and (leg.refused_now or now - leg.sent_at > RESEND_AFTER_S)):
-                commands += resend(self, rec, now)
+                commands += resend(self._sending, rec, now)
         for deadlock in self.traffic.resolve_deadlocks(now=now):
             if deadlock.kind != "cycle":
                 # A robot waiting on one that stays past its dwell (a slow guest) or
@@ -410,7 +431,8 @@ class Controller:
         # and again only after it has been gone for a while.
         self._deadlocks = {k: v for k, v in self._deadlocks.items()
                            if now - v[1] < DEADLOCK_MEMORY_S}
-        tell_late(self, self._late_tables, now)
+        tell_late(self.waiting_dishes(), self.manager, self.robots, emit=self.emit,
+                  told=self._late_tables, now=now)
         self.retention.sweep(self, now)
         self.watchdog.observe(self, now)
         self.watchdog.check(self, now)
@@ -428,7 +450,7 @@ class Controller:
             self._dispatch_due = False
             self.work.dispatch(now)
         commands += self.work.start_pending_legs(now)
-        commands += release(self, now)
+        commands += release(self._sending, now)
         return commands
 
     def _joining(self, now: float) -> bool:

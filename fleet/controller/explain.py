@@ -24,7 +24,7 @@ from fleet.floor.model import Cell, FloorPlan, Place
 from fleet.words import Phrase, text
 
 if TYPE_CHECKING:
-    from fleet.controller.core import Controller
+    from fleet.controller.view import FleetView
 
 NEAR_M = 2.0
 """A place this close to a cell names it ("the aisle by table 12")."""
@@ -101,14 +101,14 @@ def _secs(seconds: float) -> str:
     return f"{seconds:.0f}"
 
 
-def waiting_phrase(ctl: Controller, serial: str, now: float) -> Phrase | None:
+def waiting_phrase(view: FleetView, serial: str, now: float) -> Phrase | None:
     """Why the robot is not moving, in plain words; None when it is not waiting.
 
     The sentence follows the robot's phase (``fleet.controller.phase``), whose order
     of precedence is the order of what a person must do something about first: a
     link or a safety stop before traffic. Charging is not waiting."""
-    rec = ctl.robots[serial]
-    phase = phase_of(ctl, rec)
+    rec = view.robots[serial]
+    phase = phase_of(view, rec)
     mode = rec.mode
     if phase is Phase.OFFLINE:
         if rec.state is None:
@@ -128,10 +128,10 @@ def waiting_phrase(ctl: Controller, serial: str, now: float) -> Phrase | None:
                              else "paused on the robot")
         return None  # off duty or withdrawn, with no trip: said by what it is doing
     if phase is Phase.YIELDING:
-        wait = ctl.traffic.waiting_for(serial)
+        wait = view.traffic.waiting_for(serial)
         assert wait is not None
         return Phrase.of("waiting for {robot} to clear the aisle {where}",
-                         robot=wait.blocker, where=where_phrase(ctl.plan, wait.cell))
+                         robot=wait.blocker, where=where_phrase(view.plan, wait.cell))
     trip = rec.trip
     if trip is None:  # stranded, or not yet placed with something aboard
         return (Phrase.of("cannot unload: {reason}", reason=text(rec.stranded))
@@ -139,7 +139,7 @@ def waiting_phrase(ctl: Controller, serial: str, now: float) -> Phrase | None:
     stop = trip.current
     if stop is not None and rec.goal_since is not None:
         since = _secs(max(0.0, now - rec.goal_since))
-        where = _stop_place(ctl.plan, stop.place)
+        where = _stop_place(view.plan, stop.place)
         if stop.kind is StopKind.SERVE:
             return Phrase.of("at {place}: dish not taken yet ({s} s)", place=where, s=since)
         if stop.kind is StopKind.LOAD:
@@ -158,34 +158,34 @@ def waiting_phrase(ctl: Controller, serial: str, now: float) -> Phrase | None:
     return None
 
 
-def waiting_words(ctl: Controller, serial: str, now: float) -> str:
-    phrase = waiting_phrase(ctl, serial, now)
+def waiting_words(view: FleetView, serial: str, now: float) -> str:
+    phrase = waiting_phrase(view, serial, now)
     return "" if phrase is None else str(phrase)
 
 
-def stall_phrase(ctl: Controller, serial: str, now: float) -> Phrase:
+def stall_phrase(view: FleetView, serial: str, now: float) -> Phrase:
     """What holds a robot that makes no progress: its wait in plain words, else the
     problem it reports (a warning such as ``stuck`` does not stop it being WORKING),
     else that nothing explains it (a person should look)."""
-    waiting = waiting_phrase(ctl, serial, now)
+    waiting = waiting_phrase(view, serial, now)
     if waiting is not None:
         return waiting
-    error = _error(ctl.robots[serial])
+    error = _error(view.robots[serial])
     if error is not None:
         return Phrase.of("it reports {error}", error=error)
     return Phrase.of(UNEXPLAINED)
 
 
-def stall_words(ctl: Controller, serial: str, now: float) -> str:
-    return str(stall_phrase(ctl, serial, now))
+def stall_words(view: FleetView, serial: str, now: float) -> str:
+    return str(stall_phrase(view, serial, now))
 
 
 UNEXPLAINED = "nothing it reports explains it"
 
 
-def doing_phrase(ctl: Controller, serial: str, now: float) -> Phrase | None:
+def doing_phrase(view: FleetView, serial: str, now: float) -> Phrase | None:
     """What the robot is doing, in plain words ("to table 7 with 2 dishes")."""
-    rec = ctl.robots[serial]
+    rec = view.robots[serial]
     trip = rec.trip
     if rec.withdrawn and trip is None:
         return Phrase.of("out of service: {reason} (resume it once fixed)",
@@ -201,7 +201,7 @@ def doing_phrase(ctl: Controller, serial: str, now: float) -> Phrase | None:
         stop = trip.current
         if stop is None:
             return Phrase.of("finishing its trip")
-        where = _stop_place(ctl.plan, stop.place)
+        where = _stop_place(view.plan, stop.place)
         there = rec.goal_since is not None
         if stop.kind is StopKind.SERVE:
             if there:
@@ -232,7 +232,7 @@ def doing_phrase(ctl: Controller, serial: str, now: float) -> Phrase | None:
     if rec.charging:
         return Phrase.of("charging, {battery} %", battery=f"{rec.battery:.0f}")
     if rec.cell is not None:
-        for place in ctl.plan.places.values():
+        for place in view.plan.places.values():
             if rec.cell in place.cells:
                 if place.kind in (PlaceKind.PARKING, PlaceKind.CHARGER):
                     return Phrase.of("parked at {name}", name=place.name)
@@ -241,6 +241,6 @@ def doing_phrase(ctl: Controller, serial: str, now: float) -> Phrase | None:
     return Phrase.of("idle")
 
 
-def doing_words(ctl: Controller, serial: str, now: float) -> str:
-    phrase = doing_phrase(ctl, serial, now)
+def doing_words(view: FleetView, serial: str, now: float) -> str:
+    phrase = doing_phrase(view, serial, now)
     return "" if phrase is None else str(phrase)

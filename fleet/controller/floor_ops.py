@@ -9,25 +9,31 @@ that names something the site does not have, or cannot be done now, raises
 ``CommandError`` with a stable ``code`` and the request ``field`` at fault, and
 changes nothing.
 
+It holds no controller: ``core`` hands it the robot records, the floor plan, the
+traffic manager, the order book and the store it works on, and as callables what it
+asks of others (an event recorded, an instant action, dispatch woken, trips begun
+or given up through ``TripHands``), so the rules read, and are tested, without the
+controller around them.
+
 Long because each of the manager's dozen operations carries its own refusals, and
-they share the robot, table and zone look-ups; it shrinks when each part of the
-controller owns its state (issue 16, finding 1).
+they share the robot, table and zone look-ups.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from fleet.controller.commands import Command
-from fleet.controller.robots import RobotRecord
-from fleet.dispatch import TripPlan
+from fleet.controller.orderbook import OrderBook
+from fleet.controller.robots import Instant, RobotRecord
+from fleet.dispatch import TravelTimes, TripPlan
 from fleet.domain import DishState, Priority, Stop, StopKind, TripKind
 from fleet.domain import events as ev
-from fleet.domain.events import Event
+from fleet.domain.events import Emit, Event
 from fleet.errors import CommandError
-from fleet.floor import Place, PlaceKind
+from fleet.floor import FloorPlan, Place, PlaceKind
 from fleet.floor.model import Cell
 from fleet.words import N_, Phrase, text
 
@@ -40,17 +46,47 @@ MANAGER_KINDS = frozenset({ev.TABLE_BLOCKED, ev.TABLE_UNBLOCKED, ev.ZONE_BLOCKED
 """The events that carry the manager's settings (see ``FloorOps.restore``)."""
 
 if TYPE_CHECKING:
-    from fleet.controller.core import Controller
+    from fleet.store.base import Store
+    from fleet.traffic import TrafficManager
 
 _NOT_LOADED = (DishState.RECEIVED, DishState.READY, DishState.ASSIGNED)
 
 
+class TripHands(Protocol):
+    """What the manager's operations ask of trip work (``TripWork``): a robot sent to
+    charge or to its dock gives up its trip and begins another, to a spot no other
+    robot claims."""
+
+    def abort(self, rec: RobotRecord, now: float, reason: str) -> None: ...
+
+    def begin(self, plan: TripPlan, now: float) -> None: ...
+
+    def start_charging_trip(self, rec: RobotRecord, now: float) -> None: ...
+
+    def claimed_cells(self, besides: str | None = None) -> set[Cell]: ...
+
+
 class FloorOps:
     """The manager's commands and the state they leave (blocked tables and zones,
-    the floor stopped). Holds the controller, like ``TripWork``."""
+    the floor stopped), over the parts ``core`` hands it."""
 
-    def __init__(self, ctl: Controller) -> None:
-        self.ctl = ctl
+    def __init__(self, plan: FloorPlan, robots: Mapping[str, RobotRecord], *,
+                 traffic: TrafficManager, book: OrderBook, store: Store,
+                 times: Mapping[str, TravelTimes], trips: TripHands, emit: Emit,
+                 instant: Instant, request_dispatch: Callable[[], None]) -> None:
+        self.plan = plan
+        self.robots = robots
+        """The fleet's records: the manager pauses, docks and releases robots on them."""
+        self.traffic = traffic
+        """Closes and reopens zones (routes are planned round them)."""
+        self.book = book
+        self.store = store
+        self.times = times
+        """Travel times by model name, to pick the nearest free dock."""
+        self.trips = trips
+        self.emit = emit
+        self.instant = instant
+        self.request_dispatch = request_dispatch
         self.blocked_tables: dict[str, str] = {}
         """table -> the manager's reason."""
         self.blocked_zones: dict[str, str] = {}
@@ -63,20 +99,20 @@ class FloorOps:
 
     # -- names ------------------------------------------------------------------------
     def robot(self, serial: str) -> RobotRecord:
-        rec = self.ctl.robots.get(serial)
+        rec = self.robots.get(serial)
         if rec is None:
-            known = ", ".join(sorted(self.ctl.robots)) or "none"
+            known = ", ".join(sorted(self.robots)) or "none"
             raise CommandError(f"no robot {serial!r} in this fleet (robots: {known})",
                                code="unknown_robot", field="serial")
         return rec
 
     def table(self, name: str) -> Place:
         try:
-            place = self.ctl.plan.place(name)
+            place = self.plan.place(name)
         except KeyError:
             place = None
         if place is None or place.kind is not PlaceKind.TABLE:
-            raise CommandError(f"no table {name!r} on floor plan {self.ctl.plan.name!r}",
+            raise CommandError(f"no table {name!r} on floor plan {self.plan.name!r}",
                                code="unknown_table", field="table")
         return place
 
@@ -84,9 +120,9 @@ class FloorOps:
     def pause(self, serial: str, now: float) -> list[Command]:
         rec = self.robot(serial)
         rec.paused_by_manager = True
-        self.ctl.emit(ev.ROBOT_PAUSED, now,
-                      Phrase.of("{robot} paused by the manager", robot=serial), robot=serial)
-        return [self.ctl.instant(rec, "startPause", now)]
+        self.emit(ev.ROBOT_PAUSED, now,
+                  Phrase.of("{robot} paused by the manager", robot=serial), robot=serial)
+        return [self.instant(rec, "startPause", now)]
 
     def resume(self, serial: str, now: float) -> list[Command]:
         """Back to work: unpaused, and on duty again if it was sent to its dock."""
@@ -96,52 +132,52 @@ class FloorOps:
         rec.paused_by_manager = False
         rec.off_duty = None
         rec.withdrawn = ""
-        self.ctl.request_dispatch()
-        self.ctl.emit(ev.ROBOT_RESUMED, now,
-                      Phrase.of("{robot} back to work (off duty until now)"
-                                if was == "off duty" else
-                                "{robot} back to work (paused until now)", robot=serial),
-                      robot=serial)
+        self.request_dispatch()
+        self.emit(ev.ROBOT_RESUMED, now,
+                  Phrase.of("{robot} back to work (off duty until now)"
+                            if was == "off duty" else
+                            "{robot} back to work (paused until now)", robot=serial),
+                  robot=serial)
         if was == "off duty":
             return []
-        return [self.ctl.instant(rec, "stopPause", now)]
+        return [self.instant(rec, "stopPause", now)]
 
     def stop_all(self, now: float) -> list[Command]:
         """Every robot pauses where it stands; ``release_all`` lets them go on (those the
         manager had paused one by one before stay paused)."""
         commands: list[Command] = []
-        already = sorted(s for s, r in self.ctl.robots.items() if r.paused_by_manager)
-        for serial in sorted(self.ctl.robots):
-            rec = self.ctl.robots[serial]
+        already = sorted(s for s, r in self.robots.items() if r.paused_by_manager)
+        for serial in sorted(self.robots):
+            rec = self.robots[serial]
             rec.paused_by_manager = True
-            commands.append(self.ctl.instant(rec, "startPause", now))
+            commands.append(self.instant(rec, "startPause", now))
         if not self.stopped_all:
             self.paused_before_stop = set(already)
         self.stopped_all = True
-        self.ctl.emit(ev.ALL_STOPPED, now, Phrase.of("all {n} robots stopped by the manager",
-                                                     n=str(len(commands))),
-                      data={"stopped_all": True, "already_paused": already})
+        self.emit(ev.ALL_STOPPED, now, Phrase.of("all {n} robots stopped by the manager",
+                                                 n=str(len(commands))),
+                  data={"stopped_all": True, "already_paused": already})
         return commands
 
     def release_all(self, now: float) -> list[Command]:
         """Every robot the stop paused goes on; one the manager had paused by itself
         before stays paused, and robots sent to their dock stay off duty."""
         commands: list[Command] = []
-        kept = sorted(self.paused_before_stop & set(self.ctl.robots))
-        for serial in sorted(self.ctl.robots):
+        kept = sorted(self.paused_before_stop & set(self.robots))
+        for serial in sorted(self.robots):
             if serial in self.paused_before_stop:
                 continue
-            rec = self.ctl.robots[serial]
+            rec = self.robots[serial]
             rec.paused_by_manager = False
-            commands.append(self.ctl.instant(rec, "stopPause", now))
+            commands.append(self.instant(rec, "stopPause", now))
         self.stopped_all = False
         self.paused_before_stop = set()
-        self.ctl.request_dispatch()
+        self.request_dispatch()
         said = Phrase.of("{n} robots released", n=str(len(commands)))
         if kept:
             said = Phrase.of("{said}; {robots} still paused", said=said, robots=", ".join(kept))
-        self.ctl.emit(ev.ALL_RELEASED, now, said,
-                      data={"stopped_all": False, "still_paused": kept})
+        self.emit(ev.ALL_RELEASED, now, said,
+                  data={"stopped_all": False, "still_paused": kept})
         return commands
 
     def _free_now(self, rec: RobotRecord, what: str) -> None:
@@ -160,12 +196,12 @@ class FloorOps:
     def send_to_charge(self, serial: str, now: float) -> list[Command]:
         rec = self.robot(serial)
         self._free_now(rec, "to charge")
-        if not self.ctl.plan.places_of(PlaceKind.CHARGER):
-            raise CommandError(f"floor plan {self.ctl.plan.name!r} has no charger",
+        if not self.plan.places_of(PlaceKind.CHARGER):
+            raise CommandError(f"floor plan {self.plan.name!r} has no charger",
                                code="refused", field="serial")
         if rec.trip is not None:
-            self.ctl.work.abort(rec, now, f"{serial} sent to charge by the manager")
-        self.ctl.work.start_charging_trip(rec, now)
+            self.trips.abort(rec, now, f"{serial} sent to charge by the manager")
+        self.trips.start_charging_trip(rec, now)
         return []
 
     def send_to_dock(self, serial: str, now: float) -> list[Command]:
@@ -177,7 +213,7 @@ class FloorOps:
         if dock is None:
             raise CommandError(f"no free parking spot or charger for {serial}",
                                code="refused", field="serial")
-        work = self.ctl.work
+        work = self.trips
         if rec.trip is not None:
             work.abort(rec, now, f"{serial} sent to its dock by the manager")
         rec.off_duty = dock.name
@@ -189,21 +225,21 @@ class FloorOps:
             work.begin(TripPlan(robot=serial, kind=kind[0], stops=(Stop(dock.name, kind[1]),),
                                 dish_ids=(), est_finish=now,
                                 reason=Phrase.of("sent to its dock")), now)
-        self.ctl.emit(ev.ROBOT_SENT_TO_DOCK, now,
-                      Phrase.of("{robot} off duty at dock {dock} until resumed", robot=serial,
-                                dock=dock.name), robot=serial,
-                      data={"dock": dock.name})
+        self.emit(ev.ROBOT_SENT_TO_DOCK, now,
+                  Phrase.of("{robot} off duty at dock {dock} until resumed", robot=serial,
+                            dock=dock.name), robot=serial,
+                  data={"dock": dock.name})
         return []
 
     def _dock_for(self, rec: RobotRecord) -> Place | None:
-        plan = self.ctl.plan
+        plan = self.plan
         assert rec.cell is not None
         for kind in (PlaceKind.PARKING, PlaceKind.CHARGER):
             for place in plan.places_of(kind):
                 if rec.cell in place.cells:
                     return place  # already there
-        claimed = self.ctl.work.claimed_cells(besides=rec.serial) | self.closed_cells()
-        times = self.ctl.times[rec.model.name]
+        claimed = self.trips.claimed_cells(besides=rec.serial) | self.closed_cells()
+        times = self.times[rec.model.name]
         for kind in (PlaceKind.PARKING, PlaceKind.CHARGER):
             free = [p for p in plan.places_of(kind) if any(c not in claimed for c in p.cells)]
             reachable = [(times.from_cell(rec.cell, p.name), p.name, p) for p in free]
@@ -218,7 +254,7 @@ class FloorOps:
         their way there finish."""
         name = self.table(table).name
         self.blocked_tables[name] = reason
-        coming = sorted(r.serial for r in self.ctl.robots.values() if r.trip is not None
+        coming = sorted(r.serial for r in self.robots.values() if r.trip is not None
                         and any(s.place == name and s.kind in (StopKind.SERVE, StopKind.COLLECT)
                                 for s in r.trip.stops[r.trip.next_stop:]))
         said = _reasoned(Phrase.of("{table} blocked", table=name), reason)
@@ -227,7 +263,7 @@ class FloorOps:
                              if len(coming) == 1 else
                              "{said}; {robots} already on the way there finish",
                              said=said, robots=", ".join(coming))
-        self.ctl.emit(ev.TABLE_BLOCKED, now, said, data={"table": name, "reason": reason})
+        self.emit(ev.TABLE_BLOCKED, now, said, data={"table": name, "reason": reason})
         return []
 
     def unblock_table(self, table: str, now: float) -> list[Command]:
@@ -235,13 +271,13 @@ class FloorOps:
         name = self.table(table).name
         if self.blocked_tables.pop(name, None) is None:
             return []
-        waiting = sum(1 for d in self.ctl.waiting_dishes() if d.table == name)
-        self.ctl.request_dispatch()
-        self.ctl.emit(ev.TABLE_UNBLOCKED, now,
-                      Phrase.of("{table} unblocked; {n} waiting dish go out" if waiting == 1
-                                else "{table} unblocked; {n} waiting dishes go out",
-                                table=name, n=str(waiting)),
-                      data={"table": name})
+        waiting = sum(1 for d in self.book.waiting() if d.table == name)
+        self.request_dispatch()
+        self.emit(ev.TABLE_UNBLOCKED, now,
+                  Phrase.of("{table} unblocked; {n} waiting dish go out" if waiting == 1
+                            else "{table} unblocked; {n} waiting dishes go out",
+                            table=name, n=str(waiting)),
+                  data={"table": name})
         return []
 
     def closed_tables(self) -> set[str]:
@@ -249,7 +285,7 @@ class FloorOps:
         closed = set(self.blocked_tables)
         shut = self.closed_cells()
         if shut:
-            closed |= {t.name for t in self.ctl.plan.tables if t.cells
+            closed |= {t.name for t in self.plan.tables if t.cells
                        and all(c in shut for c in t.cells)}
         return closed
 
@@ -260,10 +296,10 @@ class FloorOps:
         metres given that name. Routes through it are planned round it; a robot that
         cannot get round stops at the end of what it was released, and tries again."""
         cells = self._zone_cells(zone, rect)
-        stopped = self.ctl.traffic.close(zone, sorted(cells), now=now)
+        stopped = self.traffic.close(zone, sorted(cells), now=now)
         self.blocked_zones[zone] = reason
         for serial in stopped:
-            rec = self.ctl.robots.get(serial)
+            rec = self.robots.get(serial)
             if rec is not None and rec.trip is not None and rec.leg is not None:
                 rec.rerouting = True
         said = _reasoned(Phrase.of("zone {zone} blocked ({n} cells)", zone=zone,
@@ -271,27 +307,27 @@ class FloorOps:
         if stopped:
             said = Phrase.of("{said}; {robots} stop short of it and look for another way",
                              said=said, robots=", ".join(stopped))
-        inside = sorted(r.serial for r in self.ctl.robots.values() if r.cell in cells)
+        inside = sorted(r.serial for r in self.robots.values() if r.cell in cells)
         if inside:
             said = Phrase.of("{said}; {robots} inside may leave", said=said,
                              robots=", ".join(inside))
-        self.ctl.emit(ev.ZONE_BLOCKED, now, said, data={
+        self.emit(ev.ZONE_BLOCKED, now, said, data={
             "zone": zone, "reason": reason, "rect": None if rect is None else list(rect)})
-        self.ctl.request_dispatch()
+        self.request_dispatch()
         return []
 
     def unblock_zone(self, zone: str, now: float) -> list[Command]:
         if zone not in self.blocked_zones:
-            if zone in self.areas or any(z.name == zone for z in self.ctl.plan.zones):
+            if zone in self.areas or any(z.name == zone for z in self.plan.zones):
                 return []
             raise CommandError(f"no blocked zone {zone!r} (blocked: "
                                f"{', '.join(sorted(self.blocked_zones)) or 'none'})",
                                code="unknown_zone", field="zone")
         del self.blocked_zones[zone]
-        self.ctl.traffic.reopen(zone)
-        self.ctl.request_dispatch()
-        self.ctl.emit(ev.ZONE_UNBLOCKED, now, Phrase.of("zone {zone} open again", zone=zone),
-                      data={"zone": zone})
+        self.traffic.reopen(zone)
+        self.request_dispatch()
+        self.emit(ev.ZONE_UNBLOCKED, now, Phrase.of("zone {zone} open again", zone=zone),
+                  data={"zone": zone})
         return []
 
     # -- after a restart (the events ``restore`` replays: MANAGER_KINDS) --------------------
@@ -327,14 +363,14 @@ class FloorOps:
                 if not stopped:
                     before = set(d.get("already_paused", ()))
                 stopped = True
-                paused = set(self.ctl.robots)
+                paused = set(self.robots)
             elif e.kind == ev.ALL_RELEASED and "stopped_all" in d:
                 stopped = False
                 paused = set(d.get("still_paused", ()))
                 before = set()
         said: list[str] = []
         for table, reason in tables.items():
-            if table in self.ctl.plan.places:
+            if table in self.plan.places:
                 self.blocked_tables[table] = reason
                 said.append(f"table {table} blocked")
         for zone, (reason, rect) in zones.items():
@@ -342,18 +378,18 @@ class FloorOps:
                 cells = self._zone_cells(zone, rect)
             except CommandError:
                 continue  # the floor plan changed meanwhile: the zone is gone
-            self.ctl.traffic.close(zone, sorted(cells), now=now)
+            self.traffic.close(zone, sorted(cells), now=now)
             self.blocked_zones[zone] = reason
             said.append(f"zone {zone} blocked")
-        for serial in paused & set(self.ctl.robots):
-            self.ctl.robots[serial].paused_by_manager = True
+        for serial in paused & set(self.robots):
+            self.robots[serial].paused_by_manager = True
             said.append(f"{serial} paused")
         for serial, dock in docked.items():
-            if serial in self.ctl.robots:
-                self.ctl.robots[serial].off_duty = dock
+            if serial in self.robots:
+                self.robots[serial].off_duty = dock
                 said.append(f"{serial} off duty at {dock}")
         self.stopped_all = stopped
-        self.paused_before_stop = before & set(self.ctl.robots) if stopped else set()
+        self.paused_before_stop = before & set(self.robots) if stopped else set()
         if stopped:
             said.append("every robot stopped")
         return said
@@ -362,13 +398,13 @@ class FloorOps:
         """The cells of a blocked zone (empty when it is not blocked), to draw it."""
         if zone not in self.blocked_zones:
             return frozenset()
-        return self.ctl.traffic.closed_cells(zone)
+        return self.traffic.closed_cells(zone)
 
     def closed_cells(self) -> frozenset[Cell]:
-        return self.ctl.traffic.closed_cells() if self.blocked_zones else frozenset()
+        return self.traffic.closed_cells() if self.blocked_zones else frozenset()
 
     def _zone_cells(self, zone: str, rect: Sequence[float] | None) -> frozenset[Cell]:
-        plan = self.ctl.plan
+        plan = self.plan
         named = next((z for z in plan.zones if z.name == zone), None)
         if rect is None:
             if named is not None:
@@ -408,7 +444,7 @@ class FloorOps:
     # -- orders -----------------------------------------------------------------------
     def set_priority(self, order_id: str, priority: Priority, now: float) -> list[Command]:
         """The order's dishes not yet on a tray take the new priority at once."""
-        order = self.ctl.book.orders.get(order_id)
+        order = self.book.orders.get(order_id)
         if order is None:
             raise CommandError(f"no order {order_id!r}", code="unknown_order", field="order_id")
         priority = Priority(priority)
@@ -420,11 +456,11 @@ class FloorOps:
         order.priority = priority
         for dish in changed:
             dish.priority = priority
-            self.ctl.save(dish)
-        self.ctl.store.save_order(order)
-        self.ctl.request_dispatch()
+            self.store.save_dish(dish)
+        self.store.save_order(order)
+        self.request_dispatch()
         n = len(changed)
-        self.ctl.emit(ev.ORDER_REPRIORITISED, now, Phrase.of(
+        self.emit(ev.ORDER_REPRIORITISED, now, Phrase.of(
             "order {order} ({table}) now {priority} priority: {n} dish not yet loaded"
             if n == 1 else
             "order {order} ({table}) now {priority} priority: {n} dishes not yet loaded",

@@ -9,16 +9,20 @@ to traffic and to the trip. Kept out of ``core`` so the controller reads as its
 inputs and their common tail; ``Controller.on_state`` finds the robot and adds
 that tail (dispatch, legs to start, releases).
 
-``take_state`` coordinates the controller's parts and so still takes the whole
-controller; the helpers take only what they use (the traffic manager, an ``Emit``,
-what is believed aboard), so each reads, and could be tested, on its own.
+``take_state`` coordinates the controller's parts, so ``core`` hands it those it
+touches in ``IngestParts`` (traffic, trip work through ``TripProgress``, the restart
+being settled) and the controller's own steps as callables (place a robot in
+traffic, set its mode), never itself; the helpers take only what they use (the
+traffic manager, an ``Emit``, what is believed aboard), so each reads, and could be
+tested, on its own.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from fleet.controller.commands import Command
 from fleet.controller.legs import cell_of_node
@@ -32,17 +36,48 @@ from fleet.vda import ConnectionState, RobotState
 from fleet.words import Phrase
 
 if TYPE_CHECKING:
-    from fleet.controller.core import Controller
+    from fleet.controller.restart import RestartRecovery
+    from fleet.floor import FloorPlan
     from fleet.traffic import TrafficManager
 
 log = logging.getLogger(__name__)
 
 
-def take_state(ctl: Controller, rec: RobotRecord, state: RobotState,
+class TripProgress(Protocol):
+    """What a report asks of trip work (``TripWork``): a robot placed again starts its
+    stop anew, one that moved is not stalled, and its progress may end the stop."""
+
+    @property
+    def pending(self) -> set[str]: ...
+
+    def moved(self, rec: RobotRecord, now: float) -> None: ...
+
+    def on_progress(self, rec: RobotRecord, state: RobotState, now: float) -> list[Command]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IngestParts:
+    """What ``take_state`` reads and asks, handed down by ``core``."""
+
+    plan: FloorPlan
+    traffic: TrafficManager
+    dish: Callable[[str], Dish]
+    trips: TripProgress
+    emit: Emit
+    join_traffic: Callable[[RobotRecord, float], None]
+    """Places a robot in traffic (``Controller.join_traffic``)."""
+    set_mode: Callable[[RobotRecord, float], None]
+    """Reads the robot's mode from its report, and what follows from it."""
+    recovery: Callable[[], RestartRecovery | None]
+    """The restart being settled, if any: it ends while the controller runs."""
+
+
+def take_state(parts: IngestParts, rec: RobotRecord, state: RobotState,
                now: float) -> list[Command]:
     """Everything one report of a known robot changes: its record, its place in
     traffic, its leg's progress and the trip's. The commands it calls for, without
     the common tail (dispatch, legs to start, releases) the controller adds."""
+    recovery = parts.recovery()
     rec.state = state
     rec.last_state_at = now
     rec.stale = False
@@ -51,50 +86,50 @@ def take_state(ctl: Controller, rec: RobotRecord, state: RobotState,
     rec.battery = state.battery.charge
     rec.charging = state.battery.charging
     if (low := rec.battery_crossed()) is not None:
-        ctl.emit(ev.BATTERY_LOW, now, low, robot=rec.serial,
-                 data={"percent": round(rec.battery, 1)})
+        parts.emit(ev.BATTERY_LOW, now, low, robot=rec.serial,
+                   data={"percent": round(rec.battery, 1)})
     if state.loads is not None:
-        held = ctl.recovery.aboard(rec.serial) if ctl.recovery is not None else []
-        _read_trays(rec, state, _aboard(rec, held, ctl.dish))
+        held = recovery.aboard(rec.serial) if recovery is not None else []
+        _read_trays(rec, state, _aboard(rec, held, parts.dish))
         if not rec.loads:  # emptied, at the dish return or by hand: nothing to take back
             rec.aboard, rec.aboard_dishes, rec.stranded = (), (), ""
-    _check_map(ctl.emit, rec, state, now)
+    _check_map(parts.emit, rec, state, now)
     cell = cell_of_node(state.last_node_id) if state.last_node_id else None
     if cell is None and state.position is not None:
-        cell = ctl.plan.cell_of(state.position.x, state.position.y)
+        cell = parts.plan.cell_of(state.position.x, state.position.y)
     if cell is not None:
         rec.cell = cell
     commands: list[Command] = []
-    if ctl.recovery is not None:
-        commands += ctl.recovery.on_state(rec, state, now)
+    if recovery is not None:
+        commands += recovery.on_state(rec, state, now)
     if (not rec.in_traffic and rec.cell is not None
-            and not (ctl.recovery is not None and ctl.recovery.holding(rec.serial))):
-        ctl.join_traffic(rec, now)
+            and not (recovery is not None and recovery.holding(rec.serial))):
+        parts.join_traffic(rec, now)
     elif (rec.in_traffic and cell is not None and not state.busy
-            and ((cell != ctl.traffic.position(rec.serial)
+            and ((cell != parts.traffic.position(rec.serial)
                   and (rec.leg is None or state.order_id != rec.leg.order_id
-                       or ctl.traffic.leg_done(rec.serial)))
-                 or _forgot_its_leg(ctl.traffic, rec, state))):
+                       or parts.traffic.leg_done(rec.serial)))
+                 or _forgot_its_leg(parts.traffic, rec, state))):
         # Back from a restart (its order forgotten) or pushed by staff while away:
         # traffic must plan from where it really is; its current stop is planned
         # again from there, at once (resending the old leg would start it from a
         # node behind it, which a vehicle refuses as unreachable).
         log.warning("%s reports %s (order %r) but traffic had it at %s on %s: placing "
                     "it again", rec.serial, cell, state.order_id,
-                    ctl.traffic.position(rec.serial),
+                    parts.traffic.position(rec.serial),
                     rec.leg.order_id if rec.leg is not None else "no leg")
-        ctl.traffic.remove_robot(rec.serial)
+        parts.traffic.remove_robot(rec.serial)
         rec.in_traffic = False
         rec.leg = None
         if rec.trip is not None:
             rec.goal_since = None
-            ctl.work.pending.add(rec.serial)
-        ctl.join_traffic(rec, now)
-    ctl.set_mode(rec, now)
+            parts.trips.pending.add(rec.serial)
+        parts.join_traffic(rec, now)
+    parts.set_mode(rec, now)
     leg = rec.leg
     if rec.unconfirmed:
         rec.confirm(state)
-    commands += note_errors(ctl.emit, rec, state, now) if state.errors else []
+    commands += note_errors(parts.emit, rec, state, now) if state.errors else []
     if leg is not None and state.order_id == leg.order_id:
         leg.taken = True
         if state.order_update_id == leg.update_id:
@@ -114,17 +149,17 @@ def take_state(ctl: Controller, rec: RobotRecord, state: RobotState,
         # the previous one: trust the sequence id only where the node agrees.
         if (leg.reached < index < len(leg.cells)
                 and cell_of_node(state.last_node_id) == leg.cells[index]):
-            released = ctl.traffic.released(rec.serial)
+            released = parts.traffic.released(rec.serial)
             if index > released:
                 log.error("%s reports node %s beyond its release (%d > %d)", rec.serial,
                           state.last_node_id, index, released)
                 index = released
             leg.reached = index
             rec.progress_at = now
-            ctl.work.moved(rec, now)
-            ctl.traffic.reached(rec.serial, index, now=now)
+            parts.trips.moved(rec, now)
+            parts.traffic.reached(rec.serial, index, now=now)
     if leg is not None and rec.trip is not None:
-        commands += ctl.work.on_progress(rec, state, now)
+        commands += parts.trips.on_progress(rec, state, now)
     return commands
 
 

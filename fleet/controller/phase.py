@@ -25,7 +25,7 @@ from fleet.domain import RobotMode
 from fleet.words import N_, Phrase
 
 if TYPE_CHECKING:
-    from fleet.controller.core import Controller
+    from fleet.controller.view import FleetView
 
 
 class Phase(StrEnum):
@@ -149,7 +149,7 @@ def phase_words(phase: Phase) -> Phrase:
     return Phrase.of(WORDS[phase])
 
 
-def phase_of(ctl: Controller, rec: RobotRecord) -> Phase:
+def phase_of(view: FleetView, rec: RobotRecord) -> Phase:
     """The one reading of a robot's record into its phase. The order is the order of
     precedence: a link or a person outranks traffic, traffic outranks the trip."""
     mode = rec.mode
@@ -160,7 +160,7 @@ def phase_of(ctl: Controller, rec: RobotRecord) -> Phase:
         return Phase.HELD
     if not rec.in_traffic:
         return Phase.UNPLACED
-    if ctl.traffic.waiting_for(rec.serial) is not None:
+    if view.traffic.waiting_for(rec.serial) is not None:
         return Phase.YIELDING
     trip = rec.trip
     if trip is None:
@@ -175,7 +175,7 @@ def phase_of(ctl: Controller, rec: RobotRecord) -> Phase:
         return Phase.QUEUED
     if rec.failures > 0:
         return Phase.NO_ROUTE
-    if rec.leg is not None and not ctl.traffic.leg_done(rec.serial):
+    if rec.leg is not None and not view.traffic.leg_done(rec.serial):
         return Phase.DRIVING
     return Phase.SETTLING
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from fleet.controller.commands import SendInstantActions
 from fleet.controller.legs import Leg
 from fleet.dispatch.snapshots import tray_slot
 from fleet.domain import RobotMode, RobotModel, Trip
@@ -13,6 +15,14 @@ from fleet.vda import Action, ConnectionState, ErrorLevel, EStop, RobotState
 from fleet.words import Phrase
 
 _OPPOSITES = {"startPause": "stopPause", "stopPause": "startPause"}
+
+
+class Instant(Protocol):
+    """Makes an instant action for a robot and remembers it on its record until its
+    state lists it (``Controller.instant``): handed to a part that must stop or pause
+    a robot, so that it needs no controller to do so."""
+
+    def __call__(self, rec: RobotRecord, action_type: str, now: float) -> SendInstantActions: ...
 
 
 @dataclass(slots=True)

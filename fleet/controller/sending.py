@@ -5,31 +5,43 @@ Kept apart from ``core`` because these are the VDA 5050 order-update rules
 (stitching nodes, update ids, a vehicle holding a newer update than we recorded),
 which read best on their own. ``note_errors`` and ``end_stale_order`` take only
 what they use (an ``Emit``; the plan and an ``Instant``); ``resend`` and
-``release`` move traffic, the trip and the robot record together and still take
-the controller.
+``release`` move traffic, the trip and the robot record together, so ``core`` hands
+them those in ``SendParts`` (with the trip's abort as a callable), never itself.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from fleet.controller.commands import Command, SendInstantActions, SendOrder
+from fleet.controller.commands import Command, SendOrder
 from fleet.controller.legs import Leg, horizon_cut, leg_order
-from fleet.controller.robots import RobotRecord
+from fleet.controller.robots import Instant, RobotRecord
 from fleet.domain import events as ev
 from fleet.domain.events import Emit
 from fleet.vda import ActionStatus, ErrorLevel, RobotError, RobotState
 from fleet.words import N_, Phrase, text
 
 if TYPE_CHECKING:
-    from fleet.controller.core import Controller
     from fleet.floor import FloorPlan
+    from fleet.traffic import TrafficManager
 
-class Instant(Protocol):
-    """Makes an instant action for a robot and remembers it until confirmed
-    (``Controller.instant``)."""
 
-    def __call__(self, rec: RobotRecord, action_type: str, now: float) -> SendInstantActions: ...
+@dataclass(frozen=True, slots=True)
+class SendParts:
+    """What ``resend`` and ``release`` work on, handed down by ``core``: the plan and
+    traffic a leg's nodes come from, the robot records they update, and what they
+    ask of others (an instant action, an event, a trip given up when its leg is
+    refused too often)."""
+
+    plan: FloorPlan
+    traffic: TrafficManager
+    robots: Mapping[str, RobotRecord]
+    instant: Instant
+    emit: Emit
+    abort_trip: Callable[[RobotRecord, float, str], None]
+    """Gives a robot's trip up (``TripWork.abort``)."""
 
 
 MAX_REFUSALS = 3
@@ -109,7 +121,7 @@ def note_errors(emit: Emit, rec: RobotRecord, state: RobotState, now: float) -> 
     return []
 
 
-def resend(ctl: Controller, rec: RobotRecord, now: float) -> list[Command]:
+def resend(parts: SendParts, rec: RobotRecord, now: float) -> list[Command]:
     """The current leg's last message is not in the vehicle's state: send it again,
     in the form the vehicle can take. A vehicle that never took this leg gets it
     as a new order from its first node; one that took part of it gets an update
@@ -128,12 +140,12 @@ def resend(ctl: Controller, rec: RobotRecord, now: float) -> list[Command]:
         leg.refusals += 1
         if leg.refusals > MAX_REFUSALS:
             why = f"refused its order {leg.refusals - 1} times ({leg.refused})"
-            ctl.work.abort(rec, now, f"{rec.serial} {why}")
+            parts.abort_trip(rec, now, f"{rec.serial} {why}")
             # Its dishes go to others; sending them to it again would only be refused
             # again, a new trip every few seconds. Out of dispatch until the manager
             # has looked.
             rec.withdrawn = why
-            ctl.emit(ev.ROBOT_WITHDRAWN, now, Phrase.of(
+            parts.emit(ev.ROBOT_WITHDRAWN, now, Phrase.of(
                 "{robot} taken out of dispatch: {why}; resume it once fixed",
                 robot=rec.serial, why=text(why)), robot=rec.serial,
                 data={"error": leg.refused})
@@ -141,7 +153,7 @@ def resend(ctl: Controller, rec: RobotRecord, now: float) -> list[Command]:
             leg.refused = None
             if state is None or state.order_id != leg.order_id:
                 # It never took the leg, so it drives none of it: stop it where it is.
-                ctl.traffic.stop(rec.serial, now=now, at=leg.reached)
+                parts.traffic.stop(rec.serial, now=now, at=leg.reached)
             return []
     leg.refused = None
     leg.refused_now = False
@@ -151,37 +163,38 @@ def resend(ctl: Controller, rec: RobotRecord, now: float) -> list[Command]:
         held = base[-1] if base else state.last_node_sequence_id // 2
         leg.sent_base = min(held, len(leg.cells) - 1)
         leg.update_id = max(leg.update_id, state.order_update_id + 1)
-        released = max(leg.sent_base, ctl.traffic.released(rec.serial))
-        commands.append(SendOrder(rec.serial, leg_order(ctl.plan, rec.model, leg, released)))
+        released = max(leg.sent_base, parts.traffic.released(rec.serial))
+        commands.append(SendOrder(rec.serial, leg_order(parts.plan, rec.model, leg, released)))
         leg.sent_base = released
         return commands
-    stale = end_stale_order(ctl.plan, ctl.instant, rec, leg, now)
+    stale = end_stale_order(parts.plan, parts.instant, rec, leg, now)
     if stale:
         commands += stale
     elif state is not None and state.busy and not finishing:
-        commands.append(ctl.instant(rec, "cancelOrder", now))
+        commands.append(parts.instant(rec, "cancelOrder", now))
     # Never taken: the leg again as a new order from its first node, base as released.
     # Its update id stays: numbering it from 0 again, when the vehicle had in fact
     # taken the leg and its updates (a state still on its way), made every later
     # update "older" than what it held, refused until the robot left dispatch.
     leg.sent_base = -1
-    released = ctl.traffic.released(rec.serial)
-    commands.append(SendOrder(rec.serial, leg_order(ctl.plan, rec.model, leg, released)))
+    released = parts.traffic.released(rec.serial)
+    commands.append(SendOrder(rec.serial, leg_order(parts.plan, rec.model, leg, released)))
     leg.sent_base = released
     return commands
 
 
-def release(ctl: Controller, now: float) -> list[Command]:
-    released = ctl.traffic.release(now=now)
+def release(parts: SendParts, now: float) -> list[Command]:
+    released = parts.traffic.release(now=now)
     commands: list[Command] = []
     for serial, base in released.items():
         index = base
-        rec = ctl.robots[serial]
+        rec = parts.robots[serial]
         leg = rec.leg
         if leg is None or leg.refused is not None:
             continue  # a refused leg is repaired by the next tick's resend first
-        if ctl.traffic.version(serial)[1] != leg.version:
-            route = ctl.traffic.route_of(serial)
+        first = leg.sent_base < 0
+        if parts.traffic.version(serial)[1] != leg.version:
+            route = parts.traffic.route_of(serial)
             leg.replace_cells(route.cells, route.version)
             leg.sent_base = min(leg.sent_base, route.kept - 1)
             index = max(index, leg.sent_base)
@@ -190,12 +203,14 @@ def release(ctl: Controller, now: float) -> list[Command]:
         if leg.sent_base >= 0:
             leg.update_id += 1
         else:
-            commands += end_stale_order(ctl.plan, ctl.instant, rec, leg, now)
+            commands += end_stale_order(parts.plan, parts.instant, rec, leg, now)
         max_nodes = rec.capabilities.max_nodes_per_order if rec.capabilities else None
-        order = leg_order(ctl.plan, rec.model, leg, index, max_nodes=max_nodes)
+        order = leg_order(parts.plan, rec.model, leg, index, max_nodes=max_nodes)
         leg.sent_base = index
-        if leg.acknowledged:
-            leg.sent_at = now  # unacknowledged since now; a resend is due from then
+        if leg.acknowledged or first:
+            # Unacknowledged since now; a resend is due from then. A leg's first order
+            # counts too: timed from 0, it went out twice, the second a tick later.
+            leg.sent_at = now
         leg.acknowledged = False
         commands.append(SendOrder(serial, order))
     return commands

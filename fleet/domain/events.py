@@ -42,7 +42,9 @@ class Emit(Protocol):
     that it needs no controller to do so."""
 
     def __call__(self, kind: str, now: float, text: str | Phrase, *, robot: str | None = None,
-                 data: Mapping[str, Any] | None = None) -> None: ...
+                 order_id: str | None = None, dish_id: str | None = None,
+                 trip_id: str | None = None, data: Mapping[str, Any] | None = None,
+                 words: Phrase | None = None) -> None: ...
 
 
 # The kinds in use, so the store, the API and the dashboard agree on names.

@@ -28,6 +28,13 @@ def in_the_way(track: Track, lane: set[int]) -> bool:
     return any(v.cell in lane for v in track.visits[track.progress:track.released + 1])
 
 
+def stepped_aside_in(track: Track, lane: set[int]) -> bool:
+    """True for a robot parked at the cell it stepped aside to, on ``lane``."""
+    if track.held is not None or not track.finished or track.pending is None:
+        return False
+    return track.visits[track.progress].cell in lane
+
+
 def retreat_cell(board: Board, tracks: Iterable[Track], track: Track,
                  lane: set[int]) -> int | None:
     """The nearest cell to ``track``'s last released one that is off ``lane`` and off

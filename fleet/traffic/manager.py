@@ -24,7 +24,7 @@ from fleet.routing import StationFields
 from fleet.traffic.adg import Track, Visit
 from fleet.traffic.closures import Closures, crosses, way_out
 from fleet.traffic.deadlock_breaker import DeadlockBreaker
-from fleet.traffic.giveway import in_the_way, lane_of, retreat_cell
+from fleet.traffic.giveway import in_the_way, lane_of, retreat_cell, stepped_aside_in
 from fleet.traffic.planning import Board, blockers, free_path, plan_tail
 from fleet.traffic.records import Deadlock, PlanFailed, RobotId, Route, TrafficStats, Wait
 from fleet.traffic.sipp import Found, NoPath
@@ -169,9 +169,14 @@ class TrafficManager:
         return plan_tail(self._board, list(self._tracks.values()), track, track.progress,
                          goals=targets, dwell=dwell, now=tick, budget=self.budget)
 
-    def _make_way(self, track: Track, targets: frozenset[int], now: float) -> list[Track]:
+    def _make_way(self, track: Track, targets: frozenset[int], now: float, *,
+                  aside_only: bool = False) -> list[Track]:
         """Send robots queueing in ``track``'s way aside, and take back the unreleased
         part of routes that would cross its way later; all continue in ``_continue``.
+        A robot that stepped aside earlier and now stands in the way steps further
+        aside: parked there with its real goal pending, it is traffic's own doing, and
+        planned as a wall two such robots sat on each other's goals for good (a random
+        diner, six robots). ``aside_only`` moves only those.
 
         The second: a robot planned earlier may have been given a route through the
         cells ``track`` now needs, to be passed after ``track`` leaves its spot. The
@@ -183,9 +188,14 @@ class TrafficManager:
         lane = lane_of(self._board, track.visits[-1].cell, targets)
         moved: list[Track] = []
         for other in list(self._tracks.values()):
-            if other is track or other.held is not None or other.finished:
+            if other is track or other.held is not None:
                 continue
-            if not in_the_way(other, lane):
+            if other.finished:
+                if not stepped_aside_in(other, lane):
+                    continue
+            elif aside_only:
+                continue
+            elif not in_the_way(other, lane):
                 if any(v.cell in lane for v in other.visits[other.released + 1:]):
                     pending = other.pending or (other.goals, other.dwell)
                     self.stop(other.robot, now=now)
@@ -209,6 +219,9 @@ class TrafficManager:
             return
         goals, dwell = track.pending
         self._replan(track, now, target=track.pending)
+        if (track.goals, track.dwell) != (goals, dwell) and self._make_way(
+                track, goals, now, aside_only=True):
+            self._replan(track, now, target=track.pending)
         if (track.goals, track.dwell) == (goals, dwell):
             track.pending = None
 
@@ -445,9 +458,29 @@ class TrafficManager:
         return MappingProxyType(self._tracks)
 
     def continue_all(self, now: float) -> None:
-        """Robots that stepped aside go on to their real goals where they now can."""
+        """Robots that stepped aside go on to their real goals where they now can, and
+        one parked aside in the way of a robot on its leg steps further aside: the
+        robot on its leg waited for it to leave, and it for that robot to leave its
+        real goal (a random diner, 6 robots: 300 steps, until others moved by chance)."""
         for track in list(self._tracks.values()):
             self._continue(track, now)
+        for track in list(self._tracks.values()):
+            wait = self.waiting_for(track.robot)
+            if wait is None or track.finished:
+                continue
+            blocker = self._tracks[wait.blocker]
+            lane = {f for v in track.visits[track.progress:] for f in self._board.foot[v.cell]}
+            if stepped_aside_in(blocker, lane):
+                self._step_further_aside(blocker, lane, now)
+
+    def _step_further_aside(self, track: Track, lane: set[int], now: float) -> bool:
+        cell = retreat_cell(self._board, self._tracks.values(), track, lane)
+        pending = track.pending
+        if cell is None or self._replan(track, now, target=(frozenset({cell}), None)) is None:
+            return False
+        track.pending = pending
+        self.stats.backouts += 1
+        return True
 
     def replan_robot(self, robot: RobotId, now: float, *, via: int | None = None
                      ) -> Route | None:
