@@ -95,6 +95,8 @@ def start_stop(work: TripWork, rec: RobotRecord, now: float, *,
             return _skip_park(work, rec, now)
         if stop.kind is StopKind.LOAD and _hand_over(work, rec, spots, now):
             return True
+        if stop.kind is StopKind.LOAD and swap_loads(work, rec, stop, spots, now):
+            return False  # its new trip starts on the next round of pending legs
         if _leftovers_elsewhere(work, rec, stop):
             return start_stop(work, rec, now)
         if not reordered and another_table_first(work, rec, stop):
@@ -280,3 +282,53 @@ def _hand_over(work: TripWork, rec: RobotRecord, spots: tuple[Cell, ...], now: f
             work.ctl.request_dispatch()
             return True
     return False
+
+
+def swap_loads(work: TripWork, rec: RobotRecord, stop: Stop, spots: Sequence[Cell],
+               now: float) -> bool:
+    """The pass is full of robots that wait there to load at another pass: ``rec``'s
+    trip goes to one of them (the dishes are where it stands) and ``rec`` takes that
+    robot's trip, preferring one waiting to load where ``rec`` stands (each then loads
+    at once). Neither has loaded anything yet. Robots parked at two stalls and sent
+    to load at the other one stood on each other's spots, each waiting for the
+    other to leave (food-court-15, 30 robots: six robots 150 s, three trips given up).
+    True when the trips were swapped."""
+    trip = rec.trip
+    assert trip is not None
+    if trip.next_stop != 0 or rec.loaded or rec.to_unload():
+        return False
+    mine = set(stop.trays)
+    candidates: list[tuple[bool, str, RobotRecord]] = []
+    for other in work.ctl.robots.values():
+        theirs = other.trip
+        there = theirs.current if theirs is not None else None
+        if (other is rec or theirs is None or there is None or other.cell not in spots
+                or theirs.kind is not TripKind.SERVE or theirs.next_stop != 0
+                or there.kind is not StopKind.LOAD or there.place == stop.place
+                or other.serial not in work.pending or other.loaded or other.to_unload()
+                or not other.mode.available or other.paused_by_manager
+                or not work.ctl.traffic.leg_done(other.serial)
+                or not mine <= set(other.slots) or not set(there.trays) <= set(rec.slots)):
+            continue
+        home = rec.cell in work.ctl.plan.place(there.place).cells
+        candidates.append((not home, other.serial, other))
+    if not candidates:
+        return False
+    other = min(candidates, key=lambda c: c[:2])[2]
+    theirs = other.trip
+    assert theirs is not None
+    for taker, given in ((other, trip), (rec, theirs)):
+        giver = given.robot
+        given.robot, taker.trip = taker.serial, given
+        for dish_id in given.dishes:
+            dish = work.ctl.dish(dish_id)
+            if dish.robot == giver:
+                dish.robot = taker.serial
+                work.ctl.save(dish)
+        taker.queued_for, taker.retry_at, taker.progress_at = None, now, now
+        work.ctl.store.save_trip(given)
+        work.ctl.emit(ev.TRIP_ASSIGNED, now, Phrase.of(
+            "{trip} handed from {robot} to {other}, waiting at {place}", trip=given.trip_id,
+            robot=giver, other=taker.serial, place=given.stops[0].place),
+                      robot=taker.serial, trip_id=given.trip_id)
+    return True  # both stay pending: each starts its new trip's load in turn

@@ -36,6 +36,7 @@ from fleet.controller.explain import UNEXPLAINED, stall_phrase
 from fleet.controller.robots import RobotRecord
 from fleet.controller.standins import stand_in_status
 from fleet.controller.stopstart import start_stop
+from fleet.controller.tableroom import plan_within_room, shared_spots, table_room
 from fleet.dispatch import (
     DishView,
     RobotView,
@@ -70,6 +71,7 @@ class TripWork:
         """Robots whose next leg is to be started."""
         self.bussing_requests: list[tuple[str, float]] = []
         self._pass_cells = {c: p.name for p in ctl.plan.places_of(PlaceKind.PASS) for c in p.cells}
+        self._shared_spots = shared_spots(ctl.plan)
 
     # -- dispatch ---------------------------------------------------------------------
     def idle_robots(self) -> list[RobotRecord]:
@@ -90,7 +92,8 @@ class TripWork:
         coming = self._coming_to_pass(now)
         if not idle and not coming:
             return
-        busy_tables = self._tables_in_service()
+        busy_tables = table_room(ctl.plan, (r.trip for r in ctl.robots.values() if r.trip),
+                                 self._shared_spots)
         closed = ctl.manager.closed_tables()  # blocked by the manager: their dishes wait
         dishes = [DishView(dish_id=d.dish_id, order_id=d.order_id, table=d.table, trays=d.trays,
                            ready_at=d.ready_at or now, priority=d.priority,
@@ -103,7 +106,9 @@ class TripWork:
         times = ctl.times[(idle[0] if idle else ctl.robots[coming[0].serial]).model.name]
         plans: list[TripPlan] = []
         if dishes:
-            plans = list(ctl.policy.plan(now, dishes, self._can_load(views) + coming, times))
+            plans = plan_within_room(lambda d, r: list(ctl.policy.plan(now, d, r, times)),
+                                     dishes, self._can_load(views) + coming, busy_tables,
+                                     self._shared_spots)
         taken = {p.robot for p in plans}
         asked = [b for b in self.bussing_requests if b[0] not in closed]
         if asked:
@@ -218,20 +223,6 @@ class TripWork:
                                  trays_free=rec.trays, at_pass=at_pass,
                                  travel=self.ctl.times[rec.model.name]))
         return out
-
-    def _tables_in_service(self) -> dict[str, int]:
-        """Per table, how many more robots it can take now: its serving spots less the
-        robots serving it or on their way. A dish for a full table waits, so robots
-        do not queue with loaded trays for a table another robot stands at."""
-        room = {p.name: len(p.cells) for p in self.ctl.plan.tables}
-        for rec in self.ctl.robots.values():
-            trip = rec.trip
-            if trip is None:
-                continue
-            for stop in trip.stops[trip.next_stop:]:
-                if stop.kind in (StopKind.SERVE, StopKind.COLLECT) and stop.place in room:
-                    room[stop.place] -= 1
-        return room
 
     def _can_load(self, views: list[RobotView]) -> list[RobotView]:
         """Robots that can go and load now: those at a pass, and as many others as
