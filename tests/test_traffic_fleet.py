@@ -62,6 +62,36 @@ def test_random_lifelong_legs_never_collide_and_always_finish(seed: int, robots:
     assert sim.completed >= robots * 5
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("first", range(0, 32, 4))
+def test_a_crowded_diner_stays_live_for_every_seed_of_a_fixed_sweep(first: int) -> None:
+    """Seven and eight robots on the diner's 45 free cells, seeds 0-31 each at three
+    delays: every leg ends within LEG_BOUND steps. The search above draws 25 cases a
+    run at 3-6 robots; this sweep is fixed, so a failure names its case, and crowded:
+    before robots parked aside made way, 7 of its first 250 cases froze (seed 6 at
+    8 robots and delay 0.5; seed 31 at 7 robots and delay 0.2)."""
+    plan = plan_from_grid(DINER)
+    free = [(int(r), int(c)) for r, c in zip(*plan.passable.nonzero(), strict=True)]
+
+    def legs(rng: random.Random, robot: str, cell: Cell) -> tuple[list[Cell], int]:
+        return [rng.choice(free)], rng.randrange(0, 8)
+
+    frozen = []
+    for seed in range(first, first + 4):
+        for robots, delay in ((8, 0.5), (7, 0.2), (8, 0.0)):
+            rng = random.Random(seed)
+            names = [f"R{i}" for i in range(robots)]
+            starts = dict(zip(names, rng.sample(free, robots), strict=True))
+            sim = TrafficSim(plan, starts, seed=seed, delay=delay, legs=legs)
+            sim.run(800)
+            assert sim.violations == [] and sim.tm.stats.overlaps == 0
+            stuck = [r.name for r in sim.robots.values()
+                     if not r.done and sim.steps - r.leg_since > LEG_BOUND]
+            if stuck or sim.longest_leg > LEG_BOUND or sim.completed < robots * 5:
+                frozen.append((seed, robots, delay, stuck, sim.longest_leg))
+    assert frozen == [], "(seed, robots, delay, robots stuck, longest leg)"
+
+
 def _bistro_sim(seed: int, robots: int = 8) -> TrafficSim:
     plan = load_floor(MAPS / "bistro.toml")
     fields = precompute_fields(plan)
