@@ -37,6 +37,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -170,15 +171,31 @@ def look(url: str, png: Path, expect: Sequence[str], timeout: float) -> dict[str
             raise RuntimeError(f"{url} did not render {list(expect)} within {timeout:g} s; "
                                f"the last it did: {progress[-3:]}") from None
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
+            _stop_group(process)
         log = (profile / "net-log.json").read_text(encoding="utf-8", errors="replace")
     png.write_bytes(image)
     shot["png"] = str(png)
     shot["net_log_urls"] = sorted(set(_NET_LOG_URL.findall(log)))
     shot["net_log_bytes"] = len(log)
     return shot
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """End the browser's whole process group and wait until none of it is left:
+    the launcher ends first, and a renderer still writing the profile made removing
+    it fail ("Directory not empty: 'Default'") once in CI."""
+    for sig, patience in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 15.0)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=patience)
+        deadline = time.monotonic() + patience
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(process.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
 
 
 async def _port_of(process: subprocess.Popen[bytes], profile: Path) -> int:
