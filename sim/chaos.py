@@ -119,11 +119,31 @@ class BrokerReturn:
 
 @dataclass(slots=True)
 class _Heard:
-    """What the campaign's watcher heard, with loop times."""
+    """What the campaign's watcher heard, with loop times.
+
+    Only the first robot state and the first order after each mark (a broker back,
+    a controller online) are kept: the figures ask for nothing else, and a time for
+    every state of 30 robots grew the campaign's process 7-8 MB an hour through an
+    8-hour day."""
 
     online: list[tuple[float, str]] = field(default_factory=list)
     orders: list[float] = field(default_factory=list)
     states: list[float] = field(default_factory=list)
+    _want_state: bool = False
+    _want_order: bool = False
+
+    def mark(self) -> None:
+        self._want_state = self._want_order = True
+
+    def state(self, now: float) -> None:
+        if self._want_state:
+            self.states.append(now)
+            self._want_state = False
+
+    def order(self, now: float) -> None:
+        if self._want_order:
+            self.orders.append(now)
+            self._want_order = False
 
 
 class Chaos:
@@ -264,6 +284,7 @@ class Chaos:
         await asyncio.sleep(self._rng.uniform(*self.plan.down_s))
         await self.broker.start()
         self._returns.append(("kill", at, loop.time()))
+        self._heard.mark()
 
     async def _kill_controller(self) -> None:
         assert self.controller is not None
@@ -306,10 +327,10 @@ class Chaos:
                     except (LinkError, ProtocolError):
                         continue
                     if state.serial == states[message.topic]:
-                        self._heard.states.append(now)
+                        self._heard.state(now)
                     continue
                 if message.topic != status:
-                    self._heard.orders.append(now)
+                    self._heard.order(now)
                     continue
                 try:
                     said = json.loads(message.payload)
@@ -317,6 +338,7 @@ class Chaos:
                     continue  # a hostile payload or a cleared retained status
                 if isinstance(said, dict) and said.get("online") is True:
                     self._heard.online.append((now, str(said.get("run_id", ""))))
+                    self._heard.mark()
 
     async def _freeze(self) -> None:
         pid = self.broker.pid
@@ -331,6 +353,7 @@ class Chaos:
         finally:
             os.kill(pid, signal.SIGCONT)
         self._returns.append(("freeze", at, loop.time()))
+        self._heard.mark()
 
     def _topics(self) -> list[str]:
         prefix = f"fleet/v1/{self.site}"
