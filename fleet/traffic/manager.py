@@ -203,13 +203,7 @@ class TrafficManager:
                     self.stats.yields += 1
                     moved.append(other)
                 continue
-            cell = retreat_cell(self._board, self._tracks.values(), other, lane)
-            if cell is None:
-                continue
-            pending = other.pending or (other.goals, other.dwell)
-            if self._replan(other, now, target=(frozenset({cell}), None)) is not None:
-                other.pending = pending
-                self.stats.backouts += 1
+            if self._send_aside(other, lane, now):
                 moved.append(other)
         return moved
 
@@ -473,11 +467,13 @@ class TrafficManager:
             blocker = self._tracks[wait.blocker]
             lane = {f for v in track.visits[track.progress:] for f in self._board.foot[v.cell]}
             if stepped_aside_in(blocker, lane):
-                self._step_further_aside(blocker, lane, now)
+                self._send_aside(blocker, lane, now)
 
-    def _step_further_aside(self, track: Track, lane: set[int], now: float) -> bool:
+    def _send_aside(self, track: Track, lane: set[int], now: float) -> bool:
+        """Send the robot to the nearest cell off ``lane``, its real goal kept pending
+        (the first one, when it is already aside); False when no such cell plans."""
         cell = retreat_cell(self._board, self._tracks.values(), track, lane)
-        pending = track.pending
+        pending = track.pending or (track.goals, track.dwell)
         if cell is None or self._replan(track, now, target=(frozenset({cell}), None)) is None:
             return False
         track.pending = pending
