@@ -11,7 +11,9 @@ from simkit import MODEL
 
 from fleet.assembly import build_controller
 from fleet.controller.core import EVENTS_KEPT, Controller
-from fleet.controller.retention import KEEP_S, SWEEP_S
+from fleet.controller.orderbook import OrderBook
+from fleet.controller.retention import KEEP_S, SWEEP_S, Retention
+from fleet.controller.robots import RobotRecord
 from fleet.domain import DishState, Stop, StopKind, Trip, TripKind, TripState
 from fleet.intake import DishRequest, OrderRequest
 from fleet.store import MemoryStore
@@ -91,9 +93,30 @@ def test_a_robots_current_trip_keeps_its_dishes_and_itself_even_once_ended() -> 
     ctl.robots["A"].trip = trip
     # The sweep alone: a tick would let the trip of a robot never heard from go.
     for now in (10.0, 10.0 + KEEP_S + SWEEP_S):
-        ctl.retention.sweep(ctl, now)
+        ctl.retention.sweep(now)
     assert "P1/1" in ctl.book.dishes and "trip-1" in ctl.trips
     ctl.robots["A"].trip = None
     for now in (10.0 + KEEP_S + 2 * SWEEP_S, 10.0 + 2 * KEEP_S + 4 * SWEEP_S):
-        ctl.retention.sweep(ctl, now)
+        ctl.retention.sweep(now)
     assert "P1/1" not in ctl.book.dishes and "trip-1" not in ctl.trips
+
+
+def test_a_sweep_works_on_the_parts_it_is_handed_alone() -> None:
+    """No controller around it: the book, the trips and the robot records ``core``
+    hands it are all a sweep reads and trims; a dish a robot still carries keeps its
+    order, and a trip a robot still holds keeps itself."""
+    book = OrderBook(small_room(), max_trays=3, emit=lambda event: None)
+    for order_id in ("P1", "P2"):
+        book.submit(_request(order_id, 1), 0.0)
+        book.cancel_dish(book.dishes[f"{order_id}/1"], 10.0, "guest left")
+    held = Trip("trip-1", "A", TripKind.SERVE, [Stop("table-1", StopKind.SERVE)], 0.0,
+                state=TripState.ABORTED, finished_at=10.0)
+    done = Trip("trip-2", "A", TripKind.PARK, [Stop("charger", StopKind.PARK)], 0.0,
+                state=TripState.DONE, finished_at=10.0)
+    trips = {"trip-1": held, "trip-2": done}
+    robots = {"A": RobotRecord(serial="A", model=MODEL, trip=held, aboard_dishes=("P2/1",))}
+    retention = Retention(robots, trips, book, keep_s=100.0)
+    retention.sweep(10.0)
+    retention.sweep(10.0 + 100.0 + SWEEP_S)
+    assert list(book.orders) == ["P2"] and list(trips) == ["trip-1"]
+    assert (retention.orders_let_go, retention.trips_let_go) == (1, 1)

@@ -127,7 +127,7 @@ class Controller:
         self._sending = SendParts(plan, traffic, self.robots, instant=self.instant,
                                   emit=self.emit, abort_trip=self.work.abort)
         self.watchdog = Watchdog()
-        self.retention = Retention()
+        self.retention = Retention(self.robots, self.trips, self.book)
         """Lets closed orders and finished trips go from memory (the store keeps them)."""
         self._id_seq = 0
         """Numbers trip ids and instant-action ids alike: one counter, so no two ids
@@ -433,7 +433,7 @@ class Controller:
                            if now - v[1] < DEADLOCK_MEMORY_S}
         tell_late(self.waiting_dishes(), self.manager, self.robots, emit=self.emit,
                   told=self._late_tables, now=now)
-        self.retention.sweep(self, now)
+        self.retention.sweep(now)
         self.watchdog.observe(self, now)
         self.watchdog.check(self, now)
         clear_for_yielders(self.work, now)

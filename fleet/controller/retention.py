@@ -14,16 +14,22 @@ not while a trip that is still going, or any robot's current trip (an aborted on
 it has not let go of), names one of its dishes. If its id comes
 again (a POS resending), ``Controller.take_back_order`` takes it back from the store,
 as after a restart. A trip is let go ``KEEP_S`` after it finished.
+
+It holds no controller: ``core`` hands it the three things it reads or trims (the
+robot records, whose current trips keep theirs, the trips by id, and the order
+book), so a sweep reads, and is tested, on those alone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from fleet.domain.trips import TripState
+from fleet.domain.trips import Trip, TripState
 
 if TYPE_CHECKING:
-    from fleet.controller.core import Controller
+    from fleet.controller.orderbook import OrderBook
+    from fleet.controller.robots import RobotRecord
 
 KEEP_S = 3600.0
 """Site seconds a closed order or a finished trip stays in memory: longer than the
@@ -36,7 +42,14 @@ SWEEP_S = 60.0
 class Retention:
     """Decides, once a ``SWEEP_S``, which closed orders and finished trips go."""
 
-    def __init__(self, keep_s: float = KEEP_S) -> None:
+    def __init__(self, robots: Mapping[str, RobotRecord], trips: dict[str, Trip],
+                 book: OrderBook, *, keep_s: float = KEEP_S) -> None:
+        self.robots = robots
+        """Read only: a robot's current trip, and what it carries, stay."""
+        self.trips = trips
+        """The controller's trips by id: finished ones are deleted from it."""
+        self.book = book
+        """Closed orders are let go from it (``OrderBook.forget``)."""
         self.keep_s = keep_s
         self._closed_at: dict[str, float] = {}
         """Order id -> when a sweep first found it closed."""
@@ -44,19 +57,19 @@ class Retention:
         self.orders_let_go = 0
         self.trips_let_go = 0
 
-    def sweep(self, ctl: Controller, now: float) -> None:
+    def sweep(self, now: float) -> None:
         if now < self._next:
             return
         self._next = now + SWEEP_S
         # A robot's trip is still read while the robot reports on it, even once it
         # ended (an aborted trip the robot has not let go of): its dishes and it stay.
-        held = [rec.trip for rec in ctl.robots.values() if rec.trip is not None]
-        trips = held + [t for t in ctl.trips.values()
+        held = [rec.trip for rec in self.robots.values() if rec.trip is not None]
+        trips = held + [t for t in self.trips.values()
                         if t.state not in (TripState.DONE, TripState.ABORTED)]
         going = {d for t in trips for d in (*t.dishes, *(x for s in t.stops for x in s.dishes))}
-        going.update(d for rec in ctl.robots.values() for d in rec.aboard_dishes)
+        going.update(d for rec in self.robots.values() for d in rec.aboard_dishes)
         kept = {t.trip_id for t in held}
-        book = ctl.book
+        book = self.book
         for order_id, order in list(book.orders.items()):
             if any(not d.state.final or d.dish_id in going for d in order.dishes):
                 self._closed_at.pop(order_id, None)
@@ -66,9 +79,9 @@ class Retention:
                 book.forget(order_id)
                 del self._closed_at[order_id]
                 self.orders_let_go += 1
-        for trip_id, trip in list(ctl.trips.items()):
+        for trip_id, trip in list(self.trips.items()):
             if (trip.finished_at is not None and trip_id not in kept
                     and trip.state in (TripState.DONE, TripState.ABORTED)
                     and now - trip.finished_at >= self.keep_s):
-                del ctl.trips[trip_id]
+                del self.trips[trip_id]
                 self.trips_let_go += 1
