@@ -20,8 +20,10 @@ from handfed import placed
 
 from fleet.controller.explain import waiting_words
 from fleet.controller.legs import Leg
-from fleet.controller.phase import RULES, TRANSITIONS, Phase, phase_of
+from fleet.controller.phase import NO_ROUTE_BOUND_S, RULES, TRANSITIONS, Phase, phase_of
 from fleet.controller.robots import RobotRecord
+from fleet.controller.view import FleetWindow
+from fleet.controller.watchdog import Watchdog
 from fleet.domain import DishState, RobotMode, Stop, StopKind, Trip, TripKind
 from fleet.domain import events as ev
 
@@ -74,6 +76,39 @@ def test_each_phase_is_read_from_the_facts_that_make_it(phase: Phase) -> None:
     if phase is not Phase.OFFLINE:
         rec.mode = RobotMode.ESTOPPED
         assert phase_of(ctl, rec) is Phase.HELD, "a person's hold outranks the trip"
+
+
+def test_the_watchdog_works_on_what_it_is_handed_alone() -> None:
+    """No controller around it: a ``FleetWindow`` of the plan, the records and traffic,
+    an emit and the step-aside help. A change is told as it is read; a stay past its
+    bound is told once, and a robot with no route is helped."""
+    ctl = placed({"A": (1, 0)})
+    told: list[tuple[str, str]] = []
+    helped: list[tuple[str, float]] = []
+
+    def emit(kind: str, now: float, text: object, **_: object) -> None:
+        told.append((kind, str(text)))
+
+    def step_elsewhere(rec: RobotRecord, now: float) -> bool:
+        helped.append((rec.serial, now))
+        return True
+
+    dog = Watchdog(FleetWindow(ctl.plan, ctl.robots, ctl.traffic), emit=emit,
+                   step_elsewhere=step_elsewhere)
+    rec = ctl.robots["A"]
+    dog.observe(20.0)
+    assert dog.phase("A") is Phase.IDLE and not told, "the first reading is no change"
+    SETS[Phase.NO_ROUTE](rec)
+    rec.progress_at = 20.0
+    dog.observe(21.0)
+    assert told == [(ev.ROBOT_PHASE_CHANGED, "A: idle -> no route")]
+    dog.check(21.0 + NO_ROUTE_BOUND_S - 1)
+    assert len(told) == 1 and not helped, "told before its bound"
+    for now in (21.0 + NO_ROUTE_BOUND_S, 21.0 + 2 * NO_ROUTE_BOUND_S):
+        dog.check(now)
+    assert helped == [("A", 21.0 + NO_ROUTE_BOUND_S)], "helped once per stay"
+    assert [k for k, _ in told] == [ev.ROBOT_PHASE_CHANGED, ev.ROBOT_PHASE_OVERDUE]
+    assert told[-1][1].endswith("sent to step aside somewhere it can reach")
 
 
 def test_a_robot_on_a_leg_drives_and_yields_to_the_robot_in_its_way() -> None:

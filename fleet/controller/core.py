@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Mapping
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
@@ -29,7 +30,7 @@ from fleet.controller.commands import Command, SendInstantActions
 from fleet.controller.floor_ops import FloorOps
 from fleet.controller.ingest import IngestParts, take_state
 from fleet.controller.lateness import tell_late
-from fleet.controller.makeway import clear_for_yielders, park_off_the_aisles
+from fleet.controller.makeway import clear_for_yielders, park_off_the_aisles, step_elsewhere
 from fleet.controller.orderbook import OrderBook
 from fleet.controller.restart import RestartRecovery, ServiceParts
 from fleet.controller.retention import Retention
@@ -37,6 +38,7 @@ from fleet.controller.robots import RobotRecord, mode_from_state
 from fleet.controller.sending import SendParts, release, resend
 from fleet.controller.takeback import adopt_saved, resume
 from fleet.controller.tripwork import TripWork
+from fleet.controller.view import FleetWindow
 from fleet.controller.watchdog import Watchdog
 from fleet.dispatch import Policy, TravelTimes
 from fleet.domain import Dish, DishState, Priority, RobotMode, RobotModel, Trip
@@ -126,7 +128,10 @@ class Controller:
                                    recovery=lambda: self.recovery)
         self._sending = SendParts(plan, traffic, self.robots, instant=self.instant,
                                   emit=self.emit, abort_trip=self.work.abort)
-        self.watchdog = Watchdog()
+        self.view = FleetWindow(plan, MappingProxyType(self.robots), traffic)
+        """The fleet as the parts that only read it see it (``FleetView``)."""
+        self.watchdog = Watchdog(self.view, emit=self.emit,
+                                 step_elsewhere=partial(step_elsewhere, self.work))
         self.retention = Retention(self.robots, self.trips, self.book)
         """Lets closed orders and finished trips go from memory (the store keeps them)."""
         self._id_seq = 0
@@ -434,8 +439,8 @@ class Controller:
         tell_late(self.waiting_dishes(), self.manager, self.robots, emit=self.emit,
                   told=self._late_tables, now=now)
         self.retention.sweep(now)
-        self.watchdog.observe(self, now)
-        self.watchdog.check(self, now)
+        self.watchdog.observe(now)
+        self.watchdog.check(now)
         clear_for_yielders(self.work, now)
         park_off_the_aisles(self.work, self.work.idle_robots(), now)
         if (any(True for _ in self.book.waiting()) or self.work.bussing_requests

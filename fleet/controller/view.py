@@ -3,15 +3,17 @@ records, and what traffic says of a robot (is it waiting for another, has it
 finished its leg).
 
 The words for the manager (``explain``) and the reading of a robot's phase
-(``phase``) are asked by parts that hold the controller today (the port, the
-watchdog, trip work); typed against this view, they see nothing else of it, and
-need no import of ``core``. The controller is such a view as it is, so its callers
-pass it unchanged; a part handed its own pieces can pass a smaller object later.
+(``phase``) are typed against this view, so they see nothing else and need no
+import of ``core``. The controller is such a view as it is (the port passes it);
+``FleetWindow`` is one that holds only these three, which ``core`` builds once and
+hands to the parts that read the fleet (the watchdog), so that they hold no
+controller.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -40,3 +42,14 @@ class FleetView(Protocol):
 
     @property
     def traffic(self) -> TrafficView: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FleetWindow:
+    """A ``FleetView`` of exactly the three things it names: a window on the live
+    records (not a copy: a robot's record read through it is the one the controller
+    changes), that its holder cannot replace or, through ``Mapping``, add to."""
+
+    plan: FloorPlan
+    robots: Mapping[str, RobotRecord]
+    traffic: TrafficView
