@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Mapping
-from functools import partial
 from types import MappingProxyType
 from typing import Any
 
@@ -37,6 +36,7 @@ from fleet.controller.retention import Retention
 from fleet.controller.robots import RobotRecord, mode_from_state
 from fleet.controller.sending import SendParts, release, resend
 from fleet.controller.takeback import adopt_saved, resume
+from fleet.controller.tripparts import TripParts
 from fleet.controller.tripwork import TripWork
 from fleet.controller.view import FleetWindow
 from fleet.controller.watchdog import Watchdog
@@ -119,7 +119,21 @@ class Controller:
         self.book = OrderBook(plan, max_trays=max_trays, emit=self._emit)
         self.times = {m.name: TravelTimes(plan, m, fields) for m in models.values()}
         self.trips: dict[str, Trip] = {}
-        self.work = TripWork(self)
+        self.view = FleetWindow(plan, MappingProxyType(self.robots), traffic)
+        """The fleet as the parts that only read it see it (``FleetView``)."""
+        # Trip work reads the watchdog's phases, and the watchdog asks trip work to send
+        # a robot elsewhere: the watchdog is built first and reaches trip work when asked.
+        self.watchdog = Watchdog(self.view, emit=self.emit,
+                                 step_elsewhere=lambda rec, now: step_elsewhere(self.work, rec,
+                                                                                now))
+        self.work = TripWork(self, TripParts(
+            plan, self.robots, traffic, self.book, store, self.trips, self.times, policy,
+            phases=self.watchdog, closures=lambda: self.manager,
+            recovery=lambda: self.recovery, emit=self.emit, instant=self.instant,
+            set_mode=self.set_mode, request_dispatch=self.request_dispatch,
+            new_trip_id=self.new_trip_id, run_id=self.run_id,
+            guest_timeout_s=self.guest_timeout_s, cold_food_s=self.cold_food_s,
+            stall_abort_s=self.stall_abort_s, no_progress_s=self.no_progress_s))
         self.manager = FloorOps(plan, self.robots, traffic=traffic, book=self.book, store=store,
                                 times=self.times, trips=self.work, emit=self.emit,
                                 instant=self.instant, request_dispatch=self.request_dispatch)
@@ -128,10 +142,6 @@ class Controller:
                                    recovery=lambda: self.recovery)
         self._sending = SendParts(plan, traffic, self.robots, instant=self.instant,
                                   emit=self.emit, abort_trip=self.work.abort)
-        self.view = FleetWindow(plan, MappingProxyType(self.robots), traffic)
-        """The fleet as the parts that only read it see it (``FleetView``)."""
-        self.watchdog = Watchdog(self.view, emit=self.emit,
-                                 step_elsewhere=partial(step_elsewhere, self.work))
         self.retention = Retention(self.robots, self.trips, self.book)
         """Lets closed orders and finished trips go from memory (the store keeps them)."""
         self._id_seq = 0

@@ -8,9 +8,10 @@ split from ``tripwork`` so that a dish's path reads apart from the robot's.
 
 ``DishSite`` names all these rules read and ask: the dishes by id, their saving,
 events, dispatch woken, the plan, travel times, the guest's and the food's
-patience, and how much room a place has. Trip work hands the controller, which is
-such a site; typed against the site, this module sees nothing else of it and needs
-no import of ``core``.
+patience. Where leftovers go also asks how much room a place has (``Rooms``, trip
+work), handed beside the site. Trip work hands what ``core`` handed it
+(``TripParts``), which is such a site; typed against the site, this module sees
+nothing else and needs no import of ``core``.
 """
 
 from __future__ import annotations
@@ -46,9 +47,6 @@ class DishSite(Protocol):
 
     @property
     def times(self) -> Mapping[str, TravelTimes]: ...
-
-    @property
-    def work(self) -> Rooms: ...
 
     @property
     def guest_timeout_s(self) -> float: ...
@@ -170,9 +168,9 @@ def going_back(site: DishSite, rec: RobotRecord) -> list[Dish]:
             and d.dish_id not in ahead and d.pass_place is not None]
 
 
-def pass_for_leftovers(site: DishSite, rec: RobotRecord) -> str:
+def pass_for_leftovers(site: DishSite, rooms: Rooms, rec: RobotRecord) -> str:
     """The dish return takes leftovers; without one, the pass they came from. When
-    no dish return has room (``TripWork.room_at``: a robot on or bound for every
+    no dish return has room (``rooms``, trip work: a robot on or bound for every
     spot) and a pass has, the nearest such pass takes them instead: staff there take an
     untouched dish back as well, and a line at a one-spot dish return was most of
     the robots standing still on generated floors. A dish going out again goes to
@@ -186,10 +184,10 @@ def pass_for_leftovers(site: DishSite, rec: RobotRecord) -> str:
         cell = rec.cell
         assert cell is not None
         times = site.times[rec.model.name]
-        free = [p for p in returns if site.work.room_at(p.name, rec.serial) > 0]
+        free = [p for p in returns if rooms.room_at(p.name, rec.serial) > 0]
         if not free:
             spare = [p for p in site.plan.places_of(PlaceKind.PASS)
-                     if site.work.room_at(p.name, rec.serial) > 0]
+                     if rooms.room_at(p.name, rec.serial) > 0]
             free = spare or returns
         return min(free, key=lambda p: times.from_cell(cell, p.name)).name
     trip = rec.trip

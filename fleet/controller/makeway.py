@@ -13,6 +13,10 @@ it (390 s without progress; the planner saw no cycle, only walls).
 The aside cell is open floor (no place's spot, not a one-lane cell) off the
 asking robot's way and off every cell other robots have still to pass, so that
 stepping aside never makes a new wall.
+
+Its functions work on trip work (idle robots, trips begun, spots claimed) and on
+what ``core`` handed trip work (``TripParts``: the plan, the robot records,
+traffic, each robot's phase): no controller.
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ def make_way(work: TripWork, rec: RobotRecord, failed: PlanFailed, goals: Sequen
     Returns the robots sent."""
     if not failed.blockers:
         return []
-    lane = work.ctl.traffic.lane(rec.serial, goals)
+    lane = work.parts.traffic.lane(rec.serial, goals)
     return _step_aside(work, lane, now, asking=rec.serial, avoid=lane,
                        only=set(failed.blockers))
 
@@ -57,7 +61,7 @@ def make_way(work: TripWork, rec: RobotRecord, failed: PlanFailed, goals: Sequen
 def _step_aside(work: TripWork, cells: set[Cell] | frozenset[Cell], now: float, *,
                 asking: str, avoid: frozenset[Cell], only: Collection[str] | None = None
                 ) -> list[str]:
-    plan = work.ctl.plan
+    plan = work.parts.plan
     sent: list[str] = []
 
     def stands_in(other: RobotRecord) -> bool:
@@ -77,7 +81,7 @@ def _step_aside(work: TripWork, cells: set[Cell] | frozenset[Cell], now: float, 
                             dish_ids=(), est_finish=now, est_waits={},
                             reason=Phrase.of("steps aside for {robot}", robot=asking)), now)
         sent.append(other.serial)
-    for other in work.ctl.robots.values():
+    for other in work.parts.robots.values():
         trip = other.trip
         stop = trip.current if trip is not None else None
         if (stop is None or trip is None or not stands_in(other)
@@ -110,21 +114,21 @@ def clear_for_yielders(work: TripWork, now: float) -> list[str]:
     ends where it stands (cancelled, finished early), the route waits on it for
     good, and no plan fails to say so. On a generated narrow floor with 12 robots a
     robot boxed in a corner by two idle ones waited 420 s for one to leave."""
-    ctl = work.ctl
+    parts = work.parts
     sent: list[str] = []
-    for rec in ctl.robots.values():
+    for rec in parts.robots.values():
         if not rec.in_traffic or rec.trip is None:
             continue
-        wait = ctl.traffic.waiting_for(rec.serial)
-        blocker = ctl.robots.get(wait.blocker) if wait is not None else None
+        wait = parts.traffic.waiting_for(rec.serial)
+        blocker = parts.robots.get(wait.blocker) if wait is not None else None
         if (blocker is None or blocker.trip is not None or not blocker.on_duty
-                or blocker.serial in sent or not ctl.traffic.leg_done(blocker.serial)):
+                or blocker.serial in sent or not parts.traffic.leg_done(blocker.serial)):
             continue
-        idle_since = ctl.watchdog.since(blocker.serial)
+        idle_since = parts.phases.since(blocker.serial)
         if idle_since is None or now - idle_since < IDLE_BLOCKER_S:
             continue
-        route = ctl.traffic.route_of(rec.serial).cells[ctl.traffic.released(rec.serial):]
-        way = frozenset(f for c in route for f in ctl.plan.footprint(c))
+        route = parts.traffic.route_of(rec.serial).cells[parts.traffic.released(rec.serial):]
+        way = frozenset(f for c in route for f in parts.plan.footprint(c))
         sent += _step_aside(work, way, now, asking=rec.serial, avoid=way,
                             only={blocker.serial})
     return sent
@@ -142,19 +146,19 @@ def park_off_the_aisles(work: TripWork, robots: Sequence[RobotRecord], now: floa
     where no robot can pass them, wait on open floor nearby instead. There they block nobody, where
     before each one waited to be asked to move by a robot that already could not
     pass (12 robots on generated food courts with 8 homes)."""
-    ctl = work.ctl
-    spots = {c for p in ctl.plan.places.values() for c in p.cells}
-    homes = {c for p in ctl.plan.places.values() if p.kind in _HOMES for c in p.cells}
+    parts = work.parts
+    spots = {c for p in parts.plan.places.values() for c in p.cells}
+    homes = {c for p in parts.plan.places.values() if p.kind in _HOMES for c in p.cells}
     sent: list[str] = []
     for rec in robots:
-        since = ctl.watchdog.since(rec.serial)
+        since = parts.phases.since(rec.serial)
         if (rec.trip is not None or not rec.on_duty or rec.cell is None or rec.loaded
-                or rec.to_unload() or ctl.watchdog.phase(rec.serial) is not Phase.IDLE
+                or rec.to_unload() or parts.phases.phase(rec.serial) is not Phase.IDLE
                 or since is None or now - since < PARK_AFTER_S
-                or not ctl.traffic.leg_done(rec.serial)):
+                or not parts.traffic.leg_done(rec.serial)):
             continue
         if rec.cell in homes or (rec.cell not in spots
-                                 and len(ctl.plan.footprint(rec.cell)) == 1):
+                                 and len(parts.plan.footprint(rec.cell)) == 1):
             continue  # at home, or already on open floor
         aside = open_floor_near(work, rec.cell, mover=rec.serial)
         if aside is None:
@@ -194,12 +198,12 @@ def open_floor_near(work: TripWork, start: Cell, *, avoid: Collection[Cell] = ()
     to leave; neither moved for 180 s. Idle and queued robots do not count: they
     step aside in turn, and counting them kept an idle robot on a table spot 45 s
     with the robot queued for that spot standing at the alcove's mouth."""
-    ctl = work.ctl
-    plan = ctl.plan
+    parts = work.parts
+    plan = parts.plan
     claimed = work.claimed_cells(besides=mover)
-    taken = ctl.traffic.in_use(besides=mover) if mover is not None else frozenset()
+    taken = parts.traffic.in_use(besides=mover) if mover is not None else frozenset()
     spots = {c for p in plan.places.values() for c in p.cells}
-    standing = {r.cell for r in ctl.robots.values()
+    standing = {r.cell for r in parts.robots.values()
                 if r.cell is not None and r.serial != mover and r.in_traffic
                 and not _asked_aside_if_in_way(r)}
     seen = {start}

@@ -7,7 +7,9 @@ cases: a spot in a zone the manager blocked, a robot with nowhere to park
 staying put, an idle robot standing on the only spot of a table stepping aside,
 a trip waiting at a full pass handed to an idle robot already there. Split from
 ``tripwork`` so that the flow of a trip reads in one file and these cases in
-another.
+another. It works on trip work (its pending robots, the spots claimed, a trip
+finished or handed on) and on what ``core`` handed trip work (``TripParts``): no
+controller.
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ from fleet.traffic import PlanFailed
 from fleet.words import Phrase, text
 
 if TYPE_CHECKING:
-    from fleet.controller.core import Controller
     from fleet.controller.tripwork import TripWork
 
 LOAD_S_PER_TRAY = 5.0
@@ -52,22 +53,22 @@ def start_stop(work: TripWork, rec: RobotRecord, now: float, *,
     adding a stop for leftovers; the trip finishes when no stop is left. False when
     the stop cannot start yet (``rec.retry_at`` says when to try again).
     ``reordered``: a later table was just brought forward (once per call)."""
-    ctl = work.ctl
+    parts = work.parts
     trip = rec.trip
     assert trip is not None
-    while trip.current is not None and skippable(ctl, trip.current):
+    while trip.current is not None and skippable(parts, trip.current):
         trip.next_stop += 1
-    if trip.current is None and leftovers(ctl, rec):
-        trays = set(rec.loads).union(d.tray for d in going_back(ctl, rec) if d.tray)
-        trip.stops.append(Stop(pass_for_leftovers(ctl, rec), StopKind.UNLOAD,
+    if trip.current is None and leftovers(parts, rec):
+        trays = set(rec.loads).union(d.tray for d in going_back(parts, rec) if d.tray)
+        trip.stops.append(Stop(pass_for_leftovers(parts, work, rec), StopKind.UNLOAD,
                                trays=tuple(sorted(trays))))
     stop = trip.current
     if stop is None:
         work.finish(rec, now)
         return True
-    stop = trip.stops[trip.next_stop] = still_to_load(ctl, stop)
-    spots = (stop.cell,) if stop.cell is not None else ctl.plan.place(stop.place).cells
-    shut = ctl.manager.closed_cells()
+    stop = trip.stops[trip.next_stop] = still_to_load(parts, stop)
+    spots = (stop.cell,) if stop.cell is not None else parts.plan.place(stop.place).cells
+    shut = parts.closures().closed_cells()
     if spots and all(c in shut for c in spots):
         if stop.kind is StopKind.PARK:
             return _skip_park(work, rec, now)
@@ -78,9 +79,9 @@ def start_stop(work: TripWork, rec: RobotRecord, now: float, *,
         return False
     spots = tuple(c for c in spots if c not in shut)
     claimed = work.claimed_cells(besides=rec.serial)
-    goals = [c for c in spots if not claimed.intersection(ctl.plan.footprint(c))]
+    goals = [c for c in spots if not claimed.intersection(parts.plan.footprint(c))]
     turn = (trip.trip_id, trip.next_stop, stop.place)
-    ahead = queued_ahead(ctl.robots.values(), rec, turn)
+    ahead = queued_ahead(parts.robots.values(), rec, turn)
     if rec.cell in goals:
         # Already on a spot of the place: it stays. Queueing behind a robot that waits
         # for this very spot froze a pass with both spots held by robots in line.
@@ -119,15 +120,15 @@ def start_stop(work: TripWork, rec: RobotRecord, now: float, *,
              StopKind.SERVE: GUEST_S, StopKind.COLLECT: COLLECT_S,
              StopKind.UNLOAD: UNLOAD_S_PER_TRAY * max(1, len(stop.trays))}.get(stop.kind)
     work_there = stop_work(stop, prefix, rec.model.actions, rec.supported_actions)
-    if not _start_leg(ctl, rec, goals, work_there, dwell_s=dwell, now=now):
+    if not _start_leg(work, rec, goals, work_there, dwell_s=dwell, now=now):
         return False
     rec.note = f"{trip.kind.value} trip: to {stop.place} ({stop.kind.value})"
     if stop.kind is StopKind.SERVE:
         for dish_id in stop.dishes:
-            dish = ctl.dish(dish_id)
+            dish = parts.dish(dish_id)
             if dish.state is DishState.LOADED:
                 dish.move(DishState.ON_THE_WAY)
-                ctl.save(dish)
+                parts.save(dish)
     return True
 
 
@@ -157,7 +158,7 @@ def _leftovers_elsewhere(work: TripWork, rec: RobotRecord, stop: Stop) -> bool:
     assert trip is not None
     if stop.kind is not StopKind.UNLOAD or trip.kind is not TripKind.SERVE:
         return False
-    place = pass_for_leftovers(work.ctl, rec)
+    place = pass_for_leftovers(work.parts, work, rec)
     if place == stop.place:
         return False
     trip.stops[trip.next_stop] = dataclasses.replace(stop, place=place)
@@ -178,11 +179,11 @@ def another_table_first(work: TripWork, rec: RobotRecord, stop: Stop) -> bool:
     for j in range(trip.next_stop + 1, len(trip.stops)):
         later = trip.stops[j]
         if (later.kind is StopKind.SERVE and later.place != stop.place
-                and later.place in work.ctl.plan.places
+                and later.place in work.parts.plan.places
                 and work.room_at(later.place, besides=rec.serial) > 0):
             trip.stops.insert(trip.next_stop, trip.stops.pop(j))
             rec.queued_for = None
-            work.ctl.store.save_trip(trip)
+            work.parts.store.save_trip(trip)
             return True
     return False
 
@@ -205,20 +206,21 @@ ROUTE_FAILED_AFTER = 3
 """Failed plans in a row (about 14 s) before the manager hears of it."""
 
 
-def _start_leg(ctl: Controller, rec: RobotRecord, goals: Sequence[Cell],
+def _start_leg(trips: TripWork, rec: RobotRecord, goals: Sequence[Cell],
                work: StopWork, *, dwell_s: float | None, now: float) -> bool:
     """Plan and record the next leg; False (and a note) when it cannot be planned yet."""
-    if not ctl.traffic.leg_done(rec.serial):
+    parts = trips.parts
+    if not parts.traffic.leg_done(rec.serial):
         rec.note_words = Phrase.of("finishing its previous move")
         rec.note = str(rec.note_words)
         rec.retry_at = now + 1.0
         return False
     try:
-        route = ctl.traffic.route(rec.serial, goals, now=now, dwell_s=dwell_s)
+        route = parts.traffic.route(rec.serial, goals, now=now, dwell_s=dwell_s)
     except PlanFailed as exc:
         rec.note_words = Phrase.of("cannot route yet: {reason}", reason=text(exc.reason))
         rec.note = str(rec.note_words)
-        sent = make_way(ctl.work, rec, exc, goals, now)
+        sent = make_way(trips, rec, exc, goals, now)
         if sent:
             rec.note_words = Phrase.of("{note} ({robots} asked to step aside)",
                                        note=rec.note_words, robots=", ".join(sent))
@@ -229,7 +231,7 @@ def _start_leg(ctl: Controller, rec: RobotRecord, goals: Sequence[Cell],
             # Stuck for a while, not a passing crowd: worth a person's look.
             stop = rec.trip.current if rec.trip is not None else None
             where: str | Phrase = stop.place if stop is not None else Phrase.of("its goal")
-            ctl.emit(ev.ROUTE_FAILED, now, Phrase.of(
+            parts.emit(ev.ROUTE_FAILED, now, Phrase.of(
                 "{robot} cannot reach {where}: {reason} (trying again)", robot=rec.serial,
                 where=where, reason=text(exc.reason)), robot=rec.serial,
                      trip_id=rec.trip.trip_id if rec.trip is not None else None)
@@ -237,7 +239,7 @@ def _start_leg(ctl: Controller, rec: RobotRecord, goals: Sequence[Cell],
     rec.failures = 0
     rec.legs_sent += 1
     rec.previous_order = rec.leg.order_id if rec.leg is not None else None
-    order_id = _order_id(ctl, rec)
+    order_id = _order_id(parts.run_id, rec)
     rec.leg = Leg(order_id=order_id, cells=route.cells, goal_actions=work.actions,
                   goals=frozenset(goals), version=route.version,
                   action_ids=work.action_ids, stand_ins=work.stand_ins)
@@ -249,10 +251,11 @@ def _start_leg(ctl: Controller, rec: RobotRecord, goals: Sequence[Cell],
     return True
 
 
-def _order_id(ctl: Controller, rec: RobotRecord) -> str:
-    """Unique to this controller's run: a restarted controller must not send an id
-    the vehicle still holds from the last run (it would read as a stale update)."""
-    return f"{id_part(rec.serial)}-{ctl.run_id}-{rec.legs_sent}"
+def _order_id(run_id: str, rec: RobotRecord) -> str:
+    """Unique to this controller's run (``run_id``): a restarted controller must not
+    send an id the vehicle still holds from the last run (it would read as a stale
+    update)."""
+    return f"{id_part(rec.serial)}-{run_id}-{rec.legs_sent}"
 
 
 def _hand_over(work: TripWork, rec: RobotRecord, spots: tuple[Cell, ...], now: float) -> bool:
@@ -266,20 +269,20 @@ def _hand_over(work: TripWork, rec: RobotRecord, spots: tuple[Cell, ...], now: f
             trip.robot = other.serial
             other.trip, rec.trip = trip, None
             for dish_id in trip.dishes:
-                dish = work.ctl.dish(dish_id)
+                dish = work.parts.dish(dish_id)
                 if dish.robot == rec.serial:
                     dish.robot = other.serial
-                    work.ctl.save(dish)
+                    work.parts.save(dish)
             work.pending.discard(rec.serial)
             work.pending.add(other.serial)
-            work.ctl.emit(ev.TRIP_ASSIGNED, now, Phrase.of(
+            work.parts.emit(ev.TRIP_ASSIGNED, now, Phrase.of(
                 "{trip} handed from {robot} to {other}, waiting at {place}", trip=trip.trip_id,
                 robot=rec.serial, other=other.serial, place=trip.stops[0].place),
                           robot=other.serial, trip_id=trip.trip_id)
-            work.ctl.store.save_trip(trip)
-            work.ctl.set_mode(rec, now)
-            work.ctl.set_mode(other, now)
-            work.ctl.request_dispatch()
+            work.parts.store.save_trip(trip)
+            work.parts.set_mode(rec, now)
+            work.parts.set_mode(other, now)
+            work.parts.request_dispatch()
             return True
     return False
 
@@ -299,7 +302,7 @@ def swap_loads(work: TripWork, rec: RobotRecord, stop: Stop, spots: Sequence[Cel
         return False
     mine = set(stop.trays)
     candidates: list[tuple[bool, str, RobotRecord]] = []
-    for other in work.ctl.robots.values():
+    for other in work.parts.robots.values():
         theirs = other.trip
         there = theirs.current if theirs is not None else None
         if (other is rec or theirs is None or there is None or other.cell not in spots
@@ -307,10 +310,10 @@ def swap_loads(work: TripWork, rec: RobotRecord, stop: Stop, spots: Sequence[Cel
                 or there.kind is not StopKind.LOAD or there.place == stop.place
                 or other.serial not in work.pending or other.loaded or other.to_unload()
                 or not other.mode.available or other.paused_by_manager
-                or not work.ctl.traffic.leg_done(other.serial)
+                or not work.parts.traffic.leg_done(other.serial)
                 or not mine <= set(other.slots) or not set(there.trays) <= set(rec.slots)):
             continue
-        home = rec.cell in work.ctl.plan.place(there.place).cells
+        home = rec.cell in work.parts.plan.place(there.place).cells
         candidates.append((not home, other.serial, other))
     if not candidates:
         return False
@@ -321,13 +324,13 @@ def swap_loads(work: TripWork, rec: RobotRecord, stop: Stop, spots: Sequence[Cel
         giver = given.robot
         given.robot, taker.trip = taker.serial, given
         for dish_id in given.dishes:
-            dish = work.ctl.dish(dish_id)
+            dish = work.parts.dish(dish_id)
             if dish.robot == giver:
                 dish.robot = taker.serial
-                work.ctl.save(dish)
+                work.parts.save(dish)
         taker.queued_for, taker.retry_at, taker.progress_at = None, now, now
-        work.ctl.store.save_trip(given)
-        work.ctl.emit(ev.TRIP_ASSIGNED, now, Phrase.of(
+        work.parts.store.save_trip(given)
+        work.parts.emit(ev.TRIP_ASSIGNED, now, Phrase.of(
             "{trip} handed from {robot} to {other}, waiting at {place}", trip=given.trip_id,
             robot=giver, other=taker.serial, place=given.stops[0].place),
                       robot=taker.serial, trip_id=given.trip_id)

@@ -54,6 +54,7 @@ from fleet.words import N_, Arg, Phrase, text
 
 if TYPE_CHECKING:
     from fleet.controller.core import Controller
+    from fleet.controller.tripparts import TripParts
 
 RETURN_QUEUE = 2
 """Robots per dish-return spot that may be bound there at once (one unloading, one
@@ -65,8 +66,10 @@ nothing goes cold, so it is given a long while to sort itself out."""
 
 
 class TripWork:
-    def __init__(self, ctl: Controller) -> None:
+    def __init__(self, ctl: Controller, parts: TripParts) -> None:
         self.ctl = ctl
+        self.parts = parts
+        """What ``core`` hands trip work, and what ``stopstart`` and ``makeway`` use."""
         self.pending: set[str] = set()
         """Robots whose next leg is to be started."""
         self.bussing_requests: list[tuple[str, float]] = []
