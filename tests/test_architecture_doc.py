@@ -147,13 +147,13 @@ def test_the_controllers_arrows_in_the_doc_are_its_imports() -> None:
         controller_arrows_in_source()
 
 
-def test_a_part_drawn_apart_while_it_still_holds_the_controller_is_caught() -> None:
-    """The checker itself: tripwork drawn without its arrow back to core (as if it had
-    been handed its parts) is not what the source says."""
+def test_a_part_drawn_still_holding_the_controller_is_caught() -> None:
+    """The checker itself: tripwork drawn with an arrow back to core (as before it was
+    handed its parts) is not what the source says."""
     text = DOC.read_text(encoding="utf-8")
-    line = "tripwork     -> commands, core, dishprogress,"
+    line = "tripwork     -> commands, dishprogress,"
     assert line in text
-    drawn = arrows(text.replace(line, "tripwork     -> commands, dishprogress,"),
+    drawn = arrows(text.replace(line, "tripwork     -> commands, core, dishprogress,"),
                    CONTROLLER_SECTION)
-    assert drawn["tripwork"] == controller_arrows_in_source()["tripwork"] - {"core"}
+    assert drawn["tripwork"] == controller_arrows_in_source()["tripwork"] | {"core"}
     assert drawn != controller_arrows_in_source()

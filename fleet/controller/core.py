@@ -126,7 +126,7 @@ class Controller:
         self.watchdog = Watchdog(self.view, emit=self.emit,
                                  step_elsewhere=lambda rec, now: step_elsewhere(self.work, rec,
                                                                                 now))
-        self.work = TripWork(self, TripParts(
+        self.work = TripWork(TripParts(
             plan, self.robots, traffic, self.book, store, self.trips, self.times, policy,
             phases=self.watchdog, closures=lambda: self.manager,
             recovery=lambda: self.recovery, emit=self.emit, instant=self.instant,

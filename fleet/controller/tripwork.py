@@ -3,8 +3,9 @@ finishing them, and what happens when a guest never comes or a robot fails.
 
 Liveness: a robot with food riding on it (dishes on its trays, or ready dishes
 waiting at the pass for it) that makes no progress is reported after
-``Controller.no_progress_s`` (once per stall, with what holds it) and its trip is
-given up after ``Controller.stall_abort_s``, before the food is cold. Whatever an
+``no_progress_s`` (once per stall, with what holds it) and its trip is given up
+after ``stall_abort_s`` (both ``TripParts``, the controller's settings), before the
+food is cold. Whatever an
 aborted trip left on the trays is taken to the dish return on a trip of its own
 (``TripKind.UNLOAD``) before the robot serves again; one that cannot get there is
 reported as stranded.
@@ -13,6 +14,11 @@ Kept apart from ``core`` so that the controller's wiring and the restaurant's
 rules each fit in one reading. Starting a stop (spots taken, stepping aside,
 handing over at the pass) is in ``stopstart``; what the reports mean for the
 dishes, and leftovers, in ``dishprogress``.
+
+It holds no controller: ``core`` hands it ``TripParts`` (the records it works on,
+what it reads of the manager's closures, the robots' phases and a restart, and as
+callables what it asks of the controller), and it hands those on to ``stopstart``,
+``makeway`` and the dish rules.
 
 Long because a trip's dispatch, stops and end share the trip and robot records; it
 shrinks when those parts own their state (issue 16, finding 1).
@@ -53,7 +59,6 @@ from fleet.vda import ConnectionState, RobotState
 from fleet.words import N_, Arg, Phrase, text
 
 if TYPE_CHECKING:
-    from fleet.controller.core import Controller
     from fleet.controller.tripparts import TripParts
 
 RETURN_QUEUE = 2
@@ -66,19 +71,19 @@ nothing goes cold, so it is given a long while to sort itself out."""
 
 
 class TripWork:
-    def __init__(self, ctl: Controller, parts: TripParts) -> None:
-        self.ctl = ctl
+    def __init__(self, parts: TripParts) -> None:
         self.parts = parts
         """What ``core`` hands trip work, and what ``stopstart`` and ``makeway`` use."""
         self.pending: set[str] = set()
         """Robots whose next leg is to be started."""
         self.bussing_requests: list[tuple[str, float]] = []
-        self._pass_cells = {c: p.name for p in ctl.plan.places_of(PlaceKind.PASS) for c in p.cells}
-        self._shared_spots = shared_spots(ctl.plan)
+        self._pass_cells = {c: p.name for p in parts.plan.places_of(PlaceKind.PASS)
+                            for c in p.cells}
+        self._shared_spots = shared_spots(parts.plan)
 
     # -- dispatch ---------------------------------------------------------------------
     def idle_robots(self) -> list[RobotRecord]:
-        return [r for r in sorted(self.ctl.robots.values(), key=lambda r: r.serial)
+        return [r for r in sorted(self.parts.robots.values(), key=lambda r: r.serial)
                 if r.trip is None and r.cell is not None and r.on_duty]
 
     def _robot_view(self, rec: RobotRecord, now: float) -> RobotView:
@@ -86,37 +91,37 @@ class TripWork:
         return RobotView(serial=rec.serial, model=rec.model, mode=rec.mode, cell=rec.cell,
                          free_at=now, battery=rec.battery, trays_free=rec.trays - len(rec.loads),
                          at_pass=self._pass_cells.get(rec.cell), can_charge=rec.can_charge,
-                         travel=self.ctl.times[rec.model.name])
+                         travel=self.parts.times[rec.model.name])
 
     def dispatch(self, now: float) -> None:
-        ctl = self.ctl
+        parts = self.parts
         self._send_to_unload(now)
         idle = [r for r in self.idle_robots() if not r.loaded and not r.to_unload()]
         coming = self._coming_to_pass(now)
         if not idle and not coming:
             return
-        busy_tables = table_room(ctl.plan, (r.trip for r in ctl.robots.values() if r.trip),
+        busy_tables = table_room(parts.plan, (r.trip for r in parts.robots.values() if r.trip),
                                  self._shared_spots)
-        closed = ctl.manager.closed_tables()  # blocked by the manager: their dishes wait
+        closed = parts.closures().closed_tables()  # blocked by the manager: their dishes wait
         dishes = [DishView(dish_id=d.dish_id, order_id=d.order_id, table=d.table, trays=d.trays,
                            ready_at=d.ready_at or now, priority=d.priority,
-                           pass_place=ctl.book.dish_pass[d.dish_id])
-                  for d in ctl.waiting_dishes()
+                           pass_place=parts.book.dish_pass[d.dish_id])
+                  for d in parts.waiting_dishes()
                   if busy_tables.get(d.table, 1) > 0 and d.table not in closed]
         views = [self._robot_view(r, now) for r in idle]
         # Each robot's view carries its own model's times; these serve what is not one
         # robot's (a dish's own way from its pass to its table).
-        times = ctl.times[(idle[0] if idle else ctl.robots[coming[0].serial]).model.name]
+        times = parts.times[(idle[0] if idle else parts.robots[coming[0].serial]).model.name]
         plans: list[TripPlan] = []
         if dishes:
-            plans = plan_within_room(lambda d, r: list(ctl.policy.plan(now, d, r, times)),
+            plans = plan_within_room(lambda d, r: list(parts.policy.plan(now, d, r, times)),
                                      dishes, self._can_load(views) + coming, busy_tables,
                                      self._shared_spots)
         taken = {p.robot for p in plans}
         asked = [b for b in self.bussing_requests if b[0] not in closed]
         if asked:
             free = [v for v in views if v.serial not in taken]
-            bussing = plan_bussing(now, asked, free, times, ctl.plan,
+            bussing = plan_bussing(now, asked, free, times, parts.plan,
                                    max_trips=self._room_at_dish_returns())
             served_tables = {p.stops[0].place for p in bussing}
             self.bussing_requests = [b for b in self.bussing_requests if b[0] not in served_tables]
@@ -124,13 +129,13 @@ class TripWork:
             taken |= {p.robot for p in bussing}
         rest = [v for v in views if v.serial not in taken]
         if rest:
-            occupied = self.claimed_cells() | ctl.manager.closed_cells()
+            occupied = self.claimed_cells() | parts.closures().closed_cells()
             # Trips planned this round are not begun yet: their first stops are bound too
             # (a robot sent to park at the pass a moment after another was sent to load
             # there made three for two spots).
             bound = self._bound_places() + Counter(
                 p.stops[0].place for p in plans if p.stops and p.stops[0].cell is None)
-            plans += housekeeping(now, rest, times, ctl.plan, occupied=occupied, bound=bound)
+            plans += housekeeping(now, rest, times, parts.plan, occupied=occupied, bound=bound)
         for plan in plans:
             self.begin(plan, now)
 
@@ -141,24 +146,24 @@ class TripWork:
         return any(r.trip is not None and r.trip.kind is TripKind.BUS
                    and any(s.place == table and s.kind is StopKind.COLLECT
                            for s in r.trip.stops[r.trip.next_stop:])
-                   for r in self.ctl.robots.values())
+                   for r in self.parts.robots.values())
 
     def room_at(self, place: str, besides: str | None = None) -> int:
         """Spots of ``place`` free as ``start_stop`` will find them: nobody (but
         ``besides``) standing in or heading for the spot's footprint, not closed by
         the manager, and not owed to a robot bound for the place with no route yet.
         The one count of a place's room, for loading, leftovers and housekeeping."""
-        ctl = self.ctl
-        claimed = self.claimed_cells(besides=besides) | ctl.manager.closed_cells()
-        free = sum(1 for c in ctl.plan.place(place).cells
-                   if not claimed.intersection(ctl.plan.footprint(c)))
+        parts = self.parts
+        claimed = self.claimed_cells(besides=besides) | parts.closures().closed_cells()
+        free = sum(1 for c in parts.plan.place(place).cells
+                   if not claimed.intersection(parts.plan.footprint(c)))
         return max(0, free - self._bound_places(besides)[place])
 
     def _bound_places(self, besides: str | None = None) -> Counter[str]:
         """Places robots (other than ``besides``) are bound for with no route there
         yet (their stop waits its turn, or is about to begin): each will take a spot
         there."""
-        return Counter(r.trip.current.place for r in self.ctl.robots.values()
+        return Counter(r.trip.current.place for r in self.parts.robots.values()
                        if r.serial != besides and r.serial in self.pending
                        and r.trip is not None
                        and r.trip.current is not None and r.trip.current.cell is None)
@@ -168,10 +173,10 @@ class TripWork:
         less the robots already bound to unload there. At the end of a service every
         table wants bussing at once; sent all together, the robots only queue at one
         spot, standing in the aisles for minutes."""
-        plan = self.ctl.plan
+        plan = self.parts.plan
         returns = {p.name for p in plan.places_of(PlaceKind.DISH_RETURN)}
         spots = sum(len(plan.place(name).cells) for name in returns)
-        bound = sum(1 for r in self.ctl.robots.values() if r.trip is not None and any(
+        bound = sum(1 for r in self.parts.robots.values() if r.trip is not None and any(
             s.kind is StopKind.UNLOAD and s.place in returns
             for s in r.trip.stops[r.trip.next_stop:]))
         return max(0, RETURN_QUEUE * spots - bound)
@@ -187,7 +192,7 @@ class TripWork:
             dishes = rec.aboard_dishes if not rec.senses_trays else tuple(
                 sorted({d for d in rec.loads.values() if d}))
             plan = plan_unloading(now, self._robot_view(rec, now), trays,
-                                  self.ctl.times[rec.model.name], self.ctl.plan, dishes=dishes)
+                                  self.parts.times[rec.model.name], self.parts.plan, dishes=dishes)
             if isinstance(plan, str):
                 self.strand(rec, now, plan)
                 continue
@@ -199,17 +204,17 @@ class TripWork:
             return
         rec.stranded = reason
         n = rec.dishes_to_unload()
-        self.ctl.emit(ev.ROBOT_STRANDED, now, Phrase.of(
+        self.parts.emit(ev.ROBOT_STRANDED, now, Phrase.of(
             "{robot} is out of service with {n} dish(es) on its trays: {reason}",
             robot=rec.serial, n=str(n), reason=text(reason)), robot=rec.serial,
-                      data={"reason": reason})
+                        data={"reason": reason})
 
     def _coming_to_pass(self, now: float) -> list[RobotView]:
         """Empty robots driving to wait at a pass, as they will be on arrival: a dish
         may be held for one a few seconds away rather than sent with a robot that
         must first cross the floor (the policy never starts a trip on them)."""
         out: list[RobotView] = []
-        for rec in sorted(self.ctl.robots.values(), key=lambda r: r.serial):
+        for rec in sorted(self.parts.robots.values(), key=lambda r: r.serial):
             trip, leg, cell = rec.trip, rec.leg, rec.cell
             if (trip is None or trip.kind is not TripKind.PARK or leg is None or cell is None
                     or rec.loaded or not rec.in_traffic or not rec.mode.available
@@ -220,11 +225,11 @@ class TripWork:
                 continue
             # Never free now, even on the spot (its trip is not over): a policy may hold
             # a dish for it but cannot start a trip on it.
-            eta = max(1.0, self.ctl.times[rec.model.name].from_cell(cell, at_pass))
+            eta = max(1.0, self.parts.times[rec.model.name].from_cell(cell, at_pass))
             out.append(RobotView(serial=rec.serial, model=rec.model, mode=rec.mode,
                                  cell=leg.cells[-1], free_at=now + eta, battery=rec.battery,
                                  trays_free=rec.trays, at_pass=at_pass,
-                                 travel=self.ctl.times[rec.model.name]))
+                                 travel=self.parts.times[rec.model.name]))
         return out
 
     def _can_load(self, views: list[RobotView]) -> list[RobotView]:
@@ -232,19 +237,19 @@ class TripWork:
         pass spots are free (a queue in the aisle in front of the pass blocks it).
         A spot is free as ``start_stop`` will find it: nobody in its footprint, and
         not owed to a robot already bound for that pass without a route yet."""
-        plan = self.ctl.plan
+        plan = self.parts.plan
         free_spots = sum(self.room_at(p.name) for p in plan.places_of(PlaceKind.PASS))
         at_pass = [v for v in views if v.at_pass is not None]
         away = [v for v in views if v.at_pass is None]
-        times = self.ctl.times
-        passes = self.ctl.plan.places_of(PlaceKind.PASS)
+        times = self.parts.times
+        passes = self.parts.plan.places_of(PlaceKind.PASS)
         away.sort(key=lambda v: min(times[v.model.name].from_cell(v.cell, p.name) for p in passes))
         return at_pass + away[:free_spots]
 
     def claimed_cells(self, besides: str | None = None) -> set[Cell]:
         """Cells robots stand on or are heading for: a spot there is taken."""
         claimed: set[Cell] = set()
-        for rec in self.ctl.robots.values():
+        for rec in self.parts.robots.values():
             if rec.serial == besides:
                 continue
             if rec.cell is not None:
@@ -254,44 +259,44 @@ class TripWork:
         return claimed
 
     def begin(self, plan: TripPlan, now: float) -> None:
-        ctl = self.ctl
-        rec = ctl.robots[plan.robot]
-        trip = Trip(trip_id=ctl.new_trip_id(), robot=rec.serial, kind=plan.kind,
+        parts = self.parts
+        rec = parts.robots[plan.robot]
+        trip = Trip(trip_id=parts.new_trip_id(), robot=rec.serial, kind=plan.kind,
                     stops=list(plan.stops), created_at=now, state=TripState.ACTIVE,
                     dishes=plan.dish_ids)
-        ctl.trips[trip.trip_id] = trip
+        parts.trips[trip.trip_id] = trip
         rec.trip = trip
         for stop in plan.stops:
             if stop.kind is not StopKind.LOAD:
                 continue
             for tray, dish_id in zip(stop.trays, stop.dishes, strict=False):
-                dish = ctl.dish(dish_id)
+                dish = parts.dish(dish_id)
                 if dish.state is not DishState.READY:
                     continue  # a dish on two trays is listed once per tray
                 dish.move(DishState.ASSIGNED)
                 dish.trip_id, dish.robot, dish.tray = trip.trip_id, rec.serial, tray
                 dish.attempts += 1
-                ctl.save(dish)
-                ctl.emit(ev.DISH_ASSIGNED, now, Phrase.of("{dish} on {robot} {tray}",
-                                                          dish=dish_id, robot=rec.serial,
-                                                          tray=tray),
-                         robot=rec.serial, dish_id=dish_id, trip_id=trip.trip_id,
-                         order_id=dish.order_id)
-        ctl.store.save_trip(trip)
-        ctl.emit(ev.TRIP_ASSIGNED, now, trip_words(rec.serial, trip, plan.reason),
-                 robot=rec.serial, trip_id=trip.trip_id)
-        ctl.set_mode(rec, now)
+                parts.save(dish)
+                parts.emit(ev.DISH_ASSIGNED, now, Phrase.of("{dish} on {robot} {tray}",
+                                                            dish=dish_id, robot=rec.serial,
+                                                            tray=tray),
+                           robot=rec.serial, dish_id=dish_id, trip_id=trip.trip_id,
+                           order_id=dish.order_id)
+        parts.store.save_trip(trip)
+        parts.emit(ev.TRIP_ASSIGNED, now, trip_words(rec.serial, trip, plan.reason),
+                   robot=rec.serial, trip_id=trip.trip_id)
+        parts.set_mode(rec, now)
         self.pending.add(rec.serial)
 
     def start_charging_trip(self, rec: RobotRecord, now: float) -> None:
-        chargers = self.ctl.plan.places_of(PlaceKind.CHARGER)
+        chargers = self.parts.plan.places_of(PlaceKind.CHARGER)
         if not chargers:
             return
-        claimed = self.claimed_cells() | self.ctl.manager.closed_cells()
+        claimed = self.claimed_cells() | self.parts.closures().closed_cells()
         free = [p for p in chargers if any(c not in claimed for c in p.cells)] or chargers
         cell = rec.cell
         assert cell is not None
-        times = self.ctl.times[rec.model.name]
+        times = self.parts.times[rec.model.name]
         best = min(free, key=lambda p: times.from_cell(cell, p.name))
         self.begin(TripPlan(robot=rec.serial, kind=TripKind.CHARGE,
                             stops=(Stop(best.name, StopKind.CHARGE),), dish_ids=(),
@@ -299,11 +304,11 @@ class TripWork:
 
     # -- legs ---------------------------------------------------------------------------
     def start_pending_legs(self, now: float) -> list[Command]:
-        recovery = self.ctl.recovery
+        recovery = self.parts.recovery()
         if recovery is not None and recovery.placing(now):
             return []  # a robot the planner cannot see yet stands somewhere on the floor
         for serial in sorted(self.pending):
-            rec = self.ctl.robots[serial]
+            rec = self.parts.robots[serial]
             if rec.retry_at is not None and now < rec.retry_at:
                 continue
             if rec.trip is None or not rec.mode.available or rec.paused_by_manager:
@@ -321,7 +326,7 @@ class TripWork:
         stop = trip.current
         if stop is None or rec.serial in self.pending:
             return []
-        done = self.ctl.traffic.leg_done(rec.serial)
+        done = self.parts.traffic.leg_done(rec.serial)
         if rec.calling_off and done and leg.reached == len(leg.cells) - 1:
             # Stopped short of a table it no longer has anything for: next stop.
             rec.calling_off = False
@@ -346,19 +351,19 @@ class TripWork:
                 # Its dishes were cancelled after the table was in the base: do nothing here.
                 commands.append(self._cancel_order(rec, now))
             else:
-                self.ctl.emit(ev.ROBOT_ARRIVED, now,
-                              Phrase.of("{robot} at {place}", robot=rec.serial,
-                                        place=stop.place),
-                              robot=rec.serial, trip_id=trip.trip_id)
+                self.parts.emit(ev.ROBOT_ARRIVED, now,
+                                Phrase.of("{robot} at {place}", robot=rec.serial,
+                                          place=stop.place),
+                                robot=rec.serial, trip_id=trip.trip_id)
         wanted = set(leg.action_ids)
         status = {a.action_id: a.status for a in state.action_states if a.action_id in wanted}
         for action_id, stand_in in leg.stand_ins.items():
             status[action_id] = stand_in_status(stand_in, stop, rec, now - rec.goal_since)
-        advance_dishes(self.ctl, rec, stop, status, now)
+        advance_dishes(self.parts, rec, stop, status, now)
         if (all(status.get(a) is not None and status[a].done for a in leg.action_ids)
-                and not untaken(self.ctl, rec, stop)):
+                and not untaken(self.parts, rec, stop)):
             if stop.kind is StopKind.UNLOAD:
-                back_at_pass(self.ctl, rec, stop, now)
+                back_at_pass(self.parts, rec, stop, now)
                 # Staff took what was on these trays, as at the pass they put it on.
                 rec.aboard = tuple(t for t in rec.aboard if t not in stop.trays)
                 if not rec.aboard:
@@ -366,7 +371,7 @@ class TripWork:
                 if not rec.to_unload():
                     rec.stranded = ""
             if stop.kind is StopKind.COLLECT:
-                self.ctl.store.drop_bussing_call(stop.place)  # answered: a restart forgets it
+                self.parts.store.drop_bussing_call(stop.place)  # answered: a restart forgets it
             self.moved(rec, now)
             trip.next_stop += 1
             rec.goal_since = None
@@ -377,28 +382,28 @@ class TripWork:
 
     def _cancel_order(self, rec: RobotRecord, now: float) -> SendInstantActions:
         rec.cancel_sent = True
-        return self.ctl.instant(rec, "cancelOrder", now)
+        return self.parts.instant(rec, "cancelOrder", now)
 
     def dishes_cancelled(self, dish_ids: list[str], now: float) -> list[Command]:
         """Robots carrying cancelled dishes skip the tables nothing is left for: short
         of the table if it is not in the released base yet, else on arrival."""
         commands: list[Command] = []
-        robots = sorted({d for d in (self.ctl.dish(i).robot for i in dish_ids) if d})
+        robots = sorted({d for d in (self.parts.dish(i).robot for i in dish_ids) if d})
         for serial in robots:
-            rec = self.ctl.robots[serial]
+            rec = self.parts.robots[serial]
             trip, leg = rec.trip, rec.leg
             if trip is None or leg is None or serial in self.pending:
                 continue  # a stop not begun is skipped when it would begin
             stop = trip.current
-            if stop is None or not skippable(self.ctl, stop) or not leg.ends_at_goal:
+            if stop is None or not skippable(self.parts, stop) or not leg.ends_at_goal:
                 continue
             if rec.goal_since is not None:
                 if not rec.cancel_sent:
                     commands.append(self._cancel_order(rec, now))
-            elif self.ctl.traffic.released(serial) >= len(leg.cells) - 1:
+            elif self.parts.traffic.released(serial) >= len(leg.cells) - 1:
                 rec.cancel_at_goal = True
             else:
-                self.ctl.traffic.stop(serial, now=now)
+                self.parts.traffic.stop(serial, now=now)
                 leg.goal_actions = ()
                 rec.calling_off = True
         return commands
@@ -415,30 +420,30 @@ class TripWork:
         if trip is not None and rec.goal_since is None and rec.mode is not RobotMode.OFFLINE:
             still = now - max(rec.progress_at, trip.created_at)
             riding = self._riding(rec, trip)
-            if (riding and still >= self.ctl.no_progress_s / 2 and rec.stalled_at is None
-                    and (reason := stall_phrase(self.ctl, rec.serial, now))
-                    and (still >= self.ctl.no_progress_s or reason.key == UNEXPLAINED)):
+            if (riding and still >= self.parts.no_progress_s / 2 and rec.stalled_at is None
+                    and (reason := stall_phrase(self.parts, rec.serial, now))
+                    and (still >= self.parts.no_progress_s or reason.key == UNEXPLAINED)):
                 # Nothing on the floor or in its reports holds it: a person should look
                 # at half the time a robot waiting for another one is given.
                 rec.stalled_at = now
-                self.ctl.emit(ev.ROBOT_STALLED, now,
-                              Phrase.of("{robot} made no progress for {s} s with {n} dish(es) "
-                                        "riding on it: {reason}", robot=rec.serial,
-                                        s=f"{still:.0f}", n=str(riding), reason=reason),
-                              robot=rec.serial, trip_id=trip.trip_id,
-                              data={"reason": str(reason), "seconds": round(still)})
-            if still > (self.ctl.stall_abort_s if riding else STALLED_S):
+                self.parts.emit(ev.ROBOT_STALLED, now,
+                                Phrase.of("{robot} made no progress for {s} s with {n} dish(es) "
+                                          "riding on it: {reason}", robot=rec.serial,
+                                          s=f"{still:.0f}", n=str(riding), reason=reason),
+                                robot=rec.serial, trip_id=trip.trip_id,
+                                data={"reason": str(reason), "seconds": round(still)})
+            if still > (self.parts.stall_abort_s if riding else STALLED_S):
                 # Whatever holds it, its dishes should not wait on it (nor go cold on it).
                 leg = rec.leg
                 moving = (leg is not None and rec.in_traffic
-                          and not self.ctl.traffic.leg_done(rec.serial))
+                          and not self.parts.traffic.leg_done(rec.serial))
                 self.abort(rec, now, f"{rec.serial} made no progress for {still:.0f} s")
                 if moving and rec.connection is ConnectionState.ONLINE:
                     # The base it was given is promised to it and kept from everyone
                     # else (a table's spot, an aisle) for as long as it holds it. A
                     # robot that has not moved for minutes may never get there: take
                     # the order back, and it is placed again where it stands.
-                    return [self.ctl.instant(rec, "cancelOrder", now)]
+                    return [self.parts.instant(rec, "cancelOrder", now)]
                 return []
         if (trip is not None and trip.kind is TripKind.UNLOAD and not rec.to_unload()
                 and rec.serial in self.pending):
@@ -449,21 +454,21 @@ class TripWork:
         stop = trip.current
         if stop is None or stop.kind is not StopKind.SERVE:
             return []
-        if now - rec.goal_since < self.ctl.guest_timeout_s:
+        if now - rec.goal_since < self.parts.guest_timeout_s:
             return []
-        again = second_visit(self.ctl, rec, stop, now)
+        again = second_visit(self.parts, rec, stop, now)
         if again is not None:
-            self.ctl.store.save_trip(trip)
+            self.parts.store.save_trip(trip)
         for dish_id in stop.dishes:
             if again is not None and dish_id in again.dishes:
                 continue
-            if bring_back(self.ctl, rec, stop, dish_id, now):
+            if bring_back(self.parts, rec, stop, dish_id, now):
                 continue
-            dish = self.ctl.dish(dish_id)
-            self.ctl.book.fail(dish, now, Phrase.of(
+            dish = self.parts.dish(dish_id)
+            self.parts.book.fail(dish, now, Phrase.of(
                 "nobody took it at {place} within {s} s", place=stop.place,
-                s=f"{self.ctl.guest_timeout_s:.0f}"))
-            self.ctl.save(dish)
+                s=f"{self.parts.guest_timeout_s:.0f}"))
+            self.parts.save(dish)
         return [self._cancel_order(rec, now)]
 
     def _riding(self, rec: RobotRecord, trip: Trip) -> int:
@@ -471,16 +476,16 @@ class TripWork:
         (they go cold as surely); for an unloading trip, what it brings back."""
         if trip.kind is TripKind.UNLOAD:
             return max(1, rec.dishes_to_unload()) if rec.to_unload() else 0
-        return sum(1 for d in map(self.ctl.dish, trip.dishes)
+        return sum(1 for d in map(self.parts.dish, trip.dishes)
                    if d.state is DishState.ASSIGNED or d.state.on_robot)
 
     def moved(self, rec: RobotRecord, now: float) -> None:
         """The robot made progress: a stall reported for it is over."""
         if rec.stalled_at is None:
             return
-        self.ctl.emit(ev.ROBOT_MOVED_ON, now,
-                      Phrase.of("{robot} is moving again after {s} s stalled", robot=rec.serial,
-                                s=f"{now - rec.stalled_at:.0f}"), robot=rec.serial)
+        self.parts.emit(ev.ROBOT_MOVED_ON, now,
+                        Phrase.of("{robot} is moving again after {s} s stalled", robot=rec.serial,
+                                  s=f"{now - rec.stalled_at:.0f}"), robot=rec.serial)
         rec.stalled_at = None
 
     # -- the end of a trip -------------------------------------------------------------------
@@ -491,12 +496,12 @@ class TripWork:
         trip.finished_at = now
         rec.trip = None
         rec.note = ""
-        self.ctl.store.save_trip(trip)
-        self.ctl.emit(ev.TRIP_FINISHED, now,
-                      Phrase.of("{robot} finished {trip}", robot=rec.serial, trip=trip.trip_id),
-                      robot=rec.serial, trip_id=trip.trip_id)
-        self.ctl.set_mode(rec, now)
-        self.ctl.request_dispatch()
+        self.parts.store.save_trip(trip)
+        self.parts.emit(ev.TRIP_FINISHED, now,
+                        Phrase.of("{robot} finished {trip}", robot=rec.serial, trip=trip.trip_id),
+                        robot=rec.serial, trip_id=trip.trip_id)
+        self.parts.set_mode(rec, now)
+        self.parts.request_dispatch()
 
     def abort(self, rec: RobotRecord, now: float, reason: str) -> None:
         """Give the trip up: dishes not yet loaded go back to be dispatched, those on the
@@ -508,7 +513,7 @@ class TripWork:
         trays: set[str] = set(rec.aboard)
         dishes: set[str] = set(rec.aboard_dishes)
         for dish_id in trip.dishes:
-            dish = self.ctl.dish(dish_id)
+            dish = self.parts.dish(dish_id)
             if dish.state.on_robot and dish.robot == rec.serial and dish.tray:
                 trays.add(dish.tray)
                 dishes.add(dish_id)
@@ -518,38 +523,38 @@ class TripWork:
                 dishes.update(d for d in stop.dishes if d)
         rec.aboard, rec.aboard_dishes = tuple(sorted(trays)), tuple(sorted(dishes))
         for dish_id in trip.dishes:
-            dish = self.ctl.dish(dish_id)
+            dish = self.parts.dish(dish_id)
             if dish.state is DishState.ASSIGNED:
                 dish.move(DishState.READY, reason=f"reassigned: {reason}")
                 dish.trip_id = dish.robot = dish.tray = None
-                self.ctl.request_dispatch()
+                self.parts.request_dispatch()
             elif dish.state.on_robot:
-                self.ctl.book.fail(dish, now, Phrase.of("{reason} with the dish on its tray",
-                                                        reason=text(reason)))
-            self.ctl.save(dish)
+                self.parts.book.fail(dish, now, Phrase.of("{reason} with the dish on its tray",
+                                                          reason=text(reason)))
+            self.parts.save(dish)
         for stop in trip.stops[trip.next_stop:]:
             if stop.kind is StopKind.COLLECT:
                 # Given up, the call is forgotten (it always was): a restart must not
                 # bring back what the running controller dropped.
-                self.ctl.store.drop_bussing_call(stop.place)
+                self.parts.store.drop_bussing_call(stop.place)
         trip.state = TripState.ABORTED
         trip.reason = reason
         trip.finished_at = now
         rec.trip = None
-        if rec.leg is not None and rec.in_traffic and not self.ctl.traffic.leg_done(rec.serial):
+        if rec.leg is not None and rec.in_traffic and not self.parts.traffic.leg_done(rec.serial):
             # Stop where it is released to; its next trip starts from there.
-            self.ctl.traffic.stop(rec.serial, now=now)
+            self.parts.traffic.stop(rec.serial, now=now)
             rec.leg.goal_actions = ()
         self.pending.discard(rec.serial)
-        self.ctl.store.save_trip(trip)
-        self.ctl.emit(ev.TRIP_ABORTED, now, Phrase.of("{trip} aborted: {reason}",
-                                                      trip=trip.trip_id, reason=text(reason)),
-                      robot=rec.serial, trip_id=trip.trip_id)
+        self.parts.store.save_trip(trip)
+        self.parts.emit(ev.TRIP_ABORTED, now, Phrase.of("{trip} aborted: {reason}",
+                                                        trip=trip.trip_id, reason=text(reason)),
+                        robot=rec.serial, trip_id=trip.trip_id)
         if rec.to_unload():
             if trip.kind is TripKind.UNLOAD:
                 self.strand(rec, now, f"could not reach {trip.stops[0].place} to unload: "
                                       f"{reason} (tries again when it can)")
-            self.ctl.request_dispatch()
+            self.parts.request_dispatch()
 
 
 TRIP_WORDS: dict[TripKind, str] = {
