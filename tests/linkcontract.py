@@ -18,10 +18,12 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
 
 from fleet.errors import LinkError
 from fleet.floor.model import Cell, FloorPlan
-from fleet.link import ConnectionChanged, LinkEvent, RobotLink, StateReceived
+from fleet.link import Capabilities, ConnectionChanged, LinkEvent, RobotLink, StateReceived
 from fleet.vda import (
     Action,
     ActionStatus,
@@ -47,6 +49,41 @@ class Peer:
 
 
 LinkFactory = Callable[[], AbstractAsyncContextManager[tuple[RobotLink, Peer]]]
+
+
+class QuietLink(RobotLink):
+    """A link with no robot behind it, for tests of what uses links (the runtime): its
+    serial, a stand-in factsheet, nothing to open or close, every send taken and
+    dropped, and no event ever. A test overrides the one thing it watches (what is
+    sent, or what is reported); it is not a driver and does not pass the contract."""
+
+    def __init__(self, serial: str) -> None:
+        self._serial = serial
+
+    @property
+    def serial(self) -> str:
+        return self._serial
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities("test", self._serial)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        return None
+
+    async def send_order(self, order: Order) -> None:
+        return None
+
+    async def send_instant_actions(self, actions: Sequence[Action]) -> None:
+        return None
+
+    async def events(self) -> AsyncIterator[LinkEvent]:
+        await asyncio.Event().wait()
+        yield  # pragma: no cover
 
 
 def make_order(plan: FloorPlan, order_id: str, cells: Sequence[Cell], *,

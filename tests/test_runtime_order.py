@@ -7,55 +7,31 @@ go first. Before the per-robot outboxes, an 8-hour, 30-robot day logged thousand
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
-from types import TracebackType
-from typing import Self
 
 from e2e import small_room
+from linkcontract import QuietLink
 from simkit import MODEL
 
 from fleet.assembly import build_controller
 from fleet.clock import run
 from fleet.controller.commands import SendOrder
-from fleet.link import Capabilities, LinkEvent, RobotLink
 from fleet.runtime import FleetRuntime
 from fleet.store import MemoryStore
-from fleet.vda import Action, Order
+from fleet.vda import Order
 
 
-class RecordingLink(RobotLink):
+class RecordingLink(QuietLink):
     """Records what it is sent; a ``gate`` holds every send until it is set."""
 
     def __init__(self, serial: str, received: list[tuple[str, int]],
                  gate: asyncio.Event | None = None) -> None:
-        self._serial, self.received, self.gate = serial, received, gate
-
-    @property
-    def serial(self) -> str:
-        return self._serial
-
-    @property
-    def capabilities(self) -> Capabilities:
-        return Capabilities("test", self._serial)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
-        return None
+        super().__init__(serial)
+        self.received, self.gate = received, gate
 
     async def send_order(self, order: Order) -> None:
         if self.gate is not None:
             await self.gate.wait()
-        self.received.append((self._serial, order.order_update_id))
-
-    async def send_instant_actions(self, actions: Sequence[Action]) -> None:
-        return None
-
-    async def events(self) -> AsyncIterator[LinkEvent]:
-        await asyncio.Event().wait()
-        yield  # pragma: no cover
+        self.received.append((self.serial, order.order_update_id))
 
 
 def update(serial: str, n: int) -> SendOrder:

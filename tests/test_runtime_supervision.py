@@ -5,51 +5,31 @@ report; simulations and tests (strict) stop where the bug is (issue 17, finding 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
-from types import TracebackType
-from typing import Any, Self
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from e2e import small_room
+from linkcontract import QuietLink
 from simkit import MODEL
 
 from fleet.assembly import build_controller
 from fleet.clock import run
 from fleet.controller.core import Controller
-from fleet.link import Capabilities, LinkEvent, RobotLink, StateReceived
+from fleet.link import LinkEvent, StateReceived
 from fleet.runtime import FleetRuntime
 from fleet.store import MemoryStore
-from fleet.vda import Action, Order, Position, RobotState
+from fleet.vda import Position, RobotState
 
 
-class ScriptedLink(RobotLink):
-    """Reports ``count`` states, one a simulated second, then stays quiet."""
+class ScriptedLink(QuietLink):
+    """Robot "A": reports ``count`` states, one a simulated second, then stays quiet."""
 
     def __init__(self, count: int) -> None:
+        super().__init__("A")
         self.count = count
         self.all_taken = asyncio.Event()
         """Set once the runtime has taken the last report (and asked for more)."""
-
-    @property
-    def serial(self) -> str:
-        return "A"
-
-    @property
-    def capabilities(self) -> Capabilities:
-        return Capabilities("test", "A")
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
-        return None
-
-    async def send_order(self, order: Order) -> None:
-        return None
-
-    async def send_instant_actions(self, actions: Sequence[Action]) -> None:
-        return None
 
     async def events(self) -> AsyncIterator[LinkEvent]:
         for i in range(self.count):
