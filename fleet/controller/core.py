@@ -511,12 +511,10 @@ class Controller:
             return "its state has no position and no last node"
         return f"its last node {state.last_node_id!r} is not one of this floor's"
 
-    # -- helpers used by TripWork ------------------------------------------------------
+    # -- reads (state ingestion, the port, the manager's lateness) -----------------------
     def dish(self, dish_id: str) -> Dish:
         return self.book.dishes[dish_id]
 
-    def save(self, dish: Dish) -> None:
-        self.store.save_dish(dish)
-
     def waiting_dishes(self) -> list[Dish]:
-        return [d for d in self.book.waiting() if d.state is DishState.READY]
+        """Dishes ready at the pass, not yet given to a robot (``OrderBook.waiting``)."""
+        return list(self.book.waiting())

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from fleet.domain import Dish, DishState
+from fleet.domain import Dish
 
 if TYPE_CHECKING:
     from fleet.controller.orderbook import OrderBook
@@ -91,7 +91,3 @@ class TripParts:
 
     def save(self, dish: Dish) -> None:
         self.store.save_dish(dish)
-
-    def waiting_dishes(self) -> list[Dish]:
-        """Dishes ready at the pass, not yet given to a robot."""
-        return [d for d in self.book.waiting() if d.state is DishState.READY]

@@ -106,7 +106,7 @@ class TripWork:
         dishes = [DishView(dish_id=d.dish_id, order_id=d.order_id, table=d.table, trays=d.trays,
                            ready_at=d.ready_at or now, priority=d.priority,
                            pass_place=parts.book.dish_pass[d.dish_id])
-                  for d in parts.waiting_dishes()
+                  for d in parts.book.waiting()
                   if busy_tables.get(d.table, 1) > 0 and d.table not in closed]
         views = [self._robot_view(r, now) for r in idle]
         # Each robot's view carries its own model's times; these serve what is not one
