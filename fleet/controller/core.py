@@ -123,9 +123,11 @@ class Controller:
         """The fleet as the parts that only read it see it (``FleetView``)."""
         # Trip work reads the watchdog's phases, and the watchdog asks trip work to send
         # a robot elsewhere: the watchdog is built first and reaches trip work when asked.
-        self.watchdog = Watchdog(self.view, emit=self.emit,
-                                 step_elsewhere=lambda rec, now: step_elsewhere(self.work, rec,
-                                                                                now))
+        # The manager's operations ask trip work for trips, so they come after it, and
+        # trip work reaches them (their closures) when asked in the same way.
+        self.watchdog = Watchdog(
+            self.view, emit=self.emit,
+            step_elsewhere=lambda rec, now: step_elsewhere(self.work, rec, now))
         self.work = TripWork(TripParts(
             plan, self.robots, traffic, self.book, store, self.trips, self.times, policy,
             phases=self.watchdog, closures=lambda: self.manager,
