@@ -1,6 +1,7 @@
 """Trip work on the parts ``core`` hands it (``fleet.controller.tripparts``), with no
-controller around it: a dish ready and a robot free at the pass make a trip, the dish
-given to that robot, told, saved and the robot's mode asked again; the trip given up,
+controller around it: a dispatch round (``Dispatcher``) over it with a dish ready and a
+robot free at the pass makes a trip, the dish given to that robot, told, saved and the
+robot's mode asked again; the trip given up,
 the dish goes back to be dispatched and dispatch is woken. No loop, no simulator."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from simkit import MODEL
 
 from fleet.assembly import plan_budget
 from fleet.controller.commands import SendInstantActions
+from fleet.controller.dispatcher import Dispatcher
 from fleet.controller.orderbook import OrderBook
 from fleet.controller.phase import Phase
 from fleet.controller.robots import RobotRecord
@@ -99,7 +101,7 @@ def test_trip_work_dispatches_and_gives_up_on_the_parts_it_is_handed() -> None:
     dish = book.mark_ready("P1", 0, 1.0)
     assert dish is not None
 
-    work.dispatch(2.0)
+    Dispatcher(work).dispatch(2.0)
 
     trip = robots["A"].trip
     assert trip is not None and trip.kind is TripKind.SERVE and trip.dishes == (dish.dish_id,)

@@ -26,6 +26,7 @@ from types import MappingProxyType
 from typing import Any
 
 from fleet.controller.commands import Command, SendInstantActions
+from fleet.controller.dispatcher import Dispatcher
 from fleet.controller.floor_ops import FloorOps
 from fleet.controller.ingest import IngestParts, take_state
 from fleet.controller.lateness import tell_late
@@ -136,6 +137,7 @@ class Controller:
             new_trip_id=self.new_trip_id, run_id=self.run_id,
             guest_timeout_s=self.guest_timeout_s, cold_food_s=self.cold_food_s,
             stall_abort_s=self.stall_abort_s, no_progress_s=self.no_progress_s))
+        self._dispatcher = Dispatcher(self.work)
         self.manager = FloorOps(plan, self.robots, traffic=traffic, book=self.book, store=store,
                                 times=self.times, trips=self.work, emit=self.emit,
                                 instant=self.instant, request_dispatch=self.request_dispatch)
@@ -465,7 +467,7 @@ class Controller:
         commands: list[Command] = []
         if self._dispatch_due and not self._joining(now):
             self._dispatch_due = False
-            self.work.dispatch(now)
+            self._dispatcher.dispatch(now)
         commands += self.work.start_pending_legs(now)
         commands += release(self._sending, now)
         return commands

@@ -1,17 +1,17 @@
-"""Trips in motion: dispatching them, following the robot's reports at each stop,
+"""Trips in motion: beginning them, following the robot's reports at each stop,
 finishing them, and what happens when a guest never comes or a robot fails.
 
 Liveness: a robot with food riding on it (dishes on its trays, or ready dishes
 waiting at the pass for it) that makes no progress is reported after
 ``no_progress_s`` (once per stall, with what holds it) and its trip is given up
 after ``stall_abort_s`` (both ``TripParts``, the controller's settings), before the
-food is cold. Whatever an
-aborted trip left on the trays is taken to the dish return on a trip of its own
-(``TripKind.UNLOAD``) before the robot serves again; one that cannot get there is
-reported as stranded.
+food is cold. Whatever an aborted trip left on the trays is taken to the dish return
+on a trip of its own (``TripKind.UNLOAD``) before the robot serves again; one that
+cannot get there is reported as stranded.
 
 Kept apart from ``core`` so that the controller's wiring and the restaurant's
-rules each fit in one reading. Starting a stop (spots taken, stepping aside,
+rules each fit in one reading. What a dispatch round puts to the policy is in
+``dispatcher`` (it begins trips here); starting a stop (spots taken, stepping aside,
 handing over at the pass) is in ``stopstart``; what the reports mean for the
 dishes, and leftovers, in ``dishprogress``.
 
@@ -20,8 +20,9 @@ what it reads of the manager's closures, the robots' phases and a restart, and a
 callables what it asks of the controller), and it hands those on to ``stopstart``,
 ``makeway`` and the dish rules.
 
-Long because a trip's dispatch, stops and end share the trip and robot records; it
-shrinks when those parts own their state (issue 16, finding 1).
+Long because a trip's start, progress, watch (stalls, the guest timeout) and end
+share the trip and robot records and the robots waiting for their next leg; the
+watch could go next (issue 16, finding 1).
 """
 
 from __future__ import annotations
@@ -42,15 +43,7 @@ from fleet.controller.explain import UNEXPLAINED, stall_phrase
 from fleet.controller.robots import RobotRecord
 from fleet.controller.standins import stand_in_status
 from fleet.controller.stopstart import start_stop
-from fleet.controller.tableroom import plan_within_room, shared_spots, table_room
-from fleet.dispatch import (
-    DishView,
-    RobotView,
-    TripPlan,
-    housekeeping,
-    plan_bussing,
-    plan_unloading,
-)
+from fleet.dispatch import TripPlan
 from fleet.domain import DishState, RobotMode, Stop, StopKind, Trip, TripKind, TripState
 from fleet.domain import events as ev
 from fleet.floor import PlaceKind
@@ -61,9 +54,6 @@ from fleet.words import N_, Arg, Phrase, text
 if TYPE_CHECKING:
     from fleet.controller.tripparts import TripParts
 
-RETURN_QUEUE = 2
-"""Robots per dish-return spot that may be bound there at once (one unloading, one
-next); more bussing waits for room. Serving trips are never held back."""
 OFFLINE_ABORT_S = 120.0
 STALLED_S = 600.0
 """The stall bound for a trip with no food riding on it (parking, charging, bussing):
@@ -77,67 +67,12 @@ class TripWork:
         self.pending: set[str] = set()
         """Robots whose next leg is to be started."""
         self.bussing_requests: list[tuple[str, float]] = []
-        self._pass_cells = {c: p.name for p in parts.plan.places_of(PlaceKind.PASS)
-                            for c in p.cells}
-        self._shared_spots = shared_spots(parts.plan)
+        """Tables whose bussing call waits for a robot, and when each called."""
 
-    # -- dispatch ---------------------------------------------------------------------
+    # -- robots free, spots claimed, trips begun -----------------------------------------
     def idle_robots(self) -> list[RobotRecord]:
         return [r for r in sorted(self.parts.robots.values(), key=lambda r: r.serial)
                 if r.trip is None and r.cell is not None and r.on_duty]
-
-    def _robot_view(self, rec: RobotRecord, now: float) -> RobotView:
-        assert rec.cell is not None
-        return RobotView(serial=rec.serial, model=rec.model, mode=rec.mode, cell=rec.cell,
-                         free_at=now, battery=rec.battery, trays_free=rec.trays - len(rec.loads),
-                         at_pass=self._pass_cells.get(rec.cell), can_charge=rec.can_charge,
-                         travel=self.parts.times[rec.model.name])
-
-    def dispatch(self, now: float) -> None:
-        parts = self.parts
-        self._send_to_unload(now)
-        idle = [r for r in self.idle_robots() if not r.loaded and not r.to_unload()]
-        coming = self._coming_to_pass(now)
-        if not idle and not coming:
-            return
-        busy_tables = table_room(parts.plan, (r.trip for r in parts.robots.values() if r.trip),
-                                 self._shared_spots)
-        closed = parts.closures().closed_tables()  # blocked by the manager: their dishes wait
-        dishes = [DishView(dish_id=d.dish_id, order_id=d.order_id, table=d.table, trays=d.trays,
-                           ready_at=d.ready_at or now, priority=d.priority,
-                           pass_place=parts.book.dish_pass[d.dish_id])
-                  for d in parts.book.waiting()
-                  if busy_tables.get(d.table, 1) > 0 and d.table not in closed]
-        views = [self._robot_view(r, now) for r in idle]
-        # Each robot's view carries its own model's times; these serve what is not one
-        # robot's (a dish's own way from its pass to its table).
-        times = parts.times[(idle[0] if idle else parts.robots[coming[0].serial]).model.name]
-        plans: list[TripPlan] = []
-        if dishes:
-            plans = plan_within_room(lambda d, r: list(parts.policy.plan(now, d, r, times)),
-                                     dishes, self._can_load(views) + coming, busy_tables,
-                                     self._shared_spots)
-        taken = {p.robot for p in plans}
-        asked = [b for b in self.bussing_requests if b[0] not in closed]
-        if asked:
-            free = [v for v in views if v.serial not in taken]
-            bussing = plan_bussing(now, asked, free, times, parts.plan,
-                                   max_trips=self._room_at_dish_returns())
-            served_tables = {p.stops[0].place for p in bussing}
-            self.bussing_requests = [b for b in self.bussing_requests if b[0] not in served_tables]
-            plans += bussing
-            taken |= {p.robot for p in bussing}
-        rest = [v for v in views if v.serial not in taken]
-        if rest:
-            occupied = self.claimed_cells() | parts.closures().closed_cells()
-            # Trips planned this round are not begun yet: their first stops are bound too
-            # (a robot sent to park at the pass a moment after another was sent to load
-            # there made three for two spots).
-            bound = self._bound_places() + Counter(
-                p.stops[0].place for p in plans if p.stops and p.stops[0].cell is None)
-            plans += housekeeping(now, rest, times, parts.plan, occupied=occupied, bound=bound)
-        for plan in plans:
-            self.begin(plan, now)
 
     def bussing_due(self, table: str) -> bool:
         """A bussing call for ``table`` is waiting for a robot, or one is on its way."""
@@ -157,9 +92,9 @@ class TripWork:
         claimed = self.claimed_cells(besides=besides) | parts.closures().closed_cells()
         free = sum(1 for c in parts.plan.place(place).cells
                    if not claimed.intersection(parts.plan.footprint(c)))
-        return max(0, free - self._bound_places(besides)[place])
+        return max(0, free - self.bound_places(besides)[place])
 
-    def _bound_places(self, besides: str | None = None) -> Counter[str]:
+    def bound_places(self, besides: str | None = None) -> Counter[str]:
         """Places robots (other than ``besides``) are bound for with no route there
         yet (their stop waits its turn, or is about to begin): each will take a spot
         there."""
@@ -167,36 +102,6 @@ class TripWork:
                        if r.serial != besides and r.serial in self.pending
                        and r.trip is not None
                        and r.trip.current is not None and r.trip.current.cell is None)
-
-    def _room_at_dish_returns(self) -> int:
-        """Bussing trips the dish returns can take now: ``RETURN_QUEUE`` robots a spot,
-        less the robots already bound to unload there. At the end of a service every
-        table wants bussing at once; sent all together, the robots only queue at one
-        spot, standing in the aisles for minutes."""
-        plan = self.parts.plan
-        returns = {p.name for p in plan.places_of(PlaceKind.DISH_RETURN)}
-        spots = sum(len(plan.place(name).cells) for name in returns)
-        bound = sum(1 for r in self.parts.robots.values() if r.trip is not None and any(
-            s.kind is StopKind.UNLOAD and s.place in returns
-            for s in r.trip.stops[r.trip.next_stop:]))
-        return max(0, RETURN_QUEUE * spots - bound)
-
-    def _send_to_unload(self, now: float) -> None:
-        """Robots left with something on their trays by a trip that ended early go and
-        unload before anything else: until emptied they can serve nobody. One that
-        cannot get anywhere to unload is reported, once per reason."""
-        for rec in self.idle_robots():
-            trays = rec.to_unload()
-            if not trays:
-                continue
-            dishes = rec.aboard_dishes if not rec.senses_trays else tuple(
-                sorted({d for d in rec.loads.values() if d}))
-            plan = plan_unloading(now, self._robot_view(rec, now), trays,
-                                  self.parts.times[rec.model.name], self.parts.plan, dishes=dishes)
-            if isinstance(plan, str):
-                self.strand(rec, now, plan)
-                continue
-            self.begin(plan, now)
 
     def strand(self, rec: RobotRecord, now: float, reason: str) -> None:
         """Tell the manager a loaded robot is out of service and why (once per reason)."""
@@ -208,43 +113,6 @@ class TripWork:
             "{robot} is out of service with {n} dish(es) on its trays: {reason}",
             robot=rec.serial, n=str(n), reason=text(reason)), robot=rec.serial,
                         data={"reason": reason})
-
-    def _coming_to_pass(self, now: float) -> list[RobotView]:
-        """Empty robots driving to wait at a pass, as they will be on arrival: a dish
-        may be held for one a few seconds away rather than sent with a robot that
-        must first cross the floor (the policy never starts a trip on them)."""
-        out: list[RobotView] = []
-        for rec in sorted(self.parts.robots.values(), key=lambda r: r.serial):
-            trip, leg, cell = rec.trip, rec.leg, rec.cell
-            if (trip is None or trip.kind is not TripKind.PARK or leg is None or cell is None
-                    or rec.loaded or not rec.in_traffic or not rec.mode.available
-                    or rec.paused_by_manager or rec.off_duty is not None):
-                continue
-            at_pass = self._pass_cells.get(leg.cells[-1])
-            if at_pass is None or not leg.ends_at_goal:
-                continue
-            # Never free now, even on the spot (its trip is not over): a policy may hold
-            # a dish for it but cannot start a trip on it.
-            eta = max(1.0, self.parts.times[rec.model.name].from_cell(cell, at_pass))
-            out.append(RobotView(serial=rec.serial, model=rec.model, mode=rec.mode,
-                                 cell=leg.cells[-1], free_at=now + eta, battery=rec.battery,
-                                 trays_free=rec.trays, at_pass=at_pass,
-                                 travel=self.parts.times[rec.model.name]))
-        return out
-
-    def _can_load(self, views: list[RobotView]) -> list[RobotView]:
-        """Robots that can go and load now: those at a pass, and as many others as
-        pass spots are free (a queue in the aisle in front of the pass blocks it).
-        A spot is free as ``start_stop`` will find it: nobody in its footprint, and
-        not owed to a robot already bound for that pass without a route yet."""
-        plan = self.parts.plan
-        free_spots = sum(self.room_at(p.name) for p in plan.places_of(PlaceKind.PASS))
-        at_pass = [v for v in views if v.at_pass is not None]
-        away = [v for v in views if v.at_pass is None]
-        times = self.parts.times
-        passes = self.parts.plan.places_of(PlaceKind.PASS)
-        away.sort(key=lambda v: min(times[v.model.name].from_cell(v.cell, p.name) for p in passes))
-        return at_pass + away[:free_spots]
 
     def claimed_cells(self, besides: str | None = None) -> set[Cell]:
         """Cells robots stand on or are heading for: a spot there is taken."""
