@@ -18,7 +18,7 @@ from e2e import ONE_TRAY, small_room
 from mqttsite import ROOT, Site, run_site, sim_robots
 
 from fleet.config import load_config
-from fleet.controller import tripwork
+from fleet.controller import tripwatch
 from fleet.domain import DishState, RobotMode, TripState
 from fleet.domain import events as ev
 from fleet.floor import load_floor
@@ -286,7 +286,7 @@ def test_a_vehicle_that_drops_off_mid_trip_is_held_and_comes_back(tmp_path: Path
                          ids=["rejoins", "serves-from-where-it-reappears"])
 def test_a_killed_vehicle_process_loses_its_trip_and_rejoins_when_restarted(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, serves: bool) -> None:
-    monkeypatch.setattr(tripwork, "OFFLINE_ABORT_S", 30.0)
+    monkeypatch.setattr(tripwatch, "OFFLINE_ABORT_S", 30.0)
     cfg = load_config(ROOT / "config.toml", env={})
     model = cfg.robot_model()
     map_path = ROOT / "maps" / "bistro.toml"

@@ -38,6 +38,7 @@ from fleet.controller.robots import RobotRecord, mode_from_state
 from fleet.controller.sending import SendParts, release, resend
 from fleet.controller.takeback import adopt_saved, resume
 from fleet.controller.tripparts import TripParts
+from fleet.controller.tripwatch import watch
 from fleet.controller.tripwork import TripWork
 from fleet.controller.view import FleetWindow
 from fleet.controller.watchdog import Watchdog
@@ -413,7 +414,7 @@ class Controller:
                     and now - rec.last_state_at > STATE_STALE_S):
                 rec.stale = True
                 self.set_mode(rec, now)
-            commands += self.work.on_tick(rec, now)
+            commands += watch(self.work, rec, now)
             if rec.unconfirmed and rec.connection is ConnectionState.ONLINE:
                 late = [a for a, sent in rec.unconfirmed.values() if now - sent > RESEND_AFTER_S]
                 if late:

@@ -1,28 +1,22 @@
 """Trips in motion: beginning them, following the robot's reports at each stop,
-finishing them, and what happens when a guest never comes or a robot fails.
+finishing them, and giving them up when a robot fails.
 
-Liveness: a robot with food riding on it (dishes on its trays, or ready dishes
-waiting at the pass for it) that makes no progress is reported after
-``no_progress_s`` (once per stall, with what holds it) and its trip is given up
-after ``stall_abort_s`` (both ``TripParts``, the controller's settings), before the
-food is cold. Whatever an aborted trip left on the trays is taken to the dish return
-on a trip of its own (``TripKind.UNLOAD``) before the robot serves again; one that
-cannot get there is reported as stranded.
+A trip is given up (``abort``) when its robot faults, goes offline or stalls too
+long (``tripwatch`` keeps those limits). Whatever an aborted trip left on the trays
+is taken to the dish return on a trip of its own (``TripKind.UNLOAD``) before the
+robot serves again; one that cannot get there is reported as stranded.
 
 Kept apart from ``core`` so that the controller's wiring and the restaurant's
 rules each fit in one reading. What a dispatch round puts to the policy is in
 ``dispatcher`` (it begins trips here); starting a stop (spots taken, stepping aside,
-handing over at the pass) is in ``stopstart``; what the reports mean for the
-dishes, and leftovers, in ``dishprogress``.
+handing over at the pass) is in ``stopstart``; what time alone decides about a trip
+in ``tripwatch``; what the reports mean for the dishes, and leftovers, in
+``dishprogress``.
 
 It holds no controller: ``core`` hands it ``TripParts`` (the records it works on,
 what it reads of the manager's closures, the robots' phases and a restart, and as
 callables what it asks of the controller), and it hands those on to ``stopstart``,
 ``makeway`` and the dish rules.
-
-Long because a trip's start, progress, watch (stalls, the guest timeout) and end
-share the trip and robot records and the robots waiting for their next leg; the
-watch could go next (issue 16, finding 1).
 """
 
 from __future__ import annotations
@@ -34,30 +28,22 @@ from fleet.controller.commands import Command, SendInstantActions
 from fleet.controller.dishprogress import (
     advance_dishes,
     back_at_pass,
-    bring_back,
-    second_visit,
     skippable,
     untaken,
 )
-from fleet.controller.explain import UNEXPLAINED, stall_phrase
 from fleet.controller.robots import RobotRecord
 from fleet.controller.standins import stand_in_status
 from fleet.controller.stopstart import start_stop
 from fleet.dispatch import TripPlan
-from fleet.domain import DishState, RobotMode, Stop, StopKind, Trip, TripKind, TripState
+from fleet.domain import DishState, Stop, StopKind, Trip, TripKind, TripState
 from fleet.domain import events as ev
 from fleet.floor import PlaceKind
 from fleet.floor.model import Cell
-from fleet.vda import ConnectionState, RobotState
+from fleet.vda import RobotState
 from fleet.words import N_, Arg, Phrase, text
 
 if TYPE_CHECKING:
     from fleet.controller.tripparts import TripParts
-
-OFFLINE_ABORT_S = 120.0
-STALLED_S = 600.0
-"""The stall bound for a trip with no food riding on it (parking, charging, bussing):
-nothing goes cold, so it is given a long while to sort itself out."""
 
 
 class TripWork:
@@ -217,7 +203,7 @@ class TripWork:
             rec.goal_since = now
             if rec.cancel_at_goal:
                 # Its dishes were cancelled after the table was in the base: do nothing here.
-                commands.append(self._cancel_order(rec, now))
+                commands.append(self.cancel_order(rec, now))
             else:
                 self.parts.emit(ev.ROBOT_ARRIVED, now,
                                 Phrase.of("{robot} at {place}", robot=rec.serial,
@@ -248,7 +234,8 @@ class TripWork:
             self.pending.add(rec.serial)
         return commands
 
-    def _cancel_order(self, rec: RobotRecord, now: float) -> SendInstantActions:
+    def cancel_order(self, rec: RobotRecord, now: float) -> SendInstantActions:
+        """Take the robot's order back (it stops, and a stop's work is not done)."""
         rec.cancel_sent = True
         return self.parts.instant(rec, "cancelOrder", now)
 
@@ -267,7 +254,7 @@ class TripWork:
                 continue
             if rec.goal_since is not None:
                 if not rec.cancel_sent:
-                    commands.append(self._cancel_order(rec, now))
+                    commands.append(self.cancel_order(rec, now))
             elif self.parts.traffic.released(serial) >= len(leg.cells) - 1:
                 rec.cancel_at_goal = True
             else:
@@ -275,77 +262,6 @@ class TripWork:
                 leg.goal_actions = ()
                 rec.calling_off = True
         return commands
-
-    def on_tick(self, rec: RobotRecord, now: float) -> list[Command]:
-        """The guest timeout (nobody took the dishes, so the robot moves on), robots
-        gone for too long (their dishes go to another robot), and robots that stall
-        with food riding on them (see the module docstring)."""
-        trip = rec.trip
-        if (trip is not None and rec.mode is RobotMode.OFFLINE
-                and now - rec.last_state_at > OFFLINE_ABORT_S):
-            self.abort(rec, now, f"{rec.serial} offline for {now - rec.last_state_at:.0f} s")
-            return []
-        if trip is not None and rec.goal_since is None and rec.mode is not RobotMode.OFFLINE:
-            still = now - max(rec.progress_at, trip.created_at)
-            riding = self._riding(rec, trip)
-            if (riding and still >= self.parts.no_progress_s / 2 and rec.stalled_at is None
-                    and (reason := stall_phrase(self.parts, rec.serial, now))
-                    and (still >= self.parts.no_progress_s or reason.key == UNEXPLAINED)):
-                # Nothing on the floor or in its reports holds it: a person should look
-                # at half the time a robot waiting for another one is given.
-                rec.stalled_at = now
-                self.parts.emit(ev.ROBOT_STALLED, now,
-                                Phrase.of("{robot} made no progress for {s} s with {n} dish(es) "
-                                          "riding on it: {reason}", robot=rec.serial,
-                                          s=f"{still:.0f}", n=str(riding), reason=reason),
-                                robot=rec.serial, trip_id=trip.trip_id,
-                                data={"reason": str(reason), "seconds": round(still)})
-            if still > (self.parts.stall_abort_s if riding else STALLED_S):
-                # Whatever holds it, its dishes should not wait on it (nor go cold on it).
-                leg = rec.leg
-                moving = (leg is not None and rec.in_traffic
-                          and not self.parts.traffic.leg_done(rec.serial))
-                self.abort(rec, now, f"{rec.serial} made no progress for {still:.0f} s")
-                if moving and rec.connection is ConnectionState.ONLINE:
-                    # The base it was given is promised to it and kept from everyone
-                    # else (a table's spot, an aisle) for as long as it holds it. A
-                    # robot that has not moved for minutes may never get there: take
-                    # the order back, and it is placed again where it stands.
-                    return [self.parts.instant(rec, "cancelOrder", now)]
-                return []
-        if (trip is not None and trip.kind is TripKind.UNLOAD and not rec.to_unload()
-                and rec.serial in self.pending):
-            # Emptied where it stood (staff took the dishes): nowhere to go.
-            trip.next_stop = len(trip.stops)
-        if trip is None or rec.goal_since is None or rec.cancel_sent:
-            return []
-        stop = trip.current
-        if stop is None or stop.kind is not StopKind.SERVE:
-            return []
-        if now - rec.goal_since < self.parts.guest_timeout_s:
-            return []
-        again = second_visit(self.parts, rec, stop, now)
-        if again is not None:
-            self.parts.store.save_trip(trip)
-        for dish_id in stop.dishes:
-            if again is not None and dish_id in again.dishes:
-                continue
-            if bring_back(self.parts, rec, stop, dish_id, now):
-                continue
-            dish = self.parts.dish(dish_id)
-            self.parts.book.fail(dish, now, Phrase.of(
-                "nobody took it at {place} within {s} s", place=stop.place,
-                s=f"{self.parts.guest_timeout_s:.0f}"))
-            self.parts.save(dish)
-        return [self._cancel_order(rec, now)]
-
-    def _riding(self, rec: RobotRecord, trip: Trip) -> int:
-        """Dishes that wait on this robot: on its trays, or ready at the pass for it
-        (they go cold as surely); for an unloading trip, what it brings back."""
-        if trip.kind is TripKind.UNLOAD:
-            return max(1, rec.dishes_to_unload()) if rec.to_unload() else 0
-        return sum(1 for d in map(self.parts.dish, trip.dishes)
-                   if d.state is DishState.ASSIGNED or d.state.on_robot)
 
     def moved(self, rec: RobotRecord, now: float) -> None:
         """The robot made progress: a stall reported for it is over."""
