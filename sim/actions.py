@@ -137,8 +137,8 @@ class ActionRunner:
                 return
             queue.popleft()
             self._start(action)
-            if action.blocking_type is BlockingType.HARD:
-                return
+            if action.blocking_type is BlockingType.HARD and action.action_id in self._running:
+                return  # a HARD action that failed at once holds nothing up
 
     def _after(self, action: Action, seconds: float | None,
                effect: Callable[[], None] | None = None) -> None:

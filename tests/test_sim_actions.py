@@ -57,6 +57,25 @@ def test_a_drop_without_a_guest_is_unloaded_by_staff() -> None:
     run_checked(main())
 
 
+def test_a_hard_action_that_fails_at_once_holds_up_neither_the_next_nor_the_drive() -> None:
+    """A drop on an empty tray fails; the next drop still runs and the robot drives on
+    (it waited for ever behind the failed one, and its stop with it)."""
+    async def main() -> None:
+        world = fixed_world()
+        robot, rec = make_robot(world)
+        robot.loads["tray2"] = Load("tray2", "b1", "dirty")
+        robot.receive_order(make_order(world.plan, "ret", ROW[:3], actions={
+            0: (Action("drop", "u1", parameters={"lhd": "tray1"}),
+                Action("drop", "u2", parameters={"lhd": "tray2"}))}))
+        await until(lambda: not robot.busy)
+        last = rec.last
+        assert last.action("u1").status is ActionStatus.FAILED  # type: ignore[union-attr]
+        assert last.action("u2").status is ActionStatus.FINISHED  # type: ignore[union-attr]
+        assert robot.loads == {} and robot.cell == ROW[2]
+
+    run_checked(main())
+
+
 def test_an_absent_guest_keeps_wait_for_trigger_running_until_cancelled() -> None:
     async def main() -> None:
         world = fixed_world(guest_absent=True)
