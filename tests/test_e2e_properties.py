@@ -70,6 +70,11 @@ services = st.builds(
                  orders=((17.73, 3, 2), (0.0, 3, 1), (0.0, 1, 2), (30.87, 1, 1), (20.25, 2, 2),
                          (21.01, 2, 2), (37.21, 1, 2), (17.0, 3, 1), (11.84, 3, 2), (0.95, 0, 1),
                          (0.0, 0, 2), (40.0, 0, 1), (1.71, 0, 2), (33.92, 3, 1))))
+@example(Service(seed=9999, robots=4, staff_s=(2.23, 2.23), guest_s=(4.92, 37.05),
+                 absent_p=0.1, blockages_per_h=0.0, faults=True,
+                 orders=((0.12, 2, 1), (1.2, 3, 2), (15.83, 3, 1), (28.49, 0, 2), (13.27, 1, 1),
+                         (8.48, 1, 2), (9.8, 3, 1), (0.95, 1, 1), (19.19, 2, 1), (20.02, 2, 1),
+                         (13.59, 0, 2), (25.67, 0, 2))))
 def test_random_delays_never_cause_a_violation(service: Service) -> None:
     rng = Random(service.seed)
     plan = blocks()
