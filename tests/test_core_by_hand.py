@@ -18,6 +18,7 @@ from fleet.assembly import build_controller
 from fleet.controller.commands import SendOrder
 from fleet.controller.core import EVENTS_KEPT, JOIN_GRACE_S, RESEND_AFTER_S
 from fleet.controller.legs import cell_of_node, node_id
+from fleet.controller.phase import AT_STOP_BOUND_S
 from fleet.domain import events as ev
 from fleet.intake import DishRequest, OrderRequest
 from fleet.store import MemoryStore
@@ -300,6 +301,30 @@ def test_the_guest_timeout_waits_for_the_trays_while_the_link_is_down() -> None:
     now += 1.0
     site.all_done(now, table, ())  # the guest took it while nobody could see
     assert ctl.dish("o1/1").state.value == "served"
+
+
+def test_a_stop_whose_work_never_ends_is_told_to_a_person() -> None:
+    """A vehicle that never finishes an action (here staff "loading" for ever) holds its
+    stop and its dish: past the at-stop bound a person is told, once, with the phase."""
+    site = _Serving()
+    ctl, plan = site.ctl, site.plan
+    start = plan.place("pass").cells[1]
+    ctl.on_connection("A", ConnectionState.ONLINE, 0.0)
+    site.report(0.0, start)
+    ctl.submit(OrderRequest("o1", "table-1", (DishRequest("soup"),)), 0.0)
+    ctl.mark_ready("o1", 0, 1.0)
+    now = 1.0
+    while now < AT_STOP_BOUND_S + 30.0:
+        now += 1.0
+        leg = ctl.robots["A"].leg
+        assert leg is not None
+        running = tuple(ActionState(a, ActionStatus.RUNNING) for a in sorted(leg.action_ids))
+        site.report(now, start, order_id=leg.order_id, order_update_id=leg.update_id,
+                    last_node_id=node_id(start), last_node_sequence_id=0,
+                    action_states=running, loads=())
+    told = [e for e in ctl.events if e.kind == ev.ROBOT_PHASE_OVERDUE]
+    assert [e.data["phase"] for e in told] == ["at stop"], [e.text for e in told]
+    assert ctl.dish("o1/1").state.value == "assigned"
 
 
 def test_a_long_day_keeps_a_bounded_list_of_events_and_readers_lose_none_they_kept_up_with(

@@ -89,6 +89,11 @@ NO_ROUTE_BOUND_S = 30.0
 """A leg that fails this long (about four tries) is rethought: a step aside goes
 somewhere else."""
 
+AT_STOP_BOUND_S = 240.0
+"""A stop's work (staff loading or unloading, a guest, the vehicle's own actions) not
+over in this long is told to a person: a vehicle that never finishes an action, or
+stops after a failed one, held its stop and the dishes on it without a word."""
+
 RULES: dict[Phase, Rule] = {
     Phase.OFFLINE: Rule("a fresh state report", Cause.ROBOT, None),
     Phase.UNPLACED: Rule("a position on the plan, in a cell no other robot holds",
@@ -103,7 +108,8 @@ RULES: dict[Phase, Rule] = {
     Phase.QUEUED: Rule("a spot of the place frees and it is its turn", Cause.FLOOR,
                        QUEUE_BOUND_S),
     Phase.NO_ROUTE: Rule("a plan succeeds", Cause.FLOOR, NO_ROUTE_BOUND_S),
-    Phase.AT_STOP: Rule("the stop's work is done, or the guest timeout", Cause.PEOPLE, None),
+    Phase.AT_STOP: Rule("the stop's work is done, or the guest timeout", Cause.PEOPLE,
+                        AT_STOP_BOUND_S),
 }
 
 _ANY = frozenset(Phase)
