@@ -9,11 +9,13 @@ from __future__ import annotations
 from e2e import blocks
 from handfed import placed
 
+from fleet.controller.core import Controller
 from fleet.controller.makeway import IDLE_BLOCKER_S, PARK_AFTER_S, clear_for_yielders
 from fleet.domain import Stop, StopKind, Trip, TripKind
 
 
-def test_an_idle_robot_a_route_waits_on_steps_aside_off_that_route() -> None:
+def _b_waits_on_a() -> Controller:
+    """B's route runs through (2, 5), where A's leg was called off and A stands."""
     ctl = placed({"A": (1, 0), "B": (0, 0)})
     assert all(r.trip is None for r in ctl.robots.values())
     traffic = ctl.traffic
@@ -34,8 +36,14 @@ def test_an_idle_robot_a_route_waits_on_steps_aside_off_that_route() -> None:
             traffic.reached("B", released, now=t + 0.5)
     wait = traffic.waiting_for("B")
     assert wait is not None and wait.blocker == "A" and wait.cell == (2, 5)
-    assert traffic.leg_done("A") and ctl.robots["A"].trip is None
+    assert traffic.leg_done("A")
+    return ctl
 
+
+def test_an_idle_robot_a_route_waits_on_steps_aside_off_that_route() -> None:
+    ctl = _b_waits_on_a()
+    traffic = ctl.traffic
+    assert ctl.robots["A"].trip is None
     since = ctl.watchdog.since("A")
     assert since is not None
     assert clear_for_yielders(ctl.work, since + IDLE_BLOCKER_S - 1.0) == [], "not at once"
@@ -47,6 +55,27 @@ def test_an_idle_robot_a_route_waits_on_steps_aside_off_that_route() -> None:
     way = traffic.route_of("B").cells[traffic.released("B"):]
     assert not set(ctl.plan.footprint(aside)) & {f for c in way for f in ctl.plan.footprint(c)}
     assert clear_for_yielders(ctl.work, 41.0) == [], "asked once: it has a trip now"
+
+
+def test_a_robot_waiting_its_turn_for_a_station_steps_aside_off_a_route_that_waits_on_it(
+        ) -> None:
+    """A robot queued for the dish return where it stands (after collecting at a table)
+    is in the way of one bound there: it steps aside, its own stop after (narrow-5, 12
+    robots: R9 stood 150 s in R5's aisle, R5 bound for the dish return R9 waited for)."""
+    ctl = _b_waits_on_a()
+    traffic = ctl.traffic
+    a = ctl.robots["A"]
+    a.trip = Trip("tA", "A", TripKind.BUS, [Stop("return", StopKind.UNLOAD)], 19.0)
+    a.queued_for, a.queued_since, a.retry_at = ("tA", 0, "return"), 20.0, 41.0
+    ctl.work.pending.add("A")
+    assert clear_for_yielders(ctl.work, 20.0 + IDLE_BLOCKER_S - 1.0) == [], "not at once"
+    assert clear_for_yielders(ctl.work, 40.0) == ["A"]
+    first = a.trip.stops[0]
+    assert first.kind is StopKind.PARK and first.cell is not None
+    assert a.trip.stops[1].place == "return", "its own stop comes after"
+    way = traffic.route_of("B").cells[traffic.released("B"):]
+    assert not set(ctl.plan.footprint(first.cell)) & {
+        f for c in way for f in ctl.plan.footprint(c)}
 
 
 def test_an_idle_robot_with_no_free_home_leaves_a_table_spot_for_open_floor() -> None:

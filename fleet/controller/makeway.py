@@ -108,7 +108,8 @@ IDLE_BLOCKER_S = 5.0
 
 
 def clear_for_yielders(work: TripWork, now: float) -> list[str]:
-    """Idle robots that another robot's route waits on step aside off that route.
+    """Idle robots, and robots waiting their turn for a station, that another robot's
+    route waits on step aside off that route.
 
     A route is planned past a robot that will leave; when that robot's trip then
     ends where it stands (cancelled, finished early), the route waits on it for
@@ -121,11 +122,19 @@ def clear_for_yielders(work: TripWork, now: float) -> list[str]:
             continue
         wait = parts.traffic.waiting_for(rec.serial)
         blocker = parts.robots.get(wait.blocker) if wait is not None else None
-        if (blocker is None or blocker.trip is not None or not blocker.on_duty
-                or blocker.serial in sent or not parts.traffic.leg_done(blocker.serial)):
+        if (blocker is None or not blocker.on_duty or blocker.serial in sent
+                or not parts.traffic.leg_done(blocker.serial)):
             continue
-        idle_since = parts.phases.since(blocker.serial)
-        if idle_since is None or now - idle_since < IDLE_BLOCKER_S:
+        if blocker.trip is None:
+            since = parts.phases.since(blocker.serial)
+        elif blocker.queued_for is not None and blocker.serial in work.pending:
+            # Waiting its turn for a station where it stands, in the way of one on
+            # its way: R9 queued at a table's spot for the dish return stood 150 s
+            # in the aisle of R5, bound for that very dish return.
+            since = blocker.queued_since
+        else:
+            continue
+        if since is None or now - since < IDLE_BLOCKER_S:
             continue
         route = parts.traffic.route_of(rec.serial).cells[parts.traffic.released(rec.serial):]
         way = frozenset(f for c in route for f in parts.plan.footprint(c))
