@@ -17,8 +17,8 @@ and cuts each served dish's wait, ready at the pass -> presented at the table
 * ``to_pass``: assigned -> its robot at the pass (driving there, queueing for a
   pass spot);
 * ``load_own``: staff loading its own trays (part of the bound);
-* ``load_others``: the rest of the robot's stay at the pass: other dishes of the
-  same trip loaded, staff slower than the bound's rate;
+* ``load_others``: the rest of the robot's stay at the pass, until its next leg
+  starts: other dishes of the same trip loaded, the start of the way out;
 * ``drive_direct``: the free-flow drive from its pass to its table (the other
   part of the bound), at most the time the robot was actually driving;
 * ``detour``: the free-flow drive through the trip's earlier tables beyond the
@@ -205,6 +205,18 @@ def wait_parts(dishes: Sequence[Dish], trips: Sequence[Trip], events: Sequence[E
     return out
 
 
+def _leaves(line: _Timeline | None, loaded: float) -> float:
+    """When a robot loaded at ``loaded`` left the pass: its first phase change out of
+    "at stop" from then on (its next leg starting), else ``loaded``."""
+    if line is None:
+        return loaded
+    i = line.index(loaded)
+    if line.phase[i] != "at stop":
+        return loaded
+    return next((line.at[j] for j in range(i + 1, len(line.at))
+                 if line.phase[j] != "at stop"), loaded)
+
+
 @dataclass(frozen=True, slots=True)
 class _Run:
     """The run's records, looked up by trip, dish and robot."""
@@ -234,7 +246,7 @@ def _one(dish: Dish, mine: list[Event], run: _Run, *, drive: Drive,
     arrived = arrivals.get(trip.trip_id, [])
     at_pass = next((at for at, place in arrived if place == pass_place and at >= asg.at), asg.at)
     depart = max([loaded.get(d, at_pass) for d in trip.dishes if d in loaded] or [at_pass])
-    depart = min(max(depart, at_pass), first_at)
+    depart = min(_leaves(lines.get(trip.robot), max(depart, at_pass)), first_at)
     parts: dict[str, float] = dict.fromkeys(PARTS, 0.0)
     parts["revisit"] = last - first_at
     table = dish.table

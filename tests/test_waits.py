@@ -104,7 +104,7 @@ def test_the_parts_of_a_two_table_trip_are_known_and_add_up_to_the_wait() -> Non
 def test_a_dish_held_for_its_busy_table_and_one_taken_on_a_second_visit() -> None:
     """d3 for T1 is ready at 120 while R1 is on its way to T1 (trip t1 binds T1 until
     R1 leaves it at 146); R2 takes it at 150. The guest is away at its first
-    presentation (180) and takes it at the second (300)."""
+    presentation (167) and takes it at the second (300)."""
     dishes, trips, events = two_table_trip()
     dishes.append(served("d3", "T1", 120.0, 300.0))
     trips.append(trip("t2", "R2", 150.0, [("T1", ("d3",))], 320.0))
@@ -115,10 +115,10 @@ def test_a_dish_held_for_its_busy_table_and_one_taken_on_a_second_visit() -> Non
         dish_event(ev.DISH_ASSIGNED, 150.0, "d3", "R2", "t2"),
         arrived(150.0, "R2", "pass", "t2"),
         dish_event(ev.DISH_LOADED, 155.0, "d3", "R2", "t2"),
-        phase(155.0, "R2", "at stop", "driving", "t2"),
-        arrived(165.0, "R2", "T1", "t2"),
-        dish_event(ev.DISH_AT_TABLE, 165.0, "d3", "R2", "t2"),
-        phase(165.0, "R2", "driving", "at stop", "t2"),
+        phase(157.0, "R2", "at stop", "driving", "t2"),  # its leg out starts 2 s later
+        arrived(167.0, "R2", "T1", "t2"),
+        dish_event(ev.DISH_AT_TABLE, 167.0, "d3", "R2", "t2"),
+        phase(167.0, "R2", "driving", "at stop", "t2"),
         dish_event(ev.DISH_AT_TABLE, 300.0, "d3", "R2", "t2"),
     ]
     events.sort(key=lambda e: e.at)
@@ -127,13 +127,15 @@ def test_a_dish_held_for_its_busy_table_and_one_taken_on_a_second_visit() -> Non
     d3 = rows["d3"].parts
     assert d3["wait_table_taken"] == pytest.approx(26.0)  # 120 -> 146
     assert d3["wait_no_robot"] == pytest.approx(4.0)  # 146 -> 150: R1 at T2's queue, R2 parked
-    assert d3["revisit"] == pytest.approx(135.0)  # 165 -> 300
+    assert (d3["load_own"], d3["load_others"], d3["drive_direct"]) == pytest.approx(
+        (5.0, 2.0, 10.0))
+    assert d3["revisit"] == pytest.approx(133.0)  # 167 -> 300
     assert sum(d3.values()) == pytest.approx(180.0)
     summary = summarise(list(rows.values()))
     assert summary["dishes"] == 3
     assert summary["mean_wait_s"] == pytest.approx((36.0 + 65.0 + 180.0) / 3, abs=0.01)
     assert sum(summary["parts_s"].values()) == pytest.approx(summary["mean_wait_s"], abs=0.1)
-    assert format_parts(summary).startswith("revisit 45.0")
+    assert format_parts(summary).startswith("revisit 44.3")
 
 
 def test_dishes_not_served_by_a_robot_are_left_out() -> None:
