@@ -130,8 +130,10 @@ class _Floor:
             if not tables:
                 continue
             left = self._left_at(trip, arrivals.get(trip.trip_id, []))
+            # A table the trip never reached (it was given up) is free again at its end.
+            end = trip.finished_at if trip.finished_at is not None else float("inf")
             for table in tables:
-                self.taken[table].append((trip.created_at, left.get(table, float("inf")),
+                self.taken[table].append((trip.created_at, left.get(table, end),
                                           trip.trip_id))
 
     def _left_at(self, trip: Trip, arrived: list[tuple[float, str]]) -> dict[str, float]:

@@ -144,3 +144,14 @@ def test_dishes_not_served_by_a_robot_are_left_out() -> None:
     assert [r.dish_id for r in wait_parts(dishes, trips, events, drive=drive,
                                           load_s_per_tray=5.0)] == ["d2"]
     assert summarise([]) == {"dishes": 0}
+
+
+def test_a_table_a_given_up_trip_never_reached_is_free_again_at_its_end() -> None:
+    """Trip t9 was bound for T2 from 0 and given up at 50 without getting there: d2,
+    ready at 95, waited for R1 (idle) only, not for T2."""
+    dishes, trips, events = two_table_trip()
+    trips.append(trip("t9", "R9", 0.0, [("T2", ("d9",))], 50.0))
+    rows = {r.dish_id: r for r in wait_parts(dishes, trips, events, drive=drive,
+                                             load_s_per_tray=5.0)}
+    assert rows["d2"].parts["wait_table_taken"] == 0.0
+    assert rows["d2"].parts["wait_robot_free"] == pytest.approx(5.0)
