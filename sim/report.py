@@ -38,6 +38,7 @@ from fleet.floor.model import FloorPlan, PlaceKind
 from fleet.reporting import dish_figures
 from fleet.reporting.figures import wait_of
 from fleet.routing import StationFields, route_between, travel_time_s
+from sim.waits import format_parts
 
 LOAD_S_PER_TRAY = 5.0
 """Staff loading time per tray at the pass assumed by the lower bound."""
@@ -234,6 +235,7 @@ def format_report(report: Mapping[str, Any]) -> str:
         ("dishes", _pairs(d)),
         ("wait ready->table", _pairs(w, " s")),
         ("free-flow bound", f"mean {_f(lb['mean'], ' s')}, wait/bound {_f(lb['ratio'])}"),
+        *_parts_row(report.get("wait_parts")),
         ("violations", str(report["violations"])),
         ("deadlocks", _pairs(report["deadlocks"])),
         *_phase_rows(report.get("phases")),
@@ -253,6 +255,13 @@ def format_report(report: Mapping[str, Any]) -> str:
         rows.append(("  violation", example))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
+def _parts_row(parts: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """Where a robot-served dish's wait went (``sim.waits``), mean seconds, largest first."""
+    if not parts or not parts.get("dishes"):
+        return []
+    return [("wait parts s", format_parts(parts))]
 
 
 def _phase_rows(phases: dict[str, Any] | None) -> list[tuple[str, str]]:

@@ -50,6 +50,12 @@ def check_outcomes(report: dict[str, Any], store: MemoryStore) -> None:
     assert all(e.text.strip() for e in ended), [e for e in ended if not e.text.strip()]
     served = {e.dish_id for e in events if e.kind == ev.DISH_SERVED}
     assert len(served) == dishes["served"]
+    # Where the waits went: nearly every served dish followed from ready to table, no
+    # part negative, and the parts add up to the mean wait of the dishes followed.
+    parts = report["wait_parts"]
+    assert parts["dishes"] >= 0.95 * dishes["served"], (parts, dishes)
+    assert min(parts["parts_s"].values()) >= 0.0, parts
+    assert sum(parts["parts_s"].values()) == pytest.approx(parts["mean_wait_s"], abs=0.1)
 
 
 @pytest.mark.parametrize("scenario", ["quiet", "lunch-rush"])

@@ -176,3 +176,14 @@ def test_text_report_shows_the_main_figures(report: dict[str, object]) -> None:
     for needle in ("quiet", "policy fleet, seed 7, 2 robots", "served 5", "p95 88.0 s",
                    "guest absent 2", "bot-1", "50.0 %", "x2,000.0"):
         assert needle in text, needle
+
+
+def test_text_report_says_where_the_wait_went_largest_part_first(
+        report: dict[str, object]) -> None:
+    assert "wait parts" not in format_report(report)  # build_report alone has none
+    parts = {"dishes": 5, "mean_wait_s": 40.0, "mean_bound_s": 20.0,
+             "parts_s": {"drive_direct": 15.0, "wait_table_taken": 20.0, "traffic": 5.0}}
+    line = next(row for row in format_report({**report, "wait_parts": parts}).splitlines()
+                if row.startswith("wait parts"))
+    assert line.split("  ", 1)[1].strip() == ("wait_table_taken 20.0  drive_direct 15.0  "
+                                              "traffic 5.0")
