@@ -438,7 +438,9 @@ def _report(opts: SimOptions, kitchen: Kitchen | ReplayKitchen, store: Store, *,
                    "stalls": getattr(stats, "stalls", 0),
                    "deadlocks_detected": stats.deadlocks_detected,
                    "deadlocks_unrecovered": stats.deadlocks_unrecovered,
-                   "stalls_detected": stats.stalls_detected}
+                   "stalls_detected": stats.stalls_detected,
+                   "floor_solves": stats.floor_solves, "floor_solved": stats.floor_solved,
+                   "floor_solve_ms": list(stats.floor_solve_ms)}
     else:
         traffic = dict(final["traffic"])
     counts = RunCounts(violations=int(summary["violations"]),
