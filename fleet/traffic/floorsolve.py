@@ -26,7 +26,8 @@ one that stays at its goal, nor a wall), and the waits together with each
 robot's own sequence must have no cycle. A plan failing that is refused, and
 the manager carries on exactly as before.
 
-Pure: the standard library and the traffic modules; the budget is wall time.
+Pure: numpy, scipy, the standard library and the traffic modules; the budget is
+wall time.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import sparse
 
 from fleet.traffic.adg import INF, Track, Visit
 from fleet.traffic.gridgraph import DistanceTables, GridGraph
@@ -80,8 +82,6 @@ class FloorGraph(GridGraph):
         self.neighbours = tuple(near)
         compact = self.compact
         n_free = len(self.free_cells)
-        from scipy import sparse  # noqa: PLC0415 - only to rebuild what GridGraph built
-
         self.csr = sparse.csr_matrix(
             (np.ones(len(src), dtype=np.int8), (compact[dst], compact[src])),
             shape=(n_free, n_free))
@@ -163,10 +163,9 @@ def solve_floor(board: Board, tracks: Sequence[Track], *,
                          if g not in blocked and g not in taken)
         if not options:
             return refuse("every cell it may end on is taken")
+        # A cell another agent stands on is fine when that one is leaving (it is not
+        # ``taken``); one that means to stay there is a wall to step round, not aside.
         goals[me] = options[0][1]
-        if goals[me] in starts and starts.index(goals[me]) != me:
-            # The goal is where another agent stands and means to stay: it must go.
-            return refuse("its goal is where a robot stays")
     try:
         result = solve(graph, starts, goals, time_limit_s=budget_s, seed=seed,
                        tables=tables, restart_s=None, guide=None)
