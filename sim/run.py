@@ -440,7 +440,8 @@ def _report(opts: SimOptions, kitchen: Kitchen | ReplayKitchen, store: Store, *,
                    "deadlocks_unrecovered": stats.deadlocks_unrecovered,
                    "stalls_detected": stats.stalls_detected,
                    "floor_solves": stats.floor_solves, "floor_solved": stats.floor_solved,
-                   "floor_solve_ms": list(stats.floor_solve_ms)}
+                   "floor_solve_ms": list(stats.floor_solve_ms),
+                   "floor_refusals": dict(stats.floor_refusals)}
     else:
         traffic = dict(final["traffic"])
     counts = RunCounts(violations=int(summary["violations"]),
