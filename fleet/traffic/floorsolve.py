@@ -53,6 +53,10 @@ unnoticed, and a floor LaCAM cannot solve this fast is not one it will solve in
 the next tick either (the call is repeated only when something has changed)."""
 
 
+ATTEMPTS = 3
+"""LaCAM searches (new seeds) per solve while the budget lasts, when a plan is refused
+for its orders (cycles, waits on robots that stay) or for wandering."""
+
 LONGEST, SLACK = 3, 20
 """A plan longer than LONGEST times the farthest robot's own way plus SLACK steps is
 refused. LaCAM's first plan can wander (its depth-first search keeps the first
@@ -175,19 +179,35 @@ def solve_floor(board: Board, tracks: Sequence[Track], *,
         # A cell another agent stands on is fine when that one is leaving (it is not
         # ``taken``); one that means to stay there is a wall to step round, not aside.
         goals[me] = options[0][1]
-    try:
-        result = solve(graph, starts, goals, time_limit_s=budget_s, seed=seed,
-                       tables=tables, restart_s=None, guide=None)
-    except ValueError as exc:
-        return refuse(str(exc))
-    if result.plan is None:
-        return refuse(result.reason)
-    longest = max(tables.to(g)[v] for v, g in zip(starts, goals, strict=True))
-    if len(result.plan) - 1 > LONGEST * longest + SLACK:
-        return refuse("its plan wanders")
-    steps = [_moves(result.plan, i) for i in range(len(agents))]
-    planned = FloorPlanned(agents, goals, steps)
-    why = _order(board, planned, walls, result.plan)
+    # A plan whose orders cannot be run may be followed by one that can: LaCAM's
+    # tie-breaks change with the seed, and with them where robots stand side by side
+    # in a one-lane footprint. Tried again while the budget lasts.
+    why = ""
+    for attempt in range(ATTEMPTS):
+        left = budget_s - (time.perf_counter() - t0)
+        if attempt and left <= 0:
+            break
+        try:
+            result = solve(graph, starts, goals, time_limit_s=max(left, 0.001),
+                           seed=seed * ATTEMPTS + attempt, tables=tables, restart_s=None,
+                           guide=None)
+        except ValueError as exc:
+            return refuse(str(exc))
+        if result.plan is None:
+            return refuse(result.reason)
+        longest = max(tables.to(g)[v] for v, g in zip(starts, goals, strict=True))
+        if len(result.plan) - 1 > LONGEST * longest + SLACK:
+            why = "its plan wanders"
+            continue
+        steps = [_moves(result.plan, i) for i in range(len(agents))]
+        if not any(steps):
+            # Every goal reached by standing still (goals behind a wall were turned into
+            # starts): committing would only take routes back, ending no wait.
+            return refuse("no robot would move")
+        planned = FloorPlanned(agents, goals, steps)
+        why = _order(board, planned, walls, result.plan)
+        if not why:
+            break
     if why:
         return refuse(why)
     return FloorOutcome(planned, "solved", time.perf_counter() - t0)
