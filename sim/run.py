@@ -435,11 +435,14 @@ def _report(opts: SimOptions, kitchen: Kitchen | ReplayKitchen, store: Store, *,
     summary = referee.summary()
     if controller is not None:
         stats = controller.traffic.stats
-        traffic = {"plans": stats.plans, "plan_failures": stats.plan_failures,
-                   "stalls": getattr(stats, "stalls", 0),
-                   "deadlocks_detected": stats.deadlocks_detected,
-                   "deadlocks_unrecovered": stats.deadlocks_unrecovered,
-                   "stalls_detected": stats.stalls_detected}
+        traffic: dict[str, Any] = {"plans": stats.plans, "plan_failures": stats.plan_failures,
+            "stalls": getattr(stats, "stalls", 0),
+            "deadlocks_detected": stats.deadlocks_detected,
+            "deadlocks_unrecovered": stats.deadlocks_unrecovered,
+            "stalls_detected": stats.stalls_detected,
+            "floor_solves": stats.floor_solves, "floor_solved": stats.floor_solved,
+            "floor_solve_ms": list(stats.floor_solve_ms),
+            "floor_refusals": dict(stats.floor_refusals)}
     else:
         traffic = dict(final["traffic"])
     counts = RunCounts(violations=int(summary["violations"]),

@@ -2,9 +2,9 @@
 
 ``deadlock`` finds situations (cycles, held and parked stalls) and counts each
 once; this module acts on the ones due: replan a robot that waits on the blocker
-round it, else back a robot of a cycle out to a cell no one plans to use. A stall
-it cannot get round is reported for the caller to end (move the parked robot,
-release the held one).
+round it, else back a robot of a cycle out to a cell no one plans to use, else
+solve the whole floor at once (``floorsolve``). A stall it cannot get round is
+reported for the caller to end (move the parked robot, release the held one).
 
 Split from the manager so that planning and release read in one file and
 recovery in another. It reads the tracks and asks for replans through the narrow
@@ -41,6 +41,7 @@ class TrafficView(Protocol):
     def waiting_for(self, robot: RobotId) -> Wait | None: ...
     def replan_robot(self, robot: RobotId, now: float, *, via: int | None = None
                      ) -> Route | None: ...
+    def solve_floor(self, now: float) -> bool: ...
 
 
 def stuck_note(track: Track, board: Board, tick: int) -> tuple[str, str] | None:
@@ -96,6 +97,11 @@ class DeadlockBreaker:
                 cell = self._back_out(robot, now)
                 if cell is not None:
                     return self._book.record(s, True, f"{robot} backs out to {cell}", stats)
+        # Last: every robot that may move planned at once, parked ones stepping aside
+        # and back (``floorsolve``); a held robot stays a wall to it.
+        if self._traffic.solve_floor(now):
+            return self._book.record(s, True, "solved the whole floor at once", stats)
+        if s.kind == "cycle":
             return self._book.record(s, False, "no robot of the cycle could move", stats)
         verb = "released from hold" if s.kind == "held" else "sent away"
         return self._book.record(s, False, f"no way round: wait for {s.blocker} to be {verb}",

@@ -24,6 +24,7 @@ from fleet.routing import StationFields
 from fleet.traffic.adg import Track, Visit
 from fleet.traffic.closures import Closures, crosses, way_out
 from fleet.traffic.deadlock_breaker import DeadlockBreaker
+from fleet.traffic.floorsolve import BUDGET_S, commit, solve_floor
 from fleet.traffic.giveway import in_the_way, lane_of, retreat_cell, stepped_aside_in
 from fleet.traffic.planning import Board, blockers, free_path, plan_tail
 from fleet.traffic.records import Deadlock, PlanFailed, RobotId, Route, TrafficStats, Wait
@@ -35,8 +36,11 @@ class TrafficManager:
 
     def __init__(self, plan: FloorPlan, *, fields: StationFields | None = None,
                  max_release_ahead: int = 6, budget: int = 20000, tick_s: float | None = None,
-                 retry_s: float = 5.0) -> None:
+                 retry_s: float = 5.0, floor_budget_s: float | None = BUDGET_S) -> None:
         self.plan = plan
+        self.floor_budget_s = floor_budget_s
+        """Wall time a whole-floor solve may take (``floorsolve``); None: never solve."""
+        self._floor_tried: object = None
         self.max_release_ahead = max_release_ahead
         self.budget = budget
         self.tick_s = tick_s
@@ -143,14 +147,16 @@ class TrafficManager:
         except NoPath as exc:
             self.stats.plan_failures += 1
             self.stats.expansions += exc.expanded
-            raise self._failure(track, targets, tick, exc) from None
+            if not self.solve_floor(now, asking=(track, targets)):
+                raise self._failure(track, targets, tick, exc) from None
+        else:
+            self.stats.plans += 1
+            self.stats.expansions += found.expanded
+            self.stats.overlaps += overlaps
         finally:
             self.stats.plan_s += time.perf_counter() - started
             for other in moved:
                 self._continue(other, now)
-        self.stats.plans += 1
-        self.stats.expansions += found.expanded
-        self.stats.overlaps += overlaps
         k = track.progress
         track.visits = track.visits[k:]
         track.base = track.visits[0].seq
@@ -168,6 +174,52 @@ class TrafficManager:
                   tick: int) -> tuple[Found, int]:
         return plan_tail(self._board, list(self._tracks.values()), track, track.progress,
                          goals=targets, dwell=dwell, now=tick, budget=self.budget)
+
+    def solve_floor(self, now: float, *,
+                    asking: tuple[Track, frozenset[int]] | None = None) -> bool:
+        """Plan every robot that may move at once (``floorsolve``) and commit it: robots
+        on a leg keep their goal, the others step aside where needed and come back.
+        ``asking``: a robot at the end of its leg and where its next leg may end (the
+        caller records that leg). False, with nothing changed, when it is not solved
+        in the budget or its plan cannot be run; a floor that failed is not tried
+        again until a robot has moved or a route has changed."""
+        if self.floor_budget_s is None:
+            return False
+        tracks = list(self._tracks.values())
+        key = (tuple((t.robot, t.at, t.leg, t.version, t.held is None) for t in tracks),
+               None if asking is None else (asking[0].robot, asking[1]))
+        if key == self._floor_tried:
+            return False
+        before = {t.robot: t.cells for t in tracks}
+        outcome = solve_floor(self._board, tracks, asking=asking,
+                              budget_s=self.floor_budget_s, seed=self.stats.floor_solves)
+        self.stats.floor_solves += 1
+        self.stats.floor_solve_ms.append(round(outcome.elapsed_s * 1000, 2))
+        if outcome.planned is None:
+            self._floor_tried = key
+            self.stats.floor_refusals[outcome.reason.split(":")[0][:60]] += 1
+            return False
+        self._floor_tried = None
+        self.stats.floor_solved += 1
+        planned = outcome.planned
+        changed = commit(self._board, planned)
+        for agent, goal in zip(planned.agents, planned.goals, strict=True):
+            if asking is not None and agent is asking[0]:
+                continue  # its new leg is recorded by ``route``
+            if goal not in agent.goals:
+                agent.pending = agent.pending or (agent.goals, agent.dwell)
+                agent.goals, agent.dwell = frozenset({goal}), None
+        for agent in changed:
+            if asking is not None and agent is asking[0]:
+                continue
+            old = before[agent.robot]
+            agent.cells = tuple(self._board.cell(v.cell) for v in agent.visits)
+            agent.kept = next((i for i, (a, b) in enumerate(zip(old, agent.cells, strict=False))
+                               if a != b), min(len(old), len(agent.cells)))
+            agent.version += 1
+            if agent.finished:
+                agent.arrived = self._tick(now)
+        return True
 
     def _make_way(self, track: Track, targets: frozenset[int], now: float, *,
                   aside_only: bool = False) -> list[Track]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 from fleet.errors import RouteError
 from fleet.floor.model import Cell
@@ -82,6 +83,15 @@ class TrafficStats:
     stalls: int = 0
     overlaps: int = 0
     plan_s: float = 0.0
+    floor_solves: int = 0
+    """Whole-floor solves tried (``floorsolve``: a leg that could not be planned, or a
+    deadlock recovery could not end)."""
+    floor_solved: int = 0
+    """Of those, solves committed."""
+    floor_solve_ms: list[float] = field(default_factory=list)
+    """Wall time of each solve, in milliseconds, tried or committed."""
+    floor_refusals: Counter[str] = field(default_factory=Counter)
+    """Why solves were not committed, by reason."""
 
 
 class PlanFailed(RouteError):  # noqa: N818 - the name the controller catches
