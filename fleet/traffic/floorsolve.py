@@ -38,7 +38,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import sparse
 
 from fleet.traffic.adg import INF, Track, Visit
 from fleet.traffic.gridgraph import DistanceTables, GridGraph
@@ -71,33 +70,16 @@ class FloorGraph(GridGraph):
     free, in the shape the configuration generators read.
 
     ``GridGraph`` connects every pair of passable neighbours; a floor plan may
-    forbid some of those steps, so the neighbour lists are replaced by the board's.
-    Distance tables search ``csr`` outward from a goal, so it holds every step
-    reversed: a one-way aisle is then measured the way robots may drive it."""
+    forbid some of those steps, so the board's moves are its neighbour lists."""
 
     def __init__(self, board: Board, blocked: Iterable[int]) -> None:
         rows, cols = board.plan.shape
         free = np.array(board.plan.passable, dtype=bool).ravel()
         for cell in blocked:
             free[cell] = False
-        super().__init__(free.reshape(rows, cols))
-        near: list[tuple[int, ...]] = []
-        src: list[int] = []
-        dst: list[int] = []
-        for v in range(self.size):
-            if not free[v]:
-                near.append(())
-                continue
-            out = tuple(n for n in board.succ[board.indptr[v]:board.indptr[v + 1]] if free[n])
-            near.append(out)
-            src.extend([v] * len(out))
-            dst.extend(out)
-        self.neighbours = tuple(near)
-        compact = self.compact
-        n_free = len(self.free_cells)
-        self.csr = sparse.csr_matrix(
-            (np.ones(len(src), dtype=np.int8), (compact[dst], compact[src])),
-            shape=(n_free, n_free))
+        near = [tuple(n for n in board.succ[board.indptr[v]:board.indptr[v + 1]] if free[n])
+                if free[v] else () for v in range(free.size)]
+        super().__init__(free.reshape(rows, cols), near)
 
 
 @dataclass(slots=True)

@@ -33,7 +33,11 @@ class GridGraph:
     one graph can serve any number of planners and processes.
     """
 
-    def __init__(self, passable: npt.NDArray[np.bool_]) -> None:
+    def __init__(self, passable: npt.NDArray[np.bool_],
+                 neighbours: Sequence[tuple[int, ...]] | None = None) -> None:
+        """``neighbours``: each cell's moves, when the grid's own four are not all
+        allowed (a floor plan's walls between cells, one-way aisles); by default every
+        pair of passable neighbours."""
         grid = np.asarray(passable, dtype=bool)
         if grid.ndim != 2:
             raise ValueError(f"expected a 2-D grid of passable cells, got shape {grid.shape}")
@@ -41,11 +45,28 @@ class GridGraph:
         self.passable = grid.copy()
         self.passable.setflags(write=False)
         flat = grid.ravel()
-        w = self.width
+        self.neighbours: tuple[tuple[int, ...], ...] = (
+            tuple(neighbours) if neighbours is not None else self._four(flat))
+        self.size = grid.size
+        # The search graph holds free cells only (numbered in cell order): on maps that
+        # are mostly wall, a BFS then touches half the nodes or fewer.
+        self.free_cells = np.flatnonzero(flat)
+        compact = np.full(grid.size, -1, dtype=np.int64)
+        compact[self.free_cells] = np.arange(len(self.free_cells))
+        self.compact = compact
+        src = [v for v, near in enumerate(self.neighbours) for _ in near]
+        dst = [n for near in self.neighbours for n in near]
+        n_free = len(self.free_cells)
+        # Distance tables search outward from a goal, so every step is held reversed:
+        # a one-way aisle is then measured the way robots may drive it.
+        self.csr = sparse.csr_matrix(
+            (np.ones(len(src), dtype=np.int8), (compact[dst], compact[src])),
+            shape=(n_free, n_free))
+
+    def _four(self, flat: npt.NDArray[np.bool_]) -> tuple[tuple[int, ...], ...]:
+        w, h = self.width, self.height
         neighbours: list[tuple[int, ...]] = []
-        rows: list[int] = []
-        cols: list[int] = []
-        for v in range(grid.size):
+        for v in range(flat.size):
             if not flat[v]:
                 neighbours.append(())
                 continue
@@ -56,25 +77,12 @@ class GridGraph:
                 near.append(v - w)
             if c + 1 < w and flat[v + 1]:
                 near.append(v + 1)
-            if r + 1 < self.height and flat[v + w]:
+            if r + 1 < h and flat[v + w]:
                 near.append(v + w)
             if c > 0 and flat[v - 1]:
                 near.append(v - 1)
             neighbours.append(tuple(near))
-            rows.extend([v] * len(near))
-            cols.extend(near)
-        self.neighbours: tuple[tuple[int, ...], ...] = tuple(neighbours)
-        self.size = grid.size
-        # The search graph holds free cells only (numbered in cell order): on maps that
-        # are mostly wall, a BFS then touches half the nodes or fewer.
-        self.free_cells = np.flatnonzero(flat)
-        compact = np.full(grid.size, -1, dtype=np.int64)
-        compact[self.free_cells] = np.arange(len(self.free_cells))
-        self.compact = compact
-        n_free = len(self.free_cells)
-        self.csr = sparse.csr_matrix(
-            (np.ones(len(rows), dtype=np.int8), (compact[rows], compact[cols])),
-            shape=(n_free, n_free))
+        return tuple(neighbours)
 
     def cell(self, row: int, col: int) -> int:
         return row * self.width + col
