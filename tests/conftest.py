@@ -30,6 +30,13 @@ INTEGRATION_FIXTURES = frozenset({"mosquitto", "broker"})
 MOSQUITTO_HINT = "mosquitto is not installed"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Build matplotlib's font list before any test runs: on a machine that has none
+    cached, its first import runs ``fc-list``, which the fast tier's guard refuses,
+    so whichever fast test first drew a plot failed on a fresh machine only."""
+    import matplotlib.font_manager  # noqa: F401, PLC0415
+
+
 _left_out = pytest.StashKey[int]()
 """Integration tests deselected in this process (or, under xdist, by the workers)."""
 
