@@ -32,13 +32,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from fleet.domain import Event
 from fleet.domain.orders import Dish
 from fleet.domain.trips import Trip
 from fleet.floor.model import FloorPlan, PlaceKind
 from fleet.reporting import dish_figures
 from fleet.reporting.figures import wait_of
 from fleet.routing import StationFields, route_between, travel_time_s
-from sim.waits import format_parts
+from sim.waits import format_parts, summarise, wait_parts
 
 LOAD_S_PER_TRAY = 5.0
 """Staff loading time per tray at the pass assumed by the lower bound."""
@@ -133,11 +134,14 @@ def build_report(dishes: Sequence[Dish], trips: Sequence[Trip], robots: Sequence
                  counts: RunCounts, *, plan: FloorPlan, motion: Motion, policy: str, seed: int,
                  scenario: ScenarioSummary | None = None,
                  load_s_per_tray: float = LOAD_S_PER_TRAY,
-                 fields: StationFields | None = None) -> dict[str, Any]:
+                 fields: StationFields | None = None,
+                 events: Sequence[Event] | None = None) -> dict[str, Any]:
     """The run's figures as a JSON-ready dict (keys in the module docstring and the issue).
 
     ``dishes`` and ``trips`` are the store's (``Store.dishes()``, ``Store.trips()``);
     ``fields`` (the controller's precomputed ``StationFields``) saves routing time.
+    ``events`` (the store's) add ``wait_parts``, timed by the same bound as the
+    ratio so the two agree.
     """
     shared = dish_figures(dishes)
     bound = LowerBound(plan, motion, load_s_per_tray=load_s_per_tray, fields=fields)
@@ -180,6 +184,9 @@ def build_report(dishes: Sequence[Dish], trips: Sequence[Trip], robots: Sequence
         "cancelled_reasons": shared["cancelled_reasons"],
         "scenario": _scenario(scenario),
     }
+    if events is not None:
+        report["wait_parts"] = summarise(wait_parts(dishes, trips, events, drive=bound.drive_s,
+                                                    load_s_per_tray=load_s_per_tray))
     return report
 
 

@@ -52,11 +52,10 @@ from sim.kitchen import Kitchen
 from sim.liveness import ProgressWatch
 from sim.referee import Referee
 from sim.replay import ReplayKitchen
-from sim.report import LowerBound, RobotTally, RunCounts, build_report
+from sim.report import RobotTally, RunCounts, build_report
 from sim.robot import SimRobot
 from sim.scenarios import get_scenario
 from sim.till_log import TillLog
-from sim.waits import store_parts
 from sim.wire_faults import line_state
 from sim.wiring import (
     api_till,
@@ -453,8 +452,7 @@ def _report(opts: SimOptions, kitchen: Kitchen | ReplayKitchen, store: Store, *,
                        violation_examples=tuple(str(v) for v in referee.violations[:5]))
     report = build_report(dishes, trips, tallies, counts, plan=opts.plan, motion=opts.model,
                           policy=opts.policy, seed=opts.seed, scenario=kitchen.summary(),
-                          fields=fields)
-    report["wait_parts"] = store_parts(store, LowerBound(opts.plan, opts.model, fields=fields))
+                          fields=fields, events=store.events())
     report["served_per_robot"] = dict(sorted(Counter(
         d.robot for d in dishes if d.state is DishState.SERVED and d.robot).items()))
     if isinstance(kitchen, ReplayKitchen):

@@ -45,16 +45,12 @@ import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fleet.domain import DishState, Event, StopKind, Trip, TripKind
 from fleet.domain import events as ev
 from fleet.domain.orders import Dish
 from fleet.reporting.figures import wait_of
-
-if TYPE_CHECKING:
-    from fleet.store.base import Store
-    from sim.report import LowerBound
 
 PARTS = ("wait_table_taken", "wait_robot_free", "wait_no_robot", "to_pass", "load_own",
          "load_others", "drive_direct", "detour", "earlier_tables", "table_queue", "traffic",
@@ -300,10 +296,3 @@ def format_parts(summary: Mapping[str, Any]) -> str:
         return "-"
     ranked = sorted(parts.items(), key=lambda kv: -kv[1])
     return "  ".join(f"{k} {v:.1f}" for k, v in ranked if v >= 0.05)
-
-
-def store_parts(store: Store, bound: LowerBound) -> dict[str, Any]:
-    """``summarise`` over a run's store, the run's free-flow bound timing the drives."""
-    rows = wait_parts(store.dishes(), store.trips(), store.events(), drive=bound.drive_s,
-                      load_s_per_tray=bound.load_s_per_tray)
-    return summarise(rows)
