@@ -8,6 +8,8 @@ empty robots about to reach a pass, are offered the dishes a table has room for
 to wait at, a charger) for whoever is left. Split from ``tripwork`` so that what a
 round puts to the policy reads apart from how a trip then goes: a round only reads
 the fleet and begins trips through trip work (``TripWork.begin``), which owns them.
+Before the policy sees the waiting dishes, those a robot about to leave their pass
+for their table can still take ride along (``ridealong``), if the policy batches.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from fleet.controller.ridealong import ride_along
 from fleet.controller.robots import RobotRecord
 from fleet.controller.tableroom import plan_within_room, shared_spots, table_room
 from fleet.dispatch import (
@@ -59,6 +62,8 @@ class Dispatcher:
         trip work, which owns it from then on."""
         parts = self.parts
         self._send_to_unload(now)
+        if parts.policy.rides_along:
+            ride_along(self.work, now)
         idle = [r for r in self.work.idle_robots() if not r.loaded and not r.to_unload()]
         coming = self._coming_to_pass(now)
         if not idle and not coming:

@@ -124,23 +124,29 @@ class TripWork:
             if stop.kind is not StopKind.LOAD:
                 continue
             for tray, dish_id in zip(stop.trays, stop.dishes, strict=False):
-                dish = parts.dish(dish_id)
-                if dish.state is not DishState.READY:
-                    continue  # a dish on two trays is listed once per tray
-                dish.move(DishState.ASSIGNED)
-                dish.trip_id, dish.robot, dish.tray = trip.trip_id, rec.serial, tray
-                dish.attempts += 1
-                parts.save(dish)
-                parts.emit(ev.DISH_ASSIGNED, now, Phrase.of("{dish} on {robot} {tray}",
-                                                            dish=dish_id, robot=rec.serial,
-                                                            tray=tray),
-                           robot=rec.serial, dish_id=dish_id, trip_id=trip.trip_id,
-                           order_id=dish.order_id)
+                self.assign(dish_id, trip, rec, tray, now)
         parts.store.save_trip(trip)
         parts.emit(ev.TRIP_ASSIGNED, now, trip_words(rec.serial, trip, plan.reason),
                    robot=rec.serial, trip_id=trip.trip_id)
         parts.set_mode(rec, now)
         self.pending.add(rec.serial)
+
+    def assign(self, dish_id: str, trip: Trip, rec: RobotRecord, tray: str,
+               now: float) -> None:
+        """A ready dish is now ``trip``'s, on ``tray``; a dish on two trays is listed
+        once per tray, and assigned at the first."""
+        parts = self.parts
+        dish = parts.dish(dish_id)
+        if dish.state is not DishState.READY:
+            return
+        dish.move(DishState.ASSIGNED)
+        dish.trip_id, dish.robot, dish.tray = trip.trip_id, rec.serial, tray
+        dish.attempts += 1
+        parts.save(dish)
+        parts.emit(ev.DISH_ASSIGNED, now, Phrase.of("{dish} on {robot} {tray}",
+                                                    dish=dish_id, robot=rec.serial, tray=tray),
+                   robot=rec.serial, dish_id=dish_id, trip_id=trip.trip_id,
+                   order_id=dish.order_id)
 
     def start_charging_trip(self, rec: RobotRecord, now: float) -> None:
         chargers = self.parts.plan.places_of(PlaceKind.CHARGER)

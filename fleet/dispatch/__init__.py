@@ -25,6 +25,9 @@ from fleet.dispatch.travel_times import Travel, TravelTimes
 
 class Policy(Protocol):
     name: str
+    rides_along: bool
+    """A ready dish may join a trip about to take dishes from its pass to its table
+    (``fleet.controller.ridealong``); a one-dish-a-trip policy says no."""
 
     def plan(self, now: float, dishes: Sequence[DishView], robots: Sequence[RobotView],
              times: Travel) -> list[TripPlan]: ...

@@ -21,6 +21,7 @@ from fleet.words import Phrase
 
 class BaselinePolicy:
     name = "baseline"
+    rides_along = False
 
     def __init__(self, settings: ServeSettings) -> None:
         self.settings = settings

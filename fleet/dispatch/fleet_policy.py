@@ -38,6 +38,7 @@ from fleet.words import Phrase
 
 class FleetPolicy:
     name = "fleet"
+    rides_along = True
 
     def __init__(self, settings: ServeSettings, *, robot_weight: float = 0.5,
                  charge_pull_percent: float = 50.0, charge_pull_penalty_s: float = 60.0,
