@@ -14,6 +14,7 @@ from fleet.assembly import build_controller
 from fleet.controller.commands import SendOrder
 from fleet.controller.legs import node_id
 from fleet.domain import StopKind, TripKind
+from fleet.domain import events as ev
 from fleet.intake import DishRequest, OrderRequest
 from fleet.store import MemoryStore
 from fleet.vda import ActionState, ActionStatus, ConnectionState, Load, Position, RobotState
@@ -75,6 +76,8 @@ def test_a_dish_ready_while_its_tables_robot_loads_rides_along_on_that_trip() ->
     second = ctl.dish("o1/2")
     assert second.state.value == "assigned" and second.trip_id == trip.trip_id
     assert second.tray == "tray2"
+    told = [e.text for e in ctl.events if e.kind == ev.DISH_ASSIGNED and e.dish_id == "o1/2"]
+    assert told == ["o1/2 rides along on A tray2 to table-1"]
     loads = [s for s in trip.stops if s.kind is StopKind.LOAD]
     assert [s.dishes for s in loads] == [("o1/1",), ("o1/2",)], (
         "the first stop's actions were sent: the rider is loaded at a stop of its own")

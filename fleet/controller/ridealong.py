@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from fleet.dispatch import tray_slot
 from fleet.domain import Dish, DishState, Stop, StopKind, TripKind, TripState
+from fleet.words import Phrase
 
 if TYPE_CHECKING:
     from fleet.controller.robots import RobotRecord
@@ -99,7 +100,9 @@ def _join(work: TripWork, rec: RobotRecord, dish: Dish,
     table = trip.stops[serve]
     trip.stops[serve] = replace(table, dishes=table.dishes + ids, trays=table.trays + trays)
     trip.dishes = (*trip.dishes, dish.dish_id)
+    words = Phrase.of("{dish} rides along on {robot} {tray} to {table}", dish=dish.dish_id,
+                      robot=rec.serial, tray=trays[0], table=dish.table)
     for tray in trays:
-        work.assign(dish.dish_id, trip, rec, tray, now)
+        work.assign(dish.dish_id, trip, rec, tray, now, words=words)
     work.parts.store.save_trip(trip)
     assert dish.state is DishState.ASSIGNED

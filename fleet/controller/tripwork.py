@@ -132,9 +132,9 @@ class TripWork:
         self.pending.add(rec.serial)
 
     def assign(self, dish_id: str, trip: Trip, rec: RobotRecord, tray: str,
-               now: float) -> None:
+               now: float, *, words: Phrase | None = None) -> None:
         """A ready dish is now ``trip``'s, on ``tray``; a dish on two trays is listed
-        once per tray, and assigned at the first."""
+        once per tray, and assigned at the first. ``words`` say how, if not plainly."""
         parts = self.parts
         dish = parts.dish(dish_id)
         if dish.state is not DishState.READY:
@@ -143,8 +143,9 @@ class TripWork:
         dish.trip_id, dish.robot, dish.tray = trip.trip_id, rec.serial, tray
         dish.attempts += 1
         parts.save(dish)
-        parts.emit(ev.DISH_ASSIGNED, now, Phrase.of("{dish} on {robot} {tray}",
-                                                    dish=dish_id, robot=rec.serial, tray=tray),
+        parts.emit(ev.DISH_ASSIGNED, now, words or Phrase.of("{dish} on {robot} {tray}",
+                                                             dish=dish_id, robot=rec.serial,
+                                                             tray=tray),
                    robot=rec.serial, dish_id=dish_id, trip_id=trip.trip_id,
                    order_id=dish.order_id)
 

@@ -388,6 +388,8 @@ KO.update({
     "order {order} for {table}: {n} dish(es)": "주문 {order}, {table}: 요리 {n}개",
     "{dish} for {table} ready": "{table}의 {dish} 준비 완료",
     "{dish} on {robot} {tray}": "{dish}, {robot} {tray} 배정",
+    "{dish} rides along on {robot} {tray} to {table}":
+        "{dish}, {table}(으)로 가는 {robot} {tray}에 함께 배정",
     "{dish} loaded on {robot} {tray}": "{dish}, {robot} {tray}에 적재",
     "{dish} at {place}": "{dish}, {place} 도착",
     "{dish} served at {place}": "{dish}, {place} 서빙 완료",
