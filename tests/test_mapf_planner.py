@@ -249,6 +249,39 @@ def test_distance_tables_match_a_plain_bfs() -> None:
     assert tables.computed == 6
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 9), st.integers(1, 9), st.data())
+def test_distance_tables_match_a_plain_bfs_on_random_grids_with_one_way_moves(
+        h: int, w: int, data: st.DataObject) -> None:
+    """The tables read distances off a breadth-first order (``gridgraph._levels``);
+    here each is checked against a queue-based search over the moves as given,
+    one-way ones included (a distance is the number of moves *to* the goal)."""
+    free = np.array(data.draw(st.lists(st.lists(st.booleans(), min_size=w, max_size=w),
+                                       min_size=h, max_size=h)), dtype=bool)
+    assume(free.any())
+    plain = GridGraph(free)
+    keep = data.draw(st.lists(st.booleans(), min_size=plain.size * 4,
+                              max_size=plain.size * 4))
+    moves = [tuple(u for k, u in enumerate(near) if keep[4 * v + k])
+             for v, near in enumerate(plain.neighbours)]
+    graph = GridGraph(free, moves)
+    tables = DistanceTables(graph)
+    goals = [int(v) for v in graph.free_cells]
+    tables.prefetch(goals[::2])
+    for goal in goals:
+        want = {goal: 0}
+        queue = deque([goal])
+        while queue:
+            u = queue.popleft()
+            for v in range(graph.size):
+                if u in moves[v] and v not in want:
+                    want[v] = want[u] + 1
+                    queue.append(v)
+        table = tables.to(goal)
+        assert [table[v] for v in range(graph.size)] == [
+            want.get(v, UNREACHABLE) for v in range(graph.size)]
+
+
 def test_pinned_cells_that_clash_give_no_configuration() -> None:
     from fleet.traffic.pibt import ConfigurationGenerator  # noqa: PLC0415
 

@@ -135,10 +135,7 @@ def run_one_shot(job: OneShotJob) -> dict[str, Any]:
     row["solved"] = history is not None
     plan = None
     if history is not None:
-        lb_tables = DistanceTables(graph)
-        lb_tables.prefetch([graph.cell(*g) for g in scen.goals])
-        lower = sum(lb_tables.to(graph.cell(*g))[graph.cell(*s)]
-                    for s, g in zip(scen.starts, scen.goals, strict=True))
+        lower = _lower_bound(graph, scen.starts, scen.goals)
         soc = _sum_of_costs(history, scen.goals)
         problems = _check(grid, history, scen.starts, scen.goals)
         row.update(soc=soc, lb=lower, soc_lb=soc / lower if lower else 1.0,
@@ -148,6 +145,22 @@ def run_one_shot(job: OneShotJob) -> dict[str, Any]:
         if job.want_plan:
             plan = _xy_paths(history)
     return {"row": row, "plan": plan}
+
+
+def _lower_bound(graph: Any, starts: Sequence[Cell], goals: Sequence[Cell]) -> int:
+    """Sum of each agent's own shortest path, by scipy's Dijkstra rather than the
+    planners' distance tables, so a fault in those cannot flatter SoC/LB."""
+    import numpy as np  # noqa: PLC0415
+    from scipy.sparse import csgraph  # noqa: PLC0415
+
+    total = 0
+    for k in range(0, len(goals), 64):
+        chunk = [graph.cell(*g) for g in goals[k:k + 64]]
+        dist = csgraph.shortest_path(graph.csr, directed=True, unweighted=True,
+                                     indices=graph.compact[chunk])
+        for row, s in zip(np.atleast_2d(dist), starts[k:k + 64], strict=True):
+            total += int(row[graph.compact[graph.cell(*s)]])
+    return total
 
 
 def run_lifelong(job: LifelongJob) -> dict[str, Any]:
