@@ -120,6 +120,9 @@ class DistanceTables:
         self.max_tables = max(1, max_cells // max(1, graph.size))
         self._tables: OrderedDict[int, array[int]] = OrderedDict()
         self.computed = 0
+        # scipy's searches take float64 weights and would convert the graph's
+        # (int8) on every call: a third of a table's time on den520d.
+        self._search = graph.csr.astype(np.float64)
 
     def to(self, goal: int) -> array[int]:
         table = self._tables.get(goal)
@@ -147,7 +150,7 @@ class DistanceTables:
             raise ValueError(f"goal cell {self.graph.row_col(goal)} is not passable")
         graph = self.graph
         order, parent = csgraph.breadth_first_order(
-            graph.csr, int(graph.compact[goal]), directed=True, return_predecessors=True)
+            self._search, int(graph.compact[goal]), directed=True, return_predecessors=True)
         steps = np.full(graph.size, UNREACHABLE, dtype=np.int32)
         steps[graph.free_cells[order]] = _levels(order, parent)
         return array("i", steps.tobytes())
