@@ -136,10 +136,11 @@ class ConfigurationGenerator:
         here = cur[a]
         dist, rank = self._dist[a], self._rank[a]
         jitter, salt = self._jitter, self._salt
-        # Nearest to the goal first; among equals a free cell, then at random.
-        ranked = [(rank[c] + (0.5 if now[c] not in (NO_ONE, a) else 0.0)
+        # Nearest to the goal first; among equals a free cell, then at random. (A cell
+        # other than ours with someone on it is someone else's: one robot a cell.)
+        ranked = [(rank[c] + (0.5 if now[c] != NO_ONE and c != here else 0.0)
                    + jitter[(c + salt) & _JITTER_MASK], c)
-                  for c in (*self.graph.neighbours[here], here)]
+                  for c in self.graph.moves[here]]
         if asker != NO_ONE and len(self.graph.neighbours[self._goal[a]]) <= 2:
             toward = self._dist[asker]
             if dist[here] + toward[self._goal[a]] == toward[here]:
@@ -151,9 +152,17 @@ class ConfigurationGenerator:
                 # 5.8 -> 5.0 goals a step) and is not needed there.
                 ranked = [(key + 3.0 if toward[c] < toward[here] else key, c)
                           for key, c in ranked]
+        best = min(ranked)[1]
+        partner = self._swap_partner(a, best) if self.swap else NO_ONE
+        if partner == NO_ONE and nxt[best] == NO_ONE and (now[best] == NO_ONE
+                                                           or best == here):
+            # The usual case away from crowds: the best cell is free (or our own).
+            # The loop below would take it first too; this skips sorting the rest.
+            nxt[best] = a
+            to[a] = best
+            return True
         ranked.sort()
         options = [c for _, c in ranked]
-        partner = self._swap_partner(a, options[0]) if self.swap else NO_ONE
         if partner != NO_ONE:
             options.reverse()
         for u in options:
