@@ -354,7 +354,7 @@ def test_lns_picks_the_robots_standing_on_a_late_robots_way() -> None:
     graph = GridGraph(free)
     tables = DistanceTables(graph)
     goal = graph.cell(0, 4)
-    res = _Reservations()
+    res = _Reservations(graph.size)
     # Robot 1 rests on (0, 2), robot 2 passes (0, 3) at step 3, robot 3 is elsewhere.
     res.add(1, [graph.cell(0, 2)])
     res.add(2, [graph.cell(1, 1), graph.cell(1, 2), graph.cell(1, 3), graph.cell(0, 3),
