@@ -19,18 +19,23 @@ than 4 (worst of the six 1.16 -> 1.09).
 Rules as in the planners: unit steps, vertex and swap conflicts forbidden, a
 robot rests on its goal once its path ends (so no later path may cross it there).
 
-Pure: the standard library and ``gridgraph``.
+``solve_within`` puts LaCAM's first plan and this refinement under one wall-time
+budget, for callers who must have a plan by a given time.
+
+Pure: the standard library and the traffic grid and planner modules.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fleet.traffic.gridgraph import DistanceTables, GridGraph
+from fleet.traffic.lacam import GUIDE, OneShotResult, solve
 
 Path = list[int]
 
@@ -94,8 +99,11 @@ _LOW = (1 << _BITS) - 1
 
 
 def _space_time_astar(graph: GridGraph, dist: Sequence[int], start: int, goal: int, *,
-                      res: _Reservations, horizon: int, budget: int) -> Path | None:
-    """Shortest path from ``start`` at time 0 to resting on ``goal``, around ``res``."""
+                      res: _Reservations, horizon: int, budget: int,
+                      deadline: float = math.inf) -> Path | None:
+    """Shortest path from ``start`` at time 0 to resting on ``goal``, around ``res``;
+    None past ``budget`` expansions or the clock reading ``deadline`` (looked at every
+    256 expansions: a failing search can take 50 ms on a 32x32 map)."""
     settle = res.last.get(goal, -1) + 1  # earliest time it may stay on its goal for good
     moves, size = graph.moves, res.size
     at, rest, rester = res.at, res.rest, res.rester
@@ -123,7 +131,7 @@ def _space_time_astar(graph: GridGraph, dist: Sequence[int], start: int, goal: i
             path.reverse()
             return path
         expanded += 1
-        if expanded > budget:
+        if expanded > budget or (expanded & 255 == 0 and time.perf_counter() > deadline):
             return None
         nt = t + 1
         row = (nt if nt < horizon else horizon) * size
@@ -192,11 +200,15 @@ def _trim(path: Path) -> Path:
 def refine(graph: GridGraph, tables: DistanceTables, plan: Sequence[Sequence[int]],
            goals: Sequence[int], *, time_limit_s: float, seed: int = 0,
            neighbourhood: int = 8, budget: int = 20_000,
-           max_rounds: int | None = None) -> Refined:
+           max_rounds: int | None = None, good_enough: int | None = None) -> Refined:
     """A plan with a sum of costs no higher than ``plan``'s, improved until the time
     limit (or ``max_rounds`` rounds: a run that does not depend on the clock, for
-    comparing and testing): one configuration per step, like the input."""
+    comparing and testing), or until its sum of costs is at most ``good_enough``: one
+    configuration per step, like the input. A round under way when the time is up
+    is abandoned (its robots keep their old paths), so the call overruns its limit
+    by little more than building the returned plan."""
     t0 = time.perf_counter()
+    deadline = t0 + time_limit_s
     n = len(goals)
     rng = random.Random(seed)
     paths = [_trim([cfg[i] for cfg in plan]) for i in range(n)]
@@ -207,8 +219,10 @@ def refine(graph: GridGraph, tables: DistanceTables, plan: Sequence[Sequence[int
     rounds = accepted = 0
     k = min(neighbourhood, n)
     score = [1.0, 1.0]  # how much each way of choosing robots has gained lately
-    while time.perf_counter() - t0 < time_limit_s and n > 0 and (
-            max_rounds is None or rounds < max_rounds):
+    cost = sum(len(p) - 1 for p in paths)
+    while time.perf_counter() < deadline and n > 0 and (
+            max_rounds is None or rounds < max_rounds) and (
+            good_enough is None or cost > good_enough):
         rounds += 1
         delayed = [i for i in range(n) if len(paths[i]) - 1 > dists[i][paths[i][0]]]
         if not delayed:
@@ -235,7 +249,7 @@ def refine(graph: GridGraph, tables: DistanceTables, plan: Sequence[Sequence[int
         new: dict[int, Path] = {}
         for i in chosen:
             path = _space_time_astar(graph, dists[i], old[i][0], goals[i], res=res,
-                                     horizon=horizon, budget=budget)
+                                     horizon=horizon, budget=budget, deadline=deadline)
             if path is None:
                 break
             new[i] = path
@@ -253,6 +267,7 @@ def refine(graph: GridGraph, tables: DistanceTables, plan: Sequence[Sequence[int
                 paths[i] = p
             if after < before:
                 accepted += 1
+                cost -= before - after
             continue
         for p in new.values():
             res.remove(p)
@@ -261,3 +276,48 @@ def refine(graph: GridGraph, tables: DistanceTables, plan: Sequence[Sequence[int
     makespan = max(len(p) for p in paths)
     out = [tuple(p[min(t, len(p) - 1)] for p in paths) for t in range(makespan)]
     return Refined(out, rounds, accepted, time.perf_counter() - t0)
+
+
+@dataclass(frozen=True)
+class Anytime:
+    """LaCAM's first plan with its figures, and the plan at the end of the budget."""
+
+    first: OneShotResult
+    plan: list[tuple[int, ...]] | None
+    refined: Refined | None
+    elapsed_s: float
+
+
+def solve_within(graph: GridGraph, starts: Sequence[int], goals: Sequence[int], *,
+                 budget_s: float, time_limit_s: float, seed: int = 0,
+                 tables: DistanceTables | None = None, good_enough: float | None = None,
+                 guide: tuple[float, float] | None = GUIDE) -> Anytime:
+    """A plan within ``budget_s`` of wall time from the call, everything counted (the
+    distance tables, the guides, LaCAM's search, then LNS for whatever is left).
+
+    A caller with a fixed time per decision wants the best plan it can have by then,
+    not the first one: on room-32-32-4 at 30 robots the first plan is 10-20 % above
+    the lower bound and comes in about half of a 50 ms budget, and the rest of the
+    budget spent in ``refine`` removes part of that. If LaCAM has no plan when the
+    budget ends it goes on searching up to ``time_limit_s`` (late is better than
+    none) and the plan is returned unrefined.
+
+    ``good_enough``: stop refining once the sum of costs is at most this multiple of
+    the lower bound (each robot's own shortest way), as an optimiser stops at a gap;
+    None refines until the budget ends."""
+    t0 = time.perf_counter()
+    tables = tables or DistanceTables(graph)
+    first = solve(graph, starts, goals, time_limit_s=time_limit_s, seed=seed, tables=tables,
+                  guide=guide)
+    if first.plan is None:
+        return Anytime(first, None, None, time.perf_counter() - t0)
+    target = None
+    if good_enough is not None:
+        lower = sum(tables.to(g)[s] for s, g in zip(starts, goals, strict=True))
+        target = math.floor(good_enough * lower)
+    left = budget_s - (time.perf_counter() - t0)
+    if left <= 0 or (target is not None and first.sum_of_costs(goals) <= target):
+        return Anytime(first, first.plan, None, time.perf_counter() - t0)
+    refined = refine(graph, tables, first.plan, goals, time_limit_s=left, seed=seed,
+                     good_enough=target)
+    return Anytime(first, refined.plan, refined, time.perf_counter() - t0)
