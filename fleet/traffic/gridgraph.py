@@ -23,7 +23,6 @@ from __future__ import annotations
 from array import array
 from collections import OrderedDict
 from collections.abc import Sequence
-from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -91,11 +90,6 @@ class GridGraph:
                 near.append(v - 1)
             neighbours.append(tuple(near))
         return tuple(neighbours)
-
-    @cached_property
-    def moves(self) -> tuple[tuple[int, ...], ...]:
-        """Each cell's neighbours and the cell itself (staying is a move too)."""
-        return tuple((*near, v) for v, near in enumerate(self.neighbours))
 
     def cell(self, row: int, col: int) -> int:
         return row * self.width + col

@@ -105,7 +105,7 @@ def _space_time_astar(graph: GridGraph, dist: Sequence[int], start: int, goal: i
     None past ``budget`` expansions or the clock reading ``deadline`` (looked at every
     64 expansions, about 0.3 ms: a failing search can take 50 ms on a 32x32 map)."""
     settle = res.last.get(goal, -1) + 1  # earliest time it may stay on its goal for good
-    moves, size = graph.moves, res.size
+    neighbours, size = graph.neighbours, res.size
     at, rest, rester = res.at, res.rest, res.rester
     cells: list[int] = [start]
     times: list[int] = [0]
@@ -137,7 +137,7 @@ def _space_time_astar(graph: GridGraph, dist: Sequence[int], start: int, goal: i
         row = (nt if nt < horizon else horizon) * size
         now_row, next_row = t * size, nt * size
         deeper = (_LOW - nt) << _BITS
-        for u in moves[v]:
+        for u in (*neighbours[v], v):
             if row + u in closed or next_row + u in at:
                 continue
             since = rest.get(u)

@@ -140,7 +140,7 @@ class ConfigurationGenerator:
         # other than ours with someone on it is someone else's: one robot a cell.)
         ranked = [(rank[c] + (0.5 if now[c] != NO_ONE and c != here else 0.0)
                    + jitter[(c + salt) & _JITTER_MASK], c)
-                  for c in self.graph.moves[here]]
+                  for c in (*self.graph.neighbours[here], here)]
         if asker != NO_ONE and len(self.graph.neighbours[self._goal[a]]) <= 2:
             toward = self._dist[asker]
             if dist[here] + toward[self._goal[a]] == toward[here]:
