@@ -9,16 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fleet.bench.mapf import (
-    LifelongJob,
-    OneShotJob,
-    format_lifelong,
-    format_one_shot,
-    run_lifelong,
-    run_one_shot,
-    summary,
-)
+from fleet.bench.mapf import LifelongJob, OneShotJob, run_lifelong, run_one_shot
 from fleet.bench.mapf_files import load_grid, read_lorr, read_scen
+from fleet.bench.mapf_tables import format_lifelong, format_one_shot, summary
 from fleet.cli import main
 from fleet.errors import BenchmarkFileError
 from fleet.traffic.plancheck import plan_problems

@@ -228,15 +228,13 @@ def run_dashboard_bench_cmd(args: argparse.Namespace, console: Console) -> int:
 
 
 def run_mapf_bench_cmd(args: argparse.Namespace, console: Console) -> int:
-    from fleet.bench.mapf import (  # noqa: PLC0415
-        LifelongJob,
-        OneShotJob,
+    from fleet.bench.mapf import LifelongJob, OneShotJob, run_jobs  # noqa: PLC0415
+    from fleet.bench.mapf_files import load_grid, read_lorr  # noqa: PLC0415
+    from fleet.bench.mapf_tables import (  # noqa: PLC0415
         format_lifelong,
         format_one_shot,
-        run_jobs,
         summary,
     )
-    from fleet.bench.mapf_files import load_grid, read_lorr  # noqa: PLC0415
 
     if not args.lorr and args.map is None:
         raise FleetError("fleet bench mapf: give --map with --scen (one-shot) or --lorr "
