@@ -9,16 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fleet.bench.mapf import (
-    LifelongJob,
-    OneShotJob,
-    format_lifelong,
-    format_one_shot,
-    run_lifelong,
-    run_one_shot,
-    summary,
-)
+from fleet.bench.mapf import LifelongJob, OneShotJob, run_lifelong, run_one_shot
 from fleet.bench.mapf_files import load_grid, read_lorr, read_scen
+from fleet.bench.mapf_tables import format_lifelong, format_one_shot, summary
 from fleet.cli import main
 from fleet.errors import BenchmarkFileError
 from fleet.traffic.plancheck import plan_problems
@@ -135,6 +128,26 @@ def test_refined_row_keeps_the_first_figures_beside_the_better_ones() -> None:
     assert row["valid"] and row["soc"] <= row["soc_first"]
     assert row["soc_lb_first"] == row["soc_first"] / 12
     assert "SoC/LB refined" in format_one_shot([row])
+
+
+def test_budgeted_row_has_the_first_plan_and_the_whole_time() -> None:
+    row = run_one_shot(OneShotJob(POCKET, DATA / "pocket.scen", 2, "lacam", 10.0,
+                                  budget_s=0.2))["row"]
+    assert row["valid"] and row["soc"] <= row["soc_first"] and row["budget_s"] == 0.2
+    assert row["first_s"] <= row["time_s"]
+    assert "whole time (first plan + LNS)" in summary([row])
+    # A plan already good enough is not refined at all.
+    lazy = run_one_shot(OneShotJob(POCKET, DATA / "pocket.scen", 2, "lacam", 10.0,
+                                   budget_s=0.2, good_enough=100.0))["row"]
+    assert lazy["soc"] == lazy["soc_first"] and "refine_rounds" not in lazy
+
+
+def test_cli_refuses_budget_with_refine_and_good_enough_alone(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    scen = ["--map", str(POCKET), "--scen", str(DATA / "pocket.scen")]
+    assert main(["bench", "mapf", *scen, "--budget", "1", "--refine", "1"]) == 1
+    assert main(["bench", "mapf", *scen, "--good-enough", "1.1"]) == 1
+    assert "--good-enough needs --budget" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("guided", [True, False])

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from fleet.traffic.gridgraph import UNREACHABLE, DistanceTables, GridGraph
 from fleet.traffic.lacam import GUIDE, solve
-from fleet.traffic.lns import _in_the_way, _Reservations, refine
+from fleet.traffic.lns import _in_the_way, _Reservations, _space_time_astar, refine, solve_within
 from fleet.traffic.pibt import LifelongPibt
 from fleet.traffic.plancheck import plan_problems
 
@@ -249,6 +249,39 @@ def test_distance_tables_match_a_plain_bfs() -> None:
     assert tables.computed == 6
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 9), st.integers(1, 9), st.data())
+def test_distance_tables_match_a_plain_bfs_on_random_grids_with_one_way_moves(
+        h: int, w: int, data: st.DataObject) -> None:
+    """The tables read distances off a breadth-first order (``gridgraph._levels``);
+    here each is checked against a queue-based search over the moves as given,
+    one-way ones included (a distance is the number of moves *to* the goal)."""
+    free = np.array(data.draw(st.lists(st.lists(st.booleans(), min_size=w, max_size=w),
+                                       min_size=h, max_size=h)), dtype=bool)
+    assume(free.any())
+    plain = GridGraph(free)
+    keep = data.draw(st.lists(st.booleans(), min_size=plain.size * 4,
+                              max_size=plain.size * 4))
+    moves = [tuple(u for k, u in enumerate(near) if keep[4 * v + k])
+             for v, near in enumerate(plain.neighbours)]
+    graph = GridGraph(free, moves)
+    tables = DistanceTables(graph)
+    goals = [int(v) for v in graph.free_cells]
+    tables.prefetch(goals[::2])
+    for goal in goals:
+        want = {goal: 0}
+        queue = deque([goal])
+        while queue:
+            u = queue.popleft()
+            for v in range(graph.size):
+                if u in moves[v] and v not in want:
+                    want[v] = want[u] + 1
+                    queue.append(v)
+        table = tables.to(goal)
+        assert [table[v] for v in range(graph.size)] == [
+            want.get(v, UNREACHABLE) for v in range(graph.size)]
+
+
 def test_pinned_cells_that_clash_give_no_configuration() -> None:
     from fleet.traffic.pibt import ConfigurationGenerator  # noqa: PLC0415
 
@@ -303,6 +336,45 @@ def test_refined_plans_stay_valid_and_never_cost_more(
                          [xy(graph, v) for v in goals]) == []
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(roomy=True), st.integers(0, 3))
+def test_plans_within_a_budget_are_valid_and_no_worse_than_the_first(
+        case: tuple[np.ndarray, list[int], list[int]], seed: int) -> None:
+    free, starts, goals = case
+    graph = GridGraph(free)
+    out = solve_within(graph, starts, goals, budget_s=0.1, time_limit_s=BUDGET_S, seed=seed)
+    assert out.plan is not None and out.first.plan is not None
+    assert list(out.plan[0]) == starts and list(out.plan[-1]) == goals
+    assert sum_of_costs(out.plan, goals) <= out.first.sum_of_costs(goals)
+    assert plan_problems(free, paths_of(graph, out.plan), [xy(graph, v) for v in starts],
+                         [xy(graph, v) for v in goals]) == []
+
+
+def test_refinement_stops_when_good_enough_and_a_round_cut_short_changes_nothing() -> None:
+    free = grid(["....", "....", "...."])
+    graph = GridGraph(free)
+    a, b = graph.cell(0, 0), graph.cell(2, 3)
+    wasteful = [(a, b), (a, b), (a, b), (graph.cell(1, 0), b), (graph.cell(1, 1), b),
+                (graph.cell(0, 1), b), (graph.cell(0, 2), b), (graph.cell(0, 3), b)]
+    goals = [graph.cell(0, 3), b]
+    tables = DistanceTables(graph)
+    # Already good enough (cost 7 <= 7): not a single round.
+    kept = refine(graph, tables, wasteful, goals, time_limit_s=BUDGET_S, good_enough=7)
+    assert kept.rounds == 0 and sum_of_costs(kept.plan, goals) == 7
+    # No time at all: the plan comes back as it was, however bad.
+    late = refine(graph, tables, wasteful, goals, time_limit_s=0.0)
+    assert late.rounds == 0 and [tuple(c) for c in late.plan] == wasteful
+    # A search that runs out of time gives no path rather than overrunning: here the
+    # goal is crossed at step 300, so resting there takes hundreds of expansions.
+    res = _Reservations(graph.size)
+    res.add(1, [graph.cell(2, 0)] * 300 + [goals[0], graph.cell(1, 3)])
+    dist = tables.to(goals[0])
+    path = _space_time_astar(graph, dist, a, goals[0], res=res, horizon=302, budget=100_000)
+    assert path is not None and len(path) == 302
+    assert _space_time_astar(graph, dist, a, goals[0], res=res, horizon=302, budget=100_000,
+                             deadline=0.0) is None
+
+
 def test_refinement_removes_a_needless_wait_and_detour() -> None:
     free = grid(["....", "....", "...."])
     graph = GridGraph(free)
@@ -321,7 +393,7 @@ def test_lns_picks_the_robots_standing_on_a_late_robots_way() -> None:
     graph = GridGraph(free)
     tables = DistanceTables(graph)
     goal = graph.cell(0, 4)
-    res = _Reservations()
+    res = _Reservations(graph.size)
     # Robot 1 rests on (0, 2), robot 2 passes (0, 3) at step 3, robot 3 is elsewhere.
     res.add(1, [graph.cell(0, 2)])
     res.add(2, [graph.cell(1, 1), graph.cell(1, 2), graph.cell(1, 3), graph.cell(0, 3),

@@ -224,6 +224,15 @@ def register(sub: Any) -> None:
                       help="one-shot: after LaCAM's first plan, improve it by large "
                            "neighbourhood search for up to S seconds (inside --time-limit); "
                            "the table then shows SoC/LB first and refined (default 0: off)")
+    mapf.add_argument("--budget", type=float, default=0.0, metavar="S",
+                      help="one-shot: the whole plan within S seconds of wall time, "
+                           "everything counted: LaCAM's first plan, then large "
+                           "neighbourhood search until the time is up ('s' is then the "
+                           "whole time, 'first s' still the first plan's; replaces "
+                           "--refine; default 0: off)")
+    mapf.add_argument("--good-enough", type=float, metavar="RATIO",
+                      help="with --budget: stop the search early once SoC/LB is at most "
+                           "RATIO (default: use the whole budget)")
     mapf.add_argument("--no-guide", action="store_true",
                       help="PIBT (lifelong, and inside LaCAM) ranks moves by plain distances, "
                            "without the flow-priced guides (the core before them, for "

@@ -228,21 +228,23 @@ def run_dashboard_bench_cmd(args: argparse.Namespace, console: Console) -> int:
 
 
 def run_mapf_bench_cmd(args: argparse.Namespace, console: Console) -> int:
-    from fleet.bench.mapf import (  # noqa: PLC0415
-        LifelongJob,
-        OneShotJob,
+    from fleet.bench.mapf import LifelongJob, OneShotJob, run_jobs  # noqa: PLC0415
+    from fleet.bench.mapf_files import load_grid, read_lorr  # noqa: PLC0415
+    from fleet.bench.mapf_tables import (  # noqa: PLC0415
         format_lifelong,
         format_one_shot,
-        run_jobs,
         summary,
     )
-    from fleet.bench.mapf_files import load_grid, read_lorr  # noqa: PLC0415
 
     if not args.lorr and args.map is None:
         raise FleetError("fleet bench mapf: give --map with --scen (one-shot) or --lorr "
                          "(lifelong)")
     if (args.map is None) != (not args.scen):
         raise FleetError("fleet bench mapf: --map and --scen go together")
+    if args.budget > 0 and args.refine > 0:
+        raise FleetError("fleet bench mapf: give --budget or --refine, not both")
+    if args.good_enough is not None and args.budget <= 0:
+        raise FleetError("fleet bench mapf: --good-enough needs --budget")
     jobs: list[OneShotJob | LifelongJob] = []
     skipped: list[str] = []
     if args.map is not None:
@@ -255,7 +257,7 @@ def run_mapf_bench_cmd(args: argparse.Namespace, console: Console) -> int:
                     continue
                 jobs.extend(OneShotJob(args.map, scen, n, planner, args.time_limit,
                                        args.seed, args.plans_out is not None, args.refine,
-                                       not args.no_guide)
+                                       not args.no_guide, args.budget, args.good_enough)
                             for planner in args.planners)
     for path in args.lorr:
         steps = args.steps or read_lorr(path).steps or 500
@@ -284,6 +286,11 @@ def run_mapf_bench_cmd(args: argparse.Namespace, console: Console) -> int:
                           markup=False, highlight=False)
     for text in skipped:
         console.print(f"skipped: {text}", markup=False, highlight=False)
+    if args.budget > 0:
+        console.print(f"(ours: first plan and LNS within {args.budget:g} s, all counted"
+                      + (f", LNS stopped at SoC/LB <= {args.good_enough:g}"
+                         if args.good_enough is not None else "") + ")",
+                      markup=False, highlight=False, soft_wrap=True)
     console.print(f"\n(time limit {args.time_limit:g} s per instance and planner; 'base' = "
                   f"prioritised TrafficManager in unit steps; {platform.python_implementation()} "
                   f"{platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores)",

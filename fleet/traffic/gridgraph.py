@@ -8,6 +8,13 @@ every step by every robot heading there, so each goal's table is computed
 once (a breadth-first search in C via scipy) and kept, stored compactly
 (``array('i')``: 4 bytes a cell) because a lifelong run visits many goals.
 
+The search is scipy's ``breadth_first_order``, which gives the order cells were
+reached in and each one's parent but no distances; distances follow from the
+order in a few numpy steps (``_levels``). It is 2-5x faster than scipy's
+``shortest_path`` with ``unweighted=True``, which runs Dijkstra with a heap
+(den520d, 28k free cells: about 1.5 ms a table against 3.5-5 ms, and one table
+per robot is most of the first plan's time at 200 robots).
+
 Pure: numpy, scipy and the standard library.
 """
 
@@ -113,6 +120,9 @@ class DistanceTables:
         self.max_tables = max(1, max_cells // max(1, graph.size))
         self._tables: OrderedDict[int, array[int]] = OrderedDict()
         self.computed = 0
+        # scipy's searches take float64 weights and would convert the graph's
+        # (int8) on every call: a third of a table's time on den520d.
+        self._search = graph.csr.astype(np.float64)
 
     def to(self, goal: int) -> array[int]:
         table = self._tables.get(goal)
@@ -127,17 +137,10 @@ class DistanceTables:
         return table
 
     def prefetch(self, goals: Sequence[int]) -> None:
-        """Compute many goals' tables in one scipy call (cheaper than one by one)."""
-        missing = sorted({g for g in goals if g not in self._tables})
-        for start in range(0, len(missing), 64):
-            chunk = missing[start:start + 64]
-            for goal in chunk:
-                if not self.graph.is_free(goal):
-                    raise ValueError(f"goal cell {self.graph.row_col(goal)} is not passable")
-            dist = csgraph.shortest_path(self.graph.csr, directed=True, unweighted=True,
-                                         indices=self.graph.compact[chunk])
-            for goal, row in zip(chunk, np.atleast_2d(dist), strict=True):
-                self._tables[goal] = self._as_table(row)
+        """Compute the tables of all ``goals`` not yet held (bounded like ``to``)."""
+        for goal in dict.fromkeys(goals):
+            if goal not in self._tables:
+                self._tables[goal] = self._compute(goal)
                 self.computed += 1
         while len(self._tables) > self.max_tables:
             self._tables.popitem(last=False)
@@ -145,11 +148,30 @@ class DistanceTables:
     def _compute(self, goal: int) -> array[int]:
         if not self.graph.is_free(goal):
             raise ValueError(f"goal cell {self.graph.row_col(goal)} is not passable")
-        dist = csgraph.shortest_path(self.graph.csr, directed=True, unweighted=True,
-                                     indices=[int(self.graph.compact[goal])])
-        return self._as_table(dist[0])
-
-    def _as_table(self, row: npt.NDArray[np.float64]) -> array[int]:
-        steps = np.full(self.graph.size, UNREACHABLE, dtype=np.int32)
-        steps[self.graph.free_cells] = np.where(np.isfinite(row), row, UNREACHABLE)
+        graph = self.graph
+        order, parent = csgraph.breadth_first_order(
+            self._search, int(graph.compact[goal]), directed=True, return_predecessors=True)
+        steps = np.full(graph.size, UNREACHABLE, dtype=np.int32)
+        steps[graph.free_cells[order]] = _levels(order, parent)
         return array("i", steps.tobytes())
+
+
+def _levels(order: npt.NDArray[np.int32], parent: npt.NDArray[np.int32]
+            ) -> npt.NDArray[np.int32]:
+    """Each cell's distance from the root, in ``order`` (a breadth-first order).
+
+    In breadth-first order the cells of one level come together, and so do their
+    parents: the cells of level k + 1 are those, from the end of level k on, whose
+    parent lies in level k. With ``up[i]`` the position in ``order`` of the parent of
+    ``order[i + 1]`` (not decreasing), each next level starts after the last cell
+    whose parent came before the current level's start: one binary search a level."""
+    n = len(order)
+    where = np.empty(len(parent), dtype=np.int64)
+    where[order] = np.arange(n)
+    up = where[parent[order[1:]]]
+    starts = np.zeros(n, dtype=np.int32)
+    begin = 1  # level 1 starts at position 1: the root alone is level 0
+    while begin < n:
+        starts[begin] = 1
+        begin = int(up.searchsorted(begin, "left")) + 1
+    return np.cumsum(starts, dtype=np.int32)
