@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fleet.traffic.adg import INF, Track, Visit
+from fleet.traffic.footpibt import apart
+from fleet.traffic.footpibt import solve as solve_apart
 from fleet.traffic.gridgraph import DistanceTables, GridGraph
 from fleet.traffic.lacam import solve
 from fleet.traffic.planning import Board
@@ -145,14 +147,19 @@ def solve_floor(board: Board, tracks: Sequence[Track], *,
         else:
             end = track.visits[-1].cell
             goals.append(end if end not in blocked else start)
-    # Two agents bound for one cell (the one there now will have left by the time the
-    # other arrives, in the graph's order): the later one waits where it is instead.
-    _settle(goals, starts)
+    # Plans keep footprints apart when the robots stand apart now (they do when the graph
+    # released them: a second visit to a footprint is released once the first robot
+    # has gone on); else cells apart only, as before, and the orders' checks decide.
+    foot: Sequence[Sequence[int]] | None = board.foot if apart(starts, board.foot) else None
+    # Two agents bound for one footprint (the one there now will have left by the time
+    # the other arrives, in the graph's order): the later one waits where it is instead.
+    _settle(goals, starts, foot)
     graph = FloorGraph(board, blocked)
     tables = DistanceTables(graph)
     if asking is not None:
         me = next(i for i, t in enumerate(agents) if t is asking[0])
-        taken = {g for i, g in enumerate(goals) if i != me}
+        taken = {f for i, g in enumerate(goals) if i != me
+                 for f in (foot[g] if foot is not None else (g,))}
         here = tables.to(starts[me]) if graph.is_free(starts[me]) else None
         options = sorted((here[g] if here is not None else 0, g) for g in asking[1]
                          if g not in blocked and g not in taken)
@@ -170,9 +177,13 @@ def solve_floor(board: Board, tracks: Sequence[Track], *,
         if attempt and left <= 0:
             break
         try:
-            result = solve(graph, starts, goals, time_limit_s=max(left, 0.001),
-                           seed=seed * ATTEMPTS + attempt, tables=tables, restart_s=None,
-                           guide=None)
+            if foot is not None:
+                result = solve_apart(graph, foot, starts, goals, time_limit_s=max(left, 0.001),
+                                     seed=seed * ATTEMPTS + attempt, tables=tables)
+            else:
+                result = solve(graph, starts, goals, time_limit_s=max(left, 0.001),
+                               seed=seed * ATTEMPTS + attempt, tables=tables, restart_s=None,
+                               guide=None)
         except ValueError as exc:
             return refuse(str(exc))
         if result.plan is None:
@@ -195,22 +206,26 @@ def solve_floor(board: Board, tracks: Sequence[Track], *,
     return FloorOutcome(planned, "solved", time.perf_counter() - t0)
 
 
-def _settle(goals: list[int], starts: Sequence[int]) -> None:
-    """Give an agent whose goal another agent also has its start instead, until goals are
-    distinct. The one standing on the goal keeps it; each change is for good (a start
-    is nobody else's start), so this ends after at most one change per agent."""
+def _settle(goals: list[int], starts: Sequence[int],
+            foot: Sequence[Sequence[int]] | None) -> None:
+    """Give an agent whose goal shares a footprint (a cell, when ``foot`` is None) with
+    another agent's its start instead, until goals are apart. One standing on its goal
+    keeps it; each change is for good (starts are apart), so this ends after at most
+    one change per agent."""
     while True:
         seen: dict[int, int] = {}
         clash = False
         for i, g in enumerate(goals):
             if g < 0:
                 continue
-            j = seen.setdefault(g, i)
+            j = next((seen[f] for f in (foot[g] if foot is not None else (g,)) if f in seen),
+                     i)
             if j != i:
                 later = i if starts[i] != g else j
                 goals[later] = starts[later]
                 clash = True
                 break
+            seen[g] = i
         if not clash:
             return
 
