@@ -131,6 +131,26 @@ def test_two_robots_in_a_one_lane_aisle_are_ordered_and_both_arrive(seed: int) -
     assert stats.overlaps == 0
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_a_robot_parked_on_the_only_cell_wanted_steps_off_it(seed: int) -> None:
+    """Before, the solve was refused, "every cell it may end on is taken": B parked on
+    A's goal was an agent, but bound back to its own cell. Now it is given the nearest
+    free cell instead (its own kept pending, as for a robot sent aside), so A arrives;
+    B does not come back while A stands there."""
+    plan = plan_from_grid(LANE, resolution=0.35)
+    sim = TrafficSim(plan, {"A": (1, 0), "B": (1, 7)}, seed=seed, delay=0.3)
+    _parked(sim, "A")
+    _parked(sim, "B")
+    sim.give("A", [(1, 7)], dwell=None)
+    assert sim.tm.stats.floor_solved == 1, dict(sim.tm.stats.floor_refusals)
+    paths = _recorded_run(sim, 120)
+    assert sim.violations == []
+    assert plan_problems(plan.passable, paths) == []
+    assert sim.robots["A"].cell == (1, 7) and sim.at_goal("A")
+    assert _route_done(sim, "B")
+    assert (1, 7) not in plan.footprint(sim.robots["B"].cell)
+
+
 ROOMS = st.integers(0, 2**32 - 1)
 
 

@@ -163,11 +163,17 @@ def solve_floor(board: Board, tracks: Sequence[Track], *,
         here = tables.to(starts[me]) if graph.is_free(starts[me]) else None
         options = sorted((here[g] if here is not None else 0, g) for g in asking[1]
                          if g not in blocked and g not in taken)
-        if not options:
-            return refuse("every cell it may end on is taken")
-        # A cell another agent stands on is fine when that one is leaving (it is not
-        # ``taken``); one that means to stay there is a wall to step round, not aside.
-        goals[me] = options[0][1]
+        if options:
+            # A cell another agent stands on is fine when that one is leaving (it is not
+            # ``taken``); one that means to stay there is a wall to step round, not aside.
+            goals[me] = options[0][1]
+        else:
+            ours = _step_off(graph, agents, starts, goals, me=me, foot=foot,
+                             wanted=sorted(asking[1] - blocked,
+                                           key=lambda g: here[g] if here is not None else 0))
+            if ours is None:
+                return refuse("every cell it may end on is taken")
+            goals[me] = ours
     # A plan whose orders cannot be run may be followed by one that can: LaCAM's
     # tie-breaks change with the seed, and with them where robots stand side by side
     # in a one-lane footprint. Tried again while the budget lasts.
@@ -228,6 +234,55 @@ def _settle(goals: list[int], starts: Sequence[int],
             seen[g] = i
         if not clash:
             return
+
+
+def _step_off(graph: GridGraph, agents: Sequence[Track], starts: Sequence[int],
+              goals: list[int], *, me: int, foot: Sequence[Sequence[int]] | None,
+              wanted: Sequence[int]) -> int | None:
+    """The first of ``wanted`` whose footprint holds only parked agents' goals (each
+    standing there, its goal its start), those agents' goals moved in place to the
+    nearest cells left free, so that they step off for good (the manager keeps their
+    real goal pending, as for a robot sent aside, and they go back once they can);
+    None when every cell wanted is some travelling robot's goal, or nowhere is free."""
+
+    def fp(c: int) -> Sequence[int]:
+        return foot[c] if foot is not None else (c,)
+
+    for g in wanted:
+        holders = [i for i, h in enumerate(goals) if i != me and h >= 0 and g in fp(h)]
+        if not holders or any(not agents[i].finished or goals[i] != starts[i]
+                              for i in holders):
+            continue
+        taken = {f for i, h in enumerate(goals) if i != me and i not in holders and h >= 0
+                 for f in fp(h)}
+        taken.update(fp(g))
+        moved: dict[int, int] = {}
+        for i in holders:
+            cell = _nearest_free(graph, starts[i], taken)
+            if cell is None:
+                break
+            moved[i] = cell
+            taken.update(fp(cell))
+        else:
+            for i, cell in moved.items():
+                goals[i] = cell
+            return g
+    return None
+
+
+def _nearest_free(graph: GridGraph, start: int, taken: set[int]) -> int | None:
+    """The nearest cell to ``start`` (in steps) outside ``taken``."""
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        v = queue.popleft()
+        if v not in taken:
+            return v
+        for u in graph.neighbours[v]:
+            if u not in seen:
+                seen.add(u)
+                queue.append(u)
+    return None
 
 
 def _moves(plan: Sequence[Sequence[int]], i: int) -> list[int]:
