@@ -42,7 +42,7 @@ import numpy as np
 from fleet.traffic.adg import INF, Track, Visit
 from fleet.traffic.footpibt import apart
 from fleet.traffic.footpibt import solve as solve_apart
-from fleet.traffic.gridgraph import DistanceTables, GridGraph
+from fleet.traffic.gridgraph import UNREACHABLE, DistanceTables, GridGraph
 from fleet.traffic.lacam import solve
 from fleet.traffic.planning import Board
 
@@ -156,6 +156,14 @@ def solve_floor(board: Board, tracks: Sequence[Track], *,
     _settle(goals, starts, foot)
     graph = FloorGraph(board, blocked)
     tables = DistanceTables(graph)
+    tables.prefetch([g for g in goals if g >= 0])
+    # A goal cut off by robots that stay (at work, held) cannot be reached in this plan:
+    # that robot waits where it is, its goal kept pending (as for a goal behind a wall)
+    # instead of failing the whole solve.
+    for i, (g, s) in enumerate(zip(goals, starts, strict=True)):
+        if g >= 0 and tables.to(g)[s] >= UNREACHABLE:
+            goals[i] = s
+    _settle(goals, starts, foot)
     if asking is not None:
         me = next(i for i, t in enumerate(agents) if t is asking[0])
         taken = {f for i, g in enumerate(goals) if i != me
@@ -163,13 +171,17 @@ def solve_floor(board: Board, tracks: Sequence[Track], *,
         here = tables.to(starts[me]) if graph.is_free(starts[me]) else None
         options = sorted((here[g] if here is not None else 0, g) for g in asking[1]
                          if g not in blocked and g not in taken)
-        if options:
+        reachable = [g for _, g in options if tables.to(g)[starts[me]] < UNREACHABLE]
+        if options and not reachable:
+            return refuse("it cannot reach any cell it may end on")
+        if reachable:
             # A cell another agent stands on is fine when that one is leaving (it is not
             # ``taken``); one that means to stay there is a wall to step round, not aside.
-            goals[me] = options[0][1]
+            goals[me] = reachable[0]
         else:
             ours = _step_off(graph, agents, starts, goals, me=me, foot=foot,
-                             wanted=sorted(asking[1] - blocked,
+                             wanted=sorted((g for g in asking[1] - blocked
+                                            if tables.to(g)[starts[me]] < UNREACHABLE),
                                            key=lambda g: here[g] if here is not None else 0))
             if ours is None:
                 return refuse("every cell it may end on is taken")
