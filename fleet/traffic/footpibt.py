@@ -169,7 +169,8 @@ class FootprintGenerator:
         ranked = [(dist[c] + (0.5 if self._in_way(c, a) else 0.0)
                    + jitter[(c + salt) & _JITTER_MASK], c)
                   for c in (*neighbours[here], here)]
-        if asker != NO_ONE and len(neighbours[self._goal[a]]) <= 2:
+        goal = self._goal[a]
+        if asker != NO_ONE and (len(neighbours[goal]) <= 2 or len(self.foot[goal]) > 1):
             toward = self._dist[asker]
             if dist[here] + toward[self._goal[a]] == toward[here]:
                 # As in ``pibt``: pushed along the asker's way through our goal in a
