@@ -54,12 +54,6 @@ unnoticed, and a floor LaCAM cannot solve this fast is not one it will solve in
 the next tick either (the call is repeated only when something has changed)."""
 
 
-APART_SHARE = 0.5
-"""Share of the budget left that the footprint search (``footpibt``) may take before the
-search over unit cells has the rest. On the narrow floors of ``fleet bench floors`` a
-footprint plan that was found at all took at most 21 ms; the ones that ran out of
-40 ms were mostly still unsolved after seconds, when unit-cell LaCAM took 2-10 ms."""
-
 ATTEMPTS = 3
 """LaCAM searches (new seeds) per solve while the budget lasts, when a plan is refused
 for its orders (cycles, waits on robots that stay) or for wandering."""
@@ -196,22 +190,17 @@ def solve_floor(board: Board, tracks: Sequence[Track], *,
     # tie-breaks change with the seed, and with them where robots stand side by side
     # in a one-lane footprint. Tried again while the budget lasts.
     why = ""
-    apart_search = foot is not None
     for attempt in range(ATTEMPTS):
         left = budget_s - (time.perf_counter() - t0)
         if attempt and left <= 0:
             break
         try:
-            if apart_search and foot is not None:
-                result = solve_apart(graph, foot, starts, goals,
-                                     time_limit_s=max(left * APART_SHARE, 0.001),
+            if foot is not None:
+                # No unit-cell search after this one runs out of time: on the narrow
+                # floors of ``fleet bench floors`` its plans for those floors were all
+                # refused (cycles), and giving it half the budget cost footprint plans.
+                result = solve_apart(graph, foot, starts, goals, time_limit_s=max(left, 0.001),
                                      seed=seed * ATTEMPTS + attempt, tables=tables)
-                if result.plan is None and result.reason == "time limit":
-                    # Hard for the footprint search (robots to be reordered in a one-lane
-                    # dead end, say): the unit-cell search, whose plan the checks may pass.
-                    apart_search = False
-                    why = "time limit"
-                    continue
             else:
                 result = solve(graph, starts, goals, time_limit_s=max(left, 0.001),
                                seed=seed * ATTEMPTS + attempt, tables=tables, restart_s=None,
