@@ -12,19 +12,27 @@ offline), robots at work at a spot (a guest is taking dishes from them; their
 dwell ends by itself) and robots the controller never gave a leg (it has no
 order it could extend to send them a route).
 
-LaCAM plans unit steps on the grid, blind to one-lane footprints
-(``FloorPlan.conflicts``), turns and speeds. So its plan is not executed by the
-clock: it only fixes, for every footprint, the order in which robots pass it,
-and that order becomes edges of the action dependency graph, exactly as the
-prioritised planner's orders do. Release then stays delay-robust (a late robot
-makes the others wait), and footprints are safe whatever the plan did, because
-two visits to one footprint are always ordered. What the plan could break is
-liveness: an order taken from a plan where two robots stand in one footprint
-at once may make each wait for the other. So the orders are checked before
-anything is committed: every wait must be on a robot that will move on (not
-one that stays at its goal, nor a wall), and the waits together with each
+The search plans with one-lane footprints (``FloorPlan.conflicts``,
+``Board.foot``): ``footpibt`` keeps every robot's footprint apart in every
+configuration and makes only steps that can be driven one robot after another,
+so two robots are never side by side in one lane. (When the robots do not stand
+footprint-apart now, plain LaCAM over unit cells is used, as before.) The plan
+is still blind to turns and speeds, so it is not executed by the clock: it only
+fixes, for every footprint, the order in which robots pass it, and that order
+becomes edges of the action dependency graph, exactly as the prioritised
+planner's orders do. Release then stays delay-robust (a late robot makes the
+others wait), and footprints are safe whatever the plan did, because two visits
+to one footprint are always ordered. What a plan could break is liveness: an
+order where each of two robots waits for the other. So the orders are checked
+before anything is committed: every wait must be on a robot that will move on
+(not one that stays at its goal, nor a wall), and the waits together with each
 robot's own sequence must have no cycle. A plan failing that is refused, and
 the manager carries on exactly as before.
+
+Goals: a robot whose goal is cut off by walls waits where it is (its goal kept
+pending by the manager); when every cell the asking robot may end on is some
+parked robot's, that robot is given the nearest free cell instead and steps off
+for good (it goes back later, as a robot sent aside does).
 
 Pure: numpy, scipy, the standard library and the traffic modules; the budget is
 wall time.
