@@ -158,7 +158,11 @@ def solve_floor(board: Board, tracks: Sequence[Track], *,
     # Plans keep footprints apart when the robots stand apart now (they do when the graph
     # released them: a second visit to a footprint is released once the first robot
     # has gone on); else cells apart only, as before, and the orders' checks decide.
-    foot: Sequence[Sequence[int]] | None = board.foot if apart(starts, board.foot) else None
+    # On a floor with no one-lane cells LaCAM over cells is the same problem, and its
+    # generator passes robots in dead-end corridors, which ``footpibt``'s does not
+    # (the crowded diner sweep in BENCHMARKS: 175 solves out of time against 4).
+    foot: Sequence[Sequence[int]] | None = (
+        board.foot if board.plan.conflicts and apart(starts, board.foot) else None)
     # Two agents bound for one footprint (the one there now will have left by the time
     # the other arrives, in the graph's order): the later one waits where it is instead.
     _settle(goals, starts, foot)
@@ -192,6 +196,8 @@ def solve_floor(board: Board, tracks: Sequence[Track], *,
                                             if tables.to(g)[starts[me]] < UNREACHABLE),
                                            key=lambda g: here[g] if here is not None else 0))
             if ours is None:
+                if asking[1] <= blocked:
+                    return refuse("every cell it may end on is held by a robot that stays")
                 return refuse("every cell it may end on is taken")
             goals[me] = ours
     # A plan whose orders cannot be run may be followed by one that can: LaCAM's
