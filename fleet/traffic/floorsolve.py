@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fleet.traffic.adg import INF, Track, Visit
+from fleet.traffic.floorgoals import settle, step_off
 from fleet.traffic.footpibt import apart
 from fleet.traffic.footpibt import solve as solve_apart
 from fleet.traffic.gridgraph import UNREACHABLE, DistanceTables, GridGraph
@@ -165,7 +166,7 @@ def solve_floor(board: Board, tracks: Sequence[Track], *,
         board.foot if board.plan.conflicts and apart(starts, board.foot) else None)
     # Two agents bound for one footprint (the one there now will have left by the time
     # the other arrives, in the graph's order): the later one waits where it is instead.
-    _settle(goals, starts, foot)
+    settle(goals, starts, foot)
     graph = FloorGraph(board, blocked)
     tables = DistanceTables(graph)
     tables.prefetch([g for g in goals if g >= 0])
@@ -175,7 +176,7 @@ def solve_floor(board: Board, tracks: Sequence[Track], *,
     for i, (g, s) in enumerate(zip(goals, starts, strict=True)):
         if g >= 0 and tables.to(g)[s] >= UNREACHABLE:
             goals[i] = s
-    _settle(goals, starts, foot)
+    settle(goals, starts, foot)
     if asking is not None:
         me = next(i for i, t in enumerate(agents) if t is asking[0])
         taken = {f for i, g in enumerate(goals) if i != me
@@ -191,7 +192,7 @@ def solve_floor(board: Board, tracks: Sequence[Track], *,
             # ``taken``); one that means to stay there is a wall to step round, not aside.
             goals[me] = reachable[0]
         else:
-            ours = _step_off(graph, agents, starts, goals, me=me, foot=foot,
+            ours = step_off(graph, agents, starts, goals, me=me, foot=foot,
                              wanted=sorted((g for g in asking[1] - blocked
                                             if tables.to(g)[starts[me]] < UNREACHABLE),
                                            key=lambda g: here[g] if here is not None else 0))
@@ -239,79 +240,6 @@ def solve_floor(board: Board, tracks: Sequence[Track], *,
     if why:
         return refuse(why)
     return FloorOutcome(planned, "solved", time.perf_counter() - t0)
-
-
-def _settle(goals: list[int], starts: Sequence[int],
-            foot: Sequence[Sequence[int]] | None) -> None:
-    """Give an agent whose goal shares a footprint (a cell, when ``foot`` is None) with
-    another agent's its start instead, until goals are apart. One standing on its goal
-    keeps it; each change is for good (starts are apart), so this ends after at most
-    one change per agent."""
-    while True:
-        seen: dict[int, int] = {}
-        clash = False
-        for i, g in enumerate(goals):
-            if g < 0:
-                continue
-            j = next((seen[f] for f in (foot[g] if foot is not None else (g,)) if f in seen),
-                     i)
-            if j != i:
-                later = i if starts[i] != g else j
-                goals[later] = starts[later]
-                clash = True
-                break
-            seen[g] = i
-        if not clash:
-            return
-
-
-def _step_off(graph: GridGraph, agents: Sequence[Track], starts: Sequence[int],
-              goals: list[int], *, me: int, foot: Sequence[Sequence[int]] | None,
-              wanted: Sequence[int]) -> int | None:
-    """The first of ``wanted`` whose footprint holds only parked agents' goals (each
-    standing there, its goal its start), those agents' goals moved in place to the
-    nearest cells left free, so that they step off for good (the manager keeps their
-    real goal pending, as for a robot sent aside, and they go back once they can);
-    None when every cell wanted is some travelling robot's goal, or nowhere is free."""
-
-    def fp(c: int) -> Sequence[int]:
-        return foot[c] if foot is not None else (c,)
-
-    for g in wanted:
-        holders = [i for i, h in enumerate(goals) if i != me and h >= 0 and g in fp(h)]
-        if not holders or any(not agents[i].finished or goals[i] != starts[i]
-                              for i in holders):
-            continue
-        taken = {f for i, h in enumerate(goals) if i != me and i not in holders and h >= 0
-                 for f in fp(h)}
-        taken.update(fp(g))
-        moved: dict[int, int] = {}
-        for i in holders:
-            cell = _nearest_free(graph, starts[i], taken)
-            if cell is None:
-                break
-            moved[i] = cell
-            taken.update(fp(cell))
-        else:
-            for i, cell in moved.items():
-                goals[i] = cell
-            return g
-    return None
-
-
-def _nearest_free(graph: GridGraph, start: int, taken: set[int]) -> int | None:
-    """The nearest cell to ``start`` (in steps) outside ``taken``."""
-    seen = {start}
-    queue = deque([start])
-    while queue:
-        v = queue.popleft()
-        if v not in taken:
-            return v
-        for u in graph.neighbours[v]:
-            if u not in seen:
-                seen.add(u)
-                queue.append(u)
-    return None
 
 
 def _moves(plan: Sequence[Sequence[int]], i: int) -> list[int]:
