@@ -9,6 +9,7 @@ again by ``plancheck``, which shares no code with the planners.
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -19,7 +20,12 @@ from trafficsim import TrafficSim
 
 from fleet.floor.model import Cell, FloorPlan
 from fleet.traffic import PlanFailed
+from fleet.traffic.floorsolve import FloorGraph
+from fleet.traffic.footpibt import apart
+from fleet.traffic.footpibt import solve as solve_apart
+from fleet.traffic.gridgraph import GridGraph
 from fleet.traffic.plancheck import plan_problems
+from fleet.traffic.planning import Board
 
 # A one-lane corridor with one niche above its second cell.
 CORRIDOR = """
@@ -93,7 +99,130 @@ def test_a_robot_never_given_a_leg_stays_a_wall() -> None:
     assert sim.tm.stats.floor_solves == 1 and sim.tm.stats.floor_solved == 0
 
 
+# A one-lane aisle at 0.35 m cells (every cell's four neighbours are in its footprint),
+# a niche above its west end and one below its east end.
+LANE = """
+#.######
+........
+........
+######.#
+"""
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_two_robots_in_a_one_lane_aisle_are_ordered_and_both_arrive(seed: int) -> None:
+    """Before plans kept footprints apart this solve was refused, "its order of passing
+    has a cycle": LaCAM drove A past the parked B in the aisle's other row, side by
+    side in one footprint, and neither could be ordered first. Now B steps into a
+    niche, or ahead of A and back, and both routes are driven to their ends."""
+    plan = plan_from_grid(LANE, resolution=0.35)
+    assert (2, 5) in plan.conflicts[(1, 5)], "the aisle is one lane"
+    sim = TrafficSim(plan, {"A": (1, 3), "B": (1, 5)}, seed=seed, delay=0.3)
+    _parked(sim, "A")
+    _parked(sim, "B")
+    sim.give("A", [(1, 7)], dwell=None)
+    stats = sim.tm.stats
+    assert stats.floor_solved == 1, dict(stats.floor_refusals)
+    paths = _recorded_run(sim, 120)
+    assert sim.violations == []
+    assert plan_problems(plan.passable, paths) == []
+    assert sim.robots["A"].cell == (1, 7) and sim.at_goal("A")
+    assert sim.robots["B"].cell == (1, 5) and sim.at_goal("B")
+    assert stats.overlaps == 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_robot_parked_on_the_only_cell_wanted_steps_off_it(seed: int) -> None:
+    """Before, the solve was refused, "every cell it may end on is taken": B parked on
+    A's goal was an agent, but bound back to its own cell. Now it is given the nearest
+    free cell instead (its own kept pending, as for a robot sent aside), so A arrives;
+    B does not come back while A stands there."""
+    plan = plan_from_grid(LANE, resolution=0.35)
+    sim = TrafficSim(plan, {"A": (1, 0), "B": (1, 7)}, seed=seed, delay=0.3)
+    _parked(sim, "A")
+    _parked(sim, "B")
+    sim.give("A", [(1, 7)], dwell=None)
+    assert sim.tm.stats.floor_solved == 1, dict(sim.tm.stats.floor_refusals)
+    paths = _recorded_run(sim, 120)
+    assert sim.violations == []
+    assert plan_problems(plan.passable, paths) == []
+    assert sim.robots["A"].cell == (1, 7) and sim.at_goal("A")
+    assert _route_done(sim, "B")
+    assert (1, 7) not in plan.footprint(sim.robots["B"].cell)
+
+
 ROOMS = st.integers(0, 2**32 - 1)
+
+
+def _lane_floor(seed: int) -> tuple[GridGraph, list[tuple[int, ...]]]:
+    """A random 4 x 6 floor at 0.35 m cells (one-lane footprints), as footpibt sees it."""
+    rng = random.Random(seed)
+    grid = [[rng.random() > 0.2 for _ in range(6)] for _ in range(4)]
+    plan = plan_from_grid("\n".join("".join("." if f else "#" for f in row) for row in grid),
+                          resolution=0.35)
+    board = Board(plan, None)
+    return FloorGraph(board, ()), board.foot
+
+
+@settings(max_examples=80, deadline=None)
+@given(seed=ROOMS, robots=st.integers(2, 5))
+def test_footprint_plans_keep_robots_apart_and_every_step_can_be_ordered(
+        *, seed: int, robots: int) -> None:
+    """``footpibt.solve`` directly, on random floors with one-lane footprints: every
+    configuration is footprint-apart, no two robots swap, each robot steps only to a
+    neighbour, and in every step the waits (a robot entering a footprint waits for
+    those standing in it to leave) have no cycle, so the orders taken from it do not
+    either; the plan ends on the goals."""
+    graph, foot = _lane_floor(seed)
+    rng = random.Random(seed)
+    free = [int(v) for v in graph.free_cells]
+    rng.shuffle(free)
+    starts = _apart_cells(free, foot, robots)
+    rng.shuffle(free)
+    goals = _apart_cells(free, foot, len(starts))
+    if len(starts) < 2 or len(goals) < len(starts):
+        return
+    result = solve_apart(graph, foot, starts, goals, time_limit_s=0.5, seed=seed)
+    if result.plan is None:
+        assert result.reason in ("no solution", "time limit") or "cannot reach" in result.reason
+        return
+    configs = result.plan
+    assert list(configs[0]) == starts and list(configs[-1]) == goals
+    for before, after in itertools.pairwise(configs):
+        assert apart(after, foot), (before, after)
+        for i, (u, v) in enumerate(zip(before, after, strict=True)):
+            assert v == u or v in graph.neighbours[u]
+            for j in range(len(before)):
+                assert j == i or not (before[j] == v and after[j] == u), "swap"
+        waits = {i: [j for j in range(len(before)) if j != i and before[j] in foot[after[i]]]
+                 for i in range(len(before))}
+        assert _no_cycle(waits), (before, after)
+
+
+def _apart_cells(cells: list[int], foot: list[tuple[int, ...]], most: int) -> list[int]:
+    out: list[int] = []
+    for c in cells:
+        if len(out) < most and all(o not in foot[c] for o in out):
+            out.append(c)
+    return out
+
+
+def _no_cycle(waits: dict[int, list[int]]) -> bool:
+    done: set[int] = set()
+    on_path: set[int] = set()
+
+    def visit(i: int) -> bool:
+        if i in on_path:
+            return False
+        if i in done:
+            return True
+        on_path.add(i)
+        ok = all(visit(j) for j in waits[i])
+        on_path.discard(i)
+        done.add(i)
+        return ok
+
+    return all(visit(i) for i in waits)
 
 
 @settings(max_examples=60, deadline=None)
@@ -106,9 +235,9 @@ def test_routes_from_a_floor_solve_never_conflict_and_all_arrive(
     """Random small floors, every robot parked but a few given legs to random cells,
     driven ``early`` steps, then the whole floor solved at once (when it is solved):
     run with random delays, no two robots ever share a cell or footprint or swap
-    (at 0.35 m cells side neighbours are one footprint, so the plan's orders are
-    taken from a plan blind to them),
-    and every robot reaches the end of its route (a robot whose goal was taken keeps
+    (at 0.35 m cells side neighbours are one footprint: the plan keeps footprints
+    apart, so no solve there is refused for its orders, which before failed within a
+    few examples), and every robot reaches the end of its route (a robot whose goal was taken keeps
     it pending, as giving way does, and goes on when ``continue_all`` can plan it)."""
     rng = random.Random(seed)
     rows, cols = 4, 6
@@ -136,6 +265,10 @@ def test_routes_from_a_floor_solve_never_conflict_and_all_arrive(
     assert sim.violations == []
     assert plan_problems(plan.passable, paths) == []
     assert sim.tm.stats.overlaps == 0
+    if plan.conflicts:
+        # Planned with footprints: no solve is refused for its orders.
+        refused = sim.tm.stats.floor_refusals
+        assert not [r for r in refused if "cycle" in r or "which stays" in r], refused
     if solved:
         assert all(_route_done(sim, n) for n in names), [
             (n, sim.robots[n].cell, sim.tm.route_of(n).cells) for n in names]

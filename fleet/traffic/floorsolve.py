@@ -12,19 +12,27 @@ offline), robots at work at a spot (a guest is taking dishes from them; their
 dwell ends by itself) and robots the controller never gave a leg (it has no
 order it could extend to send them a route).
 
-LaCAM plans unit steps on the grid, blind to one-lane footprints
-(``FloorPlan.conflicts``), turns and speeds. So its plan is not executed by the
-clock: it only fixes, for every footprint, the order in which robots pass it,
-and that order becomes edges of the action dependency graph, exactly as the
-prioritised planner's orders do. Release then stays delay-robust (a late robot
-makes the others wait), and footprints are safe whatever the plan did, because
-two visits to one footprint are always ordered. What the plan could break is
-liveness: an order taken from a plan where two robots stand in one footprint
-at once may make each wait for the other. So the orders are checked before
-anything is committed: every wait must be on a robot that will move on (not
-one that stays at its goal, nor a wall), and the waits together with each
+The search plans with one-lane footprints (``FloorPlan.conflicts``,
+``Board.foot``): ``footpibt`` keeps every robot's footprint apart in every
+configuration and makes only steps that can be driven one robot after another,
+so two robots are never side by side in one lane. (When the robots do not stand
+footprint-apart now, plain LaCAM over unit cells is used, as before.) The plan
+is still blind to turns and speeds, so it is not executed by the clock: it only
+fixes, for every footprint, the order in which robots pass it, and that order
+becomes edges of the action dependency graph, exactly as the prioritised
+planner's orders do. Release then stays delay-robust (a late robot makes the
+others wait), and footprints are safe whatever the plan did, because two visits
+to one footprint are always ordered. What a plan could break is liveness: an
+order where each of two robots waits for the other. So the orders are checked
+before anything is committed: every wait must be on a robot that will move on
+(not one that stays at its goal, nor a wall), and the waits together with each
 robot's own sequence must have no cycle. A plan failing that is refused, and
 the manager carries on exactly as before.
+
+Goals: a robot whose goal is cut off by walls waits where it is (its goal kept
+pending by the manager); when every cell the asking robot may end on is some
+parked robot's, that robot is given the nearest free cell instead and steps off
+for good (it goes back later, as a robot sent aside does).
 
 Pure: numpy, scipy, the standard library and the traffic modules; the budget is
 wall time.
@@ -40,7 +48,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fleet.traffic.adg import INF, Track, Visit
-from fleet.traffic.gridgraph import DistanceTables, GridGraph
+from fleet.traffic.floorgoals import settle, step_off
+from fleet.traffic.footpibt import apart
+from fleet.traffic.footpibt import solve as solve_apart
+from fleet.traffic.gridgraph import UNREACHABLE, DistanceTables, GridGraph
 from fleet.traffic.lacam import solve
 from fleet.traffic.planning import Board
 
@@ -145,22 +156,51 @@ def solve_floor(board: Board, tracks: Sequence[Track], *,
         else:
             end = track.visits[-1].cell
             goals.append(end if end not in blocked else start)
-    # Two agents bound for one cell (the one there now will have left by the time the
-    # other arrives, in the graph's order): the later one waits where it is instead.
-    _settle(goals, starts)
+    # Plans keep footprints apart when the robots stand apart now (they do when the graph
+    # released them: a second visit to a footprint is released once the first robot
+    # has gone on); else cells apart only, as before, and the orders' checks decide.
+    # On a floor with no one-lane cells LaCAM over cells is the same problem, and its
+    # generator passes robots in dead-end corridors, which ``footpibt``'s does not
+    # (the crowded diner sweep in BENCHMARKS: 175 solves out of time against 4).
+    foot: Sequence[Sequence[int]] | None = (
+        board.foot if board.plan.conflicts and apart(starts, board.foot) else None)
+    # Two agents bound for one footprint (the one there now will have left by the time
+    # the other arrives, in the graph's order): the later one waits where it is instead.
+    settle(goals, starts, foot)
     graph = FloorGraph(board, blocked)
     tables = DistanceTables(graph)
+    tables.prefetch([g for g in goals if g >= 0])
+    # A goal cut off by robots that stay (at work, held) cannot be reached in this plan:
+    # that robot waits where it is, its goal kept pending (as for a goal behind a wall)
+    # instead of failing the whole solve.
+    for i, (g, s) in enumerate(zip(goals, starts, strict=True)):
+        if g >= 0 and tables.to(g)[s] >= UNREACHABLE:
+            goals[i] = s
+    settle(goals, starts, foot)
     if asking is not None:
         me = next(i for i, t in enumerate(agents) if t is asking[0])
-        taken = {g for i, g in enumerate(goals) if i != me}
+        taken = {f for i, g in enumerate(goals) if i != me
+                 for f in (foot[g] if foot is not None else (g,))}
         here = tables.to(starts[me]) if graph.is_free(starts[me]) else None
         options = sorted((here[g] if here is not None else 0, g) for g in asking[1]
                          if g not in blocked and g not in taken)
-        if not options:
-            return refuse("every cell it may end on is taken")
-        # A cell another agent stands on is fine when that one is leaving (it is not
-        # ``taken``); one that means to stay there is a wall to step round, not aside.
-        goals[me] = options[0][1]
+        reachable = [g for _, g in options if tables.to(g)[starts[me]] < UNREACHABLE]
+        if options and not reachable:
+            return refuse("it cannot reach any cell it may end on")
+        if reachable:
+            # A cell another agent stands on is fine when that one is leaving (it is not
+            # ``taken``); one that means to stay there is a wall to step round, not aside.
+            goals[me] = reachable[0]
+        else:
+            ours = step_off(graph, agents, starts, goals, me=me, foot=foot,
+                             wanted=sorted((g for g in asking[1] - blocked
+                                            if tables.to(g)[starts[me]] < UNREACHABLE),
+                                           key=lambda g: here[g] if here is not None else 0))
+            if ours is None:
+                if asking[1] <= blocked:
+                    return refuse("every cell it may end on is held by a robot that stays")
+                return refuse("every cell it may end on is taken")
+            goals[me] = ours
     # A plan whose orders cannot be run may be followed by one that can: LaCAM's
     # tie-breaks change with the seed, and with them where robots stand side by side
     # in a one-lane footprint. Tried again while the budget lasts.
@@ -170,9 +210,16 @@ def solve_floor(board: Board, tracks: Sequence[Track], *,
         if attempt and left <= 0:
             break
         try:
-            result = solve(graph, starts, goals, time_limit_s=max(left, 0.001),
-                           seed=seed * ATTEMPTS + attempt, tables=tables, restart_s=None,
-                           guide=None)
+            if foot is not None:
+                # No unit-cell search after this one runs out of time: on the narrow
+                # floors of ``fleet bench floors`` its plans for those floors were all
+                # refused (cycles), and giving it half the budget cost footprint plans.
+                result = solve_apart(graph, foot, starts, goals, time_limit_s=max(left, 0.001),
+                                     seed=seed * ATTEMPTS + attempt, tables=tables)
+            else:
+                result = solve(graph, starts, goals, time_limit_s=max(left, 0.001),
+                               seed=seed * ATTEMPTS + attempt, tables=tables, restart_s=None,
+                               guide=None)
         except ValueError as exc:
             return refuse(str(exc))
         if result.plan is None:
@@ -193,26 +240,6 @@ def solve_floor(board: Board, tracks: Sequence[Track], *,
     if why:
         return refuse(why)
     return FloorOutcome(planned, "solved", time.perf_counter() - t0)
-
-
-def _settle(goals: list[int], starts: Sequence[int]) -> None:
-    """Give an agent whose goal another agent also has its start instead, until goals are
-    distinct. The one standing on the goal keeps it; each change is for good (a start
-    is nobody else's start), so this ends after at most one change per agent."""
-    while True:
-        seen: dict[int, int] = {}
-        clash = False
-        for i, g in enumerate(goals):
-            if g < 0:
-                continue
-            j = seen.setdefault(g, i)
-            if j != i:
-                later = i if starts[i] != g else j
-                goals[later] = starts[later]
-                clash = True
-                break
-        if not clash:
-            return
 
 
 def _moves(plan: Sequence[Sequence[int]], i: int) -> list[int]:

@@ -1,0 +1,337 @@
+"""PIBT and LaCAM with one-lane footprints: no two robots ever in one footprint.
+
+``pibt`` gives every robot a cell per step and keeps cells apart; on a floor
+with narrow aisles that is not enough, since a robot in one cell of a one-lane
+aisle also blocks the cell beside it (``FloorPlan.conflicts``, ``Board.foot``).
+A plan blind to that puts two robots side by side in one lane, and the whole-
+floor solve, which turns a plan into an order of passing per footprint, then
+cannot order them: each would wait for the other.
+
+Here a robot given a cell takes its whole footprint for the step: a cell is
+open to a robot only if no other robot is bound anywhere in its footprint, and
+every robot standing in that footprint is pushed on, as PIBT pushes the one
+standing in the cell itself. A robot entering a footprint waits for those
+standing in it to leave; a step is only made when those waits have no cycle
+(the footprint form of PIBT's swap rule, which also rules out rotations: a
+ring of robots each following the next cannot be ordered one after another).
+Every configuration of a plan is then footprint-apart, and every step can be
+driven one robot after another, so the orders of passing taken from it are
+acyclic.
+
+``solve`` is LaCAM (Okumura, AAAI 2023) over those configurations, as in
+``lacam``: depth-first over configurations, pins added one robot at a time so
+every valid step is reachable. With a robot's every neighbour pinned the check
+above is exact, so the search is complete over footprint-apart plans. No
+guides, restarts or corridor swaps: the floors it serves are small and the
+budget is tens of milliseconds.
+
+Pure: the standard library and ``gridgraph``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from fleet.traffic.gridgraph import UNREACHABLE, DistanceTables, GridGraph
+from fleet.traffic.lacam import Config, OneShotResult
+
+NO_ONE = -1
+_JITTER_MASK = 1023
+
+
+class FootprintGenerator:
+    """Turns (where every robot is, where each is going, who goes first) into the next
+    configuration, keeping footprints apart (module docstring). Scratch arrays only,
+    reset after each call; not thread-safe.
+
+    ``foot[v]``: cell ``v`` and every cell a robot standing on ``v`` makes unusable;
+    symmetric (``u`` in ``foot[v]`` exactly when ``v`` is in ``foot[u]``), as
+    ``FloorPlan.conflicts`` is."""
+
+    def __init__(self, graph: GridGraph, foot: Sequence[Sequence[int]],
+                 tables: DistanceTables, *, seed: int = 0) -> None:
+        self.graph = graph
+        self.foot = foot
+        self.tables = tables
+        self.rng = random.Random(seed)
+        self._now = [NO_ONE] * graph.size   # cell -> robot standing there
+        self._next = [NO_ONE] * graph.size  # cell -> robot bound there
+        self._cur: Sequence[int] = ()
+        self._goal: Sequence[int] = ()
+        self._dist: Sequence[Sequence[int]] = []
+        self._to: list[int] = []
+        self._broken = False
+        self._chain: set[int] = set()
+        """Robots placed tentatively while those in their way are pushed on."""
+        self._jitter = [0.4 * self.rng.random() for _ in range(_JITTER_MASK + 1)]
+        self._salt = 0
+
+    def next_config(self, current: Sequence[int], goals: Sequence[int], order: Sequence[int],
+                    fixed: Mapping[int, int] | None = None,
+                    dists: Sequence[Sequence[int]] | None = None) -> list[int] | None:
+        """The next cell of every robot, placed in ``order`` (highest priority first);
+        ``fixed`` pins some robots' next cells. None when the pins conflict or leave a
+        robot that must leave a footprint with nowhere to go. ``current`` must be
+        footprint-apart."""
+        n = len(current)
+        now, nxt = self._now, self._next
+        for i, v in enumerate(current):
+            now[v] = i
+        self._cur, self._goal = current, goals
+        self._dist = dists if dists is not None else [self.tables.to(g) for g in goals]
+        self._to = to = [NO_ONE] * n
+        self._salt = self.rng.randrange(_JITTER_MASK + 1)
+        self._broken = False
+        try:
+            ok = self._pin(fixed) if fixed else True
+            if ok:
+                for i in order:
+                    if to[i] == NO_ONE and not self._place(i, NO_ONE):
+                        ok = False
+                        break
+            return to if ok and not self._broken else None
+        finally:
+            for v in current:
+                now[v] = NO_ONE
+            for v in to:
+                if v != NO_ONE:
+                    nxt[v] = NO_ONE
+            for v in (fixed or {}).values():
+                if 0 <= v < len(nxt):
+                    nxt[v] = NO_ONE
+
+    # -- the two rules -----------------------------------------------------------------
+    def _taken(self, v: int, a: int) -> bool:
+        """Is a robot other than ``a`` bound into ``v``'s footprint?"""
+        nxt = self._next
+        for f in self.foot[v]:
+            k = nxt[f]
+            if k not in (NO_ONE, a):
+                return True
+        return False
+
+    def _in_way(self, v: int, a: int) -> list[int]:
+        """The robots other than ``a`` standing in ``v``'s footprint."""
+        now = self._now
+        return [now[f] for f in self.foot[v] if now[f] != NO_ONE and now[f] != a]
+
+    def _waits_on(self, k: int, a: int) -> bool:
+        """Does ``k``, placed already, wait (through others placed) for ``a`` to leave?
+        A robot waits for every other robot standing in its next cell's footprint."""
+        now, to, foot = self._now, self._to, self.foot
+        seen = {k}
+        stack = [k]
+        while stack:
+            b = stack.pop()
+            t = to[b]
+            if t == NO_ONE:
+                continue
+            for f in foot[t]:
+                m = now[f]
+                if m in (NO_ONE, b):
+                    continue
+                if m == a:
+                    return True
+                if m not in seen:
+                    seen.add(m)
+                    stack.append(m)
+        return False
+
+    def _pin(self, fixed: Mapping[int, int]) -> bool:
+        to, cur = self._to, self._cur
+        neighbours = self.graph.neighbours
+        for i, v in fixed.items():
+            here = cur[i]
+            if v != here and v not in neighbours[here]:
+                return False
+            if self._taken(v, i):
+                return False
+            if any(to[k] != NO_ONE and (to[k] == cur[k] or self._waits_on(k, i))
+                   for k in self._in_way(v, i)):
+                return False
+            self._next[v] = i
+            to[i] = v
+        return True
+
+    def _place(self, a: int, asker: int) -> bool:
+        """Give robot ``a`` a next cell, pushing on whoever stands in its footprint;
+        False if it had to stay against its will (the asker then tries elsewhere)."""
+        nxt, to, cur = self._next, self._to, self._cur
+        here = cur[a]
+        dist = self._dist[a]
+        jitter, salt = self._jitter, self._salt
+        neighbours = self.graph.neighbours
+        ranked = [(dist[c] + (0.5 if self._in_way(c, a) else 0.0)
+                   + jitter[(c + salt) & _JITTER_MASK], c)
+                  for c in (*neighbours[here], here)]
+        goal = self._goal[a]
+        if asker != NO_ONE and (len(neighbours[goal]) <= 2 or len(self.foot[goal]) > 1):
+            toward = self._dist[asker]
+            if dist[here] + toward[self._goal[a]] == toward[here]:
+                # As in ``pibt``: pushed along the asker's way through our goal in a
+                # corridor, step off that way rather than lead it in and back for ever.
+                ranked = [(key + 3.0 if toward[c] < toward[here] else key, c)
+                          for key, c in ranked]
+        ranked.sort()
+        for _, u in ranked:
+            if self._taken(u, a):
+                continue
+            way = self._in_way(u, a)
+            if any(to[k] != NO_ONE and self._waits_on(k, a) for k in way):
+                continue  # placed robots in the way wait for us: a cycle, or a swap
+            nxt[u] = a
+            to[a] = u
+            self._chain.add(a)
+            moved = all((to[k] != NO_ONE or self._place(k, a)) and to[k] != cur[k]
+                        for k in way)
+            self._chain.discard(a)
+            if moved:
+                return True
+            # Someone in the way stays: give the cell up and try the next one.
+            if nxt[u] == a:
+                nxt[u] = NO_ONE
+            to[a] = NO_ONE
+        if asker == NO_ONE:
+            return False  # first in its chain, yet a pinned robot takes its footprint
+        # The asker wants our footprint; we stay, and the asker tries elsewhere (as does
+        # any robot up the chain bound into it). If a robot placed for good is bound
+        # into it (a pin: pinned robots push no one), this configuration cannot be made.
+        if any(nxt[f] != NO_ONE and nxt[f] != a and nxt[f] not in self._chain
+               for f in self.foot[here]):
+            self._broken = True
+        nxt[here] = a
+        to[a] = here
+        return False
+
+
+@dataclass(slots=True)
+class _Pin:
+    """One link of a chain of pins; the chain from a node to the root is its pin set."""
+
+    parent: _Pin | None
+    depth: int
+    robot: int = -1
+    cell: int = -1
+
+    def pins(self) -> dict[int, int]:
+        out: dict[int, int] = {}
+        node: _Pin | None = self
+        while node is not None and node.depth > 0:
+            out[node.robot] = node.cell
+            node = node.parent
+        return out
+
+
+@dataclass(slots=True)
+class _Node:
+    config: Config
+    parent: _Node | None
+    priority: list[float]
+    order: list[int]
+    pins: deque[_Pin] = field(default_factory=deque)
+
+
+def apart(cells: Sequence[int], foot: Sequence[Sequence[int]]) -> bool:
+    """Whether no two of ``cells`` share a footprint."""
+    seen: set[int] = set()
+    for c in cells:
+        if c in seen:
+            return False
+        seen.update(foot[c])
+    return True
+
+
+def solve(graph: GridGraph, foot: Sequence[Sequence[int]], starts: Sequence[int],
+          goals: Sequence[int], *, time_limit_s: float, seed: int = 0,
+          tables: DistanceTables | None = None) -> OneShotResult:
+    """Plan every robot from its start to its goal (where it then stays), no two robots'
+    footprints ever overlapping and every step orderable (module docstring). Starts
+    and goals must each be footprint-apart (a ValueError says which are not)."""
+    t0 = time.perf_counter()
+    n = len(starts)
+    if len(goals) != n:
+        raise ValueError(f"{n} starts but {len(goals)} goals")
+    for name, cells in (("start", starts), ("goal", goals)):
+        bad = [c for c in cells if not graph.is_free(c)]
+        if bad:
+            raise ValueError(f"{name} cell {graph.row_col(bad[0])} is not passable")
+        if not apart(cells, foot):
+            raise ValueError(f"two robots' {name} cells share a footprint")
+    tables = tables or DistanceTables(graph)
+    tables.prefetch(goals)
+    dists: list[Sequence[int]] = [tables.to(g) for g in goals]
+    unreachable = [i for i in range(n) if dists[i][starts[i]] >= UNREACHABLE]
+    if unreachable:
+        return OneShotResult(None, f"robot {unreachable[0]} cannot reach its goal",
+                             time.perf_counter() - t0, 0, 0)
+    plan, reason, nodes, generated = _search(graph, foot, dists, starts, goals,
+                                             until=t0 + time_limit_s, seed=seed,
+                                             tables=tables)
+    return OneShotResult(plan, reason, time.perf_counter() - t0, nodes, generated)
+
+
+def _search(graph: GridGraph, foot: Sequence[Sequence[int]], dists: Sequence[Sequence[int]],
+            starts: Sequence[int], goals: Sequence[int], *, until: float, seed: int,
+            tables: DistanceTables) -> tuple[list[Config] | None, str, int, int]:
+    """One LaCAM search until the clock reads ``until`` (``lacam._search``'s shape)."""
+    n = len(starts)
+    gen = FootprintGenerator(graph, foot, tables, seed=seed)
+    rng = random.Random(seed)
+    goal_config: Config = tuple(goals)
+
+    def make_node(config: Config, parent: _Node | None) -> _Node:
+        if parent is None:
+            dist = [dists[i][config[i]] for i in range(n)]
+            priority = [d / (max(dist) + 1) + rng.random() * 1e-3 for d in dist]
+        else:
+            priority = [p + 1.0 if config[i] != goals[i] else p - math.floor(p)
+                        for i, p in enumerate(parent.priority)]
+        order = sorted(range(n), key=priority.__getitem__, reverse=True)
+        node = _Node(config, parent, priority, order)
+        node.pins.append(_Pin(None, 0))
+        return node
+
+    start = make_node(tuple(starts), None)
+    open_: list[_Node] = [start]
+    explored: dict[Config, _Node] = {start.config: start}
+    generated = 0
+    while open_:
+        if time.perf_counter() > until:
+            return None, "time limit", len(explored), generated
+        node = open_[-1]
+        if node.config == goal_config:
+            plan: list[Config] = []
+            at: _Node | None = node
+            while at is not None:
+                plan.append(at.config)
+                at = at.parent
+            plan.reverse()
+            return plan, "solved", len(explored), generated
+        if not node.pins:
+            open_.pop()
+            continue
+        pin = node.pins.popleft()
+        if pin.depth < n:
+            robot = node.order[pin.depth]
+            here = node.config[robot]
+            cells = [*graph.neighbours[here], here]
+            rng.shuffle(cells)
+            node.pins.extend(_Pin(pin, pin.depth + 1, robot, c) for c in cells)
+        nxt = gen.next_config(node.config, goals, node.order, pin.pins(), dists)
+        generated += 1
+        if nxt is None:
+            continue
+        config = tuple(nxt)
+        seen = explored.get(config)
+        if seen is not None:
+            open_.append(seen)
+            continue
+        child = make_node(config, node)
+        explored[config] = child
+        open_.append(child)
+    return None, "no solution", len(explored), generated
