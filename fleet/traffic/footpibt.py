@@ -30,15 +30,12 @@ Pure: the standard library and ``gridgraph``.
 
 from __future__ import annotations
 
-import math
 import random
 import time
-from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 from fleet.traffic.gridgraph import UNREACHABLE, DistanceTables, GridGraph
-from fleet.traffic.lacam import Config, OneShotResult
+from fleet.traffic.lacam import Config, OneShotResult, search
 
 NO_ONE = -1
 _JITTER_MASK = 1023
@@ -209,33 +206,6 @@ class FootprintGenerator:
         return False
 
 
-@dataclass(slots=True)
-class _Pin:
-    """One link of a chain of pins; the chain from a node to the root is its pin set."""
-
-    parent: _Pin | None
-    depth: int
-    robot: int = -1
-    cell: int = -1
-
-    def pins(self) -> dict[int, int]:
-        out: dict[int, int] = {}
-        node: _Pin | None = self
-        while node is not None and node.depth > 0:
-            out[node.robot] = node.cell
-            node = node.parent
-        return out
-
-
-@dataclass(slots=True)
-class _Node:
-    config: Config
-    parent: _Node | None
-    priority: list[float]
-    order: list[int]
-    pins: deque[_Pin] = field(default_factory=deque)
-
-
 def apart(cells: Sequence[int], foot: Sequence[Sequence[int]]) -> bool:
     """Whether no two of ``cells`` share a footprint."""
     seen: set[int] = set()
@@ -278,60 +248,10 @@ def solve(graph: GridGraph, foot: Sequence[Sequence[int]], starts: Sequence[int]
 def _search(graph: GridGraph, foot: Sequence[Sequence[int]], dists: Sequence[Sequence[int]],
             starts: Sequence[int], goals: Sequence[int], *, until: float, seed: int,
             tables: DistanceTables) -> tuple[list[Config] | None, str, int, int]:
-    """One LaCAM search until the clock reads ``until`` (``lacam._search``'s shape)."""
-    n = len(starts)
+    """LaCAM's own search (``lacam.search``) over footprint-apart configurations."""
     gen = FootprintGenerator(graph, foot, tables, seed=seed)
-    rng = random.Random(seed)
-    goal_config: Config = tuple(goals)
 
-    def make_node(config: Config, parent: _Node | None) -> _Node:
-        if parent is None:
-            dist = [dists[i][config[i]] for i in range(n)]
-            priority = [d / (max(dist) + 1) + rng.random() * 1e-3 for d in dist]
-        else:
-            priority = [p + 1.0 if config[i] != goals[i] else p - math.floor(p)
-                        for i, p in enumerate(parent.priority)]
-        order = sorted(range(n), key=priority.__getitem__, reverse=True)
-        node = _Node(config, parent, priority, order)
-        node.pins.append(_Pin(None, 0))
-        return node
+    def step(config: Config, order: Sequence[int], pins: Mapping[int, int]) -> list[int] | None:
+        return gen.next_config(config, goals, order, pins, dists)
 
-    start = make_node(tuple(starts), None)
-    open_: list[_Node] = [start]
-    explored: dict[Config, _Node] = {start.config: start}
-    generated = 0
-    while open_:
-        if time.perf_counter() > until:
-            return None, "time limit", len(explored), generated
-        node = open_[-1]
-        if node.config == goal_config:
-            plan: list[Config] = []
-            at: _Node | None = node
-            while at is not None:
-                plan.append(at.config)
-                at = at.parent
-            plan.reverse()
-            return plan, "solved", len(explored), generated
-        if not node.pins:
-            open_.pop()
-            continue
-        pin = node.pins.popleft()
-        if pin.depth < n:
-            robot = node.order[pin.depth]
-            here = node.config[robot]
-            cells = [*graph.neighbours[here], here]
-            rng.shuffle(cells)
-            node.pins.extend(_Pin(pin, pin.depth + 1, robot, c) for c in cells)
-        nxt = gen.next_config(node.config, goals, node.order, pin.pins(), dists)
-        generated += 1
-        if nxt is None:
-            continue
-        config = tuple(nxt)
-        seen = explored.get(config)
-        if seen is not None:
-            open_.append(seen)
-            continue
-        child = make_node(config, node)
-        explored[config] = child
-        open_.append(child)
-    return None, "no solution", len(explored), generated
+    return search(graph, step, dists, starts, goals, until=until, seed=seed)

@@ -23,7 +23,7 @@ import random
 import time
 from array import array
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from fleet.traffic.gridgraph import UNREACHABLE, DistanceTables, GridGraph
@@ -173,15 +173,36 @@ def solve(graph: GridGraph, starts: Sequence[int], goals: Sequence[int], *,
         budget *= 2
 
 
+NextConfig = Callable[[Config, Sequence[int], Mapping[int, int]], list[int] | None]
+"""A configuration generator as the search calls it: (configuration, robots in
+priority order, pinned next cells) -> the next configuration, or None."""
+
+
 def _search(graph: GridGraph, tables: DistanceTables, starts: Sequence[int],
             goals: Sequence[int], *, until: float, seed: int, swap: bool,
             ranks: Sequence[Sequence[float]] | None = None, deadline: float = math.inf,
             patience: int = 0) -> tuple[list[Config] | None, str, int, int]:
-    """One LaCAM search until the clock reads ``until`` and it has generated at least
-    ``patience`` configurations, or reads ``deadline``: (plan, why, nodes, generated)."""
-    n = len(starts)
+    """One LaCAM search with PIBT (``search``)."""
     gen = ConfigurationGenerator(graph, tables, seed=seed, swap=swap)
     dists: list[Sequence[int]] = [tables.to(g) for g in goals]
+
+    def step(config: Config, order: Sequence[int], pins: Mapping[int, int]) -> list[int] | None:
+        return gen.next_config(config, goals, order, pins, dists, ranks=ranks)
+
+    return search(graph, step, dists, starts, goals, until=until, seed=seed,
+                  deadline=deadline, patience=patience)
+
+
+def search(graph: GridGraph, step: NextConfig, dists: Sequence[Sequence[int]],
+           starts: Sequence[int], goals: Sequence[int], *, until: float, seed: int,
+           deadline: float = math.inf,
+           patience: int = 0) -> tuple[list[Config] | None, str, int, int]:
+    """One LaCAM search over the configurations ``step`` makes, until the clock reads
+    ``until`` and it has generated at least ``patience`` configurations, or reads
+    ``deadline``: (plan, why, nodes, generated). The generator is a parameter so a
+    search with other rules for a step (``footpibt``: one-lane footprints) is this
+    same search."""
+    n = len(starts)
     rng = random.Random(seed)
     goal_config: Config = tuple(goals)
 
@@ -225,7 +246,7 @@ def _search(graph: GridGraph, tables: DistanceTables, starts: Sequence[int],
             cells = [*graph.neighbours[here], here]
             rng.shuffle(cells)
             node.pins.extend(_Pin(pin, pin.depth + 1, robot, c) for c in cells)
-        nxt = gen.next_config(node.config, goals, node.order, pin.pins(), dists, ranks=ranks)
+        nxt = step(node.config, node.order, pin.pins())
         generated += 1
         if nxt is None:
             continue
