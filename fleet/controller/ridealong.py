@@ -37,11 +37,12 @@ def ride_along(work: TripWork, now: float) -> list[str]:
     parts = work.parts
     closed = parts.closures().closed_tables()
     joined: list[str] = []
+    robots = sorted(parts.robots.values(), key=lambda r: r.serial)
     for dish in list(parts.book.waiting()):
         if dish.table in closed:
             continue
         pass_place = parts.book.dish_pass[dish.dish_id]
-        for rec in sorted(parts.robots.values(), key=lambda r: r.serial):
+        for rec in robots:
             seat = _seat(work, rec, dish, pass_place)
             if seat is not None:
                 _join(work, rec, dish, seat, now)
