@@ -3,10 +3,14 @@ real case end to end, and the liveness watch that counts freezes."""
 
 from __future__ import annotations
 
+import argparse
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from fleet.bench.floors import FloorCase, cases, collapses, format_floor_bench, summarise
+from fleet.cli.bench_cmd import floors_arg
 from fleet.config import Config
 from sim.floor_runs import run_floor_case
 from sim.liveness import ProgressWatch
@@ -106,3 +110,21 @@ def test_a_robot_whose_work_steps_on_in_one_cell_is_not_frozen() -> None:
     for t in range(240, 301, 30):  # and now it stays
         watch.observe(ctl, float(t))
     assert len(watch.freezes) == 1 and watch.freezes[0].seconds == 180.0
+
+
+def test_floors_can_be_named_so_a_run_tries_floors_no_earlier_run_saw() -> None:
+    todo = cases([101, 103], ["bistro", "narrow", "food-court"], [2], [1])
+    assert [(c.name, c.floor) for c in todo] == [("narrow-101", 101), ("bistro-103", 103)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [("20", 20), ("101-103", [101, 102, 103]),
+                                                ("3,7", [3, 7])])
+def test_the_floors_option_takes_a_count_or_floor_numbers(text: str,
+                                                          expected: int | list[int]) -> None:
+    assert floors_arg(text) == expected
+
+
+@pytest.mark.parametrize("text", ["0", "0-3", "x", "5-2"])
+def test_the_floors_option_refuses_what_names_no_floor(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError):
+        floors_arg(text)

@@ -51,11 +51,14 @@ RunCase = Callable[[FloorCase], Mapping[str, Any]]
 Progress = Callable[[int, int, str], None]
 
 
-def cases(floors: int, styles: Sequence[str], robots: Sequence[int],
+def cases(floors: int | Sequence[int], styles: Sequence[str], robots: Sequence[int],
           seeds: Sequence[int]) -> list[FloorCase]:
-    """Floor k (1-based) is ``styles[(k - 1) % len(styles)]`` from seed k."""
+    """Floor k (1-based) is ``styles[(k - 1) % len(styles)]`` from seed k; ``floors``
+    is a count (floors 1..n) or the floor numbers themselves, so a run can try floors
+    no earlier run has seen (say 101-120)."""
+    numbers = range(1, floors + 1) if isinstance(floors, int) else floors
     return [FloorCase(styles[(k - 1) % len(styles)], k, n, s)
-            for k in range(1, floors + 1) for n in robots for s in seeds]
+            for k in numbers for n in robots for s in seeds]
 
 
 def row(case: FloorCase, report: Mapping[str, Any] | None, *, tables: int = 0,

@@ -72,7 +72,9 @@ def register(sub: Any) -> None:
         epilog="example:\n  fleet bench floors --floors 20 --robots 2,4,6,8,12 --seeds 1-3 "
                "--json floors.json",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    floors.add_argument("--floors", type=positive(int), default=20, help="default 20")
+    floors.add_argument("--floors", type=floors_arg, default=20, metavar="FLOORS",
+                        help="how many floors (N: floors 1..N) or which ones (101-120, "
+                             "3,7: floors no earlier run has seen); default 20")
     floors.add_argument("--styles", type=choices_arg(STYLES), default=list(STYLES),
                         metavar="STYLES", help=f"comma-separated (default {','.join(STYLES)})")
     floors.add_argument("--robots", type=sizes_arg, default=[2, 4, 6, 8, 12], metavar="SIZES",
@@ -292,6 +294,17 @@ def seeds_arg(text: str) -> list[int]:
         return parse_seeds(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def floors_arg(text: str) -> int | list[int]:
+    """A count (``20``: floors 1..20) or floor numbers (``101-120``, ``3,7``)."""
+    if text.strip().isdigit():
+        count: int = positive(int)(text)
+        return count
+    numbers = seeds_arg(text)
+    if not numbers or min(numbers) < 1:
+        raise argparse.ArgumentTypeError(f"floor numbers start at 1; got {text!r}")
+    return numbers
 
 
 def sizes_arg(text: str) -> list[int]:

@@ -113,8 +113,9 @@ def run_floor_bench_cmd(args: argparse.Namespace, console: Console) -> int:
     todo = floor_cases(args.floors, args.styles, args.robots, args.seeds)
     options = {"radius": cfg_radius, "scenario": args.scenario, "duration_s": args.duration,
                "faults": args.faults, "staff_help_s": args.staff_help}
+    n_floors = len({c.floor for c in todo})
     rows = run_in_workers(run_floor_case, [((case, setup.model), options) for case in todo],
-                          jobs=args.jobs, label=f"{len(todo)} services on {args.floors} floors")
+                          jobs=args.jobs, label=f"{len(todo)} services on {n_floors} floors")
     order = {(c.name, c.robots, c.seed): i for i, c in enumerate(todo)}
     rows.sort(key=lambda r: order[(r["floor"], r["robots"], r["seed"])])
     console.print(format_floor_bench(rows), markup=False, highlight=False, soft_wrap=True)
