@@ -10,8 +10,9 @@ from e2e import blocks
 from handfed import placed
 
 from fleet.controller.core import Controller
-from fleet.controller.makeway import IDLE_BLOCKER_S, PARK_AFTER_S, clear_for_yielders
+from fleet.controller.makeway import IDLE_BLOCKER_S, PARK_AFTER_S, clear_for_yielders, make_way
 from fleet.domain import Stop, StopKind, Trip, TripKind
+from fleet.traffic import PlanFailed
 
 
 def _b_waits_on_a() -> Controller:
@@ -76,6 +77,30 @@ def test_a_robot_waiting_its_turn_for_a_station_steps_aside_off_a_route_that_wai
     way = traffic.route_of("B").cells[traffic.released("B"):]
     assert not set(ctl.plan.footprint(first.cell)) & {
         f for c in way for f in ctl.plan.footprint(c)}
+
+
+def test_a_robot_whose_own_route_fails_steps_aside_for_one_it_blocks() -> None:
+    """Two robots in one aisle, each on the other's way and each failing to plan: the
+    one asked steps aside, its own stop after. (A generated narrow floor, 16 robots:
+    R8, done at a table with a dish for one deeper in, and R9, deeper, bound for a
+    charger, each planned the other as a wall for 180 s, until the stall rule failed
+    R8's dish.) One about to leave is not sent aside: its leg is planned next tick."""
+    ctl = _b_waits_on_a()
+    a = ctl.robots["A"]
+    a.trip = Trip("tA", "A", TripKind.SERVE, [Stop("t9", StopKind.SERVE)], 19.0)
+    a.retry_at = 41.0
+    ctl.work.pending.add("A")
+    failed = PlanFailed("B cannot go now: every way is blocked", ("A",))
+    goals = [(2, 9)]
+    assert make_way(ctl.work, ctl.robots["B"], failed, goals, 40.0) == []
+    a.failures = 2  # its own plans fail too
+    assert make_way(ctl.work, ctl.robots["B"], failed, goals, 40.0) == ["A"]
+    first = a.trip.stops[0]
+    assert first.kind is StopKind.PARK and first.cell is not None
+    assert a.trip.stops[1].place == "t9", "its own stop comes after"
+    lane = ctl.traffic.lane("B", goals)
+    assert not set(ctl.plan.footprint(first.cell)) & lane
+    assert make_way(ctl.work, ctl.robots["B"], failed, goals, 41.0) == [], "sent once"
 
 
 def test_an_idle_robot_with_no_free_home_leaves_a_table_spot_for_open_floor() -> None:

@@ -86,11 +86,14 @@ def _step_aside(work: TripWork, cells: set[Cell] | frozenset[Cell], now: float, 
         stop = trip.current if trip is not None else None
         if (stop is None or trip is None or not stands_in(other)
                 or other.serial not in work.pending or other.retry_at is None
-                or other.queued_for is None
-                or other.queued_for[:2] != (trip.trip_id, trip.next_stop)
-                or stop.kind is StopKind.PARK  # already stepping aside
-                or stop.kind is StopKind.LOAD):  # waits at the pass hand trips over instead
+                or stop.kind is StopKind.PARK):  # already stepping aside
             continue
+        queued = (other.queued_for is not None
+                  and other.queued_for[:2] == (trip.trip_id, trip.next_stop))
+        if queued and stop.kind is StopKind.LOAD:
+            continue  # waits at the pass hand trips over instead
+        if not queued and other.failures == 0:
+            continue  # about to leave: its next leg is planned next tick
         assert other.cell is not None
         aside = open_floor_near(work, other.cell, avoid=avoid, mover=other.serial)
         if aside is None:
