@@ -129,7 +129,8 @@ def waiting_phrase(view: FleetView, serial: str, now: float) -> Phrase | None:
         return None  # off duty or withdrawn, with no trip: said by what it is doing
     if phase is Phase.YIELDING:
         wait = view.traffic.waiting_for(serial)
-        assert wait is not None
+        if wait is None:  # gave way, and waits for its own way on to be clear
+            return Phrase.of("stepped aside for other robots: goes on when its way is clear")
         return Phrase.of("waiting for {robot} to clear the aisle {where}",
                          robot=wait.blocker, where=where_phrase(view.plan, wait.cell))
     trip = rec.trip

@@ -166,7 +166,7 @@ def phase_of(view: FleetView, rec: RobotRecord) -> Phase:
         return Phase.HELD
     if not rec.in_traffic:
         return Phase.UNPLACED
-    if view.traffic.waiting_for(rec.serial) is not None:
+    if view.traffic.waiting_for(rec.serial) is not None or view.traffic.aside(rec.serial):
         return Phase.YIELDING
     trip = rec.trip
     if trip is None:

@@ -23,11 +23,13 @@ if TYPE_CHECKING:
 
 
 class TrafficView(Protocol):
-    """The two questions the views ask of traffic (``TrafficManager``)."""
+    """The questions the views ask of traffic (``TrafficManager``)."""
 
     def waiting_for(self, robot: str) -> Wait | None: ...
 
     def leg_done(self, robot: str) -> bool: ...
+
+    def aside(self, robot: str) -> bool: ...
 
 
 class FleetView(Protocol):

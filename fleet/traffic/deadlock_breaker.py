@@ -59,6 +59,12 @@ def stuck_note(track: Track, board: Board, tick: int) -> tuple[str, str] | None:
     return None
 
 
+ASIDE_S = 10.0
+"""How long a robot may wait aside, unable to go on to its real goal, before every
+robot is planned at once (a floor the last solve failed on is not tried again until
+something moves)."""
+
+
 class DeadlockBreaker:
     """One per traffic manager; keeps the book of situations between calls."""
 
@@ -74,6 +80,12 @@ class DeadlockBreaker:
             self._book = DeadlockBook(retry=max(1, round(t.retry_s / t.tick_length)))
         t.continue_all(now)
         tracks = t.tracks()
+        aside = round(ASIDE_S / t.tick_length)
+        if any(tr.pending is not None and tr.finished and tr.arrived is not None
+               and tick - tr.arrived >= aside for tr in tracks.values()):
+            # Waiting aside is no one's wait in the graph: the robot that stepped aside
+            # retries its own way each tick, and the floor solve plans it with the rest.
+            t.solve_floor(now)
         waits: dict[RobotId, Wait] = {}
         for robot, track in tracks.items():
             if track.released == track.progress:

@@ -206,7 +206,10 @@ class TrafficManager:
         for agent, goal in zip(planned.agents, planned.goals, strict=True):
             if asking is not None and agent is asking[0]:
                 continue  # its new leg is recorded by ``route``
-            if goal not in agent.goals:
+            if agent.pending is not None and goal in agent.pending[0]:
+                agent.goals, agent.dwell = agent.pending  # on to its real goal
+                agent.pending = None
+            elif goal not in agent.goals:
                 agent.pending = agent.pending or (agent.goals, agent.dwell)
                 agent.goals, agent.dwell = frozenset({goal}), None
         for agent in changed:
@@ -275,6 +278,11 @@ class TrafficManager:
         """True when the robot stands at the end of its leg (not at a cell it gave way at)."""
         track = self._track(robot)
         return track.finished and track.pending is None
+
+    def aside(self, robot: RobotId) -> bool:
+        """True when the robot waits where it gave way, its real goal still ahead."""
+        track = self._track(robot)
+        return track.finished and track.pending is not None
 
     def replan(self, robot: RobotId, *, now: float) -> Route | None:
         """The same leg planned afresh after its last released cell; None when the cells

@@ -38,6 +38,8 @@ KO.update({
     "paused by the manager": "관리자가 일시정지함",
     "paused on the robot": "로봇에서 일시정지됨",
     "waiting for {robot} to clear the aisle {where}": "{where} 통로에서 {robot} 통과 대기 중",
+    "stepped aside for other robots: goes on when its way is clear":
+        "다른 로봇에게 길을 비켜 줌: 길이 트이면 다시 출발",
     "cannot unload: {reason}": "내릴 수 없음: {reason}",
     "at {place}: dish not taken yet ({s} s)": "{place}: 손님 수령 대기 ({s}초)",
     "at {place}: waiting for staff to load {dishes}": "{place}: 직원이 {dishes} 싣기를 대기",
