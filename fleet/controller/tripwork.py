@@ -101,7 +101,8 @@ class TripWork:
                         data={"reason": reason})
 
     def claimed_cells(self, besides: str | None = None) -> set[Cell]:
-        """Cells robots stand on or are heading for: a spot there is taken."""
+        """Cells robots stand on or are heading for (a robot giving way on its way to a
+        spot still heads for it): a spot there is taken."""
         claimed: set[Cell] = set()
         for rec in self.parts.robots.values():
             if rec.serial == besides:
@@ -110,6 +111,9 @@ class TripWork:
                 claimed.add(rec.cell)
             if rec.leg is not None:
                 claimed.add(rec.leg.cells[-1])
+                if (rec.leg.bound_for is not None and rec.in_traffic
+                        and self.parts.traffic.giving_way(rec.serial)):
+                    claimed.add(rec.leg.bound_for)
         return claimed
 
     def begin(self, plan: TripPlan, now: float) -> None:

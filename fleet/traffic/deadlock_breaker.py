@@ -41,7 +41,7 @@ class TrafficView(Protocol):
     def waiting_for(self, robot: RobotId) -> Wait | None: ...
     def replan_robot(self, robot: RobotId, now: float, *, via: int | None = None
                      ) -> Route | None: ...
-    def solve_floor(self, now: float) -> bool: ...
+    def solve_floor(self, now: float, *, for_aside: bool = False) -> bool: ...
 
 
 def stuck_note(track: Track, board: Board, tick: int) -> tuple[str, str] | None:
@@ -85,7 +85,7 @@ class DeadlockBreaker:
                and tick - tr.arrived >= aside for tr in tracks.values()):
             # Waiting aside is no one's wait in the graph: the robot that stepped aside
             # retries its own way each tick, and the floor solve plans it with the rest.
-            t.solve_floor(now)
+            t.solve_floor(now, for_aside=True)
         waits: dict[RobotId, Wait] = {}
         for robot, track in tracks.items():
             if track.released == track.progress:

@@ -176,18 +176,21 @@ class TrafficManager:
                          goals=targets, dwell=dwell, now=tick, budget=self.budget)
 
     def solve_floor(self, now: float, *,
-                    asking: tuple[Track, frozenset[int]] | None = None) -> bool:
+                    asking: tuple[Track, frozenset[int]] | None = None,
+                    for_aside: bool = False) -> bool:
         """Plan every robot that may move at once (``floorsolve``) and commit it: robots
         on a leg keep their goal, the others step aside where needed and come back.
         ``asking``: a robot at the end of its leg and where its next leg may end (the
         caller records that leg). False, with nothing changed, when it is not solved
         in the budget or its plan cannot be run; a floor that failed is not tried
-        again until a robot has moved or a route has changed."""
+        again until a robot has moved or a route has changed. ``for_aside``: for robots
+        waiting aside, so a plan that sends none of them on to its real goal is not
+        committed (it would only move the others about, and be tried again)."""
         if self.floor_budget_s is None:
             return False
         tracks = list(self._tracks.values())
         key = (tuple((t.robot, t.at, t.leg, t.version, t.held is None) for t in tracks),
-               None if asking is None else (asking[0].robot, asking[1]))
+               None if asking is None else (asking[0].robot, asking[1]), for_aside)
         if key == self._floor_tried:
             return False
         before = {t.robot: t.cells for t in tracks}
@@ -199,9 +202,14 @@ class TrafficManager:
             self._floor_tried = key
             self.stats.floor_refusals[outcome.reason.split(":")[0][:60]] += 1
             return False
+        planned = outcome.planned
+        if for_aside and not any(a.pending is not None and g in a.pending[0]
+                                 for a, g in zip(planned.agents, planned.goals, strict=True)):
+            self._floor_tried = key
+            self.stats.floor_refusals["no robot waiting aside would go on"] += 1
+            return False
         self._floor_tried = None
         self.stats.floor_solved += 1
-        planned = outcome.planned
         changed = commit(self._board, planned)
         for agent, goal in zip(planned.agents, planned.goals, strict=True):
             if asking is not None and agent is asking[0]:
@@ -283,6 +291,10 @@ class TrafficManager:
         """True when the robot waits where it gave way, its real goal still ahead."""
         track = self._track(robot)
         return track.finished and track.pending is not None
+
+    def giving_way(self, robot: RobotId) -> bool:
+        """True while the robot's route ends short of its real goal (it gave way)."""
+        return self._track(robot).pending is not None
 
     def replan(self, robot: RobotId, *, now: float) -> Route | None:
         """The same leg planned afresh after its last released cell; None when the cells
