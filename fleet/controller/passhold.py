@@ -174,10 +174,22 @@ def _free_trays(rec: RobotRecord, trip: Trip) -> int:
 
 def _pass_wanted(work: TripWork, rec: RobotRecord, place: str) -> bool:
     """Whether standing on at ``place`` keeps another robot from loading: no other spot
-    of it is free, and a robot waits its turn for one or is bound there."""
+    of it is free, and a robot waits its turn for one or is bound there, or a dish
+    ready there could go with a robot idle elsewhere (a dispatch round sends robots
+    to a pass only as far as its spots are free, so it would wait unseen)."""
     if work.room_at(place) > 0:
         return False
+    parts = work.parts
     if work.bound_places(besides=rec.serial)[place] > 0:
         return True
-    return any(r is not rec and r.queued_for is not None and r.queued_for[2] == place
-               for r in work.parts.robots.values())
+    if any(r is not rec and r.queued_for is not None and r.queued_for[2] == place
+           for r in parts.robots.values()):
+        return True
+    spots = set(parts.plan.place(place).cells)
+    if not any(r.trip is None and r.on_duty and r.cell not in spots
+               for r in parts.robots.values()):
+        return False
+    taken = {s.place for r in parts.robots.values() if r.trip is not None
+             for s in r.trip.stops[r.trip.next_stop:] if s.kind is StopKind.SERVE}
+    return any(parts.book.dish_pass.get(d.dish_id) == place and d.table not in taken
+               for d in parts.book.waiting())
