@@ -234,12 +234,13 @@ class Controller:
                      now: float) -> list[Command]:
         """The kitchen's estimate for a cooking dish: kept (and saved, so a restart keeps
         it) for a robot about to leave its pass for its table to weigh waiting for it.
-        Nothing is dispatched on it: only a ready dish is."""
+        Nothing is dispatched on it (only a ready dish is), so it runs no round either:
+        a kitchen that tells changes nothing until a robot weighs what it told."""
         self.take_back_order(order_id)
         dish = self.book.expect_ready(order_id, index, in_s, now)
         if dish is not None:
             self.store.save_dish(dish)
-        return self._after(now)
+        return []
 
     def cancel(self, order_id: str, reason: str, now: float) -> list[Command]:
         self.take_back_order(order_id)

@@ -63,8 +63,9 @@ def holding(work: TripWork, rec: RobotRecord, stop: Stop, now: float) -> bool:
     after = trip.stops[trip.next_stop + 1] if trip.next_stop + 1 < len(trip.stops) else None
     if after is not None and after.kind is StopKind.LOAD and after.place == stop.place:
         return False  # a rider's loading comes next: wait for nothing else
-    if _pass_wanted(work, rec, stop.place):
-        return False
+    if _pass_wanted(work, rec, stop.place) or (
+            work.room_at(stop.place) == 0 and _pass_needed(work, stop.place)):
+        return False  # full, and busy: another robot would soon want the spot
     chosen = _worth_waiting_for(work, rec, stop.place, rule, now)
     if not chosen:
         return False
@@ -170,6 +171,12 @@ def _free_trays(rec: RobotRecord, trip: Trip) -> int:
     for stop in trip.stops[trip.next_stop:]:
         used.update(stop.trays)
     return sum(1 for i in range(rec.trays) if tray_slot(i) not in used)
+
+
+def _pass_needed(work: TripWork, place: str) -> bool:
+    """Whether a dish ready at ``place`` waits for a robot (any, for any table)."""
+    parts = work.parts
+    return any(parts.book.dish_pass.get(d.dish_id) == place for d in parts.book.waiting())
 
 
 def _pass_wanted(work: TripWork, rec: RobotRecord, place: str) -> bool:
