@@ -41,6 +41,11 @@ class OrderRequest:
     party: int = 0
 
 
+EXPECT_READY_MAX_S = 7200.0
+"""The longest a kitchen may say a dish still needs (two hours): more is a clock or a
+unit gone wrong (milliseconds sent as seconds), refused rather than believed."""
+
+
 def dish_id(order_id: str, index: int) -> str:
     """The id of dish ``index`` (0-based) of an order."""
     return f"{order_id}/{index + 1}"
@@ -54,6 +59,12 @@ class Pos(Protocol):
 
     async def mark_ready(self, order_id: str, dish_index: int) -> None:
         """The kitchen put dish ``dish_index`` (0-based) of the order on the pass."""
+
+    async def expect_ready(self, order_id: str, dish_index: int, in_s: float) -> None:
+        """The kitchen expects dish ``dish_index`` (0-based) on the pass in ``in_s``
+        seconds (a dish fired with a cook time); told again, the latest estimate
+        stands. Raises ``fleet.errors.OrderError`` for an unknown dish or a time out
+        of bounds."""
 
     async def cancel(self, order_id: str, reason: str) -> None:
         """Cancel what of the order is not served yet."""

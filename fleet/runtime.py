@@ -153,6 +153,10 @@ class FleetRuntime:
     async def mark_ready(self, order_id: str, dish_index: int) -> None:
         await self.execute(self.controller.mark_ready(order_id, dish_index, self.now()))
 
+    async def expect_ready(self, order_id: str, dish_index: int, in_s: float) -> None:
+        await self.execute(self.controller.expect_ready(order_id, dish_index, in_s,
+                                                        self.now()))
+
     async def cancel(self, order_id: str, reason: str) -> None:
         await self.execute(self.controller.cancel(order_id, reason, self.now()))
 

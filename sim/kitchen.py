@@ -11,6 +11,12 @@ Rules of the dining room: a party takes the smallest free table that seats it
 ``patience_s`` runs out. No one is seated and no order taken after closing
 (``duration_s``); the kitchen still cooks every order it took, so a run ends
 when the last dish is on the pass. Bussing is asked for when a party leaves.
+
+A real kitchen display knows when a fired dish will be done, roughly: the kitchen
+tells the controller ``Scenario.expect_lead_s`` before each dish is on the pass, off
+by a normal error of ``expect_error_s``. Those estimates are drawn after the rest,
+from a generator of their own, so the guests and the cooking of a seed are the same
+whether or not (and however well) the kitchen tells.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ CANCEL_REASONS = ("guest left", "changed order", "out of stock")
 class Call(StrEnum):
     SUBMIT = "submit"
     READY = "ready"
+    EXPECT = "expect"
     CANCEL = "cancel"
     BUS = "bus"
 
@@ -59,6 +66,8 @@ class KitchenEvent:
     dish_index: int = -1
     table: str = ""
     reason: str = ""
+    in_s: float = 0.0
+    """For ``EXPECT``: seconds from ``at`` until the kitchen expects the dish ready."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +118,10 @@ class Kitchen:
     # -- the service, drawn up front ---------------------------------------------
     @cached_property
     def _drawn(self) -> _Drawn:
-        return _draw(self.plan, self.scenario, Random(self.seed), self.start_s, self.duration_s)
+        drawn = _draw(self.plan, self.scenario, Random(self.seed), self.start_s,
+                      self.duration_s)
+        _tell_estimates(drawn, self.scenario, Random(f"expect-ready {self.seed}"))
+        return drawn
 
     def timeline(self) -> list[KitchenEvent]:
         """Every POS call of the service in time order (ties keep the drawing order)."""
@@ -178,6 +190,8 @@ class Kitchen:
             self.acknowledged.add(event.order_id)
         elif event.call is Call.READY:
             await self.pos.mark_ready(event.order_id, event.dish_index)
+        elif event.call is Call.EXPECT:
+            await self.pos.expect_ready(event.order_id, event.dish_index, event.in_s)
         elif event.call is Call.CANCEL:
             await self.pos.cancel(event.order_id, event.reason)
         else:
@@ -263,6 +277,24 @@ def _draw(plan: FloorPlan, sc: Scenario, rng: Random, start: float, duration: fl
     out.turned_away += len(queue)
     out.events.sort(key=lambda e: e.at)
     return out
+
+
+def _tell_estimates(out: _Drawn, sc: Scenario, rng: Random) -> None:
+    """Add the kitchen display's estimate for each dish that will be ready (see the
+    module docstring): never before its order is taken, never a negative wait."""
+    if sc.expect_lead_s <= 0:
+        return
+    taken = {e.order_id: e.at for e in out.events if e.call is Call.SUBMIT}
+    told: list[KitchenEvent] = []
+    for e in out.events:
+        if e.call is not Call.READY:
+            continue
+        error = max(-3.0, min(3.0, rng.gauss(0.0, 1.0))) * sc.expect_error_s
+        at = max(taken[e.order_id], e.at - sc.expect_lead_s)
+        told.append(KitchenEvent(at, Call.EXPECT, e.order_id, dish_index=e.dish_index,
+                                 table=e.table, in_s=max(0.0, e.at + error - at)))
+    out.events.extend(told)
+    out.events.sort(key=lambda e: e.at)  # stable: an order is taken before it is told of
 
 
 def _arrivals(sc: Scenario, rng: Random, seats: int, duration: float) -> list[float]:

@@ -82,6 +82,12 @@ class Scenario:
     """Chance a table asks for bussing after its party has left."""
     cancel_p: float = 0.02
     """Chance an order is cancelled before all its dishes are ready."""
+    expect_lead_s: float = 60.0
+    """The kitchen display tells when a dish will be on the pass this long before it is
+    (or when the order is taken, if it cooks for less); 0: it never tells."""
+    expect_error_s: float = 4.0
+    """How far off that estimate is: the standard deviation of a normal error, in
+    seconds (cut at three of them), drawn per dish from the seed."""
 
     def rate_per_hour(self, minute: float, seats: int) -> float:
         """Parties per hour arriving ``minute`` minutes into the service on ``seats`` seats."""

@@ -72,3 +72,23 @@ def test_heavy_faults_lose_no_dish_and_break_no_rule(scenario: str, seed: int) -
     assert report["faults"]["level"] == "heavy"
     assert report["faults"]["injected"] + report["faults"]["aisle_blockages"] > 0
     check_outcomes(report, store)
+
+
+def test_the_same_seed_serves_the_same_way_with_the_kitchen_s_estimates() -> None:
+    """The kitchen tells when dishes will be ready and robots wait at the pass for some:
+    still one service per seed, to the event."""
+    def run() -> tuple[dict[str, Any], list[tuple[str, float, str]]]:
+        report, store = serve("lunch-rush", 1, "none")
+        kinds = {ev.DISH_EXPECTED, ev.ROBOT_HELD_AT_PASS, ev.ROBOT_HOLD_ENDED,
+                 ev.DISH_SERVED}
+        events = store.events()
+        start = events[0].at  # told apart from the clock the run began on
+        return report, [(e.kind, round(e.at - start, 3), e.text) for e in events
+                        if e.kind in kinds]
+
+    first, told = run()
+    again, told_again = run()
+    assert (first["wait_s"], first["dishes"]) == (again["wait_s"], again["dishes"])
+    assert told == told_again
+    assert any(kind == ev.ROBOT_HELD_AT_PASS for kind, _, _ in told)
+    assert any(kind == ev.ROBOT_HOLD_ENDED and text.endswith("came") for kind, _, text in told)

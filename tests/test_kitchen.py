@@ -52,6 +52,9 @@ class FakePos:
     async def mark_ready(self, order_id: str, dish_index: int) -> None:
         self._log("ready", order_id, dish_index)
 
+    async def expect_ready(self, order_id: str, dish_index: int, in_s: float) -> None:
+        self._log("expect", order_id, dish_index)
+
     async def cancel(self, order_id: str, reason: str) -> None:
         self._log("cancel", order_id)
 
@@ -231,3 +234,35 @@ def test_a_plan_without_tables_is_refused() -> None:
     plan = plan_from_grid("...\n...", places={"pass": [(0, 0)]}, place_kind=PlaceKind.PASS)
     with pytest.raises(ValueError, match="no tables"):
         Kitchen(plan, get_scenario("quiet"), FakePos(), seed=1, duration_s=60)
+
+
+def test_the_kitchen_tells_when_each_dish_will_be_ready_near_enough(bistro: FloorPlan) -> None:
+    lunch = get_scenario("lunch-rush")
+    events = Kitchen(bistro, lunch, FakePos(), seed=3, duration_s=3600).timeline()
+    taken = {e.order_id: e.at for e in events if e.call is Call.SUBMIT}
+    ready = {(e.order_id, e.dish_index): e.at for e in events if e.call is Call.READY}
+    told = {(e.order_id, e.dish_index): e for e in events if e.call is Call.EXPECT}
+    assert told.keys() == ready.keys(), "each dish that will be ready is told of, once"
+    assert sum(e.call is Call.EXPECT for e in events) == len(told)
+    errors = []
+    for key, e in told.items():
+        assert e.at == max(taken[key[0]], ready[key] - lunch.expect_lead_s)
+        assert e.in_s >= 0.0
+        errors.append(e.at + e.in_s - ready[key])
+    limit = 3 * lunch.expect_error_s
+    assert all(-limit <= x <= limit for x in errors)
+    assert 1.0 < sum(abs(x) for x in errors) / len(errors) < lunch.expect_error_s, (
+        "off by a few seconds, as a real display is")
+    for a, b in itertools.pairwise(events):
+        assert a.at <= b.at
+
+
+def test_the_estimates_change_nothing_else_of_a_seed_s_service(bistro: FloorPlan) -> None:
+    """Drawn from a generator of their own: guests and cooking are the same whether or
+    not the kitchen tells, so a run with estimates compares like with like."""
+    lunch = get_scenario("lunch-rush")
+    silent = dataclasses.replace(lunch, expect_lead_s=0.0)
+    told = Kitchen(bistro, lunch, FakePos(), seed=5, duration_s=3600).timeline()
+    plain = Kitchen(bistro, silent, FakePos(), seed=5, duration_s=3600).timeline()
+    assert [e for e in told if e.call is not Call.EXPECT] == plain
+    assert not any(e.call is Call.EXPECT for e in plain)

@@ -89,6 +89,19 @@ class MarkReady(_Msg, kw_only=True, tag="markReady"):
     """1-based dish numbers as on the ticket; None: every dish of the order."""
 
 
+class ExpectReady(_Msg, kw_only=True, tag="expectReady"):
+    """When the kitchen expects dishes still cooking on the pass (a display that
+    knows each dish's cook time): a robot about to leave for their table may wait a
+    few seconds for them rather than leave them a trip of their own. Seconds from
+    now, not a time of day, so a till's clock need not agree with the site's."""
+
+    order_id: OrderId
+    dishes: Annotated[list[Annotated[int, Meta(ge=1)]], Meta(max_length=40)] | None = None
+    """1-based dish numbers as on the ticket; None: every dish of the order."""
+    in_s: Annotated[float, Meta(ge=0, le=7200, description="Seconds from now until the "
+                                "dishes are expected on the pass (at most two hours)")]
+
+
 class CancelOrder(_Msg, kw_only=True, tag="cancelOrder"):
     order_id: OrderId
     reason: Text = "cancelled"
@@ -190,19 +203,19 @@ class DishHistory(_Msg, kw_only=True, tag="dishHistory"):
                                  description="ORDER/N, the dish's id in every view")]
 
 
-PosCommand = (SubmitOrder | MarkReady | CancelOrder | SetPriority | RequestBussing
+PosCommand = (SubmitOrder | MarkReady | ExpectReady | CancelOrder | SetPriority | RequestBussing
               | ServedByStaff)
 ManagerCommand = (PauseRobot | ResumeRobot | StopAll | ReleaseAll | SendToCharge | SendToDock
                   | BlockTable | UnblockTable | BlockZone | UnblockZone | AcknowledgeAlert
                   | RecentEvents | DishHistory)
-ClientCommand = (SubmitOrder | MarkReady | CancelOrder | SetPriority | RequestBussing
+ClientCommand = (SubmitOrder | MarkReady | ExpectReady | CancelOrder | SetPriority | RequestBussing
                  | ServedByStaff | PauseRobot | ResumeRobot | StopAll | ReleaseAll | SendToCharge
                  | SendToDock | BlockTable | UnblockTable | BlockZone | UnblockZone
                  | AcknowledgeAlert | RecentEvents | DishHistory)
 """What a client (till, kitchen display, manager) asks of the controller; not the
 controller's own commands to robots (``fleet.controller.commands.Command``)."""
-POS_COMMANDS: tuple[type[Struct], ...] = (SubmitOrder, MarkReady, CancelOrder, SetPriority,
-                                          RequestBussing, ServedByStaff)
+POS_COMMANDS: tuple[type[Struct], ...] = (SubmitOrder, MarkReady, ExpectReady, CancelOrder,
+                                          SetPriority, RequestBussing, ServedByStaff)
 """What a POS or kitchen display may send on ``pos/{client}``; the manager's topic
 takes these and the rest."""
 

@@ -22,6 +22,7 @@ from fleet.api.messages import (
     CancelOrder,
     ClientCommand,
     DishSpec,
+    ExpectReady,
     MarkReady,
     RequestBussing,
     SubmitOrder,
@@ -69,6 +70,10 @@ class ApiPos:
 
     async def mark_ready(self, order_id: str, dish_index: int) -> None:
         await self._ask(MarkReady(order_id=order_id, dishes=[dish_index + 1]))
+
+    async def expect_ready(self, order_id: str, dish_index: int, in_s: float) -> None:
+        await self._ask(ExpectReady(order_id=order_id, dishes=[dish_index + 1],
+                                    in_s=round(in_s, 1)))
 
     async def cancel(self, order_id: str, reason: str) -> None:
         await self._ask(CancelOrder(order_id=order_id, reason=reason[:200]))

@@ -32,6 +32,7 @@ from fleet.api.messages import (
     DishHistory,
     ErrorCode,
     EventView,
+    ExpectReady,
     MarkReady,
     PauseRobot,
     RecentEvents,
@@ -51,7 +52,7 @@ from fleet.api.messages import (
 from fleet.controller.commands import Command as RobotCommand
 from fleet.controller.port import FleetPort
 from fleet.domain import Order, Priority
-from fleet.domain.orders import Dish
+from fleet.domain.orders import Dish, DishState
 from fleet.errors import CommandError, OrderError
 from fleet.intake import DishRequest, OrderRequest
 
@@ -186,6 +187,8 @@ class Executor:
             return self._submit(command, now)
         if isinstance(command, MarkReady):
             return self._mark_ready(command, now)
+        if isinstance(command, ExpectReady):
+            return self._expect_ready(command, now)
         if isinstance(command, CancelOrder):
             order = self._order(command.order_id)
             if not order.open:
@@ -278,15 +281,37 @@ class Executor:
                         "ready", out)
         return Done(f"order {command.order_id} for {command.table} taken, {n} dish(es)", out)
 
+    def _numbers(self, order: Order, dishes: list[int] | None) -> list[int]:
+        """The 1-based dish numbers a command names (None: all), each one the order has."""
+        count = len(order.dishes)
+        numbers = dishes if dishes is not None else list(range(1, count + 1))
+        for i, n in enumerate(numbers):
+            if n > count:
+                raise Refused("refused", f"order {order.order_id} has {count} dish(es); no "
+                              f"dish {n}", f"$.command.dishes[{i}]")
+        return numbers
+
+    def _expect_ready(self, command: ExpectReady, now: float) -> Done:
+        ctl = self.fleet.commands
+        order = self._order(command.order_id)
+        numbers = self._numbers(order, command.dishes)
+        out: list[RobotCommand] = []
+        told: list[str] = []
+        for n in numbers:
+            dish = order.dishes[n - 1]
+            out += ctl.expect_ready(command.order_id, n - 1, command.in_s, now)
+            if dish.expected_at is not None and dish.state is DishState.RECEIVED:
+                told.append(str(n))
+        if not told:
+            return Done(f"nothing new: the dishes of {command.order_id} asked for are "
+                        "already on the pass or past it", out)
+        return Done(f"{command.order_id}: dish {', '.join(told)} expected ready in "
+                    f"{command.in_s:.0f} s", out)
+
     def _mark_ready(self, command: MarkReady, now: float) -> Done:
         ctl = self.fleet.commands
         order = self._order(command.order_id)
-        count = len(order.dishes)
-        numbers = command.dishes if command.dishes is not None else list(range(1, count + 1))
-        for i, n in enumerate(numbers):
-            if n > count:
-                raise Refused("refused", f"order {command.order_id} has {count} dish(es); no "
-                              f"dish {n}", f"$.command.dishes[{i}]")
+        numbers = self._numbers(order, command.dishes)
         out: list[RobotCommand] = []
         marked: list[str] = []
         for n in numbers:

@@ -32,6 +32,7 @@ from fleet.controller.ingest import IngestParts, take_state
 from fleet.controller.lateness import tell_late
 from fleet.controller.makeway import clear_for_yielders, park_off_the_aisles, step_elsewhere
 from fleet.controller.orderbook import OrderBook
+from fleet.controller.passhold import end_holds
 from fleet.controller.restart import RestartRecovery, ServiceParts
 from fleet.controller.retention import Retention
 from fleet.controller.robots import RobotRecord, mode_from_state
@@ -228,6 +229,18 @@ class Controller:
             self.store.save_dish(dish)
             self._dispatch_due = True
         return self._after(now)
+
+    def expect_ready(self, order_id: str, index: int, in_s: float,
+                     now: float) -> list[Command]:
+        """The kitchen's estimate for a cooking dish: kept (and saved, so a restart keeps
+        it) for a robot about to leave its pass for its table to weigh waiting for it.
+        Nothing is dispatched on it (only a ready dish is), so it runs no round either:
+        a kitchen that tells changes nothing until a robot weighs what it told."""
+        self.take_back_order(order_id)
+        dish = self.book.expect_ready(order_id, index, in_s, now)
+        if dish is not None:
+            self.store.save_dish(dish)
+        return []
 
     def cancel(self, order_id: str, reason: str, now: float) -> list[Command]:
         self.take_back_order(order_id)
@@ -469,6 +482,7 @@ class Controller:
         if self._dispatch_due and not self._joining(now):
             self._dispatch_due = False
             self._dispatcher.dispatch(now)
+        end_holds(self.work, now)  # a dish waited for may have come, or time run out
         commands += self.work.start_pending_legs(now)
         commands += release(self._sending, now)
         return commands

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from fleet.controller.passhold import active_hold
 from fleet.controller.phase import Phase, phase_of
 from fleet.controller.robots import RobotRecord
 from fleet.domain import RobotMode, StopKind, TripKind
@@ -143,6 +144,14 @@ def waiting_phrase(view: FleetView, serial: str, now: float) -> Phrase | None:
         where = _stop_place(view.plan, stop.place)
         if stop.kind is StopKind.SERVE:
             return Phrase.of("at {place}: dish not taken yet ({s} s)", place=where, s=since)
+        hold = active_hold(rec)
+        if stop.kind is StopKind.LOAD and hold is not None:
+            due = hold.expected_at - now
+            if due >= 0.5:
+                return Phrase.of("at {place}: waiting for {dish}, expected ready in {s} s",
+                                 place=where, dish=", ".join(hold.dishes), s=_secs(due))
+            return Phrase.of("at {place}: waiting for {dish}, expected ready {s} s ago",
+                             place=where, dish=", ".join(hold.dishes), s=_secs(-due))
         if stop.kind is StopKind.LOAD:
             waiting = max(1, len(stop.trays) - len(rec.loads))
             return Phrase.of("at {place}: waiting for staff to load {dishes}", place=where,

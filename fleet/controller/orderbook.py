@@ -8,6 +8,7 @@ does not double an order.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
@@ -16,7 +17,7 @@ from fleet.domain import events as ev
 from fleet.domain.events import Event
 from fleet.errors import OrderError
 from fleet.floor import FloorPlan, Place, PlaceKind
-from fleet.intake import DishRequest, OrderRequest
+from fleet.intake import EXPECT_READY_MAX_S, DishRequest, OrderRequest
 from fleet.words import Phrase
 
 Emit = Callable[[Event], None]
@@ -137,9 +138,29 @@ class OrderBook:
             return None
         dish.move(DishState.READY)
         dish.ready_at = now
+        dish.expected_at = None
         said = Phrase.of("{dish} for {table} ready", dish=dish.name, table=dish.table)
         self._emit(Event(ev.DISH_READY, now, order_id=order_id, dish_id=dish.dish_id,
                          text=str(said), words=said))
+        return dish
+
+    def expect_ready(self, order_id: str, index: int, in_s: float, now: float) -> Dish | None:
+        """The kitchen's estimate of when a cooking dish will be on the pass (the latest
+        told stands); None when the dish is on the pass already or past it, where an
+        estimate is news to nobody. Raises ``OrderError`` for an unknown dish or a
+        time that cannot be meant."""
+        dish = self.dish(order_id, index)
+        if not math.isfinite(in_s) or not 0.0 <= in_s <= EXPECT_READY_MAX_S:
+            raise OrderError(f"dish {index + 1} of {order_id}: expected ready in {in_s:g} s; "
+                             f"give 0 to {EXPECT_READY_MAX_S:.0f} s", code="malformed",
+                             field="in_s")
+        if dish.state is not DishState.RECEIVED:
+            return None
+        dish.expected_at = now + in_s
+        said = Phrase.of("{dish} for {table} expected ready in {s} s", dish=dish.name,
+                         table=dish.table, s=f"{in_s:.0f}")
+        self._emit(Event(ev.DISH_EXPECTED, now, order_id=order_id, dish_id=dish.dish_id,
+                         text=str(said), words=said, data={"in_s": round(in_s, 1)}))
         return dish
 
     def fail(self, dish: Dish, now: float, reason: str | Phrase) -> None:

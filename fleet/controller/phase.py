@@ -53,7 +53,9 @@ class Phase(StrEnum):
     NO_ROUTE = "no route"
     """Its next leg could not be planned: trying again, backing off."""
     AT_STOP = "at stop"
-    """At a stop's spot, doing the stop's work (loading, serving, collecting, unloading)."""
+    """At a stop's spot, doing the stop's work (loading, serving, collecting, unloading),
+    or loaded at the pass and waiting there, bounded, for a dish expected soon
+    (``fleet.controller.passhold``)."""
 
 
 class Cause(StrEnum):

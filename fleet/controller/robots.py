@@ -7,6 +7,7 @@ from typing import Protocol
 
 from fleet.controller.commands import SendInstantActions
 from fleet.controller.legs import Leg
+from fleet.controller.passhold import PassHold
 from fleet.dispatch.snapshots import tray_slot
 from fleet.domain import RobotMode, RobotModel, Trip
 from fleet.floor.model import Cell
@@ -106,6 +107,9 @@ class RobotRecord:
     """When it was reported stalled with food aboard; None once it moves again."""
     stranded: str = ""
     """Why it cannot be unloaded, as last told to the manager ("" when it can)."""
+    pass_hold: PassHold | None = None
+    """Its wait at a pass for a dish expected soon (``fleet.controller.passhold``);
+    kept once over, so that a trip waits once."""
 
     @property
     def on_duty(self) -> bool:

@@ -38,7 +38,7 @@ def _shift_order(order: Order, shift: float) -> Order:
         order.created_at += shift
         for dish in order.dishes:
             dish.created_at += shift
-            for name in ("ready_at", "at_table_at", "served_at"):
+            for name in ("ready_at", "expected_at", "at_table_at", "served_at"):
                 value = getattr(dish, name)
                 if value is not None:
                     setattr(dish, name, value + shift)

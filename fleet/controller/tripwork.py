@@ -31,6 +31,7 @@ from fleet.controller.dishprogress import (
     skippable,
     untaken,
 )
+from fleet.controller.passhold import holding
 from fleet.controller.robots import RobotRecord
 from fleet.controller.standins import stand_in_status
 from fleet.controller.stopstart import start_stop
@@ -237,13 +238,21 @@ class TripWork:
                     rec.stranded = ""
             if stop.kind is StopKind.COLLECT:
                 self.parts.store.drop_bussing_call(stop.place)  # answered: a restart forgets it
-            self.moved(rec, now)
-            trip.next_stop += 1
-            rec.goal_since = None
-            rec.cancel_at_goal = False
-            rec.progress_at = now
-            self.pending.add(rec.serial)
+            if stop.kind is StopKind.LOAD and holding(self, rec, stop, now):
+                return commands  # waits at the pass for a dish expected soon
+            self.leave_stop(rec, now)
         return commands
+
+    def leave_stop(self, rec: RobotRecord, now: float) -> None:
+        """The stop's work is done: on to the next stop."""
+        trip = rec.trip
+        assert trip is not None
+        self.moved(rec, now)
+        trip.next_stop += 1
+        rec.goal_since = None
+        rec.cancel_at_goal = False
+        rec.progress_at = now
+        self.pending.add(rec.serial)
 
     def cancel_order(self, rec: RobotRecord, now: float) -> SendInstantActions:
         """Take the robot's order back (it stops, and a stop's work is not done)."""

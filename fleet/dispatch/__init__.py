@@ -18,6 +18,7 @@ from fleet.dispatch.battery import battery_ok, needs_charge
 from fleet.dispatch.fleet_policy import FleetPolicy
 from fleet.dispatch.housekeeping import housekeeping, plan_bussing, plan_unloading
 from fleet.dispatch.ordering import TableOrder, best_table_order, dish_cost
+from fleet.dispatch.passhold import HoldRule
 from fleet.dispatch.serving import ServeSettings
 from fleet.dispatch.snapshots import BussingRequest, DishView, RobotView, TripPlan, tray_slot
 from fleet.dispatch.travel_times import Travel, TravelTimes
@@ -28,6 +29,9 @@ class Policy(Protocol):
     rides_along: bool
     """A ready dish may join a trip about to take dishes from its pass to its table
     (``fleet.controller.ridealong``); a one-dish-a-trip policy says no."""
+    pass_hold: HoldRule | None
+    """When a robot leaving a pass may wait there for a dish the kitchen expects soon
+    for one of its tables (``fleet.controller.passhold``); None: it never waits."""
 
     def plan(self, now: float, dishes: Sequence[DishView], robots: Sequence[RobotView],
              times: Travel) -> list[TripPlan]: ...
@@ -51,6 +55,7 @@ __all__ = [
     "BussingRequest",
     "DishView",
     "FleetPolicy",
+    "HoldRule",
     "Policy",
     "RobotView",
     "ServeSettings",

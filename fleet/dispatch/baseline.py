@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 
 from fleet.dispatch.battery import needs_charge
+from fleet.dispatch.passhold import HoldRule
 from fleet.dispatch.serving import ServeSettings, at_pass_time, estimate_trip, serve_plan
 from fleet.dispatch.snapshots import DishView, RobotView, TripPlan
 from fleet.dispatch.travel_times import Travel
@@ -22,6 +23,7 @@ from fleet.words import Phrase
 class BaselinePolicy:
     name = "baseline"
     rides_along = False
+    pass_hold: HoldRule | None = None
 
     def __init__(self, settings: ServeSettings) -> None:
         self.settings = settings

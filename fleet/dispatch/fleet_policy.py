@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 from fleet.dispatch.battery import needs_charge
 from fleet.dispatch.ordering import dish_cost
+from fleet.dispatch.passhold import HoldRule
 from fleet.dispatch.serving import (
     ServeSettings,
     TripEstimate,
@@ -51,6 +52,8 @@ class FleetPolicy:
         self.hold_margin_s = hold_margin_s
         self.lookahead_s = lookahead_s
         self.cold_margin_s = cold_margin_s
+        self.pass_hold: HoldRule | None = HoldRule(settings, robot_weight=robot_weight,
+                                                   cold_margin_s=cold_margin_s)
 
     # -- which robots and in which order ---------------------------------------------
     def eligible(self, now: float, robots: Sequence[RobotView]) -> list[RobotView]:

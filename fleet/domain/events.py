@@ -51,6 +51,8 @@ class Emit(Protocol):
 ORDER_RECEIVED = "OrderReceived"
 ORDER_REJECTED = "OrderRejected"
 ORDER_CANCELLED = "OrderCancelled"
+DISH_EXPECTED = "DishExpected"
+"""The kitchen told when a cooking dish will be on the pass (``data["in_s"]``)."""
 DISH_READY = "DishReady"
 DISH_ASSIGNED = "DishAssigned"
 DISH_LOADED = "DishLoaded"
@@ -79,6 +81,12 @@ ROUTE_FAILED = "RouteFailed"
 ROBOT_STALLED = "RobotStalled"
 """A robot with food riding on it made no progress for a while (``data["reason"]``:
 what holds it, in plain words, or "")."""
+ROBOT_HELD_AT_PASS = "RobotHeldAtPass"
+"""A robot loaded at a pass waits there for dishes the kitchen expects soon for its
+tables (``data``: dishes, expected_in_s, until_in_s), to take them along."""
+ROBOT_HOLD_ENDED = "RobotHoldEnded"
+"""Its wait at the pass is over (``data``: dishes, held_s, came: whether they were
+ready in time); it leaves with what it has."""
 ROBOT_MOVED_ON = "RobotMovedOn"
 """A stalled robot made progress again: its stall is over."""
 ROBOT_STRANDED = "RobotStranded"

@@ -67,6 +67,10 @@ class Dish:
     priority: Priority = Priority.NORMAL
     created_at: float = 0.0
     ready_at: float | None = None
+    expected_at: float | None = None
+    """When the kitchen expects it on the pass (its display knows the cook time), while
+    it is cooking; None when not told. Dispatch may hold a robot about to leave for
+    its table a few seconds for it (``fleet.controller.passhold``)."""
     at_table_at: float | None = None
     """When the robot presented it at the table: the end of the wait guests feel."""
     served_at: float | None = None

@@ -19,7 +19,8 @@ and ``pass_place``, which a restarted controller needs to keep waits and send
 robots to the right pass; version 3 the table ``bussing_calls``, so that a call a
 till was told "ok" for outlives a killed controller; version 4 each dish's
 ``brought_back``, so that a dish goes back to the pass untaken at most once
-across restarts too).
+across restarts too; version 5 each dish's ``expected_at``, the kitchen's estimate
+for a dish still cooking, so that a restart keeps what the kitchen said).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from fleet.domain.trips import Stop, StopKind, Trip, TripKind, TripState
 from fleet.errors import StoreError
 from fleet.store.base import OPEN_TRIP_STATES, Store
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _FINAL = tuple(s.value for s in DishState if s.final)
 
@@ -55,7 +56,8 @@ CREATE TABLE IF NOT EXISTS dishes (
     trays INTEGER NOT NULL, priority INTEGER NOT NULL, created_at REAL NOT NULL,
     ready_at REAL, served_at REAL, state TEXT NOT NULL, reason TEXT NOT NULL,
     trip_id TEXT, robot TEXT, tray TEXT, attempts INTEGER NOT NULL,
-    at_table_at REAL, pass_place TEXT, brought_back INTEGER NOT NULL DEFAULT 0);
+    at_table_at REAL, pass_place TEXT, brought_back INTEGER NOT NULL DEFAULT 0,
+    expected_at REAL);
 CREATE INDEX IF NOT EXISTS dishes_order ON dishes (order_id, position);
 CREATE TABLE IF NOT EXISTS trips (
     trip_id TEXT PRIMARY KEY, robot TEXT NOT NULL, kind TEXT NOT NULL, stops TEXT NOT NULL,
@@ -75,13 +77,15 @@ _UPSERT_DISH = """
 INSERT INTO dishes VALUES (:dish_id, :order_id,
     coalesce((SELECT max(position) + 1 FROM dishes WHERE order_id = :order_id), 0),
     :table, :name, :trays, :priority, :created_at, :ready_at, :served_at, :state, :reason,
-    :trip_id, :robot, :tray, :attempts, :at_table_at, :pass_place, :brought_back)
+    :trip_id, :robot, :tray, :attempts, :at_table_at, :pass_place, :brought_back,
+    :expected_at)
 ON CONFLICT (dish_id) DO UPDATE SET table_name = excluded.table_name, name = excluded.name,
     trays = excluded.trays, priority = excluded.priority, created_at = excluded.created_at,
     ready_at = excluded.ready_at, served_at = excluded.served_at, state = excluded.state,
     reason = excluded.reason, trip_id = excluded.trip_id, robot = excluded.robot,
     tray = excluded.tray, attempts = excluded.attempts, at_table_at = excluded.at_table_at,
-    pass_place = excluded.pass_place, brought_back = excluded.brought_back
+    pass_place = excluded.pass_place, brought_back = excluded.brought_back,
+    expected_at = excluded.expected_at
 """
 
 _REOPEN = f"""
@@ -92,11 +96,12 @@ WHERE order_id = ?
 
 _DISH_COLS = ("dish_id, order_id, table_name, name, trays, priority, created_at, ready_at, "
               "served_at, state, reason, trip_id, robot, tray, attempts, at_table_at, "
-              "pass_place, brought_back")
+              "pass_place, brought_back, expected_at")
 
 _ADDED_COLUMNS = (("dishes", "at_table_at", "REAL"), ("dishes", "pass_place", "TEXT"),
-                  ("dishes", "brought_back", "INTEGER NOT NULL DEFAULT 0"))
-"""Columns versions 2 and 4 added, at the end of their tables, in order (inserts are
+                  ("dishes", "brought_back", "INTEGER NOT NULL DEFAULT 0"),
+                  ("dishes", "expected_at", "REAL"))
+"""Columns versions 2, 4 and 5 added, at the end of their tables, in order (inserts are
 positional)."""
 
 
@@ -357,17 +362,18 @@ def _dish_row(d: Dish) -> dict[str, Any]:
             "ready_at": d.ready_at, "served_at": d.served_at, "state": d.state.value,
             "reason": d.reason, "trip_id": d.trip_id, "robot": d.robot, "tray": d.tray,
             "attempts": d.attempts, "at_table_at": d.at_table_at, "pass_place": d.pass_place,
-            "brought_back": d.brought_back}
+            "brought_back": d.brought_back, "expected_at": d.expected_at}
 
 
 def _dish_of(r: tuple[Any, ...]) -> Dish:
     (dish_id, order_id, table, name, trays, priority, created_at, ready_at, served_at, state,
-     reason, trip_id, robot, tray, attempts, at_table_at, pass_place, brought_back) = r
+     reason, trip_id, robot, tray, attempts, at_table_at, pass_place, brought_back,
+     expected_at) = r
     return Dish(dish_id=dish_id, order_id=order_id, table=table, name=name, trays=trays,
                 priority=Priority(priority), created_at=created_at, ready_at=ready_at,
                 served_at=served_at, state=DishState(state), reason=reason, trip_id=trip_id,
                 robot=robot, tray=tray, attempts=attempts, at_table_at=at_table_at,
-                pass_place=pass_place, brought_back=brought_back)
+                pass_place=pass_place, brought_back=brought_back, expected_at=expected_at)
 
 
 def _trip_of(r: tuple[Any, ...]) -> Trip:

@@ -43,6 +43,10 @@ KO.update({
     "cannot unload: {reason}": "내릴 수 없음: {reason}",
     "at {place}: dish not taken yet ({s} s)": "{place}: 손님 수령 대기 ({s}초)",
     "at {place}: waiting for staff to load {dishes}": "{place}: 직원이 {dishes} 싣기를 대기",
+    "at {place}: waiting for {dish}, expected ready in {s} s":
+        "{place}: {dish} 대기, {s}초 후 준비 예정",
+    "at {place}: waiting for {dish}, expected ready {s} s ago":
+        "{place}: {dish} 대기, {s}초 전 준비 예정이었음",
     "at {place}: waiting for dirty dishes ({s} s)": "{place}: 빈 그릇 대기 ({s}초)",
     "at {place}: waiting for staff to unload": "{place}: 직원이 내려 주기를 대기",
     "it reports {error}": "로봇 보고: {error}",
@@ -389,6 +393,15 @@ KO.update({
         "{robot} 배터리 부족: {percent}% ({low}% 미만)",
     "order {order} for {table}: {n} dish(es)": "주문 {order}, {table}: 요리 {n}개",
     "{dish} for {table} ready": "{table}의 {dish} 준비 완료",
+    "{dish} for {table} expected ready in {s} s": "{table}의 {dish}, {s}초 후 준비 예정",
+    "{robot} waits at {place} for {dish} for {table}, expected in {s} s":
+        "{robot}, {place}에서 {table}의 {dish} 대기 ({s}초 후 준비 예정)",
+    "{robot} leaves {place} after {s} s: {why}": "{robot}, {s}초 대기 후 {place} 출발: {why}",
+    "{dish} came": "{dish} 준비됨",
+    "{dish} no longer expected": "{dish} 더 이상 기다리지 않음",
+    "{dish} not ready after {s} s": "{s}초가 지나도 {dish} 준비 안 됨",
+    "another robot needs the pass": "다른 로봇이 픽업대를 써야 함",
+    "it was stopped": "로봇이 멈춤",
     "{dish} on {robot} {tray}": "{dish}, {robot} {tray} 배정",
     "{dish} rides along on {robot} {tray} to {table}":
         "{dish}, {table}(으)로 가는 {robot} {tray}에 함께 배정",
