@@ -12,6 +12,7 @@ from fleet.traffic.gridgraph import DistanceTables, GridGraph
 from fleet.traffic.lacam import solve
 from fleet.traffic.plancheck import plan_problems
 from fleet.traffic.polish import polish
+from fleet.traffic.spacetime import Reservations, space_time_astar
 
 
 def valid(graph: GridGraph, free: np.ndarray, plan: list[tuple[int, ...]],
@@ -70,3 +71,21 @@ def test_polished_plans_are_valid_and_never_cost_more(
     assert inside.plan is not None and valid(graph, free, inside.plan, starts, goals)
     if inside.unpolished_cost is not None:
         assert inside.sum_of_costs(goals) <= inside.unpolished_cost
+
+
+def test_a_search_bounded_by_a_latest_arrival_gives_up_past_it() -> None:
+    graph = GridGraph(grid([".....", "#.###"]))
+    tables = DistanceTables(graph)
+    start, goal = graph.cell(0, 0), graph.cell(0, 4)
+    res = Reservations(graph.size)
+    # Robot 1 holds (0, 2) for steps 0-5, then backs into the pocket below (0, 1) and
+    # rests there: our robot gets past only late.
+    res.add(1, [graph.cell(0, 2)] * 6 + [graph.cell(0, 1), graph.cell(1, 1)])
+    dist = tables.to(goal)
+    path = space_time_astar(graph, dist, start, goal, res=res, horizon=10, budget=10_000)
+    assert path is not None and len(path) - 1 > dist[start]
+    arrival = len(path) - 1
+    assert space_time_astar(graph, dist, start, goal, res=res, horizon=10, budget=10_000,
+                            latest=arrival) == path
+    assert space_time_astar(graph, dist, start, goal, res=res, horizon=10, budget=10_000,
+                            latest=arrival - 1) is None

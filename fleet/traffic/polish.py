@@ -135,12 +135,16 @@ class _Work:
         for k in crossed:
             res.hold(k, old[k][:begin[k] + 1])
         horizon = max(len(p) for p in paths)
+        # Each path's length at best, to bound each search by what is left to gain.
+        least = {k: begin[k] + dists[k][old[k][begin[k]]] + 1 for k in crossed}
         for k in crossed:
             b = begin[k]
             res.release(old[k][:b + 1])
+            spare = before - 1 - sum(len(p) for p in new.values()) - sum(
+                least[j] for j in crossed if j != k and j not in new)
             tail = space_time_astar(graph, dists[k], old[k][b], goals[k], res=res,
                                     horizon=horizon, budget=TAIL_BUDGET, deadline=deadline,
-                                    begin=b)
+                                    begin=b, latest=spare - 1)
             if tail is None:
                 for j in crossed:
                     if j != k and j not in new:
@@ -160,13 +164,15 @@ class _Work:
 
 
     def alone(self, i: int) -> bool:
-        """Robot ``i`` planned again from its start around all others; True if shorter."""
+        """Robot ``i`` planned again from its start around all others; True if shorter
+        (a search from a little before it first lost time, as for the crossers, kept
+        less: warehouse-10-20-10-2-1 at 400 robots, 1.6 s, SoC/LB 1.57 against 1.62)."""
         paths, res = self.paths, self.res
         old = paths[i]
         res.remove(old)
         path = space_time_astar(self.graph, self.dists[i], old[0], self.goals[i], res=res,
                                 horizon=max(len(p) for p in paths), budget=ALONE_BUDGET,
-                                deadline=self.deadline)
+                                deadline=self.deadline, latest=len(old) - 2)
         better = path is not None and len(path) < len(old)
         if path is not None and better:
             paths[i] = path

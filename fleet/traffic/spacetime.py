@@ -82,11 +82,14 @@ _LOW = (1 << _BITS) - 1
 
 def space_time_astar(graph: GridGraph, dist: Sequence[int], start: int, goal: int, *,
                      res: Reservations, horizon: int, budget: int,
-                     deadline: float = math.inf, begin: int = 0) -> Path | None:
+                     deadline: float = math.inf, begin: int = 0,
+                     latest: int | None = None) -> Path | None:
     """Shortest path from ``start`` at time ``begin`` to resting on ``goal``, around
     ``res`` (the path returned starts at ``begin``: its first cell is ``start``);
     None past ``budget`` expansions or the clock reading ``deadline`` (looked at every
-    64 expansions, about 0.3 ms: a failing search can take 50 ms on a 32x32 map)."""
+    64 expansions, about 0.3 ms: a failing search can take 50 ms on a 32x32 map), or
+    when it cannot rest on ``goal`` by time ``latest`` (a caller that only wants a path
+    better than one it has: most of a search's work is on the last plateau)."""
     settle = res.last.get(goal, -1) + 1  # earliest time it may stay on its goal for good
     neighbours, size = graph.neighbours, res.size
     at, rest, rester = res.at, res.rest, res.rester
@@ -99,8 +102,12 @@ def space_time_astar(graph: GridGraph, dist: Sequence[int], start: int, goal: in
     closed: set[int] = set()  # capped t * size + cell
     expanded = 0
     pop, push = heapq.heappop, heapq.heappush
+    cutoff = ((latest + 1) << 2 * _BITS) if latest is not None else math.inf
     while heap:
-        node = pop(heap) & _LOW
+        entry = pop(heap)
+        if entry >= cutoff:
+            return None
+        node = entry & _LOW
         v, t = cells[node], times[node]
         key = (t if t < horizon else horizon) * size + v
         if key in closed:
