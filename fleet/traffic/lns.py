@@ -144,12 +144,19 @@ def refine(graph: GridGraph, tables: DistanceTables, plan: Sequence[Sequence[int
         horizon = max((len(p) for j, p in enumerate(paths) if j not in picked), default=1)
         rng.shuffle(chosen)
         new: dict[int, Path] = {}
+        # Each search is bounded by what the round may still spend and break even:
+        # the others not yet planned need at least their shortest ways.
+        rest = sum(dists[i][old[i][0]] + 1 for i in chosen)
+        spent = 0
         for i in chosen:
+            rest -= dists[i][old[i][0]] + 1
             path = space_time_astar(graph, dists[i], old[i][0], goals[i], res=res,
-                                     horizon=horizon, budget=budget, deadline=deadline)
+                                     horizon=horizon, budget=budget, deadline=deadline,
+                                     latest=before - spent - rest - 1)
             if path is None:
                 break
             new[i] = path
+            spent += len(path)
             res.add(i, path)
             horizon = max(horizon, len(path))
         complete = len(new) == len(chosen)
