@@ -22,7 +22,7 @@ robot rests on its goal once its path ends (so no later path may cross it there)
 ``solve_within`` puts LaCAM's first plan and this refinement under one wall-time
 budget, for callers who must have a plan by a given time.
 
-Pure: the standard library and the traffic grid and planner modules.
+Pure: the standard library and the traffic grid, planner and space-time modules.
 """
 
 from __future__ import annotations
