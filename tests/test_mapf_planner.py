@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from fleet.traffic.gridgraph import UNREACHABLE, DistanceTables, GridGraph
 from fleet.traffic.lacam import GUIDE, solve
 from fleet.traffic.lns import _in_the_way, refine, solve_within
-from fleet.traffic.spacetime import Reservations, space_time_astar
 from fleet.traffic.pibt import LifelongPibt
 from fleet.traffic.plancheck import plan_problems
+from fleet.traffic.spacetime import Reservations, space_time_astar
 
 BUDGET_S = 20.0  # a safety cap for the search, never asserted on
 
