@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 from fleet.traffic.gridgraph import UNREACHABLE, DistanceTables, GridGraph
 from fleet.traffic.lacam import GUIDE, solve
-from fleet.traffic.lns import _in_the_way, _Reservations, _space_time_astar, refine, solve_within
+from fleet.traffic.lns import _in_the_way, refine, solve_within
 from fleet.traffic.pibt import LifelongPibt
 from fleet.traffic.plancheck import plan_problems
+from fleet.traffic.spacetime import Reservations, space_time_astar
 
 BUDGET_S = 20.0  # a safety cap for the search, never asserted on
 
@@ -366,12 +367,12 @@ def test_refinement_stops_when_good_enough_and_a_round_cut_short_changes_nothing
     assert late.rounds == 0 and [tuple(c) for c in late.plan] == wasteful
     # A search that runs out of time gives no path rather than overrunning: here the
     # goal is crossed at step 300, so resting there takes hundreds of expansions.
-    res = _Reservations(graph.size)
+    res = Reservations(graph.size)
     res.add(1, [graph.cell(2, 0)] * 300 + [goals[0], graph.cell(1, 3)])
     dist = tables.to(goals[0])
-    path = _space_time_astar(graph, dist, a, goals[0], res=res, horizon=302, budget=100_000)
+    path = space_time_astar(graph, dist, a, goals[0], res=res, horizon=302, budget=100_000)
     assert path is not None and len(path) == 302
-    assert _space_time_astar(graph, dist, a, goals[0], res=res, horizon=302, budget=100_000,
+    assert space_time_astar(graph, dist, a, goals[0], res=res, horizon=302, budget=100_000,
                              deadline=0.0) is None
 
 
@@ -393,7 +394,7 @@ def test_lns_picks_the_robots_standing_on_a_late_robots_way() -> None:
     graph = GridGraph(free)
     tables = DistanceTables(graph)
     goal = graph.cell(0, 4)
-    res = _Reservations(graph.size)
+    res = Reservations(graph.size)
     # Robot 1 rests on (0, 2), robot 2 passes (0, 3) at step 3, robot 3 is elsewhere.
     res.add(1, [graph.cell(0, 2)])
     res.add(2, [graph.cell(1, 1), graph.cell(1, 2), graph.cell(1, 3), graph.cell(0, 3),

@@ -133,6 +133,9 @@ def run_one_shot(job: OneShotJob) -> dict[str, Any]:
             configs = result.plan
         row.update(reason=result.reason, nodes=result.nodes, generated=result.generated,
                    attempts=result.attempts)
+        if result.unpolished_cost is not None:
+            row.update(soc_search=result.unpolished_cost, polish_s=result.polish_s,
+                       polish_kept=result.polish_kept)
         if configs is not None and job.refine_s > 0 and job.budget_s <= 0:
             from fleet.traffic.lns import refine  # noqa: PLC0415
 
@@ -166,6 +169,8 @@ def run_one_shot(job: OneShotJob) -> dict[str, Any]:
                    makespan=len(history) - 1, valid=not problems, problems=problems[:3])
         if "soc_first" in row:
             row["soc_lb_first"] = row["soc_first"] / lower if lower else 1.0
+        if "soc_search" in row:
+            row["soc_lb_search"] = row["soc_search"] / lower if lower else 1.0
         if job.want_plan:
             plan = _xy_paths(history)
     return {"row": row, "plan": plan}

@@ -40,9 +40,10 @@ def _status(row: dict[str, Any] | None) -> str:
 def format_one_shot(rows: Sequence[dict[str, Any]]) -> str:
     """One line per instance: ours (first solution; refined when --refine ran) beside
     the baseline. 'first s' is LaCAM's time to its first plan, 's' the whole run; the
-    time ratio is the baseline's time over our first plan's."""
+    time ratio is the baseline's time over our first plan's. 'SoC/LB search' is the
+    first plan as LaCAM's search found it, before the polish inside the same call."""
     refined = any("soc_lb_first" in r for r in rows)
-    header = ["map", "scen", "N", "solved", "first s", "s", "SoC/LB first",
+    header = ["map", "scen", "N", "solved", "first s", "s", "SoC/LB search", "SoC/LB first",
               *(["SoC/LB refined"] if refined else []), "base solved", "base s",
               "base SoC/LB", "base/ours s", "base/ours SoC"]
     body = []
@@ -52,6 +53,7 @@ def format_one_shot(rows: Sequence[dict[str, Any]]) -> str:
         body.append([
             ours["map"], ours["scen"].removeprefix(ours["map"] + "-"), str(ours["agents"]),
             _status(ours), figure(ours.get("first_s"), 3), figure(ours.get("time_s"), 3),
+            figure(ours.get("soc_lb_search", first) if ours.get("solved") else None, 3),
             figure(first if ours.get("solved") else None, 3),
             *([figure(ours.get("soc_lb") if "soc_lb_first" in ours else None, 3)]
               if refined else []),

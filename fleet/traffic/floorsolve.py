@@ -230,7 +230,7 @@ def solve_floor(board: Board, tracks: Sequence[Track], *,
             else:
                 result = solve(graph, starts, goals, time_limit_s=max(left, 0.001),
                                seed=seed * ATTEMPTS + attempt, tables=tables, restart_s=None,
-                               guide=None)
+                               guide=None, polish_s=0.0)
         except ValueError as exc:
             return refuse(str(exc))
         if result.plan is None:

@@ -22,12 +22,11 @@ robot rests on its goal once its path ends (so no later path may cross it there)
 ``solve_within`` puts LaCAM's first plan and this refinement under one wall-time
 budget, for callers who must have a plan by a given time.
 
-Pure: the standard library and the traffic grid and planner modules.
+Pure: the standard library and the traffic grid, planner and space-time modules.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 import random
 import time
@@ -35,9 +34,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fleet.traffic.gridgraph import DistanceTables, GridGraph
-from fleet.traffic.lacam import GUIDE, OneShotResult, solve
-
-Path = list[int]
+from fleet.traffic.lacam import (
+    GUIDE,
+    POLISH_S_MAX,
+    POLISH_S_PER_ROBOT2,
+    OneShotResult,
+    solve,
+)
+from fleet.traffic.spacetime import Path, Reservations, space_time_astar, trim
 
 
 @dataclass(frozen=True)
@@ -48,118 +52,10 @@ class Refined:
     elapsed_s: float
 
 
-class _Reservations:
-    """Who is where when, for all paths but those being planned again.
-
-    A (cell, t) pair is kept as the one int ``t * size + cell``: the A* below looks
-    several up per node it expands, and ints hash and compare faster than tuples
-    (with the heap entries packed the same way: 15-20 % less CPU for the same rounds
-    on Table-2 instances)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.at: dict[int, int] = {}  # t * size + cell -> robot
-        self.rest: dict[int, int] = {}  # goal cell -> time its robot rests there from
-        self.rester: dict[int, int] = {}  # goal cell -> the robot resting there
-        self.last: dict[int, int] = {}  # cell -> last time any moving robot is on it
-        self._count: dict[int, int] = {}  # cell -> how many (cell, t) entries
-
-    def who(self, cell: int, t: int) -> int | None:
-        """The robot on ``cell`` at ``t`` (moving, not resting), if any."""
-        return self.at.get(t * self.size + cell)
-
-    def add(self, robot: int, path: Path) -> None:
-        size, at, count, last = self.size, self.at, self._count, self.last
-        for t, v in enumerate(path[:-1]):
-            at[t * size + v] = robot
-            count[v] = count.get(v, 0) + 1
-            if last.get(v, -1) < t:
-                last[v] = t
-        self.rest[path[-1]] = len(path) - 1
-        self.rester[path[-1]] = robot
-
-    def remove(self, path: Path) -> None:
-        size, at, count = self.size, self.at, self._count
-        for t, v in enumerate(path[:-1]):
-            del at[t * size + v]
-            left = count[v] - 1
-            if left:
-                count[v] = left
-            else:
-                del count[v]
-                del self.last[v]
-        del self.rest[path[-1]]
-        del self.rester[path[-1]]
-        # ``last`` may now overstate a cell's last time: safe (A* only waits longer),
-        # and corrected when the cell's entries are all gone.
-
-
-_BITS = 21
-_LOW = (1 << _BITS) - 1
-
-
-def _space_time_astar(graph: GridGraph, dist: Sequence[int], start: int, goal: int, *,
-                      res: _Reservations, horizon: int, budget: int,
-                      deadline: float = math.inf) -> Path | None:
-    """Shortest path from ``start`` at time 0 to resting on ``goal``, around ``res``;
-    None past ``budget`` expansions or the clock reading ``deadline`` (looked at every
-    64 expansions, about 0.3 ms: a failing search can take 50 ms on a 32x32 map)."""
-    settle = res.last.get(goal, -1) + 1  # earliest time it may stay on its goal for good
-    neighbours, size = graph.neighbours, res.size
-    at, rest, rester = res.at, res.rest, res.rester
-    cells: list[int] = [start]
-    times: list[int] = [0]
-    parents: list[int] = [-1]
-    # f = arrival time at best: no sooner than the shortest way, nor than ``settle``.
-    # Heap entries are (f, -t, node) packed in one int, ``f`` highest: ties go deeper.
-    heap = [(max(dist[start], settle) << 2 * _BITS) | (_LOW << _BITS)]
-    closed: set[int] = set()  # capped t * size + cell
-    expanded = 0
-    pop, push = heapq.heappop, heapq.heappush
-    while heap:
-        node = pop(heap) & _LOW
-        v, t = cells[node], times[node]
-        key = (t if t < horizon else horizon) * size + v
-        if key in closed:
-            continue
-        closed.add(key)
-        if v == goal and t >= settle:
-            path: Path = []
-            while node >= 0:
-                path.append(cells[node])
-                node = parents[node]
-            path.reverse()
-            return path
-        expanded += 1
-        if expanded > budget or (expanded & 63 == 0 and time.perf_counter() > deadline):
-            return None
-        nt = t + 1
-        row = (nt if nt < horizon else horizon) * size
-        now_row, next_row = t * size, nt * size
-        deeper = (_LOW - nt) << _BITS
-        for u in (*neighbours[v], v):
-            if row + u in closed or next_row + u in at:
-                continue
-            since = rest.get(u)
-            if since is not None and nt >= since:
-                continue
-            if u != v:
-                other = at.get(now_row + u)
-                if other is not None and (at.get(next_row + v) == other or (
-                        rest.get(v) == nt and rester.get(v) == other)):
-                    continue  # other moves u -> v while we move v -> u: a swap
-            cells.append(u)
-            times.append(nt)
-            parents.append(node)
-            f = nt + dist[u]
-            push(heap, ((f if f > settle else settle) << 2 * _BITS) | deeper | (len(cells) - 1))
-    return None
-
-
 _REACTION = 0.1
 
 
-def _in_the_way(graph: GridGraph, dist: Sequence[int], start: int, *, res: _Reservations,
+def _in_the_way(graph: GridGraph, dist: Sequence[int], start: int, *, res: Reservations,
                 robot: int, count: int, rng: random.Random) -> list[int]:
     """Up to ``count`` robots that crossed ``robot``'s goal after it could have been
     there, then those standing on its own shortest way (ties broken at random) at
@@ -190,13 +86,6 @@ def _in_the_way(graph: GridGraph, dist: Sequence[int], start: int, *, res: _Rese
     return found[:count]
 
 
-def _trim(path: Path) -> Path:
-    end = len(path)
-    while end > 1 and path[end - 2] == path[-1]:
-        end -= 1
-    return path[:end]
-
-
 def refine(graph: GridGraph, tables: DistanceTables, plan: Sequence[Sequence[int]],
            goals: Sequence[int], *, time_limit_s: float, seed: int = 0,
            neighbourhood: int = 8, budget: int = 20_000,
@@ -211,9 +100,9 @@ def refine(graph: GridGraph, tables: DistanceTables, plan: Sequence[Sequence[int
     deadline = t0 + time_limit_s
     n = len(goals)
     rng = random.Random(seed)
-    paths = [_trim([cfg[i] for cfg in plan]) for i in range(n)]
+    paths = [trim([cfg[i] for cfg in plan]) for i in range(n)]
     dists = [tables.to(g) for g in goals]
-    res = _Reservations(graph.size)
+    res = Reservations(graph.size)
     for i, p in enumerate(paths):
         res.add(i, p)
     rounds = accepted = 0
@@ -255,12 +144,19 @@ def refine(graph: GridGraph, tables: DistanceTables, plan: Sequence[Sequence[int
         horizon = max((len(p) for j, p in enumerate(paths) if j not in picked), default=1)
         rng.shuffle(chosen)
         new: dict[int, Path] = {}
+        # Each search is bounded by what the round may still spend and break even:
+        # the others not yet planned need at least their shortest ways.
+        rest = sum(dists[i][old[i][0]] + 1 for i in chosen)
+        spent = 0
         for i in chosen:
-            path = _space_time_astar(graph, dists[i], old[i][0], goals[i], res=res,
-                                     horizon=horizon, budget=budget, deadline=deadline)
+            rest -= dists[i][old[i][0]] + 1
+            path = space_time_astar(graph, dists[i], old[i][0], goals[i], res=res,
+                                     horizon=horizon, budget=budget, deadline=deadline,
+                                     latest=before - spent - rest - 1)
             if path is None:
                 break
             new[i] = path
+            spent += len(path)
             res.add(i, path)
             horizon = max(horizon, len(path))
         complete = len(new) == len(chosen)
@@ -315,8 +211,12 @@ def solve_within(graph: GridGraph, starts: Sequence[int], goals: Sequence[int], 
     None refines until the budget ends."""
     t0 = time.perf_counter()
     tables = tables or DistanceTables(graph)
+    # The polish (inside ``solve``) and LNS share the budget: the polish first, as it
+    # gains more a second where robots are many, for at most half of it.
+    n = len(goals)
     first = solve(graph, starts, goals, time_limit_s=time_limit_s, seed=seed, tables=tables,
-                  guide=guide)
+                  guide=guide, polish_s=min(POLISH_S_MAX, POLISH_S_PER_ROBOT2 * n * n,
+                                            budget_s / 2))
     if first.plan is None:
         return Anytime(first, None, None, time.perf_counter() - t0)
     target = None
