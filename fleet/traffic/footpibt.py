@@ -78,6 +78,8 @@ class FootprintGenerator:
         self._broken = False
         self._chain: set[int] = set()
         """Robots placed tentatively while those in their way are pushed on."""
+        self._make_way: dict[int, int] = {}
+        """Pushed robots left unplaced, and the cell each then takes first."""
         self._jitter = [0.4 * self.rng.random() for _ in range(_JITTER_MASK + 1)]
         self._salt = 0
 
@@ -97,6 +99,7 @@ class FootprintGenerator:
         self._to = to = [NO_ONE] * n
         self._salt = self.rng.randrange(_JITTER_MASK + 1)
         self._broken = False
+        self._make_way.clear()
         try:
             ok = self._pin(fixed) if fixed else True
             if ok:
@@ -187,6 +190,9 @@ class FootprintGenerator:
                 # corridor, step off that way rather than lead it in and back for ever.
                 ranked = [(key + 3.0 if toward[c] < toward[here] else key, c)
                           for key, c in ranked]
+        owed = self._make_way.pop(a, NO_ONE)
+        if owed != NO_ONE:
+            ranked = [(key - 100.0 if c == owed else key, c) for key, c in ranked]
         ranked.sort()
         partner = self._swap_partner(a, ranked[0][1])
         if partner != NO_ONE:
@@ -218,6 +224,8 @@ class FootprintGenerator:
             to[a] = NO_ONE
         if asker == NO_ONE:
             return False  # first in its chain, yet a pinned robot takes its footprint
+        if self._held_off_by(a, asker):
+            return False  # left to be placed later: once the asker goes elsewhere, it may move
         # The asker wants our footprint; we stay, and the asker tries elsewhere (as does
         # any robot up the chain bound into it). If a robot placed for good is bound
         # into it (a pin: pinned robots push no one), this configuration cannot be made.
@@ -227,6 +235,32 @@ class FootprintGenerator:
         nxt[here] = a
         to[a] = here
         return False
+
+    def _held_off_by(self, a: int, asker: int) -> bool:
+        """Can ``a`` make way only once the asker lets go of its footprint? If so, the cell
+        it should take then is kept in ``_make_way`` and ``a`` is left unplaced.
+
+        In ``pibt`` a pushed robot that finds no cell stays put for the step, having
+        tried everything. Here the asker's footprint covers more than the pushed robot's
+        own cell: in a lane of paired cells a robot pushed from one cell of a pair
+        cannot step out of the pair while the asker enters it, it has to go two cells,
+        so it stayed, and so did the asker, step after step (LaCAM had to pin them to
+        get past). Left unplaced, it takes that cell when its turn comes: a cell on its
+        own way, or one further along the asker's way (a step back it owes the asker,
+        who will then find room next step)."""
+        nxt, here, dist, toward = self._next, self._cur[a], self._dist[a], self._dist[asker]
+        best = NO_ONE
+        for c in self.graph.neighbours[here]:
+            if dist[c] > dist[here] and toward[c] >= toward[here]:
+                continue
+            bound = {nxt[f] for f in self.foot[c]} - {NO_ONE, a}
+            if bound == {asker} and not self._in_way(c, a) and (
+                    best == NO_ONE or dist[c] < dist[best]):
+                best = c
+        if best == NO_ONE:
+            return False
+        self._make_way[a] = best
+        return True
 
     # -- the corridor swap -------------------------------------------------------------
     def _swap_partner(self, a: int, best: int) -> int:
