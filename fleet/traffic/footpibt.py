@@ -23,13 +23,16 @@ pushing, since neither may enter the other's footprint; before, one pushed the
 other back to the aisle's end and LaCAM had to search its way out, which the
 floor solve's 40 ms did not always allow. So, as ``pibt`` does on cells (the
 swap from Okumura, "Improving LaCAM for scalable eventually optimal multi-agent
-pathfinding", IJCAI 2023; the code is ours), a robot whose best
-cell is blocked by one that must come its way, with no way ahead to step aside
-into but one behind, backs out along that robot's way and pulls it after it,
-until there is room to pass. Ways are counted over footprints (``_exits``): the
+pathfinding", IJCAI 2023; the code is ours), a robot whose best cell is blocked
+by one that must come its way, with no way ahead to step aside into but one
+behind, backs out along that robot's way and pulls it after it, until there is
+room to pass. Ways are counted over footprints (``_exits``): the
 cell beside a robot in a two-row lane is no way out, a pocket is. The swap only
 reorders a robot's options; every cell is still checked by the two rules, so
 configurations stay footprint-apart and steps orderable whatever it chooses.
+For the same reason a pushed robot that could make way only if the asker waited
+a step (it must go two cells to leave the asker's footprint) is not made to
+stay, as in ``pibt``, but left to move on its own turn (``_held_off_by``).
 
 ``solve`` is LaCAM (Okumura, AAAI 2023) over those configurations, as in
 ``lacam``: depth-first over configurations, pins added one robot at a time so
