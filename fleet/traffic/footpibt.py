@@ -26,7 +26,7 @@ swap from Okumura, "Improving LaCAM for scalable eventually optimal multi-agent
 pathfinding", IJCAI 2023; the code is ours), a robot whose best cell is blocked
 by one that must come its way, with no way ahead to step aside into but one
 behind, backs out along that robot's way and pulls it after it, until there is
-room to pass. Ways are counted over footprints (``_exits``): the
+room to pass. Ways are counted over footprints (``footlanes``): the
 cell beside a robot in a two-row lane is no way out, a pocket is. The swap only
 reorders a robot's options; every cell is still checked by the two rules, so
 configurations stay footprint-apart and steps orderable whatever it chooses.
@@ -41,7 +41,7 @@ above is exact, so the search is complete over footprint-apart plans. No
 guides or restarts: the floors it serves are small and the budget is tens of
 milliseconds.
 
-Pure: the standard library and ``gridgraph``.
+Pure: the standard library and the traffic grid modules.
 """
 
 from __future__ import annotations
@@ -50,10 +50,10 @@ import random
 import time
 from collections.abc import Mapping, Sequence
 
+from fleet.traffic.footlanes import NO_ONE, Lanes
 from fleet.traffic.gridgraph import UNREACHABLE, DistanceTables, GridGraph
 from fleet.traffic.lacam import Config, OneShotResult, search
 
-NO_ONE = -1
 _JITTER_MASK = 1023
 
 
@@ -273,83 +273,13 @@ class FootprintGenerator:
         here = self._cur[a]
         if best == here:
             return NO_ONE
+        lanes = Lanes(self.graph.neighbours, self.foot, self._now, self._goal)
         for b in self._in_way(best, a):
-            if (self._to[b] == NO_ONE and self._swap_needed(a, b, here, best)
-                    and self._can_back_out(best, here)):
+            if (self._to[b] == NO_ONE and lanes.swap_needed(self._dist[a], self._dist[b],
+                                                            here, best)
+                    and lanes.can_back_out(best, here)):
                 return b
         return NO_ONE
-
-    def _exits(self, at: int, came_from: int, dist: Sequence[int] | None) -> tuple[int, int]:
-        """The ways on from ``at`` for a robot that came from ``came_from``, counted, with
-        a cell of one of them (the nearest by ``dist`` when given).
-
-        ``at`` stands for its lane's cross-section: it and the cells next to it in its
-        footprint (the other row of a two-row lane). A way is a group of cells next to
-        that section, outside ``came_from``'s footprint, where a robot may stand and
-        leave some cell of the section free; cells that touch or share a footprint are
-        one group (the next column of a two-row lane is one way, and so is a pocket).
-        A dead-end cell held by a robot at its goal is none."""
-        foot, neighbours, now, goal = self.foot, self.graph.neighbours, self._now, self._goal
-        section = [at, *[f for f in foot[at] if f != at and f in neighbours[at]]]
-        back = set(foot[came_from])
-        cells: list[int] = []
-        for c in section:
-            for u in (c, *neighbours[c]):
-                if u == at or u in back or u in cells:
-                    continue
-                if all(u in foot[r] for r in section):
-                    continue  # it blocks the whole section: no room to pass there
-                k = now[u]
-                if len(neighbours[u]) == 1 and k != NO_ONE and goal[k] == u:
-                    continue
-                cells.append(u)
-        ways = 0
-        onward = NO_ONE
-        seen: set[int] = set()
-        for u in cells:
-            if u in seen:
-                continue
-            ways += 1
-            group, stack = [u], [u]
-            seen.add(u)
-            while stack:
-                v = stack.pop()
-                for w in cells:
-                    if w not in seen and (w in foot[v] or w in neighbours[v]):
-                        seen.add(w)
-                        group.append(w)
-                        stack.append(w)
-            onward = min(group, key=dist.__getitem__) if dist is not None else group[0]
-        return ways, onward
-
-    def _swap_needed(self, a: int, b: int, at_a: int, at_b: int) -> bool:
-        """Walk on in ``a``'s direction while that brings ``a`` nearer its goal: if it
-        meets no way to step aside into and ``b`` wants to come ``a``'s way, they must
-        swap (``pibt._swap_needed``, with ways counted over footprints)."""
-        da, db = self._dist[a], self._dist[b]
-        p, q = at_a, at_b
-        for _ in range(self.graph.size):
-            if da[q] >= da[p]:
-                break
-            count, onward = self._exits(q, p, da)
-            if count >= 2:
-                return False  # a branch ahead: ordinary pushing lets b step aside
-            if count == 0:
-                break
-            p, q = q, onward
-        return db[p] < db[q] and (da[p] == 0 or da[q] < da[p])
-
-    def _can_back_out(self, at_b: int, at_a: int) -> bool:
-        """Is there a branch behind ``a`` (seen from ``b``) where the two can pass?"""
-        p, q = at_b, at_a
-        for _ in range(self.graph.size):
-            count, onward = self._exits(q, p, None)
-            if count >= 2:
-                return True
-            if count == 0 or onward == at_b:
-                return False
-            p, q = q, onward
-        return False
 
 
 def apart(cells: Sequence[int], foot: Sequence[Sequence[int]]) -> bool:
