@@ -18,14 +18,30 @@ Every configuration of a plan is then footprint-apart, and every step can be
 driven one robot after another, so the orders of passing taken from it are
 acyclic.
 
+Corridors: two robots meeting head-on in a one-lane aisle cannot pass by
+pushing, since neither may enter the other's footprint; before, one pushed the
+other back to the aisle's end and LaCAM had to search its way out, which the
+floor solve's 40 ms did not always allow. So, as ``pibt`` does on cells (the
+swap from Okumura, "Improving LaCAM for scalable eventually optimal multi-agent
+pathfinding", IJCAI 2023; the code is ours), a robot whose best cell is blocked
+by one that must come its way, with no way ahead to step aside into but one
+behind, backs out along that robot's way and pulls it after it, until there is
+room to pass. Ways are counted over footprints (``footlanes``): the
+cell beside a robot in a two-row lane is no way out, a pocket is. The swap only
+reorders a robot's options; every cell is still checked by the two rules, so
+configurations stay footprint-apart and steps orderable whatever it chooses.
+For the same reason a pushed robot that could make way only if the asker waited
+a step (it must go two cells to leave the asker's footprint) is not made to
+stay, as in ``pibt``, but left to move on its own turn (``_held_off_by``).
+
 ``solve`` is LaCAM (Okumura, AAAI 2023) over those configurations, as in
 ``lacam``: depth-first over configurations, pins added one robot at a time so
 every valid step is reachable. With a robot's every neighbour pinned the check
 above is exact, so the search is complete over footprint-apart plans. No
-guides, restarts or corridor swaps: the floors it serves are small and the
-budget is tens of milliseconds.
+guides or restarts: the floors it serves are small and the budget is tens of
+milliseconds.
 
-Pure: the standard library and ``gridgraph``.
+Pure: the standard library and the traffic grid modules.
 """
 
 from __future__ import annotations
@@ -34,10 +50,10 @@ import random
 import time
 from collections.abc import Mapping, Sequence
 
+from fleet.traffic.footlanes import NO_ONE, Lanes
 from fleet.traffic.gridgraph import UNREACHABLE, DistanceTables, GridGraph
 from fleet.traffic.lacam import Config, OneShotResult, search
 
-NO_ONE = -1
 _JITTER_MASK = 1023
 
 
@@ -65,6 +81,8 @@ class FootprintGenerator:
         self._broken = False
         self._chain: set[int] = set()
         """Robots placed tentatively while those in their way are pushed on."""
+        self._make_way: dict[int, int] = {}
+        """Pushed robots left unplaced, and the cell each then takes first."""
         self._jitter = [0.4 * self.rng.random() for _ in range(_JITTER_MASK + 1)]
         self._salt = 0
 
@@ -84,6 +102,7 @@ class FootprintGenerator:
         self._to = to = [NO_ONE] * n
         self._salt = self.rng.randrange(_JITTER_MASK + 1)
         self._broken = False
+        self._make_way.clear()
         try:
             ok = self._pin(fixed) if fixed else True
             if ok:
@@ -174,7 +193,18 @@ class FootprintGenerator:
                 # corridor, step off that way rather than lead it in and back for ever.
                 ranked = [(key + 3.0 if toward[c] < toward[here] else key, c)
                           for key, c in ranked]
+        owed = self._make_way.pop(a, NO_ONE)
+        if owed != NO_ONE:
+            ranked = [(key - 100.0 if c == owed else key, c) for key, c in ranked]
         ranked.sort()
+        partner = self._swap_partner(a, ranked[0][1])
+        if partner != NO_ONE:
+            # Back out along the partner's way, it following (module docstring): ahead
+            # of it on its way first, not merely far from our goal, or we dither across
+            # the lane (a two-row lane's other row is as far from our goal as the cell
+            # behind us).
+            toward = self._dist[partner]
+            ranked.sort(key=lambda kc: (toward[kc[1]], -kc[0]))
         for _, u in ranked:
             if self._taken(u, a):
                 continue
@@ -188,6 +218,8 @@ class FootprintGenerator:
                         for k in way)
             self._chain.discard(a)
             if moved:
+                if partner != NO_ONE and to[partner] == NO_ONE:
+                    self._place(partner, NO_ONE)  # it follows us out, if it can now
                 return True
             # Someone in the way stays: give the cell up and try the next one.
             if nxt[u] == a:
@@ -195,6 +227,8 @@ class FootprintGenerator:
             to[a] = NO_ONE
         if asker == NO_ONE:
             return False  # first in its chain, yet a pinned robot takes its footprint
+        if self._held_off_by(a, asker):
+            return False  # left to be placed later: once the asker goes elsewhere, it may move
         # The asker wants our footprint; we stay, and the asker tries elsewhere (as does
         # any robot up the chain bound into it). If a robot placed for good is bound
         # into it (a pin: pinned robots push no one), this configuration cannot be made.
@@ -204,6 +238,48 @@ class FootprintGenerator:
         nxt[here] = a
         to[a] = here
         return False
+
+    def _held_off_by(self, a: int, asker: int) -> bool:
+        """Can ``a`` make way only once the asker lets go of its footprint? If so, the cell
+        it should take then is kept in ``_make_way`` and ``a`` is left unplaced.
+
+        In ``pibt`` a pushed robot that finds no cell stays put for the step, having
+        tried everything. Here the asker's footprint covers more than the pushed robot's
+        own cell: in a lane of paired cells a robot pushed from one cell of a pair
+        cannot step out of the pair while the asker enters it, it has to go two cells,
+        so it stayed, and so did the asker, step after step (LaCAM had to pin them to
+        get past). Left unplaced, it takes that cell when its turn comes: a cell on its
+        own way, or one further along the asker's way (a step back it owes the asker,
+        who will then find room next step)."""
+        nxt, here, dist, toward = self._next, self._cur[a], self._dist[a], self._dist[asker]
+        best = NO_ONE
+        for c in self.graph.neighbours[here]:
+            if dist[c] > dist[here] and toward[c] >= toward[here]:
+                continue
+            bound = {nxt[f] for f in self.foot[c]} - {NO_ONE, a}
+            if bound == {asker} and not self._in_way(c, a) and (
+                    best == NO_ONE or dist[c] < dist[best]):
+                best = c
+        if best == NO_ONE:
+            return False
+        self._make_way[a] = best
+        return True
+
+    # -- the corridor swap -------------------------------------------------------------
+    def _swap_partner(self, a: int, best: int) -> int:
+        """The robot ``a`` must let pass by backing out, or NO_ONE: one not yet placed in
+        the footprint of ``a``'s best cell, which must come ``a``'s way along a lane
+        with no room ahead to step aside, while there is room behind ``a``."""
+        here = self._cur[a]
+        if best == here:
+            return NO_ONE
+        lanes = Lanes(self.graph.neighbours, self.foot, self._now, self._goal)
+        for b in self._in_way(best, a):
+            if (self._to[b] == NO_ONE and lanes.swap_needed(self._dist[a], self._dist[b],
+                                                            here, best)
+                    and lanes.can_back_out(best, here)):
+                return b
+        return NO_ONE
 
 
 def apart(cells: Sequence[int], foot: Sequence[Sequence[int]]) -> bool:
