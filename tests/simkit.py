@@ -10,9 +10,11 @@ from typing import Any, TypeVar
 from planbuild import plan_from_grid
 
 from fleet.clock import run
+from fleet.controller.core import Controller
+from fleet.controller.legs import node_id
 from fleet.domain import RobotModel
 from fleet.floor.model import Cell, FloorPlan
-from fleet.vda import Action, ConnectionState, RobotState
+from fleet.vda import Action, ActionState, ActionStatus, ConnectionState, RobotState
 from sim.referee import Referee
 from sim.robot import SimRobot
 from sim.world import World
@@ -108,3 +110,30 @@ def pick(tray: str, dish: str) -> Action:
 
 def errors_of(robot: SimRobot) -> list[str]:
     return [e.error_type for e in robot.errors]
+
+
+def leg_finished(ctl: Controller, serial: str, cell: Cell) -> dict[str, Any]:
+    """State-report fields of ``serial`` standing on ``cell`` of its leg with every action
+    of the leg finished: a robot fed by hand doing its stop's work at once."""
+    leg = ctl.robots[serial].leg
+    assert leg is not None
+    done = tuple(ActionState(a, ActionStatus.FINISHED) for a in sorted(leg.action_ids))
+    return {"order_id": leg.order_id, "order_update_id": leg.update_id,
+            "last_node_id": node_id(cell), "last_node_sequence_id": 2 * leg.cells.index(cell),
+            "action_states": done}
+
+
+def drive_leg(ctl: Controller, serial: str, now: float, step: Callable[[float, Cell], None],
+              arrived: Callable[[Cell], bool]) -> float:
+    """Move ``serial`` node by node as far as traffic releases it (``step`` reports it
+    at each), a second a node, until it stands at the end of its leg and ``arrived``
+    says that is where it was going; the time then."""
+    for _ in range(60):
+        now += 1.0
+        leg = ctl.robots[serial].leg
+        assert leg is not None
+        cell = leg.cells[min(leg.reached + 1, ctl.traffic.released(serial), len(leg.cells) - 1)]
+        step(now, cell)
+        if cell == leg.cells[-1] and arrived(cell):
+            return now
+    raise AssertionError(f"{serial} never got there")

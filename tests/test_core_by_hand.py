@@ -12,7 +12,7 @@ import itertools
 from types import MappingProxyType
 
 from e2e import small_room
-from simkit import MODEL
+from simkit import MODEL, leg_finished
 
 from fleet.assembly import build_controller
 from fleet.controller.commands import SendOrder
@@ -234,12 +234,7 @@ class _Serving:
         self.sent.extend(c for c in out if isinstance(c, SendOrder))
 
     def all_done(self, now: float, cell: tuple[int, int], loads: tuple[Load, ...]) -> None:
-        leg = self.ctl.robots["A"].leg
-        assert leg is not None
-        done = tuple(ActionState(a, ActionStatus.FINISHED) for a in sorted(leg.action_ids))
-        self.report(now, cell, order_id=leg.order_id, order_update_id=leg.update_id,
-                    last_node_id=node_id(cell), last_node_sequence_id=2 * leg.cells.index(cell),
-                    action_states=done, loads=loads)
+        self.report(now, cell, loads=loads, **leg_finished(self.ctl, "A", cell))
 
     def to_the_table(self) -> tuple[float, tuple[int, int]]:
         """Loaded at the pass and driven to table-1: the time and the table's spot."""

@@ -8,16 +8,15 @@ from __future__ import annotations
 from typing import Literal
 
 from e2e import small_room
-from simkit import MODEL
+from simkit import MODEL, drive_leg, leg_finished
 
 from fleet.assembly import build_controller
 from fleet.controller.commands import SendOrder
-from fleet.controller.legs import node_id
 from fleet.domain import StopKind, TripKind
 from fleet.domain import events as ev
 from fleet.intake import DishRequest, OrderRequest
 from fleet.store import MemoryStore
-from fleet.vda import ActionState, ActionStatus, ConnectionState, Load, Position, RobotState
+from fleet.vda import ConnectionState, Load, Position, RobotState
 
 
 class _Pass:
@@ -44,24 +43,11 @@ class _Pass:
         self.sent.extend(c for c in out if isinstance(c, SendOrder))
 
     def all_done(self, now: float, cell: tuple[int, int], loads: tuple[Load, ...]) -> None:
-        leg = self.ctl.robots["A"].leg
-        assert leg is not None
-        done = tuple(ActionState(a, ActionStatus.FINISHED) for a in sorted(leg.action_ids))
-        self.report(now, cell, order_id=leg.order_id, order_update_id=leg.update_id,
-                    last_node_id=node_id(cell), last_node_sequence_id=2 * leg.cells.index(cell),
-                    action_states=done, loads=loads)
+        self.report(now, cell, loads=loads, **leg_finished(self.ctl, "A", cell))
 
     def drive_to_table(self, now: float, loads: tuple[Load, ...]) -> float:
-        for _ in range(60):  # node by node, as far as released
-            now += 1.0
-            leg = self.ctl.robots["A"].leg
-            assert leg is not None
-            cell = leg.cells[min(leg.reached + 1, self.ctl.traffic.released("A"),
-                                 len(leg.cells) - 1)]
-            self.all_done(now, cell, loads)
-            if cell == leg.cells[-1] and cell in self.plan.place("table-1").cells:
-                return now
-        raise AssertionError("A never reached table-1")
+        return drive_leg(self.ctl, "A", now, lambda t, cell: self.all_done(t, cell, loads),
+                         lambda cell: cell in self.plan.place("table-1").cells)
 
 
 def test_a_dish_ready_while_its_tables_robot_loads_rides_along_on_that_trip() -> None:
