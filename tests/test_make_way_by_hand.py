@@ -11,8 +11,12 @@ from handfed import placed
 
 from fleet.controller.core import Controller
 from fleet.controller.makeway import IDLE_BLOCKER_S, PARK_AFTER_S, clear_for_yielders, make_way
+from fleet.controller.stopstart import start_stop
+from fleet.dispatch import TripPlan
 from fleet.domain import Stop, StopKind, Trip, TripKind
+from fleet.domain import events as ev
 from fleet.traffic import PlanFailed
+from fleet.words import Phrase
 
 
 def _b_waits_on_a() -> Controller:
@@ -113,3 +117,28 @@ def test_an_idle_robot_with_no_free_home_leaves_a_table_spot_for_open_floor() ->
     assert aside is not None and len(plan.footprint(aside)) == 1
     assert aside not in {c for p in plan.places.values() for c in p.cells}
     assert all(ctl.robots[s].trip is None for s in ("P1", "P2")), "the pass is a home"
+
+
+def test_a_robot_on_its_way_to_wait_at_the_pass_gives_its_spot_to_one_with_work_there(
+        ) -> None:
+    """Both pass spots are taken: X stands on one, P is on its way to the other only to
+    wait there. R, bringing a dish back to the pass, would queue behind P for as long
+    as P takes to arrive (narrow-116, 16 robots: 181 s, and the dish failed). P's park
+    trip ends where it is, and the spot is R's."""
+    ctl = placed({"X": (0, 0), "P": (4, 12), "R": (1, 13)}, seconds=3)
+    p, r = ctl.robots["P"], ctl.robots["R"]
+    assert p.trip is not None and p.trip.kind is TripKind.PARK
+    assert p.trip.stops[0].place == "pass" and p.leg is not None and p.leg.cells[-1] == (1, 0)
+    assert r.trip is None, "R is parked"
+    r.aboard = ("tray1",)  # a dish nobody took, going back
+    ctl.work.begin(TripPlan(robot="R", kind=TripKind.UNLOAD,
+                            stops=(Stop("pass", StopKind.UNLOAD, trays=("tray1",)),), dish_ids=(),
+                            est_finish=3.0, reason=Phrase.of("by hand")), 3.0)
+    assert not start_stop(ctl.work, r, 3.0), "no spot free yet: it waits its turn"
+    assert p.trip is None, "P's park trip is called off"
+    told = [e.text for e in ctl.events if e.kind == ev.TRIP_ABORTED and e.robot == "P"]
+    assert told and "needed by R" in told[-1], told
+    ctl.tick(4.0)  # P's leg is cut where it is; R tries again
+    ctl.tick(5.0)
+    assert r.trip is not None and r.queued_for is None, "the spot P was bound for is R's"
+    assert r.leg is not None and r.leg.cells[-1] == (1, 0)

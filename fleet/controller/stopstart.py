@@ -103,6 +103,7 @@ def start_stop(work: TripWork, rec: RobotRecord, now: float, *,
         if not reordered and another_table_first(work, rec, stop):
             return start_stop(work, rec, now, reordered=True)
         clear_spots(work, spots, now, asking=rec.serial)
+        _call_off_parkers(work, rec, stop.place, now)
         # Every spot is taken by a robot that stands or works there (or owed to one
         # that waited longer): planning a route into it could only fail. Wait here,
         # in turn, until one frees.
@@ -130,6 +131,21 @@ def start_stop(work: TripWork, rec: RobotRecord, now: float, *,
                 dish.move(DishState.ON_THE_WAY)
                 parts.save(dish)
     return True
+
+
+def _call_off_parkers(work: TripWork, rec: RobotRecord, place: str, now: float) -> None:
+    """Robots on their way to a spot of ``place`` only to wait there give it up to
+    ``rec``, which has work there: their park trips end where they are, and
+    housekeeping finds them somewhere else. (narrow-116, 16 robots: R4, bringing a
+    dish back to the pass, queued for it while R16, sent to wait at the pass, stood
+    in traffic on its way there; the dish failed after 181 s without progress.)"""
+    for other in work.parts.robots.values():
+        trip = other.trip
+        stop = trip.current if trip is not None else None
+        if (other is rec or trip is None or stop is None or trip.kind is not TripKind.PARK
+                or stop.place != place or other.leg is None or other.leg.at_goal):
+            continue
+        work.abort(other, now, f"its spot at {place} is needed by {rec.serial}")
 
 
 def queued_ahead(robots: Iterable[RobotRecord], rec: RobotRecord,
